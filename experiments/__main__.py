@@ -1,0 +1,6 @@
+"""``python -m experiments``: see experiments/cli.py."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""Hidden-layer activations and their derivatives.
+
+Each derivative is written in terms of the activation's *output* ``a`` (not its input), because the
+forward pass keeps the outputs anyway: relu' = (a > 0), sigmoid' = a (1 - a), tanh' = 1 - a^2.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def forward(name: str, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write activation(z) into ``out`` (which may be ``z`` itself) and return it."""
+    if name == "relu":
+        return np.maximum(z, 0, out=out)
+    if name == "sigmoid":
+        # 0.5 * (1 + tanh(z / 2)) is the logistic function without overflow for large |z|.
+        np.multiply(z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out += 1
+        out *= 0.5
+        return out
+    if name == "tanh":
+        return np.tanh(z, out=out)
+    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+def backward(name: str, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Multiply ``grad`` (dL/da) in place by da/dz, given the activation's output ``a``; return it."""
+    if name == "relu":
+        np.multiply(grad, a > 0, out=grad)
+    elif name == "sigmoid":
+        grad *= a * (1 - a)
+    elif name == "tanh":
+        grad *= 1 - a * a
+    else:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return grad

@@ -1,0 +1,199 @@
+"""MNIST in the IDX format: find it, download it if need be, validate it, load it once.
+
+Where the files are looked for, in order:
+1. the directory named by ``MNIST_DIR`` (or the ``directory`` argument): used as is, never downloaded into;
+2. a per-user cache (``$XDG_CACHE_HOME/mnist-mlp``, else ``~/.cache/mnist-mlp``);
+3. the public mirrors, into that cache, each ``.gz`` checked against its official md5.
+
+Any directory holding the four files in the MNIST IDX layout (28x28 images, 10 classes) works the same
+way, so Fashion-MNIST drops in. Every problem is raised as ``DataError`` with a one-line message that names
+the file and says what to do.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+OFFICIAL_MD5 = {  # of the .gz files as distributed
+    "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
+NUM_CLASSES = 10
+ProgressCallback = Callable[[str, int, int], None]  # (file name, bytes done, bytes total or 0)
+
+
+class DataError(Exception):
+    """A dataset problem, with a message meant to be shown to the user as it is."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train and test split: images as float32 rows scaled to [0, 1], labels as integers 0..9."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str = ""
+
+    @property
+    def num_features(self) -> int:
+        return self.x_train.shape[1]
+
+    def subset(self, train: int, test: int) -> "Dataset":
+        """The first ``train`` and ``test`` examples: for quick demos and tests."""
+        return Dataset(self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test], self.source)
+
+
+def cache_dir() -> Path:
+    """The per-user directory where downloaded MNIST files are kept."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mnist-mlp"
+
+
+def find_file(directory: Path, stem: str) -> Path | None:
+    """The IDX file ``stem`` in ``directory``, gzipped or not, or None."""
+    for name in (stem + ".gz", stem):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def resolve_directory(directory: str | os.PathLike | None = None,
+                      progress: ProgressCallback | None = None) -> Path:
+    """Where the dataset is: the given or ``MNIST_DIR`` directory, else the cache, else a fresh download."""
+    explicit = directory or os.environ.get("MNIST_DIR")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_dir():
+            raise DataError(f"MNIST directory {path} does not exist: set MNIST_DIR to the folder holding "
+                            f"the four MNIST files (e.g. train-images-idx3-ubyte.gz)")
+        missing = [stem for stem in FILES.values() if find_file(path, stem) is None]
+        if missing:
+            raise DataError(f"{path} lacks {missing[0]}[.gz]: copy the four MNIST IDX files there, "
+                            f"or unset MNIST_DIR to download them")
+        return path
+    cached = cache_dir()
+    if all(find_file(cached, stem) for stem in FILES.values()):
+        return cached
+    download(cached, progress)
+    return cached
+
+
+def download(target: Path, progress: ProgressCallback | None = None) -> None:
+    """Fetch the four .gz files from the first mirror that answers, verifying each official md5."""
+    target.mkdir(parents=True, exist_ok=True)
+    for stem, md5 in OFFICIAL_MD5.items():
+        if find_file(target, stem):
+            continue
+        errors = []
+        for mirror in MIRRORS:
+            try:
+                data = _fetch(mirror + stem + ".gz", stem, progress)
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                errors.append(f"{mirror}: {exc}")
+                continue
+            if hashlib.md5(data).hexdigest() != md5:
+                errors.append(f"{mirror}: checksum mismatch")
+                continue
+            tmp = target / (stem + ".gz.part")
+            tmp.write_bytes(data)
+            tmp.replace(target / (stem + ".gz"))
+            break
+        else:
+            raise DataError(f"could not download {stem}.gz (offline?): copy the four MNIST files into a folder "
+                            f"and set MNIST_DIR to it ({'; '.join(errors)[:200]})")
+
+
+def _fetch(url: str, stem: str, progress: ProgressCallback | None) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        chunks, done = [], 0
+        while chunk := response.read(1 << 16):
+            chunks.append(chunk)
+            done += len(chunk)
+            if progress:
+                progress(stem, done, total)
+    return b"".join(chunks)
+
+
+def read_idx(path: Path, expected_magic: int) -> np.ndarray:
+    """Read one IDX file (gzipped or not) into a uint8 array, validating magic number and size."""
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path.name} is not a readable (gzip) file ({exc}): replace it with a fresh copy") from None
+    if len(raw) < 8:
+        raise DataError(f"{path.name} is truncated ({len(raw)} bytes): replace it with a fresh copy")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic != expected_magic:
+        kind = "image" if expected_magic == IMAGE_MAGIC else "label"
+        raise DataError(f"{path.name} is not an IDX {kind} file (magic number {magic}, expected "
+                        f"{expected_magic}): check that the file names match their contents")
+    dims = [count]
+    if magic == IMAGE_MAGIC:
+        if len(raw) < 16:
+            raise DataError(f"{path.name} is truncated (no image header): replace it with a fresh copy")
+        dims += struct.unpack(">II", raw[8:16])
+    header = 4 + 4 * len(dims)
+    expected = header + int(np.prod(dims))
+    if len(raw) != expected:
+        raise DataError(f"{path.name} holds {len(raw)} bytes but its header promises {expected} "
+                        f"(truncated or corrupted): replace it with a fresh copy")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(find_file(directory, images_stem), IMAGE_MAGIC)
+    labels = read_idx(find_file(directory, labels_stem), LABEL_MAGIC)
+    if images.shape[1:] != (28, 28):
+        raise DataError(f"{images_stem} holds {images.shape[1]}x{images.shape[2]} images, expected 28x28")
+    if len(images) != len(labels):
+        raise DataError(f"{images_stem} has {len(images)} images but {labels_stem} has {len(labels)} labels: "
+                        f"the files do not belong together")
+    if labels.size and labels.max() >= NUM_CLASSES:
+        raise DataError(f"{labels_stem} holds label {labels.max()}, expected 0..9")
+    x = images.reshape(len(images), -1).astype(np.float32)
+    x *= np.float32(1 / 255)  # scaled once, at load
+    x.flags.writeable = False
+    y = labels.astype(np.int64)
+    y.flags.writeable = False
+    return x, y
+
+
+_cache: dict[Path, Dataset] = {}
+_cache_lock = threading.Lock()
+
+
+def load_mnist(directory: str | os.PathLike | None = None, progress: ProgressCallback | None = None) -> Dataset:
+    """Load (once per process and directory) the train and test splits; arrays are shared read-only."""
+    path = resolve_directory(directory, progress).resolve()
+    with _cache_lock:
+        if path not in _cache:
+            x_train, y_train = _load_split(path, FILES["train_images"], FILES["train_labels"])
+            x_test, y_test = _load_split(path, FILES["test_images"], FILES["test_labels"])
+            _cache[path] = Dataset(x_train, y_train, x_test, y_test, source=str(path))
+        return _cache[path]

@@ -1,0 +1,170 @@
+"""A multilayer perceptron: forward pass and backward pass side by side, in plain NumPy.
+
+All parameters live in one flat buffer (``flat_params``) and ``weights``/``biases`` are views into it;
+gradients likewise live in ``flat_grads``. Layer code reads naturally per layer, while an optimizer can
+update the whole network in a handful of vectorized operations on the two flat buffers.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from . import activations
+from .losses import softmax_cross_entropy_grad
+
+REDUCTIONS = ("mean", "sum")
+
+
+class MLP:
+    """Fully connected network: hidden layers with one activation, softmax output.
+
+    ``sizes`` lists the layer widths from input to output, e.g. ``[784, 128, 10]``.
+    Initialization is seeded: He (normal) for relu, Glorot (uniform) for sigmoid and tanh.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", seed: int = 0,
+                 dtype: type | np.dtype = np.float32):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least an input and an output width, all >= 1; got {sizes}")
+        if activation not in activations.ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(activations.ACTIVATIONS)}")
+        self.sizes = sizes
+        self.activation = activation
+        self.dtype = np.dtype(dtype)
+        shapes = [shape for fan_in, fan_out in zip(sizes[:-1], sizes[1:]) for shape in ((fan_in, fan_out), (fan_out,))]
+        self.flat_params = np.zeros(sum(int(np.prod(s)) for s in shapes), dtype=self.dtype)
+        self.flat_grads = np.zeros_like(self.flat_params)
+        params, grads = _views(self.flat_params, shapes), _views(self.flat_grads, shapes)
+        self.weights, self.biases = params[0::2], params[1::2]
+        self.weight_grads, self.bias_grads = grads[0::2], grads[1::2]
+        self._init_weights(np.random.default_rng(seed))
+        self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+
+    def _init_weights(self, rng: np.random.Generator) -> None:
+        for W in self.weights:
+            fan_in, fan_out = W.shape
+            if self.activation == "relu":
+                W[...] = rng.standard_normal(W.shape) * np.sqrt(2.0 / fan_in)
+            else:
+                limit = np.sqrt(6.0 / (fan_in + fan_out))
+                W[...] = rng.uniform(-limit, limit, W.shape)
+
+    # ------------------------------------------------------------------ parameters
+    def params(self) -> list[np.ndarray]:
+        """The live parameter arrays ``[W1, b1, W2, b2, ...]`` (views, not copies)."""
+        return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def grads(self) -> list[np.ndarray]:
+        """The gradient arrays in the order of ``params()``, as left by the last backward pass."""
+        return [g for pair in zip(self.weight_grads, self.bias_grads) for g in pair]
+
+    def num_params(self) -> int:
+        return self.flat_params.size
+
+    # ------------------------------------------------------------------ forward
+    def _layer_buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per-batch-size work arrays, allocated once: layer outputs, and backward deltas."""
+        if n not in self._buffers:
+            if len(self._buffers) > 4:  # a few batch sizes at most: full, last partial, evaluation chunk
+                self._buffers.clear()
+            outputs = [np.empty((n, width), self.dtype) for width in self.sizes[1:]]
+            deltas = [np.empty((n, width), self.dtype) for width in self.sizes[1:-1]]
+            self._buffers[n] = (outputs, deltas)
+        return self._buffers[n]
+
+    def _forward(self, X: np.ndarray) -> list[np.ndarray]:
+        """Run the network and return every layer's output, input first, logits last (reused buffers)."""
+        outputs, _ = self._layer_buffers(len(X))
+        layer_inputs = [X]
+        last = len(self.weights) - 1
+        for i, (W, b, out) in enumerate(zip(self.weights, self.biases, outputs)):
+            np.matmul(layer_inputs[-1], W, out=out)
+            out += b
+            if i < last:
+                activations.forward(self.activation, out, out=out)
+            layer_inputs.append(out)
+        return layer_inputs
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits of shape ``(n, classes)`` for inputs ``X`` of shape ``(n, features)`` (a new array)."""
+        X = np.asarray(X, dtype=self.dtype)
+        return self._forward(X)[-1].copy()
+
+    def hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
+        """Each hidden layer's activations for ``X`` (copies), for inspecting dead or saturated units."""
+        X = np.asarray(X, dtype=self.dtype)
+        return [a.copy() for a in self._forward(X)[1:-1]]
+
+    def predict(self, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """Predicted class index for every row of ``X``."""
+        X = np.asarray(X, dtype=self.dtype)
+        return np.concatenate([self._forward(X[i:i + chunk])[-1].argmax(axis=1) for i in range(0, len(X), chunk)])
+
+    # ------------------------------------------------------------------ backward
+    def backprop(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0, reduction: str = "mean") -> tuple[float, int]:
+        """Forward and backward pass on one batch; fill ``flat_grads``; return (loss, correct predictions).
+
+        loss = cross-entropy (mean over the batch, or sum if ``reduction="sum"``)
+               + (l2 / 2) * sum of squared weights (biases excluded), so the L2 gradient is ``l2 * W``.
+        """
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        layer_inputs = self._forward(X)
+        _, deltas = self._layer_buffers(len(X))
+        logits = layer_inputs[-1]
+        correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
+        scale = 1.0 / len(X) if reduction == "mean" else 1.0
+        loss, delta = softmax_cross_entropy_grad(logits, y, scale)  # delta overwrites the logits buffer
+        if reduction == "sum":
+            loss *= len(X)
+        for i in range(len(self.weights) - 1, -1, -1):
+            np.matmul(layer_inputs[i].T, delta, out=self.weight_grads[i])
+            np.sum(delta, axis=0, out=self.bias_grads[i])
+            if i > 0:  # no gradient is needed for the network's input
+                np.matmul(delta, self.weights[i].T, out=deltas[i - 1])
+                delta = activations.backward(self.activation, layer_inputs[i], deltas[i - 1])
+        if l2:
+            loss += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
+            for W, gW in zip(self.weights, self.weight_grads):
+                gW += l2 * W
+        return loss, correct
+
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0,
+                       reduction: str = "mean") -> tuple[float, list[np.ndarray]]:
+        """(loss, grads) for one batch of integer labels ``y``; grads follow the order of ``params()``.
+
+        The gradient arrays are the model's own buffers, overwritten by the next backward pass (like a
+        PyTorch ``.grad``): copy them to keep them.
+        """
+        X = np.asarray(X, dtype=self.dtype)
+        loss, _ = self.backprop(X, np.asarray(y), l2, reduction)
+        return loss, self.grads()
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        """Write the architecture and the parameters to an ``.npz`` file."""
+        np.savez(path, sizes=np.array(self.sizes), activation=np.array(self.activation),
+                 dtype=np.array(self.dtype.name), flat_params=self.flat_params)
+
+    @classmethod
+    def load(cls, path: str) -> "MLP":
+        """Rebuild a network written by ``save``."""
+        with np.load(path, allow_pickle=False) as f:
+            model = cls(f["sizes"].tolist(), str(f["activation"]), dtype=np.dtype(str(f["dtype"])))
+            model.flat_params[...] = f["flat_params"]
+        return model
+
+    def __repr__(self) -> str:
+        return f"MLP({self.sizes}, activation={self.activation!r}, dtype={self.dtype.name}, params={self.num_params():,})"
+
+
+def _views(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Split a flat buffer into consecutive views of the given shapes."""
+    views, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(flat[start:start + size].reshape(shape))
+        start += size
+    return views
