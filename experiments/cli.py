@@ -5,13 +5,14 @@ import argparse
 import json
 import signal
 import sys
-import threading
 from typing import Sequence
 
 from nn import DataError
 
 from .config import ConfigError, RunConfig
-from .execute import load_data, train_config
+from .execute import load_data
+from .runner import RunManager
+from .store import RunStore, StoreError
 
 DEFAULTS = RunConfig()
 
@@ -57,27 +58,103 @@ class PrintEpochs:
                   f"test acc {logs['test_acc']:.2%}  {logs['seconds']:.2f}s", flush=True)
 
 
+def open_store(args: argparse.Namespace) -> RunStore:
+    return RunStore(args.db)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    """Train one run through the run manager, into the store, printing each epoch."""
     config = config_from_args(args)
-    data = load_data(config)
-    if config.batch_size > len(data.y_train):
-        raise ConfigError(f"batch_size ({config.batch_size}) is larger than the training set ({len(data.y_train)})")
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops after the current batch
-    _, result = train_config(config, data, [PrintEpochs(args.json, config.epochs)], stop_event=stop)
+    load_data(config)  # fail fast, before a run is stored, if the data is missing
+    manager = RunManager(open_store(args))
+    run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
+    signal.signal(signal.SIGINT, lambda *_: manager.stop(run_id))  # Ctrl-C stops after the current batch
+    while not manager.wait([run_id], timeout=0.2):
+        pass
+    run = manager.store.get_run(run_id)
     if not args.json:
-        print(f"{result.status}{': ' + result.message if result.message else ''}")
-    return 0 if result.status in ("finished", "stopped") else 3
+        print(f"run {run_id} {run.status}{': ' + run.message if run.message else ''}")
+    return 0 if run.status in ("finished", "stopped") else 3
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    runs = open_store(args).search_runs(status=args.status, text=args.text, tag=args.tag,
+                                        order_by=args.sort, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.flat() for r in runs]))
+        return 0
+    print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'test acc':>8}  {'created':<25} name / settings")
+    for r in runs:
+        acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
+        c = r.config
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{c.epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
+              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} seed={c.seed}]")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    run = store.get_run(args.id)
+    epochs = store.get_epochs(run.id)
+    if args.json:
+        print(json.dumps({**run.flat(), "config": run.config.to_dict(), "epochs": epochs}))
+        return 0
+    print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
+    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  tags {', '.join(run.tags) or '-'}")
+    print("settings: " + ", ".join(f"{k}={v}" for k, v in run.config.to_dict().items()))
+    if run.notes:
+        print(f"notes: {run.notes}")
+    printer = PrintEpochs(False, run.config.epochs)
+    for e in epochs:
+        printer.on_epoch_end(e["epoch"], e)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    ids = args.ids or None
+    text = store.export_json(ids) if args.format == "json" else store.export_csv(ids, epochs=args.epochs)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m experiments",
-                                     description="Train the NumPy MLP on MNIST from the command line.")
+                                     description="Train the NumPy MLP on MNIST and browse the stored runs.")
+    parser.add_argument("--db", default=None, help="run store file (default: $RESULTS_DB or results/runs.sqlite)")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="train one network and print each epoch")
+
+    run = sub.add_parser("run", help="train one network, store it, and print each epoch")
     add_config_arguments(run)
+    run.add_argument("--name", default=None, help="a name for the run")
     run.add_argument("--json", action="store_true", help="print one JSON object per epoch")
     run.set_defaults(func=cmd_run)
+
+    ls = sub.add_parser("list", help="list stored runs, newest first")
+    ls.add_argument("--status", default=None, help="only runs with this status")
+    ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
+    ls.add_argument("--tag", default=None, help="only runs with this tag")
+    ls.add_argument("--sort", default="created", help="created, test_acc, name, ... (default %(default)s)")
+    ls.add_argument("--limit", type=int, default=None)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    show = sub.add_parser("show", help="one run's settings and epochs")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+
+    export = sub.add_parser("export", help="export runs as CSV or JSON")
+    export.add_argument("ids", nargs="*", type=int, help="run ids (default: all)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--epochs", action="store_true", help="CSV: one row per epoch instead of per run")
+    export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 
@@ -85,6 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError) as exc:
+    except (ConfigError, DataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -69,13 +69,17 @@ class RunManager:
         self._progress: dict[int, Progress] = {}
         self._controls: dict[int, _Controls] = {}
         self._configs: dict[int, RunConfig] = {}
+        self._callbacks: dict[int, list] = {}
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition(self._lock)
 
     # ------------------------------------------------------------------ submitting and controlling
     def submit(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
-               source: str = "dashboard") -> int:
-        """Store the run as queued and schedule it; returns its id. Refused when the queue is full."""
+               source: str = "dashboard", callbacks: Sequence = ()) -> int:
+        """Store the run as queued and schedule it; returns its id. Refused when the queue is full.
+
+        ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the epoch is stored.
+        """
         with self._lock:
             waiting = sum(1 for p in self._progress.values() if p.status == "queued")
             if waiting >= MAX_QUEUED:
@@ -85,6 +89,7 @@ class RunManager:
             self._progress[run_id] = Progress(run_id, "queued", epochs=config.epochs)
             self._controls[run_id] = _Controls()
             self._configs[run_id] = config
+            self._callbacks[run_id] = list(callbacks)
             self._start_workers()
         self._queue.put(run_id)
         return run_id
@@ -178,7 +183,7 @@ class RunManager:
                 raise DataError(f"batch size {config.batch_size} is larger than the training set ({len(data.y_train)})")
             self.store.set_status(run_id, "running")
             self._set(run_id, status="paused" if controls.pause.is_set() else "running", started=time.time(), message="")
-            model, result = train_config(config, data, [_StoreEpochs(self, run_id)],
+            model, result = train_config(config, data, [_StoreEpochs(self, run_id), *self._callbacks.pop(run_id, [])],
                                          stop_event=controls.stop, pause_event=controls.pause)
             path = self.store.weights_path(run_id)
             path.parent.mkdir(parents=True, exist_ok=True)
