@@ -1,0 +1,86 @@
+"""RunConfig: every bad setting refused with a message naming it; JSON round-trip; legend labels."""
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from experiments.config import ConfigError, RunConfig, differing_fields, labels_for, parse_hidden
+
+BAD = [
+    (dict(lr=0), "lr"), (dict(lr=-0.1), "lr"), (dict(lr=float("nan")), "lr"), (dict(lr=float("inf")), "lr"),
+    (dict(lr=1e9), "lr"), (dict(lr="fast"), "lr"), (dict(l2=-1), "l2"), (dict(l2=float("nan")), "l2"),
+    (dict(batch_size=0), "batch_size"), (dict(batch_size=-64), "batch_size"), (dict(batch_size=10**7), "batch_size"),
+    (dict(batch_size=64.5), "batch_size"), (dict(epochs=0), "epochs"), (dict(epochs=10**9), "epochs"),
+    (dict(seed=-1), "seed"), (dict(seed=True), "seed"),
+    (dict(hidden="128,,x"), "hidden"), (dict(hidden="0"), "hidden"), (dict(hidden="-5"), "hidden"),
+    (dict(hidden="100000"), "hidden"), (dict(hidden=[16] * 50), "hidden"), (dict(hidden="12.5"), "hidden"),
+    (dict(hidden=None), "hidden"), (dict(activation="swish"), "activation"), (dict(optimizer="lbfgs"), "optimizer"),
+    (dict(dtype="float16"), "dtype"), (dict(reduction="max"), "reduction"),
+    (dict(train_size=100, batch_size=200), "batch_size"),
+]
+
+
+@pytest.mark.parametrize("changes,field", BAD, ids=[repr(changes)[1:-1] for changes, _ in BAD])
+def test_bad_settings_are_refused_with_a_message_naming_the_field(changes, field):
+    with pytest.raises(ConfigError) as err:
+        RunConfig(**changes)
+    assert field.split("_")[0] in str(err.value)
+
+
+def test_all_problems_are_reported_at_once():
+    with pytest.raises(ConfigError) as err:
+        RunConfig(lr=0, epochs=0)
+    assert "lr" in str(err.value) and "epochs" in str(err.value)
+
+
+def test_text_is_parsed_and_normalized():
+    c = RunConfig(hidden="128, 64", lr="0.01", epochs="5", optimizer=" Adam ", activation="TANH")
+    assert c.hidden == (128, 64) and c.lr == 0.01 and c.epochs == 5
+    assert c.optimizer == "adam" and c.activation == "tanh"
+    assert parse_hidden("") == () and parse_hidden("256") == (256,) and parse_hidden([32, 16]) == (32, 16)
+
+
+def test_json_round_trip_and_unknown_keys():
+    c = RunConfig(hidden=(96, 32), lr=0.1, l2=1e-4, seed=7)
+    assert RunConfig.from_json(c.to_json()) == c
+    with pytest.raises(ConfigError, match="unknown setting 'momentum'"):
+        RunConfig.from_dict({"momentum": 0.9})
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        RunConfig.from_json("{nope")
+
+
+def test_labels_name_only_what_differs():
+    a, b = RunConfig(lr=0.1), RunConfig(lr=0.001)
+    assert labels_for([a, b]) == ["lr=0.1", "lr=0.001"]
+    assert differing_fields([a, a.replace(seed=3)]) == []  # seeds are not a difference of config
+    assert labels_for([RunConfig(hidden=(128, 64)), RunConfig(hidden=(128, 96), batch_size=32)]) == \
+        ["hidden=128-64, batch=64", "hidden=128-96, batch=32"]
+
+
+FIELD_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                         st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+                         st.lists(st.integers(-10, 5000), max_size=12), st.binary(max_size=10))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["hidden", "activation", "optimizer", "lr", "l2", "epochs", "batch_size",
+                                        "seed", "dtype", "reduction", "train_size", "data_dir"]), FIELD_VALUES))
+def test_any_input_gives_a_valid_config_or_a_config_error(values):
+    try:
+        c = RunConfig.from_dict(values)
+    except ConfigError as exc:
+        assert str(exc)
+        return
+    assert 0 < c.lr <= 10 and math.isfinite(c.l2) and 1 <= c.epochs <= 1000 and all(1 <= w <= 4096 for w in c.hidden)
+    assert RunConfig.from_json(c.to_json()) == c
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_hidden_text_parses_or_is_refused_cleanly(text):
+    try:
+        widths = parse_hidden(text)
+    except ConfigError:
+        return
+    assert all(isinstance(w, int) and 1 <= w <= 4096 for w in widths)

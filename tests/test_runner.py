@@ -1,0 +1,109 @@
+"""RunManager with a real store: queueing, stop within a batch, pause, failures recorded on the run."""
+import threading
+import time
+
+import pytest
+
+from experiments.config import RunConfig
+from experiments.runner import RunManager
+from experiments.store import RunStore
+from tests.conftest import make_blobs
+
+BLOBS = make_blobs(n_train=2000, n_test=200, features=784)
+SMALL = RunConfig(hidden=(16,), epochs=3, batch_size=50, lr=0.01)
+
+
+@pytest.fixture
+def manager(tmp_path):
+    m = RunManager(RunStore(tmp_path / "runs.sqlite"), data_loader=lambda config: BLOBS)
+    yield m
+    m.stop_all()
+    m.wait(timeout=30)
+
+
+def test_queued_runs_train_in_order_and_store_every_epoch(manager):
+    ids = manager.submit_many([SMALL, SMALL.replace(lr=0.05)], group_id="g")
+    assert manager.wait(timeout=60)
+    runs = {r.id: r for r in manager.store.search_runs(group_id="g")}
+    assert set(runs) == set(ids)
+    for run_id in ids:
+        assert runs[run_id].status == "finished" and runs[run_id].epochs_done == 3
+        assert len(manager.store.get_epochs(run_id)) == 3
+        assert manager.store.weights_path(run_id).exists()
+        p = manager.progress(run_id)
+        assert p.epoch == 3 and p.fraction == 1.0 and p.eta_seconds == 0 and not p.active
+
+
+def test_stop_ends_a_run_within_one_batch_and_skips_queued_ones(manager):
+    slow = SMALL.replace(epochs=50, batch_size=1, hidden=(256,))
+    first = manager.submit(slow)
+    second = manager.submit(slow)
+    deadline = time.time() + 30
+    while manager.progress(first).status != "running" and time.time() < deadline:
+        time.sleep(0.01)
+    manager.stop(second)
+    manager.stop(first)
+    asked = time.time()
+    assert manager.wait(timeout=10)
+    assert time.time() - asked < 2  # one batch of one image, plus thread hand-over
+    assert manager.store.get_run(first).status == "stopped"
+    assert manager.store.get_run(second).status == "stopped"
+    assert manager.store.get_run(second).message == "stopped before it started"
+
+
+def test_pause_and_resume(manager):
+    run_id = manager.submit(SMALL.replace(epochs=40))
+    while manager.progress(run_id).status != "running":
+        time.sleep(0.01)
+    manager.pause(run_id)
+    assert manager.progress(run_id).status == "paused"
+    time.sleep(0.2)
+    frozen = manager.progress(run_id).epoch
+    time.sleep(0.5)
+    assert manager.progress(run_id).epoch == frozen
+    manager.resume(run_id)
+    assert manager.wait(timeout=60)
+    assert manager.store.get_run(run_id).epochs_done == 40
+
+
+def test_diverging_run_is_stored_as_diverged(manager):
+    run_id = manager.submit(SMALL.replace(optimizer="sgd", lr=10.0, hidden=(256,)))
+    manager.wait(timeout=60)
+    run = manager.store.get_run(run_id)
+    assert run.status == "diverged" and "lower" in run.message
+
+
+def test_a_failure_is_recorded_and_the_worker_lives_on(tmp_path):
+    calls = []
+
+    def flaky_loader(config):
+        calls.append(config)
+        if len(calls) == 1:
+            from nn import DataError
+            raise DataError("train-images-idx3-ubyte.gz is truncated: replace it")
+        return BLOBS
+
+    manager = RunManager(RunStore(tmp_path / "r.sqlite"), data_loader=flaky_loader)
+    bad, good = manager.submit(SMALL), manager.submit(SMALL)
+    assert manager.wait(timeout=60)
+    assert manager.store.get_run(bad).status == "failed"
+    assert "truncated" in manager.store.get_run(bad).message
+    assert manager.store.get_run(good).status == "finished"
+
+
+def test_one_manager_serves_many_threads(manager):
+    ids, errors = [], []
+
+    def submit():
+        try:
+            ids.append(manager.submit(SMALL.replace(epochs=1)))
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and manager.wait(timeout=120)
+    assert sorted(r.id for r in manager.store.search_runs(status="finished")) == sorted(ids)
