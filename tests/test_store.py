@@ -152,3 +152,18 @@ def test_unwritable_location_gives_a_clear_message(tmp_path):
     blocker.write_text("a file where the results folder should be")
     with pytest.raises(StoreError, match="cannot create the results folder"):
         RunStore(blocker / "runs.sqlite")
+
+
+def test_a_full_disk_refuses_the_write_and_keeps_what_is_stored(store):
+    run_id = store.create_run(RunConfig())
+    store.log_epoch(run_id, epoch_logs(1))
+    conn = store._conn()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own way to simulate a full disk
+    with pytest.raises(StoreError, match="full"):
+        for epoch in range(2, 5000):
+            store.log_epoch(run_id, epoch_logs(epoch))
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    stored = store.get_epochs(run_id)
+    assert stored[0]["epoch"] == 1 and [e["epoch"] for e in stored] == list(range(1, len(stored) + 1))
+    assert store.get_run(run_id).epochs_done == len(stored)  # summary and epochs agree: no torn write
