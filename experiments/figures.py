@@ -1,0 +1,333 @@
+"""Plotly figure builders for the dashboard: plain data in, a Plotly figure (or table) out.
+
+Pure functions: no Streamlit, no store, no training. That keeps every chart testable without a browser
+and lets the command line or a notebook draw the same pictures. Text that may come from a user (run
+names, notes, folder paths) is HTML-escaped before it reaches Plotly, which renders a subset of HTML
+(including links) in legends and hover labels.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative, sample_colorscale
+
+METRIC_NAMES = {"test_acc": "Test accuracy", "train_acc": "Train accuracy",
+                "test_loss": "Test loss", "train_loss": "Train loss"}
+X_AXES = {"epoch": "Epoch", "elapsed": "Seconds"}
+# Distinct colours: Plotly's ten, then Dark24 for more runs (colour-blind-friendlier first).
+PALETTE = list(qualitative.Plotly) + [c for c in qualitative.Dark24 if c not in qualitative.Plotly]
+LN10 = math.log(10)
+
+
+def safe(text: Any) -> str:
+    """User text made inert for Plotly labels (which render <a>, <b> and friends)."""
+    return html.escape(str(text), quote=True)
+
+
+def distinct_colors(n: int) -> list[str]:
+    """``n`` colours, as distinct as the palette allows (it cycles beyond its length)."""
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def colors_for_values(values: Sequence[Any]) -> list[str]:
+    """One colour per value: a sequential scale for numbers (log-spaced if they span decades),
+    distinct palette colours for anything else. Equal values get equal colours."""
+    uniq = sorted(set(values), key=lambda v: (isinstance(v, str), v))
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq) and len(uniq) > 1:
+        nums = np.array(uniq, dtype=float)
+        if nums.min() > 0 and nums.max() / nums.min() >= 100:
+            nums = np.log10(nums)
+        span = nums.max() - nums.min()
+        pos = (nums - nums.min()) / span if span else np.zeros_like(nums)
+        scale = dict(zip(uniq, sample_colorscale("Viridis", [0.05 + 0.85 * float(p) for p in pos])))
+    else:
+        scale = dict(zip(uniq, distinct_colors(len(uniq))))
+    return [scale[v] for v in values]
+
+
+def smooth(values: Sequence[float | None], weight: float) -> list[float | None]:
+    """Exponential moving average with debiasing (TensorBoard's smoothing); ``weight`` in [0, 1).
+
+    Missing or non-finite points stay missing and do not poison the average.
+    """
+    if not 0.0 < weight < 1.0:
+        return [_finite(v) for v in values]
+    out: list[float | None] = []
+    avg, norm = 0.0, 0.0
+    for v in values:
+        v = _finite(v)
+        if v is None:
+            out.append(None)
+            continue
+        avg = weight * avg + (1 - weight) * v
+        norm = weight * norm + (1 - weight)
+        out.append(avg / norm)
+    return out
+
+
+def _finite(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+# ---------------------------------------------------------------------- live training curves
+@dataclass(frozen=True)
+class LiveRun:
+    """One run on the live charts: its legend label and the epochs logged so far."""
+
+    label: str
+    epochs: Sequence[Mapping[str, Any]]
+    planned_epochs: int = 0
+
+
+def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live") -> go.Figure:
+    """Loss (``kind="loss"``) or accuracy (``"acc"``) per epoch: train solid, test dashed, one colour per run.
+
+    ``uirevision`` stays the same across refreshes so a user's zoom and legend clicks survive new points.
+    """
+    if kind not in ("loss", "acc"):
+        raise ValueError(f"kind must be 'loss' or 'acc', got {kind!r}")
+    fig = go.Figure()
+    for run, color in zip(runs, distinct_colors(len(runs))):
+        xs = [int(e["epoch"]) for e in run.epochs]
+        for split, dash in (("train", "solid"), ("test", "dash")):
+            ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
+            name = f"{safe(run.label)} · {split}" if len(runs) > 1 else split
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color, dash=dash),
+                marker=dict(size=6), legendgroup=safe(run.label),
+                hovertemplate=f"{name}<br>epoch %{{x}}<br>{split} {kind} %{{y:.4f}}<extra></extra>"))
+    planned = max([r.planned_epochs for r in runs] + [max((len(r.epochs) for r in runs), default=0), 1])
+    fig.update_layout(
+        title=dict(text="Loss" if kind == "loss" else "Accuracy"), uirevision=uirevision,
+        xaxis=dict(title="epoch", range=[0.5, planned + 0.5], dtick=max(1, round(planned / 10))),
+        yaxis=dict(title="cross-entropy loss" if kind == "loss" else "accuracy",
+                   tickformat=".0%" if kind == "acc" else None),
+        height=340, margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
+    if kind == "loss":
+        fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1),
+                      annotation_text="ln 10 (chance)", annotation_position="top left")
+    return fig
+
+
+# ---------------------------------------------------------------------- comparison
+@dataclass
+class Curve:
+    """One line of a comparison: a run, or the mean of a seed group with its band.
+
+    ``x``/``y`` are the points; ``low``/``high`` (same length) draw a shaded band when given.
+    """
+
+    label: str
+    x: Sequence[float]
+    y: Sequence[float | None]
+    hover: str = ""
+    color: str | None = None
+    low: Sequence[float | None] | None = None
+    high: Sequence[float | None] | None = None
+    members: int = 1
+
+
+def run_curve(label: str, epochs: Sequence[Mapping[str, Any]], metric: str, x_axis: str = "epoch",
+              hover: str = "", color: str | None = None) -> Curve:
+    """A Curve from one run's epoch logs (``metric`` one of METRIC_NAMES, ``x_axis`` epoch or elapsed)."""
+    _check_metric(metric, x_axis)
+    return Curve(label, [e[x_axis] for e in epochs], [_finite(e.get(metric)) for e in epochs], hover, color)
+
+
+def compare_figure(curves: Sequence[Curve], metric: str, x_axis: str = "epoch", smoothing: float = 0.0,
+                   uirevision: str = "compare") -> go.Figure:
+    """Overlaid curves of one metric; seed groups as mean with a shaded band; hover text per curve."""
+    _check_metric(metric, x_axis)
+    fig = go.Figure()
+    colors = distinct_colors(len(curves))
+    is_acc = metric.endswith("acc")
+    for curve, default_color in zip(curves, colors):
+        color = curve.color or default_color
+        label = safe(curve.label)
+        if curve.low is not None and curve.high is not None:
+            xs = list(curve.x)
+            lo, hi = smooth(curve.low, smoothing), smooth(curve.high, smoothing)
+            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_alpha(color, 0.18),
+                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
+                                     name=f"{label} band"))
+        y = smooth(curve.y, smoothing)
+        seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
+        hover = safe(curve.hover or curve.label).replace("\n", "<br>")
+        value = "%{y:.2%}" if is_acc else "%{y:.4f}"
+        fig.add_trace(go.Scatter(
+            x=list(curve.x), y=y, name=label + seeds, mode="lines+markers" if len(curve.x) <= 30 else "lines",
+            line=dict(color=color, width=2), marker=dict(size=5), legendgroup=label,
+            hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
+                          f"{METRIC_NAMES[metric].lower()} {value}<extra></extra>"))
+    fig.update_layout(
+        uirevision=uirevision, height=460, margin=dict(l=60, r=20, t=30, b=40),
+        xaxis=dict(title=X_AXES[x_axis].lower()),
+        yaxis=dict(title=METRIC_NAMES[metric].lower(), tickformat=".1%" if is_acc else None),
+        legend=dict(orientation="v"), hovermode="closest")
+    return fig
+
+
+def _check_metric(metric: str, x_axis: str) -> None:
+    if metric not in METRIC_NAMES:
+        raise ValueError(f"metric must be one of {', '.join(METRIC_NAMES)}, got {metric!r}")
+    if x_axis not in X_AXES:
+        raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, got {x_axis!r}")
+
+
+def _alpha(color: str, alpha: float) -> str:
+    """``#rrggbb`` or ``rgb(r, g, b)`` as an rgba() string with the given opacity."""
+    if color.startswith("#") and len(color) == 7:
+        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    elif color.startswith("rgb"):
+        r, g, b = (int(float(c)) for c in color[color.index("(") + 1:color.index(")")].split(",")[:3])
+    else:
+        return color
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def parallel_coordinates(rows: Sequence[Mapping[str, Any]], fields: Sequence[str],
+                         target: str = "test_acc") -> go.Figure:
+    """One line per run through its hyperparameters, coloured and ended by ``target`` (test accuracy).
+
+    Text settings become evenly spaced categorical axes; numbers spanning decades get a log10 axis.
+    """
+    dims = []
+    for name in fields:
+        values = [r.get(name) for r in rows]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if numeric:
+            arr = np.array(values, dtype=float)
+            if arr.min() > 0 and arr.max() / arr.min() >= 100:
+                dims.append(dict(label=f"log10 {name}", values=np.log10(arr).tolist()))
+            else:
+                dims.append(dict(label=name, values=arr.tolist()))
+        else:
+            cats = sorted({str(v) for v in values})
+            index = {c: i for i, c in enumerate(cats)}
+            dims.append(dict(label=name, values=[index[str(v)] for v in values], tickvals=list(range(len(cats))),
+                             ticktext=[safe(c) for c in cats]))
+    scores = [_finite(r.get(target)) for r in rows]
+    scores = [s if s is not None else 0.0 for s in scores]
+    dims.append(dict(label=METRIC_NAMES.get(target, target).lower(), values=scores))
+    fig = go.Figure(go.Parcoords(line=dict(color=scores, colorscale="Viridis", showscale=True), dimensions=dims))
+    fig.update_layout(height=420, margin=dict(l=60, r=60, t=50, b=30))
+    return fig
+
+
+# ---------------------------------------------------------------------- one run, inspected
+def confusion_figure(cm: np.ndarray) -> go.Figure:
+    """Heatmap of ``cm[true, predicted]`` counts with the counts written in the cells."""
+    cm = np.asarray(cm)
+    labels = [str(i) for i in range(cm.shape[0])]
+    fig = go.Figure(go.Heatmap(z=cm, x=labels, y=labels, colorscale="Blues", text=cm, texttemplate="%{text}",
+                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(xaxis=dict(title="predicted", type="category"),
+                      yaxis=dict(title="true", type="category", autorange="reversed"),
+                      height=460, margin=dict(l=50, r=20, t=30, b=40))
+    return fig
+
+
+def per_class_figure(accuracy: Sequence[float]) -> go.Figure:
+    """Bar per digit: share of that digit's test images classified correctly."""
+    acc = [_finite(a) for a in accuracy]
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[f"{a:.1%}" if a is not None else ""
+                                                                             for a in acc],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
+    low = min([a for a in acc if a is not None], default=0.0)
+    fig.update_layout(xaxis=dict(title="digit", type="category"),
+                      yaxis=dict(title="accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.08]),
+                      height=460, margin=dict(l=50, r=20, t=30, b=40))
+    return fig
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 8, colorscale: str = "gray_r",
+               symmetric: bool = False, height_per_row: int = 95) -> go.Figure:
+    """Small images (n, 28, 28) tiled in a grid, each with a title above it.
+
+    ``symmetric`` centres the colour scale on zero (for weights: red positive, blue negative).
+    """
+    images = np.asarray(images, dtype=float)
+    n = len(images)
+    fig = go.Figure()
+    if n == 0:
+        fig.update_layout(height=120, xaxis=dict(visible=False), yaxis=dict(visible=False),
+                          annotations=[dict(text="nothing to show", showarrow=False, x=0.5, y=0.5,
+                                            xref="paper", yref="paper")])
+        return fig
+    h, w = images.shape[1:3]
+    pad = 2
+    rows = math.ceil(n / columns)
+    cols = min(columns, n)
+    mosaic = np.full((rows * (h + pad + 6), cols * (w + pad)), np.nan)
+    annotations = []
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        top, left = r * (h + pad + 6) + 6, c * (w + pad)
+        mosaic[top:top + h, left:left + w] = img
+        annotations.append(dict(x=left + w / 2, y=top - 1, text=safe(titles[i]) if i < len(titles) else "",
+                                showarrow=False, font=dict(size=10), yanchor="bottom"))
+    if symmetric:
+        bound = float(np.nanmax(np.abs(images))) or 1.0
+        zmin, zmax = -bound, bound
+    else:
+        zmin, zmax = float(np.nanmin(images)), float(np.nanmax(images))
+    fig.add_trace(go.Heatmap(z=mosaic, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=symmetric,
+                             hoverinfo="skip"))
+    fig.update_layout(annotations=annotations, height=rows * height_per_row + 40,
+                      xaxis=dict(visible=False, scaleanchor="y", constrain="domain"),
+                      yaxis=dict(visible=False, autorange="reversed"), margin=dict(l=10, r=10, t=20, b=10),
+                      plot_bgcolor="white")
+    return fig
+
+
+def misclassified_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
+                         columns: int = 10) -> go.Figure:
+    """Misclassified test digits, each titled "true → predicted"."""
+    titles = [f"{t} → {p}" for t, p in zip(true, predicted)]
+    return image_grid(np.asarray(images).reshape(-1, 28, 28), titles, columns=columns)
+
+
+def weights_figure(first_layer: np.ndarray, columns: int = 10) -> go.Figure:
+    """The first layer's incoming weights, one 28x28 image per unit (red positive, blue negative)."""
+    w = np.asarray(first_layer)  # (784, units)
+    images = w.T.reshape(-1, 28, 28)
+    return image_grid(images, [f"unit {i}" for i in range(len(images))], columns=columns, colorscale="RdBu_r",
+                      symmetric=True)
+
+
+# ---------------------------------------------------------------------- tables
+@dataclass
+class MetricsTable:
+    """Rows for the final-metrics table and the settings shown in it."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)
+
+
+FINAL_METRICS = ("test_acc", "best_test_acc", "train_acc", "test_loss", "train_loss", "epochs_done", "seconds")
+
+
+def final_metrics_table(runs: Sequence[Mapping[str, Any]], differing: Sequence[str],
+                        all_settings: Sequence[str] | None = None) -> MetricsTable:
+    """Final metrics of each run beside its settings: only the ``differing`` ones unless ``all_settings``.
+
+    ``runs`` are flat run dicts (``RunRecord.flat()``): id, name, status, settings and metrics.
+    """
+    settings = list(all_settings) if all_settings is not None else list(differing)
+    rows = []
+    for run in runs:
+        row = {"id": run.get("id"), "name": run.get("name"), "status": run.get("status")}
+        row.update({s: run.get(s) for s in settings})
+        row.update({m: run.get(m) for m in FINAL_METRICS})
+        rows.append(row)
+    return MetricsTable(rows, settings)

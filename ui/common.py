@@ -1,0 +1,122 @@
+"""Helpers shared by the pages: the one store and run manager, safe text, error handling, the data banner."""
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from typing import Callable
+
+import streamlit as st
+
+from experiments.config import ConfigError, RunConfig, labels_for
+from experiments.runner import RunManager
+from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
+from nn import DataError
+
+from .data_source import DataSource
+
+# Sidebar widget keys (Train page); kept alive across pages so settings survive navigation.
+CONFIG_KEYS = ("cfg_hidden", "cfg_activation", "cfg_optimizer", "cfg_lr", "cfg_l2", "cfg_epochs",
+               "cfg_batch_size", "cfg_seed", "cfg_train_size", "cfg_dtype", "cfg_reduction", "cfg_name")
+PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
+         "report": "ui/report_page.py", "inspect": "ui/inspect_page.py"}
+USER_ERRORS = (ConfigError, StoreError, DataError)
+
+
+def store_path() -> str:
+    """The run store file: ``RESULTS_DB`` or results/runs.sqlite."""
+    return os.environ.get("RESULTS_DB") or str(DEFAULT_DB)
+
+
+@st.cache_resource(show_spinner=False)
+def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
+    store = RunStore(path)
+    data = DataSource()
+    return store, RunManager(store, data_loader=data.load), data
+
+
+def store() -> RunStore:
+    """The process-wide run store (one per store file)."""
+    return _resources(store_path())[0]
+
+
+def manager() -> RunManager:
+    """The process-wide run manager: every browser session queues into it."""
+    return _resources(store_path())[1]
+
+
+def data_source() -> DataSource:
+    return _resources(store_path())[2]
+
+
+def keep_widget_state() -> None:
+    """Keep the sidebar settings when the user visits another page (Streamlit drops unrendered widgets)."""
+    for key in CONFIG_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def run_page(render: Callable[[], None]) -> None:
+    """Run a page body; show user-facing errors as messages and never a traceback."""
+    try:
+        render()
+    except USER_ERRORS as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:  # a bug: say so plainly; the details go to the server log only
+        traceback.print_exc()
+        st.error(f"Something went wrong on this page ({type(exc).__name__}). The details are in the server "
+                 f"log; reload the page to try again.", icon=":material/error:")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+def md_escape(text: object) -> str:
+    """User text made literal for Markdown (no links, images, colours, LaTeX or HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+
+
+def run_labels(runs: list[RunRecord]) -> dict[int, str]:
+    """Short legend labels for runs, from the settings that differ between them (plus the seed if needed)."""
+    if not runs:
+        return {}
+    labels = labels_for([r.config for r in runs])
+    if len(set(labels)) < len(labels):
+        labels = [f"{lab}, seed={r.config.seed}" if r.config.seed is not None else lab
+                  for lab, r in zip(labels, runs)]
+    if len(set(labels)) < len(labels):
+        labels = [f"#{r.id} {lab}" for lab, r in zip(labels, runs)]
+    return {r.id: lab for r, lab in zip(runs, labels)}
+
+
+def load_into_sidebar(config: RunConfig) -> None:
+    """Put a run's settings into the Train page's sidebar and go there."""
+    st.session_state["pending_config"] = config.to_dict()
+    st.switch_page(PAGES["train"])
+
+
+def data_banner() -> None:
+    """Dataset state: a progress bar while MNIST downloads, the reason (and the fix) if it cannot load."""
+    status = data_source().status()
+    if status.state == "downloading":
+        total = f" of {status.total / 1e6:.1f} MB" if status.total else ""
+        st.progress(status.fraction, text=f"Downloading MNIST: {md_escape(status.file)}, "
+                                          f"{status.done / 1e6:.1f} MB{total}")
+    elif status.state == "loading":
+        st.caption("Loading MNIST...")
+    elif status.state == "failed":
+        st.error(f"The MNIST images are not available: {status.error}", icon=":material/cloud_off:")
+        st.markdown("To use local files, put the four MNIST files (`train-images-idx3-ubyte.gz`, "
+                    "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`) "
+                    "in a folder and start the app with `MNIST_DIR=/path/to/folder streamlit run dashboard.py`.")
+        if st.button("Try again", key="data_retry"):
+            data_source().prepare()
+            st.rerun()
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA after the first epoch"
+    if seconds < 90:
+        return f"ETA {seconds:.0f} s"
+    return f"ETA {seconds / 60:.0f} min"

@@ -1,0 +1,89 @@
+"""The dataset as the dashboard sees it: loaded once per process, with download progress to show.
+
+No Streamlit here: worker threads call ``load`` (through the RunManager's ``data_loader``) and the page
+reads ``status()`` snapshots. Loads are serialized, so a first-start download happens once, not once
+per queued run.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from nn import DataError, Dataset
+
+from experiments.config import RunConfig
+from experiments.execute import load_data
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """``state`` is idle, loading, downloading, ready or failed; ``error`` is a one-line user message."""
+
+    state: str = "idle"
+    file: str = ""
+    done: int = 0
+    total: int = 0
+    error: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
+class DataSource:
+    """Loads MNIST for the runs of this process and records what the loading is doing."""
+
+    def __init__(self, loader=load_data):
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._status = DataStatus()
+        self._thread: threading.Thread | None = None
+
+    def status(self) -> DataStatus:
+        with self._lock:
+            return self._status
+
+    def _set(self, **changes) -> None:
+        with self._lock:
+            self._status = DataStatus(**{**self._status.__dict__, **changes})
+
+    def _progress(self, file: str, done: int, total: int) -> None:
+        self._set(state="downloading", file=file, done=done, total=total)
+
+    def load(self, config: RunConfig) -> Dataset:
+        """The dataset ``config`` trains on; raises DataError on failure.
+
+        Only the default dataset (no ``data_dir``) is reflected in ``status()``; a run with its own folder
+        reports its own problems on the run.
+        """
+        track = not config.data_dir
+        with self._load_lock:
+            if track and self.status().state != "ready":
+                self._set(state="loading", error="")
+            try:
+                data = self._loader(config, self._progress if track else None)
+            except (DataError, OSError) as exc:
+                message = str(exc) if isinstance(exc, DataError) else f"cannot read the dataset: {exc}"
+                if track:
+                    self._set(state="failed", error=message)
+                raise DataError(message) from None
+            if track:
+                self._set(state="ready", error="")
+            return data
+
+    def prepare(self) -> None:
+        """Start loading the default dataset in the background (downloading it on first start)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            if self._status.state == "ready":
+                return
+            self._thread = threading.Thread(target=self._prepare, name="data-prepare", daemon=True)
+            self._thread.start()
+
+    def _prepare(self) -> None:
+        try:
+            self.load(RunConfig())
+        except DataError:
+            pass  # the message is in status(); the page shows it

@@ -1,0 +1,90 @@
+"""History: every stored run (command-line runs too), newest first; filter, edit, delete, export, reuse."""
+from __future__ import annotations
+
+import streamlit as st
+
+from experiments.store import STATUSES, StoreError
+from ui import common
+from ui.tables import pick_runs
+
+
+@st.dialog("Delete runs?")
+def _confirm_delete(run_ids: list[int]) -> None:
+    st.write(f"This deletes {len(run_ids)} run(s) ({', '.join(map(str, run_ids))}) with their epochs and saved "
+             f"weights. It cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Delete", type="primary", key="confirm_delete", icon=":material/delete:"):
+        manager = common.manager()
+        for run_id in run_ids:
+            progress = manager.progress(run_id)
+            if progress is not None and progress.active:
+                manager.stop(run_id)
+            common.store().delete_run(run_id)
+        st.session_state["compare_ids"] = [i for i in st.session_state.get("compare_ids", []) if i not in run_ids]
+        st.rerun()
+    if no.button("Cancel", key="cancel_delete"):
+        st.rerun()
+
+
+def _edit(run) -> None:
+    """Rename, notes and tags of one run; its settings into the sidebar; open it in Inspect."""
+    st.subheader(f"Run {run.id}")
+    st.text(f"{run.config.architecture}, {run.config.activation}, {run.config.optimizer}, lr {run.config.lr:g}, "
+            f"L2 {run.config.l2:g}, batch {run.config.batch_size}, seed {run.config.seed} · {run.status}"
+            + (f": {run.message}" if run.message else ""))
+    with st.form(key=f"edit_{run.id}", border=False):
+        name = st.text_input("Name", value=run.name, max_chars=200)
+        tags = st.text_input("Tags", value=", ".join(run.tags), help="Separated by commas, e.g. 'baseline, lr sweep'.")
+        notes = st.text_area("Notes", value=run.notes, height=100)
+        if st.form_submit_button("Save", icon=":material/save:"):
+            store = common.store()
+            store.rename(run.id, name)
+            store.set_tags(run.id, tags)
+            store.set_notes(run.id, notes)
+            st.toast(f"Run {run.id} saved", icon=":material/check:")
+            st.rerun()
+    a, b = st.columns(2)
+    if a.button("Load into sidebar", key=f"load_{run.id}", icon=":material/input:",
+                help="Open the Train page with this run's settings, to run it again or vary it."):
+        common.load_into_sidebar(run.config)
+    if b.button("Inspect", key=f"inspect_{run.id}", icon=":material/search:",
+                disabled=not common.store().weights_path(run.id).is_file(),
+                help="Confusion matrix, mistakes and first-layer weights of this run's network."):
+        st.session_state["inspect_id"] = run.id
+        st.switch_page(common.PAGES["inspect"])
+
+
+def render() -> None:
+    st.title("History")
+    store = common.store()
+    f1, f2 = st.columns([2, 3])
+    statuses = f1.multiselect("Status", STATUSES, key="hist_status", placeholder="any status")
+    text = f2.text_input("Search", key="hist_text", placeholder="name, notes, tags or settings, e.g. sgd",
+                         help="Matches part of a run's name, notes, tags, message or settings.")
+    runs = store.search_runs(status=statuses or None, text=text.strip() or None)
+    total = store.count_runs()
+    if not total:
+        st.info("No runs stored yet. Runs from the **Train** page and from `python -m experiments run` "
+                "appear here.", icon=":material/info:")
+        return
+    st.caption(f"{len(runs)} of {total} runs, newest first. Click a column header to sort; tick rows to "
+               f"select them (they are preselected on the Compare page).")
+    picked = pick_runs(runs, key="history_table") if runs else []
+    scope = picked or [r.id for r in runs]
+    c1, c2, c3, c4 = st.columns(4)
+    with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs")
+    c1.download_button("Export CSV", store.export_csv(scope, epochs=with_epochs), file_name="runs.csv",
+                       mime="text/csv", icon=":material/download:", key="hist_export",
+                       help="The selected runs, or every run listed when none is selected.")
+    if c3.button("Compare selected", disabled=len(picked) < 1, icon=":material/compare_arrows:", key="hist_compare"):
+        st.switch_page(common.PAGES["compare"])
+    if c4.button(f"Delete selected ({len(picked)})", disabled=not picked, icon=":material/delete:", key="hist_delete"):
+        _confirm_delete(picked)
+    if picked:
+        try:
+            _edit(store.get_run(picked[-1]))
+        except StoreError as exc:
+            st.warning(str(exc))
+
+
+common.run_page(render)

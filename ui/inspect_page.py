@@ -1,0 +1,71 @@
+"""Inspect one run: confusion matrix, per-class accuracy, misclassified digits, first-layer weights."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from experiments.analysis import Inspection, inspect_weights
+from experiments.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
+from ui import common
+
+MAX_WRONG = 60
+
+
+@st.cache_data(show_spinner="Evaluating the network on the test images...", max_entries=8)
+def _inspect(run_id: int, path: str, mtime: float, config_json: str) -> Inspection:
+    """Cached per run and weights file version (``mtime``), so revisiting the page is instant."""
+    from experiments.config import RunConfig
+    data = common.data_source().load(RunConfig.from_json(config_json))
+    return inspect_weights(path, data)
+
+
+def render() -> None:
+    st.title("Inspect")
+    store = common.store()
+    runs = [r for r in store.search_runs() if store.weights_path(r.id).is_file()]
+    if not runs:
+        st.info("No trained network to inspect yet: the final weights of each run are kept when it ends, so "
+                "train one on the **Train** page first.", icon=":material/info:")
+        return
+    ids = [r.id for r in runs]
+    wanted = st.session_state.get("inspect_id")
+    by_id = {r.id: r for r in runs}
+    run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted in ids else 0, key="inspect_run",
+                          format_func=lambda i: f"{i}: {by_id[i].name} ({by_id[i].config.architecture}, "
+                                                f"{by_id[i].status})")
+    st.session_state["inspect_id"] = run_id
+    run = by_id[run_id]
+    path = store.weights_path(run_id)
+    result = _inspect(run_id, str(path), path.stat().st_mtime, run.config.to_json())
+    st.text(f"{run.config.architecture} · {run.config.activation} · {run.config.optimizer} lr {run.config.lr:g} · "
+            f"{run.epochs_done} epoch(s), {run.status}")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Test accuracy", f"{result.accuracy:.2%}")
+    m2.metric("Misclassified", f"{len(result.wrong):,} of {len(result.predictions):,}")
+    worst = int(np.nanargmin(result.per_class)) if np.isfinite(result.per_class).any() else 0
+    m3.metric("Hardest digit", f"{worst} ({result.per_class[worst]:.1%} correct)")
+    left, right = st.columns(2)
+    left.subheader("Confusion matrix")
+    left.plotly_chart(confusion_figure(result.confusion), key="inspect_confusion")
+    right.subheader("Accuracy per digit")
+    right.plotly_chart(per_class_figure(result.per_class), key="inspect_per_class")
+
+    st.subheader("Misclassified test digits")
+    digit = st.selectbox("True digit", ["any"] + list(range(10)), key="inspect_digit")
+    data = common.data_source().load(run.config)
+    wrong = result.wrong
+    if digit != "any":
+        wrong = wrong[data.y_test[wrong] == digit]
+    shown = wrong[:MAX_WRONG]
+    st.caption(f"Each image is titled true → predicted; showing {len(shown)} of {len(wrong)}.")
+    st.plotly_chart(misclassified_figure(data.x_test[shown], data.y_test[shown], result.predictions[shown]),
+                    key="inspect_wrong")
+
+    st.subheader("First-layer weights")
+    units = result.first_layer.shape[1]
+    count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
+    st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
+    st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
+
+
+common.run_page(render)

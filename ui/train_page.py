@@ -1,0 +1,131 @@
+"""Train: settings in the sidebar, then live curves, progress, Stop/Pause and a diagnosis of each run.
+
+The live part is a fragment that reruns about once a second on its own; it only reads the store and the
+run manager's progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom
+(stable element keys and Plotly ``uirevision``). The script itself never loops or sleeps.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from experiments.analysis import diagnose
+from experiments.figures import LiveRun, live_figure
+from experiments.store import StoreError
+from ui import common, sidebar
+
+MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
+
+
+def _watched_runs() -> list:
+    """This session's runs plus any run the manager is working on, oldest first."""
+    ids = list(dict.fromkeys(st.session_state.get("watched", []) + [p.run_id for p in common.manager().active()]))
+    found = []
+    for run_id in ids:
+        try:
+            found.append(common.store().get_run(run_id))
+        except StoreError:  # deleted in History meanwhile
+            continue
+    st.session_state["watched"] = [r.id for r in found]
+    return found
+
+
+def _progress_row(run, label: str) -> None:
+    manager = common.manager()
+    progress = manager.progress(run.id)
+    status = progress.status if progress else run.status
+    done = progress.epoch if progress else run.epochs_done
+    total = run.config.epochs
+    text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"
+    if status in ("running", "paused"):
+        if progress and progress.latest.get("test_acc") is not None:
+            text += f" · test accuracy {progress.latest['test_acc']:.1%}"
+        text += f" · {common.format_eta(progress.eta_seconds if progress else None)}"
+        if status == "paused":
+            text += " · paused"
+    elif status == "loading":
+        text += " · loading the data"
+    elif status == "queued":
+        text += " · queued"
+    else:
+        acc = f", test accuracy {run.test_acc:.1%}" if run.test_acc is not None else ""
+        text += f" · {status}{acc}"
+    bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
+    bar.progress(done / total if total else 0.0, text=text)
+    if status in ("running", "paused", "queued", "loading"):
+        if status == "paused":
+            if pause_col.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:"):
+                manager.resume(run.id)
+                st.rerun(scope="fragment")
+        elif pause_col.button("Pause", key=f"pause_{run.id}", icon=":material/pause:",
+                              disabled=status != "running"):
+            manager.pause(run.id)
+            st.rerun(scope="fragment")
+        if stop_col.button("Stop", key=f"stop_{run.id}", icon=":material/stop:"):
+            manager.stop(run.id)
+            st.rerun(scope="fragment")
+    if run.message and status not in ("running", "paused", "queued", "loading"):
+        st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
+
+
+def _charts(runs: list, labels: dict[int, str]) -> None:
+    """Loss and accuracy of the charted runs; figures rebuilt only when some run has a new epoch."""
+    charted = [r for r in runs if r.epochs_done][-MAX_CHARTED:]
+    if not charted:
+        st.caption("The curves appear here after the first epoch.")
+        return
+    signature = tuple((r.id, r.epochs_done, labels[r.id]) for r in charted)
+    cache = st.session_state.get("live_figures")
+    if not cache or cache[0] != signature:
+        epochs = {r.id: common.store().get_epochs(r.id) for r in charted}
+        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs[r.id], r.config.epochs)
+                for r in charted]
+        cache = (signature, live_figure(live, "loss", uirevision="live-loss"),
+                 live_figure(live, "acc", uirevision="live-acc"))
+        st.session_state["live_figures"] = cache
+    left, right = st.columns(2)
+    left.plotly_chart(cache[1], key="live_loss", config={"displaylogo": False})
+    right.plotly_chart(cache[2], key="live_acc", config={"displaylogo": False})
+
+
+def _diagnoses(runs: list, labels: dict[int, str]) -> None:
+    for run in runs:
+        if not run.epochs_done and run.status != "diverged":
+            continue
+        epochs = common.store().get_epochs(run.id)
+        for finding in diagnose(epochs, run.status, run.message, run.config):
+            show = st.error if finding.severity == "error" else st.warning
+            show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
+
+
+@st.fragment(run_every=1.0)
+def live_panel() -> None:
+    """Progress, curves and diagnosis of the watched runs, refreshed about once a second."""
+    common.run_page(_live_panel)
+
+
+def _live_panel() -> None:
+    common.data_banner()
+    runs = _watched_runs()
+    if not runs:
+        st.info("No run yet: choose the settings in the sidebar and press **Train**. Runs queue one after "
+                "another; you can start several.", icon=":material/info:")
+        return
+    labels = common.run_labels(runs)
+    for run in runs:
+        _progress_row(run, labels[run.id])
+    finished = [r.id for r in runs if r.status not in ("queued", "running")]
+    if finished and st.button("Clear ended runs from this view", key="clear_finished"):
+        st.session_state["watched"] = [r.id for r in runs if r.id not in finished]
+        st.rerun(scope="fragment")
+    _charts(runs, labels)
+    _diagnoses(runs, labels)
+
+
+def render() -> None:
+    st.title("Train")
+    sidebar.settings_form()
+    common.data_source().prepare()
+    live_panel()
+
+
+common.run_page(render)
