@@ -7,6 +7,7 @@ the result is the same.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -119,7 +120,9 @@ class Adam(Optimizer):
         np.multiply(g, g, out=scratch)
         scratch *= 1 - self.beta2
         v += scratch
-        root_bc2 = np.sqrt(1 - self.beta2 ** t)
+        # Python floats, not NumPy float64 scalars: under NumPy 2's promotion rules a float64 scalar would
+        # send every float32 pass below through float64 and a cast back, several times slower.
+        root_bc2 = math.sqrt(1 - self.beta2 ** t)
         step_size = self.lr * root_bc2 / (1 - self.beta1 ** t)
         np.sqrt(v, out=scratch)
         scratch += self.eps * root_bc2
