@@ -1,0 +1,79 @@
+"""Plain-words diagnosis of a run's curves, and inspection of a trained network."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from experiments.analysis import diagnose, inspect_model, inspect_weights
+from experiments.config import RunConfig
+from nn import MLP
+
+from .conftest import make_blobs
+
+
+def log(epoch, train_loss=0.3, test_loss=0.3, train_acc=0.9, test_acc=0.9, majority=0.11, dead=0.0):
+    return {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, "train_acc": train_acc,
+            "test_acc": test_acc, "majority_fraction": majority, "dead_fraction": dead}
+
+
+def kinds(findings):
+    return [f.kind for f in findings]
+
+
+def test_healthy_run_has_no_findings():
+    epochs = [log(i, 1 / i, 1 / i, 0.9 + i / 100, 0.9 + i / 100) for i in range(1, 5)]
+    assert diagnose(epochs, "finished", config=RunConfig()) == []
+
+
+def test_diverged_says_lower_the_learning_rate():
+    findings = diagnose([log(1)], "diverged", "the loss became nan", RunConfig(lr=5.0))
+    assert kinds(findings) == ["diverged"]
+    assert "Learning rate" in findings[0].advice and "(5)" in findings[0].advice
+    assert kinds(diagnose([log(1, train_loss=math.nan)], "running")) == ["diverged"]
+
+
+def test_stuck_at_ln10():
+    ln10 = math.log(10)
+    epochs = [log(i, ln10 + 0.001, ln10, 0.11, 0.11) for i in range(1, 4)]
+    findings = diagnose(epochs, "finished", config=RunConfig(optimizer="sgd", lr=1e-5, activation="sigmoid"))
+    assert "stuck" in kinds(findings)
+    stuck = findings[kinds(findings).index("stuck")]
+    assert "Raise the **Learning rate**" in stuck.advice and "relu" in stuck.advice
+    assert "stuck" not in kinds(diagnose(epochs[:1], "running"))  # one epoch is too early to tell
+
+
+def test_collapsed_predictions_points_at_sum_reduction():
+    findings = diagnose([log(1, majority=0.98)], "finished", config=RunConfig(reduction="sum"))
+    assert kinds(findings) == ["collapsed"]
+    assert "98%" in findings[0].message and "mean" in findings[0].advice
+
+
+def test_overfitting_when_gap_grows():
+    epochs = [log(1, 0.3, 0.3, 0.93, 0.93), log(2, 0.1, 0.25, 0.97, 0.95), log(3, 0.03, 0.3, 0.995, 0.96)]
+    assert "overfitting" in kinds(diagnose(epochs, "finished"))
+    assert "L2" in diagnose(epochs, "finished")[0].advice
+
+
+def test_dead_relus():
+    findings = diagnose([log(1, dead=0.6)], "finished", config=RunConfig())
+    assert kinds(findings) == ["dead_relus"] and "60%" in findings[0].message
+
+
+def test_inspect_model_and_saved_weights(tmp_path):
+    data = make_blobs(features=784, n_train=50, n_test=40)
+    model = MLP([784, 5, 10], seed=0)
+    result = inspect_model(model, data)
+    assert result.confusion.sum() == 40 and result.confusion.shape == (10, 10)
+    assert result.first_layer.shape == (784, 5)
+    assert len(result.wrong) == 40 - int(np.trace(result.confusion))
+    path = tmp_path / "w.npz"
+    model.save(str(path))
+    again = inspect_weights(path, data)
+    assert np.array_equal(again.predictions, result.predictions)
+    try:
+        inspect_weights(tmp_path / "missing.npz", data)
+    except FileNotFoundError as exc:
+        assert "no saved weights" in str(exc)
+    else:
+        raise AssertionError("expected FileNotFoundError")

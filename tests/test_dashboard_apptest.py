@@ -1,0 +1,171 @@
+"""The dashboard's widget logic through Streamlit's AppTest (no browser): every page with an empty and a
+populated store, invalid settings refused before queuing, Train queues a run, History's actions."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from experiments.config import RunConfig
+from experiments.store import RunStore
+from nn import MLP
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+PAGES = {"Compare": "ui/compare_page.py", "History": "ui/history_page.py", "Report": "ui/report_page.py",
+         "Inspect": "ui/inspect_page.py"}
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    """A fresh store file for the app; MNIST_DIR points at an empty folder unless the real data is there."""
+    path = tmp_path / "runs.sqlite"
+    monkeypatch.setenv("RESULTS_DB", str(path))
+    real = os.environ.get("MNIST_DIR")
+    if not real or not Path(real).is_dir():
+        empty = tmp_path / "no-mnist"
+        empty.mkdir()
+        monkeypatch.setenv("MNIST_DIR", str(empty))
+    return path
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=30).run()
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "info", "error", "warning", "caption", "markdown", "text")
+             for e in getattr(at, kind)]
+    parts += [e.value for e in at.sidebar.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def populate(path: Path) -> list[int]:
+    """Three finished runs (two seeds of one config and another lr) with epochs and saved weights."""
+    store = RunStore(path)
+    ids = []
+    for lr, seed in ((0.001, 0), (0.001, 1), (0.01, 0)):
+        config = RunConfig(hidden=(8,), lr=lr, seed=seed, epochs=2, train_size=1000)
+        run_id = store.create_run(config, name=f"lr {lr} seed {seed}", source="cli")
+        for epoch in (1, 2):
+            store.log_epoch(run_id, {"epoch": epoch, "train_loss": 1.0 / epoch, "test_loss": 1.1 / epoch,
+                                     "train_acc": 0.8 + 0.05 * epoch + seed / 100, "test_acc": 0.8 + 0.04 * epoch,
+                                     "seconds": 0.5, "elapsed": 0.5 * epoch, "lr": lr,
+                                     "majority_fraction": 0.12, "dead_fraction": 0.0})
+        store.set_status(run_id, "finished")
+        store.weights_path(run_id).parent.mkdir(parents=True, exist_ok=True)
+        MLP(config.sizes(), seed=seed).save(str(store.weights_path(run_id)))
+        ids.append(run_id)
+    store.close()
+    return ids
+
+
+def test_every_page_renders_with_an_empty_store(db):
+    at = app()
+    assert not at.exception
+    assert at.title[0].value == "Train"
+    assert "No run yet" in texts(at)
+    for title, page in PAGES.items():
+        at.switch_page(page).run()
+        assert not at.exception, title
+        assert at.title[0].value == title
+    assert RunStore(db).count_runs() == 0
+
+
+def test_invalid_settings_are_refused_before_queuing(db):
+    at = app()
+    at.sidebar.text_input(key="cfg_hidden").set_value("128, abc")
+    at.sidebar.button(key="train_button").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.sidebar.error]
+    assert errors and "Not queued" in errors[0] and "'abc'" in errors[0]
+    # a batch larger than the training subset is refused too, with the reason
+    at.sidebar.text_input(key="cfg_hidden").set_value("16")
+    at.sidebar.number_input(key="cfg_train_size").set_value(1000)
+    at.sidebar.number_input(key="cfg_batch_size").set_value(5000)
+    at.sidebar.button(key="train_button").click().run()
+    assert "larger than the training set" in at.sidebar.error[0].value
+    assert RunStore(db).count_runs() == 0
+
+
+def test_train_queues_a_run_and_watches_it(db):
+    at = app()
+    at.sidebar.text_input(key="cfg_hidden").set_value("8")
+    at.sidebar.number_input(key="cfg_epochs").set_value(1)
+    at.sidebar.number_input(key="cfg_train_size").set_value(500)
+    at.sidebar.button(key="train_button").click().run()
+    assert not at.exception
+    assert not at.sidebar.error
+    store = RunStore(db)
+    runs = store.search_runs()
+    assert len(runs) == 1 and runs[0].config.hidden == (8,) and runs[0].source == "dashboard"
+    assert at.session_state["watched"] == [runs[0].id]
+    assert any(f"Run {runs[0].id}" in (p.proto.text or "") for p in at.get("progress"))
+    from ui.common import _resources
+    manager = _resources(str(db))[1]
+    assert manager.wait(timeout=60)
+    assert store.get_run(runs[0].id).status in ("finished", "failed")
+
+
+def test_pages_render_with_a_populated_store(db):
+    ids = populate(db)
+    at = app()
+    at.session_state["watched"] = ids
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2  # live loss and accuracy of the watched runs
+
+    at.switch_page(PAGES["History"]).run()
+    assert not at.exception
+    assert "3 of 3 runs" in texts(at)
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
+
+    at.session_state["compare_ids"] = ids
+    at.switch_page(PAGES["Compare"]).run()
+    assert not at.exception
+    chart = at.get("plotly_chart")[0]
+    import json
+    figure = json.loads(chart.proto.spec)
+    names = [t.get("name", "") for t in figure["data"] if t.get("showlegend", True) is not False]
+    assert len(names) == 2 and any("mean of 2 seeds" in n for n in names)  # seeds 0 and 1 averaged
+    final = at.dataframe[-1].value
+    assert sorted(final["id"]) == ids and "lr" in final.columns and "optimizer" not in final.columns
+
+    at.switch_page(PAGES["Report"]).run()
+    assert not at.exception
+
+
+def test_history_edits_and_loads_a_run_into_the_sidebar(db):
+    ids = populate(db)
+    at = app()
+    at.session_state["compare_ids"] = [ids[2]]
+    at.switch_page(PAGES["History"]).run()
+    assert not at.exception
+    at.text_input[1].set_value("best <b>run</b>")  # [0] is the search box
+    at.text_input[2].set_value("baseline, lr")
+    at.text_area[0].set_value("notes [link](http://x)")
+    _submit(at)
+    run = RunStore(db).get_run(ids[2])
+    assert run.name == "best <b>run</b>" and run.tags == ["baseline", "lr"] and run.notes.startswith("notes")
+    at.button(key=f"load_{ids[2]}").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Train"
+    assert at.sidebar.select_slider(key="cfg_lr").value == 0.01
+    assert at.sidebar.text_input(key="cfg_hidden").value == "8"
+
+
+def _submit(at: AppTest) -> None:
+    [button] = [b for b in at.button if b.label == "Save"]
+    button.click().run()
+
+
+def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", mnist_dir)
+    ids = populate(db)
+    at = app()
+    at.session_state["inspect_id"] = ids[0]
+    at.switch_page(PAGES["Inspect"]).run(timeout=60)
+    assert not at.exception
+    assert [m.label for m in at.metric][:2] == ["Test accuracy", "Misclassified"]
+    assert len(at.get("plotly_chart")) == 4

@@ -1,0 +1,125 @@
+"""Figure builders: data in, Plotly figure out, checked without a browser."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from experiments import figures as F
+
+
+def epochs(n: int, start_acc: float = 0.8, step: float = 0.02, seconds: float = 1.5) -> list[dict]:
+    return [{"epoch": i, "train_loss": 1.0 / i, "test_loss": 1.1 / i, "train_acc": start_acc + step * i,
+             "test_acc": start_acc + step * i - 0.01, "elapsed": seconds * i} for i in range(1, n + 1)]
+
+
+def test_live_figure_has_train_and_test_per_run_and_keeps_zoom():
+    runs = [F.LiveRun("lr=0.1", epochs(3), planned_epochs=10), F.LiveRun("lr=0.01", epochs(2), planned_epochs=10)]
+    fig = F.live_figure(runs, "acc", uirevision="live-acc")
+    assert isinstance(fig, go.Figure)
+    assert len(fig.data) == 4
+    assert [len(t.x) for t in fig.data] == [3, 3, 2, 2]
+    assert fig.layout.uirevision == "live-acc"
+    assert tuple(fig.layout.xaxis.range) == (0.5, 10.5)  # the whole run is laid out from the start
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
+    assert fig.data[1].line.dash == "dash"
+
+
+def test_live_figure_loss_marks_chance_level_and_drops_nan():
+    logs = epochs(3)
+    logs[2]["train_loss"] = float("nan")
+    fig = F.live_figure([F.LiveRun("run 1", logs)], "loss")
+    assert list(fig.data[0].y)[2] is None
+    assert any(math.isclose(s.y0, math.log(10)) for s in fig.layout.shapes)
+    with pytest.raises(ValueError):
+        F.live_figure([], "speed")
+
+
+def test_live_figure_escapes_user_text():
+    fig = F.live_figure([F.LiveRun('<a href="javascript:x">evil</a>', epochs(1)),
+                         F.LiveRun("ok", epochs(1))], "loss")
+    assert "<a" not in fig.data[0].name and "&lt;a" in fig.data[0].name
+
+
+def test_smooth_is_identity_at_zero_and_debiased():
+    assert F.smooth([1.0, None, 3.0], 0.0) == [1.0, None, 3.0]
+    out = F.smooth([2.0, 2.0, 2.0], 0.9)
+    assert out == pytest.approx([2.0, 2.0, 2.0])  # debiasing: a constant stays constant
+    assert F.smooth([0.0, 10.0], 0.5)[1] == pytest.approx(10 * 0.5 / 0.75)
+    assert F.smooth([float("inf"), 1.0], 0.5) == [None, 1.0]
+
+
+def test_compare_figure_one_trace_per_run_with_hover_and_seconds_axis():
+    curves = [F.run_curve("lr=0.1", epochs(4), "test_acc", "elapsed", hover="run 1: fast\nlr=0.1"),
+              F.run_curve("lr=0.01", epochs(4, seconds=3.0), "test_acc", "elapsed", hover="run 2")]
+    fig = F.compare_figure(curves, "test_acc", "elapsed", smoothing=0.0)
+    assert len(fig.data) == 2
+    assert list(fig.data[1].x) == [3.0, 6.0, 9.0, 12.0]
+    assert "run 1: fast<br>lr=0.1" in fig.data[0].hovertemplate
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert fig.layout.xaxis.title.text == "seconds"
+
+
+def test_compare_figure_draws_seed_group_as_band_and_mean():
+    mean = F.Curve("lr=0.1", [1, 2], [0.9, 0.95], low=[0.88, 0.94], high=[0.92, 0.96], members=3)
+    fig = F.compare_figure([mean], "test_acc")
+    assert len(fig.data) == 2
+    band, line = fig.data
+    assert band.fill == "toself" and len(band.x) == 4
+    assert "mean of 3 seeds" in line.name
+
+
+def test_compare_figure_rejects_unknown_metric():
+    with pytest.raises(ValueError):
+        F.compare_figure([], "f1")
+    with pytest.raises(ValueError):
+        F.run_curve("x", epochs(1), "test_acc", "minutes")
+
+
+def test_colors_distinct_and_by_value():
+    assert len(set(F.distinct_colors(12))) == 12
+    by_lr = F.colors_for_values([0.1, 0.001, 0.1])
+    assert by_lr[0] == by_lr[2] != by_lr[1]
+    assert len(set(F.colors_for_values(["adam", "sgd", "rmsprop"]))) == 3
+
+
+def test_parallel_coordinates_has_one_axis_per_setting_plus_accuracy():
+    rows = [{"optimizer": "adam", "lr": 0.001, "test_acc": 0.97}, {"optimizer": "sgd", "lr": 0.1, "test_acc": 0.95},
+            {"optimizer": "sgd", "lr": 1.0, "test_acc": 0.1}]
+    fig = F.parallel_coordinates(rows, ["optimizer", "lr"])
+    dims = fig.data[0].dimensions
+    assert [d.label for d in dims] == ["optimizer", "log10 lr", "test accuracy"]
+    assert list(dims[0].ticktext) == ["adam", "sgd"]
+    assert list(dims[2].values) == [0.97, 0.95, 0.1]
+
+
+def test_confusion_and_per_class_figures():
+    cm = np.eye(10, dtype=int) * 5
+    cm[3, 5] = 2
+    fig = F.confusion_figure(cm)
+    assert np.array(fig.data[0].z).shape == (10, 10)
+    assert fig.layout.yaxis.autorange == "reversed"
+    bars = F.per_class_figure([1.0] * 9 + [float("nan")])
+    assert list(bars.data[0].y)[-1] is None and len(bars.data[0].x) == 10
+
+
+def test_image_grids():
+    images = np.random.default_rng(0).random((12, 784))
+    fig = F.misclassified_figure(images, [1] * 12, [7] * 12, columns=5)
+    assert len(fig.layout.annotations) == 12 and fig.layout.annotations[0].text == "1 → 7"
+    assert np.array(fig.data[0].z).shape[1] == 5 * 30
+    weights = F.weights_figure(np.random.default_rng(0).normal(size=(784, 4)))
+    assert weights.data[0].zmin == -weights.data[0].zmax  # centred: sign is the colour
+    empty = F.misclassified_figure(np.zeros((0, 784)), [], [])
+    assert len(empty.data) == 0
+
+
+def test_final_metrics_table_shows_differing_settings_by_default():
+    runs = [{"id": 1, "name": "a", "status": "finished", "lr": 0.1, "optimizer": "sgd", "test_acc": 0.9},
+            {"id": 2, "name": "b", "status": "finished", "lr": 0.01, "optimizer": "sgd", "test_acc": 0.95}]
+    table = F.final_metrics_table(runs, ["lr"])
+    assert table.settings == ["lr"] and "optimizer" not in table.rows[0] and table.rows[1]["test_acc"] == 0.95
+    full = F.final_metrics_table(runs, ["lr"], all_settings=["optimizer", "lr"])
+    assert full.rows[0]["optimizer"] == "sgd"
