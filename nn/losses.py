@@ -15,20 +15,29 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-log_softmax(logits)[np.arange(len(y)), y].mean())
 
 
-def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray, scale: float) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray, scale: float,
+                               pred: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Return (mean cross-entropy, gradient) and overwrite ``logits`` with the gradient.
 
     The fused gradient of softmax followed by cross-entropy is (softmax(z) - onehot(y)) * scale, where
-    scale is 1/n for a mean over the batch and 1 for a sum.
+    scale is 1/n for a mean over the batch and 1 for a sum. ``pred`` is each row's argmax, if the caller
+    has it already. The (n, 10) arrays are tiny, so the cost is per call: every step below is the
+    cheapest NumPy call for its job (a row's max is its argmax's logit; flat indices select one entry
+    per row), which makes this several times faster than the obvious ``max(axis=1)`` / ``np.mean`` code.
     """
-    rows = np.arange(len(y))
-    logits -= logits.max(axis=1, keepdims=True)
-    target_logit = logits[rows, y]  # a copy (fancy indexing), taken before exp overwrites it
+    n, classes = logits.shape
+    flat = logits.reshape(-1)  # a view of the same memory
+    row_starts = np.arange(0, n * classes, classes)
+    if pred is None:
+        pred = logits.argmax(axis=1)
+    logits -= flat[row_starts + pred][:, None]  # shift by the row max: exp() cannot overflow
+    target = row_starts + y
+    target_logit = flat[target]  # a copy (fancy indexing), taken before exp overwrites it
     np.exp(logits, out=logits)
-    totals = logits.sum(axis=1, keepdims=True)
-    logits /= totals
+    totals = logits.sum(axis=1)
+    logits /= totals[:, None]
     # -log p[y] = log(sum exp) - z_y: the log-sum-exp form, exact even where p[y] underflows to 0.
-    loss = float(np.mean(np.log(totals[:, 0]) - target_logit))
-    logits[rows, y] -= 1
+    loss = (float(np.log(totals).sum()) - float(target_logit.sum())) / n
+    flat[target] -= 1
     logits *= scale
     return loss, logits

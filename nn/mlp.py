@@ -64,19 +64,19 @@ class MLP:
         return self.flat_params.size
 
     # ------------------------------------------------------------------ forward
-    def _layer_buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Per-batch-size work arrays, allocated once: layer outputs, and backward deltas."""
+    def _layer_buffers(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """Per-batch-size work arrays, allocated once: layer outputs, backward deltas, and n ones."""
         if n not in self._buffers:
             if len(self._buffers) > 4:  # a few batch sizes at most: full, last partial, evaluation chunk
                 self._buffers.clear()
             outputs = [np.empty((n, width), self.dtype) for width in self.sizes[1:]]
             deltas = [np.empty((n, width), self.dtype) for width in self.sizes[1:-1]]
-            self._buffers[n] = (outputs, deltas)
+            self._buffers[n] = (outputs, deltas, np.ones(n, self.dtype))
         return self._buffers[n]
 
     def _forward(self, X: np.ndarray) -> list[np.ndarray]:
         """Run the network and return every layer's output, input first, logits last (reused buffers)."""
-        outputs, _ = self._layer_buffers(len(X))
+        outputs, _, _ = self._layer_buffers(len(X))
         layer_inputs = [X]
         last = len(self.weights) - 1
         for i, (W, b, out) in enumerate(zip(self.weights, self.biases, outputs)):
@@ -112,16 +112,17 @@ class MLP:
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         layer_inputs = self._forward(X)
-        _, deltas = self._layer_buffers(len(X))
+        _, deltas, ones = self._layer_buffers(len(X))
         logits = layer_inputs[-1]
-        correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
+        pred = logits.argmax(axis=1)
+        correct = int(np.count_nonzero(pred == y))
         scale = 1.0 / len(X) if reduction == "mean" else 1.0
-        loss, delta = softmax_cross_entropy_grad(logits, y, scale)  # delta overwrites the logits buffer
+        loss, delta = softmax_cross_entropy_grad(logits, y, scale, pred)  # delta overwrites the logits buffer
         if reduction == "sum":
             loss *= len(X)
         for i in range(len(self.weights) - 1, -1, -1):
             np.matmul(layer_inputs[i].T, delta, out=self.weight_grads[i])
-            np.sum(delta, axis=0, out=self.bias_grads[i])
+            np.matmul(ones, delta, out=self.bias_grads[i])  # column sums; BLAS beats np.sum(axis=0) here
             if i > 0:  # no gradient is needed for the network's input
                 np.matmul(delta, self.weights[i].T, out=deltas[i - 1])
                 delta = activations.backward(self.activation, layer_inputs[i], deltas[i - 1])
