@@ -241,11 +241,11 @@ def per_class_figure(accuracy: Sequence[float]) -> go.Figure:
     acc = [_finite(a) for a in accuracy]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[f"{a:.1%}" if a is not None else ""
                                                                              for a in acc],
-                           textposition="outside", cliponaxis=False,
+                           textposition="inside", insidetextanchor="end",
                            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
     low = min([a for a in acc if a is not None], default=0.0)
     fig.update_layout(xaxis=dict(title="digit", type="category"),
-                      yaxis=dict(title="accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.08]),
+                      yaxis=dict(title="accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.0]),
                       height=460, margin=dict(l=50, r=20, t=30, b=40))
     return fig
 

@@ -1,0 +1,289 @@
+"""End to end: the real Streamlit server driven by headless Chromium (Playwright).
+
+Trains a small network from the Train page and watches its chart gain points while it runs, finds the
+finished run in History, picks two runs in Compare and sees two traces, and screenshots every page into
+artifacts/screenshots/. It also measures the delay between an epoch being committed and its point
+appearing in the browser, and the epoch time with the dashboard open against a headless command-line
+run of the same settings (artifacts/e2e_timings.json).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from experiments.config import RunConfig
+from experiments.store import RunStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+# Small network, tiny batches: each epoch takes a couple of seconds, long enough to watch it arrive.
+SETTINGS = {"hidden": "16", "epochs": 3, "batch_size": 2, "optimizer": "sgd", "lr": 0.001}
+RUN_NAME = "e2e-run"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def playwright_api():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, mnist_dir, playwright_api):
+    """A real server on a free port with its own store, holding one earlier command-line run."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    db = tmp / "runs.sqlite"
+    store = RunStore(db)
+    earlier = store.create_run(RunConfig(hidden=(16,), epochs=3, batch_size=64, lr=0.001), name="earlier cli run",
+                               source="cli")
+    for epoch in (1, 2, 3):
+        store.log_epoch(earlier, {"epoch": epoch, "train_loss": 0.6 / epoch, "test_loss": 0.5 / epoch,
+                                  "train_acc": 0.85 + 0.02 * epoch, "test_acc": 0.86 + 0.02 * epoch,
+                                  "seconds": 0.3, "elapsed": 0.3 * epoch, "lr": 0.001})
+    store.set_status(earlier, "finished")
+    store.close()
+    port = free_port()
+    env = {**os.environ, "RESULTS_DB": str(db), "MNIST_DIR": mnist_dir, "PYTHONUNBUFFERED": "1"}
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield {"url": url, "db": db, "tmp": tmp}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        errors = (tmp / "server.log").read_text()
+        assert "Traceback" not in errors, errors[-3000:]
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api):
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class EpochWatcher(threading.Thread):
+    """Records when each epoch of a run is committed to the store (polled every 10 ms)."""
+
+    def __init__(self, db: Path, name: str):
+        super().__init__(daemon=True)
+        self.db, self.name = db, name
+        self.committed: dict[int, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.db, timeout=5)
+        while not self.done.is_set():
+            rows = conn.execute("SELECT e.epoch FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = ?",
+                                (self.name,)).fetchall()
+            now = time.time()
+            for (epoch,) in rows:
+                self.committed.setdefault(epoch, now)
+            time.sleep(0.01)
+        conn.close()
+
+
+def headless_epoch_seconds(mnist_dir: str, tmp: Path) -> list[float]:
+    """Epoch times of the same settings trained by the command line, no dashboard involved."""
+    env = {**os.environ, "RESULTS_DB": str(tmp / "headless.sqlite"), "MNIST_DIR": mnist_dir}
+    out = subprocess.run([sys.executable, "-m", "experiments", "run", "--json", "--hidden", SETTINGS["hidden"],
+                          "--epochs", str(SETTINGS["epochs"]), "--batch-size", str(SETTINGS["batch_size"]),
+                          "--optimizer", SETTINGS["optimizer"], "--lr", str(SETTINGS["lr"])],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    return [json.loads(line)["seconds"] for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def live_points(page) -> int:
+    return page.evaluate("""() => {
+        const plot = document.querySelector('.st-key-live_acc .js-plotly-plot');
+        return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0;
+    }""")
+
+
+def shoot(page, name: str) -> None:
+    """Screenshot the whole page: Streamlit scrolls inside its own container, so grow the viewport to fit."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]') || document.body;
+        return Math.max(main.scrollHeight, document.body.scrollHeight);
+    }""")
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 6000)})
+    page.wait_for_timeout(900)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def goto_page(page, title: str) -> None:
+    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=20000)
+
+
+def test_train_watch_history_compare(server, browser, mnist_dir):
+    headless = headless_epoch_seconds(mnist_dir, server["tmp"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})
+    page.set_default_timeout(30000)
+    try:
+        _journey(page, server, headless)
+    except Exception:
+        shoot(page, "failure")
+        raise
+    finally:
+        page.close()
+
+
+def _journey(page, server, headless: list[float]) -> None:
+    page.goto(server["url"])
+    page.get_by_role("heading", name="Train").wait_for()
+    page.get_by_text("No run yet").wait_for()
+
+    # settings; an invalid one first, refused with a message
+    hidden = page.get_by_role("textbox", name="Hidden layers")
+    hidden.fill("16, x")
+    hidden.press("Enter")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Not queued").wait_for()
+    _enter(page, hidden, SETTINGS["hidden"])
+    for label, value in (("Epochs", SETTINGS["epochs"]), ("Batch size", SETTINGS["batch_size"])):
+        _enter(page, page.get_by_role("spinbutton", name=label), str(value))
+    _choose(page, "Optimizer", SETTINGS["optimizer"])
+    page.get_by_text("More settings").click()
+    _enter(page, page.get_by_role("textbox", name="Run name"), RUN_NAME)
+    page.wait_for_timeout(500)
+    for label, value in (("Epochs", SETTINGS["epochs"]), ("Batch size", SETTINGS["batch_size"])):
+        assert page.get_by_role("spinbutton", name=label).input_value() == str(value)
+
+    watcher = EpochWatcher(server["db"], RUN_NAME)
+    watcher.start()
+    page.get_by_role("button", name="Train", exact=True).click()
+    seen: dict[int, float] = {}
+    deadline = time.monotonic() + 120
+    finished_at = None
+    try:
+        while time.monotonic() < deadline:
+            points = live_points(page)
+            now = time.time()
+            for k in range(1, points + 1):
+                seen.setdefault(k, now)
+            if points and len(watcher.committed) < SETTINGS["epochs"] and not page.get_by_text("finished, test").count():
+                seen.setdefault(-1, now)  # a point was on the chart while the run was still going
+            if points >= SETTINGS["epochs"]:
+                finished_at = now
+                break
+            time.sleep(0.05)
+    finally:
+        watcher.done.set()
+        watcher.join()
+    assert finished_at is not None, f"the chart never reached {SETTINGS['epochs']} points: {seen}"
+    assert -1 in seen and seen[1] < watcher.committed[SETTINGS["epochs"]], "no point appeared before the run ended"
+    page.get_by_text("finished, test accuracy").first.wait_for()
+    shoot(page, "train")
+
+    delays = [seen[k] - watcher.committed[k] for k in range(1, SETTINGS["epochs"] + 1)]
+    with sqlite3.connect(server["db"]) as conn:
+        dashboard = [s for (s,) in conn.execute(
+            "SELECT e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = ? ORDER BY e.epoch",
+            (RUN_NAME,))]
+    timings = {"epoch_to_browser_seconds": delays, "median_delay": statistics.median(delays),
+               "dashboard_epoch_seconds": dashboard, "headless_epoch_seconds": headless,
+               "slowdown_ratio_median": statistics.median(dashboard) / statistics.median(headless)}
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "e2e_timings.json").write_text(json.dumps(timings, indent=1))
+    print(json.dumps(timings))
+    assert all(d < 5 for d in delays), delays
+
+    # History: the finished run is stored and found by name and status
+    goto_page(page, "History")
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(RUN_NAME)
+    search.press("Enter")
+    page.get_by_text("1 of 2 runs").wait_for()
+    _choose(page, "Status", "finished")
+    page.get_by_text("1 of 2 runs").wait_for()
+    search.fill("")
+    search.press("Enter")
+    page.get_by_text("2 of 2 runs").wait_for()
+    shoot(page, "history")
+
+    # Compare: tick both runs, see two traces
+    goto_page(page, "Compare")
+    table = page.locator('[class*="st-key-compare_table"]').first
+    table.wait_for()
+    page.wait_for_timeout(1000)
+    box = table.bounding_box()
+    for row in (0, 1):
+        page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
+        page.wait_for_timeout(1000)
+    page.locator(".st-key-compare_chart .js-plotly-plot").wait_for()
+    page.wait_for_function("""() => {
+        const plot = document.querySelector('.st-key-compare_chart .js-plotly-plot');
+        return plot && plot.data && plot.data.filter(t => t.showlegend !== false).length === 2;
+    }""", timeout=20000)
+    shoot(page, "compare")
+
+    goto_page(page, "Report")
+    shoot(page, "report")
+
+    goto_page(page, "Inspect")
+    page.get_by_text("Confusion matrix").wait_for(timeout=60000)
+    page.locator(".st-key-inspect_weights .js-plotly-plot").wait_for(timeout=60000)
+    shoot(page, "inspect")
+    assert not page.get_by_text("Traceback").count()
+
+
+def _enter(page, box, value: str) -> None:
+    """Type a value and commit it, then let the app's rerun settle before the next widget."""
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_timeout(600)
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox or multiselect labelled ``label``."""
+    page.get_by_label(label, exact=True).last.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # a multiselect stays open after a pick
+    page.wait_for_timeout(400)
