@@ -84,10 +84,11 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, *, epochs: int, batch_s
     stop_event = stop_event or threading.Event()
     rng = np.random.default_rng(seed)
     x_train, y_train = data.x_train, data.y_train
-    if x_train.dtype != model.dtype:
-        x_train = x_train.astype(model.dtype)
     n = len(x_train)
-    full = np.empty((batch_size, x_train.shape[1]), dtype=model.dtype)
+    # Batches are gathered into one reused buffer, and converted to the model's dtype there, one batch at a
+    # time: the shared training set is never copied (a float64 copy of MNIST would be 376 MB per run).
+    gathered = np.empty((batch_size, x_train.shape[1]), dtype=x_train.dtype)
+    converted = gathered if x_train.dtype == model.dtype else np.empty(gathered.shape, dtype=model.dtype)
     result = TrainResult()
     _notify(callbacks, "on_train_begin", {"epochs": epochs, "batches_per_epoch": math.ceil(n / batch_size)})
     started = time.perf_counter()
@@ -104,7 +105,10 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, *, epochs: int, batch_s
                     result.message = f"stopped by the user during epoch {epoch}"
                     break
                 idx = order[start:start + batch_size]
-                xb = np.take(x_train, idx, axis=0, out=full[:len(idx)])
+                xb = np.take(x_train, idx, axis=0, out=gathered[:len(idx)])
+                if converted is not gathered:
+                    xb = converted[:len(idx)]
+                    xb[...] = gathered[:len(idx)]
                 yb = y_train[idx]
                 loss, batch_correct = model.backprop(xb, yb, l2, reduction)
                 per_example = loss / len(idx) if reduction == "sum" else loss
