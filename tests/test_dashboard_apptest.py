@@ -3,6 +3,7 @@ populated store, invalid settings refused before queuing, Train queues a run, Hi
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,49 @@ def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch):
     assert not at.exception
     assert [m.label for m in at.metric][:2] == ["Test accuracy", "Misclassified"]
     assert len(at.get("plotly_chart")) == 4
+
+
+def test_download_progress_and_offline_message(db):
+    from ui.common import _resources
+    at = app()
+    source = _resources(str(db))[2]
+    deadline = time.monotonic() + 30
+    while source.status().state not in ("ready", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)  # let the real background load end first
+    source.prepare = lambda: None  # the page would start loading again; here we play its states
+    source._set(state="downloading", file="train-images-idx3-ubyte", done=4_000_000, total=9_912_422)
+    at.run()
+    bars = [p.proto.text for p in at.get("progress")]
+    assert any("Downloading MNIST" in t and "9.9 MB" in t for t in bars)
+    source._set(state="failed", error="could not download train-images-idx3-ubyte.gz (offline?)")
+    at.run()
+    assert not at.exception
+    assert "offline?" in texts(at) and "MNIST_DIR=/path/to/folder" in texts(at)
+
+
+def test_a_damaged_store_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    bad = tmp_path / "runs.sqlite"
+    bad.write_text("this is not a database " * 100)
+    monkeypatch.setenv("RESULTS_DB", str(bad))
+    at = app()
+    assert not at.exception
+    assert "damaged or is not a run store" in texts(at)
+    at.switch_page(PAGES["History"]).run()
+    assert not at.exception and "RESULTS_DB" in texts(at)
+
+
+def test_diagnosis_and_user_text_shown_safely(db):
+    store = RunStore(db)
+    config = RunConfig(hidden=(8,), lr=5.0, optimizer="sgd", epochs=3)
+    run_id = store.create_run(config, name="![img](http://evil/x.png) [click](javascript:alert(1))")
+    store.log_epoch(run_id, {"epoch": 1, "train_loss": 2.3, "test_loss": 2.3, "train_acc": 0.1, "test_acc": 0.098,
+                             "majority_fraction": 1.0, "dead_fraction": 0.9, "elapsed": 1.0})
+    store.set_status(run_id, "diverged", "the loss became nan in epoch 2")
+    at = app()
+    at.session_state["watched"] = [run_id]
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("Diverged" in e and "Learning rate" in e for e in errors)
+    shown = texts(at) + "".join(p.proto.text for p in at.get("progress"))
+    assert "](http" not in shown and "](javascript" not in shown  # names never become links or images

@@ -67,34 +67,36 @@ def _progress_row(run, label: str) -> None:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
 
-def _charts(runs: list, labels: dict[int, str]) -> None:
-    """Loss and accuracy of the charted runs; figures rebuilt only when some run has a new epoch."""
+def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
+    """Figures and findings of the watched runs, rebuilt only when a run has a new epoch or a new status."""
+    signature = tuple((r.id, r.epochs_done, r.status, labels[r.id]) for r in runs)
+    cached = st.session_state.get("live_snapshot")
+    if cached and cached[0] == signature:
+        return cached
+    epochs = {r.id: common.store().get_epochs(r.id) for r in runs if r.epochs_done or r.status == "diverged"}
     charted = [r for r in runs if r.epochs_done][-MAX_CHARTED:]
-    if not charted:
-        st.caption("The curves appear here after the first epoch.")
-        return
-    signature = tuple((r.id, r.epochs_done, labels[r.id]) for r in charted)
-    cache = st.session_state.get("live_figures")
-    if not cache or cache[0] != signature:
-        epochs = {r.id: common.store().get_epochs(r.id) for r in charted}
+    figures = None
+    if charted:
         live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs[r.id], r.config.epochs)
                 for r in charted]
-        cache = (signature, live_figure(live, "loss", uirevision="live-loss"),
-                 live_figure(live, "acc", uirevision="live-acc"))
-        st.session_state["live_figures"] = cache
-    left, right = st.columns(2)
-    left.plotly_chart(cache[1], key="live_loss", config={"displaylogo": False})
-    right.plotly_chart(cache[2], key="live_acc", config={"displaylogo": False})
+        figures = (live_figure(live, "loss", uirevision="live-loss"), live_figure(live, "acc", uirevision="live-acc"))
+    findings = [(r, f) for r in runs if r.id in epochs for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
+    cached = (signature, figures, findings)
+    st.session_state["live_snapshot"] = cached
+    return cached
 
 
-def _diagnoses(runs: list, labels: dict[int, str]) -> None:
-    for run in runs:
-        if not run.epochs_done and run.status != "diverged":
-            continue
-        epochs = common.store().get_epochs(run.id)
-        for finding in diagnose(epochs, run.status, run.message, run.config):
-            show = st.error if finding.severity == "error" else st.warning
-            show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
+def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
+    _, figures, findings = _snapshot(runs, labels)
+    if figures is None:
+        st.caption("The curves appear here after the first epoch.")
+    else:
+        left, right = st.columns(2)
+        left.plotly_chart(figures[0], key="live_loss", config={"displaylogo": False})
+        right.plotly_chart(figures[1], key="live_acc", config={"displaylogo": False})
+    for run, finding in findings:
+        show = st.error if finding.severity == "error" else st.warning
+        show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
 
 
 @st.fragment(run_every=1.0)
@@ -117,8 +119,7 @@ def _live_panel() -> None:
     if finished and st.button("Clear ended runs from this view", key="clear_finished"):
         st.session_state["watched"] = [r.id for r in runs if r.id not in finished]
         st.rerun(scope="fragment")
-    _charts(runs, labels)
-    _diagnoses(runs, labels)
+    _charts_and_diagnoses(runs, labels)
 
 
 def render() -> None:
