@@ -70,26 +70,32 @@ class RunManager:
         self._controls: dict[int, _Controls] = {}
         self._configs: dict[int, RunConfig] = {}
         self._callbacks: dict[int, list] = {}
+        self._train_eval: dict[int, tuple[int, ...]] = {}
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition(self._lock)
 
     # ------------------------------------------------------------------ submitting and controlling
     def submit(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
-               source: str = "dashboard", callbacks: Sequence = ()) -> int:
+               source: str = "dashboard", callbacks: Sequence = (), train_eval_epochs: Sequence[int] = (),
+               tags: Sequence[str] = ()) -> int:
         """Store the run as queued and schedule it; returns its id. Refused when the queue is full.
 
         ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the epoch is stored.
+        At the epochs in ``train_eval_epochs`` the whole training set is evaluated too (see execute.py).
         """
         with self._lock:
             waiting = sum(1 for p in self._progress.values() if p.status == "queued")
             if waiting >= MAX_QUEUED:
                 raise StoreError(f"{MAX_QUEUED} runs are already waiting: stop some or wait for them to finish")
         run_id = self.store.create_run(config, name=name, group_id=group_id, source=source)
+        if tags:
+            self.store.set_tags(run_id, tags)
         with self._lock:
             self._progress[run_id] = Progress(run_id, "queued", epochs=config.epochs)
             self._controls[run_id] = _Controls()
             self._configs[run_id] = config
             self._callbacks[run_id] = list(callbacks)
+            self._train_eval[run_id] = tuple(train_eval_epochs)
             self._start_workers()
         self._queue.put(run_id)
         return run_id
@@ -184,7 +190,8 @@ class RunManager:
             self.store.set_status(run_id, "running")
             self._set(run_id, status="paused" if controls.pause.is_set() else "running", started=time.time(), message="")
             model, result = train_config(config, data, [_StoreEpochs(self, run_id), *self._callbacks.pop(run_id, [])],
-                                         stop_event=controls.stop, pause_event=controls.pause)
+                                         stop_event=controls.stop, pause_event=controls.pause,
+                                         train_eval_epochs=self._train_eval.pop(run_id, ()))
             path = self.store.weights_path(run_id)
             path.parent.mkdir(parents=True, exist_ok=True)
             model.save(path)

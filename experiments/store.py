@@ -22,11 +22,13 @@ from typing import Any, Iterable, Sequence
 
 from .config import ConfigError, RunConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")
+# full_train_*: one pass over the whole training set after the epoch (only on the epochs a run asked for;
+# train_acc is the running accuracy over the epoch's batches while the weights were still changing).
 EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds", "elapsed", "lr",
-                 "majority_fraction", "dead_fraction")
+                 "majority_fraction", "dead_fraction", "full_train_loss", "full_train_acc")
 SORTABLE = {"id": "id", "name": "name COLLATE NOCASE", "created": "created", "status": "status",
             "epochs_done": "epochs_done", "test_acc": "test_acc", "train_acc": "train_acc",
             "test_loss": "test_loss", "train_loss": "train_loss", "best_test_acc": "best_test_acc",
@@ -60,11 +62,13 @@ CREATE TABLE epochs (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     epoch  INTEGER NOT NULL,
     train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL, seconds REAL, elapsed REAL,
-    lr REAL, majority_fraction REAL, dead_fraction REAL,
+    lr REAL, majority_fraction REAL, dead_fraction REAL, full_train_loss REAL, full_train_acc REAL,
     PRIMARY KEY (run_id, epoch)
 );
 """
-MIGRATIONS: dict[int, str] = {}  # from version N to N+1: SQL to run; add an entry with each schema change
+MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
+    1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
+}
 
 
 class StoreError(Exception):
