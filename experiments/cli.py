@@ -123,6 +123,34 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Queue the report's comparisons (each config with N seeds), train them with a progress bar."""
+    from . import presets
+    from .reproduce import queue, wait_with_progress
+
+    try:
+        comparisons = presets.select(args.comparisons)
+        comparisons = [c.scaled(args.epochs_scale) for c in comparisons]
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(str(exc).strip("'\"")) from None
+    changes = {"data_dir": args.data_dir} if args.data_dir else {}
+    if args.train_size:
+        changes["train_size"] = args.train_size
+    comparisons = [c.with_settings(**changes) for c in comparisons]
+    load_data(comparisons[0].members[0].config)  # fail fast, before any run is stored, if the data is missing
+    manager = RunManager(open_store(args), max_concurrent=args.jobs)
+    queued = queue(manager, comparisons, args.seeds)
+    print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
+          f"({', '.join(c.id for c in comparisons)}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
+    signal.signal(signal.SIGINT, lambda *_: manager.stop_all())  # Ctrl-C: stop after the current batches
+    seconds = wait_with_progress(manager, queued)
+    runs = [manager.store.get_run(i) for i in queued.run_ids]
+    counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
+    print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
+    return 0 if counts.get("finished") == len(runs) else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m experiments",
                                      description="Train the NumPy MLP on MNIST and browse the stored runs.")
@@ -155,7 +183,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--epochs", action="store_true", help="CSV: one row per epoch instead of per run")
     export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
+
+    repro = sub.add_parser("reproduce", help="train the course report's comparisons (see experiments/presets.py)")
+    repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
+                       help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
+    repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")
+    repro.add_argument("--jobs", type=int, default=1, help="runs trained at once (default %(default)s)")
+    repro.add_argument("--epochs-scale", type=float, default=1.0,
+                       help="multiply every epoch count, e.g. 0.1 for a quick look (default %(default)s)")
+    repro.add_argument("--train-size", type=int, default=0, help="train on the first N images only (0 = all)")
+    repro.add_argument("--data-dir", default="", help="folder with the MNIST IDX files (default: $MNIST_DIR)")
+    repro.set_defaults(func=cmd_reproduce)
     return parser
+
+
+def _comparison_ids() -> list[str]:
+    from .presets import COMPARISON_IDS
+    return list(COMPARISON_IDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

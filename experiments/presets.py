@@ -1,0 +1,268 @@
+"""The course report's comparisons as named groups of run configs, each line beside the report's number.
+
+A ``Comparison`` is a list of ``Member`` lines: our settings, the epoch at which we read the result, and
+the report's own number for that line (its training-set accuracy, in %). Where the report is silent we
+chose a value; every such choice is listed in the comparison's ``assumptions`` so the UI can show it.
+
+Runs that differ only in length are trained once: a run with the same settings and seed follows exactly
+the same path for its first N epochs whatever its total length (same initialisation, same shuffles, and
+none of our optimizers has a schedule), so "Adam for 10, 20, 40, 50 and 100 epochs" is one 100-epoch run
+per seed, read at those epochs. ``plan`` does that merging; reproducing everything is 150 epochs per seed.
+
+Variants (e.g. the gradient summed over the batch instead of averaged) are ``comparison.with_settings(
+reduction="sum")``: every member changes, the report's numbers stay.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+from .config import ConfigError, RunConfig
+from .reference import ReportRun, load_reference
+
+DEFAULT_SEEDS = 3
+MEASURES = ("final", "mean")  # our value at the read epoch, or the mean over epochs 1..read (as the report averaged)
+
+# Where the report is silent: the values we chose (shown to the user through ``assumptions``).
+ADAM_LR = 1e-3        # Kingma & Ba's default; the report never gives Adam's learning rate
+L2 = 1e-4             # the report uses "L2" without a value; ours adds 0.5 * L2 * sum(W^2) to the mean loss
+BATCH_SIZE = 64       # the report's methodology uses 64; several runs do not restate it
+PLAIN_LR = 0.1        # "no optimizer" run: its losses (0.86-1.02) track the report's lr=0.1 run, not lr=0.001
+
+BASE = RunConfig(hidden=(128,), activation="relu", optimizer="adam", lr=ADAM_LR, l2=L2, batch_size=BATCH_SIZE)
+PLAIN = BASE.replace(optimizer="sgd", lr=PLAIN_LR, l2=0.0)
+
+COMMON_ASSUMPTIONS = (
+    "Accuracies: the report's are on the 60,000 training images; ours are given on both sets, the training "
+    "one measured by a full pass after the epoch (not the running average over the epoch's batches).",
+    "Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
+    "we show the mean ± standard deviation over seeds.",
+    "The batch gradient is averaged (reduction 'mean'); the report's code may have summed it.",
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One line of a comparison: our settings, the epoch we read, and the report's number for that line."""
+
+    label: str
+    config: RunConfig             # seed 0; ``epochs`` is the read epoch (training may run longer, see plan)
+    report: ReportRun | None      # the report's run this line reproduces (None: ours only, for contrast)
+    report_pct: float | None = None   # the report's headline number (training-set accuracy, %)
+    report_what: str = ""         # what that number is, in words
+    measure: str = "final"        # how our comparable number is read (see MEASURES)
+
+    @property
+    def read_epoch(self) -> int:
+        return self.config.epochs
+
+    @property
+    def eval_epochs(self) -> tuple[int, ...]:
+        """Epochs at which this line needs a full pass over the training set."""
+        return tuple(range(1, self.read_epoch + 1)) if self.measure == "mean" else (self.read_epoch,)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the report concluded, as an ordering of two lines: ``better`` beats ``worse``."""
+
+    better: str
+    worse: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A named comparison of the report, as our run configs plus its numbers and conclusion."""
+
+    id: str
+    title: str
+    members: tuple[Member, ...]
+    conclusion: str               # the report's, verbatim from the reference
+    claims: tuple[Claim, ...]
+    assumptions: tuple[str, ...]  # our choices where the report is silent, for the user to see
+    epochs_scale: float = 1.0     # < 1 for quick demos and tests: every epoch count scaled down
+
+    def member(self, label: str) -> Member:
+        for m in self.members:
+            if m.label == label:
+                return m
+        raise KeyError(f"comparison {self.id!r} has no line {label!r}")
+
+    def with_settings(self, **changes: Any) -> "Comparison":
+        """The same comparison with some settings changed on every line (e.g. ``reduction="sum"``)."""
+        changes.pop("epochs", None)
+        changes.pop("seed", None)
+        return replace(self, members=tuple(replace(m, config=m.config.replace(**changes)) for m in self.members))
+
+    def scaled(self, factor: float) -> "Comparison":
+        """Every read epoch multiplied by ``factor`` (at least 1): a quick, reduced reproduction."""
+        if factor == 1:
+            return self
+        if not 0 < factor <= 10:
+            raise ConfigError(f"the epochs scale must be in (0, 10] (got {factor:g})")
+        members = tuple(replace(m, config=m.config.replace(epochs=scale_epochs(m.read_epoch, factor)))
+                        for m in self.members)
+        return replace(self, members=members, epochs_scale=self.epochs_scale * factor)
+
+
+def scale_epochs(epochs: int, factor: float) -> int:
+    return max(1, int(round(epochs * factor)))
+
+
+# ---------------------------------------------------------------------- the report's comparisons
+def _comparisons() -> tuple[Comparison, ...]:
+    ref = load_reference()
+    lr, opt, long_, second, width, sweep = (ref.comparison(i) for i in (
+        "learning-rate", "optimizer", "long-training", "second-hidden-layer", "second-layer-width", "epochs"))
+    two = PLAIN.replace(hidden=(128, 64))
+    final = "final training accuracy"
+    long_run = long_.runs[0]
+    return (
+        Comparison(
+            lr.id, lr.title,
+            (Member("lr=0.1", PLAIN.replace(lr=0.1, epochs=20), lr.run("lr=0.1"),
+                    lr.run("lr=0.1").final_train_accuracy_pct, final),
+             Member("lr=0.001", PLAIN.replace(lr=0.001, epochs=10), lr.run("lr=0.001"),
+                    lr.run("lr=0.001").final_train_accuracy_pct, final)),
+            lr.conclusion,
+            (Claim("lr=0.001", "lr=0.1", "lr 0.001 beats lr 0.1"),),
+            (f"Batch size {BATCH_SIZE} (these runs do not state it; the report's method uses {BATCH_SIZE}).",
+             "Plain mini-batch gradient descent is our 'sgd' optimizer, no L2.",
+             "As in the report, lr=0.1 runs 20 epochs and lr=0.001 runs 10; each is read at its last epoch.")),
+        Comparison(
+            opt.id, opt.title,
+            (Member("Adam + L2", BASE.replace(epochs=10), opt.run("Adam + L2"),
+                    opt.run("Adam + L2").final_train_accuracy_pct, final),
+             Member("no optimizer", PLAIN.replace(epochs=10), opt.run("no optimizer"),
+                    opt.run("no optimizer").final_train_accuracy_pct, final)),
+            opt.conclusion,
+            (Claim("Adam + L2", "no optimizer", "Adam + L2 beats plain gradient descent"),),
+            (f"Adam's learning rate {ADAM_LR:g} (not given; the usual default).",
+             f"L2 = {L2:g} (the report uses L2 without a value); penalty 0.5 * L2 * sum of squared weights.",
+             f"'No optimizer' = plain gradient descent with lr {PLAIN_LR:g} (not given; its printed losses "
+             f"track the report's lr=0.1 run), no L2.",
+             f"Batch size {BATCH_SIZE} for both (not restated).")),
+        Comparison(
+            long_.id, long_.title,
+            (Member("epoch 1", BASE.replace(epochs=1), long_run, long_run.train_accuracy_pct[0],
+                    "training accuracy after epoch 1"),
+             Member("epoch 39", BASE.replace(epochs=len(long_run.train_accuracy_pct)), long_run,
+                    long_run.train_accuracy_pct[-1], "training accuracy after epoch 39 (the last it printed)")),
+            long_.conclusion,
+            (Claim("epoch 1", "epoch 39", "training longer did not help: 75.41% after epoch 1, 64.56% after 39"),),
+            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report says 'with the "
+             f"optimizer' only).",
+             f"The report printed 39 of its 40 epochs (peak {long_run.peak_train_accuracy_pct:g}% by its text); "
+             f"we read epochs 1 and 39 of the same runs as the epochs comparison.")),
+        Comparison(
+            second.id, second.title,
+            (Member("784-128-64-10, epoch 1", two.replace(epochs=1), second.runs[0],
+                    second.runs[0].first_epoch_train_accuracy_pct, "training accuracy after epoch 1"),
+             Member("784-128-64-10, epoch 10", two.replace(epochs=10), second.runs[0],
+                    second.runs[0].final_train_accuracy_pct, final),
+             Member("784-128-10 (ours only), epoch 10", PLAIN.replace(epochs=10), None)),
+            second.conclusion,
+            (Claim("784-128-64-10, epoch 10", "784-128-10 (ours only), epoch 10",
+                   "the second hidden layer learns faster than the one-layer network"),),
+            ("Optimizer: plain gradient descent (the report does not say; it raises 'the learning rate' to 0.1, "
+             "continuing its runs without an optimizer), no L2.",
+             "For contrast we add the one-hidden-layer network with the same settings (no report number): the "
+             "report credits the second layer for a jump that batch 64 and lr 0.1 may explain alone.")),
+        Comparison(
+            width.id, width.title,
+            (Member("64 neurons", two.replace(epochs=10), width.run("64 neurons"),
+                    width.run("64 neurons").mean_train_accuracy_pct, "mean training accuracy over the 10 epochs",
+                    "mean"),
+             Member("96 neurons", two.replace(hidden=(128, 96), epochs=10), width.run("96 neurons"),
+                    width.run("96 neurons").mean_train_accuracy_pct, "mean training accuracy over the 10 epochs",
+                    "mean")),
+            width.conclusion,
+            (Claim("96 neurons", "64 neurons", "96 neurons beat 64"),),
+            ("Optimizer: plain gradient descent, lr 0.1, no L2 (as in the second-hidden-layer comparison).",
+             "The report compares means over the 10 epochs, from one run each; ours are the same mean (a full "
+             "training-set pass after every epoch), and the seed verdict uses the final test accuracy.")),
+        Comparison(
+            sweep.id, sweep.title,
+            tuple(Member(r.label, BASE.replace(epochs=r.epochs), r, r.final_train_accuracy_pct,
+                         final if r.final_train_accuracy_pct is not None else "")
+                  for r in sweep.runs),
+            sweep.conclusion,
+            (Claim("50 epochs", "10 epochs", "50 epochs beat 10"),
+             Claim("50 epochs", "100 epochs", "50 epochs are best: 100 do not beat them")),
+            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report gives neither "
+             f"value).",
+             "One 100-epoch run per seed, read at epochs 10, 20, 50 and 100: identical to separate runs of those "
+             "lengths, at half the cost.")),
+    )
+
+
+COMPARISONS: tuple[Comparison, ...] = _comparisons()
+COMPARISON_IDS: tuple[str, ...] = tuple(c.id for c in COMPARISONS)
+
+
+def get_comparison(comparison_id: str) -> Comparison:
+    for c in COMPARISONS:
+        if c.id == comparison_id:
+            return c
+    raise KeyError(f"no comparison {comparison_id!r}; choose one of {', '.join(COMPARISON_IDS)}")
+
+
+def select(names: Iterable[str] | str | None) -> list[Comparison]:
+    """Comparisons by id (``None``, ``"all"`` or an empty list: all of them), refusing unknown ids."""
+    if names is None or names == "all":
+        return list(COMPARISONS)
+    names = [names] if isinstance(names, str) else list(names)
+    if not names or "all" in names:
+        return list(COMPARISONS)
+    return [get_comparison(n) for n in names]
+
+
+# ---------------------------------------------------------------------- planning the runs
+def training_key(config: RunConfig) -> str:
+    """Settings that decide a training's path, except its length, seed and data (folder, reduced size)."""
+    return config.replace(epochs=1, seed=0, data_dir="", train_size=0).to_json()
+
+
+@dataclass
+class PlannedRun:
+    """One training to queue: its config (with seed and full length), a name, and where it is read."""
+
+    config: RunConfig
+    name: str
+    comparisons: list[str] = field(default_factory=list)
+    eval_epochs: list[int] = field(default_factory=list)
+
+    @property
+    def tags(self) -> list[str]:
+        return ["report", *(f"report:{c}" for c in self.comparisons)]
+
+
+def plan(comparisons: Sequence[Comparison], seeds: int = DEFAULT_SEEDS) -> list[PlannedRun]:
+    """The trainings that reproduce ``comparisons``: one per distinct setting and seed, longest first.
+
+    Lines that differ only in epochs share one training as long as the longest of them.
+    """
+    if not 1 <= int(seeds) <= 20:
+        raise ConfigError(f"seeds must be from 1 to 20 (got {seeds})")
+    by_key: dict[str, PlannedRun] = {}
+    for comparison in comparisons:
+        for m in comparison.members:
+            run = by_key.setdefault(training_key(m.config), PlannedRun(m.config, m.label))
+            if m.read_epoch > run.config.epochs:
+                run.config, run.name = m.config, m.label
+            if comparison.id not in run.comparisons:
+                run.comparisons.append(comparison.id)
+            run.eval_epochs = sorted(set(run.eval_epochs) | set(m.eval_epochs))
+    out = []
+    for seed in range(int(seeds)):
+        for r in by_key.values():
+            c = r.config
+            name = f"report: {c.architecture} {c.optimizer} lr={c.lr:g} L2={c.l2:g}, {c.epochs} epochs, seed {seed}"
+            out.append(PlannedRun(c.replace(seed=seed), name, list(r.comparisons), list(r.eval_epochs)))
+    # Longest first, so that parallel workers finish together; then by seed.
+    return sorted(out, key=lambda p: (-p.config.epochs, p.config.seed))
+
+
+def total_epochs(planned: Sequence[PlannedRun]) -> int:
+    return sum(p.config.epochs for p in planned)

@@ -1,0 +1,114 @@
+"""Queue the report's comparisons through the RunManager into the store, and show a text progress bar.
+
+All the runs of one ``reproduce`` share a group id (``report-<UTC time>``) and the tags ``report`` and
+``report:<comparison>``, so the dashboard and ``python -m experiments report`` can find them again.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Sequence, TextIO
+
+from .presets import Comparison, PlannedRun, plan
+from .runner import MAX_QUEUED, RunManager
+from .store import StoreError
+
+GROUP_PREFIX = "report-"
+SCALE_TAG = "epochs-scale:"   # present when the epochs were scaled down, e.g. "epochs-scale:0.1"
+
+
+def new_group_id() -> str:
+    return GROUP_PREFIX + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+@dataclass
+class Queued:
+    """What ``queue`` submitted: the group, the planned runs and their ids (in the same order)."""
+
+    group_id: str
+    planned: list[PlannedRun]
+    run_ids: list[int]
+
+    @property
+    def total_epochs(self) -> int:
+        return sum(p.config.epochs for p in self.planned)
+
+
+def queue(manager: RunManager, comparisons: Sequence[Comparison], seeds: int,
+          group_id: str | None = None, source: str = "cli") -> Queued:
+    """Plan the trainings for ``comparisons`` (with ``seeds`` seeds each) and submit them all."""
+    planned = plan(comparisons, seeds)
+    if len(planned) > MAX_QUEUED:
+        raise StoreError(f"{len(planned)} runs would be queued, more than the {MAX_QUEUED} allowed: use fewer seeds")
+    group_id = group_id or new_group_id()
+    scale = comparisons[0].epochs_scale if comparisons else 1.0
+    extra = [f"{SCALE_TAG}{scale:g}"] if scale != 1 else []
+    ids = [manager.submit(p.config, name=p.name, group_id=group_id, source=source,
+                          train_eval_epochs=p.eval_epochs, tags=[*p.tags, *extra]) for p in planned]
+    return Queued(group_id, planned, ids)
+
+
+class ProgressBar:
+    """A one-line text progress bar over all the queued epochs (a new line per finished run if not a tty)."""
+
+    def __init__(self, queued: Queued, out: TextIO = sys.stdout, width: int = 30):
+        self.queued, self.out, self.width = queued, out, width
+        self.started = time.monotonic()
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self._reported_done = 0
+
+    def state(self, manager: RunManager) -> tuple[int, int, int, int]:
+        """(epochs done, runs ended, runs running, runs failed or diverged)."""
+        done = ended = running = bad = 0
+        for run_id, p in zip(self.queued.run_ids, self.queued.planned):
+            progress = manager.progress(run_id)
+            if progress is None:
+                continue
+            if progress.active:
+                done += progress.epoch
+                running += progress.status in ("running", "paused", "loading")
+            else:
+                done += p.config.epochs  # a run that ended early leaves nothing more to wait for
+                ended += 1
+                bad += progress.status in ("failed", "diverged")
+        return done, ended, running, bad
+
+    def line(self, manager: RunManager) -> str:
+        done, ended, running, bad = self.state(manager)
+        total = max(self.queued.total_epochs, 1)
+        fraction = min(done / total, 1.0)
+        filled = int(round(fraction * self.width))
+        elapsed = time.monotonic() - self.started
+        eta = f" ~{_duration(elapsed / fraction - elapsed)} left" if 0 < fraction < 1 else ""
+        problems = f", {bad} failed/diverged" if bad else ""
+        return (f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}  {done}/{total} epochs  "
+                f"{ended}/{len(self.queued.run_ids)} runs done, {running} running{problems}  "
+                f"{_duration(elapsed)}{eta}")
+
+    def update(self, manager: RunManager, final: bool = False) -> None:
+        text = self.line(manager)
+        if self.tty:
+            self.out.write("\r" + text.ljust(110) + ("\n" if final else ""))
+        else:
+            ended = self.state(manager)[1]
+            if ended == self._reported_done and not final:
+                return
+            self._reported_done = ended
+            self.out.write(text + "\n")
+        self.out.flush()
+
+
+def wait_with_progress(manager: RunManager, queued: Queued, out: TextIO = sys.stdout, every: float = 0.5) -> float:
+    """Block until every queued run has ended, redrawing the bar; returns the wall time in seconds."""
+    bar = ProgressBar(queued, out)
+    while not manager.wait(queued.run_ids, timeout=every):
+        bar.update(manager)
+    bar.update(manager, final=True)
+    return time.monotonic() - bar.started
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
