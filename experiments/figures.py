@@ -88,10 +88,14 @@ class LiveRun:
     planned_epochs: int = 0
 
 
-def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live") -> go.Figure:
+def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
+                zoom: Mapping[str, Sequence[float]] | None = None) -> go.Figure:
     """Loss (``kind="loss"``) or accuracy (``"acc"``) per epoch: train solid, test dashed, one colour per run.
 
-    ``uirevision`` stays the same across refreshes so a user's zoom and legend clicks survive new points.
+    ``uirevision`` stays the same across refreshes so Plotly keeps the user's view where the chart is
+    updated in place. Streamlit 1.67 re-mounts a chart whose data changed, which loses that view, so the
+    page also passes the user's box-zoom back as ``zoom`` (``{"x": (lo, hi), "y": (lo, hi)}``): it is part
+    of the figure and survives every new epoch. Dragging a box selects (the page turns it into the zoom).
     """
     if kind not in ("loss", "acc"):
         raise ValueError(f"kind must be 'loss' or 'acc', got {kind!r}")
@@ -110,8 +114,12 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live") ->
         title=dict(text="Loss" if kind == "loss" else "Accuracy"), uirevision=uirevision,
         xaxis=dict(title="epoch", range=[0.5, planned + 0.5], dtick=max(1, round(planned / 10))),
         yaxis=dict(title="cross-entropy loss" if kind == "loss" else "accuracy",
-                   tickformat=".0%" if kind == "acc" else None),
-        height=340, margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
+                   tickformat=".1%" if kind == "acc" else None),
+        height=340, margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2),
+        dragmode="select", selectdirection="any")
+    if zoom:
+        fig.update_xaxes(range=list(zoom["x"]), autorange=False)
+        fig.update_yaxes(range=list(zoom["y"]), autorange=False)
     if kind == "loss":
         fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1),
                       annotation_text="ln 10 (chance)", annotation_position="top left")

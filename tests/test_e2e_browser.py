@@ -202,12 +202,15 @@ def _journey(page, server, headless: list[float]) -> None:
     seen: dict[int, float] = {}
     deadline = time.monotonic() + 120
     finished_at = None
+    zoom = None
     try:
         while time.monotonic() < deadline:
             points = live_points(page)
             now = time.time()
             for k in range(1, points + 1):
                 seen.setdefault(k, now)
+            if points == 1 and zoom is None:
+                zoom = _drag_zoom(page)  # the user zooms while the run is going
             if points and len(watcher.committed) < SETTINGS["epochs"] and not page.get_by_text("finished, test").count():
                 seen.setdefault(-1, now)  # a point was on the chart while the run was still going
             if points >= SETTINGS["epochs"]:
@@ -220,6 +223,8 @@ def _journey(page, server, headless: list[float]) -> None:
     assert finished_at is not None, f"the chart never reached {SETTINGS['epochs']} points: {seen}"
     assert -1 in seen and seen[1] < watcher.committed[SETTINGS["epochs"]], "no point appeared before the run ended"
     page.get_by_text("finished, test accuracy").first.wait_for()
+    kept = page.evaluate("() => document.querySelector('.st-key-live_acc .js-plotly-plot').layout.xaxis.range")
+    assert zoom is not None and kept == pytest.approx(zoom, abs=1e-6), (kept, zoom)  # zoom survived new epochs
     shoot(page, "train")
 
     delays = [seen[k] - watcher.committed[k] for k in range(1, SETTINGS["epochs"] + 1)]
@@ -272,6 +277,20 @@ def _journey(page, server, headless: list[float]) -> None:
     page.locator(".st-key-inspect_weights .js-plotly-plot").wait_for(timeout=60000)
     shoot(page, "inspect")
     assert not page.get_by_text("Traceback").count()
+
+
+def _drag_zoom(page) -> list[float]:
+    """Drag a box over the live accuracy chart; return the x range it zoomed to."""
+    area = page.locator(".st-key-live_acc .js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.05, area["y"] + area["height"] * 0.05)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.9, steps=5)
+    page.mouse.up()
+    page.wait_for_function("""() => {
+        const p = document.querySelector('.st-key-live_acc .js-plotly-plot');
+        return p && p.layout.xaxis.autorange === false && p.layout.xaxis.range[0] > 0.5;
+    }""", timeout=10000)
+    return page.evaluate("() => document.querySelector('.st-key-live_acc .js-plotly-plot').layout.xaxis.range")
 
 
 def _enter(page, box, value: str) -> None:

@@ -68,8 +68,10 @@ def _progress_row(run, label: str) -> None:
 
 
 def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
-    """Figures and findings of the watched runs, rebuilt only when a run has a new epoch or a new status."""
-    signature = tuple((r.id, r.epochs_done, r.status, labels[r.id]) for r in runs)
+    """Figures and findings of the watched runs, rebuilt only when a run has a new epoch or a new status
+    (or the user zoomed)."""
+    zoom = {kind: st.session_state.get(f"zoom_{kind}") for kind in ("loss", "acc")}
+    signature = (tuple((r.id, r.epochs_done, r.status, labels[r.id]) for r in runs), repr(zoom))
     cached = st.session_state.get("live_snapshot")
     if cached and cached[0] == signature:
         return cached
@@ -79,11 +81,24 @@ def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
     if charted:
         live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs[r.id], r.config.epochs)
                 for r in charted]
-        figures = (live_figure(live, "loss", uirevision="live-loss"), live_figure(live, "acc", uirevision="live-acc"))
+        figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
     findings = [(r, f) for r in runs if r.id in epochs for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
     cached = (signature, figures, findings)
     st.session_state["live_snapshot"] = cached
     return cached
+
+
+def _chart(column, figure, kind: str) -> None:
+    """One live chart; a box dragged on it becomes its zoom, kept while new epochs arrive."""
+    event = column.plotly_chart(figure, key=f"live_{kind}", on_select="rerun", selection_mode="box",
+                                config={"displaylogo": False})
+    boxes = event.selection.box if event else []
+    if boxes:
+        box = boxes[-1]
+        zoom = {"x": sorted(box["x"]), "y": sorted(box["y"])}
+        if zoom["x"][0] < zoom["x"][1] and zoom["y"][0] < zoom["y"][1] and zoom != st.session_state.get(f"zoom_{kind}"):
+            st.session_state[f"zoom_{kind}"] = zoom
+            st.rerun(scope="fragment")
 
 
 def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
@@ -92,8 +107,15 @@ def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
         st.caption("The curves appear here after the first epoch.")
     else:
         left, right = st.columns(2)
-        left.plotly_chart(figures[0], key="live_loss", config={"displaylogo": False})
-        right.plotly_chart(figures[1], key="live_acc", config={"displaylogo": False})
+        _chart(left, figures["loss"], "loss")
+        _chart(right, figures["acc"], "acc")
+        zoomed = [k for k in ("loss", "acc") if st.session_state.get(f"zoom_{k}")]
+        note, reset = st.columns([5, 1], vertical_alignment="center")
+        note.caption("Drag a box on a chart to zoom in; the zoom stays while new epochs arrive.")
+        if zoomed and reset.button("Reset zoom", key="reset_zoom", icon=":material/zoom_out_map:"):
+            for kind in zoomed:
+                st.session_state.pop(f"zoom_{kind}", None)
+            st.rerun(scope="fragment")
     for run, finding in findings:
         show = st.error if finding.severity == "error" else st.warning
         show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
