@@ -216,3 +216,66 @@ def test_diagnosis_and_user_text_shown_safely(db):
     assert any("Diverged" in e and "Learning rate" in e for e in errors)
     shown = texts(at) + "".join(p.proto.text for p in at.get("progress"))
     assert "](http" not in shown and "](javascript" not in shown  # names never become links or images
+
+
+def test_compare_gives_a_seed_verdict(db):
+    ids = populate(db)
+    store = RunStore(db)
+    config = RunConfig(hidden=(8,), lr=0.01, seed=1, epochs=2, train_size=1000)
+    extra = store.create_run(config, name="lr 0.01 seed 1")
+    for epoch in (1, 2):
+        store.log_epoch(extra, {"epoch": epoch, "train_loss": 0.5, "test_loss": 0.5, "train_acc": 0.9,
+                                "test_acc": 0.85 + 0.03 * epoch, "elapsed": epoch})
+    store.set_status(extra, "finished")
+    at = app()
+    at.session_state["compare_ids"] = ids + [extra]
+    at.switch_page(PAGES["Compare"]).run()
+    assert not at.exception
+    verdicts = [m.value for m in at.markdown if "Verdict" in m.value]
+    assert len(verdicts) == 1 and ("a real difference" in verdicts[0] or "within seed noise" in verdicts[0])
+
+
+def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2) -> str:
+    """A finished, reduced reproduction of one comparison, stored as the Report page queues it."""
+    from experiments import presets, reproduce
+    store = RunStore(path)
+    group = "report-20260101T000000Z"
+    comparison = presets.get_comparison(comparison_id).scaled(0.1)
+    for planned in presets.plan([comparison], seeds):
+        run_id = store.create_run(planned.config, name=planned.name, group_id=group, source="dashboard")
+        store.set_tags(run_id, [*planned.tags, f"{reproduce.SCALE_TAG}0.1"])
+        good = planned.config.lr < 0.01
+        for epoch in range(1, planned.config.epochs + 1):
+            acc = (0.95 if good else 0.6) + 0.001 * planned.config.seed
+            store.log_epoch(run_id, {"epoch": epoch, "train_loss": 0.3, "test_loss": 0.3, "train_acc": acc,
+                                     "test_acc": acc, "full_train_acc": acc, "elapsed": epoch})
+        store.set_status(run_id, "finished")
+    return group
+
+
+def test_report_shows_the_reports_numbers_and_our_verdict(db):
+    report_group(db)
+    at = app()
+    at.switch_page(PAGES["Report"]).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 6  # one figure per comparison
+    lines = [m.value for m in at.markdown if "conclusion" in m.value or "Not reproduced" in m.value]
+    assert any("holds for our runs" in line for line in lines), lines
+    assert sum("Not reproduced yet" in line for line in lines) == 5
+
+
+def test_report_button_queues_the_comparison(db):
+    at = app()
+    at.switch_page(PAGES["Report"]).run()
+    at.selectbox(key="report_scale").set_value(0.1)
+    at.number_input(key="report_seeds").set_value(1)
+    at.run()
+    at.button(key="report_run_learning-rate").click().run()
+    assert not at.exception
+    from ui.common import _resources
+    manager = _resources(str(db))[1]
+    manager.stop_all()  # the queuing is what is tested; do not train
+    manager.wait(timeout=60)
+    runs = RunStore(db).search_runs(tag="report:learning-rate")
+    assert len(runs) == 2 and all("epochs-scale:0.1" in r.tags for r in runs)
+    assert at.session_state["report_groups"]["learning-rate"] == runs[0].group_id

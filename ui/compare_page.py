@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from experiments import stats
 from experiments.config import differing_fields, short_label
 from experiments.figures import (METRIC_NAMES, X_AXES, Curve, colors_for_values, compare_figure,
                                  final_metrics_table, parallel_coordinates, run_curve)
@@ -64,8 +65,13 @@ def compare_runs(picked) -> None:
             curves.append(Curve(label, band.x, band.mean, hover, color, band.low, band.high, members=len(group)))
     st.plotly_chart(compare_figure(curves, metric, x_axis, smoothing, uirevision=f"cmp-{metric}-{x_axis}"),
                     key="compare_chart", config={"displaylogo": False})
-    for line in seeds.verdicts(groups, epochs, names):
-        st.markdown(f"**Verdict:** {common.md_escape(line)}")
+    lines = seeds.verdicts(groups, names)
+    for line in lines:
+        st.markdown(f"**Verdict** (final test accuracy, best against the others): {common.md_escape(line)}")
+    if not lines and any(len(g) > 1 for g in groups) and len(groups) > 1:
+        st.caption("A verdict needs at least two configurations with two or more seeds each.")
+    elif lines:
+        st.caption(stats.TEST_NAME + ". " + stats.SMALL_N_NOTE)
     _final_table(picked, differ)
     if len(picked) >= PARCOORDS_MIN_RUNS:
         fields = differ or ["hidden", "lr"]

@@ -1,15 +1,126 @@
-"""Report: rerun the course report's comparisons and set our curves beside its numbers (coming next)."""
+"""Report: rerun the course report's comparisons; our curves appear live beside the report's numbers.
+
+One button per comparison and one for all queue the runs (experiments.reproduce, with several seeds); a
+fragment redraws each comparison's figure (experiments.report_figures) when an epoch arrived and says,
+in one line, how our result relates to the report's conclusion (experiments.outcomes, Welch verdicts).
+"""
 from __future__ import annotations
 
 import streamlit as st
 
+from experiments import presets, reproduce
+from experiments.outcomes import group_scale, outcome
+from experiments.report_figures import comparison_figure
 from ui import common
+
+SCALES = {1.0: "as in the report", 0.5: "half the epochs", 0.2: "a fifth of the epochs (quick look)",
+          0.1: "a tenth of the epochs (quickest)"}
+
+
+def _group_for(comparison_id: str) -> str | None:
+    """The reproduction to show: the one queued in this session, else the newest stored one."""
+    mine = st.session_state.get("report_groups", {}).get(comparison_id)
+    if mine:
+        return mine
+    runs = common.store().search_runs(tag=f"report:{comparison_id}", limit=1)
+    return runs[0].group_id if runs and runs[0].group_id else None
+
+
+def _queue(comparisons: list, seeds: int, scale: float) -> None:
+    scaled = [c.scaled(scale) for c in comparisons]
+    queued = reproduce.queue(common.manager(), scaled, seeds, source="dashboard")
+    groups = st.session_state.setdefault("report_groups", {})
+    for c in comparisons:
+        groups[c.id] = queued.group_id
+    st.toast(f"{len(queued.run_ids)} runs queued ({queued.total_epochs} epochs)", icon=":material/schedule:")
+
+
+def _state(comparison, group_id: str | None):
+    """(signature, scaled comparison, runs, runs by line label) of the comparison's reproduction."""
+    if not group_id:
+        return ("none",), comparison, [], {}
+    runs = common.store().search_runs(group_id=group_id, order_by="id", descending=False)
+    runs = [r for r in runs if f"report:{comparison.id}" in r.tags]
+    scaled = comparison.scaled(group_scale(runs))
+    by_label = {m.label: [r.id for r in runs if presets.training_key(r.config) == presets.training_key(m.config)]
+                for m in scaled.members}
+    signature = (group_id, tuple((r.id, r.epochs_done, r.status) for r in runs))
+    return signature, scaled, runs, by_label
+
+
+def _verdict(scaled, runs, by_label, frame) -> str:
+    """One line: how our result relates to the report's conclusion (or how far the runs have got)."""
+    if not runs:
+        return "Not reproduced yet: press the button to queue its runs."
+    needed = {m.label: m.read_epoch for m in scaled.members}
+    done = all(any(r.id in by_label[label] and r.epochs_done >= epoch for r in runs) for label, epoch in needed.items())
+    if not done:
+        total = sum(r.config.epochs for r in runs)
+        have = sum(r.epochs_done for r in runs)
+        ended_badly = [r for r in runs if r.status in ("failed", "diverged", "stopped", "interrupted")]
+        note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
+        return f"Running: {have} of {total} epochs done{note}. The verdict comes when every line has its epochs."
+    result = outcome(scaled, runs, frame, runs[0].group_id)
+    numbers = result.verdict_line.split(". Ours on test: ", 1)[-1]
+    return f"The report's conclusion {result.status} for our runs. Ours on test: {numbers}"
+
+
+def _comparison_view(comparison, metric: str) -> None:
+    group_id = _group_for(comparison.id)
+    signature, scaled, runs, by_label = _state(comparison, group_id)
+    cache = st.session_state.setdefault("report_cache", {})
+    key = (comparison.id, metric)
+    if key not in cache or cache[key][0] != signature:
+        ids = [i for ids in by_label.values() for i in ids]
+        frame = common.store().epochs_frame(ids)
+        cache[key] = (signature, comparison_figure(scaled, frame, by_label, metric), _verdict(scaled, runs, by_label, frame))
+    _, figure, verdict = cache[key]
+    st.plotly_chart(figure, key=f"report_fig_{comparison.id}", config={"displaylogo": False})
+    st.markdown(f"**{common.md_escape(verdict)}**")
+    if scaled.epochs_scale != 1:
+        st.caption(f"Reduced reproduction: every epoch count × {scaled.epochs_scale:g}.")
+
+
+@st.fragment(run_every=1.0)
+def _live(comparisons: list, metric: str) -> None:
+    common.run_page(lambda: [_section(c, metric) for c in comparisons])
+
+
+def _section(comparison, metric: str) -> None:
+    st.subheader(comparison.title)
+    st.caption("The report concluded:")
+    st.text(comparison.conclusion)
+    _comparison_view(comparison, metric)
+    with st.expander("Our assumptions where the report is silent"):
+        for line in (*comparison.assumptions, *presets.COMMON_ASSUMPTIONS):
+            st.text("• " + line)
+    st.divider()
 
 
 def render() -> None:
     st.title("Report")
-    st.info("The course report's comparisons (one button each, and one for all) will be here soon. Meanwhile, "
-            "train the settings on the **Train** page and overlay them on **Compare**.", icon=":material/construction:")
+    st.write("Each comparison of the course report, rerun with several seeds. Our curves (mean and seed band) "
+             "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars).")
+    c1, c2, c3 = st.columns([1, 2, 1.2])
+    seeds = c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
+                            help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
+                                 "that the verdict compares differences with.")
+    scale = c2.selectbox("Length", list(SCALES), format_func=lambda s: f"× {s:g}: {SCALES[s]}", key="report_scale",
+                         help="Scale every epoch count down for a quicker, rougher reproduction.")
+    metric = c3.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric")
+    comparisons = list(presets.COMPARISONS)
+    epochs_all = presets.total_epochs(presets.plan([c.scaled(scale) for c in comparisons], seeds))
+    if st.button(f"Run all comparisons ({epochs_all} epochs)", type="primary", key="report_all",
+                 icon=":material/playlist_play:"):
+        _queue(comparisons, seeds, scale)
+    cols = st.columns(2)
+    for i, c in enumerate(comparisons):
+        epochs = presets.total_epochs(presets.plan([c.scaled(scale)], seeds))
+        if cols[i % 2].button(f"{c.title} ({epochs} epochs)", key=f"report_run_{c.id}", icon=":material/play_arrow:",
+                              width="stretch", wrap=True, help="Queue this comparison's runs."):
+            _queue([c], seeds, scale)
+    st.divider()
+    _live(comparisons, metric)
 
 
 common.run_page(render)

@@ -1,23 +1,27 @@
 """Seed groups for the Compare page: which runs differ only by seed, their mean and band, and the verdict.
 
-The statistics themselves belong to experiments.stats; this module only adapts the page's data to it.
+The statistics belong to experiments.stats (spread per epoch, Welch's t-test verdict); this module only
+groups the picked runs and hands their numbers over.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-import numpy as np
+import pandas as pd
 
+from experiments import stats
 from experiments.config import short_label
 
 
 @dataclass(frozen=True)
 class Band:
+    """Mean of a seed group per epoch, with mean ± one standard deviation as the band."""
+
     x: list[float]
-    mean: list[float | None]
-    low: list[float | None]
-    high: list[float | None]
+    mean: list[float]
+    low: list[float]
+    high: list[float]
 
 
 def group_by_config(runs: Sequence[Any]) -> list[list[Any]]:
@@ -29,31 +33,29 @@ def group_by_config(runs: Sequence[Any]) -> list[list[Any]]:
 
 
 def band(epoch_lists: Sequence[Sequence[Mapping[str, Any]]], metric: str, x_axis: str = "epoch") -> Band:
-    """Per-epoch mean and mean ± one standard deviation over the runs that reached that epoch."""
-    depth = min(len(e) for e in epoch_lists)
-    values = np.array([[_num(e[i].get(metric)) for i in range(depth)] for e in epoch_lists], dtype=float)
-    xs = np.array([[_num(e[i].get(x_axis)) for i in range(depth)] for e in epoch_lists], dtype=float)
-    mean = np.nanmean(values, axis=0) if depth else np.array([])
-    std = np.nanstd(values, axis=0, ddof=1) if len(epoch_lists) > 1 and depth else np.zeros(depth)
-    return Band(np.nanmean(xs, axis=0).tolist(), _list(mean), _list(mean - std), _list(mean + std))
+    """Per-epoch spread of ``metric`` over the group's runs (``x_axis`` "elapsed" uses the mean seconds)."""
+    frame = pd.DataFrame([{**e, "run_id": i} for i, epochs in enumerate(epoch_lists) for e in epochs],
+                         columns=["run_id", "epoch", metric, "elapsed"])
+    ids = list(range(len(epoch_lists)))
+    rows = stats.seed_bands(frame, {"group": ids}, metric)
+    x = rows["epoch"].tolist()
+    if x_axis == "elapsed":
+        seconds = stats.seed_bands(frame, {"group": ids}, "elapsed").set_index("epoch")["mean"]
+        x = [float(seconds.get(e, float("nan"))) for e in x]
+    mean, std = rows["mean"].tolist(), rows["std"].tolist()
+    return Band(x, mean, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)])
 
 
-def verdicts(groups: Sequence[Sequence[Any]], epochs: Mapping[int, Sequence[Mapping[str, Any]]],
-             names: Sequence[str]) -> list[str]:
-    """One verdict line per pair of seed groups (best group against each other), on final test accuracy."""
-    try:
-        from experiments import stats  # noqa: F401  (lands with the report work)
-    except ImportError:
+def verdicts(groups: Sequence[Sequence[Any]], names: Sequence[str]) -> list[str]:
+    """One line per seed group against the best one: "a real difference" or "within seed noise" (Welch).
+
+    Only groups with at least two seeds are judged; on the final test accuracies of their runs.
+    """
+    judged = [g for g in groups if len([r for r in g if r.test_acc is not None]) >= 2]
+    if len(judged) < 2:
         return []
-    return []
-
-
-def _num(v: Any) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _list(a: np.ndarray) -> list[float | None]:
-    return [float(v) if np.isfinite(v) else None for v in a]
+    label = {id(g): short_label(g[0].config, names) for g in judged}
+    finals = {id(g): [r.test_acc for r in g if r.test_acc is not None] for g in judged}
+    best = max(judged, key=lambda g: stats.spread(finals[id(g)]).mean)
+    return [stats.verdict(finals[id(best)], finals[id(g)], label[id(best)], label[id(g)]).text
+            for g in judged if g is not best]
