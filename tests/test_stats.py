@@ -1,0 +1,78 @@
+"""Seed statistics: spread, per-epoch bands, the Student-t tail and the Welch verdict."""
+import math
+
+import pandas as pd
+import pytest
+
+from experiments import stats
+
+
+@pytest.mark.parametrize("t,df,p", [
+    (12.7062047, 1, 0.05), (4.30265273, 2, 0.05), (2.77644511, 4, 0.05), (2.22813885, 10, 0.05),
+    (3.16927267, 10, 0.01), (1.95996398, math.inf, 0.05), (0.0, 3, 1.0), (-2.77644511, 4, 0.05),
+])
+def test_student_t_two_sided_tail_matches_tables(t, df, p):
+    assert stats.t_two_sided_p(t, df) == pytest.approx(p, rel=1e-6)
+
+
+def test_regularized_beta_known_values():
+    assert stats.regularized_beta(0.5, 2, 2) == pytest.approx(0.5)
+    assert stats.regularized_beta(0.3, 1, 1) == pytest.approx(0.3)          # uniform
+    assert stats.regularized_beta(0.2, 2, 1) == pytest.approx(0.04)         # x^2
+    assert stats.regularized_beta(0.0, 3, 4) == 0.0 and stats.regularized_beta(1.0, 3, 4) == 1.0
+
+
+def test_welch_statistic_and_degrees_of_freedom():
+    w = stats.welch([1.0, 2.0, 3.0], [4.0, 6.0, 8.0])
+    # by hand: var 1 and 4, n 3: se^2 = 1/3 + 4/3 = 5/3; t = -4 / sqrt(5/3); df = (5/3)^2 / ((1/9 + 16/9) / 2)
+    assert w.t == pytest.approx(-4 / math.sqrt(5 / 3))
+    assert w.df == pytest.approx((5 / 3) ** 2 / ((1 / 9 + 16 / 9) / 2))
+    assert 0.02 < w.p < 0.1
+    with pytest.raises(ValueError):
+        stats.welch([1.0], [2.0, 3.0])
+
+
+def test_verdict_calls_a_clear_difference_real_and_gives_its_size():
+    v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969], "96 neurons", "64 neurons")
+    assert v.kind == stats.REAL and v.real and v.p < 0.001
+    assert v.diff == pytest.approx(0.011) and v.effect_size > 5
+    assert "a real difference" in v.text and "+1.10 points" in v.text and "Cohen's d" in v.text and "n = 3" in v.text
+
+
+def test_verdict_calls_overlapping_seeds_noise():
+    v = stats.verdict([0.9252, 0.9190, 0.9210], [0.9184, 0.9230, 0.9170], "96", "64")
+    assert v.kind == stats.NOISE and not v.real and v.p > 0.05
+    assert v.text.startswith("within seed noise")
+
+
+def test_verdict_with_one_run_each_cannot_tell():
+    v = stats.verdict([0.9252], [0.9184], "96 neurons", "64 neurons")
+    assert v.kind == stats.UNKNOWN and v.p is None
+    assert "one run each" in v.text and "+0.68 points" in v.text
+    assert stats.verdict([], [0.9], "a", "b").kind == stats.UNKNOWN
+    assert stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b").kind == stats.UNKNOWN  # NaN dropped: n = 1
+
+
+def test_verdict_without_any_seed_spread():
+    assert stats.verdict([0.9, 0.9], [0.9, 0.9]).kind == stats.NOISE
+    assert stats.verdict([0.95, 0.95], [0.9, 0.9]).kind == stats.REAL
+
+
+def test_spread_and_its_text():
+    s = stats.spread([0.97, 0.98, 0.99, None, float("nan")])
+    assert (s.n, s.min, s.max) == (3, 0.97, 0.99)
+    assert s.mean == pytest.approx(0.98) and s.std == pytest.approx(0.01)
+    assert s.text() == "98.00 ± 1.00%"
+    assert stats.spread([0.5]).text() == "50.00%" and stats.spread([0.5]).std == 0
+    assert stats.spread([]).text() == "-"
+
+
+def test_seed_bands_per_epoch():
+    frame = pd.DataFrame({"run_id": [1, 1, 2, 2, 3], "epoch": [1, 2, 1, 2, 1],
+                          "test_acc": [0.8, 0.9, 0.82, 0.92, 0.5]})
+    b = stats.seed_bands(frame, {"A": [1, 2], "B": [3]}, "test_acc")
+    a2 = b[(b["label"] == "A") & (b["epoch"] == 2)].iloc[0]
+    assert a2["n"] == 2 and a2["mean"] == pytest.approx(0.91) and a2["min"] == 0.9 and a2["max"] == 0.92
+    assert a2["std"] == pytest.approx(math.sqrt(0.0002))
+    assert b[b["label"] == "B"]["std"].tolist() == [0.0]
+    assert stats.seed_bands(frame.iloc[:0], {"A": [1]}, "test_acc").empty
