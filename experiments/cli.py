@@ -137,6 +137,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if args.train_size:
         changes["train_size"] = args.train_size
     comparisons = [c.with_settings(**changes) for c in comparisons]
+    presets.plan(comparisons, args.seeds)  # refuse a bad seed count before touching the data
     load_data(comparisons[0].members[0].config)  # fail fast, before any run is stored, if the data is missing
     manager = RunManager(open_store(args), max_concurrent=args.jobs)
     queued = queue(manager, comparisons, args.seeds)
@@ -149,6 +150,33 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
     return 0 if counts.get("finished") == len(runs) else 3
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML page of the reproduced comparisons, and print their verdicts."""
+    from . import presets
+    from .outcomes import collect
+    from .report_html import render_report
+
+    try:
+        comparisons = presets.select(args.comparisons)
+    except KeyError as exc:
+        raise ConfigError(str(exc).strip("'\"")) from None
+    store = open_store(args)
+    outcomes = collect(store, comparisons, args.group)
+    ids = sorted({i for o in outcomes for ids in o.runs_by_label().values() for i in ids})
+    page = render_report(outcomes, store.epochs_frame(ids), str(store.path))
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write(page)
+    for o in outcomes:
+        print(o.verdict_line)
+        for line in o.lines if o.complete else ():
+            m = line.member
+            report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+            print(f"    {m.label:<34} report {report:>7}   ours train {line.train.text():>15}   "
+                  f"test {line.test.text():>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
+    print(f"wrote {args.output}")
+    return 0 if any(o.complete for o in outcomes) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--train-size", type=int, default=0, help="train on the first N images only (0 = all)")
     repro.add_argument("--data-dir", default="", help="folder with the MNIST IDX files (default: $MNIST_DIR)")
     repro.set_defaults(func=cmd_reproduce)
+
+    report = sub.add_parser("report", help="write an HTML page: the reproduced comparisons beside the report")
+    report.add_argument("comparisons", nargs="*", metavar="COMPARISON", help="comparison ids (default: all)")
+    report.add_argument("--output", "-o", default="report.html", help="file to write (default %(default)s)")
+    report.add_argument("--group", default=None, help="use this reproduction (default: the newest per comparison)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

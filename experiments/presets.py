@@ -151,8 +151,8 @@ def _comparisons() -> tuple[Comparison, ...]:
                     long_run.train_accuracy_pct[-1], "training accuracy after epoch 39 (the last it printed)")),
             long_.conclusion,
             (Claim("epoch 1", "epoch 39", "training longer did not help: 75.41% after epoch 1, 64.56% after 39"),),
-            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report says 'with the "
-             f"optimizer' only).",
+            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report says only 'with "
+             f"the optimizer' and does not give these values).",
              f"The report printed 39 of its 40 epochs (peak {long_run.peak_train_accuracy_pct:g}% by its text); "
              f"we read epochs 1 and 39 of the same runs as the epochs comparison.")),
         Comparison(
@@ -179,7 +179,8 @@ def _comparisons() -> tuple[Comparison, ...]:
                     "mean")),
             width.conclusion,
             (Claim("96 neurons", "64 neurons", "96 neurons beat 64"),),
-            ("Optimizer: plain gradient descent, lr 0.1, no L2 (as in the second-hidden-layer comparison).",
+            ("Optimizer: plain gradient descent, lr 0.1, no L2 (the report does not say; as in the "
+             "second-hidden-layer comparison).",
              "The report compares means over the 10 epochs, from one run each; ours are the same mean (a full "
              "training-set pass after every epoch), and the seed verdict uses the final test accuracy.")),
         Comparison(

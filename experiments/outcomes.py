@@ -1,0 +1,191 @@
+"""What our stored runs say about each comparison of the report: numbers per line, and a verdict.
+
+``outcome`` is pure (runs and their epochs in, an ``Outcome`` out); ``collect`` reads the store for the
+newest reproduction of each comparison. A line's numbers are read at its epoch, as the report did: our
+training accuracy is a full pass over the training set after that epoch (the running average over the
+epoch's batches is used only when a run has no full pass stored, and then it is said so).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from . import stats
+from .presets import Claim, Comparison, Member, training_key
+from .reproduce import GROUP_PREFIX, SCALE_TAG
+from .store import RunRecord, RunStore
+
+HOLDS, REVERSED, NOT_SHOWN, UNKNOWN = "holds", "does not hold (reversed)", "not shown (within seed noise)", "cannot tell"
+
+
+@dataclass
+class LineResult:
+    """Our numbers for one line of a comparison, over its seeds (accuracies as fractions)."""
+
+    member: Member
+    run_ids: list[int]
+    train: stats.Spread          # training-set accuracy, read as the report read its number
+    test: stats.Spread           # test-set accuracy, read the same way
+    train_values: list[float] = field(default_factory=list)
+    test_values: list[float] = field(default_factory=list)
+    train_is_running_average: bool = False   # True if some run had no full pass stored
+    final_test_values: list[float] = field(default_factory=list)   # test accuracy at the read epoch: the verdict's data
+
+    @property
+    def final_test(self) -> stats.Spread:
+        return stats.spread(self.final_test_values)
+
+
+@dataclass
+class ClaimResult:
+    claim: Claim
+    verdict: stats.Verdict
+    status: str                  # HOLDS, REVERSED, NOT_SHOWN or UNKNOWN
+
+
+@dataclass
+class Outcome:
+    """One comparison as reproduced: the group it came from, each line's numbers, each claim's verdict."""
+
+    comparison: Comparison
+    group_id: str | None
+    lines: list[LineResult]
+    claims: list[ClaimResult]
+    train_size: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return all(line.test.n for line in self.lines)
+
+    @property
+    def status(self) -> str:
+        """Whether the report's conclusion holds for our (correct) network, over all its claims."""
+        kinds = [c.status for c in self.claims]
+        if not kinds or UNKNOWN in kinds:
+            return UNKNOWN
+        if REVERSED in kinds:
+            return REVERSED
+        if all(k == HOLDS for k in kinds):
+            return HOLDS
+        return NOT_SHOWN if NOT_SHOWN in kinds and HOLDS not in kinds else "partly holds"
+
+    @property
+    def verdict_line(self) -> str:
+        """One line: does the report's conclusion hold for a correct network, and on what numbers."""
+        if not self.complete:
+            return f"{self.comparison.id}: not reproduced yet (run: python -m experiments reproduce {self.comparison.id})"
+        parts = []
+        for c in self.claims:
+            better, worse = self.line(c.claim.better), self.line(c.claim.worse)
+            v = c.verdict
+            numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}" if v.p is not None else ""
+            parts.append(f"{c.claim.better} {better.final_test.text()} vs {worse.final_test.text()} {c.claim.worse} "
+                         f"({v.kind}{numbers})")
+        return f"{self.comparison.id}: {self.status}. Ours, final test accuracy: " + "; ".join(parts)
+
+    def line(self, label: str) -> LineResult:
+        for line in self.lines:
+            if line.member.label == label:
+                return line
+        raise KeyError(label)
+
+    def runs_by_label(self) -> dict[str, list[int]]:
+        return {line.member.label: line.run_ids for line in self.lines}
+
+
+def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
+    """Runs trained with the line's settings (any seed, data size, length) that reached its epoch."""
+    key = training_key(member.config)
+    return [r for r in runs if training_key(r.config) == key and r.epochs_done >= member.read_epoch]
+
+
+def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id: str | None = None) -> Outcome:
+    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a RunStore.epochs_frame)."""
+    lines = []
+    for m in comparison.members:
+        matched = sorted(matching_runs(m, runs), key=lambda r: r.config.seed)
+        train, test, final_test, fallback = [], [], [], False
+        for r in matched:
+            rows = epochs[(epochs["run_id"] == r.id) & (epochs["epoch"] <= m.read_epoch)].sort_values("epoch")
+            final = rows[rows["epoch"] == m.read_epoch]
+            if m.measure == "final":
+                rows = final
+            if rows.empty or final.empty:
+                continue
+            final_test.append(float(final["test_acc"].astype(float).iloc[0]))
+            full = rows["full_train_acc"].astype(float)
+            if full.isna().any():
+                fallback = True
+                full = full.fillna(rows["train_acc"].astype(float))
+            train.append(float(full.mean()))
+            test.append(float(rows["test_acc"].astype(float).mean()))
+        lines.append(LineResult(m, [r.id for r in matched], stats.spread(train), stats.spread(test), train, test,
+                                fallback, final_test))
+    by_label = {line.member.label: line for line in lines}
+    claims = []
+    for claim in comparison.claims:
+        better, worse = by_label[claim.better], by_label[claim.worse]
+        v = stats.verdict(better.final_test_values, worse.final_test_values, claim.better, claim.worse)
+        claims.append(ClaimResult(claim, v, _status(v)))
+    train_size = max((r.config.train_size for r in runs), default=0)
+    return Outcome(comparison, group_id, lines, claims, train_size)
+
+
+def _status(v: stats.Verdict) -> str:
+    if v.kind == stats.UNKNOWN:
+        return UNKNOWN
+    if v.kind == stats.NOISE:
+        return NOT_SHOWN
+    return HOLDS if v.diff > 0 else REVERSED
+
+
+def group_scale(runs: Sequence[RunRecord]) -> float:
+    """The epochs scale a reproduction used (from its runs' tags; 1 if none)."""
+    for r in runs:
+        for tag in r.tags:
+            if tag.startswith(SCALE_TAG):
+                try:
+                    return float(tag[len(SCALE_TAG):])
+                except ValueError:
+                    pass
+    return 1.0
+
+
+def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | None = None) -> list[Outcome]:
+    """For each comparison, the outcome of the newest reproduction that covers all its lines.
+
+    Reproductions are the run groups named ``report-<time>``; ``group_id`` picks one instead.
+    """
+    runs = [r for r in store.search_runs(tag="report", order_by="id", descending=False)
+            if r.group_id and (r.group_id == group_id if group_id else r.group_id.startswith(GROUP_PREFIX))]
+    groups: dict[str, list[RunRecord]] = {}
+    for r in runs:
+        groups.setdefault(r.group_id, []).append(r)
+    frames: dict[str, Any] = {}
+    results = []
+    for comparison in comparisons:
+        chosen = None
+        for gid in sorted(groups, reverse=True):
+            scaled = comparison.scaled(group_scale(groups[gid]))
+            if all(matching_runs(m, groups[gid]) for m in scaled.members):
+                chosen = gid, scaled
+                break
+        if chosen is None:
+            results.append(outcome(comparison, [], _empty_frame(), None))
+            continue
+        gid, scaled = chosen
+        if gid not in frames:
+            frames[gid] = store.epochs_frame([r.id for r in groups[gid]])
+        results.append(outcome(scaled, groups[gid], frames[gid], gid))
+    return results
+
+
+def _empty_frame():
+    import pandas as pd
+    from .store import EPOCH_METRICS
+    return pd.DataFrame(columns=["run_id", "epoch", *EPOCH_METRICS])
+
+
+def is_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)

@@ -1,0 +1,146 @@
+"""Plotly figures for one comparison of the report: our curves (mean and seed band) beside its numbers.
+
+Pure functions, data in and a figure out, shared by ``python -m experiments report`` and the dashboard's
+Report page. The report's accuracies are *training-set* ones, so ours are drawn on both sets: test (solid
+line, band = ± one standard deviation over seeds), training by a full pass after the epoch (markers) and
+the running training accuracy during the epoch (dotted). The report's numbers are stars, dashed lines or
+a dashed level (for a mean over epochs), always labelled "report".
+"""
+from __future__ import annotations
+
+import html
+from typing import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from .presets import Comparison, Member, training_key
+from .stats import seed_bands
+
+METRICS = ("accuracy", "loss")
+COLORS = list(qualitative.Plotly)
+
+
+def comparison_figure(comparison: Comparison, epochs, runs: Mapping[str, Sequence[int]],
+                      metric: str = "accuracy") -> go.Figure:
+    """One comparison: our runs' curves for ``metric`` ("accuracy" or "loss") beside the report's numbers.
+
+    ``epochs``: a frame with run_id, epoch and the metrics (``RunStore.epochs_frame``); ``runs``: the run
+    ids of each line, by the line's label (``Outcome.runs_by_label()``); lines without runs show only the
+    report's numbers. Lines that share their runs (one long training read at several epochs) share a curve.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)} (got {metric!r})")
+    fig = go.Figure()
+    for i, (ids, members) in enumerate(_curves(comparison, runs)):
+        color = COLORS[i % len(COLORS)]
+        if ids:
+            _draw_ours(fig, epochs, ids, members, metric, color)
+        _draw_report(fig, members, metric, color)
+    unit = "Accuracy (%)" if metric == "accuracy" else "Loss (cross-entropy)"
+    fig.update_layout(
+        title=dict(text=_safe(comparison.title), font=dict(size=15)), template="plotly_white",
+        xaxis_title="Epoch", yaxis_title=unit, hovermode="closest", height=460,
+        legend=dict(orientation="h", yanchor="top", y=-0.18, font=dict(size=11)),
+        margin=dict(l=60, r=20, t=60, b=40))
+    return fig
+
+
+def _curves(comparison: Comparison, runs: Mapping[str, Sequence[int]]) -> list[tuple[tuple[int, ...], list[Member]]]:
+    """Lines grouped by training (same settings, read at different epochs), with the union of their runs."""
+    groups: dict[str, tuple[set[int], list[Member]]] = {}
+    for m in comparison.members:
+        ids, members = groups.setdefault(training_key(m.config), (set(), []))
+        ids.update(int(i) for i in runs.get(m.label, ()))
+        members.append(m)
+    return [(tuple(sorted(ids)), members) for ids, members in groups.values()]
+
+
+def _curve_name(members: Sequence[Member]) -> str:
+    if len(members) == 1:
+        return members[0].label
+    c = members[0].config
+    return f"{c.architecture} {c.optimizer} lr={c.lr:g}" + (f" L2={c.l2:g}" if c.l2 else "")
+
+
+def _draw_ours(fig: go.Figure, epochs, ids: Sequence[int], members: Sequence[Member], metric: str,
+               color: str) -> None:
+    name = _safe(_curve_name(members))
+    last = max(m.read_epoch for m in members)
+    frame = epochs[epochs["run_id"].isin(list(ids)) & (epochs["epoch"] <= last)]
+    scale = 100.0 if metric == "accuracy" else 1.0
+    series = (("test_acc", "test", "solid", True), ("full_train_acc", "train, full pass", None, False),
+              ("train_acc", "train, running", "dot", False)) if metric == "accuracy" else \
+        (("train_loss", "train", "solid", True), ("test_loss", "test", "dot", False))
+    for column, what, dash, band in series:
+        b = seed_bands(frame, {name: ids}, column)
+        if b.empty:
+            continue
+        x, mean, std = b["epoch"].tolist(), (b["mean"] * scale).tolist(), (b["std"] * scale).tolist()
+        n = int(b["n"].max())
+        label = f"ours: {name} ({what}{f', {n} seeds' if n > 1 else ''})"
+        if band and n > 1:
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)] +
+                                     [m - s for m, s in zip(mean, std)][::-1],
+                                     fill="toself", fillcolor=_fade(color), line=dict(width=0), hoverinfo="skip",
+                                     showlegend=False, legendgroup=name))
+        if dash is None:  # sparse points: markers with error bars
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=name,
+                                     marker=dict(color=color, symbol="diamond", size=9),
+                                     error_y=dict(type="data", array=std, visible=n > 1, color=color),
+                                     hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>"))
+        else:
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", name=label, legendgroup=name,
+                                     line=dict(color=color, dash=dash, width=2.5 if band else 1.5),
+                                     hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>"))
+
+
+def _draw_report(fig: go.Figure, members: Sequence[Member], metric: str, color: str) -> None:
+    drawn_series: set[str] = set()
+    for m in members:
+        r = m.report
+        if r is None:
+            continue
+        label = _safe(m.label)
+        series = r.train_accuracy_pct if metric == "accuracy" else r.loss
+        if series and r.label not in drawn_series:
+            drawn_series.add(r.label)
+            what = "train accuracy" if metric == "accuracy" else "train loss"
+            name = f"report: {_safe(r.label)} ({what} per epoch)"
+            fig.add_trace(go.Scatter(x=list(range(1, len(series) + 1)), y=list(series), mode="lines+markers",
+                                     name=name, line=dict(color=color, dash="dash", width=1.5),
+                                     marker=dict(symbol="x", size=6, color=color),
+                                     hovertemplate="epoch %{x}: %{y}<extra>" + name + "</extra>"))
+        if metric == "accuracy" and m.report_pct is not None:
+            name = f"report: {label}: {m.report_pct:.2f}% ({_safe(m.report_what)})"
+            if m.measure == "mean":
+                fig.add_trace(go.Scatter(x=[1, m.read_epoch], y=[m.report_pct] * 2, mode="lines", name=name,
+                                         line=dict(color=color, dash="dash", width=2),
+                                         hovertemplate="%{y}<extra>" + name + "</extra>"))
+            elif not (series and m.report_pct in series):
+                fig.add_trace(go.Scatter(x=[m.read_epoch], y=[m.report_pct], mode="markers", name=name,
+                                         marker=dict(symbol="star", size=14, color=color,
+                                                     line=dict(color="black", width=1)),
+                                         hovertemplate="epoch %{x}: %{y}%<extra>" + name + "</extra>"))
+        if metric == "loss" and not r.loss:
+            points = [(1, r.first_epoch_loss), (m.read_epoch, r.final_loss)]
+            for epoch, value in points:
+                key = f"{r.label}@{epoch}"
+                if value is None or key in drawn_series:
+                    continue
+                drawn_series.add(key)
+                name = f"report: {_safe(r.label)}: loss {value:g} after epoch {epoch if epoch == 1 else r.epochs}"
+                fig.add_trace(go.Scatter(x=[epoch], y=[value], mode="markers", name=name,
+                                         marker=dict(symbol="star", size=14, color=color,
+                                                     line=dict(color="black", width=1)),
+                                         hovertemplate="%{y}<extra>" + name + "</extra>"))
+
+
+def _fade(color: str, alpha: float = 0.18) -> str:
+    color = color.lstrip("#")
+    r, g, b = (int(color[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _safe(text: object) -> str:
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,104 @@
+"""``python -m experiments reproduce`` and ``report`` as real subprocesses, into a temporary store."""
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from experiments.store import RunStore
+from tests.conftest import ROOT
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+
+
+@pytest.mark.parametrize("args,message", [
+    (["reproduce", "nope"], "no comparison 'nope'"),
+    (["reproduce", "epochs", "--seeds", "0"], "seeds must be"),
+    (["reproduce", "--epochs-scale", "0"], "epochs scale"),
+    (["report", "nope"], "no comparison 'nope'"),
+])
+def test_bad_requests_are_one_line_and_store_nothing(tmp_path, args, message):
+    db = tmp_path / "runs.sqlite"
+    proc = run_cli("--db", str(db), *args, env={"MNIST_DIR": str(tmp_path)})
+    assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1
+    assert not db.exists() or RunStore(db).count_runs() == 0
+
+
+def test_missing_data_refuses_before_queueing(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    proc = run_cli("--db", str(db), "reproduce", "epochs", env={"MNIST_DIR": str(tmp_path / "none")})
+    assert proc.returncode == 2 and "MNIST_DIR" in proc.stderr and "Traceback" not in proc.stderr
+    assert not db.exists() or RunStore(db).count_runs() == 0
+
+
+def test_report_on_an_empty_store_still_writes_a_page(tmp_path):
+    out = tmp_path / "r.html"
+    proc = run_cli("--db", str(tmp_path / "runs.sqlite"), "report", "-o", str(out))
+    assert proc.returncode == 1 and out.is_file()
+    assert "not reproduced yet" in proc.stdout and "not reproduced yet" in out.read_text()
+
+
+@pytest.mark.mnist
+def test_reproduce_a_comparison_on_a_tiny_setting_then_report_it(tmp_path, mnist_dir):
+    db, out = tmp_path / "runs.sqlite", tmp_path / "report.html"
+    proc = run_cli("--db", str(db), "reproduce", "second-layer-width", "--seeds", "2", "--train-size", "1000",
+                   "--epochs-scale", "0.2", "--jobs", "2", env={"MNIST_DIR": mnist_dir})
+    assert proc.returncode == 0, proc.stderr
+    assert "4 runs, 8 epochs" in proc.stdout and "100%" in proc.stdout and "4 finished" in proc.stdout
+    store = RunStore(db)
+    runs = store.search_runs(order_by="id", descending=False)
+    assert len(runs) == 4 and len({r.group_id for r in runs}) == 1 and runs[0].group_id.startswith("report-")
+    assert {r.config.hidden for r in runs} == {(128, 64), (128, 96)} and {r.config.seed for r in runs} == {0, 1}
+    assert all(r.config.train_size == 1000 and r.config.epochs == 2 and r.status == "finished" for r in runs)
+    assert "report:second-layer-width" in runs[0].tags and "epochs-scale:0.2" in runs[0].tags
+    frame = store.epochs_frame([r.id for r in runs])
+    assert frame["full_train_acc"].notna().all()  # the report averaged over epochs: a full pass after each
+    assert ((frame["full_train_acc"] > 0.5) & (frame["full_train_acc"] <= 1)).all()
+
+    proc = run_cli("--db", str(db), "report", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "second-layer-width:" in proc.stdout and "91.84%" in proc.stdout
+    page = out.read_text()
+    assert "Reduced reproduction" in page and "first 1000 images" in page and "92.52%" in page
+    assert page.count("plotly.js v") == 1
+
+
+def test_a_version_1_store_gains_the_full_pass_columns_and_keeps_its_epochs(tmp_path):
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, created TEXT NOT NULL,
+            config TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]', group_id TEXT, source TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '',
+            epochs_done INTEGER NOT NULL DEFAULT 0, train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL,
+            best_test_acc REAL, seconds REAL);
+        CREATE TABLE epochs (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+            train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL, seconds REAL, elapsed REAL,
+            lr REAL, majority_fraction REAL, dead_fraction REAL, PRIMARY KEY (run_id, epoch));
+        INSERT INTO runs (name, created, config, status) VALUES ('old', '2025-01-01', '{}', 'finished');
+        INSERT INTO epochs (run_id, epoch, test_acc) VALUES (1, 1, 0.9);
+        PRAGMA user_version = 1;
+    """)
+    conn.close()
+    store = RunStore(db)
+    assert store.get_epochs(1)[0]["test_acc"] == 0.9 and store.get_epochs(1)[0]["full_train_acc"] is None
+    store.log_epoch(1, {"epoch": 2, "test_acc": 0.95, "full_train_acc": 0.97})
+    assert store.get_epochs(1)[1]["full_train_acc"] == 0.97
+
+
+def test_full_pass_only_at_the_requested_epochs(blobs):
+    from experiments.config import RunConfig
+    from experiments.execute import train_config
+
+    seen = []
+    config = RunConfig(hidden=(16,), epochs=3, batch_size=32)
+    _, result = train_config(config, blobs, [type("Spy", (), {"on_epoch_end": lambda s, e, logs: seen.append(dict(logs))})()],
+                             train_eval_epochs=[1, 3])
+    assert [("full_train_acc" in logs) for logs in seen] == [True, False, True]  # callbacks see it too
+    assert 0 <= seen[-1]["full_train_acc"] <= 1 and seen[-1]["full_train_loss"] > 0
+    _, plain = train_config(config, blobs)
+    assert all("full_train_acc" not in h for h in plain.history)

@@ -1,0 +1,121 @@
+"""The report's figures, outcomes and HTML page, on a synthetic reproduction in a temporary store."""
+import pandas as pd
+import pytest
+
+from experiments import outcomes, presets
+from experiments.report_figures import comparison_figure
+from experiments.report_html import render_report
+from experiments.store import RunStore
+
+
+def fake_reproduction(store, comparisons, seeds=3, group="report-20990101T000000Z", final_acc=None, tags=()):
+    """Store runs as ``reproduce`` would, with made-up epochs: accuracy rises to ``final_acc(config, seed)``."""
+    final_acc = final_acc or (lambda config, seed: 0.97 + 0.001 * seed)
+    ids = []
+    for p in presets.plan(comparisons, seeds):
+        run_id = store.create_run(p.config, name=p.name, group_id=group, source="test")
+        store.set_tags(run_id, [*p.tags, *tags])
+        top = final_acc(p.config, p.config.seed)
+        for epoch in range(1, p.config.epochs + 1):
+            acc = top - 0.1 / epoch
+            logs = dict(epoch=epoch, train_loss=0.5 / epoch, train_acc=acc - 0.01, test_loss=0.6 / epoch, test_acc=acc,
+                        seconds=0.1, elapsed=0.1 * epoch, lr=p.config.lr)
+            if epoch in p.eval_epochs:
+                logs.update(full_train_acc=acc + 0.01, full_train_loss=0.4 / epoch)
+            store.log_epoch(run_id, logs)
+        store.set_status(run_id, "finished")
+        ids.append(run_id)
+    return ids
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "runs.sqlite")
+
+
+def test_figure_draws_ours_on_both_sets_beside_the_reports_numbers(store):
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    [result] = outcomes.collect(store, [lr])
+    fig = comparison_figure(lr, store.epochs_frame(ids), result.runs_by_label(), "accuracy")
+    names = [t.name for t in fig.data if t.name]
+    assert any(n.startswith("ours: lr=0.1 (test, 2 seeds)") for n in names)
+    assert any("train, full pass" in n for n in names) and any("train, running" in n for n in names)
+    star = [t for t in fig.data if t.name and t.name.startswith("report: lr=0.1:")][0]
+    assert list(star.x) == [20] and list(star.y) == [68.385] and "training accuracy" in star.name
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 2  # one seed band per line
+    test_curve = [t for t in fig.data if t.name and t.name.startswith("ours: lr=0.001 (test")][0]
+    assert max(test_curve.y) == pytest.approx(100 * (0.9705 - 0.01), abs=0.01)  # percent, mean of two seeds
+    loss = comparison_figure(lr, store.epochs_frame(ids), result.runs_by_label(), "loss")
+    report_loss = [t for t in loss.data if t.name and t.name.startswith("report: lr=0.1 (train loss")][0]
+    assert len(report_loss.y) == 20 and report_loss.line.dash == "dash"
+
+
+def test_lines_read_from_one_training_share_a_curve_and_means_are_levels(store):
+    sweep, width = presets.get_comparison("epochs"), presets.get_comparison("second-layer-width")
+    ids = fake_reproduction(store, [sweep, width], seeds=3)
+    by_id = {o.comparison.id: o for o in outcomes.collect(store, [sweep, width])}
+    fig = comparison_figure(sweep, store.epochs_frame(ids), by_id["epochs"].runs_by_label())
+    tests = [t for t in fig.data if t.name and t.name.startswith("ours:") and "(test" in t.name]
+    assert len(tests) == 1 and max(tests[0].x) == 100
+    fig = comparison_figure(width, store.epochs_frame(ids), by_id["second-layer-width"].runs_by_label())
+    level = [t for t in fig.data if t.name and t.name.startswith("report: 96 neurons")][0]
+    assert list(level.x) == [1, 10] and list(level.y) == [92.52, 92.52]
+
+
+def test_figure_without_runs_shows_the_report_alone_and_escapes_labels():
+    lr = presets.get_comparison("learning-rate")
+    m = lr.members[0]
+    odd = presets.Comparison("x", "<script>alert(1)</script>", (presets.Member("<b>bold</b>", m.config, m.report,
+                             m.report_pct, "final"),), "c", (), ())
+    fig = comparison_figure(odd, pd.DataFrame(columns=["run_id", "epoch", "test_acc"]), {}, "accuracy")
+    assert all(n.startswith("report:") for n in (t.name for t in fig.data))
+    assert "<script>" not in fig.layout.title.text and "&lt;b&gt;" in "".join(t.name for t in fig.data)
+    with pytest.raises(ValueError):
+        comparison_figure(lr, pd.DataFrame(), {}, "speed")
+
+
+def test_outcomes_say_whether_the_reports_conclusion_holds(store):
+    lr, width = presets.get_comparison("learning-rate"), presets.get_comparison("second-layer-width")
+    # lr=0.1 clearly better than lr=0.001 (the report said the opposite); 96 and 64 neurons the same
+    fake_reproduction(store, [lr, width], final_acc=lambda c, seed: (0.98 if c.lr == 0.1 and c.hidden == (128,)
+                                                                     else 0.90 if c.hidden == (128,) else 0.97)
+                                                                    + 0.002 * seed)
+    result = {o.comparison.id: o for o in outcomes.collect(store, [lr, width])}
+    assert result["learning-rate"].status == outcomes.REVERSED
+    assert result["second-layer-width"].status == outcomes.NOT_SHOWN
+    line = result["learning-rate"].line("lr=0.1")
+    assert line.test.n == 3 and line.test.mean == pytest.approx(0.98 - 0.1 / 20 + 0.002)
+    assert line.train.mean == pytest.approx(line.test.mean + 0.01)  # the full pass, not the running accuracy
+    assert not line.train_is_running_average
+    mean_line = result["second-layer-width"].line("64 neurons")  # mean over epochs 1..10, as the report read
+    assert mean_line.test.mean == pytest.approx(sum(0.97 + 0.002 - 0.1 / e for e in range(1, 11)) / 10)
+    assert result["learning-rate"].verdict_line.startswith("learning-rate: does not hold")
+
+
+def test_the_newest_reproduction_wins_and_a_missing_one_is_said(store):
+    opt = presets.get_comparison("optimizer")
+    fake_reproduction(store, [opt], group="report-20990101T000000Z", final_acc=lambda c, s: 0.5)
+    fake_reproduction(store, [opt], group="report-20990102T000000Z", final_acc=lambda c, s: 0.9 + 0.01 * s)
+    fast = opt.scaled(0.2)
+    fake_reproduction(store, [fast], group="report-20980101T000000Z", tags=["epochs-scale:0.2"])
+    result = outcomes.collect(store, [opt, presets.get_comparison("epochs")])
+    assert result[0].group_id == "report-20990102T000000Z" and result[0].line("Adam + L2").test.mean > 0.85
+    assert not result[1].complete and "not reproduced yet" in result[1].verdict_line
+    scaled = outcomes.collect(store, [opt], group_id="report-20980101T000000Z")[0]
+    assert scaled.complete and scaled.comparison.epochs_scale == 0.2
+
+
+def test_html_page_is_self_contained_and_escaped(store):
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    store.rename(ids[0], "<img src=x onerror=alert(1)>")
+    result = outcomes.collect(store, presets.COMPARISONS)
+    page = render_report(result, store.epochs_frame(ids), "<store>")
+    assert page.count("plotly.js v") == 1  # the library is inlined once, for the first figure
+    assert '<script src="https://cdn.plot.ly' not in page
+    assert "68.39%" in page and "97.25%" in page and "&lt;store&gt;" in page and "<store>" not in page
+    assert "onerror=alert" not in page
+    assert page.count("not reproduced yet") >= 5  # the other comparisons
+    assert "Welch" in page and "Our choices where the report is silent" in page
