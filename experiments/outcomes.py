@@ -71,10 +71,8 @@ class Outcome:
         return NOT_SHOWN if NOT_SHOWN in kinds and HOLDS not in kinds else "partly holds"
 
     @property
-    def verdict_line(self) -> str:
-        """One line: does the report's conclusion hold for a correct network, and on what numbers."""
-        if not self.complete:
-            return f"{self.comparison.id}: not reproduced yet (run: python -m experiments reproduce {self.comparison.id})"
+    def evidence(self) -> str:
+        """Our numbers behind the verdict: each claim's two lines, final test accuracy over seeds, the test."""
         parts = []
         for c in self.claims:
             better, worse = self.line(c.claim.better), self.line(c.claim.worse)
@@ -82,7 +80,14 @@ class Outcome:
             numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}" if v.p is not None else ""
             parts.append(f"{c.claim.better} {better.final_test.text()} vs {worse.final_test.text()} {c.claim.worse} "
                          f"({v.kind}{numbers})")
-        return f"{self.comparison.id}: {self.status}. Ours, final test accuracy: " + "; ".join(parts)
+        return "; ".join(parts)
+
+    @property
+    def verdict_line(self) -> str:
+        """One line: does the report's conclusion hold for a correct network, and on what numbers."""
+        if not self.complete:
+            return f"{self.comparison.id}: not reproduced yet (run: python -m experiments reproduce {self.comparison.id})"
+        return f"{self.comparison.id}: {self.status}. Ours on test: {self.evidence}"
 
     def line(self, label: str) -> LineResult:
         for line in self.lines:
