@@ -34,7 +34,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 # Small network, tiny batches: each epoch takes a couple of seconds, long enough to watch it arrive.
-SETTINGS = {"hidden": "16", "epochs": 3, "batch_size": 2, "optimizer": "sgd", "lr": 0.001}
+SETTINGS = {"hidden": "16", "epochs": 4, "batch_size": 2, "optimizer": "sgd", "lr": 0.001}
 RUN_NAME = "e2e-run"
 
 
@@ -202,15 +202,25 @@ def _journey(page, server, headless: list[float]) -> None:
     seen: dict[int, float] = {}
     deadline = time.monotonic() + 120
     finished_at = None
-    zoom = None
+    zoom = paused_epochs = resumed = None
     try:
         while time.monotonic() < deadline:
             points = live_points(page)
             now = time.time()
             for k in range(1, points + 1):
                 seen.setdefault(k, now)
-            if points == 1 and zoom is None:
-                zoom = _drag_zoom(page)  # the user zooms while the run is going
+            if points and zoom is None and len(watcher.committed) < SETTINGS["epochs"]:
+                # mid-run: pause, zoom in, check that nothing trains meanwhile, resume
+                page.get_by_role("button", name="Pause").first.click()
+                page.get_by_role("button", name="Resume").first.wait_for()
+                zoom = _drag_zoom(page)
+                page.wait_for_timeout(1000)
+                paused_epochs = len(watcher.committed)
+                page.wait_for_timeout(1500)
+                assert len(watcher.committed) == paused_epochs, "a paused run went on training"
+                page.get_by_role("button", name="Resume").first.click()
+                resumed = time.time()
+                continue
             if points and len(watcher.committed) < SETTINGS["epochs"] and not page.get_by_text("finished, test").count():
                 seen.setdefault(-1, now)  # a point was on the chart while the run was still going
             if points >= SETTINGS["epochs"]:
@@ -227,12 +237,16 @@ def _journey(page, server, headless: list[float]) -> None:
     assert zoom is not None and kept == pytest.approx(zoom, abs=1e-6), (kept, zoom)  # zoom survived new epochs
     shoot(page, "train")
 
-    delays = [seen[k] - watcher.committed[k] for k in range(1, SETTINGS["epochs"] + 1)]
+    # delays of the epochs that ended after the pause (those before it were not polled during it)
+    after = [k for k in range(1, SETTINGS["epochs"] + 1) if watcher.committed[k] > resumed]
+    delays = [seen[k] - watcher.committed[k] for k in after]
     with sqlite3.connect(server["db"]) as conn:
-        dashboard = [s for (s,) in conn.execute(
-            "SELECT e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = ? ORDER BY e.epoch",
-            (RUN_NAME,))]
-    timings = {"epoch_to_browser_seconds": delays, "median_delay": statistics.median(delays),
+        dashboard = [s for (e, s) in conn.execute(
+            "SELECT e.epoch, e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = ? ORDER BY e.epoch",
+            (RUN_NAME,)) if e != paused_epochs + 1]  # the paused epoch's time includes the pause
+    assert delays, "no epoch ended after the pause"
+    timings = {"first_point_delay": seen[1] - watcher.committed[1],  # includes loading Plotly in the page
+               "epoch_to_browser_seconds": delays, "median_delay": statistics.median(delays),
                "dashboard_epoch_seconds": dashboard, "headless_epoch_seconds": headless,
                "slowdown_ratio_median": statistics.median(dashboard) / statistics.median(headless)}
     ARTIFACTS.mkdir(exist_ok=True)
