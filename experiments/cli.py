@@ -143,8 +143,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     queued = queue(manager, comparisons, args.seeds)
     print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
           f"({', '.join(c.id for c in comparisons)}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
-    signal.signal(signal.SIGINT, lambda *_: manager.stop_all())  # Ctrl-C: stop after the current batches
+    interrupted: list[bool] = []
+    signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), manager.stop_all()))  # after the current batch
     seconds = wait_with_progress(manager, queued)
+    if interrupted:
+        print("stopped by Ctrl-C: the finished epochs are kept in the store")
     runs = [manager.store.get_run(i) for i in queued.run_ids]
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
     print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))

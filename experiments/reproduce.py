@@ -59,30 +59,30 @@ class ProgressBar:
         self.tty = bool(getattr(out, "isatty", lambda: False)())
         self._reported_done = 0
 
-    def state(self, manager: RunManager) -> tuple[int, int, int, int]:
-        """(epochs done, runs ended, runs running, runs failed or diverged)."""
-        done = ended = running = bad = 0
+    def state(self, manager: RunManager) -> tuple[int, int, int, int, int]:
+        """(epochs done, epochs still to train, runs ended, runs running, runs that ended early)."""
+        done = todo = ended = running = early = 0
         for run_id, p in zip(self.queued.run_ids, self.queued.planned):
             progress = manager.progress(run_id)
             if progress is None:
                 continue
+            done += progress.epoch
             if progress.active:
-                done += progress.epoch
+                todo += p.config.epochs - progress.epoch
                 running += progress.status in ("running", "paused", "loading")
             else:
-                done += p.config.epochs  # a run that ended early leaves nothing more to wait for
                 ended += 1
-                bad += progress.status in ("failed", "diverged")
-        return done, ended, running, bad
+                early += progress.status != "finished"
+        return done, todo, ended, running, early
 
     def line(self, manager: RunManager) -> str:
-        done, ended, running, bad = self.state(manager)
+        done, todo, ended, running, early = self.state(manager)
         total = max(self.queued.total_epochs, 1)
         fraction = min(done / total, 1.0)
         filled = int(round(fraction * self.width))
         elapsed = time.monotonic() - self.started
-        eta = f" ~{_duration(elapsed / fraction - elapsed)} left" if 0 < fraction < 1 else ""
-        problems = f", {bad} failed/diverged" if bad else ""
+        eta = f" ~{_duration(elapsed / done * todo)} left" if done and todo else ""
+        problems = f", {early} ended early (stopped, diverged or failed)" if early else ""
         return (f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}  {done}/{total} epochs  "
                 f"{ended}/{len(self.queued.run_ids)} runs done, {running} running{problems}  "
                 f"{_duration(elapsed)}{eta}")
@@ -92,7 +92,7 @@ class ProgressBar:
         if self.tty:
             self.out.write("\r" + text.ljust(110) + ("\n" if final else ""))
         else:
-            ended = self.state(manager)[1]
+            ended = self.state(manager)[2]
             if ended == self._reported_done and not final:
                 return
             self._reported_done = ended

@@ -102,3 +102,23 @@ def test_full_pass_only_at_the_requested_epochs(blobs):
     assert 0 <= seen[-1]["full_train_acc"] <= 1 and seen[-1]["full_train_loss"] > 0
     _, plain = train_config(config, blobs)
     assert all("full_train_acc" not in h for h in plain.history)
+
+
+@pytest.mark.mnist
+def test_ctrl_c_stops_the_reproduction_and_keeps_finished_epochs(tmp_path, mnist_dir):
+    import signal
+    import time
+
+    db = tmp_path / "runs.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "experiments", "--db", str(db), "reproduce", "epochs", "--seeds", "2",
+                             "--train-size", "2000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MNIST_DIR": mnist_dir, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (db.exists() and any(r.epochs_done for r in RunStore(db).search_runs())):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    assert "stopped by Ctrl-C" in out
+    runs = RunStore(db).search_runs()
+    assert {r.status for r in runs} == {"stopped"} and sum(r.epochs_done for r in runs) >= 1
