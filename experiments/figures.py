@@ -284,11 +284,13 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 8, colo
         mosaic[top:top + h, left:left + w] = img
         annotations.append(dict(x=left + w / 2, y=top - 1, text=safe(titles[i]) if i < len(titles) else "",
                                 showarrow=False, font=dict(size=10), yanchor="bottom"))
+    finite = images[np.isfinite(images)]
     if symmetric:
-        bound = float(np.nanmax(np.abs(images))) or 1.0
+        bound = float(np.abs(finite).max()) if finite.size else 0.0
+        bound = bound or 1.0
         zmin, zmax = -bound, bound
     else:
-        zmin, zmax = float(np.nanmin(images)), float(np.nanmax(images))
+        zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     fig.add_trace(go.Heatmap(z=mosaic, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=symmetric,
                              hoverinfo="skip"))
     fig.update_layout(annotations=annotations, height=rows * height_per_row + 40,

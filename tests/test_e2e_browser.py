@@ -265,18 +265,15 @@ def _journey(page, server, headless: list[float]) -> None:
     search.fill("")
     search.press("Enter")
     page.get_by_text("2 of 2 runs").wait_for()
+    _tick_row(page, "history_table", 0)  # the newest: our run; its edit panel opens
+    page.get_by_role("button", name="Load into sidebar").wait_for()
     shoot(page, "history")
 
-    # Compare: tick both runs, see two traces
+    # Compare: the run picked in History is already ticked; tick the earlier one too, see two traces
     goto_page(page, "Compare")
-    table = page.locator('[class*="st-key-compare_table"]').first
-    table.wait_for()
-    page.wait_for_timeout(1000)
-    box = table.bounding_box()
-    for row in (0, 1):
-        page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
-        page.wait_for_timeout(1000)
     page.locator(".st-key-compare_chart .js-plotly-plot").wait_for()
+    assert _legend_traces(page) == 1
+    _tick_row(page, "compare_table", 1)
     page.wait_for_function("""() => {
         const plot = document.querySelector('.st-key-compare_chart .js-plotly-plot');
         return plot && plot.data && plot.data.filter(t => t.showlegend !== false).length === 2;
@@ -291,6 +288,21 @@ def _journey(page, server, headless: list[float]) -> None:
     page.locator(".st-key-inspect_weights .js-plotly-plot").wait_for(timeout=60000)
     shoot(page, "inspect")
     assert not page.get_by_text("Traceback").count()
+
+
+def _tick_row(page, key: str, row: int) -> None:
+    """Tick a row's box in a Streamlit dataframe (drawn on a canvas: click its position)."""
+    table = page.locator(f'[class*="st-key-{key}"]').first
+    table.wait_for()
+    page.wait_for_timeout(800)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
+    page.wait_for_timeout(1000)
+
+
+def _legend_traces(page) -> int:
+    return page.evaluate("""() => document.querySelector('.st-key-compare_chart .js-plotly-plot').data
+        .filter(t => t.showlegend !== false).length""")
 
 
 def _drag_zoom(page) -> list[float]:

@@ -130,3 +130,9 @@ def test_live_figure_box_zoom_is_part_of_the_figure():
     assert tuple(fig.layout.xaxis.range) == (1.5, 3.2) and fig.layout.xaxis.autorange is False
     assert tuple(fig.layout.yaxis.range) == (0.85, 0.9)
     assert fig.layout.dragmode == "select"  # a dragged box is what the page turns into the zoom
+
+
+def test_weights_of_a_diverged_network_still_draw():
+    weights = np.full((784, 2), np.nan)
+    fig = F.weights_figure(weights)
+    assert fig.data[0].zmax == 1.0
