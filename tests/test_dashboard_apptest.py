@@ -279,3 +279,26 @@ def test_report_button_queues_the_comparison(db):
     runs = RunStore(db).search_runs(tag="report:learning-rate")
     assert len(runs) == 2 and all("epochs-scale:0.1" in r.tags for r in runs)
     assert at.session_state["report_groups"]["learning-rate"] == runs[0].group_id
+
+
+def test_history_filters_exports_and_deletes_with_confirmation(db):
+    ids = populate(db)
+    at = app()
+    at.session_state["compare_ids"] = [ids[0]]  # as if ticked on Compare
+    at.switch_page(PAGES["History"]).run()
+    assert at.get("download_button")[0].proto.label == "Export CSV"
+    at.button(key="hist_delete").click().run()
+    assert not at.exception
+    assert "cannot be undone" in texts(at)  # the confirmation dialog, nothing deleted yet
+    assert RunStore(db).count_runs() == 3
+    at.button(key="confirm_delete").click().run()
+    assert not at.exception
+    store = RunStore(db)
+    assert store.count_runs() == 2 and not store.weights_path(ids[0]).exists()
+    assert at.session_state["compare_ids"] == []
+
+    at.text_input(key="hist_text").set_value("seed 1").run()
+    assert "1 of 2 runs" in texts(at)
+    at.text_input(key="hist_text").set_value("").run()
+    at.multiselect(key="hist_status").set_value(["failed"]).run()
+    assert "0 of 2 runs" in texts(at)

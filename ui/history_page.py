@@ -8,7 +8,11 @@ from ui import common
 from ui.tables import pick_runs
 
 
-@st.dialog("Delete runs?")
+def _forget_delete() -> None:
+    st.session_state.pop("pending_delete", None)
+
+
+@st.dialog("Delete runs?", on_dismiss=_forget_delete)
 def _confirm_delete(run_ids: list[int]) -> None:
     st.write(f"This deletes {len(run_ids)} run(s) ({', '.join(map(str, run_ids))}) with their epochs and saved "
              f"weights. It cannot be undone.")
@@ -21,8 +25,10 @@ def _confirm_delete(run_ids: list[int]) -> None:
                 manager.stop(run_id)
             common.store().delete_run(run_id)
         st.session_state["compare_ids"] = [i for i in st.session_state.get("compare_ids", []) if i not in run_ids]
+        _forget_delete()
         st.rerun()
     if no.button("Cancel", key="cancel_delete"):
+        _forget_delete()
         st.rerun()
 
 
@@ -79,7 +85,9 @@ def render() -> None:
     if c3.button("Compare selected", disabled=len(picked) < 1, icon=":material/compare_arrows:", key="hist_compare"):
         st.switch_page(common.PAGES["compare"])
     if c4.button(f"Delete selected ({len(picked)})", disabled=not picked, icon=":material/delete:", key="hist_delete"):
-        _confirm_delete(picked)
+        st.session_state["pending_delete"] = picked
+    if st.session_state.get("pending_delete"):
+        _confirm_delete(st.session_state["pending_delete"])
     if picked:
         try:
             _edit(store.get_run(picked[-1]))
