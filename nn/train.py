@@ -105,7 +105,9 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, *, epochs: int, batch_s
                     result.message = f"stopped by the user during epoch {epoch}"
                     break
                 idx = order[start:start + batch_size]
-                xb = np.take(x_train, idx, axis=0, out=gathered[:len(idx)])
+                # mode="clip" (the indices come from a permutation, so it never clips): the default
+                # mode="raise" gathers into a temporary and copies it into ``out``, about 30% slower.
+                xb = np.take(x_train, idx, axis=0, out=gathered[:len(idx)], mode="clip")
                 if converted is not gathered:
                     xb = converted[:len(idx)]
                     xb[...] = gathered[:len(idx)]
