@@ -1,7 +1,7 @@
 """Train: settings in the sidebar, then live curves, progress, Stop/Pause and a diagnosis of each run.
 
-The live part is a fragment that reruns about once a second on its own; it only reads the store and the
-run manager's progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom
+The live part is a fragment that reruns about once a second on its own while runs are active (every five
+seconds when idle, to pick up runs queued elsewhere); it only reads the store and the run manager's progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom
 (stable element keys and Plotly ``uirevision``). The script itself never loops or sleeps.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from experiments.store import StoreError
 from ui import common, sidebar
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
+LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle
 
 
 def _watched_runs() -> list:
@@ -121,9 +122,16 @@ def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
         show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
 
 
-@st.fragment(run_every=1.0)
+def _busy() -> bool:
+    """Whether something is moving: a run queued or training, or the dataset loading."""
+    return bool(common.manager().active()) or common.data_source().status().state in ("loading", "downloading")
+
+
 def live_panel() -> None:
-    """Progress, curves and diagnosis of the watched runs, refreshed about once a second."""
+    """Progress, curves and diagnosis of the watched runs: a fragment rerun every second while something
+    is moving, every few seconds otherwise (each rerun costs the server and the browser some CPU)."""
+    if _busy() != st.session_state.get("live_busy"):
+        st.rerun()  # the whole page, so that the fragment is made again with the other interval
     common.run_page(_live_panel)
 
 
@@ -148,7 +156,8 @@ def render() -> None:
     st.title("Train")
     sidebar.settings_form()
     common.data_source().prepare()
-    live_panel()
+    busy = st.session_state["live_busy"] = _busy()
+    st.fragment(live_panel, run_every=LIVE_EVERY if busy else IDLE_EVERY)()
 
 
 common.run_page(render)
