@@ -22,6 +22,7 @@ MAX_BATCH_SIZE = 60000
 MAX_LR = 10.0
 MAX_L2 = 1.0
 MAX_SEED = 2**32 - 1
+MAX_TRIALS = 200         # trials in one sweep (experiments/sweep.py)
 DTYPES = ("float32", "float64")
 
 

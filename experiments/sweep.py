@@ -1,0 +1,189 @@
+"""Sweep specs: a grid and/or random search over RunConfig settings, expanded into validated trials.
+
+Pure: no store, no training. A spec is TOML or JSON, e.g.::
+
+    {"name": "lr x batch", "base": {"epochs": 5, "train_size": 10000},
+     "grid": {"lr": [0.1, 0.01], "batch_size": [32, 128]},
+     "random": {"samples": 4, "l2": {"log_uniform": [1e-5, 1e-2]}, "hidden": {"choice": ["64", "128,64"]}},
+     "seed": 0, "engine": "local"}
+
+Trials are every grid point times ``samples`` random draws (one of either if the other is absent). The
+draws depend only on ``seed``, so a spec always expands to the same trials. Every trial is validated by
+RunConfig before anything is stored or started; a bad spec is refused with one line naming trial and field.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import random
+import secrets
+import time
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import MAX_TRIALS, ConfigError, RunConfig, short_label
+
+ENGINES = ("local", "ray")
+DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")
+SETTINGS = tuple(f.name for f in fields(RunConfig))
+TAG_PREFIX = "sweep:"
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One point of a sweep: its index, its validated config and the settings the sweep chose for it."""
+
+    index: int
+    config: RunConfig
+    params: dict[str, Any]
+
+    def label(self) -> str:
+        return short_label(self.config, list(self.params)) if self.params else self.config.architecture
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A parsed sweep: fixed settings, grid values, random distributions, sample count, seed and engine."""
+
+    name: str = "sweep"
+    base: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list] = field(default_factory=dict)
+    random: dict[str, dict[str, list]] = field(default_factory=dict)
+    samples: int = 0
+    seed: int = 0
+    engine: str = "local"
+
+    @property
+    def size(self) -> int:
+        points = math.prod(len(v) for v in self.grid.values()) if self.grid else 1
+        return points * (self.samples if self.random else 1)
+
+
+def parse_spec(data: Mapping[str, Any]) -> SweepSpec:
+    """A SweepSpec from a parsed mapping; structural problems raise ConfigError (trials not yet checked)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"a sweep spec must be a mapping, got {type(data).__name__}")
+    unknown = sorted(set(data) - {"name", "base", "grid", "random", "seed", "engine"})
+    if unknown:
+        raise ConfigError(f"unknown sweep key {unknown[0]!r}; known: base, engine, grid, name, random, seed")
+    name = str(data.get("name") or "sweep").strip()[:100] or "sweep"
+    base = _mapping(data.get("base", {}), "base")
+    grid = _mapping(data.get("grid", {}), "grid")
+    rand = dict(_mapping(data.get("random", {}), "random"))
+    samples = rand.pop("samples", 0 if not rand else None)
+    engine = str(data.get("engine", "local")).strip().lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be a whole number >= 0 (got {seed!r})")
+    for section, keys in (("base", base), ("grid", grid), ("random", rand)):
+        for key in keys:
+            if key not in SETTINGS:
+                raise ConfigError(f"{section}: unknown setting {key!r}; known settings: {', '.join(SETTINGS)}")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"grid.{key} must be a non-empty list of values (got {values!r})")
+    both = sorted(set(grid) & set(rand))
+    if both:
+        raise ConfigError(f"{both[0]!r} is in both grid and random: choose one")
+    if rand:
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise ConfigError(f"random.samples must be a whole number >= 1 (got {samples!r})")
+        for key, dist in rand.items():
+            _check_distribution(key, dist)
+    spec = SweepSpec(name, dict(base), {k: list(v) for k, v in grid.items()},
+                     {k: dict(v) for k, v in rand.items()}, int(samples or 0), seed, engine)
+    if not grid and not rand:
+        raise ConfigError("a sweep needs a grid or a random section with at least one setting")
+    if spec.size > MAX_TRIALS:
+        raise ConfigError(f"the sweep has {spec.size} trials; at most {MAX_TRIALS} are allowed")
+    return spec
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read a spec file: TOML if it ends in .toml, else JSON."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the sweep spec {path} ({exc.strerror})") from None
+    return parse_text(text, "toml" if path.suffix.lower() == ".toml" else "json")
+
+
+def parse_text(text: str, fmt: str = "json") -> SweepSpec:
+    """A spec from TOML or JSON text."""
+    try:
+        data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"the sweep spec is not valid {fmt.upper()} ({exc})") from None
+    return parse_spec(data)
+
+
+def expand(spec: SweepSpec) -> list[Trial]:
+    """Every trial of the spec, each config validated; the same spec always gives the same trials."""
+    try:
+        base = RunConfig.from_dict(spec.base)
+    except ConfigError as exc:
+        raise ConfigError(f"base: {exc}") from None
+    rng = random.Random(spec.seed)
+    points = [dict(zip(spec.grid, values)) for values in itertools.product(*spec.grid.values())]
+    trials = []
+    for point in points:
+        for _ in range(spec.samples if spec.random else 1):
+            params = {**point, **{k: _draw(rng, d) for k, d in spec.random.items()}}
+            index = len(trials)
+            try:
+                config = base.replace(**params)
+            except ConfigError as exc:
+                shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                raise ConfigError(f"trial {index} ({shown}): {exc}") from None
+            trials.append(Trial(index, config, params))
+    return trials
+
+
+def new_sweep_id() -> str:
+    """A short unique id: it names the sweep's run group and its tag ``sweep:<id>``."""
+    return f"sw-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def run_name(spec: SweepSpec, trial: Trial) -> str:
+    return f"{spec.name} #{trial.index}: {trial.label()}"[:200]
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a table of settings (got {type(value).__name__})")
+    return value
+
+
+def _check_distribution(key: str, dist: Any) -> None:
+    if not isinstance(dist, Mapping) or len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
+        raise ConfigError(f"random.{key} must be one of {{{', '.join(f'{d} = [...]' for d in DISTRIBUTIONS)}}} "
+                          f"(got {dist!r})")
+    kind, args = next(iter(dist.items()))
+    if not isinstance(args, list) or not args:
+        raise ConfigError(f"random.{key}.{kind} needs a list (got {args!r})")
+    if kind == "choice":
+        return
+    if len(args) != 2 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args) \
+            or not args[0] <= args[1]:
+        raise ConfigError(f"random.{key}.{kind} needs [low, high] numbers with low <= high (got {args!r})")
+    if kind == "log_uniform" and args[0] <= 0:
+        raise ConfigError(f"random.{key}.log_uniform needs low > 0 (got {args[0]!r})")
+    if kind == "int_uniform" and not all(float(a).is_integer() for a in args):
+        raise ConfigError(f"random.{key}.int_uniform needs whole-number bounds (got {args!r})")
+
+
+def _draw(rng: random.Random, dist: Mapping[str, list]) -> Any:
+    kind, args = next(iter(dist.items()))
+    if kind == "choice":
+        return args[rng.randrange(len(args))]
+    if kind == "uniform":
+        return rng.uniform(args[0], args[1])
+    if kind == "int_uniform":
+        return rng.randint(int(args[0]), int(args[1]))
+    return math.exp(rng.uniform(math.log(args[0]), math.log(args[1])))

@@ -1,0 +1,189 @@
+"""The local sweep engine: trials trained in a pool of worker processes, one per core by default.
+
+Processes, not threads: one NumPy training loop keeps a core busy, and threads would share one
+interpreter. The parent stores every trial as a queued run up front (group = sweep id, tag
+``sweep:<id>``), so History and Compare list them at once; each worker opens its own RunStore on the
+same file (WAL mode lets them write together) and commits every epoch as it finishes. One shared stop
+event ends the whole sweep: running trials stop within a batch, waiting ones end as "stopped".
+
+Workers use one BLAS thread each: N processes each starting an OpenBLAS pool of N threads on N cores
+made epochs about 10x slower. The environment variables must be set before NumPy loads in the child,
+so they are put into the parent's environment while the pool's processes are spawned.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from .sweep import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
+from .store import RunStore
+
+SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                            "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+_ENV_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How one trial ended, as the worker recorded it in the store."""
+
+    run_id: int
+    status: str
+    message: str = ""
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def create_trial_runs(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], sweep_id: str,
+                      source: str) -> list[int]:
+    """Store each trial as a queued run of the sweep's group, tagged ``sweep:<id>``; returns the run ids."""
+    ids = []
+    for trial in trials:
+        run_id = store.create_run(trial.config, name=run_name(spec, trial), group_id=sweep_id, source=source)
+        store.set_tags(run_id, [TAG_PREFIX + sweep_id, "sweep"])
+        ids.append(run_id)
+    return ids
+
+
+class LocalSweep:
+    """A sweep running in a process pool. ``start`` returns at once; ``stop``, ``wait`` and ``done`` control it."""
+
+    def __init__(self, store: RunStore, spec: SweepSpec, trials: Sequence[Trial], workers: int | None = None,
+                 sweep_id: str | None = None, source: str = "sweep"):
+        self.store, self.spec, self.trials = store, spec, list(trials)
+        self.sweep_id = sweep_id or new_sweep_id()
+        self.workers = max(1, min(int(workers or default_workers()), len(self.trials)))
+        self.source = source
+        self.run_ids: list[int] = []
+        self._ctx = multiprocessing.get_context("spawn")
+        self._stop = self._ctx.Event()
+        self._futures: dict[Future, int] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> list[int]:
+        """Store the trials as queued runs and hand them to the pool; returns their run ids."""
+        self.run_ids = create_trial_runs(self.store, self.spec, self.trials, self.sweep_id, self.source)
+        with single_thread_blas():
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
+                                             initargs=(self._stop,))
+            for trial, run_id in zip(self.trials, self.run_ids):
+                future = self._pool.submit(_run_trial, str(self.store.path), run_id, trial.config.to_json())
+                self._futures[future] = run_id
+        self._pool.shutdown(wait=False)  # the workers exit once the queue is empty
+        return self.run_ids
+
+    def stop(self) -> None:
+        """Stop every trial: running ones within one batch, waiting ones before they start."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def done(self) -> bool:
+        return all(f.done() for f in self._futures)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every trial has ended (False on timeout); a crashed worker's trials become "failed"."""
+        from concurrent.futures import wait as wait_futures
+        finished, pending = wait_futures(list(self._futures), timeout=timeout)
+        for future in finished:
+            self._record_crash(future)
+        return not pending
+
+    def outcomes(self) -> list[TrialOutcome]:
+        """Each trial's status as stored (live: queued and running while the sweep goes on)."""
+        runs = {r.id: r for r in self.store.search_runs(ids=self.run_ids)}
+        return [TrialOutcome(i, runs[i].status, runs[i].message) for i in self.run_ids if i in runs]
+
+    def _record_crash(self, future: Future) -> None:
+        exc = future.exception()
+        if exc is None:
+            return
+        run_id = self._futures[future]
+        reason = "a worker process died" if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}"
+        if self.store.get_run(run_id).status in ("queued", "running"):
+            self.store.set_status(run_id, "failed", reason)
+
+
+@contextmanager
+def single_thread_blas() -> Iterator[None]:
+    """Put one-thread BLAS settings into the environment while child processes are spawned."""
+    with _ENV_LOCK:
+        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+        os.environ.update(SINGLE_THREAD_ENV)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+# ---------------------------------------------------------------------- in the worker process
+_worker: dict = {}
+
+
+def _init_worker(stop_event) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which sets the stop event
+    _worker["stop"] = stop_event
+
+
+def _store(path: str) -> RunStore:
+    if _worker.get("store_path") != path:
+        _worker["store"], _worker["store_path"] = RunStore(path), path
+    return _worker["store"]
+
+
+class _LogEpochs:
+    def __init__(self, store: RunStore, run_id: int):
+        self.store, self.run_id = store, run_id
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.store.log_epoch(self.run_id, logs)
+
+
+def _run_trial(store_path: str, run_id: int, config_json: str) -> TrialOutcome:
+    """Train one trial into the store; never raises for a run that fails (the status says why)."""
+    from nn import DataError
+
+    from .config import RunConfig
+    from .execute import load_data, train_config
+
+    store, stop = _store(store_path), _worker["stop"]
+    if stop.is_set():
+        store.set_status(run_id, "stopped", "the sweep was stopped before this trial started")
+        return TrialOutcome(run_id, "stopped")
+    try:
+        config = RunConfig.from_json(config_json)
+        data = load_data(config)
+        if config.batch_size > len(data.y_train):
+            raise DataError(f"batch size {config.batch_size} is larger than the training set ({len(data.y_train)})")
+        store.set_status(run_id, "running")
+        model, result = train_config(config, data, [_LogEpochs(store, run_id)], stop_event=stop)
+        path = store.weights_path(run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        status, message = result.status, result.message
+    except Exception as exc:  # recorded on the run; the worker goes on with the next trial
+        if not isinstance(exc, (DataError, OSError, MemoryError)):
+            traceback.print_exc()
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+    store.set_status(run_id, status, message)
+    return TrialOutcome(run_id, status, message)
