@@ -1,0 +1,136 @@
+"""The Ray engine: each trial runs our trainer inside Ray Tune, on this machine or on a cluster.
+
+Optional (``pip install -r requirements-ray.txt``); Ray is imported only when a Ray sweep starts. Trials
+are stored as queued runs up front, like the local engine's. Each trial reports every epoch with
+``tune.report``; a driver-side ``tune.Callback`` writes each reported epoch into the store, so a cluster's
+trials show up live in the dashboard though the workers never see the store. ASHA may stop weak trials
+early (they end as "stopped"). Our code travels to the workers as ``py_modules``; each worker loads MNIST
+from its own ``MNIST_DIR`` (passed on from the driver's environment) or downloads it. Ray's own results go
+to a temporary folder that is removed afterwards: the store keeps everything we need.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .config import ConfigError, RunConfig
+from .store import EPOCH_METRICS, RunStore
+from .sweep import SweepSpec, Trial, new_sweep_id
+from .sweep_local import SINGLE_THREAD_ENV, create_trial_runs
+
+INSTALL_HINT = "the Ray engine needs Ray: pip install -r requirements-ray.txt"
+METRIC = "test_acc"
+
+
+@dataclass(frozen=True)
+class RaySweepResult:
+    """The sweep id, its run ids and the seconds Tuner.fit took (Ray start-up excluded)."""
+
+    sweep_id: str
+    run_ids: list[int]
+    seconds: float
+
+
+def import_ray() -> Any:
+    """The ray module, or a ConfigError that says how to install it."""
+    try:
+        import ray
+        from ray import tune  # noqa: F401  (ray[tune] extras present)
+    except ImportError:
+        raise ConfigError(INSTALL_HINT) from None
+    return ray
+
+
+def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, address: str | None = None,
+                  asha: bool = False, workers: int | None = None, sweep_id: str | None = None,
+                  source: str = "sweep", stop_event: threading.Event | None = None,
+                  progress: Callable[[str], None] | None = None) -> RaySweepResult:
+    """Run the trials with Ray Tune (joining ``address``, else a local Ray), writing every epoch to the store.
+
+    Blocks until the sweep ends. ``workers`` caps concurrent trials (and sizes a local Ray). A set
+    ``stop_event`` stops every trial at its next epoch; trials that never ran end as "stopped".
+    """
+    import time
+
+    ray = import_ray()
+    from ray import tune
+
+    sweep_id = sweep_id or new_sweep_id()
+    run_ids = create_trial_runs(store, spec, trials, sweep_id, source)
+    started_ray = not ray.is_initialized()
+    if started_ray:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        ray.init(address=address or None, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, runtime_env=_runtime_env())
+    storage = tempfile.mkdtemp(prefix="ray-sweep-")
+    from .sweep_ray_driver import DRIVER, EventStopper, StoreCallback, close_unfinished
+    DRIVER[sweep_id] = {"store": store, "stop": stop_event or threading.Event(), "progress": progress}
+    try:
+        configs = {r: t.config for r, t in zip(run_ids, trials)}
+        param_space = {"trial": tune.grid_search([{"run_id": r, "config": t.config.to_dict()}
+                                                  for r, t in zip(run_ids, trials)])}
+        scheduler = None
+        if asha:
+            from ray.tune.schedulers import ASHAScheduler
+            scheduler = ASHAScheduler(time_attr="training_iteration",
+                                      max_t=max(t.config.epochs for t in trials), grace_period=1)
+        tuner = tune.Tuner(
+            tune.with_resources(_trainable, {"cpu": 1}),
+            param_space=param_space,
+            tune_config=tune.TuneConfig(metric=METRIC, mode="max", scheduler=scheduler,
+                                        max_concurrent_trials=workers or None),
+            run_config=tune.RunConfig(name=sweep_id, storage_path=storage, verbose=0, stop=EventStopper(sweep_id),
+                                      callbacks=[StoreCallback(sweep_id, configs)]),
+        )
+        begun = time.perf_counter()
+        tuner.fit()
+        seconds = time.perf_counter() - begun
+    finally:
+        close_unfinished(store, run_ids)
+        DRIVER.pop(sweep_id, None)
+        shutil.rmtree(storage, ignore_errors=True)
+        if started_ray:
+            ray.shutdown()
+    return RaySweepResult(sweep_id, run_ids, seconds)
+
+
+def _runtime_env() -> dict:
+    """Our packages and the data location for every Ray worker, with one BLAS thread per trial."""
+    import nn
+
+    from . import __file__ as experiments_init
+    env = dict(SINGLE_THREAD_ENV)
+    if os.environ.get("MNIST_DIR"):
+        env["MNIST_DIR"] = os.environ["MNIST_DIR"]
+    return {"py_modules": [str(Path(nn.__file__).parent), str(Path(experiments_init).parent)], "env_vars": env}
+
+
+# ---------------------------------------------------------------------- on a Ray worker
+def _trainable(params: dict) -> None:
+    """One trial: our trainer, reporting every epoch to Tune, then a final report if it did not finish."""
+    from ray import tune
+
+    from .execute import load_data, train_config
+
+    config = RunConfig.from_dict(params["trial"]["config"])
+    reporter = _ReportEpochs()
+    _, result = train_config(config, load_data(config), [reporter])
+    if result.status != "finished":
+        tune.report({**reporter.last, METRIC: reporter.last.get(METRIC, 0.0), "final_status": result.status,
+                     "final_message": result.message[:500]})
+
+
+class _ReportEpochs:
+    def __init__(self) -> None:
+        self.last: dict = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        from ray import tune
+        self.last = {k: float(logs[k]) for k in EPOCH_METRICS if isinstance(logs.get(k), (int, float))}
+        self.last["epoch"] = int(epoch)
+        tune.report(dict(self.last))

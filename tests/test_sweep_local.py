@@ -1,0 +1,46 @@
+"""The local sweep engine: a real process pool on tiny MNIST configs, every trial in the store, stop."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from experiments.store import RunStore
+from experiments.sweep import expand, parse_spec
+from experiments.sweep_local import LocalSweep
+
+pytestmark = pytest.mark.mnist
+
+
+def _sweep(tmp_path, mnist_dir, epochs: int, grid: dict, workers: int = 2) -> LocalSweep:
+    spec = parse_spec({"name": "t", "base": {"epochs": epochs, "train_size": 2000, "hidden": "16",
+                                             "data_dir": mnist_dir}, "grid": grid})
+    return LocalSweep(RunStore(tmp_path / "runs.sqlite"), spec, expand(spec), workers=workers)
+
+
+def test_every_trial_is_stored_with_the_sweep_tag_and_its_epochs(tmp_path, mnist_dir):
+    sweep = _sweep(tmp_path, mnist_dir, 2, {"lr": [0.01, 0.001], "batch_size": [32, 64]})
+    ids = sweep.start()
+    queued = sweep.store.search_runs(tag=f"sweep:{sweep.sweep_id}")
+    assert sorted(r.id for r in queued) == sorted(ids) and len(ids) == 4  # listed before any trial ends
+    assert sweep.wait(timeout=120)
+    runs = sweep.store.search_runs(group_id=sweep.sweep_id)
+    assert {r.status for r in runs} == {"finished"}
+    assert all(r.epochs_done == 2 and len(sweep.store.get_epochs(r.id)) == 2 for r in runs)
+    assert {(r.config.lr, r.config.batch_size) for r in runs} == {(0.01, 32), (0.01, 64), (0.001, 32), (0.001, 64)}
+    assert all(sweep.store.weights_path(r.id).is_file() for r in runs)
+    assert [o.status for o in sweep.outcomes()] == ["finished"] * 4
+
+
+def test_stop_ends_running_and_waiting_trials(tmp_path, mnist_dir):
+    sweep = _sweep(tmp_path, mnist_dir, 200, {"lr": [0.01, 0.003, 0.001]}, workers=1)
+    ids = sweep.start()
+    deadline = time.monotonic() + 60
+    while sweep.store.get_run(ids[0]).epochs_done < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sweep.stop()
+    assert sweep.wait(timeout=60)
+    first, *rest = [sweep.store.get_run(i) for i in ids]
+    assert first.status == "stopped" and 1 <= first.epochs_done < 200
+    assert [r.status for r in rest] == ["stopped", "stopped"]
+    assert all(r.epochs_done == 0 and "before this trial started" in r.message for r in rest)
