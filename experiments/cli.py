@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", "-o", default="report.html", help="file to write (default %(default)s)")
     report.add_argument("--group", default=None, help="use this reproduction (default: the newest per comparison)")
     report.set_defaults(func=cmd_report)
+
+    from .sweep_cli import add_sweep_parser
+    add_sweep_parser(sub)
     return parser
 
 

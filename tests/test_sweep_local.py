@@ -44,3 +44,20 @@ def test_stop_ends_running_and_waiting_trials(tmp_path, mnist_dir):
     assert first.status == "stopped" and 1 <= first.epochs_done < 200
     assert [r.status for r in rest] == ["stopped", "stopped"]
     assert all(r.epochs_done == 0 and "before this trial started" in r.message for r in rest)
+
+
+def test_the_sweep_command_trains_a_spec_file_and_refuses_a_bad_one(tmp_path, mnist_dir, capsys):
+    from experiments.cli import main
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'name = "cli"\n[base]\nepochs = 1\ntrain_size = 2000\nhidden = "16"\ndata_dir = "{mnist_dir}"\n'
+                    f'[grid]\nlr = [0.01, 0.001]\n')
+    db = tmp_path / "runs.sqlite"
+    assert main(["sweep", str(spec), "--workers", "2", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "2 trials, 2 worker processes" in out and "2 of 2 finished" in out
+    assert len(RunStore(db).search_runs(tag="sweep")) == 2
+    spec.write_text('[grid]\nlr = [0.1, 99]\n')
+    assert main(["sweep", str(spec), "--db", str(db)]) == 2
+    assert "trial 1 (lr=99): lr must be" in capsys.readouterr().err
+    assert len(RunStore(db).search_runs()) == 2  # nothing stored for the refused spec

@@ -1,0 +1,98 @@
+"""``python -m experiments sweep SPEC``: run a sweep from a TOML or JSON spec, with text progress.
+
+Ctrl-C stops the sweep's trials (after the current batch locally, at the next epoch on Ray) and keeps
+every finished epoch in the store.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+import time
+
+from .execute import load_data
+from .store import RunStore
+from .sweep import TAG_PREFIX, expand, load_spec, new_sweep_id
+from .sweep_local import LocalSweep
+
+
+def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser("sweep", help="grid or random search from a TOML/JSON spec (see README: Sweeps)")
+    sweep.add_argument("spec", metavar="SPEC", help="sweep spec file (.toml or .json)")
+    sweep.add_argument("--engine", choices=("local", "ray"), default=None,
+                       help="local process pool (default) or Ray Tune; overrides the spec's engine")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="trials trained at once (default: one per core; Ray: as many as the cluster fits)")
+    sweep.add_argument("--address", default=None, help="Ray: join this cluster (e.g. 10.0.0.5:6379 or auto)")
+    sweep.add_argument("--asha", action="store_true", help="Ray: stop weak trials early with ASHA")
+    sweep.add_argument("--db", default=argparse.SUPPRESS, help="run store file (as the top-level --db)")
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Expand and validate the spec, store its trials, train them, print progress and a summary."""
+    spec = load_spec(args.spec)
+    trials = expand(spec)  # every trial validated before anything is stored
+    engine = args.engine or spec.engine
+    if engine == "local" or not args.address:
+        load_data(trials[0].config)  # fail fast if the data is missing (a cluster loads its own)
+    store = RunStore(args.db)
+    sweep_id = new_sweep_id()
+    stop = threading.Event()
+    began = time.perf_counter()
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        run_ids = _run(args, store, spec, trials, engine, sweep_id, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        print("stopped by Ctrl-C: the finished epochs are kept in the store")
+    return _summary(store, run_ids, time.perf_counter() - began)
+
+
+def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, sweep_id: str,
+         stop: threading.Event) -> list[int]:
+    """Train the trials on the chosen engine, printing progress; Ctrl-C sets ``stop``."""
+    if engine == "ray":
+        from .sweep_ray import import_ray, run_ray_sweep
+        import_ray()
+        print(f"sweep {sweep_id}: {len(trials)} trials on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}",
+              flush=True)
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        result = run_ray_sweep(store, spec, trials, address=args.address, asha=args.asha, workers=args.workers,
+                               sweep_id=sweep_id, source="cli", stop_event=stop,
+                               progress=lambda line: print(line, flush=True))
+        run_ids = result.run_ids
+    else:
+        sweep = LocalSweep(store, spec, trials, workers=args.workers, sweep_id=sweep_id, source="cli")
+        run_ids = sweep.start()
+        print(f"sweep {sweep_id}: {len(trials)} trials, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}",
+              flush=True)
+        signal.signal(signal.SIGINT, lambda *_: (stop.set(), sweep.stop()))
+        last = ""
+        while not sweep.wait(timeout=1.0):
+            line = _progress_line(store, run_ids)
+            if line != last:
+                print(line, flush=True)
+                last = line
+    return run_ids
+
+
+def _progress_line(store: RunStore, run_ids: list[int]) -> str:
+    runs = store.search_runs(ids=run_ids)
+    done = sum(r.epochs_done for r in runs)
+    total = sum(r.config.epochs for r in runs)
+    counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
+    return f"{done}/{total} epochs; " + ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+def _summary(store: RunStore, run_ids: list[int], seconds: float) -> int:
+    runs = sorted(store.search_runs(ids=run_ids), key=lambda r: -(r.test_acc or -1))
+    print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'test acc':>8}  name")
+    for r in runs:
+        acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
+        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.config.epochs:<3}{acc:>8}  {r.name}")
+    finished = sum(r.status == "finished" for r in runs)
+    print(f"wall time {seconds:.1f} s; {finished} of {len(runs)} finished"
+          + (f"; best: run {runs[0].id}" if runs and runs[0].test_acc is not None else ""))
+    return 0 if finished == len(runs) else 3

@@ -1,0 +1,45 @@
+"""The Ray engine on a local Ray instance: trials run in Ray Tune, the driver callback fills the store."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from experiments.store import RunStore
+from experiments.sweep import expand, parse_spec
+
+pytestmark = [pytest.mark.ray, pytest.mark.mnist, pytest.mark.slow,
+              pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                                 reason="Ray is not installed: pip install -r requirements-ray.txt")]
+
+
+def test_a_tiny_sweep_on_local_ray_fills_the_store_epoch_by_epoch(tmp_path, mnist_dir, monkeypatch):
+    from experiments.sweep_ray import run_ray_sweep
+
+    monkeypatch.setenv("MNIST_DIR", mnist_dir)
+    spec = parse_spec({"name": "ray", "base": {"epochs": 2, "train_size": 2000, "hidden": "16"},
+                       "grid": {"lr": [0.01, 0.001]}, "engine": "ray"})
+    store = RunStore(tmp_path / "runs.sqlite")
+    lines: list[str] = []
+    result = run_ray_sweep(store, spec, expand(spec), workers=2, progress=lines.append)
+    runs = store.search_runs(tag=f"sweep:{result.sweep_id}", order_by="id", descending=False)
+    assert [r.id for r in runs] == result.run_ids and len(runs) == 2
+    assert [r.status for r in runs] == ["finished", "finished"]
+    assert [r.epochs_done for r in runs] == [2, 2]
+    assert [r.config.lr for r in runs] == [0.01, 0.001]
+    epochs = store.get_epochs(runs[0].id)
+    assert [e["epoch"] for e in epochs] == [1, 2] and all(0 < e["test_acc"] <= 1 for e in epochs)
+    assert sum("epoch" in line for line in lines) == 4
+
+
+def test_missing_ray_is_explained(monkeypatch):
+    import builtins
+
+    from experiments.config import ConfigError
+    from experiments.sweep_ray import import_ray
+
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
+                        if name == "ray" else real_import(name, *a, **k))
+    with pytest.raises(ConfigError, match="pip install -r requirements-ray.txt"):
+        import_ray()
