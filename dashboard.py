@@ -11,5 +11,6 @@ page = st.navigation([
     st.Page(common.PAGES["history"], title="History", icon=":material/history:", url_path="history"),
     st.Page(common.PAGES["report"], title="Report", icon=":material/description:", url_path="report"),
     st.Page(common.PAGES["inspect"], title="Inspect", icon=":material/search:", url_path="inspect"),
+    st.Page(common.PAGES["sweep"], title="Sweep", icon=":material/grid_view:", url_path="sweep"),
 ])
 page.run()

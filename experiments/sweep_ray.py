@@ -83,7 +83,7 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
             tune.with_resources(_trainable, {"cpu": 1}),
             param_space=param_space,
             tune_config=tune.TuneConfig(metric=METRIC, mode="max", scheduler=scheduler,
-                                        max_concurrent_trials=workers or None),
+                                        max_concurrent_trials=workers or None, reuse_actors=True),
             run_config=tune.RunConfig(name=sweep_id, storage_path=storage, verbose=0, stop=EventStopper(sweep_id),
                                       callbacks=[StoreCallback(sweep_id, configs)]),
         )

@@ -19,7 +19,8 @@ from .data_source import DataSource
 CONFIG_KEYS = ("cfg_hidden", "cfg_activation", "cfg_optimizer", "cfg_lr", "cfg_l2", "cfg_epochs",
                "cfg_batch_size", "cfg_seed", "cfg_train_size", "cfg_dtype", "cfg_reduction", "cfg_name")
 PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
-         "report": "ui/report_page.py", "inspect": "ui/inspect_page.py"}
+         "report": "ui/report_page.py", "inspect": "ui/inspect_page.py",
+         "sweep": "ui/sweep_page.py"}
 USER_ERRORS = (ConfigError, StoreError, DataError)
 
 

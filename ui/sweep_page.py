@@ -1,0 +1,135 @@
+"""Sweep: a grid of settings (or a pasted TOML/JSON spec) trained by the local process pool, live.
+
+The pool lives in the dashboard's process (held by ``st.cache_resource``, like the run manager), so a
+sweep goes on while pages rerun and browsers come and go; its trials are ordinary stored runs (group and
+tag ``sweep:<id>``), so Compare and History show them at once. Cluster sweeps (Ray) run from the command
+line: ``python -m experiments sweep SPEC --engine ray``.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from experiments.config import ConfigError, parse_hidden
+from experiments.sweep import SweepSpec, Trial, expand, parse_spec, parse_text
+from experiments.sweep_local import LocalSweep, default_workers
+from ui import common
+
+EXAMPLE = """name = "lr x batch"
+[base]
+epochs = 3
+train_size = 10000
+[grid]
+lr = [0.01, 0.001]
+batch_size = [32, 128]
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _sweeps() -> dict[str, LocalSweep]:
+    """Sweeps started by this dashboard process, by sweep id (their pools run in the background)."""
+    return {}
+
+
+def _numbers(text: str, name: str) -> list[str]:
+    values = [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
+    if not values:
+        raise ConfigError(f"give at least one value for {name}")
+    return values
+
+
+def _grid_form() -> tuple[SweepSpec, list[Trial]] | None:
+    c1, c2, c3 = st.columns(3)
+    lrs = c1.text_input("Learning rates", "0.01, 0.001", key="sw_lr", help="Separated by commas.")
+    batches = c2.text_input("Batch sizes", "32, 128", key="sw_batch", help="Separated by commas.")
+    widths = c3.text_input("Hidden layers", "64; 128,64", key="sw_hidden",
+                           help="Architectures separated by semicolons, e.g. '64; 128,64'.")
+    c4, c5, c6, c7 = st.columns(4)
+    optimizers = c4.multiselect("Optimizers", ["sgd", "momentum", "rmsprop", "adam"], ["adam"], key="sw_opt")
+    epochs = c5.number_input("Epochs", 1, 1000, 3, key="sw_epochs")
+    train_size = c6.number_input("Training images (0 = all)", 0, 60000, 10000, step=1000, key="sw_train")
+    name = c7.text_input("Name", "sweep", key="sw_name", max_chars=100)
+    hidden = [",".join(map(str, parse_hidden(h))) for h in widths.split(";") if h.strip()] or [""]
+    grid = {"lr": _numbers(lrs, "the learning rate"), "batch_size": _numbers(batches, "the batch size"),
+            "hidden": hidden, "optimizer": optimizers or ["adam"]}
+    spec = parse_spec({"name": name, "base": {"epochs": int(epochs), "train_size": int(train_size)}, "grid": grid})
+    return spec, expand(spec)
+
+
+def _spec_form() -> tuple[SweepSpec, list[Trial]] | None:
+    fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt")
+    text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec",
+                        help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps).")
+    spec = parse_text(text, fmt)
+    if spec.engine != "local":
+        st.caption("The dashboard runs sweeps on the local pool; for Ray use the command line.")
+    return spec, expand(spec)
+
+
+def _start(spec: SweepSpec, trials: list[Trial], workers: int) -> None:
+    sweep = LocalSweep(common.store(), spec, trials, workers=workers, source="dashboard")
+    sweep.start()
+    _sweeps()[sweep.sweep_id] = sweep
+    st.session_state["sweep_id"] = sweep.sweep_id
+    st.toast(f"Sweep started: {len(trials)} trials", icon=":material/play_arrow:")
+
+
+@st.fragment(run_every=1.0)
+def _live(sweep_id: str) -> None:
+    """The sweep's trials as stored: status, epochs and accuracy, refreshed every second."""
+    runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
+    sweep = _sweeps().get(sweep_id)
+    done = sum(r.epochs_done for r in runs)
+    total = sum(r.config.epochs for r in runs) or 1
+    active = any(r.status in ("queued", "running") for r in runs)
+    st.progress(done / total, text=f"{done} of {total} epochs · " + ", ".join(
+        f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
+    st.dataframe([{"id": r.id, "trial": r.name, "status": r.status, "epochs": f"{r.epochs_done}/{r.config.epochs}",
+                   "test acc": r.test_acc, "best test acc": r.best_test_acc} for r in runs],
+                 hide_index=True, column_config={
+                     "test acc": st.column_config.NumberColumn(format="percent"),
+                     "best test acc": st.column_config.NumberColumn(format="percent")}, key=f"sw_table_{sweep_id}")
+    a, b = st.columns(2)
+    if a.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
+                key="sw_stop", help="Running trials stop after their current batch; waiting ones never start."):
+        sweep.stop()
+        st.rerun(scope="fragment")
+    if b.button("Open in Compare", disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
+        st.session_state["compare_ids"] = [r.id for r in runs]
+        st.switch_page(common.PAGES["compare"])
+
+
+def render() -> None:
+    st.title("Sweep")
+    st.caption("Train every combination of the settings below, one trial per core, each a stored run. "
+               "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
+    grid_tab, spec_tab = st.tabs(["Grid", "Spec (TOML or JSON)"])
+    planned = None
+    with grid_tab:
+        try:
+            planned = ("grid", *_grid_form())
+        except ConfigError as exc:
+            st.error(str(exc), icon=":material/error:")
+    with spec_tab:
+        try:
+            from_spec = ("spec", *_spec_form())
+        except ConfigError as exc:
+            from_spec = None
+            st.error(str(exc), icon=":material/error:")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    source = c1.radio("Start from", ["Grid", "Spec"], horizontal=True, key="sw_source")
+    workers = c2.number_input("Worker processes", 1, max(1, default_workers()), default_workers(), key="sw_workers")
+    chosen = planned if source == "Grid" else from_spec
+    c3.write(f"**{len(chosen[2])} trials**" if chosen else "Fix the settings above to start.")
+    if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:", key="sw_start"):
+        _start(chosen[1], chosen[2], int(workers))
+    sweeps = list(_sweeps())
+    if not sweeps:
+        return
+    current = st.session_state.get("sweep_id")
+    sweep_id = st.selectbox("Sweep", sweeps[::-1], index=sweeps[::-1].index(current) if current in sweeps else 0,
+                            key="sw_pick")
+    st.session_state["sweep_id"] = sweep_id
+    _live(sweep_id)
+
+
+common.run_page(render)
