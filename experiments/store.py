@@ -263,22 +263,20 @@ class RunStore:
                       (status, _clean_text(message, 2000, "message"), self._owner, run_id))
 
     def rename(self, run_id: int, name: str) -> None:
-        name = _clean_text(name, MAX_NAME, "run name").strip()
-        if not name:
-            raise StoreError("a run name cannot be empty")
-        self._execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+        self._execute("UPDATE runs SET name = ? WHERE id = ?", (_clean_name(name), run_id))
 
     def set_notes(self, run_id: int, notes: str) -> None:
         self._execute("UPDATE runs SET notes = ? WHERE id = ?", (_clean_text(notes, MAX_NOTES, "notes"), run_id))
 
     def set_tags(self, run_id: int, tags: Iterable[str] | str) -> None:
         """Replace a run's tags; text is split at commas; duplicates and blanks are dropped."""
-        if isinstance(tags, str):
-            tags = tags.split(",")
-        clean = list(dict.fromkeys(t for t in (_clean_text(t, MAX_TAG, "tag").strip() for t in tags) if t))
-        if len(clean) > MAX_TAGS:
-            raise StoreError(f"at most {MAX_TAGS} tags per run (got {len(clean)})")
-        self._execute("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(clean), run_id))
+        self._execute("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(_clean_tags(tags)), run_id))
+
+    def edit_run(self, run_id: int, name: str, tags: Iterable[str] | str, notes: str) -> None:
+        """Name, tags and notes at once: all are checked first, so a refused value changes nothing."""
+        values = (_clean_name(name), json.dumps(_clean_tags(tags)), _clean_text(notes, MAX_NOTES, "notes"))
+        self.get_run(run_id)  # "there is no run N" rather than a silent no-op
+        self._transaction([("UPDATE runs SET name = ?, tags = ?, notes = ? WHERE id = ?", (*values, run_id))])
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run, its epochs and its saved weights."""
@@ -321,11 +319,13 @@ class RunStore:
             where.append(f"status IN ({', '.join('?' * len(statuses))})")
             params += statuses
         if text:
+            text = _clean_text(text, MAX_NOTES, "search text")  # e.g. undecodable bytes from a command line
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(name LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\' "
                          "OR config LIKE ? ESCAPE '\\' OR tags LIKE ? ESCAPE '\\')")
             params += [like] * 5
         if tag:
+            tag = _clean_text(tag, MAX_NOTES, "tag")
             where.append("EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)")
             params.append(tag)
         if group_id:
@@ -425,6 +425,22 @@ def _clean_text(value: Any, limit: int, what: str) -> str:
     if len(text) > limit:
         raise StoreError(f"the {what} is too long ({len(text)} characters; at most {limit})")
     return text
+
+
+def _clean_name(name: Any) -> str:
+    name = _clean_text(name, MAX_NAME, "run name").strip()
+    if not name:
+        raise StoreError("a run name cannot be empty")
+    return name
+
+
+def _clean_tags(tags: Iterable[str] | str) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    clean = list(dict.fromkeys(t for t in (_clean_text(t, MAX_TAG, "tag").strip() for t in tags) if t))
+    if len(clean) > MAX_TAGS:
+        raise StoreError(f"at most {MAX_TAGS} tags per run (got {len(clean)})")
+    return clean
 
 
 def _csv_safe(value: Any) -> Any:

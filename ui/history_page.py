@@ -43,12 +43,13 @@ def _edit(run) -> None:
         tags = st.text_input("Tags", value=", ".join(run.tags), help="Separated by commas, e.g. 'baseline, lr sweep'.")
         notes = st.text_area("Notes", value=run.notes, height=100)
         if st.form_submit_button("Save", icon=":material/save:"):
-            store = common.store()
-            store.rename(run.id, name)
-            store.set_tags(run.id, tags)
-            store.set_notes(run.id, notes)
-            st.toast(f"Run {run.id} saved", icon=":material/check:")
-            st.rerun()
+            try:  # all three checked before any is written: a refused value changes nothing
+                common.store().edit_run(run.id, name, tags, notes)
+            except StoreError as exc:
+                st.error(f"Not saved: {exc}", icon=":material/block:")
+            else:
+                st.toast(f"Run {run.id} saved", icon=":material/check:")
+                st.rerun()
     a, b = st.columns(2)
     if a.button("Load into sidebar", key=f"load_{run.id}", icon=":material/input:",
                 help="Open the Train page with this run's settings, to run it again or vary it."):
