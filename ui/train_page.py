@@ -77,10 +77,11 @@ def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
     if cached and cached[0] == signature:
         return cached
     epochs = {r.id: common.store().get_epochs(r.id) for r in runs if r.epochs_done or r.status == "diverged"}
-    charted = [r for r in runs if r.epochs_done][-MAX_CHARTED:]
+    # runs with epochs, and active ones as empty axes (so the browser has Plotly loaded before the first point)
+    charted = [r for r in runs if r.epochs_done or r.status in ("queued", "running")][-MAX_CHARTED:]
     figures = None
     if charted:
-        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs[r.id], r.config.epochs)
+        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
                 for r in charted]
         figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
     findings = [(r, f) for r in runs if r.id in epochs for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
