@@ -1,6 +1,12 @@
 """``python -m experiments``: see experiments/cli.py."""
+import os
 import sys
 
 from .cli import main
 
-sys.exit(main())
+try:
+    code = main()
+except BrokenPipeError:  # output piped into a reader that closed early (e.g. `| head`): not an error
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    code = 0
+sys.exit(code)

@@ -1,13 +1,22 @@
 """Turn a RunConfig into a trained network: the one place where experiments/ calls into nn/."""
 from __future__ import annotations
 
+import os
 import threading
 from typing import Collection, Iterable
+
+from threadpoolctl import threadpool_limits
 
 from nn import MLP, Dataset, TrainResult, evaluate, fit, get_optimizer, load_mnist
 from nn.data import ProgressCallback
 
 from .config import RunConfig
+
+# BLAS threads per process while training. One is the default: at this network's sizes a second thread
+# gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,
+# a second run, a test suite) OpenBLAS's spinning threads made epochs 10-40x slower here. Set
+# MLP_BLAS_THREADS to use more on a machine with cores to spare.
+BLAS_THREADS = max(1, int(os.environ.get("MLP_BLAS_THREADS", "1") or 1))
 
 
 def load_data(config: RunConfig, progress: ProgressCallback | None = None) -> Dataset:
@@ -32,6 +41,7 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     callback sees the logs, as ``full_train_loss``/``full_train_acc`` (a full pass costs about a third of
     an epoch, so only runs that need it ask, e.g. to compare with the course report's training accuracies).
     """
+    threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
     model = build_model(config, data.num_features)
     optimizer = get_optimizer(config.optimizer, config.lr)
     if train_eval_epochs:
