@@ -65,7 +65,10 @@ def open_store(args: argparse.Namespace) -> RunStore:
 def cmd_run(args: argparse.Namespace) -> int:
     """Train one run through the run manager, into the store, printing each epoch."""
     config = config_from_args(args)
-    load_data(config)  # fail fast, before a run is stored, if the data is missing
+    data = load_data(config)  # fail fast, before a run is stored, if the data is missing or too small
+    if config.batch_size > len(data.y_train):
+        raise ConfigError(f"batch_size ({config.batch_size}) is larger than the training set "
+                          f"({len(data.y_train)} images)")
     manager = RunManager(open_store(args))
     run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
     signal.signal(signal.SIGINT, lambda *_: manager.stop(run_id))  # Ctrl-C stops after the current batch

@@ -207,6 +207,10 @@ class RunStore:
             raise StoreError(f"{self.path} was written by a newer version of this app (schema {version}; this "
                              f"one reads up to {SCHEMA_VERSION}): update the app, or choose another file with "
                              f"RESULTS_DB. The file was not changed.")
+        if version == 0:  # checked before WAL mode is set, which would rewrite a foreign file's header
+            tables = self._execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if tables:
+                raise StoreError(f"{self.path} is an SQLite file but not a run store: choose another file with RESULTS_DB")
         try:
             self._execute("PRAGMA journal_mode = WAL")
         except StoreError:
@@ -214,9 +218,6 @@ class RunStore:
         if version == SCHEMA_VERSION:
             return
         if version == 0:
-            tables = self._execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-            if tables:
-                raise StoreError(f"{self.path} is an SQLite file but not a run store: choose another file with RESULTS_DB")
             script = [(s, ()) for s in SCHEMA.split(";") if s.strip()]
             self._transaction(script + [(f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
             return
@@ -421,7 +422,10 @@ def _clean_text(value: Any, limit: int, what: str) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     text = str(value).replace("\x00", "")
-    text = text.encode("utf-8", errors="replace").decode("utf-8")  # lone surrogates from bad input
+    try:  # undecodable bytes of a command line (surrogateescape) become U+FFFD, as bytes do above
+        text = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:  # other lone surrogates
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
     if len(text) > limit:
         raise StoreError(f"the {what} is too long ({len(text)} characters; at most {limit})")
     return text

@@ -62,7 +62,7 @@ def run_page(render: Callable[[], None]) -> None:
     try:
         render()
     except USER_ERRORS as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(message_text(exc), icon=":material/error:")
     except Exception as exc:  # a bug: say so plainly; the details go to the server log only
         traceback.print_exc()
         st.error(f"Something went wrong on this page ({type(exc).__name__}). The details are in the server "
@@ -75,6 +75,16 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 def md_escape(text: object) -> str:
     """User text made literal for Markdown (no links, images, colours, LaTeX or HTML)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+
+
+_MESSAGE_SPECIAL = re.compile(r"([\\`*\[\]()<>!$~|#])")
+
+
+def message_text(text: object) -> str:
+    """An error message that may quote user text, made literal for Markdown (no links, images, HTML, code
+    or LaTeX) while staying readable: unlike ``md_escape`` it leaves ``_``, ``.`` and ``:`` alone, so paths
+    and names such as RESULTS_DB read as they are."""
+    return _MESSAGE_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
 
 
 def run_labels(runs: list[RunRecord]) -> dict[int, str]:
@@ -106,7 +116,7 @@ def data_banner() -> None:
     elif status.state == "loading":
         st.caption("Loading MNIST...")
     elif status.state == "failed":
-        st.error(f"The MNIST images are not available: {status.error}", icon=":material/cloud_off:")
+        st.error(f"The MNIST images are not available: {message_text(status.error)}", icon=":material/cloud_off:")
         st.markdown("To use local files, put the four MNIST files (`train-images-idx3-ubyte.gz`, "
                     "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`) "
                     "in a folder and start the app with `MNIST_DIR=/path/to/folder streamlit run dashboard.py`.")

@@ -46,7 +46,7 @@ def _edit(run) -> None:
             try:  # all three checked before any is written: a refused value changes nothing
                 common.store().edit_run(run.id, name, tags, notes)
             except StoreError as exc:
-                st.error(f"Not saved: {exc}", icon=":material/block:")
+                st.error(f"Not saved: {common.message_text(exc)}", icon=":material/block:")
             else:
                 st.toast(f"Run {run.id} saved", icon=":material/check:")
                 st.rerun()
@@ -93,7 +93,7 @@ def render() -> None:
         try:
             _edit(store.get_run(picked[-1]))
         except StoreError as exc:
-            st.warning(str(exc))
+            st.warning(common.message_text(exc))
 
 
 common.run_page(render)

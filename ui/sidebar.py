@@ -103,7 +103,7 @@ def settings_form() -> None:
                                train_size=train_size)
             run_id = common.manager().submit(config, name=name.strip() or None)
         except (ConfigError, StoreError) as exc:
-            sb.error(f"Not queued: {exc}", icon=":material/block:")
+            sb.error(f"Not queued: {common.message_text(exc)}", icon=":material/block:")
             return
         watched = st.session_state.setdefault("watched", [])
         watched.append(run_id)
