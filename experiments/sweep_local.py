@@ -8,13 +8,17 @@ event ends the whole sweep: running trials stop within a batch, waiting ones end
 
 Workers use one BLAS thread each: N processes each starting an OpenBLAS pool of N threads on N cores
 made epochs about 10x slower. The environment variables must be set before NumPy loads in the child,
-so they are put into the parent's environment while the pool's processes are spawned.
+so they are put into the parent's environment while the pool's processes are spawned. For that moment
+the parent's ``__main__`` is hidden too: "spawn" would otherwise re-run the main script in every worker
+(under Streamlit that is dashboard.py), and the workers need only this module.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
+import sys
+import types
 import threading
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -77,7 +81,7 @@ class LocalSweep:
     def start(self) -> list[int]:
         """Store the trials as queued runs and hand them to the pool; returns their run ids."""
         self.run_ids = create_trial_runs(self.store, self.spec, self.trials, self.sweep_id, self.source)
-        with single_thread_blas():
+        with single_thread_blas(), _main_hidden():
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
                                              initargs=(self._stop,))
             for trial, run_id in zip(self.trials, self.run_ids):
@@ -134,6 +138,18 @@ def single_thread_blas() -> Iterator[None]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """A bare ``__main__`` while workers are spawned, so that they do not re-run the parent's main script."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 # ---------------------------------------------------------------------- in the worker process

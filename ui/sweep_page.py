@@ -14,6 +14,7 @@ from experiments.sweep import SweepSpec, Trial, expand, parse_spec, parse_text
 from experiments.sweep_local import LocalSweep, default_workers
 from ui import common
 
+LIVE_EVERY = 1.0  # seconds between refreshes of the trial table while the sweep runs
 EXAMPLE = """name = "lr x batch"
 [base]
 epochs = 3
@@ -73,9 +74,15 @@ def _start(spec: SweepSpec, trials: list[Trial], workers: int) -> None:
     st.toast(f"Sweep started: {len(trials)} trials", icon=":material/play_arrow:")
 
 
-@st.fragment(run_every=1.0)
+def _running(sweep_id: str) -> bool:
+    sweep = _sweeps().get(sweep_id)
+    return sweep is not None and not sweep.done()
+
+
 def _live(sweep_id: str) -> None:
-    """The sweep's trials as stored: status, epochs and accuracy, refreshed every second."""
+    """The sweep's trials as stored: status, epochs and accuracy (a fragment rerun every second while it runs)."""
+    if _running(sweep_id) != st.session_state.get("sw_live_running"):
+        st.rerun()  # the whole page, so that the fragment is made again with the other interval
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
     sweep = _sweeps().get(sweep_id)
     done = sum(r.epochs_done for r in runs)
@@ -129,7 +136,8 @@ def render() -> None:
     sweep_id = st.selectbox("Sweep", sweeps[::-1], index=sweeps[::-1].index(current) if current in sweeps else 0,
                             key="sw_pick")
     st.session_state["sweep_id"] = sweep_id
-    _live(sweep_id)
+    running = st.session_state["sw_live_running"] = _running(sweep_id)
+    st.fragment(_live, run_every=LIVE_EVERY if running else None)(sweep_id)
 
 
 common.run_page(render)
