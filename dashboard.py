@@ -1,14 +1,7 @@
 """Streamlit entry point: ``streamlit run dashboard.py``. Only navigation here; each page is a module in ui/."""
-import os
+import streamlit as st
 
-# Leave one core to the browser and the page: with the dashboard open, a BLAS using every core stalls
-# whenever the browser or a page refresh takes one (measured on 2 cores: 0.8 s/epoch with one BLAS thread
-# against 1-6 s with two). Set before NumPy is first imported; an explicit OPENBLAS_NUM_THREADS wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
-
-import streamlit as st  # noqa: E402
-
-from ui import common  # noqa: E402
+from ui import common
 
 st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
 common.keep_widget_state()
