@@ -106,9 +106,20 @@ class MLP:
     def backprop(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0, reduction: str = "mean") -> tuple[float, int]:
         """Forward and backward pass on one batch; fill ``flat_grads``; return (loss, correct predictions).
 
-        loss = cross-entropy (mean over the batch, or sum if ``reduction="sum"``)
-               + (l2 / 2) * sum of squared weights (biases excluded), so the L2 gradient is ``l2 * W``.
+        The returned loss is always the per-example one, whatever ``reduction``: mean cross-entropy over the
+        batch + (l2 / 2) * sum of squared weights (biases excluded). So logged losses are comparable across
+        runs and with the report's printed losses. The gradient depends on ``reduction``:
+
+        - ``"mean"``: the gradient of that loss (cross-entropy averaged over the batch, plus ``l2 * W``);
+        - ``"sum"``: the gradient of the *summed* cross-entropy plus ``l2 * W`` unscaled, as student code
+          typically writes ``dW = X.T @ (p - y) + lam * W``: the cross-entropy step is ``len(X)`` times
+          larger, i.e. the effective learning rate is lr x batch size.
         """
+        ce, penalty, correct = self._backward(X, y, l2, reduction)
+        return ce + penalty, correct
+
+    def _backward(self, X: np.ndarray, y: np.ndarray, l2: float, reduction: str) -> tuple[float, float, int]:
+        """Fill ``flat_grads``; return (mean cross-entropy, L2 penalty, correct predictions)."""
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         layer_inputs = self._forward(X)
@@ -117,31 +128,32 @@ class MLP:
         pred = logits.argmax(axis=1)
         correct = int(np.count_nonzero(pred == y))
         scale = 1.0 / len(X) if reduction == "mean" else 1.0
-        loss, delta = softmax_cross_entropy_grad(logits, y, scale, pred)  # delta overwrites the logits buffer
-        if reduction == "sum":
-            loss *= len(X)
+        ce, delta = softmax_cross_entropy_grad(logits, y, scale, pred)  # delta overwrites the logits buffer
         for i in range(len(self.weights) - 1, -1, -1):
             np.matmul(layer_inputs[i].T, delta, out=self.weight_grads[i])
             np.matmul(ones, delta, out=self.bias_grads[i])  # column sums; BLAS beats np.sum(axis=0) here
             if i > 0:  # no gradient is needed for the network's input
                 np.matmul(delta, self.weights[i].T, out=deltas[i - 1])
                 delta = activations.backward(self.activation, layer_inputs[i], deltas[i - 1])
+        penalty = 0.0
         if l2:
-            loss += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
+            penalty = 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
             for W, gW in zip(self.weights, self.weight_grads):
                 gW += l2 * W
-        return loss, correct
+        return ce, penalty, correct
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0,
                        reduction: str = "mean") -> tuple[float, list[np.ndarray]]:
-        """(loss, grads) for one batch of integer labels ``y``; grads follow the order of ``params()``.
+        """(objective, grads) for one batch of integer labels ``y``; grads follow the order of ``params()``.
 
-        The gradient arrays are the model's own buffers, overwritten by the next backward pass (like a
-        PyTorch ``.grad``): copy them to keep them.
+        The objective is the function whose gradient is returned, so finite differences check it exactly:
+        mean cross-entropy + penalty for ``"mean"``, *summed* cross-entropy + penalty for ``"sum"`` (unlike
+        ``backprop``, which always returns the per-example loss for logging). The gradient arrays are the
+        model's own buffers, overwritten by the next backward pass (like a PyTorch ``.grad``): copy them.
         """
         X = np.asarray(X, dtype=self.dtype)
-        loss, _ = self.backprop(X, np.asarray(y), l2, reduction)
-        return loss, self.grads()
+        ce, penalty, _ = self._backward(X, np.asarray(y), l2, reduction)
+        return (ce * len(X) if reduction == "sum" else ce) + penalty, self.grads()
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str) -> None:

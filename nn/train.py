@@ -75,7 +75,8 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, *, epochs: int, batch_s
     The shuffling generator is seeded by ``seed``, so the same model, optimizer, data and seed give an
     identical history. A loss that is not finite, or above EXPLODED_LOSS per example, ends the run as
     "diverged". After every epoch each callback's ``on_epoch_end(epoch, logs)`` gets ``logs`` with:
-    epoch (1-based), train_loss (mean of the epoch's batch losses), train_acc (over the epoch's batches),
+    epoch (1-based), train_loss (mean of the epoch's batch losses, per example in either reduction),
+    train_acc (over the epoch's batches),
     test_loss, test_acc (whole test split), seconds (this epoch's training and evaluation), elapsed, lr,
     majority_fraction (share of test images given the most common prediction) and dead_fraction (hidden
     ReLU units never active on the test split). While ``pause_event`` is set the loop waits between batches.
@@ -113,10 +114,10 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, *, epochs: int, batch_s
                     xb[...] = gathered[:len(idx)]
                 yb = y_train[idx]
                 loss, batch_correct = model.backprop(xb, yb, l2, reduction)
-                per_example = loss / len(idx) if reduction == "sum" else loss
-                if not math.isfinite(loss) or per_example > EXPLODED_LOSS:
+                # ``loss`` is per example in both reductions (see MLP.backprop), so one threshold fits both.
+                if not math.isfinite(loss) or loss > EXPLODED_LOSS:
                     result.status = DIVERGED
-                    what = f"became {loss}" if not math.isfinite(loss) else f"exploded to {per_example:.3g}"
+                    what = f"became {loss}" if not math.isfinite(loss) else f"exploded to {loss:.3g}"
                     result.message = (f"the loss {what} in epoch {epoch}, batch {batches + 1}: "
                                       f"the learning rate ({optimizer.lr:g}) is too high, lower it")
                     break
