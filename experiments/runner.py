@@ -16,11 +16,9 @@ from typing import Callable, Sequence
 from nn import DataError
 from nn.data import Dataset
 
-from .config import RunConfig
+from .config import MAX_QUEUED, RunConfig
 from .execute import load_data, train_config
 from .store import RunStore, StoreError
-
-MAX_QUEUED = 100  # runs waiting in one manager's queue; more are refused
 
 
 @dataclass(frozen=True)
