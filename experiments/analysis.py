@@ -73,13 +73,20 @@ def diagnose(epochs: Sequence[Mapping[str, Any]], status: str = "", message: str
     majority = last.get("majority_fraction")
     if majority is not None and majority >= COLLAPSE_FRACTION:
         if config and config.reduction == "sum":
-            advice = ("The gradient is summed over the batch, so the step grows with the **Batch size**: "
-                      "set the gradient reduction to mean, or lower the **Learning rate**" + lr + ".")
+            effective = config.lr * config.batch_size
+            advice = (f"The gradient is summed over the batch, not averaged, so the effective learning rate is "
+                      f"lr x batch size = {config.lr:g} x {config.batch_size} = {effective:g}: steps that large "
+                      f"overshoot, can kill every hidden ReLU, and leave the output bias alone to pick the digit. Set "
+                      f"the gradient reduction to mean, or divide the **Learning rate**{lr} by the "
+                      f"**Batch size**.")
         else:
             advice = f"Lower the **Learning rate**{lr}, or try the adam **Optimizer**."
+        dead = last.get("dead_fraction")
+        dead_note = f" {dead:.0%} of the hidden ReLUs never fire." if dead is not None and dead >= DEAD_FRACTION else ""
         findings.append(Finding(
             "collapsed", "error",
-            f"Collapsed predictions: {majority:.0%} of the test images are given the same digit.", advice))
+            f"Collapsed predictions: {majority:.0%} of the test images are given the same digit, whatever the "
+            f"image.{dead_note}", advice))
     gaps = [e["train_acc"] - e["test_acc"] for e in epochs
             if e.get("train_acc") is not None and e.get("test_acc") is not None]
     rising_test_loss = len(epochs) >= 3 and test_loss is not None and \

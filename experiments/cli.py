@@ -133,7 +133,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     try:
         comparisons = presets.select(args.comparisons)
-        comparisons = [c.scaled(args.epochs_scale) for c in comparisons]
+        comparisons = presets.variants([c.scaled(args.epochs_scale) for c in comparisons], args.variant)
     except (KeyError, ValueError) as exc:
         raise ConfigError(str(exc).strip("'\"")) from None
     changes = {"data_dir": args.data_dir} if args.data_dir else {}
@@ -144,8 +144,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     load_data(comparisons[0].members[0].config)  # fail fast, before any run is stored, if the data is missing
     manager = RunManager(open_store(args), max_concurrent=args.jobs)
     queued = queue(manager, comparisons, args.seeds)
+    ids = ", ".join(dict.fromkeys(c.id for c in comparisons))
     print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
-          f"({', '.join(c.id for c in comparisons)}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
+          f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
     interrupted: list[bool] = []
     signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), manager.stop_all()))  # after the current batch
     seconds = wait_with_progress(manager, queued)
@@ -225,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--jobs", type=int, default=1, help="runs trained at once (default %(default)s)")
     repro.add_argument("--epochs-scale", type=float, default=1.0,
                        help="multiply every epoch count, e.g. 0.1 for a quick look (default %(default)s)")
+    repro.add_argument("--variant", default="both", help="the batch gradient: mean (the correct network), sum (as "
+                       "the report probably ran it) or both (default %(default)s)")
     repro.add_argument("--train-size", type=int, default=0, help="train on the first N images only (0 = all)")
     repro.add_argument("--data-dir", default="", help="folder with the MNIST IDX files (default: $MNIST_DIR)")
     repro.set_defaults(func=cmd_reproduce)

@@ -9,8 +9,10 @@ the same path for its first N epochs whatever its total length (same initialisat
 none of our optimizers has a schedule), so "Adam for 10, 20, 40, 50 and 100 epochs" is one 100-epoch run
 per seed, read at those epochs. ``plan`` does that merging; reproducing everything is 150 epochs per seed.
 
-Variants (e.g. the gradient summed over the batch instead of averaged) are ``comparison.with_settings(
-reduction="sum")``: every member changes, the report's numbers stay.
+Every comparison comes in two variants (``VARIANTS``): the "correct network" (the batch gradient
+averaged, reduction "mean") and "as the report probably ran it" (the gradient summed over the batch,
+i.e. the learning rate multiplied by the batch size). ``variants`` gives both; a variant is
+``comparison.with_settings(reduction="sum")``: every member changes, the report's numbers stay.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from .config import ConfigError, RunConfig
 from .reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
+VARIANTS = ("mean", "sum")    # how the batch gradient is reduced; see nn.MLP.backprop
+VARIANT_NAMES = {"mean": "correct network", "sum": "as the report probably ran it"}
+VARIANT_CHOICES = ("mean", "sum", "both")
 MEASURES = ("final", "mean")  # our value at the read epoch, or the mean over epochs 1..read (as the report averaged)
 
 # Where the report is silent: the values we chose (shown to the user through ``assumptions``).
@@ -37,7 +42,9 @@ COMMON_ASSUMPTIONS = (
     "one measured by a full pass after the epoch (not the running average over the epoch's batches).",
     "Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
     "we show the mean ± standard deviation over seeds.",
-    "The batch gradient is averaged (reduction 'mean'); the report's code may have summed it.",
+    "Each comparison runs twice: 'correct network' averages the batch gradient (reduction 'mean'); 'as the "
+    "report probably ran it' sums it over the batch (reduction 'sum'), which multiplies the effective learning "
+    f"rate by the batch size ({BATCH_SIZE}). The L2 gradient (L2 * W) is not scaled in either.",
 )
 
 
@@ -82,6 +89,15 @@ class Comparison:
     claims: tuple[Claim, ...]
     assumptions: tuple[str, ...]  # our choices where the report is silent, for the user to see
     epochs_scale: float = 1.0     # < 1 for quick demos and tests: every epoch count scaled down
+
+    @property
+    def variant(self) -> str:
+        """"mean" or "sum": how this comparison's runs reduce the batch gradient (see VARIANTS)."""
+        return self.members[0].config.reduction
+
+    @property
+    def variant_name(self) -> str:
+        return VARIANT_NAMES[self.variant]
 
     def member(self, label: str) -> Member:
         for m in self.members:
@@ -219,6 +235,14 @@ def select(names: Iterable[str] | str | None) -> list[Comparison]:
     return [get_comparison(n) for n in names]
 
 
+def variants(comparisons: Iterable[Comparison], which: str = "both") -> list[Comparison]:
+    """``comparisons`` in the chosen variant(s): "mean", "sum" or "both" (each mean one, then its sum one)."""
+    if which not in VARIANT_CHOICES:
+        raise ConfigError(f"variant must be one of {', '.join(VARIANT_CHOICES)} (got {which!r})")
+    chosen = VARIANTS if which == "both" else (which,)
+    return [c.with_settings(reduction=v) for c in comparisons for v in chosen]
+
+
 # ---------------------------------------------------------------------- planning the runs
 def training_key(config: RunConfig) -> str:
     """Settings that decide a training's path, except its length, seed and data (folder, reduced size)."""
@@ -259,7 +283,9 @@ def plan(comparisons: Sequence[Comparison], seeds: int = DEFAULT_SEEDS) -> list[
     for seed in range(int(seeds)):
         for r in by_key.values():
             c = r.config
-            name = f"report: {c.architecture} {c.optimizer} lr={c.lr:g} L2={c.l2:g}, {c.epochs} epochs, seed {seed}"
+            grad = ", grad=sum" if c.reduction == "sum" else ""
+            name = (f"report: {c.architecture} {c.optimizer} lr={c.lr:g} L2={c.l2:g}{grad}, {c.epochs} epochs, "
+                    f"seed {seed}")
             out.append(PlannedRun(c.replace(seed=seed), name, list(r.comparisons), list(r.eval_epochs)))
     # Longest first, so that parallel workers finish together; then by seed.
     return sorted(out, key=lambda p: (-p.config.epochs, p.config.seed))

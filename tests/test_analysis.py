@@ -77,3 +77,14 @@ def test_inspect_model_and_saved_weights(tmp_path):
         assert "no saved weights" in str(exc)
     else:
         raise AssertionError("expected FileNotFoundError")
+
+
+def test_collapse_of_a_sum_run_explains_the_effective_learning_rate():
+    """The report's lr 0.1 run as it probably ran: one digit for every image, every ReLU dead, finite loss."""
+    epochs = [log(1, 2.33, 2.31, 0.10, 0.098, majority=1.0, dead=1.0)]
+    config = RunConfig(optimizer="sgd", lr=0.1, batch_size=64, reduction="sum")
+    findings = diagnose(epochs, "finished", config=config)
+    collapsed = findings[kinds(findings).index("collapsed")]
+    assert collapsed.severity == "error" and "100%" in collapsed.message
+    assert "lr x batch size = 0.1 x 64 = 6.4" in collapsed.advice and "mean" in collapsed.advice
+    assert "lr x batch size" not in diagnose(epochs, "finished", config=config.replace(reduction="mean"))[0].advice

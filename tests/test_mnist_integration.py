@@ -25,3 +25,20 @@ def test_one_epoch_of_adam_reaches_94_percent_and_predicts_every_class(mnist):
     # the course report's bug was one class for every image: ours predicts all ten, in sensible shares
     counts = np.bincount(model.predict(mnist.x_test), minlength=10)
     assert counts.min() > 700 and logs["majority_fraction"] < 0.15
+
+
+def test_summed_gradient_at_lr_0_1_collapses_to_one_class_as_the_report_did(mnist):
+    """The report's bug, reproduced: the gradient summed over batches of 64 makes lr 0.1 an effective 6.4."""
+    from experiments.analysis import diagnose
+    from experiments.config import RunConfig
+    from nn.optim import SGD
+
+    config = RunConfig(hidden=(128,), optimizer="sgd", lr=0.1, batch_size=64, epochs=1, reduction="sum")
+    model = MLP(config.sizes(), activation="relu", seed=0)
+    result = fit(model, SGD(0.1), mnist, epochs=1, batch_size=64, seed=0, reduction="sum")
+    assert result.status == "finished"  # not diverged: the loss stays finite, the network is just dead
+    logs = result.history[0]
+    assert logs["majority_fraction"] > 0.9 and np.isfinite(logs["train_loss"])
+    findings = diagnose(result.history, result.status, config=config)
+    collapsed = [f for f in findings if f.kind == "collapsed"]
+    assert collapsed and "6.4" in collapsed[0].advice

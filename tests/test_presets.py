@@ -109,6 +109,24 @@ def test_variants_and_reduced_versions_change_our_settings_not_the_reports_numbe
     assert len(presets.plan([quick], 2)) == 4
 
 
+def test_every_comparison_has_a_correct_and_an_as_the_report_ran_it_variant():
+    both = presets.variants(presets.COMPARISONS)
+    assert [(c.id, c.variant) for c in both] == [(c.id, v) for c in presets.COMPARISONS for v in ("mean", "sum")]
+    assert [c.variant_name for c in both[:2]] == ["correct network", "as the report probably ran it"]
+    for mean, summed in zip(both[0::2], both[1::2]):
+        assert mean == presets.get_comparison(mean.id)  # the correct network is the preset itself
+        assert [m.report for m in summed.members] == [m.report for m in mean.members]
+        assert [m.report_pct for m in summed.members] == [m.report_pct for m in mean.members]
+        assert [m.config.replace(reduction="mean") for m in summed.members] == [m.config for m in mean.members]
+    assert [c.variant for c in presets.variants(presets.COMPARISONS[:1], "sum")] == ["sum"]
+    with pytest.raises(ConfigError, match="variant"):
+        presets.variants(presets.COMPARISONS, "max")
+    planned = presets.plan(both, seeds=3)  # the sum runs are separate trainings, shared the same way
+    assert len(planned) == 30 and presets.total_epochs(planned) == 900
+    assert sum(p.config.reduction == "sum" for p in planned) == 15
+    assert all("grad=sum" in p.name for p in planned if p.config.reduction == "sum")
+
+
 def test_selecting_comparisons():
     assert len(presets.select(None)) == len(presets.select("all")) == len(presets.select([])) == 6
     assert [c.id for c in presets.select(["epochs", "optimizer"])] == ["epochs", "optimizer"]
