@@ -13,10 +13,23 @@ pytestmark = [pytest.mark.ray, pytest.mark.mnist, pytest.mark.slow,
                                  reason="Ray is not installed: pip install -r requirements-ray.txt")]
 
 
-def test_a_tiny_sweep_on_local_ray_fills_the_store_epoch_by_epoch(tmp_path, mnist_dir, monkeypatch):
+@pytest.fixture(scope="module")
+def local_ray(mnist_dir):
+    """One local Ray instance (2 CPUs) for the module: starting Ray takes several seconds."""
+    import ray
+
+    from experiments.sweep_ray import _runtime_env
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_DIR", mnist_dir)
+        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=_runtime_env())
+    yield
+    ray.shutdown()
+
+
+def test_a_tiny_sweep_on_local_ray_fills_the_store_epoch_by_epoch(tmp_path, local_ray):
     from experiments.sweep_ray import run_ray_sweep
 
-    monkeypatch.setenv("MNIST_DIR", mnist_dir)
     spec = parse_spec({"name": "ray", "base": {"epochs": 2, "train_size": 2000, "hidden": "16"},
                        "grid": {"lr": [0.01, 0.001]}, "engine": "ray"})
     store = RunStore(tmp_path / "runs.sqlite")
@@ -30,6 +43,21 @@ def test_a_tiny_sweep_on_local_ray_fills_the_store_epoch_by_epoch(tmp_path, mnis
     epochs = store.get_epochs(runs[0].id)
     assert [e["epoch"] for e in epochs] == [1, 2] and all(0 < e["test_acc"] <= 1 for e in epochs)
     assert sum("epoch" in line for line in lines) == 4
+
+
+def test_asha_stops_weak_trials_early_and_they_are_stored_as_stopped(tmp_path, local_ray):
+    from experiments.sweep_ray import run_ray_sweep
+
+    spec = parse_spec({"base": {"epochs": 4, "train_size": 2000, "hidden": "16"},
+                       "grid": {"lr": [0.01, 1e-4, 1e-5, 2e-5]}})  # three hopeless learning rates
+    store = RunStore(tmp_path / "runs.sqlite")
+    result = run_ray_sweep(store, spec, expand(spec), workers=1, asha=True)
+    runs = store.search_runs(ids=result.run_ids)
+    assert {r.status for r in runs} <= {"finished", "stopped"} and len(runs) == 4
+    stopped = [r for r in runs if r.status == "stopped"]
+    assert stopped, "ASHA kept every trial"
+    assert all(1 <= r.epochs_done < 4 and "early" in r.message for r in stopped)
+    assert store.get_run(result.run_ids[0]).status == "finished"  # the good one, first, is never cut
 
 
 def test_missing_ray_is_explained(monkeypatch):
