@@ -10,38 +10,28 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from experiments.config import RunConfig
 from experiments.store import RunStore
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 SHOTS = ARTIFACTS / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 # Small network, tiny batches: each epoch takes a couple of seconds, long enough to watch it arrive.
 SETTINGS = {"hidden": "16", "epochs": 4, "batch_size": 2, "optimizer": "sgd", "lr": 0.001}
 RUN_NAME = "e2e-run"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -66,33 +56,8 @@ def server(tmp_path_factory, mnist_dir, playwright_api):
                                   "seconds": 0.3, "elapsed": 0.3 * epoch, "lr": 0.001})
     store.set_status(earlier, "finished")
     store.close()
-    port = free_port()
-    env = {**os.environ, "RESULTS_DB": str(db), "MNIST_DIR": mnist_dir, "PYTHONUNBUFFERED": "1"}
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield {"url": url, "db": db, "tmp": tmp}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with running_server(db, mnist_dir, tmp / "server.log") as live:
+        yield {"url": live.url, "db": db, "tmp": tmp}
         errors = (tmp / "server.log").read_text()
         assert "Traceback" not in errors, errors[-3000:]
 
