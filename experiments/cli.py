@@ -160,30 +160,34 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write one self-contained HTML page of the reproduced comparisons, and print their verdicts."""
+    """Write one self-contained HTML page of the reproduced comparisons (both variants), print their verdicts."""
     from . import presets
-    from .outcomes import collect
+    from .outcomes import collect_variants
     from .report_html import render_report
 
     try:
         comparisons = presets.select(args.comparisons)
-    except KeyError as exc:
+        presets.variants(comparisons[:1], args.variant)  # refuse a bad variant before reading the store
+    except (KeyError, ValueError) as exc:
         raise ConfigError(str(exc).strip("'\"")) from None
     store = open_store(args)
-    outcomes = collect(store, comparisons, args.group)
-    ids = sorted({i for o in outcomes for ids in o.runs_by_label().values() for i in ids})
-    page = render_report(outcomes, store.epochs_frame(ids), str(store.path))
+    found = collect_variants(store, comparisons, args.variant, args.group)
+    ids = sorted({i for v in found for o in v.outcomes for ids in o.runs_by_label().values() for i in ids})
+    page = render_report(found, store.epochs_frame(ids), str(store.path))
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(page)
-    for o in outcomes:
-        print(o.verdict_line)
-        for line in o.lines if o.complete else ():
-            m = line.member
-            report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
-            print(f"    {m.label:<34} report {report:>7}   ours train {line.train.text():>15}   "
-                  f"test {line.test.text():>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
+    for v in found:
+        for o in v.outcomes:
+            print(o.verdict_line)
+            for line in o.lines if o.complete else ():
+                m = line.member
+                report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+                print(f"    {m.label:<34} report {report:>7}   ours train {line.train.text():>15}   "
+                      f"test {line.test.text():>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
+        if v.flip:
+            print(f"  -> {v.flip}")
     print(f"wrote {args.output}")
-    return 0 if any(o.complete for o in outcomes) else 1
+    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("comparisons", nargs="*", metavar="COMPARISON", help="comparison ids (default: all)")
     report.add_argument("--output", "-o", default="report.html", help="file to write (default %(default)s)")
     report.add_argument("--group", default=None, help="use this reproduction (default: the newest per comparison)")
+    report.add_argument("--variant", default="both", help="mean (the correct network), sum (as the report probably "
+                        "ran it) or both, overlaid (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
     from .sweep_cli import add_sweep_parser

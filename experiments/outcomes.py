@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from . import stats
-from .presets import Claim, Comparison, Member, training_key
+from .presets import VARIANT_NAMES, Claim, Comparison, Member, training_key, variants
 from .reproduce import GROUP_PREFIX, SCALE_TAG
 from .store import RunRecord, RunStore
 
@@ -84,10 +84,12 @@ class Outcome:
 
     @property
     def verdict_line(self) -> str:
-        """One line: does the report's conclusion hold for a correct network, and on what numbers."""
+        """One line: does the report's conclusion hold for this variant of our network, on what numbers."""
+        c = self.comparison
+        name = c.id if c.variant == "mean" else f"{c.id} ({c.variant_name})"
         if not self.complete:
-            return f"{self.comparison.id}: not reproduced yet (run: python -m experiments reproduce {self.comparison.id})"
-        return f"{self.comparison.id}: {self.status}. Ours on test: {self.evidence}"
+            return f"{name}: not reproduced yet (run: python -m experiments reproduce {c.id} --variant {c.variant})"
+        return f"{name}: {self.status}. Ours on test: {self.evidence}"
 
     def line(self, label: str) -> LineResult:
         for line in self.lines:
@@ -184,6 +186,58 @@ def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | 
             frames[gid] = store.epochs_frame([r.id for r in groups[gid]])
         results.append(outcome(scaled, groups[gid], frames[gid], gid))
     return results
+
+
+@dataclass
+class VariantOutcomes:
+    """One comparison reproduced in each variant: ``mean`` (the correct network) and ``sum`` (as the report
+    probably ran it); a variant that was not asked for is None."""
+
+    mean: Outcome | None
+    sum: Outcome | None
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [o for o in (self.mean, self.sum) if o is not None]
+
+    @property
+    def comparison(self) -> Comparison:
+        return self.outcomes[0].comparison
+
+    @property
+    def flip(self) -> str:
+        return flip_note(self.mean, self.sum)
+
+
+def flip_note(mean: Outcome | None, summed: Outcome | None) -> str:
+    """One sentence when the report's conclusion holds under one gradient convention and not the other.
+
+    Empty when either variant is missing, incomplete or undecided, or when both agree.
+    """
+    if mean is None or summed is None or not (mean.complete and summed.complete):
+        return ""
+    a, b = mean.status, summed.status
+    if UNKNOWN in (a, b) or a == b:
+        return ""
+    sum_name, mean_name = VARIANT_NAMES["sum"], VARIANT_NAMES["mean"]
+    said = {HOLDS: "holds", REVERSED: "is reversed", NOT_SHOWN: "is not shown (within seed noise)"}
+    a, b = said.get(a, "only partly holds"), said.get(b, "only partly holds")
+    if b == "holds":
+        return (f"The conclusion flips with the gradient convention: it holds {sum_name} (gradient summed over the "
+                f"batch, an effective learning rate of lr x batch size) but {a} for the {mean_name}.")
+    if a == "holds":
+        return (f"The conclusion flips with the gradient convention: it holds for the {mean_name} but {b} "
+                f"{sum_name} (gradient summed over the batch).")
+    return (f"The verdict changes with the gradient convention: it {a} for the {mean_name} and {b} {sum_name} "
+            f"(gradient summed over the batch).")
+
+
+def collect_variants(store: RunStore, comparisons: Sequence[Comparison], which: str = "both",
+                     group_id: str | None = None) -> list[VariantOutcomes]:
+    """``collect`` for each comparison in the chosen variant(s) ("mean", "sum" or "both"), paired up."""
+    found = collect(store, variants(comparisons, which), group_id)
+    by_key = {(o.comparison.id, o.comparison.variant): o for o in found}
+    return [VariantOutcomes(by_key.get((c.id, "mean")), by_key.get((c.id, "sum"))) for c in comparisons]
 
 
 def _empty_frame():

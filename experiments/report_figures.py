@@ -4,7 +4,9 @@ Pure functions, data in and a figure out, shared by ``python -m experiments repo
 Report page. The report's accuracies are *training-set* ones, so ours are drawn on both sets: test (solid
 line, band = ± one standard deviation over seeds), training by a full pass after the epoch (markers) and
 the running training accuracy during the epoch (dotted). The report's numbers are stars, dashed lines or
-a dashed level (for a mean over epochs), always labelled "report".
+a dashed level (for a mean over epochs), always labelled "report". When the runs "as the report probably
+ran it" (gradient summed over the batch) are given too, they are overlaid in the same colour, labelled
+"grad=sum": test dash-dot with its band, training full pass as open diamonds, training loss dash-dot.
 """
 from __future__ import annotations
 
@@ -22,20 +24,24 @@ COLORS = list(qualitative.Plotly)
 
 
 def comparison_figure(comparison: Comparison, epochs, runs: Mapping[str, Sequence[int]],
-                      metric: str = "accuracy") -> go.Figure:
+                      metric: str = "accuracy", summed: Mapping[str, Sequence[int]] | None = None) -> go.Figure:
     """One comparison: our runs' curves for ``metric`` ("accuracy" or "loss") beside the report's numbers.
 
     ``epochs``: a frame with run_id, epoch and the metrics (``RunStore.epochs_frame``); ``runs``: the run
     ids of each line, by the line's label (``Outcome.runs_by_label()``); lines without runs show only the
     report's numbers. Lines that share their runs (one long training read at several epochs) share a curve.
+    ``summed``: the run ids of the sum variant of the same lines, by label (``epochs`` must hold them too).
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)} (got {metric!r})")
     fig = go.Figure()
+    summed_curves = _curves(comparison, summed or {})
     for i, (ids, members) in enumerate(_curves(comparison, runs)):
         color = COLORS[i % len(COLORS)]
         if ids:
             _draw_ours(fig, epochs, ids, members, metric, color)
+        if summed_curves[i][0]:
+            _draw_ours(fig, epochs, summed_curves[i][0], members, metric, color, "sum")
         _draw_report(fig, members, metric, color)
     unit = "Accuracy (%)" if metric == "accuracy" else "Loss (cross-entropy)"
     fig.update_layout(
@@ -64,33 +70,41 @@ def _curve_name(members: Sequence[Member]) -> str:
 
 
 def _draw_ours(fig: go.Figure, epochs, ids: Sequence[int], members: Sequence[Member], metric: str,
-               color: str) -> None:
+               color: str, variant: str = "mean") -> None:
     name = _safe(_curve_name(members))
     last = max(m.read_epoch for m in members)
     frame = epochs[epochs["run_id"].isin(list(ids)) & (epochs["epoch"] <= last)]
     scale = 100.0 if metric == "accuracy" else 1.0
-    series = (("test_acc", "test", "solid", True), ("full_train_acc", "train, full pass", None, False),
-              ("train_acc", "train, running", "dot", False)) if metric == "accuracy" else \
-        (("train_loss", "train", "solid", True), ("test_loss", "test", "dot", False))
+    if variant == "sum":  # fewer series: the overlay must not drown the correct network's curves
+        series = (("test_acc", "test", "dashdot", True), ("full_train_acc", "train, full pass", None, False)) \
+            if metric == "accuracy" else (("train_loss", "train", "dashdot", True),)
+    else:
+        series = (("test_acc", "test", "solid", True), ("full_train_acc", "train, full pass", None, False),
+                  ("train_acc", "train, running", "dot", False)) if metric == "accuracy" else \
+            (("train_loss", "train", "solid", True), ("test_loss", "test", "dot", False))
+    who = "ours, grad=sum" if variant == "sum" else "ours"
+    group = f"{name} {variant}"
     for column, what, dash, band in series:
         b = seed_bands(frame, {name: ids}, column)
         if b.empty:
             continue
         x, mean, std = b["epoch"].tolist(), (b["mean"] * scale).tolist(), (b["std"] * scale).tolist()
         n = int(b["n"].max())
-        label = f"ours: {name} ({what}{f', {n} seeds' if n > 1 else ''})"
+        label = f"{who}: {name} ({what}{f', {n} seeds' if n > 1 else ''})"
         if band and n > 1:
             fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)] +
                                      [m - s for m, s in zip(mean, std)][::-1],
-                                     fill="toself", fillcolor=_fade(color), line=dict(width=0), hoverinfo="skip",
-                                     showlegend=False, legendgroup=name))
+                                     fill="toself", fillcolor=_fade(color, 0.09 if variant == "sum" else 0.18),
+                                     line=dict(width=0), hoverinfo="skip",
+                                     showlegend=False, legendgroup=group))
         if dash is None:  # sparse points: markers with error bars
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=name,
-                                     marker=dict(color=color, symbol="diamond", size=9),
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=group,
+                                     marker=dict(color=color, size=9,
+                                                 symbol="diamond-open" if variant == "sum" else "diamond"),
                                      error_y=dict(type="data", array=std, visible=n > 1, color=color),
                                      hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>"))
         else:
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", name=label, legendgroup=name,
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", name=label, legendgroup=group,
                                      line=dict(color=color, dash=dash, width=2.5 if band else 1.5),
                                      hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>"))
 

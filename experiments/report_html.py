@@ -1,18 +1,20 @@
 """One self-contained HTML page: every reproduced comparison of the report, ours beside its numbers.
 
-Plotly's JavaScript is inlined once (with the first figure), so the page works offline and can be mailed
+Each comparison is shown in two variants, overlaid: the correct network (batch gradient averaged) and
+"as the report probably ran it" (summed), with one sentence where the report's conclusion flips between
+them. Plotly's JavaScript is inlined once (with the first figure), so the page works offline and can be mailed
 as one file. Every text that could come from outside this module is escaped with ``html.escape``.
 """
 from __future__ import annotations
 
 import html
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Sequence, Union
 
 import plotly.io as pio
 
-from .outcomes import Outcome
-from .presets import COMMON_ASSUMPTIONS
+from .outcomes import LineResult, Outcome, VariantOutcomes
+from .presets import COMMON_ASSUMPTIONS, VARIANT_NAMES
 from .reference import load_reference
 from .report_figures import comparison_figure
 from .stats import SMALL_N_NOTE, TEST_NAME
@@ -26,29 +28,37 @@ th, td { border: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-
 th { background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .verdict { background: #f4f8ff; border-left: 4px solid #4a7bd0; padding: .5em .8em; }
 .holds { color: #1b7a1b; font-weight: 600; } .against { color: #b03a2e; font-weight: 600; }
+.flip { background: #fff6e0; border-left: 4px solid #d99a00; padding: .5em .8em; font-weight: 600; }
 .muted { color: #666; font-size: .9em; } blockquote { margin: .5em 0; color: #444; font-style: italic; }
 """
 
 
-def render_report(outcomes: Sequence[Outcome], epochs, store_path: str = "", seeds_note: str = "") -> str:
-    """The page for ``outcomes`` (from ``outcomes.collect``); ``epochs`` holds every run's epochs."""
+def render_report(outcomes: Sequence[Union[VariantOutcomes, Outcome]], epochs, store_path: str = "",
+                  seeds_note: str = "") -> str:
+    """The page for ``outcomes`` (``outcomes.collect_variants``, or plain ``collect`` for one variant);
+    ``epochs`` holds every run's epochs."""
+    outcomes = [_as_variants(o) for o in outcomes]
     ref = load_reference()
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>The course report, reproduced</title><style>{STYLE}</style></head><body>",
-             "<h1>The course report, reproduced with a correct network</h1>",
+             "<h1>The course report, reproduced with a correct network, and as it probably ran</h1>",
              f"<p class='muted'>Source: {e(ref.source)}. Generated {e(_now())}"
              f"{' from ' + e(store_path) if store_path else ''}.</p>",
              "<p>Each comparison of the report is rerun with our NumPy network, several seeds per setting. The "
              "report measured its accuracies on the <b>training</b> set; we show ours on the training set (a full "
              "pass after the epoch) and on the 10,000 test images. The report's own numbers come from a network "
              "it says had a bug, so the question is whether its <i>conclusions</i> hold, not its numbers.</p>",
+             "<p>Every comparison runs in two variants: the <b>correct network</b> averages the gradient over the "
+             "batch; <b>as the report probably ran it</b> sums it (the same as multiplying the learning rate by the "
+             "batch size, 64). Charts overlay both: correct network solid, summed gradient dash-dot (open diamonds "
+             "for its training accuracy), the report dashed or stars.</p>",
              f"<p class='muted'>Seed verdicts: {e(TEST_NAME)}. {e(SMALL_N_NOTE)}{' ' + e(seeds_note) if seeds_note else ''}</p>",
              _summary(outcomes)]
     first = True
-    for o in outcomes:
-        parts.append(_section(o, epochs, first))
-        first = first and not o.complete
+    for v in outcomes:
+        parts.append(_section(v, epochs, first))
+        first = first and not any(o.complete for o in v.outcomes)
     parts.append("<h2>Assumptions common to every comparison</h2><ul>" +
                  "".join(f"<li>{e(a)}</li>" for a in COMMON_ASSUMPTIONS) + "</ul>")
     parts.append("<h2>The report's caveats</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in ref.notes) + "</ul>")
@@ -56,68 +66,102 @@ def render_report(outcomes: Sequence[Outcome], epochs, store_path: str = "", see
     return "\n".join(parts)
 
 
-def _summary(outcomes: Sequence[Outcome]) -> str:
+def _as_variants(o: Union[VariantOutcomes, Outcome]) -> VariantOutcomes:
+    if isinstance(o, VariantOutcomes):
+        return o
+    return VariantOutcomes(o, None) if o.comparison.variant == "mean" else VariantOutcomes(None, o)
+
+
+def _status_cell(o: Outcome | None) -> str:
+    if o is None:
+        return "<td class='muted'>not asked for</td>"
+    cls = "holds" if o.status == "holds" else "against" if o.status.startswith("does not") else ""
+    return f"<td class='{cls}'>{html.escape(o.status if o.complete else 'not reproduced yet')}</td>"
+
+
+def _summary(outcomes: Sequence[VariantOutcomes]) -> str:
     e = html.escape
     rows = []
-    for o in outcomes:
-        cls = "holds" if o.status == "holds" else "against" if o.status.startswith("does not") else ""
-        status = o.status if o.complete else "not reproduced yet"
-        rows.append(f"<tr><td><a href='#{e(o.comparison.id)}'>{e(o.comparison.id)}</a></td>"
-                    f"<td>{e(o.comparison.conclusion)}</td><td class='{cls}'>{e(status)}</td></tr>")
+    for v in outcomes:
+        c = v.comparison
+        rows.append(f"<tr><td><a href='#{e(c.id)}'>{e(c.id)}</a></td><td>{e(c.conclusion)}</td>"
+                    f"{_status_cell(v.mean)}{_status_cell(v.sum)}<td>{e(v.flip)}</td></tr>")
     return ("<h2>Summary</h2><table><tr><th>comparison</th><th>the report concluded</th>"
-            "<th>for a correct network</th></tr>" + "".join(rows) + "</table>")
+            f"<th>{e(VARIANT_NAMES['mean'])}</th><th>{e(VARIANT_NAMES['sum'])}</th><th>between the two</th></tr>"
+            + "".join(rows) + "</table>")
 
 
-def _section(o: Outcome, epochs, include_js: bool) -> str:
+def _section(v: VariantOutcomes, epochs, include_js: bool) -> str:
     e = html.escape
-    c = o.comparison
+    c = v.comparison
     out = [f"<h2 id='{e(c.id)}'>{e(c.title)}</h2>",
            f"<p>The report: <blockquote>{e(c.conclusion)}</blockquote></p>"]
-    if not o.complete:
+    done = [o for o in v.outcomes if o.complete]
+    if not done:
         out.append(f"<p class='verdict'>Not reproduced yet: <code>python -m experiments reproduce {e(c.id)}</code></p>")
         return "\n".join(out)
-    out.append(f"<p class='verdict'>{e(o.verdict_line)}</p>")
+    for o in v.outcomes:
+        out.append(f"<p class='verdict'>{e(VARIANT_NAMES[o.comparison.variant].capitalize())}: {e(o.verdict_line)}</p>")
+    if v.flip:
+        out.append(f"<p class='flip'>{e(v.flip)}</p>")
     reduced = []
-    if o.train_size:
-        reduced.append(f"trained on the first {o.train_size} images only")
-    if c.epochs_scale != 1:
-        reduced.append(f"epochs scaled by {c.epochs_scale:g}")
+    first = done[0]
+    if first.train_size:
+        reduced.append(f"trained on the first {first.train_size} images only")
+    if first.comparison.epochs_scale != 1:
+        reduced.append(f"epochs scaled by {first.comparison.epochs_scale:g}")
     if reduced:
         out.append(f"<p class='against'>Reduced reproduction ({e(', '.join(reduced))}): not comparable with the "
                    f"report's numbers.</p>")
-    out.append(_table(o))
-    out.append("<ul>" + "".join(f"<li>The report: {e(r.claim.text)}. Ours: {e(r.verdict.text)}.</li>"
-                                 for r in o.claims) + "</ul>")
-    runs = o.runs_by_label()
-    frame = epochs[epochs["run_id"].isin([i for ids in runs.values() for i in ids])]
+    out.append(_table(v))
+    for o in done:
+        name = VARIANT_NAMES[o.comparison.variant]
+        out.append("<ul>" + "".join(f"<li>The report: {e(r.claim.text)}. Ours ({e(name)}): {e(r.verdict.text)}.</li>"
+                                     for r in o.claims) + "</ul>")
+    mean_runs = v.mean.runs_by_label() if v.mean and v.mean.complete else {}
+    sum_runs = v.sum.runs_by_label() if v.sum and v.sum.complete else {}
+    all_ids = sorted({i for runs in (mean_runs, sum_runs) for ids in runs.values() for i in ids})
+    frame = epochs[epochs["run_id"].isin(all_ids)]
     for metric in ("accuracy", "loss"):
-        fig = comparison_figure(c, frame, runs, metric)
+        fig = comparison_figure(first.comparison, frame, mean_runs, metric, sum_runs)
         out.append(pio.to_html(fig, full_html=False, include_plotlyjs=include_js,
                                config={"displaylogo": False, "responsive": True}))
         include_js = False
     out.append("<details><summary>Our choices where the report is silent</summary><ul>" +
                "".join(f"<li>{e(a)}</li>" for a in c.assumptions) + "</ul></details>")
-    if o.group_id:
-        out.append(f"<p class='muted'>Runs: group {e(o.group_id)}, ids "
-                   f"{e(', '.join(str(i) for i in sorted({i for ids in runs.values() for i in ids})))}.</p>")
+    groups = sorted({o.group_id for o in done if o.group_id})
+    if groups:
+        out.append(f"<p class='muted'>Runs: group {e(', '.join(groups))}, ids {e(', '.join(map(str, all_ids)))}.</p>")
     return "\n".join(out)
 
 
-def _table(o: Outcome) -> str:
+def _cells(line: LineResult | None) -> str:
+    if line is None:
+        return "<td class='num'>-</td><td class='num'>-</td>"
+    m = line.member
+    note = " (running average)" if line.train_is_running_average else ""
+    final = f"<br><span class='muted'>final: {html.escape(line.final_test.text())}</span>" if m.measure == "mean" else ""
+    return (f"<td class='num'>{html.escape(line.train.text())}{note}</td>"
+            f"<td class='num'>{html.escape(line.test.text())}{final}</td>")
+
+
+def _table(v: VariantOutcomes) -> str:
     e = html.escape
+    lines = {o.comparison.variant: {line.member.label: line for line in o.lines} for o in v.outcomes if o.complete}
+    seeds = lambda label: "/".join(str(lines[k][label].test.n) for k in ("mean", "sum") if k in lines)  # noqa: E731
     rows = []
-    for line in o.lines:
-        m = line.member
+    for m in v.comparison.members:
         report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
         what = e(m.report_what) if m.report_pct is not None else "(ours only)"
         reading = "mean over epochs 1-" + str(m.read_epoch) if m.measure == "mean" else f"after epoch {m.read_epoch}"
-        note = " (running average)" if line.train_is_running_average else ""
-        final = f"<br><span class='muted'>final: {e(line.final_test.text())}</span>" if m.measure == "mean" else ""
         rows.append(f"<tr><td>{e(m.label)}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"
-                    f"<td class='num'>{e(line.train.text())}{note}</td><td class='num'>{e(line.test.text())}{final}</td>"
-                    f"<td class='num'>{line.test.n}</td></tr>")
-    return ("<table><tr><th>line</th><th>report (train)</th><th>the report's number is</th><th>ours, read</th>"
-            "<th>ours: train</th><th>ours: test</th><th>seeds</th></tr>" + "".join(rows) + "</table>")
+                    f"{_cells(lines.get('mean', {}).get(m.label))}{_cells(lines.get('sum', {}).get(m.label))}"
+                    f"<td class='num'>{seeds(m.label)}</td></tr>")
+    return ("<table><tr><th rowspan=2>line</th><th rowspan=2>report (train)</th><th rowspan=2>the report's number is"
+            "</th><th rowspan=2>ours, read</th>"
+            f"<th colspan=2>{e(VARIANT_NAMES['mean'])} (mean)</th><th colspan=2>{e(VARIANT_NAMES['sum'])} (sum)</th>"
+            "<th rowspan=2>seeds</th></tr><tr><th>train</th><th>test</th><th>train</th><th>test</th></tr>"
+            + "".join(rows) + "</table>")
 
 
 def _now() -> str:

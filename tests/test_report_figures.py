@@ -119,3 +119,38 @@ def test_html_page_is_self_contained_and_escaped(store):
     assert "onerror=alert" not in page
     assert page.count("not reproduced yet") >= 5  # the other comparisons
     assert "Welch" in page and "Our choices where the report is silent" in page
+
+
+def test_both_variants_overlay_and_a_flipped_conclusion_is_said_in_one_sentence(store):
+    lr = presets.get_comparison("learning-rate")
+    # as measured: averaged, lr 0.1 wins (the report reversed); summed, lr 0.1 collapses and lr 0.001 wins
+    def final(c, seed):
+        if c.reduction == "sum":
+            return (0.10 if c.lr == 0.1 else 0.97) + 0.002 * seed
+        return (0.98 if c.lr == 0.1 else 0.89) + 0.002 * seed
+    ids = fake_reproduction(store, presets.variants([lr]), final_acc=final)
+    [pair] = outcomes.collect_variants(store, [lr])
+    assert pair.mean.status == outcomes.REVERSED and pair.sum.status == outcomes.HOLDS
+    assert pair.sum.comparison.variant == "sum" and set(pair.sum.line("lr=0.1").run_ids).isdisjoint(
+        pair.mean.line("lr=0.1").run_ids)
+    assert pair.flip.startswith("The conclusion flips") and pair.flip.count(". ") == 0
+    assert "as the report probably ran it" in pair.flip and "lr x batch size" in pair.flip
+    assert pair.sum.verdict_line.startswith("learning-rate (as the report probably ran it): holds")
+    fig = comparison_figure(lr, store.epochs_frame(ids), pair.mean.runs_by_label(), "accuracy",
+                            pair.sum.runs_by_label())
+    summed = [t for t in fig.data if t.name and t.name.startswith("ours, grad=sum: lr=0.1 (test")]
+    assert len(summed) == 1 and summed[0].line.dash == "dashdot" and max(summed[0].y) < 15
+    assert any(t.name.startswith("ours: lr=0.1 (test") and t.line.dash == "solid" for t in fig.data if t.name)
+    page = render_report(outcomes.collect_variants(store, presets.COMPARISONS), store.epochs_frame(ids))
+    assert "correct network" in page and "as the report probably ran it" in page
+    assert "The conclusion flips" in page and page.count("plotly.js v") == 1
+    only_mean = outcomes.collect_variants(store, [lr], "mean")[0]
+    assert only_mean.sum is None and only_mean.flip == ""
+
+
+def test_no_flip_sentence_when_the_variants_agree_or_one_is_missing(store):
+    width = presets.get_comparison("second-layer-width")
+    fake_reproduction(store, presets.variants([width]), final_acc=lambda c, s: 0.97 + 0.002 * s)
+    [pair] = outcomes.collect_variants(store, [width])
+    assert pair.mean.status == pair.sum.status == outcomes.NOT_SHOWN and pair.flip == ""
+    assert outcomes.flip_note(pair.mean, None) == ""
