@@ -182,8 +182,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             for line in o.lines if o.complete else ():
                 m = line.member
                 report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
-                print(f"    {m.label:<34} report {report:>7}   ours train {line.train.text():>15}   "
-                      f"test {line.test.text():>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
+                print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
+                      f"test {line.text('test'):>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
         if v.flip:
             print(f"  -> {v.flip}")
     print(f"wrote {args.output}")

@@ -31,10 +31,23 @@ class LineResult:
     test_values: list[float] = field(default_factory=list)
     train_is_running_average: bool = False   # True if some run had no full pass stored
     final_test_values: list[float] = field(default_factory=list)   # test accuracy at the read epoch: the verdict's data
+    diverged: int = 0            # seeds whose run diverged before the read epoch (no numbers, a useless network)
 
     @property
     def final_test(self) -> stats.Spread:
         return stats.spread(self.final_test_values)
+
+    @property
+    def all_diverged(self) -> bool:
+        return self.diverged > 0 and not self.final_test_values
+
+    def text(self, which: str = "test") -> str:
+        """The spread as text (``which``: "test", "train" or "final_test"), with any diverged seeds said."""
+        base = getattr(self, which).text()
+        if not self.diverged:
+            return base
+        note = f"diverged ({self.diverged} of {self.diverged + getattr(self, which).n} seeds)"
+        return note if self.all_diverged else f"{base}; {note}"
 
 
 @dataclass
@@ -56,7 +69,7 @@ class Outcome:
 
     @property
     def complete(self) -> bool:
-        return all(line.test.n for line in self.lines)
+        return all(line.test.n or line.diverged for line in self.lines)
 
     @property
     def status(self) -> str:
@@ -78,7 +91,7 @@ class Outcome:
             better, worse = self.line(c.claim.better), self.line(c.claim.worse)
             v = c.verdict
             numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}" if v.p is not None else ""
-            parts.append(f"{c.claim.better} {better.final_test.text()} vs {worse.final_test.text()} {c.claim.worse} "
+            parts.append(f"{c.claim.better} {better.text('final_test')} vs {worse.text('final_test')} {c.claim.worse} "
                          f"({v.kind}{numbers})")
         return "; ".join(parts)
 
@@ -102,9 +115,11 @@ class Outcome:
 
 
 def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
-    """Runs trained with the line's settings (any seed, data size, length) that reached its epoch."""
+    """Runs trained with the line's settings (any seed, data size, length) that reached its epoch, or diverged
+    before it (a result too: that network is useless)."""
     key = training_key(member.config)
-    return [r for r in runs if training_key(r.config) == key and r.epochs_done >= member.read_epoch]
+    return [r for r in runs if training_key(r.config) == key
+            and (r.epochs_done >= member.read_epoch or r.status == "diverged")]
 
 
 def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id: str | None = None) -> Outcome:
@@ -113,6 +128,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id:
     for m in comparison.members:
         matched = sorted(matching_runs(m, runs), key=lambda r: r.config.seed)
         train, test, final_test, fallback = [], [], [], False
+        diverged = sum(r.status == "diverged" and r.epochs_done < m.read_epoch for r in matched)
         for r in matched:
             rows = epochs[(epochs["run_id"] == r.id) & (epochs["epoch"] <= m.read_epoch)].sort_values("epoch")
             final = rows[rows["epoch"] == m.read_epoch]
@@ -128,15 +144,27 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id:
             train.append(float(full.mean()))
             test.append(float(rows["test_acc"].astype(float).mean()))
         lines.append(LineResult(m, [r.id for r in matched], stats.spread(train), stats.spread(test), train, test,
-                                fallback, final_test))
+                                fallback, final_test, diverged))
     by_label = {line.member.label: line for line in lines}
     claims = []
     for claim in comparison.claims:
         better, worse = by_label[claim.better], by_label[claim.worse]
-        v = stats.verdict(better.final_test_values, worse.final_test_values, claim.better, claim.worse)
+        v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
+                                                               claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
     train_size = max((r.config.train_size for r in runs), default=0)
     return Outcome(comparison, group_id, lines, claims, train_size)
+
+
+def _diverged_verdict(better: LineResult, worse: LineResult) -> stats.Verdict | None:
+    """A line that diverged on every seed loses to one that trained (None unless exactly one side diverged)."""
+    if better.all_diverged == worse.all_diverged or not (better.final_test_values or worse.final_test_values):
+        return None
+    dead, alive = (better, worse) if better.all_diverged else (worse, better)
+    text = (f"{stats.REAL}: {dead.member.label} diverged on all {dead.diverged} seeds (the loss exploded), "
+            f"{alive.member.label} trained to {alive.final_test.text()}")
+    diff = -math.inf if better.all_diverged else math.inf
+    return stats.Verdict(stats.REAL, text, diff, len(better.final_test_values), len(worse.final_test_values))
 
 
 def _status(v: stats.Verdict) -> str:

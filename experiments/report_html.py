@@ -141,8 +141,8 @@ def _cells(line: LineResult | None) -> str:
     m = line.member
     note = " (running average)" if line.train_is_running_average else ""
     final = f"<br><span class='muted'>final: {html.escape(line.final_test.text())}</span>" if m.measure == "mean" else ""
-    return (f"<td class='num'>{html.escape(line.train.text())}{note}</td>"
-            f"<td class='num'>{html.escape(line.test.text())}{final}</td>")
+    return (f"<td class='num'>{html.escape(line.text('train'))}{note}</td>"
+            f"<td class='num'>{html.escape(line.text('test'))}{final}</td>")
 
 
 def _table(v: VariantOutcomes) -> str:

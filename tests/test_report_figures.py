@@ -154,3 +154,22 @@ def test_no_flip_sentence_when_the_variants_agree_or_one_is_missing(store):
     [pair] = outcomes.collect_variants(store, [width])
     assert pair.mean.status == pair.sum.status == outcomes.NOT_SHOWN and pair.flip == ""
     assert outcomes.flip_note(pair.mean, None) == ""
+
+
+def test_a_line_that_diverged_on_every_seed_loses_its_claim_and_says_so(store):
+    second = presets.get_comparison("second-hidden-layer").with_settings(reduction="sum")
+    for p in presets.plan([second], 2):
+        run_id = store.create_run(p.config, name=p.name, group_id="report-20990101T000000Z", source="test")
+        store.set_tags(run_id, p.tags)
+        if p.config.hidden == (128, 64):  # the two-layer network diverges in its first epoch
+            store.set_status(run_id, "diverged", "the loss exploded")
+            continue
+        for epoch in range(1, p.config.epochs + 1):
+            store.log_epoch(run_id, dict(epoch=epoch, train_loss=2.3, train_acc=0.1, test_loss=2.3,
+                                         test_acc=0.1 + 0.001 * p.config.seed, full_train_acc=0.1))
+        store.set_status(run_id, "finished")
+    [result] = outcomes.collect(store, [second])
+    assert result.complete and result.status == outcomes.REVERSED
+    line = result.line("784-128-64-10, epoch 10")
+    assert line.all_diverged and line.text() == "diverged (2 of 2 seeds)"
+    assert "diverged on all 2 seeds" in result.claims[0].verdict.text
