@@ -7,6 +7,7 @@ line: ``python -m experiments sweep SPEC --engine ray``.
 """
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from experiments.config import ConfigError, parse_hidden
@@ -90,8 +91,10 @@ def _live(sweep_id: str) -> None:
     active = any(r.status in ("queued", "running") for r in runs)
     st.progress(done / total, text=f"{done} of {total} epochs · " + ", ".join(
         f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
-    st.dataframe([{"id": r.id, "trial": r.name, "status": r.status, "epochs": f"{r.epochs_done}/{r.config.epochs}",
-                   "test acc": r.test_acc, "best test acc": r.best_test_acc} for r in runs],
+    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status, "epochs": f"{r.epochs_done}/{r.config.epochs}",
+                           "test acc": r.test_acc, "best test acc": r.best_test_acc} for r in runs],
+                         columns=["id", "trial", "status", "epochs", "test acc", "best test acc"])
+    st.dataframe(table,
                  hide_index=True, column_config={
                      "test acc": st.column_config.NumberColumn(format="percent"),
                      "best test acc": st.column_config.NumberColumn(format="percent")}, key=f"sw_table_{sweep_id}")
