@@ -277,7 +277,8 @@ def test_report_button_queues_the_comparison(db):
     manager.stop_all()  # the queuing is what is tested; do not train
     manager.wait(timeout=60)
     runs = RunStore(db).search_runs(tag="report:learning-rate")
-    assert len(runs) == 2 and all("epochs-scale:0.1" in r.tags for r in runs)
+    assert len(runs) == 4 and all("epochs-scale:0.1" in r.tags for r in runs)
+    assert sorted(r.config.reduction for r in runs) == ["mean", "mean", "sum", "sum"]  # both variants by default
     assert at.session_state["report_groups"]["learning-rate"] == runs[0].group_id
 
 
@@ -302,3 +303,26 @@ def test_history_filters_exports_and_deletes_with_confirmation(db):
     at.text_input(key="hist_text").set_value("").run()
     at.multiselect(key="hist_status").set_value(["failed"]).run()
     assert "0 of 2 runs" in texts(at)
+
+
+def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
+    from experiments import presets
+    store = RunStore(db)
+    lr = presets.get_comparison("learning-rate").scaled(0.1)
+    for planned in presets.plan(presets.variants([lr]), 2):
+        c = planned.config
+        run_id = store.create_run(c, name=planned.name, group_id="report-20260101T000000Z", source="dashboard")
+        store.set_tags(run_id, [*planned.tags, "epochs-scale:0.1"])
+        good = (c.lr < 0.01) == (c.reduction == "sum")  # summed: lr 0.001 wins; averaged: lr 0.1 wins
+        for epoch in range(1, c.epochs + 1):
+            acc = (0.95 if good else 0.6) + 0.001 * c.seed
+            store.log_epoch(run_id, {"epoch": epoch, "train_loss": 0.3, "test_loss": 0.3, "train_acc": acc,
+                                     "test_acc": acc, "full_train_acc": acc, "elapsed": epoch})
+        store.set_status(run_id, "finished")
+    at = app()
+    at.switch_page(PAGES["Report"]).run()
+    assert not at.exception
+    lines = [m.value.replace("\\", "") for m in at.markdown if "conclusion" in m.value]
+    assert any(line.startswith("**Correct network: the report's conclusion does not hold") for line in lines), lines
+    assert any(line.startswith("**As the report probably ran it: the report's conclusion holds") for line in lines), lines
+    assert any("The conclusion flips" in w.value for w in at.warning)

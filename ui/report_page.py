@@ -3,16 +3,19 @@
 One button per comparison and one for all queue the runs (experiments.reproduce, with several seeds); a
 fragment redraws each comparison's figure (experiments.report_figures) when an epoch arrived and says,
 in one line, how our result relates to the report's conclusion (experiments.outcomes, Welch verdicts).
+Each comparison runs in two variants, overlaid: the correct network (batch gradient averaged, solid) and
+"as the report probably ran it" (summed, dash-dot); where the conclusion flips between them, one sentence says so.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from experiments import presets, reproduce
-from experiments.outcomes import group_scale, outcome
+from experiments.outcomes import flip_note, group_scale, outcome
 from experiments.report_figures import comparison_figure
 from ui import common
 
+VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}
 SCALES = {1.0: "as in the report", 0.5: "half the epochs", 0.2: "a fifth of the epochs (quick look)",
           0.1: "a tenth of the epochs (quickest)"}
 
@@ -26,8 +29,8 @@ def _group_for(comparison_id: str) -> str | None:
     return runs[0].group_id if runs and runs[0].group_id else None
 
 
-def _queue(comparisons: list, seeds: int, scale: float) -> None:
-    scaled = [c.scaled(scale) for c in comparisons]
+def _queue(comparisons: list, seeds: int, scale: float, variant: str) -> None:
+    scaled = presets.variants([c.scaled(scale) for c in comparisons], variant)
     queued = reproduce.queue(common.manager(), scaled, seeds, source="dashboard")
     groups = st.session_state.setdefault("report_groups", {})
     for c in comparisons:
@@ -36,49 +39,65 @@ def _queue(comparisons: list, seeds: int, scale: float) -> None:
 
 
 def _state(comparison, group_id: str | None):
-    """(signature, scaled comparison, runs, runs by line label) of the comparison's reproduction."""
+    """(signature, {variant: (scaled comparison, its runs, run ids by line label)}) of the reproduction."""
     if not group_id:
-        return ("none",), comparison, [], {}
+        return ("none",), {}
     runs = common.store().search_runs(group_id=group_id, order_by="id", descending=False)
     runs = [r for r in runs if f"report:{comparison.id}" in r.tags]
-    scaled = comparison.scaled(group_scale(runs))
-    by_label = {m.label: [r.id for r in runs if presets.training_key(r.config) == presets.training_key(m.config)]
-                for m in scaled.members}
+    variants = {}
+    for variant in presets.VARIANTS:
+        scaled = comparison.with_settings(reduction=variant).scaled(group_scale(runs))
+        keys = {m.label: presets.training_key(m.config) for m in scaled.members}
+        mine = [r for r in runs if presets.training_key(r.config) in keys.values()]
+        if mine:
+            variants[variant] = (scaled, mine, {label: [r.id for r in mine if presets.training_key(r.config) == key]
+                                                for label, key in keys.items()})
     signature = (group_id, tuple((r.id, r.epochs_done, r.status) for r in runs))
-    return signature, scaled, runs, by_label
+    return signature, variants
 
 
-def _verdict(scaled, runs, by_label, frame) -> str:
-    """One line: how our result relates to the report's conclusion (or how far the runs have got)."""
-    if not runs:
-        return "Not reproduced yet: press the button to queue its runs."
+def _verdict(scaled, runs, by_label, frame):
+    """(one line on how our result relates to the report's conclusion, or how far the runs have got; outcome)."""
+    name = presets.VARIANT_NAMES[scaled.variant].capitalize()
     needed = {m.label: m.read_epoch for m in scaled.members}
-    done = all(any(r.id in by_label[label] and r.epochs_done >= epoch for r in runs) for label, epoch in needed.items())
+    done = all(any(r.id in by_label[label] and (r.epochs_done >= epoch or r.status == "diverged") for r in runs)
+               for label, epoch in needed.items())
     if not done:
         total = sum(r.config.epochs for r in runs)
         have = sum(r.epochs_done for r in runs)
         ended_badly = [r for r in runs if r.status in ("failed", "diverged", "stopped", "interrupted")]
         note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
-        return f"Running: {have} of {total} epochs done{note}. The verdict comes when every line has its epochs."
+        return (f"{name}: running, {have} of {total} epochs done{note}. The verdict comes when every line has "
+                f"its epochs."), None
     result = outcome(scaled, runs, frame, runs[0].group_id)
     numbers = result.verdict_line.split(". Ours on test: ", 1)[-1]
-    return f"The report's conclusion {result.status} for our runs. Ours on test: {numbers}"
+    return f"{name}: the report's conclusion {result.status} for our runs. Ours on test: {numbers}", result
 
 
 def _comparison_view(comparison, metric: str) -> None:
     group_id = _group_for(comparison.id)
-    signature, scaled, runs, by_label = _state(comparison, group_id)
+    signature, variants = _state(comparison, group_id)
     cache = st.session_state.setdefault("report_cache", {})
     key = (comparison.id, metric)
     if key not in cache or cache[key][0] != signature:
-        ids = [i for ids in by_label.values() for i in ids]
+        ids = [i for _, _, by_label in variants.values() for ids in by_label.values() for i in ids]
         frame = common.store().epochs_frame(ids)
-        cache[key] = (signature, comparison_figure(scaled, frame, by_label, metric), _verdict(scaled, runs, by_label, frame))
-    _, figure, verdict = cache[key]
+        verdicts = {v: _verdict(scaled, runs, by_label, frame) for v, (scaled, runs, by_label) in variants.items()}
+        shown = variants.get("mean", variants.get("sum", (comparison, [], {})))[0]
+        figure = comparison_figure(shown, frame, variants["mean"][2] if "mean" in variants else {}, metric,
+                                   variants["sum"][2] if "sum" in variants else None)
+        flip = flip_note(verdicts.get("mean", ("", None))[1], verdicts.get("sum", ("", None))[1])
+        cache[key] = (signature, figure, [text for text, _ in verdicts.values()], flip, shown.epochs_scale)
+    _, figure, verdicts, flip, epochs_scale = cache[key]
     st.plotly_chart(figure, key=f"report_fig_{comparison.id}", config={"displaylogo": False})
-    st.markdown(f"**{common.md_escape(verdict)}**")
-    if scaled.epochs_scale != 1:
-        st.caption(f"Reduced reproduction: every epoch count × {scaled.epochs_scale:g}.")
+    if not verdicts:
+        st.markdown("**Not reproduced yet: press the button to queue its runs.**")
+    for text in verdicts:
+        st.markdown(f"**{common.md_escape(text)}**")
+    if flip:
+        st.warning(common.md_escape(flip), icon=":material/swap_horiz:")
+    if epochs_scale != 1:
+        st.caption(f"Reduced reproduction: every epoch count × {epochs_scale:g}.")
 
 
 @st.fragment(run_every=1.0)
@@ -100,25 +119,31 @@ def _section(comparison, metric: str) -> None:
 def render() -> None:
     st.title("Report")
     st.write("Each comparison of the course report, rerun with several seeds. Our curves (mean and seed band) "
-             "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars).")
-    c1, c2, c3 = st.columns([1, 2, 1.2])
+             "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each runs "
+             "twice: the correct network averages the batch gradient (solid); 'as the report probably ran it' sums "
+             "it (dash-dot), the same as multiplying the learning rate by the batch size.")
+    c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
     seeds = c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
                             help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
                                  "that the verdict compares differences with.")
     scale = c2.selectbox("Length", list(SCALES), format_func=lambda s: f"× {s:g}: {SCALES[s]}", key="report_scale",
                          help="Scale every epoch count down for a quicker, rougher reproduction.")
-    metric = c3.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric")
+    variant = c3.selectbox("Gradient", list(VARIANTS), format_func=VARIANTS.get, key="report_variant",
+                           help="Which variants the buttons queue: averaged over the batch (correct network), "
+                                "summed (as the report probably ran it), or both.")
+    metric = c4.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric")
     comparisons = list(presets.COMPARISONS)
-    epochs_all = presets.total_epochs(presets.plan([c.scaled(scale) for c in comparisons], seeds))
+    epochs_all = presets.total_epochs(presets.plan(presets.variants([c.scaled(scale) for c in comparisons], variant),
+                                                   seeds))
     if st.button(f"Run all comparisons ({epochs_all} epochs)", type="primary", key="report_all",
                  icon=":material/playlist_play:"):
-        _queue(comparisons, seeds, scale)
+        _queue(comparisons, seeds, scale, variant)
     cols = st.columns(2)
     for i, c in enumerate(comparisons):
-        epochs = presets.total_epochs(presets.plan([c.scaled(scale)], seeds))
+        epochs = presets.total_epochs(presets.plan(presets.variants([c.scaled(scale)], variant), seeds))
         if cols[i % 2].button(f"{c.title} ({epochs} epochs)", key=f"report_run_{c.id}", icon=":material/play_arrow:",
                               width="stretch", wrap=True, help="Queue this comparison's runs."):
-            _queue([c], seeds, scale)
+            _queue([c], seeds, scale, variant)
     st.divider()
     _live(comparisons, metric)
 
