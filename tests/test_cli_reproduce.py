@@ -48,15 +48,17 @@ def test_reproduce_a_comparison_on_a_tiny_setting_then_report_it(tmp_path, mnist
     proc = run_cli("--db", str(db), "reproduce", "second-layer-width", "--seeds", "2", "--train-size", "1000",
                    "--epochs-scale", "0.2", "--jobs", "2", env={"MNIST_DIR": mnist_dir})
     assert proc.returncode == 0, proc.stderr
-    assert "8 runs, 16 epochs" in proc.stdout and "100%" in proc.stdout and "8 finished" in proc.stdout
+    assert "8 runs, 16 epochs" in proc.stdout and "8/8 runs done" in proc.stdout and "4 finished" in proc.stdout
     store = RunStore(db)
     runs = store.search_runs(order_by="id", descending=False)
     assert len(runs) == 8 and len({r.group_id for r in runs}) == 1 and runs[0].group_id.startswith("report-")
     assert {r.config.hidden for r in runs} == {(128, 64), (128, 96)} and {r.config.seed for r in runs} == {0, 1}
     assert sorted(r.config.reduction for r in runs) == ["mean"] * 4 + ["sum"] * 4  # both variants by default
-    assert all(r.config.train_size == 1000 and r.config.epochs == 2 and r.status == "finished" for r in runs)
+    assert all(r.config.train_size == 1000 and r.config.epochs == 2 for r in runs)
+    assert all(r.status == "finished" for r in runs if r.config.reduction == "mean")
+    assert all(r.status in ("finished", "diverged") for r in runs)  # summed at lr 0.1: a result, not a failure
     assert "report:second-layer-width" in runs[0].tags and "epochs-scale:0.2" in runs[0].tags
-    frame = store.epochs_frame([r.id for r in runs])
+    frame = store.epochs_frame([r.id for r in runs if r.config.reduction == "mean"])
     assert frame["full_train_acc"].notna().all()  # the report averaged over epochs: a full pass after each
     assert ((frame["full_train_acc"] > 0.5) & (frame["full_train_acc"] <= 1)).all()
 
