@@ -215,15 +215,27 @@ class RunStore:
             self._execute("PRAGMA journal_mode = WAL")
         except StoreError:
             pass  # e.g. a read-only folder: reads still work, writes will say why they fail
-        if version == SCHEMA_VERSION:
-            return
         if version == 0:
-            script = [(s, ()) for s in SCHEMA.split(";") if s.strip()]
-            self._transaction(script + [(f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
+            self._upgrade(0, SCHEMA, SCHEMA_VERSION)
             return
         for v in range(version, SCHEMA_VERSION):
-            steps = [(s, ()) for s in MIGRATIONS[v].split(";") if s.strip()]
-            self._transaction(steps + [(f"PRAGMA user_version = {v + 1}", ())])
+            self._upgrade(v, MIGRATIONS[v], v + 1)
+
+    def _upgrade(self, from_version: int, script: str, to_version: int) -> None:
+        """Run one schema step in a write transaction, unless another process got there first (two
+        processes opening a new file at once must not both create the tables)."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("PRAGMA user_version").fetchone()[0] == from_version:
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {int(to_version)}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise self._explain(exc) from None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

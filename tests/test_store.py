@@ -167,3 +167,23 @@ def test_a_full_disk_refuses_the_write_and_keeps_what_is_stored(store):
     stored = store.get_epochs(run_id)
     assert stored[0]["epoch"] == 1 and [e["epoch"] for e in stored] == list(range(1, len(stored) + 1))
     assert store.get_run(run_id).epochs_done == len(stored)  # summary and epochs agree: no torn write
+
+
+def test_many_openers_of_a_new_file_at_once_create_it_once(tmp_path):
+    import threading
+
+    path, barrier, errors = tmp_path / "fresh.sqlite", threading.Barrier(8), []
+
+    def open_store():
+        barrier.wait()
+        try:
+            RunStore(path).create_run(RunConfig())
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and RunStore(path).count_runs() == 8

@@ -118,13 +118,13 @@ def render() -> None:
         try:
             planned = ("grid", *_grid_form())
         except ConfigError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(common.message_text(exc), icon=":material/error:")
     with spec_tab:
         try:
             from_spec = ("spec", *_spec_form())
         except ConfigError as exc:
             from_spec = None
-            st.error(str(exc), icon=":material/error:")
+            st.error(common.message_text(exc), icon=":material/error:")
     c1, c2, c3 = st.columns([1, 1, 2])
     source = c1.radio("Start from", ["Grid", "Spec"], horizontal=True, key="sw_source")
     workers = c2.number_input("Worker processes", 1, max(1, default_workers()), default_workers(), key="sw_workers")
