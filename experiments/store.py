@@ -8,6 +8,7 @@ threads. All SQL is parameterized; sort columns come from a fixed list.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -18,7 +19,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .config import ConfigError, RunConfig
 
@@ -189,17 +190,25 @@ class RunStore:
         except sqlite3.Error as exc:
             raise self._explain(exc) from None
 
-    def _transaction(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: taken at once (BEGIN IMMEDIATE), committed whole or rolled back."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for sql, params in statements:
-                conn.execute(sql, params)
+            yield conn
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise self._explain(exc) from None
+            if isinstance(exc, sqlite3.Error):
+                raise self._explain(exc) from None
+            raise
+
+    def _transaction(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        with self._writing() as conn:
+            for sql, params in statements:
+                conn.execute(sql, params)
 
     def _migrate(self) -> None:
         version = self._execute("PRAGMA user_version").fetchone()[0]
@@ -224,18 +233,11 @@ class RunStore:
     def _upgrade(self, from_version: int, script: str, to_version: int) -> None:
         """Run one schema step in a write transaction, unless another process got there first (two
         processes opening a new file at once must not both create the tables)."""
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._writing() as conn:
             if conn.execute("PRAGMA user_version").fetchone()[0] == from_version:
                 for statement in filter(str.strip, script.split(";")):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {int(to_version)}")
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise self._explain(exc) from None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
