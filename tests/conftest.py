@@ -27,6 +27,27 @@ def make_blobs(n_train: int = 600, n_test: int = 200, features: int = 20, classe
     return Dataset(x_train, y_train, x_test, y_test, source="blobs")
 
 
+def run_in_threads(target, count: int) -> list[Exception]:
+    """Run ``target()`` in ``count`` threads started together; return the exceptions they raised."""
+    import threading
+
+    barrier, errors = threading.Barrier(count), []
+
+    def wrapped():
+        barrier.wait()
+        try:
+            target()
+        except Exception as exc:  # collected for the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrapped) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 @pytest.fixture
 def blobs() -> Dataset:
     return make_blobs()

@@ -1,5 +1,4 @@
 """RunManager with a real store: queueing, stop within a batch, pause, failures recorded on the run."""
-import threading
 import time
 
 import pytest
@@ -7,7 +6,7 @@ import pytest
 from experiments.config import RunConfig
 from experiments.runner import RunManager
 from experiments.store import RunStore
-from tests.conftest import make_blobs
+from tests.conftest import make_blobs, run_in_threads
 
 BLOBS = make_blobs(n_train=2000, n_test=200, features=784)
 SMALL = RunConfig(hidden=(16,), epochs=3, batch_size=50, lr=0.01)
@@ -92,18 +91,7 @@ def test_a_failure_is_recorded_and_the_worker_lives_on(tmp_path):
 
 
 def test_one_manager_serves_many_threads(manager):
-    ids, errors = [], []
-
-    def submit():
-        try:
-            ids.append(manager.submit(SMALL.replace(epochs=1)))
-        except Exception as exc:  # pragma: no cover - the assertion below reports it
-            errors.append(exc)
-
-    threads = [threading.Thread(target=submit) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    ids = []
+    errors = run_in_threads(lambda: ids.append(manager.submit(SMALL.replace(epochs=1))), 6)
     assert not errors and manager.wait(timeout=120)
     assert sorted(r.id for r in manager.store.search_runs(status="finished")) == sorted(ids)

@@ -8,6 +8,7 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.store import SCHEMA_VERSION, RunStore, StoreError
+from tests.conftest import run_in_threads
 
 
 def epoch_logs(epoch, acc=0.5):
@@ -170,20 +171,6 @@ def test_a_full_disk_refuses_the_write_and_keeps_what_is_stored(store):
 
 
 def test_many_openers_of_a_new_file_at_once_create_it_once(tmp_path):
-    import threading
-
-    path, barrier, errors = tmp_path / "fresh.sqlite", threading.Barrier(8), []
-
-    def open_store():
-        barrier.wait()
-        try:
-            RunStore(path).create_run(RunConfig())
-        except Exception as exc:  # reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_store) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    path = tmp_path / "fresh.sqlite"
+    errors = run_in_threads(lambda: RunStore(path).create_run(RunConfig()), 8)
     assert errors == [] and RunStore(path).count_runs() == 8
