@@ -193,7 +193,7 @@ SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in store.py, 
     r"', '\.join\('\?' \* len\(\w+\)\)",                     # placeholders: '?, ?, ?'
     r"SORTABLE\[order_by\]",                                 # fixed column list; order_by checked first
     r"'DESC' if descending else 'ASC'",
-    r"SCHEMA_VERSION", r"v \+ 1",                            # integers from the code
+    r"int\(to_version\)",                                     # PRAGMA takes no parameters; an int from the code
 ]
 
 
@@ -218,7 +218,7 @@ def test_every_sql_statement_is_parameterized():
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
                 and isinstance(node.func.value, ast.Constant) and sql_words.search(str(node.func.value.value)):
             offending.append(f"line {node.lineno}: str.format into SQL")
-    assert checked >= 5 and not offending, offending
+    assert checked >= 4 and not offending, offending
     source = (ROOT / "experiments" / "store.py").read_text()
     assert "if order_by not in SORTABLE" in source  # the sort column is checked before it is formatted in
     # the store is the only module that talks SQL
