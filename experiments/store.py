@@ -211,13 +211,16 @@ class RunStore:
                 conn.execute(sql, params)
 
     def _migrate(self) -> None:
-        version = self._execute("PRAGMA user_version").fetchone()[0]
+        # version and table count read in one statement, so one snapshot: another process may be
+        # creating this very file at the same moment
+        version, tables = self._execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), "
+            "(SELECT count(*) FROM sqlite_master WHERE type = 'table')").fetchone()
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer version of this app (schema {version}; this "
                              f"one reads up to {SCHEMA_VERSION}): update the app, or choose another file with "
                              f"RESULTS_DB. The file was not changed.")
         if version == 0:  # checked before WAL mode is set, which would rewrite a foreign file's header
-            tables = self._execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
             if tables:
                 raise StoreError(f"{self.path} is an SQLite file but not a run store: choose another file with RESULTS_DB")
         try:
