@@ -145,7 +145,7 @@ def main() -> None:
             measured = watched_slowdown(mnist_dir, tmp)
             watched, cores = measured["epochs"], measured["server_cores"]
             base, busy = statistics.median(watched[0]), statistics.median(watched[8])
-            print(f"\nlive run, 784-64-10 batch 32 (epochs 2+ of two runs each):")
+            print("\nlive run, 784-64-10 batch 32 (epochs 2+ of two runs each):")
             print(f"  0 browser sessions watching: median epoch {base:.2f} s ({len(watched[0])} epochs)")
             print(f"  8 browser sessions watching: median epoch {busy:.2f} s ({len(watched[8])} epochs)")
             print(f"  slowdown ratio: {busy / base:.2f}x")

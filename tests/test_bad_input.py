@@ -16,7 +16,6 @@ where the folder should be.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3

@@ -1,6 +1,5 @@
 """Real processes: a SIGKILLed run keeps its finished epochs; two writers at once lose nothing."""
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -1,7 +1,6 @@
 """The presets carry the report's numbers exactly, and state the settings the report leaves open."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 
