@@ -182,12 +182,12 @@ def peak_memory(args) -> None:
 
 
 def runner_overhead(args, data: Dataset) -> None:
-    """Wall time of runs through experiments.runner.RunManager against fit called directly, alternately."""
+    """Wall time of runs through experiments.runs.runner.RunManager against fit called directly, alternately."""
     try:
         from experiments.config import RunConfig
-        from experiments.execute import train_config
-        from experiments.runner import RunManager
-        from experiments.store import RunStore
+        from experiments.runs.execute import train_config
+        from experiments.runs.runner import RunManager
+        from experiments.runs.store import RunStore
     except ImportError as exc:
         print(f"\nrunner overhead: not measured ({exc})")
         return

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments import sweep_local  # noqa: E402
-from experiments.store import RunStore  # noqa: E402
-from experiments.sweep import expand, parse_spec  # noqa: E402
-from experiments.sweep_local import LocalSweep, default_workers  # noqa: E402
+from experiments.runs.store import RunStore  # noqa: E402
+from experiments.sweeps.spec import expand, parse_spec  # noqa: E402
+from experiments.sweeps.local import LocalSweep, default_workers  # noqa: E402
 
 
 def spec(epochs: int, train_size: int):
@@ -72,7 +72,7 @@ def time_ray(folder: Path, workers: int, epochs: int, train_size: int) -> tuple[
     """(seconds of the sweep, seconds of ray.init) on a fresh local Ray instance."""
     import ray
 
-    from experiments.sweep_ray import _runtime_env, run_ray_sweep
+    from experiments.sweeps.ray_engine import _runtime_env, run_ray_sweep
     s = spec(epochs, train_size)
     began = time.perf_counter()
     ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, runtime_env=_runtime_env())

@@ -2,6 +2,6 @@
 
 Knows nothing of Streamlit; the dashboard calls in here.
 """
-from .config import ConfigError, RunConfig
+from experiments.config import ConfigError, RunConfig
 
 __all__ = ["RunConfig", "ConfigError"]

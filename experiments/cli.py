@@ -9,10 +9,10 @@ from typing import Sequence
 
 from nn import DataError
 
-from .config import ConfigError, RunConfig
-from .execute import load_data
-from .runner import RunManager
-from .store import RunStore, StoreError
+from experiments.config import ConfigError, RunConfig
+from experiments.runs.execute import load_data
+from experiments.runs.runner import RunManager
+from experiments.runs.store import RunStore, StoreError
 
 DEFAULTS = RunConfig()
 
@@ -128,8 +128,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Queue the report's comparisons (each config with N seeds), train them with a progress bar."""
-    from . import presets
-    from .reproduce import queue, wait_with_progress
+    from experiments.report import presets
+    from experiments.report.reproduce import queue, wait_with_progress
 
     try:
         comparisons = presets.select(args.comparisons)
@@ -162,9 +162,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write one self-contained HTML page of the reproduced comparisons (both variants), print their verdicts."""
-    from . import presets
-    from .outcomes import collect_variants
-    from .report_html import render_report
+    from experiments.report import presets
+    from experiments.report.outcomes import collect_variants
+    from experiments.report.html import render_report
 
     try:
         comparisons = presets.select(args.comparisons)
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
-    repro = sub.add_parser("reproduce", help="train the course report's comparisons (see experiments/presets.py)")
+    repro = sub.add_parser("reproduce", help="train the course report's comparisons (see experiments/report/presets.py)")
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
                        help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
     repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")
@@ -245,13 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "ran it) or both, overlaid (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
-    from .sweep_cli import add_sweep_parser
+    from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
     return parser
 
 
 def _comparison_ids() -> list[str]:
-    from .presets import COMPARISON_IDS
+    from experiments.report.presets import COMPARISON_IDS
     return list(COMPARISON_IDS)
 
 

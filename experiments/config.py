@@ -22,8 +22,8 @@ MAX_BATCH_SIZE = 60000
 MAX_LR = 10.0
 MAX_L2 = 1.0
 MAX_SEED = 2**32 - 1
-MAX_TRIALS = 200         # trials in one sweep (experiments/sweep.py)
-MAX_QUEUED = 100         # runs waiting in one run manager's queue (experiments/runner.py)
+MAX_TRIALS = 200         # trials in one sweep (experiments/sweeps/spec.py)
+MAX_QUEUED = 100         # runs waiting in one run manager's queue (experiments/runs/runner.py)
 DTYPES = ("float32", "float64")
 
 

@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 
-from experiments.analysis import diagnose, inspect_model, inspect_weights
+from experiments.analysis.diagnosis import diagnose, inspect_model, inspect_weights
 from experiments.config import RunConfig
 from nn import MLP
 
-from .conftest import make_blobs
+from tests.conftest import make_blobs
 
 
 def log(epoch, train_loss=0.3, test_loss=0.3, train_acc=0.9, test_acc=0.9, majority=0.11, dead=0.0):

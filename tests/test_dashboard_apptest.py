@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
-from experiments.store import RunStore
+from experiments.runs.store import RunStore
 from nn import MLP
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -237,7 +237,8 @@ def test_compare_gives_a_seed_verdict(db):
 
 def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2) -> str:
     """A finished, reduced reproduction of one comparison, stored as the Report page queues it."""
-    from experiments import presets, reproduce
+    from experiments.report import presets
+    from experiments.report import reproduce
     store = RunStore(path)
     group = "report-20260101T000000Z"
     comparison = presets.get_comparison(comparison_id).scaled(0.1)
@@ -306,7 +307,7 @@ def test_history_filters_exports_and_deletes_with_confirmation(db):
 
 
 def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
-    from experiments import presets
+    from experiments.report import presets
     store = RunStore(db)
     lr = presets.get_comparison("learning-rate").scaled(0.1)
     for planned in presets.plan(presets.variants([lr]), 2):

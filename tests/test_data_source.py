@@ -8,9 +8,9 @@ import pytest
 
 from experiments.config import RunConfig
 from nn import DataError
-from ui.data_source import DataSource
+from experiments.runs.data_source import DataSource
 
-from .conftest import make_blobs
+from tests.conftest import make_blobs
 
 
 def test_progress_then_ready():

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from experiments import figures as F
+from experiments.analysis import figures as F
 
 
 def epochs(n: int, start_acc: float = 0.8, step: float = 0.02, seconds: float = 1.5) -> list[dict]:

@@ -29,7 +29,7 @@ def test_one_epoch_of_adam_reaches_94_percent_and_predicts_every_class(mnist):
 
 def test_summed_gradient_at_lr_0_1_collapses_to_one_class_as_the_report_did(mnist):
     """The report's bug, reproduced: the gradient summed over batches of 64 makes lr 0.1 an effective 6.4."""
-    from experiments.analysis import diagnose
+    from experiments.analysis.diagnosis import diagnose
     from experiments.config import RunConfig
     from nn.optim import SGD
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from experiments import presets
+from experiments.report import presets
 from experiments.config import ConfigError
-from experiments.reference import REFERENCE_PATH, load_reference
+from experiments.report.reference import REFERENCE_PATH, load_reference
 from tests.conftest import ROOT
 
 SHARED = ROOT.parent / "shared"

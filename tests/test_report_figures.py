@@ -2,10 +2,11 @@
 import pandas as pd
 import pytest
 
-from experiments import outcomes, presets
-from experiments.report_figures import comparison_figure
-from experiments.report_html import render_report
-from experiments.store import RunStore
+from experiments.report import outcomes
+from experiments.report import presets
+from experiments.report.figures import comparison_figure
+from experiments.report.html import render_report
+from experiments.runs.store import RunStore
 
 
 def fake_reproduction(store, comparisons, seeds=3, group="report-20990101T000000Z", final_acc=None, tags=()):

@@ -4,8 +4,8 @@ import time
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runner import RunManager
-from experiments.store import RunStore
+from experiments.runs.runner import RunManager
+from experiments.runs.store import RunStore
 from tests.conftest import make_blobs, run_in_threads
 
 BLOBS = make_blobs(n_train=2000, n_test=200, features=784)

@@ -17,7 +17,7 @@ import pytest
 
 from experiments import config as config_module
 from experiments.config import RunConfig
-from experiments.store import RunStore
+from experiments.runs.store import RunStore
 from tests.live_server import CHROMIUM, ROOT, chromium, enter, open_train_page, running_server
 
 HOSTILE = {
@@ -198,7 +198,7 @@ SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in store.py, 
 
 
 def test_every_sql_statement_is_parameterized():
-    tree = ast.parse((ROOT / "experiments" / "store.py").read_text())
+    tree = ast.parse((ROOT / "experiments" / "runs" / "store.py").read_text())
     sql_words = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|ORDER BY|LIMIT|PRAGMA|IN \()\b", re.I)
     checked, offending = 0, []
     messages = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}  # user messages
@@ -219,10 +219,10 @@ def test_every_sql_statement_is_parameterized():
                 and isinstance(node.func.value, ast.Constant) and sql_words.search(str(node.func.value.value)):
             offending.append(f"line {node.lineno}: str.format into SQL")
     assert checked >= 4 and not offending, offending
-    source = (ROOT / "experiments" / "store.py").read_text()
+    source = (ROOT / "experiments" / "runs" / "store.py").read_text()
     assert "if order_by not in SORTABLE" in source  # the sort column is checked before it is formatted in
     # the store is the only module that talks SQL
-    users = [p for folder in ("experiments", "ui", "nn") for p in (ROOT / folder).glob("*.py")
+    users = [p for folder in ("experiments", "ui", "nn") for p in (ROOT / folder).rglob("*.py")
              if "sqlite3" in p.read_text() and p.name != "store.py"]
     assert users == []
 
@@ -234,7 +234,7 @@ CAPS = ("MAX_WIDTH", "MAX_DEPTH", "MAX_EPOCHS", "MAX_BATCH_SIZE", "MAX_LR", "MAX
 def test_caps_are_set_in_config_only_and_the_readme_lists_them():
     c = config_module
     for folder in ("experiments", "ui", "nn"):
-        for path in (ROOT / folder).glob("*.py"):
+        for path in (ROOT / folder).rglob("*.py"):
             if path.name == "config.py":
                 continue
             for name in CAPS:
@@ -251,8 +251,8 @@ def test_caps_are_set_in_config_only_and_the_readme_lists_them():
 
 def test_the_caps_are_enforced(tmp_path):
     from experiments.config import ConfigError
-    from experiments.runner import RunManager
-    from experiments.store import StoreError
+    from experiments.runs.runner import RunManager
+    from experiments.runs.store import StoreError
     c = config_module
     for bad in (dict(hidden=[c.MAX_WIDTH + 1]), dict(hidden=[8] * (c.MAX_DEPTH + 1)), dict(epochs=c.MAX_EPOCHS + 1),
                 dict(batch_size=c.MAX_BATCH_SIZE + 1), dict(lr=c.MAX_LR * 1.01), dict(l2=c.MAX_L2 * 1.01)):

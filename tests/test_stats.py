@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from experiments import stats
+from experiments.analysis import stats
 
 
 @pytest.mark.parametrize("t,df,p", [

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
-from experiments.store import SCHEMA_VERSION, RunStore, StoreError
+from experiments.runs.store import SCHEMA_VERSION, RunStore, StoreError
 from tests.conftest import run_in_threads
 
 

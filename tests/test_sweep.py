@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.config import MAX_TRIALS, ConfigError, RunConfig
-from experiments.sweep import expand, load_spec, parse_spec, parse_text
+from experiments.sweeps.spec import expand, load_spec, parse_spec, parse_text
 
 TOML = """
 name = "lr x batch"

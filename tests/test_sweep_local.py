@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from experiments.store import RunStore
-from experiments.sweep import expand, parse_spec
-from experiments.sweep_local import LocalSweep
+from experiments.runs.store import RunStore
+from experiments.sweeps.spec import expand, parse_spec
+from experiments.sweeps.local import LocalSweep
 
 pytestmark = pytest.mark.mnist
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from experiments.store import RunStore
+from experiments.runs.store import RunStore
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGE = "ui/sweep_page.py"

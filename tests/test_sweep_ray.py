@@ -5,8 +5,8 @@ import importlib.util
 
 import pytest
 
-from experiments.store import RunStore
-from experiments.sweep import expand, parse_spec
+from experiments.runs.store import RunStore
+from experiments.sweeps.spec import expand, parse_spec
 
 pytestmark = [pytest.mark.ray, pytest.mark.mnist, pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None,
@@ -18,7 +18,7 @@ def local_ray(mnist_dir):
     """One local Ray instance (2 CPUs) for the module: starting Ray takes several seconds."""
     import ray
 
-    from experiments.sweep_ray import _runtime_env
+    from experiments.sweeps.ray_engine import _runtime_env
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_DIR", mnist_dir)
         patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
@@ -28,7 +28,7 @@ def local_ray(mnist_dir):
 
 
 def test_a_tiny_sweep_on_local_ray_fills_the_store_epoch_by_epoch(tmp_path, local_ray):
-    from experiments.sweep_ray import run_ray_sweep
+    from experiments.sweeps.ray_engine import run_ray_sweep
 
     spec = parse_spec({"name": "ray", "base": {"epochs": 2, "train_size": 2000, "hidden": "16"},
                        "grid": {"lr": [0.01, 0.001]}, "engine": "ray"})
@@ -46,7 +46,7 @@ def test_a_tiny_sweep_on_local_ray_fills_the_store_epoch_by_epoch(tmp_path, loca
 
 
 def test_asha_stops_weak_trials_early_and_they_are_stored_as_stopped(tmp_path, local_ray):
-    from experiments.sweep_ray import run_ray_sweep
+    from experiments.sweeps.ray_engine import run_ray_sweep
 
     spec = parse_spec({"base": {"epochs": 4, "train_size": 2000, "hidden": "16"},
                        "grid": {"lr": [0.01, 1e-4, 1e-5, 2e-5]}})  # three hopeless learning rates
@@ -64,7 +64,7 @@ def test_missing_ray_is_explained(monkeypatch):
     import builtins
 
     from experiments.config import ConfigError
-    from experiments.sweep_ray import import_ray
+    from experiments.sweeps.ray_engine import import_ray
 
     real_import = builtins.__import__
     monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from experiments.store import STATUSES, StoreError
+from experiments.runs.store import STATUSES, StoreError
 from ui import common
 from ui.tables import pick_runs
 

@@ -1,8 +1,8 @@
 """Report: rerun the course report's comparisons; our curves appear live beside the report's numbers.
 
-One button per comparison and one for all queue the runs (experiments.reproduce, with several seeds); a
-fragment redraws each comparison's figure (experiments.report_figures) when an epoch arrived and says,
-in one line, how our result relates to the report's conclusion (experiments.outcomes, Welch verdicts).
+One button per comparison and one for all queue the runs (experiments.report.reproduce, with several seeds); a
+fragment redraws each comparison's figure (experiments.report.figures) when an epoch arrived and says,
+in one line, how our result relates to the report's conclusion (experiments.report.outcomes, Welch verdicts).
 Each comparison runs in two variants, overlaid: the correct network (batch gradient averaged, solid) and
 "as the report probably ran it" (summed, dash-dot); where the conclusion flips between them, one sentence says so.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from experiments import presets, reproduce
-from experiments.outcomes import flip_note, group_scale, outcome
-from experiments.report_figures import comparison_figure
+from experiments.report import presets
+from experiments.report import reproduce
+from experiments.report.outcomes import flip_note, group_scale, outcome
+from experiments.report.figures import comparison_figure
 from ui import common
 
 VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}

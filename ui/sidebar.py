@@ -4,12 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from experiments.config import DTYPES, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, ConfigError, RunConfig
-from experiments.store import StoreError
+from experiments.runs.store import StoreError
 from nn.activations import ACTIVATIONS
 from nn.mlp import REDUCTIONS
 from nn.optim import OPTIMIZERS
 
-from . import common
+from ui import common
 
 DEFAULTS = RunConfig()
 # Log-spaced choices: 1, 2, 3, 5 per decade.

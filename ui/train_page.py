@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from experiments.analysis import diagnose
-from experiments.figures import LiveRun, live_figure
-from experiments.store import StoreError
-from ui import common, sidebar
+from experiments.analysis.diagnosis import diagnose
+from experiments.analysis.figures import LiveRun, live_figure
+from experiments.runs.store import StoreError
+from ui import common
+from ui import sidebar
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
 LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle

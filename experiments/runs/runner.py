@@ -16,9 +16,9 @@ from typing import Callable, Sequence
 from nn import DataError
 from nn.data import Dataset
 
-from .config import MAX_QUEUED, RunConfig
-from .execute import load_data, train_config
-from .store import RunStore, StoreError
+from experiments.config import MAX_QUEUED, RunConfig
+from experiments.runs.execute import load_data, train_config
+from experiments.runs.store import RunStore, StoreError
 
 
 @dataclass(frozen=True)

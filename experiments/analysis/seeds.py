@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from experiments import stats
+from experiments.analysis import stats
 from experiments.config import short_label
 
 

@@ -10,10 +10,10 @@ import signal
 import threading
 import time
 
-from .execute import load_data
-from .store import RunStore
-from .sweep import TAG_PREFIX, expand, load_spec, new_sweep_id
-from .sweep_local import LocalSweep
+from experiments.runs.execute import load_data
+from experiments.runs.store import RunStore
+from experiments.sweeps.spec import TAG_PREFIX, expand, load_spec, new_sweep_id
+from experiments.sweeps.local import LocalSweep
 
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,7 +54,7 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
          stop: threading.Event) -> list[int]:
     """Train the trials on the chosen engine, printing progress; Ctrl-C sets ``stop``."""
     if engine == "ray":
-        from .sweep_ray import import_ray, run_ray_sweep
+        from experiments.sweeps.ray_engine import import_ray, run_ray_sweep
         import_ray()
         print(f"sweep {sweep_id}: {len(trials)} trials on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}",
               flush=True)

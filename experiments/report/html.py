@@ -13,11 +13,11 @@ from typing import Sequence, Union
 
 import plotly.io as pio
 
-from .outcomes import LineResult, Outcome, VariantOutcomes
-from .presets import COMMON_ASSUMPTIONS, VARIANT_NAMES
-from .reference import load_reference
-from .report_figures import comparison_figure
-from .stats import SMALL_N_NOTE, TEST_NAME
+from experiments.report.outcomes import LineResult, Outcome, VariantOutcomes
+from experiments.report.presets import COMMON_ASSUMPTIONS, VARIANT_NAMES
+from experiments.report.reference import load_reference
+from experiments.report.figures import comparison_figure
+from experiments.analysis.stats import SMALL_N_NOTE, TEST_NAME
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;

@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from . import stats
-from .presets import VARIANT_NAMES, Claim, Comparison, Member, training_key, variants
-from .reproduce import GROUP_PREFIX, SCALE_TAG
-from .store import RunRecord, RunStore
+from experiments.analysis import stats
+from experiments.report.presets import VARIANT_NAMES, Claim, Comparison, Member, training_key, variants
+from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
+from experiments.runs.store import RunRecord, RunStore
 
 HOLDS, REVERSED, NOT_SHOWN, UNKNOWN = "holds", "does not hold (reversed)", "not shown (within seed noise)", "cannot tell"
 
@@ -270,7 +270,7 @@ def collect_variants(store: RunStore, comparisons: Sequence[Comparison], which: 
 
 def _empty_frame():
     import pandas as pd
-    from .store import EPOCH_METRICS
+    from experiments.runs.store import EPOCH_METRICS
     return pd.DataFrame(columns=["run_id", "epoch", *EPOCH_METRICS])
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from nn import MLP, Dataset
 from nn.metrics import confusion_matrix, per_class_accuracy
 
-from .config import RunConfig
+from experiments.config import RunConfig
 
 LN10 = math.log(10)
 STUCK_TOLERANCE = 0.05      # |loss - ln 10| below this after 2+ epochs: nothing is being learned

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nn import DataError, Dataset
 
 from experiments.config import RunConfig
-from experiments.execute import load_data
+from experiments.runs.execute import load_data
 
 
 @dataclass(frozen=True)

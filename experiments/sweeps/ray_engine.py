@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .config import ConfigError, RunConfig
-from .store import EPOCH_METRICS, RunStore
-from .sweep import SweepSpec, Trial, new_sweep_id
-from .sweep_local import SINGLE_THREAD_ENV, create_trial_runs
+from experiments.config import ConfigError, RunConfig
+from experiments.runs.store import EPOCH_METRICS, RunStore
+from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
+from experiments.sweeps.local import SINGLE_THREAD_ENV, create_trial_runs
 
 INSTALL_HINT = "the Ray engine needs Ray: pip install -r requirements-ray.txt"
 METRIC = "test_acc"
@@ -68,7 +68,7 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
         ray.init(address=address or None, num_cpus=None if address else workers, include_dashboard=False,
                  log_to_driver=False, runtime_env=_runtime_env())
     storage = tempfile.mkdtemp(prefix="ray-sweep-")
-    from .sweep_ray_driver import DRIVER, EventStopper, StoreCallback, close_unfinished
+    from experiments.sweeps.ray_driver import DRIVER, EventStopper, StoreCallback, close_unfinished
     DRIVER[sweep_id] = {"store": store, "stop": stop_event or threading.Event(), "progress": progress}
     try:
         configs = {r: t.config for r, t in zip(run_ids, trials)}
@@ -103,7 +103,7 @@ def _runtime_env() -> dict:
     """Our packages and the data location for every Ray worker, with one BLAS thread per trial."""
     import nn
 
-    from . import __file__ as experiments_init
+    from experiments import __file__ as experiments_init
     env = dict(SINGLE_THREAD_ENV)
     if os.environ.get("MNIST_DIR"):
         env["MNIST_DIR"] = os.environ["MNIST_DIR"]
@@ -115,7 +115,7 @@ def _trainable(params: dict) -> None:
     """One trial: our trainer, reporting every epoch to Tune, then a final report if it did not finish."""
     from ray import tune
 
-    from .execute import load_data, train_config
+    from experiments.runs.execute import load_data, train_config
 
     config = RunConfig.from_dict(params["trial"]["config"])
     reporter = _ReportEpochs()

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
-from .config import ConfigError, RunConfig
-from .reference import ReportRun, load_reference
+from experiments.config import ConfigError, RunConfig
+from experiments.report.reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
 VARIANTS = ("mean", "sum")    # how the batch gradient is reduced; see nn.MLP.backprop

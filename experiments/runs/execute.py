@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 from nn import MLP, Dataset, TrainResult, evaluate, fit, get_optimizer, load_mnist
 from nn.data import ProgressCallback
 
-from .config import RunConfig
+from experiments.config import RunConfig
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
 # gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,

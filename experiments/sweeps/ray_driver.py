@@ -11,8 +11,8 @@ from typing import Any, Sequence
 from ray import tune
 from ray.tune.stopper import Stopper
 
-from .config import RunConfig
-from .store import EPOCH_METRICS, RunStore
+from experiments.config import RunConfig
+from experiments.runs.store import EPOCH_METRICS, RunStore
 
 METRIC = "test_acc"
 DRIVER: dict[str, dict[str, Any]] = {}  # sweep id -> {"store": RunStore, "stop": Event, "progress": callable}

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence, TextIO
 
-from .presets import Comparison, PlannedRun, plan
-from .runner import MAX_QUEUED, RunManager
-from .store import StoreError
+from experiments.report.presets import Comparison, PlannedRun, plan
+from experiments.runs.runner import MAX_QUEUED, RunManager
+from experiments.runs.store import StoreError
 
 GROUP_PREFIX = "report-"
 SCALE_TAG = "epochs-scale:"   # present when the epochs were scaled down, e.g. "epochs-scale:0.1"

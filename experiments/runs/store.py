@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .config import ConfigError, RunConfig
+from experiments.config import ConfigError, RunConfig
 
 SCHEMA_VERSION = 2
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed", "interrupted")
@@ -38,7 +38,7 @@ MAX_NAME = 200
 MAX_NOTES = 10_000
 MAX_TAGS = 20
 MAX_TAG = 40
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "results" / "runs.sqlite"
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "results" / "runs.sqlite"
 
 SCHEMA = """
 CREATE TABLE runs (

@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from .sweep import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
-from .store import RunStore
+from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
+from experiments.runs.store import RunStore
 
 SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -179,8 +179,8 @@ def _run_trial(store_path: str, run_id: int, config_json: str) -> TrialOutcome:
     """Train one trial into the store; never raises for a run that fails (the status says why)."""
     from nn import DataError
 
-    from .config import RunConfig
-    from .execute import load_data, train_config
+    from experiments.config import RunConfig
+    from experiments.runs.execute import load_data, train_config
 
     store, stop = _store(store_path), _worker["stop"]
     if stop.is_set():

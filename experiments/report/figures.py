@@ -16,8 +16,8 @@ from typing import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from .presets import Comparison, Member, training_key
-from .stats import seed_bands
+from experiments.report.presets import Comparison, Member, training_key
+from experiments.analysis.stats import seed_bands
 
 METRICS = ("accuracy", "loss")
 COLORS = list(qualitative.Plotly)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import MAX_TRIALS, ConfigError, RunConfig, short_label
+from experiments.config import MAX_TRIALS, ConfigError, RunConfig, short_label
 
 ENGINES = ("local", "ray")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")

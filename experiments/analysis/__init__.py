@@ -1,0 +1,1 @@
+"""Reading runs: seed statistics, diagnoses, inspection and the pure figure builders."""

@@ -1,0 +1,1 @@
+"""Running runs: the store, the run manager, the one execution path, the dataset source."""

@@ -1,0 +1,1 @@
+"""Sweeps: the spec, the local process pool and the Ray engine."""
