@@ -56,7 +56,7 @@ def time_ours(data: Dataset, sizes, batch: int, seed: int) -> float:
     return time.perf_counter() - start
 
 
-def time_torch(x: "torch.Tensor", y: "torch.Tensor", sizes, batch: int, seed: int) -> float:
+def time_torch(x: torch.Tensor, y: torch.Tensor, sizes, batch: int, seed: int) -> float:
     """Seconds for one epoch of the textbook PyTorch loop on the same data."""
     torch.manual_seed(seed)
     layers = []

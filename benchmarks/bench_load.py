@@ -86,7 +86,7 @@ def browser_times(db: Path, mnist_dir: str, tmp: Path) -> dict[str, list[float]]
 
 
 def watched_slowdown(mnist_dir: str, tmp: Path, epochs: int = 8) -> dict:
-    from tests.live_server import chromium, click_train, open_train_page, runs, running_server, set_sidebar, wait_until
+    from tests.live_server import chromium, click_train, open_train_page, running_server, runs, set_sidebar, wait_until
     db = tmp / "watch.sqlite"
 
     def epoch_seconds(run_id):

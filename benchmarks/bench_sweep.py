@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from experiments import sweep_local  # noqa: E402
 from experiments.runs.store import RunStore  # noqa: E402
-from experiments.sweeps.spec import expand, parse_spec  # noqa: E402
 from experiments.sweeps.local import LocalSweep, default_workers  # noqa: E402
+from experiments.sweeps.spec import expand, parse_spec  # noqa: E402
 
 
 def spec(epochs: int, train_size: int):

@@ -5,14 +5,13 @@ import argparse
 import json
 import signal
 import sys
-from typing import Sequence
-
-from nn import DataError
+from collections.abc import Sequence
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.execute import load_data
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore, StoreError
+from nn import DataError
 
 DEFAULTS = RunConfig()
 
@@ -163,8 +162,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write one self-contained HTML page of the reproduced comparisons (both variants), print their verdicts."""
     from experiments.report import presets
-    from experiments.report.outcomes import collect_variants
     from experiments.report.html import render_report
+    from experiments.report.outcomes import collect_variants
 
     try:
         comparisons = presets.select(args.comparisons)

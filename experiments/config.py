@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from nn.activations import ACTIVATIONS
 from nn.mlp import REDUCTIONS
@@ -109,7 +110,7 @@ class RunConfig:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
         """Build from a dict (e.g. parsed JSON); unknown keys are refused, missing ones take defaults."""
         if not isinstance(d, dict):
             raise ConfigError(f"a run configuration must be a mapping of settings, got {type(d).__name__}")
@@ -120,13 +121,13 @@ class RunConfig:
         return cls(**d)
 
     @classmethod
-    def from_json(cls, text: str) -> "RunConfig":
+    def from_json(cls, text: str) -> RunConfig:
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"the run configuration is not valid JSON ({exc.msg})") from None
 
-    def replace(self, **changes: Any) -> "RunConfig":
+    def replace(self, **changes: Any) -> RunConfig:
         """A copy with some settings changed (validated like any new config)."""
         return RunConfig.from_dict({**self.to_dict(), **changes})
 

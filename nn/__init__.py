@@ -10,7 +10,8 @@
 from .data import DataError, Dataset, load_mnist
 from .mlp import MLP
 from .optim import OPTIMIZERS, get_optimizer
+from .status import RunStatus
 from .train import DIVERGED, FINISHED, STOPPED, TrainResult, evaluate, fit
 
 __all__ = ["MLP", "Dataset", "DataError", "load_mnist", "fit", "evaluate", "TrainResult", "get_optimizer",
-           "OPTIMIZERS", "FINISHED", "STOPPED", "DIVERGED"]
+           "OPTIMIZERS", "RunStatus", "FINISHED", "STOPPED", "DIVERGED"]

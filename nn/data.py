@@ -18,9 +18,9 @@ import struct
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class Dataset:
     def num_features(self) -> int:
         return self.x_train.shape[1]
 
-    def subset(self, train: int, test: int) -> "Dataset":
+    def subset(self, train: int, test: int) -> Dataset:
         """The first ``train`` and ``test`` examples: for quick demos and tests."""
         return Dataset(self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test], self.source)
 

@@ -6,7 +6,7 @@ update the whole network in a handful of vectorized operations on the two flat b
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -162,7 +162,7 @@ class MLP:
                  dtype=np.array(self.dtype.name), flat_params=self.flat_params)
 
     @classmethod
-    def load(cls, path: str) -> "MLP":
+    def load(cls, path: str) -> MLP:
         """Rebuild a network written by ``save``."""
         with np.load(path, allow_pickle=False) as f:
             model = cls(f["sizes"].tolist(), str(f["activation"]), dtype=np.dtype(str(f["dtype"])))

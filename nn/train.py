@@ -8,16 +8,18 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from .data import Dataset
 from .mlp import MLP
 from .optim import Optimizer
+from .status import RunStatus
 
-FINISHED, STOPPED, DIVERGED = "finished", "stopped", "diverged"
+FINISHED, STOPPED, DIVERGED = RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED
 # A mean cross-entropy this large means the correct class gets probability below e^-10000: the weights
 # have blown up even if the arithmetic has not yet overflowed to inf or NaN (e.g. every ReLU died).
 EXPLODED_LOSS = 1e4

@@ -8,7 +8,6 @@ import numpy as np
 from experiments.analysis.diagnosis import diagnose, inspect_model, inspect_weights
 from experiments.config import RunConfig
 from nn import MLP
-
 from tests.conftest import make_blobs
 
 

@@ -237,8 +237,7 @@ def test_compare_gives_a_seed_verdict(db):
 
 def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2) -> str:
     """A finished, reduced reproduction of one comparison, stored as the Report page queues it."""
-    from experiments.report import presets
-    from experiments.report import reproduce
+    from experiments.report import presets, reproduce
     store = RunStore(path)
     group = "report-20260101T000000Z"
     comparison = presets.get_comparison(comparison_id).scaled(0.1)

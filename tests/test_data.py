@@ -35,7 +35,7 @@ def test_any_folder_in_idx_layout_loads(tmp_path, compress):
     folder = make_dataset(tmp_path / "d", compress=compress)
     ds = load_mnist(folder)
     assert ds.x_train.shape == (30, 784) and ds.x_test.shape == (10, 784)
-    assert ds.x_train.dtype == np.float32 and 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    assert ds.x_train.dtype == np.float32 and ds.x_train.min() >= 0.0 and ds.x_train.max() <= 1.0
     assert ds.y_train.dtype == np.int64
     assert not ds.x_train.flags.writeable  # shared read-only
     assert load_mnist(folder) is ds  # loaded once per process

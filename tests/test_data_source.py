@@ -7,9 +7,8 @@ import time
 import pytest
 
 from experiments.config import RunConfig
-from nn import DataError
 from experiments.runs.data_source import DataSource
-
+from nn import DataError
 from tests.conftest import make_blobs
 
 

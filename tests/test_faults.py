@@ -15,8 +15,18 @@ import time
 
 import pytest
 
-from tests.live_server import (CHROMIUM, ROOT, Server, chromium, click_train, open_train_page, running_server,
-                               runs, set_sidebar, wait_until)
+from tests.live_server import (
+    CHROMIUM,
+    ROOT,
+    Server,
+    chromium,
+    click_train,
+    open_train_page,
+    running_server,
+    runs,
+    set_sidebar,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 

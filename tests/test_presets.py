@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from experiments.report import presets
 from experiments.config import ConfigError
+from experiments.report import presets
 from experiments.report.reference import REFERENCE_PATH, load_reference
 from tests.conftest import ROOT
 
@@ -35,7 +35,7 @@ def test_every_number_of_the_reference_is_printed_in_the_report_itself():
 
 def test_every_comparison_and_every_report_run_is_a_preset_with_the_same_numbers():
     ref = load_reference()
-    assert presets.COMPARISON_IDS == tuple(c.id for c in ref.comparisons)
+    assert tuple(c.id for c in ref.comparisons) == presets.COMPARISON_IDS
     for rc in ref.comparisons:
         preset = presets.get_comparison(rc.id)
         assert (preset.title, preset.conclusion) == (rc.title, rc.conclusion)

@@ -2,8 +2,7 @@
 import pandas as pd
 import pytest
 
-from experiments.report import outcomes
-from experiments.report import presets
+from experiments.report import outcomes, presets
 from experiments.report.figures import comparison_figure
 from experiments.report.html import render_report
 from experiments.runs.store import RunStore

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from experiments.runs.store import RunStore
-from experiments.sweeps.spec import expand, parse_spec
 from experiments.sweeps.local import LocalSweep
+from experiments.sweeps.spec import expand, parse_spec
 
 pytestmark = pytest.mark.mnist
 

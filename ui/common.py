@@ -4,16 +4,15 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 
 from experiments.config import ConfigError, RunConfig, labels_for
+from experiments.runs.data_source import DataSource
 from experiments.runs.runner import RunManager
 from experiments.runs.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from nn import DataError
-
-from experiments.runs.data_source import DataSource
 
 # Sidebar widget keys (Train page); kept alive across pages so settings survive navigation.
 CONFIG_KEYS = ("cfg_hidden", "cfg_activation", "cfg_optimizer", "cfg_lr", "cfg_l2", "cfg_epochs",

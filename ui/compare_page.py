@@ -4,12 +4,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from experiments.analysis import stats
+from experiments.analysis import seeds, stats
+from experiments.analysis.figures import (
+    METRIC_NAMES,
+    X_AXES,
+    Curve,
+    colors_for_values,
+    compare_figure,
+    final_metrics_table,
+    parallel_coordinates,
+    run_curve,
+)
 from experiments.config import differing_fields, short_label
-from experiments.analysis.figures import (METRIC_NAMES, X_AXES, Curve, colors_for_values, compare_figure,
-                                 final_metrics_table, parallel_coordinates, run_curve)
 from ui import common
-from experiments.analysis import seeds
 from ui.tables import column_config, pick_runs
 
 PARCOORDS_MIN_RUNS = 4

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from experiments.report import presets
-from experiments.report import reproduce
-from experiments.report.outcomes import flip_note, group_scale, outcome
+from experiments.report import presets, reproduce
 from experiments.report.figures import comparison_figure
+from experiments.report.outcomes import flip_note, group_scale, outcome
 from ui import common
 
 VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}

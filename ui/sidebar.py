@@ -8,7 +8,6 @@ from experiments.runs.store import StoreError
 from nn.activations import ACTIVATIONS
 from nn.mlp import REDUCTIONS
 from nn.optim import OPTIMIZERS
-
 from ui import common
 
 DEFAULTS = RunConfig()

@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from experiments.config import ConfigError, parse_hidden
-from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
 from experiments.sweeps.local import LocalSweep, default_workers
+from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
 from ui import common
 
 LIVE_EVERY = 1.0  # seconds between refreshes of the trial table while the sweep runs

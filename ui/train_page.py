@@ -11,8 +11,7 @@ import streamlit as st
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.figures import LiveRun, live_figure
 from experiments.runs.store import StoreError
-from ui import common
-from ui import sidebar
+from ui import common, sidebar
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
 LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle

@@ -7,16 +7,16 @@ shows. Neither knows about Streamlit.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from experiments.config import RunConfig
 from nn import MLP, Dataset
 from nn.metrics import confusion_matrix, per_class_accuracy
-
-from experiments.config import RunConfig
 
 LN10 = math.log(10)
 STUCK_TOLERANCE = 0.05      # |loss - ln 10| below this after 2+ epochs: nothing is being learned

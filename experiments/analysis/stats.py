@@ -9,8 +9,8 @@ fraction), so the product needs no SciPy. Pure functions on plain numbers and pa
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 

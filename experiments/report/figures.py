@@ -11,13 +11,13 @@ ran it" (gradient summed over the batch) are given too, they are overlaid in the
 from __future__ import annotations
 
 import html
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from experiments.report.presets import Comparison, Member, training_key
 from experiments.analysis.stats import seed_bands
+from experiments.report.presets import Comparison, Member, training_key
 
 METRICS = ("accuracy", "loss")
 COLORS = list(qualitative.Plotly)

@@ -8,16 +8,16 @@ as one file. Every text that could come from outside this module is escaped with
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
-from typing import Sequence, Union
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import plotly.io as pio
 
+from experiments.analysis.stats import SMALL_N_NOTE, TEST_NAME
+from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import LineResult, Outcome, VariantOutcomes
 from experiments.report.presets import COMMON_ASSUMPTIONS, VARIANT_NAMES
 from experiments.report.reference import load_reference
-from experiments.report.figures import comparison_figure
-from experiments.analysis.stats import SMALL_N_NOTE, TEST_NAME
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
@@ -33,7 +33,7 @@ th { background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: ta
 """
 
 
-def render_report(outcomes: Sequence[Union[VariantOutcomes, Outcome]], epochs, store_path: str = "",
+def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs, store_path: str = "",
                   seeds_note: str = "") -> str:
     """The page for ``outcomes`` (``outcomes.collect_variants``, or plain ``collect`` for one variant);
     ``epochs`` holds every run's epochs."""
@@ -66,7 +66,7 @@ def render_report(outcomes: Sequence[Union[VariantOutcomes, Outcome]], epochs, s
     return "\n".join(parts)
 
 
-def _as_variants(o: Union[VariantOutcomes, Outcome]) -> VariantOutcomes:
+def _as_variants(o: VariantOutcomes | Outcome) -> VariantOutcomes:
     if isinstance(o, VariantOutcomes):
         return o
     return VariantOutcomes(o, None) if o.comparison.variant == "mean" else VariantOutcomes(None, o)
@@ -165,4 +165,4 @@ def _table(v: VariantOutcomes) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

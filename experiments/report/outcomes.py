@@ -8,8 +8,9 @@ epoch's batches is used only when a run has no full pass stored, and then it is 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from experiments.analysis import stats
 from experiments.report.presets import VARIANT_NAMES, Claim, Comparison, Member, training_key, variants
@@ -270,6 +271,7 @@ def collect_variants(store: RunStore, comparisons: Sequence[Comparison], which: 
 
 def _empty_frame():
     import pandas as pd
+
     from experiments.runs.store import EPOCH_METRICS
     return pd.DataFrame(columns=["run_id", "epoch", *EPOCH_METRICS])
 

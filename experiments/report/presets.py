@@ -16,8 +16,9 @@ i.e. the learning rate multiplied by the batch size). ``variants`` gives both; a
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from experiments.config import ConfigError, RunConfig
 from experiments.report.reference import ReportRun, load_reference
@@ -105,13 +106,13 @@ class Comparison:
                 return m
         raise KeyError(f"comparison {self.id!r} has no line {label!r}")
 
-    def with_settings(self, **changes: Any) -> "Comparison":
+    def with_settings(self, **changes: Any) -> Comparison:
         """The same comparison with some settings changed on every line (e.g. ``reduction="sum"``)."""
         changes.pop("epochs", None)
         changes.pop("seed", None)
         return replace(self, members=tuple(replace(m, config=m.config.replace(**changes)) for m in self.members))
 
-    def scaled(self, factor: float) -> "Comparison":
+    def scaled(self, factor: float) -> Comparison:
         """Every read epoch multiplied by ``factor`` (at least 1): a quick, reduced reproduction."""
         if factor == 1:
             return self

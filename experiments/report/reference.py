@@ -35,7 +35,7 @@ class ReportRun:
     final_loss: float | None = None
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ReportRun":
+    def from_dict(cls, d: dict[str, Any]) -> ReportRun:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:

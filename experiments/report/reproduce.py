@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Sequence, TextIO
+from datetime import UTC, datetime
+from typing import TextIO
 
 from experiments.report.presets import Comparison, PlannedRun, plan
 from experiments.runs.runner import MAX_QUEUED, RunManager
@@ -20,7 +21,7 @@ SCALE_TAG = "epochs-scale:"   # present when the epochs were scaled down, e.g. "
 
 
 def new_group_id() -> str:
-    return GROUP_PREFIX + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return GROUP_PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass

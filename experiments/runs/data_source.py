@@ -9,10 +9,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from nn import DataError, Dataset
-
 from experiments.config import RunConfig
 from experiments.runs.execute import load_data
+from nn import DataError, Dataset
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Collection, Iterable
+from collections.abc import Collection, Iterable
 
 from threadpoolctl import threadpool_limits
 
+from experiments.config import RunConfig
 from nn import MLP, Dataset, TrainResult, evaluate, fit, get_optimizer, load_mnist
 from nn.data import ProgressCallback
-
-from experiments.config import RunConfig
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
 # gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,

@@ -10,15 +10,14 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
-
-from nn import DataError
-from nn.data import Dataset
 
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs.execute import load_data, train_config
 from experiments.runs.store import RunStore, StoreError
+from nn import DataError
+from nn.data import Dataset
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,17 @@ import os
 import socket
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from experiments.config import ConfigError, RunConfig
+from nn.status import RunStatus
 
 SCHEMA_VERSION = 2
-STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed", "interrupted")
-ACTIVE_STATUSES = ("queued", "running")
+STATUSES = tuple(RunStatus)
 # full_train_*: one pass over the whole training set after the epoch (only on the epochs a run asked for;
 # train_acc is the running accuracy over the epoch's batches while the weights were still changing).
 EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds", "elapsed", "lr",
@@ -109,7 +110,7 @@ class RunRecord:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _process_token(pid: int) -> str | None:

@@ -12,8 +12,8 @@ import time
 
 from experiments.runs.execute import load_data
 from experiments.runs.store import RunStore
-from experiments.sweeps.spec import TAG_PREFIX, expand, load_spec, new_sweep_id
 from experiments.sweeps.local import LocalSweep
+from experiments.sweeps.spec import TAG_PREFIX, expand, load_spec, new_sweep_id
 
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:

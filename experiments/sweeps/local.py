@@ -18,17 +18,17 @@ import multiprocessing
 import os
 import signal
 import sys
-import types
 import threading
 import traceback
+import types
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
-from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from experiments.runs.store import RunStore
+from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 
 SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -177,10 +177,9 @@ class _LogEpochs:
 
 def _run_trial(store_path: str, run_id: int, config_json: str) -> TrialOutcome:
     """Train one trial into the store; never raises for a run that fails (the status says why)."""
-    from nn import DataError
-
     from experiments.config import RunConfig
     from experiments.runs.execute import load_data, train_config
+    from nn import DataError
 
     store, stop = _store(store_path), _worker["stop"]
     if stop.is_set():

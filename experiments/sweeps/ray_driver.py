@@ -6,7 +6,8 @@ store, the stop event and the progress printer stay in ``DRIVER``, in the driver
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ray import tune
 from ray.tune.stopper import Stopper

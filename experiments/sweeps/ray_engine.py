@@ -14,14 +14,15 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.store import EPOCH_METRICS, RunStore
-from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
 from experiments.sweeps.local import SINGLE_THREAD_ENV, create_trial_runs
+from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
 
 INSTALL_HINT = "the Ray engine needs Ray: pip install -r requirements-ray.txt"
 METRIC = "test_acc"
@@ -102,7 +103,6 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
 def _runtime_env() -> dict:
     """Our packages and the data location for every Ray worker, with one BLAS thread per trial."""
     import nn
-
     from experiments import __file__ as experiments_init
     env = dict(SINGLE_THREAD_ENV)
     if os.environ.get("MNIST_DIR"):

@@ -20,9 +20,10 @@ import random
 import secrets
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from experiments.config import MAX_TRIALS, ConfigError, RunConfig, short_label
 
