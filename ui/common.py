@@ -1,8 +1,10 @@
 """Helpers shared by the pages: the one store and run manager, safe text, error handling, the data banner."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import time
 import traceback
 from collections.abc import Callable
 
@@ -130,3 +132,25 @@ def format_eta(seconds: float | None) -> str:
     if seconds < 90:
         return f"ETA {seconds:.0f} s"
     return f"ETA {seconds / 60:.0f} min"
+
+
+CLICK_WINDOW_S = 3.0
+
+
+def first_click(action: str, payload: object, window_s: float = CLICK_WINDOW_S) -> bool:
+    """True the first time this session asks for ``action`` with this ``payload`` within ``window_s`` seconds.
+
+    Every button that queues work calls this before queuing, so a double click (two reruns that both see
+    the button pressed: the second click interrupts the first rerun) queues the work once. The claim is
+    written to Session State *before* the work is queued, so an interrupted first rerun still counts.
+    ``payload`` is anything whose ``repr`` identifies the work (e.g. the configs to queue).
+    """
+    digest = hashlib.sha256(f"{action}\0{payload!r}".encode()).hexdigest()
+    claims: dict[str, float] = st.session_state.setdefault("_click_claims", {})
+    now = time.monotonic()
+    for key in [k for k, t in claims.items() if now - t > window_s]:
+        del claims[key]
+    if digest in claims:
+        return False
+    claims[digest] = now
+    return True
