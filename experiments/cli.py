@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.execute import load_data
+from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore, StoreError
 from nn import DataError
+from nn.status import RunStatus
 
 DEFAULTS = RunConfig()
 
@@ -89,8 +91,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in runs:
         acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
         c = r.config
-        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{c.epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
-              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} seed={c.seed}]")
+        settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
+                    f"seed={c.seed}") if c else r.settings_note
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
+              f"[{settings}]")
     return 0
 
 
@@ -99,14 +103,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.id)
     epochs = store.get_epochs(run.id)
     if args.json:
-        print(json.dumps({**run.flat(), "config": run.config.to_dict(), "epochs": epochs}))
+        print(json.dumps({**run.flat(), **run.to_json_dict(), "epochs": epochs}))  # tags a list, as in export
         return 0
     print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
-    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  tags {', '.join(run.tags) or '-'}")
-    print("settings: " + ", ".join(f"{k}={v}" for k, v in run.config.to_dict().items()))
+    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "
+          f"tags {', '.join(run.tags) or '-'}")
+    settings = run.config.to_dict().items() if run.config else ()
+    print("settings: " + (", ".join(f"{k}={v}" for k, v in settings) or run.settings_note))
     if run.notes:
         print(f"notes: {run.notes}")
-    printer = PrintEpochs(False, run.config.epochs)
+    printer = PrintEpochs(False, run.planned_epochs)
     for e in epochs:
         printer.on_epoch_end(e["epoch"], e)
     return 0
@@ -115,7 +121,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args)
     ids = args.ids or None
-    text = store.export_json(ids) if args.format == "json" else store.export_csv(ids, epochs=args.epochs)
+    text = export_json(store, ids) if args.format == "json" else export_csv(store, ids, epochs=args.epochs)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -156,7 +162,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
     # A diverged run is a result (the summed-gradient variant at lr 0.1 often diverges), not a failure.
-    return 0 if counts.get("finished", 0) + counts.get("diverged", 0) == len(runs) else 3
+    return 0 if counts.get(RunStatus.FINISHED, 0) + counts.get(RunStatus.DIVERGED, 0) == len(runs) else 3
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -164,6 +170,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from experiments.report import presets
     from experiments.report.html import render_report
     from experiments.report.outcomes import collect_variants
+    from experiments.runs.frames import epochs_frame
 
     try:
         comparisons = presets.select(args.comparisons)
@@ -173,7 +180,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = open_store(args)
     found = collect_variants(store, comparisons, args.variant, args.group)
     ids = sorted({i for v in found for o in v.outcomes for ids in o.runs_by_label().values() for i in ids})
-    page = render_report(found, store.epochs_frame(ids), str(store.path))
+    page = render_report(found, epochs_frame(store, ids), str(store.path))
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(page)
     for v in found:
@@ -182,8 +189,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             for line in o.lines if o.complete else ():
                 m = line.member
                 report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+                final = f" (final {line.final_test.text()})" if m.measure == "mean" else ""
                 print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
-                      f"test {line.text('test'):>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
+                      f"test {line.text('test'):>15}{final}")
         if v.flip:
             print(f"  -> {v.flip}")
     print(f"wrote {args.output}")
@@ -223,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
-    repro = sub.add_parser("reproduce", help="train the course report's comparisons (see experiments/report/presets.py)")
+    repro = sub.add_parser("reproduce",
+                           help="train the course report's comparisons (see experiments/report/presets.py)")
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
                        help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
     repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")

@@ -13,6 +13,7 @@ import streamlit as st
 from experiments.report import presets, reproduce
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import flip_note, group_scale, outcome
+from experiments.runs.frames import epochs_frame
 from ui import common
 
 VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}
@@ -48,9 +49,10 @@ def _state(comparison, group_id: str | None):
     for variant in presets.VARIANTS:
         scaled = comparison.with_settings(reduction=variant).scaled(group_scale(runs))
         keys = {m.label: presets.training_key(m.config) for m in scaled.members}
-        mine = [r for r in runs if presets.training_key(r.config) in keys.values()]
+        mine = [r for r in runs if r.config is not None and presets.training_key(r.config) in keys.values()]
         if mine:
-            variants[variant] = (scaled, mine, {label: [r.id for r in mine if presets.training_key(r.config) == key]
+            variants[variant] = (scaled, mine, {label: [r.id for r in mine
+                                                        if r.config and presets.training_key(r.config) == key]
                                                 for label, key in keys.items()})
     signature = (group_id, tuple((r.id, r.epochs_done, r.status) for r in runs))
     return signature, variants
@@ -81,7 +83,7 @@ def _comparison_view(comparison, metric: str) -> None:
     key = (comparison.id, metric)
     if key not in cache or cache[key][0] != signature:
         ids = [i for _, _, by_label in variants.values() for ids in by_label.values() for i in ids]
-        frame = common.store().epochs_frame(ids)
+        frame = epochs_frame(common.store(), ids)
         verdicts = {v: _verdict(scaled, runs, by_label, frame) for v, (scaled, runs, by_label) in variants.items()}
         shown = variants.get("mean", variants.get("sum", (comparison, [], {})))[0]
         figure = comparison_figure(shown, frame, variants["mean"][2] if "mean" in variants else {}, metric,

@@ -15,6 +15,7 @@ from typing import Any
 from experiments.analysis import stats
 from experiments.report.presets import VARIANT_NAMES, Claim, Comparison, Member, training_key, variants
 from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
+from experiments.runs.frames import epochs_frame
 from experiments.runs.store import RunRecord, RunStore
 
 HOLDS, REVERSED, NOT_SHOWN, UNKNOWN = "holds", "does not hold (reversed)", "not shown (within seed noise)", "cannot tell"
@@ -119,15 +120,15 @@ def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
     """Runs trained with the line's settings (any seed, data size, length) that reached its epoch, or diverged
     before it (a result too: that network is useless)."""
     key = training_key(member.config)
-    return [r for r in runs if training_key(r.config) == key
+    return [r for r in runs if r.config is not None and training_key(r.config) == key
             and (r.epochs_done >= member.read_epoch or r.status == "diverged")]
 
 
 def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id: str | None = None) -> Outcome:
-    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a RunStore.epochs_frame)."""
+    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a frames.epochs_frame)."""
     lines = []
     for m in comparison.members:
-        matched = sorted(matching_runs(m, runs), key=lambda r: r.config.seed)
+        matched = sorted(matching_runs(m, runs), key=lambda r: r.config.seed if r.config else 0)
         train, test, final_test, fallback = [], [], [], False
         diverged = sum(r.status == "diverged" and r.epochs_done < m.read_epoch for r in matched)
         for r in matched:
@@ -153,7 +154,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id:
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
                                                                claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
-    train_size = max((r.config.train_size for r in runs), default=0)
+    train_size = max((r.config.train_size for r in runs if r.config), default=0)
     return Outcome(comparison, group_id, lines, claims, train_size)
 
 
@@ -212,7 +213,7 @@ def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | 
             continue
         gid, scaled = chosen
         if gid not in frames:
-            frames[gid] = store.epochs_frame([r.id for r in groups[gid]])
+            frames[gid] = epochs_frame(store, [r.id for r in groups[gid]])
         results.append(outcome(scaled, groups[gid], frames[gid], gid))
     return results
 
