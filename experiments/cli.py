@@ -153,7 +153,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
           f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
     interrupted: list[bool] = []
-    signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), manager.stop_all()))  # after the current batch
+
+    def on_ctrl_c(*_: object) -> None:  # stops every run after its current batch
+        interrupted.append(True)
+        manager.stop_all()
+    signal.signal(signal.SIGINT, on_ctrl_c)
     seconds = wait_with_progress(manager, queued)
     if interrupted:
         print("stopped by Ctrl-C: the finished epochs are kept in the store")
