@@ -79,6 +79,8 @@ def render() -> None:
         return
     st.caption(f"{len(runs)} of {total} runs, newest first. Click a column header to sort; tick rows to "
                f"select them (they are preselected on the Compare page).")
+    if unreadable := [str(r.id) for r in runs if r.config is None]:
+        st.caption(f"Settings unreadable by this version (left blank): run {', '.join(unreadable)}.")
     picked = pick_runs(runs, key="history_table") if runs else []
     scope = picked or [r.id for r in runs]
     c1, c2, c3, c4 = st.columns(4)
