@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import ipaddress
 import re
-import time
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path

@@ -198,7 +198,7 @@ def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | 
             if r.group_id and (r.group_id == group_id if group_id else r.group_id.startswith(GROUP_PREFIX))]
     groups: dict[str, list[RunRecord]] = {}
     for r in runs:
-        groups.setdefault(r.group_id, []).append(r)
+        groups.setdefault(r.group_id or "", []).append(r)  # every run here has a group (filtered above)
     frames: dict[str, Any] = {}
     results = []
     for comparison in comparisons:

@@ -68,7 +68,10 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
         run_ids = sweep.start()
         print(f"sweep {sweep_id}: {len(trials)} trials, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}",
               flush=True)
-        signal.signal(signal.SIGINT, lambda *_: (stop.set(), sweep.stop()))
+        def on_ctrl_c(*_: object) -> None:
+            stop.set()
+            sweep.stop()
+        signal.signal(signal.SIGINT, on_ctrl_c)
         last = ""
         while not sweep.wait(timeout=1.0):
             line = _progress_line(store, run_ids)
