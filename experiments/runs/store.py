@@ -24,9 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
-import threading
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs import query
+from experiments.runs.connections import ThreadConnections
 from experiments.runs.errors import QueueFullError, RunNotFoundError, StoreError, explain
 from experiments.runs.owner import current_owner, owner_is_dead
 from experiments.runs.records import (
@@ -66,28 +65,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class _ThreadConnection:
-    """One thread's connection, held by that thread's local storage and weakly by the store (for close_all)."""
-
-    __slots__ = ("conn", "closed", "__weakref__")
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn, self.closed = conn, False
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.conn.close()
-
-
 class RunStore:
     """The run store on one SQLite file (``RESULTS_DB`` or ``results/runs.sqlite`` by default)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path or os.environ.get("RESULTS_DB") or DEFAULT_DB).expanduser()
-        self._local = threading.local()
-        self._connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
-        self._connections_lock = threading.Lock()
+        self._connections = ThreadConnections(self._open)
         self._owner = current_owner()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,42 +81,32 @@ class RunStore:
         self.recover_interrupted()
 
     # ------------------------------------------------------------------ connections
+    def _open(self) -> sqlite3.Connection:
+        try:  # check_same_thread=False only so close_all() may close it; it is used by one thread alone
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.row_factory = sqlite3.Row
+        except sqlite3.Error as exc:
+            raise self._explain(exc) from None
+        return conn
+
     def _conn(self) -> sqlite3.Connection:
         """The calling thread's connection, opened on first use (and again after ``close``)."""
-        held: _ThreadConnection | None = getattr(self._local, "held", None)
-        if held is None or held.closed:
-            try:  # check_same_thread=False only so close_all() may close it; it is used by this thread alone
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 30000")
-                conn.execute("PRAGMA foreign_keys = ON")
-                conn.row_factory = sqlite3.Row
-            except sqlite3.Error as exc:
-                raise self._explain(exc) from None
-            held = self._local.held = _ThreadConnection(conn)
-            with self._connections_lock:
-                self._connections.add(held)
-        return held.conn
+        return self._connections.mine()
 
     def close(self) -> None:
         """Close the calling thread's connection (call it when the thread's work with the store ends).
         The store stays usable: the next call opens a new connection."""
-        held: _ThreadConnection | None = getattr(self._local, "held", None)
-        if held is not None:
-            held.close()
-            self._local.held = None
+        self._connections.close_mine()
 
     def close_all(self) -> None:
         """Close every thread's connection: at shutdown or in tests, when no thread is using the store."""
-        with self._connections_lock:
-            held = list(self._connections)
-        for h in held:
-            h.close()
-        self._local.held = None
+        self._connections.close_all()
 
     def open_connections(self) -> int:
         """How many threads hold an open connection to this store (for tests and diagnostics)."""
-        with self._connections_lock:
-            return sum(1 for h in self._connections if not h.closed)
+        return self._connections.open_count()
 
     @contextlib.contextmanager
     def thread_connection(self) -> Iterator[RunStore]:
