@@ -185,3 +185,44 @@ def test_close_all_closes_every_thread_connection(store):
     for t in threads:
         t.join()
     assert store.count_runs() == 0  # this thread opens a fresh one
+
+
+PROCESS_SUBMITS = """
+import sys, threading, time
+from experiments.config import RunConfig
+from experiments.runs.store import QueueFullError, RunStore
+path, start, cap = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+stored = []
+def submit():
+    store = RunStore(path)
+    time.sleep(max(0.0, start - time.time()))
+    try:
+        stored.append(store.create_run(RunConfig(epochs=1), max_queued=cap))
+    except QueueFullError:
+        pass
+threads = [threading.Thread(target=submit) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(stored))
+"""
+
+
+def test_two_processes_submitting_at_once_each_get_exactly_their_cap(tmp_path):
+    """The cap is per process (each counts its own waiting runs), and holds while both write at once."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    path, cap = tmp_path / "runs.sqlite", 3
+    RunStore(path)  # created before the race
+    start = time.time() + 2.0
+    procs = [subprocess.Popen([sys.executable, "-c", PROCESS_SUBMITS, str(path), str(start), str(cap)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    assert [int(out) for out, _ in outputs] == [cap, cap]
+    with sqlite3.connect(path) as conn:
+        per_owner = conn.execute("SELECT owner, count(*) FROM runs GROUP BY owner").fetchall()
+    assert len(per_owner) == 2 and all(n == cap for _, n in per_owner)
