@@ -70,7 +70,7 @@ class RunStore:
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path or os.environ.get("RESULTS_DB") or DEFAULT_DB).expanduser()
-        self._connections = ThreadConnections(self._open)
+        self._connections: ThreadConnections[sqlite3.Connection] = ThreadConnections(self._open)
         self._owner = current_owner()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
