@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 QUOTE_CHARS = 40
-_WHOLE = re.compile(r"[+-]?[0-9]+")   # plain ASCII digits: no '1e2', no full-width '１２８'
-_DIGITS = re.compile(r"[0-9]+")
+# Plain ASCII digits: no '1e2', no full-width '１２８'. At most 30 of them: every cap is far below, and
+# Python refuses to convert text of over 4,300 digits (a pasted wall of nines would raise ValueError).
+_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
+_DIGITS = re.compile(r"[0-9]{1,30}")
 
 
 class ConfigError(ValueError):
