@@ -90,7 +90,10 @@ def test_invalid_settings_are_refused_before_queuing(db):
     assert RunStore(db).count_runs() == 0
 
 
-def test_train_queues_a_run_and_watches_it(db):
+def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
+    if not Path(os.environ["MNIST_DIR"]).joinpath("train-images-idx3-ubyte.gz").exists():
+        from tests.test_data import make_dataset  # Train refuses while the data cannot load: give it some
+        monkeypatch.setenv("MNIST_DIR", str(make_dataset(tmp_path / "tiny-mnist")))
     at = app()
     at.sidebar.text_input(key="cfg_hidden").set_value("8")
     at.sidebar.text_input(key="cfg_epochs").set_value("1")
