@@ -35,14 +35,14 @@ from experiments.settings.limits import (
     MAX_WIDTH,
 )
 from experiments.settings.parsers import Choice, ConfigError, FolderPath, RealNumber, WholeNumber, Widths, quote
-from experiments.settings.setting import SettingField, Widget, schema_of, setting
+from experiments.settings.setting import Setting, SettingField, Widget, schema_of, setting
 from nn.activations import ACTIVATIONS
 from nn.mlp import REDUCTIONS
 from nn.optim import OPTIMIZERS
 
 __all__ = ["DTYPES", "MAX_BATCH_SIZE", "MAX_DEPTH", "MAX_EPOCHS", "MAX_L2", "MAX_LR", "MAX_QUEUED", "MAX_SEED",
            "MAX_TRAIN_SIZE", "MAX_TRIALS", "MAX_WIDTH", "ConfigError", "RunConfig", "differing_fields",
-           "labels_for", "parse_hidden", "parse_setting", "quote", "schema", "short_label"]
+           "labels_for", "parse_hidden", "parse_setting", "quote", "schema", "setting_of", "short_label"]
 
 
 @dataclass(frozen=True)
@@ -166,12 +166,17 @@ def schema() -> tuple[SettingField, ...]:
     return _SCHEMA
 
 
-def parse_setting(name: str, value: Any) -> Any:
-    """One setting's typed value from user input (e.g. a sweep grid entry), or ConfigError."""
+def setting_of(name: str) -> Setting:
+    """The Setting of RunConfig field ``name`` (e.g. its choices for a page's own widget)."""
     entries = {entry.name: entry for entry in schema()}
     if name not in entries:
         raise ConfigError(f"unknown setting {quote(name)}; known settings: {', '.join(sorted(entries))}")
-    return entries[name].setting.parse(name, value)
+    return entries[name].setting
+
+
+def parse_setting(name: str, value: Any) -> Any:
+    """One setting's typed value from user input (e.g. a sweep grid entry), or ConfigError."""
+    return setting_of(name).parse(name, value)
 
 
 def parse_hidden(value: Any) -> tuple[int, ...]:
