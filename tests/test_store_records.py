@@ -127,6 +127,7 @@ def varied(store):
     ("lr=1e-3", ["lr1e-3", "adam64"]),
     ("batch=64", ["lr1e-3", "adam64"]),
     ("batch_size=32", ["lr0.01"]),
+    ("batch-size=32", ["lr0.01"]),  # as the CLI flag is spelled
     ("optimizer=adam", ["lr1e-3", "lr0.01", "adam64"]),
     ("opt=SGD", ["lr10"]),
     ("hidden=128,64", ["lr0.01"]),

@@ -14,17 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.config import LABEL_NAMES, ConfigError, RunConfig
+from experiments.config import ConfigError, parse_setting, schema
 from experiments.runs.errors import StoreError
-from experiments.runs.records import MAX_NOTES, SETTINGS, clean_text, parse_status
+from experiments.runs.records import MAX_NOTES, clean_text, parse_status
 
 SORTABLE = {"id": "id", "name": "name COLLATE NOCASE", "created": "created", "status": "status",
             "epochs_done": "epochs_done", "test_acc": "test_acc", "train_acc": "train_acc",
             "test_loss": "test_loss", "train_loss": "train_loss", "best_test_acc": "best_test_acc",
             "seconds": "seconds"}
-# every way a setting is written: its field name and its legend name (batch, opt, act, L2, grad, ...)
-SETTING_KEYS = {**{name: name for name in SETTINGS}, **{label.lower(): name for name, label in LABEL_NAMES.items()}}
-_TERM = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+?)(?=[\s;]|,\s*[A-Za-z_]\w*\s*=|,?\s*$)")
+# every way a setting is written: its field name, its legend name (batch, opt, act, L2, grad) and its CLI flag
+SETTING_KEYS = {key.lower(): entry.name for entry in schema()
+                for key in (entry.name, entry.setting.short, entry.setting.cli_flag(entry.name).lstrip("-"))}
+_TERM = re.compile(r"(?<![\w.-])([A-Za-z_][\w-]*)\s*=\s*(\S+?)(?=[\s;]|,\s*[A-Za-z_][\w-]*\s*=|,?\s*$)")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class SettingFilter:
         return setting + " = ?", ["$." + self.name, self.value]
 
 
-def parse_setting(key: str, raw: str) -> SettingFilter | None:
+def setting_filter(key: str, raw: str) -> SettingFilter | None:
     """The filter for ``key=raw`` if ``key`` names a setting (None otherwise); refused if the value is not
     one that setting can hold."""
     name = SETTING_KEYS.get(key.lower())
@@ -51,13 +52,12 @@ def parse_setting(key: str, raw: str) -> SettingFilter | None:
         return None
     text = raw.strip().rstrip(",")
     if name == "hidden":
-        text = "" if text.lower() == "none" else text.replace("-", ",")
-    try:  # batch_size=1 keeps RunConfig's batch-versus-train_size check out of a search for train_size
-        config = RunConfig.from_dict({"batch_size": 1, name: text})
+        text = text.replace("-", ",")  # as legends write widths: 128-64
+    try:
+        value = parse_setting(name, text)
     except ConfigError as exc:
         raise StoreError(f"cannot search for {key}={raw}: {exc}") from None
-    value = config.to_dict()[name]
-    return SettingFilter(name, value)
+    return SettingFilter(name, list(value) if isinstance(value, tuple) else value)
 
 
 def split_search(text: str) -> tuple[list[SettingFilter], str]:
@@ -66,7 +66,7 @@ def split_search(text: str) -> tuple[list[SettingFilter], str]:
     rest: list[str] = []
     position = 0
     for match in _TERM.finditer(text):
-        found = parse_setting(match.group(1), match.group(2))
+        found = setting_filter(match.group(1), match.group(2))
         if found is None:
             continue
         filters.append(found)
