@@ -128,7 +128,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id:
     """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a frames.epochs_frame)."""
     lines = []
     for m in comparison.members:
-        matched = sorted(matching_runs(m, runs), key=lambda r: r.config.seed if r.config else 0)
+        matched = sorted(matching_runs(m, runs), key=_seed)
         train, test, final_test, fallback = [], [], [], False
         diverged = sum(r.status == "diverged" and r.epochs_done < m.read_epoch for r in matched)
         for r in matched:
@@ -154,8 +154,16 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id:
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
                                                                claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
-    train_size = max((r.config.train_size for r in runs if r.config), default=0)
-    return Outcome(comparison, group_id, lines, claims, train_size)
+    return Outcome(comparison, group_id, lines, claims, _train_size(runs))
+
+
+def _seed(run: RunRecord) -> int:
+    return run.config.seed if run.config else 0
+
+
+def _train_size(runs: Sequence[RunRecord]) -> int:
+    """The largest training-set cut among the runs (0: the whole set); unreadable settings count as none."""
+    return max((r.config.train_size for r in runs if r.config), default=0)
 
 
 def _diverged_verdict(better: LineResult, worse: LineResult) -> stats.Verdict | None:
