@@ -34,28 +34,28 @@ def test_welch_statistic_and_degrees_of_freedom():
 
 def test_verdict_calls_a_clear_difference_real_and_gives_its_size():
     v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969], "96 neurons", "64 neurons")
-    assert v.kind == stats.REAL and v.real and v.p < 0.001
+    assert v.kind == stats.VerdictKind.REAL and v.real and v.p < 0.001
     assert v.diff == pytest.approx(0.011) and v.effect_size > 5
     assert "a real difference" in v.text and "+1.10 points" in v.text and "Cohen's d" in v.text and "n = 3" in v.text
 
 
 def test_verdict_calls_overlapping_seeds_noise():
     v = stats.verdict([0.9252, 0.9190, 0.9210], [0.9184, 0.9230, 0.9170], "96", "64")
-    assert v.kind == stats.NOISE and not v.real and v.p > 0.05
+    assert v.kind == stats.VerdictKind.NOISE and not v.real and v.p > 0.05
     assert v.text.startswith("within seed noise")
 
 
 def test_verdict_with_one_run_each_cannot_tell():
     v = stats.verdict([0.9252], [0.9184], "96 neurons", "64 neurons")
-    assert v.kind == stats.UNKNOWN and v.p is None
+    assert v.kind == stats.VerdictKind.UNKNOWN and v.p is None
     assert "one run each" in v.text and "+0.68 points" in v.text
-    assert stats.verdict([], [0.9], "a", "b").kind == stats.UNKNOWN
-    assert stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b").kind == stats.UNKNOWN  # NaN dropped: n = 1
+    assert stats.verdict([], [0.9], "a", "b").kind == stats.VerdictKind.UNKNOWN
+    assert stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b").kind == stats.VerdictKind.UNKNOWN  # NaN dropped: n = 1
 
 
 def test_verdict_without_any_seed_spread():
-    assert stats.verdict([0.9, 0.9], [0.9, 0.9]).kind == stats.NOISE
-    assert stats.verdict([0.95, 0.95], [0.9, 0.9]).kind == stats.REAL
+    assert stats.verdict([0.9, 0.9], [0.9, 0.9]).kind == stats.VerdictKind.NOISE
+    assert stats.verdict([0.95, 0.95], [0.9, 0.9]).kind == stats.VerdictKind.REAL
 
 
 def test_spread_and_its_text():
