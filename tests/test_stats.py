@@ -76,3 +76,51 @@ def test_seed_bands_per_epoch():
     assert a2["std"] == pytest.approx(math.sqrt(0.0002))
     assert b[b["label"] == "B"]["std"].tolist() == [0.0]
     assert stats.seed_bands(frame.iloc[:0], {"A": [1]}, "test_acc").empty
+
+
+# ---------------------------------------------------------------------- each (config, seed) counted once
+def _run(run_id, seed, acc, lr=0.1, epochs_done=2, status="finished"):
+    from types import SimpleNamespace
+
+    from experiments.config import RunConfig
+    return SimpleNamespace(id=run_id, config=RunConfig(hidden=(8,), lr=lr, seed=seed, epochs=2), test_acc=acc,
+                           epochs_done=epochs_done, status=status)
+
+
+def test_a_run_queued_twice_is_one_seed_not_two():
+    """Issue 12 item 1: duplicates of a (config, seed) made the verdict "a real difference, p < 0.001"."""
+    from experiments.analysis import seeds
+    a = [_run(1, 0, 0.950), _run(2, 1, 0.940)]
+    b = [_run(3, 0, 0.945, lr=0.01), _run(4, 1, 0.941, lr=0.01)]
+    honest = seeds.verdicts(seeds.group_by_config(a + b), ["lr"])
+    doubled = [_run(r.id + 10, r.config.seed, r.test_acc, r.config.lr) for r in a + b]  # the same clicks, twice
+    groups = seeds.group_by_config(a + b + doubled)
+    assert [len(g) for g in groups] == [2, 2] and [len(g.duplicates) for g in groups] == [2, 2]
+    [line] = seeds.verdicts(groups, ["lr"])
+    assert line.startswith(honest[0]) and "n = 2 and 2" in line and "within seed noise" in line
+    assert "runs #1, #2 repeat the settings and seed of another run and are counted once" in line  # newest kept
+    # without the collapse the same numbers would pass for four agreeing seeds each
+    assert stats.verdict([r.test_acc for r in a] * 2, [r.test_acc for r in b] * 2).n_a == 4
+
+
+def test_one_per_seed_keeps_the_run_with_most_epochs_then_the_finished_then_the_newest():
+    from experiments.analysis.seeds import one_per_seed
+    short, long_ = _run(1, 0, 0.5, epochs_done=1, status="stopped"), _run(2, 0, 0.9, epochs_done=2)
+    assert one_per_seed([long_, short]).kept == [long_] and one_per_seed([short, long_]).dropped == [short]
+    old, new = _run(3, 0, 0.9), _run(4, 0, 0.9)
+    assert one_per_seed([old, new]).kept == [new]
+    failed = _run(5, 0, None, epochs_done=2, status="failed")
+    assert one_per_seed([failed, old]).kept == [old]
+    assert one_per_seed([_run(6, 0, 0.9), _run(7, 1, 0.9)]).dropped == []
+
+
+def test_the_small_n_note_names_the_seeds_used():
+    assert "With 2 seeds per config" in stats.small_n_note(2)
+    assert "With 2 to 3 seeds per config" in stats.small_n_note([3, 2, 3])
+    assert "3 seeds" not in stats.SMALL_N_NOTE
+
+
+def test_verdict_kinds_are_an_enum_with_words_apart():
+    v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969])
+    assert v.kind is stats.VerdictKind.REAL and v.text.startswith(stats.VERDICT_TEXT[v.kind])
+    assert {k.text for k in stats.VerdictKind} == {"a real difference", "within seed noise", "cannot tell"}
