@@ -177,3 +177,51 @@ def test_a_line_that_diverged_on_every_seed_loses_its_claim_and_says_so(store):
     line = result.line("784-128-64-10, epoch 10")
     assert line.all_diverged and line.text() == "diverged (2 of 2 seeds)"
     assert "diverged on all 2 seeds" in result.claims[0].verdict.text
+
+
+def test_quick_length_charts_draw_single_epoch_lines_and_label_the_epochs_trained(store):
+    """Issue 12 item 3: a one-epoch line drew nothing in lines mode, and labels kept the full-length epochs."""
+    sweep = presets.get_comparison("epochs").scaled(0.1)
+    opt = presets.get_comparison("optimizer").scaled(0.1)      # 1 epoch per line at x0.1
+    ids = fake_reproduction(store, [sweep, opt], seeds=2, tags=["epochs-scale:0.1"])
+    found = {o.comparison.id: o for o in outcomes.collect(store, [presets.get_comparison("epochs"),
+                                                                   presets.get_comparison("optimizer")])}
+    fig = comparison_figure(found["optimizer"].comparison, store.epochs_frame(ids),
+                            found["optimizer"].runs_by_label())
+    ours = [t for t in fig.data if t.name and t.name.startswith("ours:") and t.mode != "markers"]
+    assert ours and all(len(t.x) == 1 and "markers" in t.mode for t in ours)  # visible: one point, with a marker
+    epochs = found["epochs"]
+    sentence = wording.verdict_line(epochs)
+    assert "5 epochs" in sentence and "10 epochs" in sentence and "50 epochs" not in sentence
+    fig = comparison_figure(epochs.comparison, store.epochs_frame(ids), epochs.runs_by_label())
+    stars = [t for t in fig.data if t.name and t.name.startswith("report: 50 epochs")]
+    assert stars and list(stars[0].x) == [50]  # the report's number stays at the report's epoch, under its label
+    long_ = outcomes.collect(store, [presets.get_comparison("long-training")])[0]
+    assert [m.label for m in long_.comparison.members] == ["epoch 1", "epoch 4"]
+    assert "epoch 39" not in wording.verdict_line(long_)
+
+
+def test_duplicated_runs_count_once_in_the_verdict_and_are_named(store):
+    """Issue 12 item 1: a comparison queued twice gave 'a real difference, p < 0.001' on duplicated pairs."""
+    lr = presets.get_comparison("learning-rate").scaled(0.1)
+    def final(c, seed):  # read at epoch 2 (lr 0.1) and 1 (lr 0.001): 90.0/91.5% vs 90.5/91.0%, within seed noise
+        return (0.95 + 0.015 * seed) if c.lr == 0.1 else (1.005 + 0.005 * seed)
+    first = fake_reproduction(store, [lr], seeds=2, tags=["epochs-scale:0.1"], final_acc=final)
+    [once] = outcomes.collect(store, [presets.get_comparison("learning-rate")])
+    second = fake_reproduction(store, [lr], seeds=2, tags=["epochs-scale:0.1"], final_acc=final)  # the double click
+    [twice] = outcomes.collect(store, [presets.get_comparison("learning-rate")])
+    assert twice.claims[0].verdict.n_a == twice.claims[0].verdict.n_b == 2
+    assert twice.claims[0].verdict.p == pytest.approx(once.claims[0].verdict.p)
+    assert twice.status == once.status == ClaimOutcome.NOT_SHOWN
+    assert twice.duplicates == sorted(first) and not once.duplicates  # the newest copy is kept
+    assert sorted(i for ids in twice.runs_by_label().values() for i in ids) == sorted(second)
+    assert "not counted again" in wording.verdict_line(twice) and f"#{first[0]}" in wording.verdict_line(twice)
+
+
+def test_html_header_names_no_path_and_the_seeds_actually_used(store):
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    page = render_report(outcomes.collect(store, [lr]), store.epochs_frame(ids), "the default run store")
+    assert "from the default run store" in page and str(store.path) not in page
+    assert "With 2 seeds per config" in page and "3 seeds" not in page
+    assert "cannot tell for our runs" not in page

@@ -48,7 +48,9 @@ def evidence(o: Outcome) -> str:
     for c in o.claims:
         better, worse = o.line(c.claim.better), o.line(c.claim.worse)
         v = c.verdict
-        numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}" if v.p is not None else ""
+        numbers = ""
+        if v.p is not None:
+            numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}, n = {v.n_a} and {v.n_b}"
         parts.append(f"{c.claim.better} {better.text('final_test')} vs {worse.text('final_test')} {c.claim.worse} "
                      f"({v.kind.text}{numbers})")
     return "; ".join(parts)
