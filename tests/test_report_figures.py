@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from experiments.report import outcomes, presets, wording
-from experiments.report.outcomes import ClaimOutcome
 from experiments.report.figures import comparison_figure
 from experiments.report.html import render_report
+from experiments.report.outcomes import ClaimOutcome
 from experiments.runs.store import RunStore
 
 

@@ -50,7 +50,8 @@ def test_verdict_with_one_run_each_cannot_tell():
     assert v.kind == stats.VerdictKind.UNKNOWN and v.p is None
     assert "one run each" in v.text and "+0.68 points" in v.text
     assert stats.verdict([], [0.9], "a", "b").kind == stats.VerdictKind.UNKNOWN
-    assert stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b").kind == stats.VerdictKind.UNKNOWN  # NaN dropped: n = 1
+    nan_dropped = stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b")  # NaN dropped: n = 1
+    assert nan_dropped.kind == stats.VerdictKind.UNKNOWN
 
 
 def test_verdict_without_any_seed_spread():
