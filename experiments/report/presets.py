@@ -165,6 +165,7 @@ def relabel(label: str, old: int, new: int) -> str:
 
 # ---------------------------------------------------------------------- the report's comparisons
 def _comparisons() -> tuple[Comparison, ...]:
+    """The report's six comparisons as presets. Long: one literal table of data, clearer kept together."""
     ref = load_reference()
     lr, opt, long_, second, width, sweep = (ref.comparison(i) for i in (
         "learning-rate", "optimizer", "long-training", "second-hidden-layer", "second-layer-width", "epochs"))
