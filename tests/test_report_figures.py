@@ -190,6 +190,7 @@ def test_quick_length_charts_draw_single_epoch_lines_and_label_the_epochs_traine
                             found["optimizer"].runs_by_label())
     ours = [t for t in fig.data if t.name and t.name.startswith("ours:") and t.mode != "markers"]
     assert ours and all(len(t.x) == 1 and "markers" in t.mode for t in ours)  # visible: one point, with a marker
+    assert any(t.error_y.visible for t in ours if "(test" in t.name)  # the seed spread of that one point
     epochs = found["epochs"]
     sentence = wording.verdict_line(epochs)
     assert "5 epochs" in sentence and "10 epochs" in sentence and "50 epochs" not in sentence

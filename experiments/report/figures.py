@@ -117,17 +117,24 @@ def _draw_ours(fig: go.Figure, epochs: Any, ids: Sequence[int], members: Sequenc
                                      fill="toself", fillcolor=_fade(color, 0.09 if variant == "sum" else 0.18),
                                      line=dict(width=0), hoverinfo="skip",
                                      showlegend=False, legendgroup=group))
-        if series.dash is None:  # sparse points: markers with error bars
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=group,
-                                     marker=dict(color=color, size=9,
-                                                 symbol="diamond-open" if variant == "sum" else "diamond"),
-                                     error_y=dict(type="data", array=std, visible=n > 1, color=color),
-                                     hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>"))
-        else:
-            fig.add_trace(go.Scatter(x=x, y=mean, mode=line_mode(len(x)), name=label, legendgroup=group,
-                                     line=dict(color=color, dash=series.dash, width=2.5 if series.band else 1.5),
-                                     marker=dict(color=color, size=7),
-                                     hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>"))
+        fig.add_trace(_mean_trace(series, x, mean, std, n, label, color, variant, group))
+
+
+def _mean_trace(series: _Series, x: list[Any], mean: list[float], std: list[float], n: int, label: str,
+                color: str, variant: str, group: str) -> go.Scatter:
+    """The mean over seeds of one series: markers with error bars for sparse points, else a line (with
+    markers, and error bars where a band would be a sliver, when it has few points)."""
+    if series.dash is None:
+        return go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=group,
+                          marker=dict(color=color, size=9, symbol="diamond-open" if variant == "sum" else "diamond"),
+                          error_y=dict(type="data", array=std, visible=n > 1, color=color),
+                          hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>")
+    return go.Scatter(x=x, y=mean, mode=line_mode(len(x)), name=label, legendgroup=group,
+                      line=dict(color=color, dash=series.dash, width=2.5 if series.band else 1.5),
+                      marker=dict(color=color, size=7),
+                      error_y=dict(type="data", array=std, color=color,
+                                   visible=series.band and n > 1 and len(x) <= FEW_POINTS),
+                      hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>")
 
 
 def line_mode(points: int) -> str:
