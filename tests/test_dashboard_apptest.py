@@ -325,9 +325,13 @@ def test_an_idle_report_page_has_no_refresh_timer_and_an_active_one_has(db):
     assert at.session_state["report_busy"] is False
     store = RunStore(db)
     store.create_run(RunConfig(hidden=(8,)), name="queued", group_id="report-20260101T000000Z")
-    store.set_tags(store.search_runs(limit=1)[0].id, ["report", "report:learning-rate"])
+    queued = store.search_runs(limit=1)[0].id
+    store.set_tags(queued, ["report", "report:learning-rate"])
     at.run()
     assert at.session_state["report_busy"] is True
+    store.set_status(queued, "stopped")
+    at.run()
+    assert at.session_state["report_busy"] is False and not at.exception
 
 
 def test_history_filters_exports_and_deletes_with_confirmation(db):
