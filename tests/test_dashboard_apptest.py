@@ -83,18 +83,21 @@ def test_invalid_settings_are_refused_before_queuing(db):
     assert errors and "Not queued" in errors[0] and "'abc'" in errors[0]
     # a batch larger than the training subset is refused too, with the reason
     at.sidebar.text_input(key="cfg_hidden").set_value("16")
-    at.sidebar.number_input(key="cfg_train_size").set_value(1000)
-    at.sidebar.number_input(key="cfg_batch_size").set_value(5000)
+    at.sidebar.text_input(key="cfg_train_size").set_value("1000")
+    at.sidebar.text_input(key="cfg_batch_size").set_value("5000")
     at.sidebar.button(key="train_button").click().run()
     assert "larger than the training set" in at.sidebar.error[0].value
     assert RunStore(db).count_runs() == 0
 
 
-def test_train_queues_a_run_and_watches_it(db):
+def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
+    if not Path(os.environ["MNIST_DIR"]).joinpath("train-images-idx3-ubyte.gz").exists():
+        from tests.test_data import make_dataset  # Train refuses while the data cannot load: give it some
+        monkeypatch.setenv("MNIST_DIR", str(make_dataset(tmp_path / "tiny-mnist")))
     at = app()
     at.sidebar.text_input(key="cfg_hidden").set_value("8")
-    at.sidebar.number_input(key="cfg_epochs").set_value(1)
-    at.sidebar.number_input(key="cfg_train_size").set_value(500)
+    at.sidebar.text_input(key="cfg_epochs").set_value("1")
+    at.sidebar.text_input(key="cfg_train_size").set_value("500")
     at.sidebar.button(key="train_button").click().run()
     assert not at.exception
     assert not at.sidebar.error
