@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from experiments.config import ConfigError, RunConfig, schema
 from experiments.runs.execute import load_data
@@ -140,9 +143,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
           f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
     interrupted: list[bool] = []
 
-    def on_ctrl_c(*_: object) -> None:  # stops every run after its current batch
+    def on_ctrl_c(*_: object) -> None:  # stop every run after its current batch
         interrupted.append(True)
         manager.stop_all()
+
     signal.signal(signal.SIGINT, on_ctrl_c)
     seconds = wait_with_progress(manager, queued)
     if interrupted:
@@ -152,7 +156,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
     # A diverged run is a result (the summed-gradient variant at lr 0.1 often diverges), not a failure.
-    return 0 if counts.get(RunStatus.FINISHED, 0) + counts.get(RunStatus.DIVERGED, 0) == len(runs) else 3
+    ended_well = counts.get(RunStatus.FINISHED, 0) + counts.get(RunStatus.DIVERGED, 0)
+    return 0 if ended_well == len(runs) else 3
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -167,25 +172,55 @@ def cmd_report(args: argparse.Namespace) -> int:
         presets.variants(comparisons[:1], args.variant)  # refuse a bad variant before reading the store
     except (KeyError, ValueError) as exc:
         raise ConfigError(str(exc).strip("'\"")) from None
+    _check_output_path(args.output)  # refuse a path we cannot write before reading the store
     store = open_store(args)
     found = collect_variants(store, comparisons, args.variant, args.group)
     ids = sorted({i for v in found for o in v.outcomes for ids in o.runs_by_label().values() for i in ids})
-    page = render_report(found, epochs_frame(store, ids), str(store.path))
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(page)
+    page = render_report(found, epochs_frame(store, ids), _store_words(args))
+    try:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {args.output}: {exc.strerror or exc}") from None
+    _print_outcomes(found)
+    print(f"wrote {args.output}")
+    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
+
+
+def _check_output_path(path: str) -> None:
+    """ConfigError (one line) if ``path`` is a folder or its folder does not exist."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: it is a folder; give a file name, "
+                          f"e.g. {target / 'report.html'}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: the folder {folder} does not exist")
+
+
+def _store_words(args: argparse.Namespace) -> str:
+    """Which run store the report read, in words (the page may be mailed: it names no path on this machine)."""
+    if args.db:
+        return "the run store given with --db"
+    return "the run store named by RESULTS_DB" if os.environ.get("RESULTS_DB") else "the default run store"
+
+
+def _print_outcomes(found: Sequence[Any]) -> None:
+    """Each variant's verdict line, its lines' numbers, and the flip note (``collect_variants`` results)."""
+    from experiments.report.wording import flip_note, verdict_line
+
     for v in found:
         for o in v.outcomes:
-            print(o.verdict_line)
+            print(verdict_line(o))
             for line in o.lines if o.complete else ():
                 m = line.member
                 report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
                 final = f" (final {line.final_test.text()})" if m.measure == "mean" else ""
                 print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
                       f"test {line.text('test'):>15}{final}")
-        if v.flip:
-            print(f"  -> {v.flip}")
-    print(f"wrote {args.output}")
-    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
+        flip = flip_note(v.mean, v.sum)
+        if flip:
+            print(f"  -> {flip}")
 
 
 def build_parser() -> argparse.ArgumentParser:
