@@ -98,7 +98,8 @@ def text_clauses(text: str) -> tuple[list[str], list[Any]]:
 
 
 def where_clause(status: str | Sequence[str] | None = None, text: str | None = None, tag: str | None = None,
-                 group_id: str | None = None, ids: Sequence[int] | None = None) -> tuple[str, list[Any]]:
+                 group_id: str | None = None, ids: Sequence[int] | None = None,
+                 student: str | None = None) -> tuple[str, list[Any]]:
     """`` WHERE ...`` (or "") and its parameters for the filters of ``RunStore.search_runs``."""
     where: list[str] = []
     params: list[Any] = []
@@ -116,6 +117,9 @@ def where_clause(status: str | Sequence[str] | None = None, text: str | None = N
     if group_id:
         where.append("group_id = ?")
         params.append(group_id)
+    if student is not None:
+        where.append("student = ?")
+        params.append(student)
     if ids is not None:
         where.append(f"id IN ({', '.join('?' * len(ids))})" if ids else "0")
         params += [int(i) for i in ids]

@@ -26,6 +26,7 @@ MAX_NOTES = 10_000
 MAX_MESSAGE = 2000
 MAX_TAGS = 20
 MAX_TAG = 40
+MAX_STUDENT = 60
 UNREADABLE_NOTE = "settings unreadable"
 
 
@@ -43,6 +44,7 @@ class RunRecord:
     tags: list[str] = field(default_factory=list)
     group_id: str | None = None
     source: str = ""
+    student: str = ""        # the classroom name of the student who queued it ("" outside a class)
     epochs_done: int = 0
     train_loss: float | None = None
     train_acc: float | None = None
@@ -146,3 +148,16 @@ def clean_tags(tags: Any) -> list[str]:
         raise StoreError(f"at most {MAX_TAGS} tags per run (got {len(clean)})")
     return clean
 
+
+
+def clean_student(name: Any) -> str:
+    """A classroom student name as stored: cleaned, stripped, one line, 1 to MAX_STUDENT characters.
+
+    Markup such as ``<b>`` is allowed and kept literally: every page shows names as plain text.
+    """
+    text = clean_text(name, MAX_STUDENT, "student name", strip=True)
+    if not text:
+        raise StoreError("a student name cannot be empty")
+    if any(ch in text for ch in "\r\n\t") or not text.isprintable():
+        raise StoreError("a student name must be one line of printable characters")
+    return text

@@ -7,7 +7,6 @@ progress that any thread may read. One manager per process (the dashboard keeps 
 """
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import traceback
@@ -19,6 +18,8 @@ from typing import Any
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs.execute import load_data
 from experiments.runs.execution import DataLoader, Phase, RunControls, execute_run
+from experiments.runs.fair_queue import FairQueue
+from experiments.runs.records import clean_student
 from experiments.runs.store import RunStore
 from nn import RunStatus
 
@@ -88,7 +89,7 @@ class RunManager:
         self.store = store
         self.max_concurrent = max(1, int(max_concurrent))
         self._load_data = data_loader
-        self._queue: queue.Queue[int] = queue.Queue()
+        self._queue: FairQueue[int] = FairQueue()  # round-robin by student
         self._lock = threading.Lock()
         self._jobs: dict[int, _Job] = {}
         self._workers: list[threading.Thread] = []
@@ -97,26 +98,30 @@ class RunManager:
     # ------------------------------------------------------------------ submitting and controlling
     def submit(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
                source: str = "dashboard", callbacks: Sequence[object] = (), train_eval_epochs: Sequence[int] = (),
-               tags: Sequence[str] = ()) -> int:
+               tags: Sequence[str] = (), student: str = "") -> int:
         """Store the run as queued and schedule it; returns its id. Refused when the queue is full.
+
+        Runs start round-robin by ``student`` (their classroom name), so one student cannot fill the queue.
 
         The queue cap is checked and the run inserted in one store transaction, so concurrent submits
         cannot pass it. ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the
         epoch is stored. At the epochs in ``train_eval_epochs`` the whole training set is evaluated too.
         """
+        student = clean_student(student) if student else ""
         run_id = self.store.create_run(config, name=name, group_id=group_id, source=source, tags=tags,
-                                       max_queued=MAX_QUEUED)
+                                       max_queued=MAX_QUEUED, student=student)
         with self._lock:
             self._jobs[run_id] = _Job(Progress(run_id, LivePhase.QUEUED, epochs=config.epochs), RunControls(),
                                       config, list(callbacks), tuple(train_eval_epochs))
             self._start_workers()
-        self._queue.put(run_id)
+        self._queue.put(run_id, student)
         return run_id
 
     def submit_many(self, configs: Sequence[RunConfig], names: Sequence[str | None] | None = None,
-                    group_id: str | None = None, source: str = "dashboard") -> list[int]:
+                    group_id: str | None = None, source: str = "dashboard", student: str = "",
+                    tags: Sequence[str] = ()) -> list[int]:
         names = list(names) if names else [None] * len(configs)
-        return [self.submit(c, n, group_id, source) for c, n in zip(configs, names)]
+        return [self.submit(c, n, group_id, source, tags=tags, student=student) for c, n in zip(configs, names)]
 
     def stop(self, run_id: int) -> None:
         """Stop a run: a queued run never starts; a running one stops within one batch."""
@@ -192,7 +197,6 @@ class RunManager:
                 traceback.print_exc()
             finally:
                 self.store.close()  # this thread's connection; the next run opens a fresh one
-                self._queue.task_done()
 
     def _run(self, run_id: int) -> None:
         with self._lock:

@@ -5,7 +5,20 @@ an older one is migrated step by step (see ``RunStore._migrate``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# Classroom (issue 16): a student's prediction for an exercise, stored before its runs are queued.
+PREDICTIONS_TABLE = """
+CREATE TABLE predictions (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    student   TEXT NOT NULL,
+    exercise  TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    answer    TEXT NOT NULL,
+    group_id  TEXT
+);
+CREATE INDEX predictions_student ON predictions(student, exercise);
+"""
 
 SCHEMA = """
 CREATE TABLE runs (
@@ -20,6 +33,7 @@ CREATE TABLE runs (
     group_id      TEXT,
     source        TEXT NOT NULL DEFAULT '',
     owner         TEXT NOT NULL DEFAULT '',
+    student       TEXT NOT NULL DEFAULT '',
     epochs_done   INTEGER NOT NULL DEFAULT 0,
     train_loss    REAL, train_acc REAL, test_loss REAL, test_acc REAL,
     best_test_acc REAL,
@@ -33,7 +47,8 @@ CREATE TABLE epochs (
     lr REAL, majority_fraction REAL, dead_fraction REAL, full_train_loss REAL, full_train_acc REAL,
     PRIMARY KEY (run_id, epoch)
 );
-"""
+""" + PREDICTIONS_TABLE
 MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
     1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
+    2: "ALTER TABLE runs ADD COLUMN student TEXT NOT NULL DEFAULT ''; " + PREDICTIONS_TABLE,
 }

@@ -45,6 +45,7 @@ from experiments.runs.records import (
     STATUSES,
     RunRecord,
     clean_name,
+    clean_student,
     clean_tags,
     clean_text,
     parse_status,
@@ -179,16 +180,17 @@ class RunStore:
     # ------------------------------------------------------------------ writing
     def create_run(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
                    source: str = "", status: RunStatus | str = RunStatus.QUEUED, *,
-                   tags: Iterable[str] | str = (), max_queued: int | None = None) -> int:
+                   tags: Iterable[str] | str = (), max_queued: int | None = None, student: str = "") -> int:
         """Store a new run (queued by default) with its name and tags in one transaction; return its id.
 
         ``max_queued``: refuse (QueueFullError, nothing stored) when this process already has that many
         queued runs; counted and inserted in the same write transaction, so concurrent callers cannot
-        pass the cap together.
+        pass the cap together. ``student``: the classroom name the run belongs to (checked by clean_student).
         """
         word = parse_status(status).value
         name = clean_text(name, MAX_NAME, "run name", strip=True) if name else ""
         tag_list = json.dumps(clean_tags(tags))
+        student = clean_student(student) if student else ""
         with self._writing() as conn:
             if max_queued is not None:
                 waiting = conn.execute("SELECT count(*) FROM runs WHERE owner = ? AND status = ?",
@@ -197,9 +199,9 @@ class RunStore:
                     raise QueueFullError(f"{max_queued} runs are already waiting: stop some or wait for them "
                                          f"to finish")
             cur = conn.execute(
-                "INSERT INTO runs (name, created, config, status, tags, group_id, source, owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, _now(), config.to_json(), word, tag_list, group_id, source, self._owner))
+                "INSERT INTO runs (name, created, config, status, tags, group_id, source, owner, student) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, _now(), config.to_json(), word, tag_list, group_id, source, self._owner, student))
             run_id = int(cur.lastrowid or 0)
             if not name:
                 conn.execute("UPDATE runs SET name = ? WHERE id = ?", (f"run {run_id}", run_id))
@@ -336,13 +338,15 @@ class RunStore:
     def search_runs(self, status: str | Sequence[str] | None = None, text: str | None = None,
                     tag: str | None = None, group_id: str | None = None, order_by: str = "created",
                     descending: bool = True, limit: int | None = None,
-                    ids: Sequence[int] | None = None) -> list[RunRecord]:
+                    ids: Sequence[int] | None = None, student: str | None = None) -> list[RunRecord]:
         """Runs matching every given filter, newest first unless ``order_by``/``descending`` say otherwise.
 
         ``text`` matches settings written as ``key=value`` (``lr=0.1``, ``batch=64``, ``optimizer=adam``)
         and any other words as a case-insensitive substring of the name, notes, message, tags or settings.
+        ``student``: only that student's runs (classroom "mine").
         """
-        where, params = query.where_clause(status=status, text=text, tag=tag, group_id=group_id, ids=ids)
+        where, params = query.where_clause(status=status, text=text, tag=tag, group_id=group_id, ids=ids,
+                                           student=student)
         sql = "SELECT * FROM runs" + where + query.order_clause(order_by, descending)
         if limit:
             sql += " LIMIT ?"
