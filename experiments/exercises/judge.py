@@ -1,0 +1,137 @@
+"""A student's answer to an exercise, checked (before it is stored), and graded against the runs' results.
+
+The results of each line are its runs' final values of the exercise's metric, one per seed (a repeated
+(config, seed) counted once, ``seeds.one_per_seed``); the verdict between the two best lines is Welch's
+test (``stats.verdict``), so the reveal says whether the winner wins beyond seed noise.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from experiments.analysis import stats
+from experiments.analysis.seeds import one_per_seed
+from experiments.config import ConfigError
+from experiments.exercises.spec import Exercise, PredictionKind
+from experiments.settings.parsers import quote
+
+
+def check_answer(exercise: Exercise, answer: Any) -> dict[str, Any]:
+    """The answer as stored (``{"kind": ..., "value": ...}``), or ConfigError (one line) if out of range."""
+    kind = exercise.kind
+    if kind is PredictionKind.WINNER:
+        labels = [line.label for line in exercise.lines]
+        if answer not in labels:
+            raise ConfigError(f"choose one of the runs: {', '.join(labels)} (got {quote(answer)})")
+        return {"kind": kind.value, "value": answer}
+    values = answer if kind is PredictionKind.CURVE else [answer]
+    epochs = exercise.line(exercise.target).config.epochs
+    if kind is PredictionKind.CURVE and (not isinstance(values, (list, tuple)) or len(values) != epochs):
+        raise ConfigError(f"a curve needs one value per epoch ({epochs})")
+    numbers = [_number(v, exercise) for v in values]
+    return {"kind": kind.value, "value": numbers if kind is PredictionKind.CURVE else numbers[0]}
+
+
+def _number(value: Any, exercise: Exercise) -> float:
+    scale = 100.0 if exercise.percent else 1.0
+    unit = "%" if exercise.percent else ""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or not exercise.low <= number <= exercise.high:
+        shown = quote(value * scale if isinstance(value, float) else value)
+        raise ConfigError(f"the prediction must be a number from {exercise.low * scale:g}{unit} to "
+                          f"{exercise.high * scale:g}{unit} (got {shown})")
+    return number
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One line's results over its seeds: the final values and the mean curve."""
+
+    label: str
+    finals: list[float]
+    curve: list[float]          # mean per epoch over the seeds
+    spread: stats.Spread
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the runs showed: each line's results, the best line and the verdict against the runner-up."""
+
+    lines: list[LineResult]
+    winner: str
+    verdict: stats.Verdict | None
+
+    def line(self, label: str) -> LineResult:
+        return next(result for result in self.lines if result.label == label)
+
+
+def outcome(exercise: Exercise, runs: Sequence[Any], epochs: Mapping[int, Sequence[Mapping[str, Any]]]) -> Outcome:
+    """Results of an exercise's runs (RunRecords with their epochs by run id), grouped by line."""
+    results = []
+    for line in exercise.lines:
+        members = [r for r in runs if r.config is not None and r.config.replace(seed=0) == line.config.replace(seed=0)]
+        kept = one_per_seed(members).kept
+        raw = [[e.get(exercise.metric) for e in epochs.get(r.id, [])] for r in kept]
+        curves: list[list[float]] = [[float(v) if v is not None else math.nan for v in c] for c in raw if c]
+        finals = [c[-1] for c in curves if math.isfinite(c[-1])]
+        length = max((len(c) for c in curves), default=0)
+        mean = [_mean([c[i] for c in curves if i < len(c)]) for i in range(length)]
+        results.append(LineResult(line.label, finals, mean, stats.spread(finals)))
+    sign = 1.0 if exercise.higher_is_better else -1.0
+    ranked = sorted((r for r in results if r.finals), key=lambda r: -sign * r.spread.mean)
+    if not ranked:
+        return Outcome(results, "", None)
+    verdict = None
+    if len(ranked) > 1:
+        verdict = stats.verdict(ranked[0].finals, ranked[1].finals, ranked[0].label, ranked[1].label,
+                                percent=exercise.percent)
+    return Outcome(results, ranked[0].label, verdict)
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else math.nan
+
+
+@dataclass(frozen=True)
+class Grade:
+    """Whether the prediction was right, and one sentence saying why."""
+
+    right: bool
+    text: str
+
+
+def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Grade:
+    """Compare a stored answer with the outcome."""
+    if not result.winner:
+        return Grade(False, "No run finished with a result: nothing to compare the prediction with.")
+    if exercise.kind is PredictionKind.WINNER:
+        right = answer.get("value") == result.winner
+        noise = result.verdict is not None and not result.verdict.real
+        text = f"{result.winner} came out ahead" + (", but within seed noise: the seeds cannot tell the runs apart"
+                                                    if noise else ", beyond seed noise")
+        return Grade(right, f"You predicted {answer.get('value')}; {text}.")
+    target = result.line(exercise.target)
+    fmt = _format(exercise)
+    if exercise.kind is PredictionKind.NUMBER:
+        allowed = max(exercise.tolerance, 2 * target.spread.std)
+        error = abs(float(answer.get("value", math.nan)) - target.spread.mean)
+        return Grade(error <= allowed, f"You predicted {fmt(answer.get('value'))}; the runs gave "
+                                       f"{fmt(target.spread.mean)} ± {fmt(target.spread.std)} (within "
+                                       f"{fmt(allowed)} counts as right).")
+    guess = [float(v) for v in answer.get("value", [])]
+    pairs = [(g, m) for g, m in zip(guess, target.curve) if math.isfinite(m)]
+    error = sum(abs(g - m) for g, m in pairs) / len(pairs) if pairs else math.inf
+    return Grade(error <= exercise.tolerance, f"Your curve is {fmt(error)} away from the runs' mean curve on "
+                                              f"average (within {fmt(exercise.tolerance)} counts as right).")
+
+
+def _format(exercise: Exercise) -> Any:
+    if exercise.percent:
+        return lambda v: f"{float(v) * 100:.1f}%" if v is not None else "-"
+    return lambda v: f"{float(v):.3g}" if v is not None else "-"

@@ -1,0 +1,215 @@
+"""An exercise file (TOML in ``exercises/``), loaded and checked: one line naming the file per problem.
+
+    title = "Learning rate: 0.1 or 0.001?"
+    question = "Plain SGD, ... Which learning rate ends with the higher test accuracy?"
+    explanation = "Shown after the reveal."
+    locked = ["optimizer", "hidden"]     # settings the "try it yourself" link locks
+    free = ["lr"]                        # settings the student is invited to change
+    seeds = [0, 1, 2]                    # every run is trained once per seed (a seeded group)
+    metric = "test_acc"                  # what is compared: an epoch metric
+    [base]                               # RunConfig overrides shared by every run
+    optimizer = "sgd"
+    [[runs]]                             # the runs to compare: a label plus RunConfig overrides
+    label = "lr 0.1"
+    lr = 0.1
+    [prediction]
+    kind = "winner"                      # winner | number | curve
+    run = "lr 0.1"                       # number and curve: the run whose metric is predicted
+    low = 0.0                            # number and curve: the accepted range (metric units)
+    high = 1.0
+    tolerance = 0.03                     # number and curve: how close counts as right
+
+Every run's config is built (and so validated) on load: an unknown setting or a bad value is refused there.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from experiments.config import ConfigError, RunConfig
+from experiments.settings.links import linked_settings
+from experiments.settings.parsers import quote
+
+EXERCISES_DIR = Path(__file__).resolve().parents[2] / "exercises"
+METRICS = ("test_acc", "test_loss", "train_acc", "train_loss", "val_acc", "val_loss")
+REQUIRED = ("title", "question", "explanation", "runs", "prediction")
+KNOWN = (*REQUIRED, "locked", "free", "seeds", "metric", "base")
+MAX_SEEDS = 5
+
+
+class PredictionKind(StrEnum):
+    """What the student predicts: which run wins, one number, or a rough curve (one value per epoch)."""
+
+    WINNER = "winner"
+    NUMBER = "number"
+    CURVE = "curve"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One run of the comparison: its label and its settings (seed 0; it is trained once per seed)."""
+
+    label: str
+    config: RunConfig
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A checked exercise: everything the Exercises page and the judge need."""
+
+    id: str                  # the file name without .toml
+    title: str
+    question: str
+    explanation: str
+    lines: tuple[Line, ...]
+    kind: PredictionKind
+    seeds: tuple[int, ...] = (0, 1, 2)
+    metric: str = "test_acc"
+    target: str = ""         # number/curve: the label of the predicted run
+    low: float = 0.0
+    high: float = 1.0
+    tolerance: float = 0.03
+    locked: tuple[str, ...] = ()
+    free: tuple[str, ...] = ()
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric.endswith("_acc")
+
+    @property
+    def percent(self) -> bool:
+        return self.metric.endswith("_acc")
+
+    def line(self, label: str) -> Line:
+        return next(line for line in self.lines if line.label == label)
+
+    def configs(self) -> list[RunConfig]:
+        """Every run to queue: each line once per seed."""
+        return [line.config.replace(seed=seed) for line in self.lines for seed in self.seeds]
+
+
+class ExerciseError(ConfigError):
+    """A bad exercise file; the message names the file."""
+
+
+def load_exercise(path: Path) -> Exercise:
+    """Read and check one exercise file; ExerciseError (one line, naming the file) if anything is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return _exercise(path.stem, data)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExerciseError(f"{path.name}: cannot read it ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ExerciseError(f"{path.name}: not valid TOML ({exc})") from None
+    except ConfigError as exc:
+        raise ExerciseError(f"{path.name}: {exc}") from None
+
+
+def load_all(folder: Path = EXERCISES_DIR) -> tuple[list[Exercise], list[str]]:
+    """Every exercise of the folder (sorted by file name) and one error line per bad file."""
+    found, errors = [], []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            found.append(load_exercise(path))
+        except ExerciseError as exc:
+            errors.append(str(exc))
+    return found, errors
+
+
+def _exercise(ident: str, data: dict[str, Any]) -> Exercise:
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ConfigError(f"missing field {quote(missing[0])} (an exercise needs {', '.join(REQUIRED)})")
+    unknown = sorted(set(data) - set(KNOWN))
+    if unknown:
+        raise ConfigError(f"unknown field {quote(unknown[0])}; known fields: {', '.join(KNOWN)}")
+    texts = {k: _text(data, k) for k in ("title", "question", "explanation")}
+    base = _table(data.get("base", {}), "base")
+    lines = tuple(_line(i, entry, base) for i, entry in enumerate(_list(data["runs"], "runs")))
+    if len({line.label for line in lines}) < len(lines):
+        raise ConfigError("two runs have the same label")
+    metric = str(data.get("metric", "test_acc"))
+    if metric not in METRICS:
+        raise ConfigError(f"metric must be one of {', '.join(METRICS)} (got {quote(metric)})")
+    prediction = _table(data["prediction"], "prediction")
+    kind, target, numbers = _prediction(prediction, lines)
+    return Exercise(ident, texts["title"], texts["question"], texts["explanation"], lines=lines, kind=kind,
+                    seeds=_seeds(data.get("seeds", [0, 1, 2])), metric=metric, target=target,
+                    low=numbers.get("low", 0.0), high=numbers.get("high", 1.0),
+                    tolerance=numbers.get("tolerance", 0.03),
+                    locked=_names(data.get("locked", []), "locked"), free=_names(data.get("free", []), "free"))
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key} must be non-empty text")
+    return value.strip()
+
+
+def _table(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a table of settings")
+    return dict(value)
+
+
+def _list(value: Any, key: str) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{key} must be a non-empty list")
+    return value
+
+
+def _line(index: int, entry: Any, base: dict[str, Any]) -> Line:
+    settings = _table(entry, f"runs[{index}]")
+    label = settings.pop("label", None)
+    if not isinstance(label, str) or not label.strip():
+        raise ConfigError(f"runs[{index}] needs a label")
+    if "seed" in settings or "seed" in base:
+        raise ConfigError("seeds are given by the exercise's seeds list, not as a setting")
+    try:
+        return Line(label.strip(), RunConfig.from_dict({**base, **settings}))
+    except ConfigError as exc:
+        raise ConfigError(f"run {quote(label)}: {exc}") from None
+
+
+def _prediction(table: dict[str, Any], lines: tuple[Line, ...]) -> tuple[PredictionKind, str, dict[str, float]]:
+    try:
+        kind = PredictionKind(str(table.get("kind")))
+    except ValueError:
+        raise ConfigError(f"prediction.kind must be one of {', '.join(PredictionKind)} "
+                          f"(got {quote(table.get('kind'))})") from None
+    if kind is PredictionKind.WINNER:
+        if len(lines) < 2:
+            raise ConfigError("a 'winner' prediction needs at least two runs")
+        return kind, "", {}
+    target = table.get("run", lines[0].label)
+    if target not in {line.label for line in lines}:
+        raise ConfigError(f"prediction.run {quote(target)} is not the label of a run")
+    numbers = {k: table.get(k, default) for k, default in (("low", 0.0), ("high", 1.0), ("tolerance", 0.03))}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers.values()):
+        raise ConfigError("prediction.low, high and tolerance must be numbers")
+    if not numbers["low"] < numbers["high"] or numbers["tolerance"] <= 0:
+        raise ConfigError("prediction needs low < high and a tolerance > 0")
+    return kind, str(target), {k: float(v) for k, v in numbers.items()}
+
+
+def _seeds(value: Any) -> tuple[int, ...]:
+    seeds = _list(value, "seeds")
+    whole = all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    if not whole or len(set(seeds)) < len(seeds):
+        raise ConfigError("seeds must be distinct whole numbers >= 0")
+    if len(seeds) > MAX_SEEDS:
+        raise ConfigError(f"at most {MAX_SEEDS} seeds (got {len(seeds)})")
+    return tuple(seeds)
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise ConfigError(f"{key} must be a list of setting names")
+    unknown = [n for n in value if n not in linked_settings()]
+    if unknown:
+        raise ConfigError(f"{key} names an unknown setting {quote(unknown[0])}; known: {', '.join(linked_settings())}")
+    return tuple(value)

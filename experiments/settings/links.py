@@ -1,0 +1,116 @@
+"""Shareable links: the run settings, the page and the teacher's lock/hide flags as a URL query string.
+
+Derived from RunConfig's schema like the CLI and the sidebar: every setting shown in the sidebar is one
+query parameter named after its field (``lr=0.1&optimizer=sgd&hidden=128``), written as a user would type
+it. ``lock=lr,optimizer`` disables those controls, ``hide=l2`` leaves them out, ``page=compare`` names the
+page. Reading a link never fails: each bad or unknown parameter becomes a one-line notice and the valid
+rest applies (``lr=abc`` or ``lr=1e9`` keep the default learning rate and say why).
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from experiments.config import ConfigError, RunConfig, schema
+from experiments.settings.parsers import quote
+from experiments.settings.setting import Widget
+
+PAGE, LOCK, HIDE = "page", "lock", "hide"
+FLAGS = (PAGE, LOCK, HIDE)
+
+
+def linked_settings() -> tuple[str, ...]:
+    """The settings a link carries: those with a sidebar widget, in schema order."""
+    return tuple(e.name for e in schema() if e.setting.in_sidebar)
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What a link asks for: typed setting values (only the valid ones), flags, and one notice per problem."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    locked: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
+    page: str | None = None
+    notices: tuple[str, ...] = ()
+
+
+def read_link(params: Mapping[str, str], pages: Collection[str]) -> LinkState:
+    """Parse a link's query parameters; ``pages`` are the valid page names."""
+    notices: list[str] = []
+    values: dict[str, Any] = {}
+    known = linked_settings()
+    entries = {e.name: e for e in schema()}
+    for key, raw in params.items():
+        if key in FLAGS:
+            continue
+        if key not in known:
+            notices.append(f"The link's parameter {quote(key)} is not a setting and was ignored.")
+            continue
+        try:
+            values[key] = entries[key].setting.parse(key, raw)
+        except ConfigError as exc:
+            notices.append(f"The link's {key} was not applied: {exc}.")
+    _check_together(values, notices)
+    return LinkState(values, _names(params.get(LOCK, ""), LOCK, notices), _names(params.get(HIDE, ""), HIDE, notices),
+                     _page(params.get(PAGE), pages, notices), tuple(notices))
+
+
+def _check_together(values: dict[str, Any], notices: list[str]) -> None:
+    """Cross-setting checks (e.g. the batch larger than the training set): the link's values are dropped."""
+    try:
+        RunConfig.from_dict(values)
+    except ConfigError as exc:
+        notices.append(f"The link's settings do not fit together and were not applied: {exc}.")
+        values.clear()
+
+
+def _names(text: str, flag: str, notices: list[str]) -> frozenset[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in linked_settings()]
+    if unknown:
+        notices.append(f"The link's {flag}= names no setting {quote(unknown[0])}; it was ignored.")
+    return frozenset(n for n in names if n in linked_settings())
+
+
+def _page(name: str | None, pages: Collection[str], notices: list[str]) -> str | None:
+    if name is None:
+        return None
+    if name not in pages:
+        notices.append(f"The link's page {quote(name)} does not exist; choose one of {', '.join(pages)}.")
+        return None
+    return name
+
+
+def setting_text(name: str, value: Any) -> str:
+    """A setting's value as it goes into a link (typed values as a user would write them; text as typed)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return repr(value)  # all digits: a link restores the value exactly (%g would round 0.00012345678)
+    entry = next(e for e in schema() if e.name == name)
+    return entry.setting.parse.to_text(value)
+
+
+def write_link(values: Mapping[str, Any], page: str | None = None, locked: Collection[str] = (),
+               hidden: Collection[str] = ()) -> dict[str, str]:
+    """The query parameters of a link showing these setting values (typed or as typed), page and flags."""
+    params = {name: setting_text(name, values[name]) for name in linked_settings() if name in values}
+    if page:
+        params[PAGE] = page
+    for flag, names in ((LOCK, locked), (HIDE, hidden)):
+        if names:
+            params[flag] = ",".join(n for n in linked_settings() if n in set(names))
+    return params
+
+
+def config_link(config: RunConfig, page: str | None = None, locked: Collection[str] = (),
+                hidden: Collection[str] = ()) -> dict[str, str]:
+    """The query parameters of a link to ``config``."""
+    return write_link({n: getattr(config, n) for n in linked_settings()}, page, locked, hidden)
+
+
+def is_text_widget(name: str) -> bool:
+    """Whether the sidebar shows this setting as a text box (its Session State value is text)."""
+    return next(e for e in schema() if e.name == name).setting.widget is Widget.TEXT

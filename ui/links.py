@@ -1,0 +1,89 @@
+"""The URL query string mirrors the sidebar settings and the page; opening a link restores them once.
+
+``apply_once`` runs at the top of every script run (dashboard.py) but reads the link only on the first run
+of a browser session: the link's valid settings become the sidebar's values, its lock/hide flags are kept
+for the session, and each bad parameter is one notice. ``mirror`` then writes the current settings, the
+page and the flags back into the query string on every run, so the address bar is always a link to what
+the user sees. ``copy_link`` shows the full link with Streamlit's copy button (st.code has one).
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from experiments.config import RunConfig, schema
+from experiments.settings.links import LinkState, read_link, write_link
+from experiments.settings.setting import Widget
+from ui import common
+
+_READ, _LOCK, _HIDE, _NOTICES = "_link_read", "_link_locked", "_link_hidden", "_link_notices"
+
+
+def _widget_value(name: str, value: Any) -> Any:
+    """A typed setting value as its sidebar widget holds it (text boxes hold text)."""
+    entry = next(e for e in schema() if e.name == name)
+    return entry.setting.parse.to_text(value) if entry.setting.widget is Widget.TEXT else value
+
+
+def init_settings() -> None:
+    """Default values of every sidebar setting live in Session State (the sidebar and links read them)."""
+    for entry in schema():
+        if entry.setting.in_sidebar:
+            st.session_state.setdefault(common.config_key(entry.name),
+                                        _widget_value(entry.name, getattr(RunConfig(), entry.name)))
+
+
+def apply_once(current_page: str) -> None:
+    """On a session's first run: apply the link's settings and flags; switch to its page if it names one."""
+    if st.session_state.get(_READ):
+        return
+    st.session_state[_READ] = True
+    state: LinkState = read_link(st.query_params.to_dict(), tuple(common.PAGES))
+    for name, value in state.values.items():
+        st.session_state[common.config_key(name)] = _widget_value(name, value)
+    st.session_state[_LOCK], st.session_state[_HIDE] = state.locked, state.hidden
+    st.session_state[_NOTICES] = state.notices
+    if state.page and state.page != current_page:
+        st.switch_page(common.PAGES[state.page])
+
+
+def locked() -> frozenset[str]:
+    return frozenset(st.session_state.get(_LOCK, frozenset()))
+
+
+def hidden() -> frozenset[str]:
+    return frozenset(st.session_state.get(_HIDE, frozenset()))
+
+
+def current_params(page: str) -> dict[str, str]:
+    values = {e.name: st.session_state[common.config_key(e.name)] for e in schema()
+              if e.setting.in_sidebar and common.config_key(e.name) in st.session_state}
+    return write_link(values, page, locked(), hidden())
+
+
+def mirror(page: str) -> None:
+    """Write the current settings, page and flags into the address bar (only when they changed)."""
+    params = current_params(page)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def link_url(page: str) -> str:
+    """The full link to this page with the current settings."""
+    base = (st.context.url or "").rstrip("/")
+    return f"{base}?{urlencode(current_params(page))}"
+
+
+def notices() -> None:
+    """The link's notices, one line each, shown once (in the sidebar, above the settings)."""
+    for text in st.session_state.pop(_NOTICES, ()):
+        st.sidebar.warning(common.message_text(text), icon=":material/link_off:")
+
+
+def copy_link(page: str) -> None:
+    """A "Copy link" popover with the link in a code box (its copy button copies it)."""
+    with st.sidebar.popover("Copy link", icon=":material/link:", width="stretch"):
+        st.caption("Anyone who opens this link gets these settings on this page.")
+        st.code(link_url(page), language=None, wrap_lines=True)
