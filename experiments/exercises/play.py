@@ -1,0 +1,80 @@
+"""Run an exercise: queue its runs as one seeded group, and read the group's outcome back from the store.
+
+Used by the Exercises page, the teacher's view and the command line (``python -m experiments.exercises.play
+[ID ...]`` runs exercises headless and prints what each showed, with a temporary or given RESULTS_DB).
+"""
+from __future__ import annotations
+
+import argparse
+import uuid
+from dataclasses import dataclass
+
+from experiments.exercises.judge import Outcome, outcome
+from experiments.exercises.spec import Exercise, load_all
+from experiments.runs.records import RunRecord
+from experiments.runs.runner import RunManager
+from experiments.runs.store import RunStore
+
+SOURCE = "exercise"
+
+
+def exercise_tag(exercise_id: str) -> str:
+    """The tag every run of an exercise carries (the teacher's view finds the class's runs by it)."""
+    return f"exercise:{exercise_id}"[:40]
+
+
+def queue_exercise(manager: RunManager, exercise: Exercise, student: str = "") -> tuple[str, list[int]]:
+    """Queue every (line, seed) run of the exercise as one group; returns the group id and the run ids."""
+    group_id = f"ex-{uuid.uuid4().hex[:12]}"
+    configs = exercise.configs()
+    names = [f"{exercise.id}: {line.label}, seed {seed}" for line in exercise.lines for seed in exercise.seeds]
+    ids = manager.submit_many(configs, names, group_id=group_id, source=SOURCE, student=student,
+                              tags=(exercise_tag(exercise.id),))
+    return group_id, ids
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """Where an exercise's group of runs is: how many ended, and the outcome once all have."""
+
+    runs: list[RunRecord]
+    ended: int
+    result: Outcome | None
+
+    @property
+    def done(self) -> bool:
+        return bool(self.runs) and self.ended == len(self.runs)
+
+
+def group_state(store: RunStore, exercise: Exercise, group_id: str) -> GroupState:
+    """The group's runs and, when every one has ended, the outcome."""
+    runs = store.search_runs(group_id=group_id, order_by="id", descending=False)
+    ended = sum(1 for r in runs if not r.status.is_active)
+    if not runs or ended < len(runs):
+        return GroupState(runs, ended, None)
+    epochs = {r.id: store.get_epochs(r.id) for r in runs}
+    return GroupState(runs, ended, outcome(exercise, runs, epochs))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run exercises headless and print each line's result and the verdict."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("ids", nargs="*", help="exercise ids (file names without .toml); default all")
+    args = parser.parse_args(argv)
+    exercises, errors = load_all()
+    for line in errors:
+        print(line)
+    store = RunStore()
+    manager = RunManager(store)
+    for exercise in (e for e in exercises if not args.ids or e.id in args.ids):
+        group_id, ids = queue_exercise(manager, exercise)
+        manager.wait(ids)
+        state = group_state(store, exercise, group_id)
+        print(f"{exercise.id}: " + "; ".join(f"{r.label} {r.spread.text(exercise.percent)}"
+                                             for r in (state.result.lines if state.result else [])))
+        if state.result and state.result.verdict:
+            print(f"    {state.result.verdict.text}")
+
+
+if __name__ == "__main__":
+    main()
