@@ -1,16 +1,34 @@
-"""Streamlit entry point: ``streamlit run dashboard.py``. Only navigation here; each page is a module in ui/."""
+"""Streamlit entry point: ``streamlit run dashboard.py``. The class server's doors, then navigation; each page
+is a module in ui/.
+
+Order matters: on a class server (listening on anything but localhost) ``gate.guard_server`` stops before
+any page renders until the class password is entered, and refuses every page with one line when no class
+password is configured; then the student's name; then the link in the address bar is applied once and the
+settings are mirrored back into it.
+"""
 import streamlit as st
 
-from ui import common
+from ui import common, gate, links, student
 
 st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
+gate.guard_server()
+student.require_on_class_server()
 common.keep_widget_state()
+links.init_settings()
 page = st.navigation([
     st.Page(common.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train", default=True),
     st.Page(common.PAGES["compare"], title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page(common.PAGES["history"], title="History", icon=":material/history:", url_path="history"),
+    st.Page(common.PAGES["exercises"], title="Exercises", icon=":material/quiz:", url_path="exercises"),
     st.Page(common.PAGES["report"], title="Report", icon=":material/description:", url_path="report"),
     st.Page(common.PAGES["inspect"], title="Inspect", icon=":material/search:", url_path="inspect"),
     st.Page(common.PAGES["sweep"], title="Sweep", icon=":material/grid_view:", url_path="sweep"),
+    st.Page(common.PAGES["teacher"], title="Teacher", icon=":material/school:", url_path="teacher"),
 ])
+current = page.url_path or "train"
+links.apply_once(current)
+links.mirror(current)
+links.notices()
+student.sidebar_badge()
+links.copy_link(current)
 page.run()

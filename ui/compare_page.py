@@ -16,7 +16,7 @@ from experiments.analysis.figures import (
     run_curve,
 )
 from experiments.config import differing_fields, short_label
-from ui import common
+from ui import common, student
 from ui.tables import column_config, pick_runs
 
 PARCOORDS_MIN_RUNS = 4
@@ -25,7 +25,7 @@ PARCOORDS_MIN_RUNS = 4
 def render() -> None:
     st.title("Compare")
     store = common.store()
-    runs = store.search_runs()
+    runs = store.search_runs(student=student.scope_filter("compare_scope"))
     if not runs:
         st.info("No runs stored yet: train some on the **Train** page (or with `python -m experiments run`), "
                 "then pick them here.", icon=":material/info:")

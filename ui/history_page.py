@@ -5,7 +5,7 @@ import streamlit as st
 
 from experiments.runs.export import export_csv
 from experiments.runs.store import STATUSES, StoreError
-from ui import common
+from ui import common, student
 from ui.tables import pick_runs
 
 
@@ -71,7 +71,8 @@ def render() -> None:
     text = f2.text_input("Search", key="hist_text", placeholder="name, notes, tags or settings, e.g. sgd",
                          help="Matches part of a run's name, notes, tags, message or settings; "
                          "lr=0.1, batch=64 or optimizer=adam match those settings.")
-    runs = store.search_runs(status=statuses or None, text=text.strip() or None)
+    runs = store.search_runs(status=statuses or None, text=text.strip() or None,
+                             student=student.scope_filter("hist_scope"))
     total = store.count_runs()
     if not total:
         st.info("No runs stored yet. Runs from the **Train** page and from `python -m experiments run` "

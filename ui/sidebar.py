@@ -15,7 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 from experiments.config import ConfigError, RunConfig, schema
 from experiments.runs.store import MAX_NAME, StoreError
 from experiments.settings.setting import SettingField, Widget
-from ui import common
+from ui import common, links, student
 
 
 def widget_values(config: RunConfig) -> dict[str, Any]:
@@ -54,17 +54,17 @@ def _with(options: tuple[Any, ...], value: Any) -> list[Any]:
     return list(options) if value in options else sorted([*options, value])
 
 
-def _widget(box: DeltaGenerator, entry: SettingField) -> None:
-    """The widget of one setting, as its schema entry describes it."""
+def _widget(box: DeltaGenerator, entry: SettingField, locked: bool = False) -> None:
+    """The widget of one setting, as its schema entry describes it (disabled when a link locks it)."""
     s, key = entry.setting, common.config_key(entry.name)
-    tip = f"{s.help} Accepted: {s.parse.describe()}."
+    tip = f"{s.help} Accepted: {s.parse.describe()}." + (" Locked by this link." if locked else "")
     if s.widget is Widget.CHOICE:
-        box.selectbox(s.label, s.choices, key=key, help=tip)
+        box.selectbox(s.label, s.choices, key=key, help=tip, disabled=locked)
     elif s.widget is Widget.LOG_SLIDER:
         box.select_slider(s.label, options=_with(s.choices, st.session_state[key]), key=key, help=tip,
-                          format_func=lambda v: f"{v:g}")
+                          format_func=lambda v: f"{v:g}", disabled=locked)
     else:
-        box.text_input(s.label, key=key, help=tip)
+        box.text_input(s.label, key=key, help=tip, disabled=locked)
 
 
 def _queue(box: DeltaGenerator) -> None:
@@ -82,7 +82,8 @@ def _queue(box: DeltaGenerator) -> None:
         st.toast("Already queued: the repeated click was ignored", icon=":material/block:")
         return
     try:
-        run_id = common.manager().submit(config, name=str(st.session_state[common.NAME_KEY]).strip() or None)
+        run_id = common.manager().submit(config, name=str(st.session_state[common.NAME_KEY]).strip() or None,
+                                         student=student.current())
     except StoreError as exc:
         box.error(f"Not queued: {common.message_text(exc)}", icon=":material/block:")
         return
@@ -104,13 +105,16 @@ def settings_form() -> None:
     sb.header("Settings")
     if st.session_state.pop("config_loaded", False):
         sb.info("Settings loaded from a stored run.", icon=":material/input:")
-    entries = [e for e in schema() if e.setting.in_sidebar]
+    locked, hidden = links.locked(), links.hidden()
+    if locked or hidden:
+        sb.caption("This link locks or hides some settings.")
+    entries = [e for e in schema() if e.setting.in_sidebar and e.name not in hidden]
     for entry in entries:
         if not entry.setting.more:
-            _widget(sb, entry)
+            _widget(sb, entry, entry.name in locked)
     more = sb.expander("More settings")
     for entry in entries:
         if entry.setting.more:
-            _widget(more, entry)
+            _widget(more, entry, entry.name in locked)
     more.text_input("Run name", key=common.NAME_KEY, max_chars=MAX_NAME,
                       help="Optional; defaults to 'run <id>'. Rename it later in History.")

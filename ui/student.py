@@ -1,0 +1,60 @@
+"""The student's name for this browser session: asked once, checked, shown as plain text.
+
+On a class server every page needs it (after the class password); on a laptop only the Exercises page asks
+(a prediction belongs to someone). Runs and predictions carry it (the store's ``student`` column), and
+History and Compare can show "mine" or "everyone". Markup in a name is kept and shown literally.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from experiments.runs.records import MAX_STUDENT, clean_student
+from experiments.runs.store import StoreError
+from ui import common, gate
+
+KEY = "_student"
+
+
+def current() -> str:
+    """This session's student name ("" before one is entered)."""
+    return str(st.session_state.get(KEY, ""))
+
+
+def name_form() -> bool:
+    """A form asking for the name; True once this session has one."""
+    if current():
+        return True
+    with st.form("student_name"):
+        text = st.text_input("Your name", key="student_name_box",
+                             help=f"As your teacher should see it; up to {MAX_STUDENT} characters.")
+        sent = st.form_submit_button("Continue", type="primary")
+    if sent:
+        try:
+            st.session_state[KEY] = clean_student(text)
+        except StoreError as exc:
+            st.error(common.message_text(exc), icon=":material/badge:")
+            return False
+        st.rerun()
+    return False
+
+
+def require_on_class_server() -> None:
+    """On a class server, stop every page until the student has entered a name."""
+    if gate.class_server() and not current():
+        st.title("MNIST MLP lab")
+        name_form()
+        st.stop()
+
+
+def sidebar_badge() -> None:
+    """The name in the sidebar, as plain text."""
+    if current():
+        st.sidebar.caption(f"Student: {common.md_escape(current())}")
+
+
+def scope_filter(key: str) -> str | None:
+    """A "Mine / Everyone" toggle when a name is set: the student to filter runs by, or None for everyone."""
+    if not current():
+        return None
+    choice = st.segmented_control("Runs", ["Mine", "Everyone"], default="Mine", key=key)
+    return current() if choice == "Mine" else None

@@ -1,0 +1,98 @@
+"""Teacher: for one exercise, the class's predictions against the results, and a leaderboard.
+
+Behind its own password (``teacher_password`` in .streamlit/secrets.toml or MNIST_LAB_TEACHER_PASSWORD);
+on a laptop without one the page is open, on a class server it is refused. The leaderboard ranks each
+student's runs of the exercise (its own runs and those started from its "try it yourself" link) by
+validation accuracy; the test accuracy stays hidden until the teacher reveals it, so the class does not
+learn to choose by the test set.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from experiments.access import Realm
+from experiments.exercises.judge import grade
+from experiments.exercises.play import exercise_tag, group_state
+from experiments.exercises.spec import Exercise, load_all
+from experiments.runs import predictions
+from ui import common, gate
+
+MONITOR = "val_acc"
+
+
+def _allowed() -> bool:
+    if gate.password(Realm.TEACHER):
+        return gate.ask(Realm.TEACHER, "Teacher password")
+    if gate.class_server():
+        st.error("No teacher password is set: set teacher_password in .streamlit/secrets.toml or "
+                 "MNIST_LAB_TEACHER_PASSWORD.", icon=":material/lock:")
+        return False
+    st.caption("No teacher password is set (fine on a laptop; a class server needs one).")
+    return True
+
+
+def _predictions(exercise: Exercise) -> None:
+    latest = predictions.latest(common.store(), exercise=exercise.id)
+    rows, right, judged = [], 0, 0
+    for (name, _), found in sorted(latest.items()):
+        verdict = ""
+        if found.group_id:
+            state = group_state(common.store(), exercise, found.group_id)
+            if state.result is not None:
+                ok = grade(exercise, found.answer, state.result).right
+                right, judged, verdict = right + ok, judged + 1, "right" if ok else "wrong"
+            else:
+                verdict = "running"
+        rows.append({"student": name, "prediction": str(found.answer.get("value")), "result": verdict or "not run"})
+    st.subheader("Predictions")
+    if not rows:
+        st.info("No student has made a prediction for this exercise yet.")
+        return
+    st.metric("Predicted right", f"{right} of {judged}", help="Among students whose runs have all finished.")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def _leaderboard(exercise: Exercise, show_test: bool) -> None:
+    st.subheader("Leaderboard")
+    runs = [r for r in common.store().search_runs(tag=exercise_tag(exercise.id)) if r.student]
+    best: dict[str, dict[str, object]] = {}
+    for run in runs:
+        epochs = common.store().get_epochs(run.id)
+        value = epochs[-1].get(MONITOR) if epochs else None
+        if value is None or not math.isfinite(float(value)):
+            continue
+        row = {"student": run.student, "run": run.name, "validation accuracy": float(value)}
+        if show_test:
+            row["test accuracy"] = run.test_acc
+        if run.student not in best or float(value) > float(str(best[run.student]["validation accuracy"])):
+            best[run.student] = row
+    if not best:
+        st.info("No finished run of this exercise has a validation accuracy yet.")
+        return
+    frame = pd.DataFrame(sorted(best.values(), key=lambda r: -float(str(r["validation accuracy"]))))
+    st.dataframe(frame, hide_index=True, column_config={
+        "validation accuracy": st.column_config.NumberColumn(format="percent"),
+        "test accuracy": st.column_config.NumberColumn(format="percent")})
+
+
+def render() -> None:
+    st.title("Teacher")
+    if not _allowed():
+        return
+    exercises, errors = load_all()
+    for line in errors:
+        st.warning(common.message_text(line))
+    if not exercises:
+        return
+    titles = {e.title: e for e in exercises}
+    exercise = titles[st.selectbox("Exercise", list(titles), key="teacher_exercise")]
+    _predictions(exercise)
+    show_test = st.toggle("Reveal the test accuracy", key="teacher_show_test",
+                          help="Rank and choose by validation; reveal the test set once, at the end.")
+    _leaderboard(exercise, show_test)
+
+
+common.run_page(render)
