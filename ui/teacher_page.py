@@ -72,10 +72,15 @@ def _leaderboard(exercise: Exercise, show_test: bool) -> None:
     if not best:
         st.info("No finished run of this exercise has a validation accuracy yet.")
         return
-    frame = pd.DataFrame(sorted(best.values(), key=lambda r: -float(str(r["validation accuracy"]))))
+    ranked = sorted(best.values(), key=_by_validation)
+    frame = pd.DataFrame(ranked)
     st.dataframe(frame, hide_index=True, column_config={
         "validation accuracy": st.column_config.NumberColumn(format="percent"),
         "test accuracy": st.column_config.NumberColumn(format="percent")})
+
+
+def _by_validation(row: dict[str, object]) -> float:
+    return -float(str(row["validation accuracy"]))
 
 
 def render() -> None:
