@@ -67,7 +67,8 @@ def ask(realm: Realm, label: str) -> bool:
         sent = st.form_submit_button("Enter")
     if not sent:
         return False
-    client = f"{realm}:{st.context.ip_address or 'unknown'}"
+    ip = st.context.ip_address
+    client = f"{realm}:{ip if isinstance(ip, str) else 'unknown'}"
     result, wait = attempt(_throttle(), client, given, password(realm))
     if result is Attempt.OK:
         st.session_state[_PASSED[realm]] = True

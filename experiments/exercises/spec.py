@@ -37,6 +37,7 @@ EXERCISES_DIR = Path(__file__).resolve().parents[2] / "exercises"
 METRICS = ("test_acc", "test_loss", "train_acc", "train_loss", "val_acc", "val_loss")
 REQUIRED = ("title", "question", "explanation", "runs", "prediction")
 KNOWN = (*REQUIRED, "locked", "free", "seeds", "metric", "base")
+PREDICTION_FIELDS = ("kind", "run", "low", "high", "tolerance")
 MAX_SEEDS = 5
 
 
@@ -176,6 +177,9 @@ def _line(index: int, entry: Any, base: dict[str, Any]) -> Line:
 
 
 def _prediction(table: dict[str, Any], lines: tuple[Line, ...]) -> tuple[PredictionKind, str, dict[str, float]]:
+    unknown = sorted(set(table) - set(PREDICTION_FIELDS))
+    if unknown:
+        raise ConfigError(f"unknown field prediction.{unknown[0]}; known: {', '.join(PREDICTION_FIELDS)}")
     try:
         kind = PredictionKind(str(table.get("kind")))
     except ValueError:

@@ -33,11 +33,11 @@ CREATE TABLE runs (
     group_id      TEXT,
     source        TEXT NOT NULL DEFAULT '',
     owner         TEXT NOT NULL DEFAULT '',
-    student       TEXT NOT NULL DEFAULT '',
     epochs_done   INTEGER NOT NULL DEFAULT 0,
     train_loss    REAL, train_acc REAL, test_loss REAL, test_acc REAL,
     best_test_acc REAL,
-    seconds       REAL
+    seconds       REAL,
+    student       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX runs_group ON runs(group_id);
 CREATE TABLE epochs (

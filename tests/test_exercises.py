@@ -1,0 +1,133 @@
+"""Exercises: every shipped file loads; a bad file is one line naming it; answers are range-checked before
+they are stored; grading counts each (config, seed) once and carries the seed verdict."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from experiments.config import ConfigError, RunConfig
+from experiments.exercises.judge import check_answer, grade, outcome
+from experiments.exercises.spec import EXERCISES_DIR, ExerciseError, PredictionKind, load_all, load_exercise
+
+GOOD = '''
+title = "T"
+question = "Q?"
+explanation = "E."
+seeds = [0, 1]
+[base]
+epochs = 2
+train_size = 500
+[[runs]]
+label = "a"
+lr = 0.1
+[[runs]]
+label = "b"
+lr = 0.001
+[prediction]
+kind = "winner"
+'''
+
+
+def write(tmp_path, text: str, name: str = "x.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_exercises_load_and_are_small():
+    exercises, errors = load_all(EXERCISES_DIR)
+    assert not errors
+    assert len(exercises) >= 5
+    for exercise in exercises:
+        assert len(exercise.configs()) <= 12
+        for config in exercise.configs():
+            assert 0 < config.train_size <= 10_000 and config.epochs <= 20, exercise.id
+    assert {e.kind for e in exercises} == set(PredictionKind)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda t: t.replace('question = "Q?"\n', ""), "missing field 'question'"),
+    (lambda t: t.replace("lr = 0.1", "learning_rate = 0.1"), "unknown setting 'learning_rate'"),
+    (lambda t: t.replace("lr = 0.1", "lr = 1e9"), "lr must be"),
+    (lambda t: t.replace('kind = "winner"', 'kind = "guess"'), "prediction.kind"),
+    (lambda t: "colour = 1\n" + t, "unknown field 'colour'"),
+    (lambda t: t + "colour = 1\n", "unknown field prediction.colour"),
+    (lambda t: t.replace("[base]", "locked = ['nope']\n[base]"), "unknown setting 'nope'"),
+    (lambda t: t.replace("title = ", "title = = "), "not valid TOML"),
+])
+def test_a_bad_exercise_file_is_one_line_naming_it(tmp_path, change, words):
+    path = write(tmp_path, change(GOOD), "bad_one.toml")
+    with pytest.raises(ExerciseError) as caught:
+        load_exercise(path)
+    message = str(caught.value)
+    assert message.startswith("bad_one.toml: ") and words in message and "\n" not in message
+    write(tmp_path, GOOD, "good.toml")
+    found, errors = load_all(tmp_path)
+    assert [e.id for e in found] == ["good"] and len(errors) == 1
+
+
+def number_exercise(tmp_path):
+    text = GOOD.replace('kind = "winner"', 'kind = "number"\nrun = "a"\nlow = 0.0\nhigh = 1.0\ntolerance = 0.05')
+    return load_exercise(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("answer", [1.5, -0.1, "abc", math.nan, None, True])
+def test_a_prediction_out_of_range_is_refused(tmp_path, answer):
+    with pytest.raises(ConfigError) as caught:
+        check_answer(number_exercise(tmp_path), answer)
+    assert "from 0% to 100%" in str(caught.value)
+
+
+def test_a_winner_must_be_one_of_the_runs(tmp_path):
+    exercise = load_exercise(write(tmp_path, GOOD))
+    assert check_answer(exercise, "a") == {"kind": "winner", "value": "a"}
+    with pytest.raises(ConfigError):
+        check_answer(exercise, "<b>c</b>")
+
+
+def test_a_curve_needs_one_value_per_epoch(tmp_path):
+    text = GOOD.replace('kind = "winner"', 'kind = "curve"\nrun = "b"')
+    exercise = load_exercise(write(tmp_path, text))
+    assert check_answer(exercise, [0.2, 0.4])["value"] == [0.2, 0.4]
+    with pytest.raises(ConfigError):
+        check_answer(exercise, [0.2])
+
+
+def fake_runs(exercise, finals: dict[str, list[float]]):
+    runs, epochs, next_id = [], {}, 1
+    for line in exercise.lines:
+        for seed, final in zip(exercise.seeds, finals[line.label]):
+            runs.append(SimpleNamespace(id=next_id, config=line.config.replace(seed=seed), epochs_done=2,
+                                        status="finished"))
+            epochs[next_id] = [{"test_acc": final / 2}, {"test_acc": final}]
+            next_id += 1
+    return runs, epochs
+
+
+def test_grading_a_winner_with_its_seed_verdict(tmp_path):
+    exercise = load_exercise(write(tmp_path, GOOD))
+    runs, epochs = fake_runs(exercise, {"a": [0.90, 0.92], "b": [0.40, 0.45]})
+    result = outcome(exercise, runs, epochs)
+    assert result.winner == "a" and result.verdict is not None and result.verdict.real
+    assert grade(exercise, {"value": "a"}, result).right
+    assert not grade(exercise, {"value": "b"}, result).right
+
+
+def test_a_repeated_config_and_seed_is_counted_once(tmp_path):
+    exercise = load_exercise(write(tmp_path, GOOD))
+    runs, epochs = fake_runs(exercise, {"a": [0.90, 0.92], "b": [0.40, 0.45]})
+    runs.append(SimpleNamespace(id=99, config=exercise.lines[0].config.replace(seed=0), epochs_done=2,
+                                status="finished"))
+    epochs[99] = [{"test_acc": 0.5}, {"test_acc": 0.90}]
+    assert outcome(exercise, runs, epochs).line("a").spread.n == 2
+
+
+def test_grading_a_number_uses_the_tolerance_or_the_seed_spread(tmp_path):
+    exercise = number_exercise(tmp_path)
+    runs, epochs = fake_runs(exercise, {"a": [0.80, 0.82], "b": [0.4, 0.4]})
+    result = outcome(exercise, runs, epochs)
+    assert grade(exercise, {"value": 0.84}, result).right
+    assert not grade(exercise, {"value": 0.60}, result).right
+    assert RunConfig.from_dict({"lr": 0.1, "epochs": 2, "train_size": 500}) == exercise.line("a").config
