@@ -28,7 +28,7 @@ page = st.navigation([
 current = page.url_path or "train"
 links.apply_once(current)
 links.mirror(current)
-links.notices()
+links.notices(current)
 student.sidebar_badge()
 links.copy_link(current)
 page.run()

@@ -177,7 +177,7 @@ def _progress_table(exercises: list[Exercise], latest: dict[tuple[str, str], Pre
                 stage = "running"
         rows.append({"exercise": exercise.title, "your progress": stage})
     with st.expander("Your progress", icon=":material/checklist:"):
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.table(pd.DataFrame(rows).set_index("exercise"))
 
 
 def render() -> None:

@@ -44,7 +44,7 @@ def apply_once(current_page: str) -> None:
     for name, value in state.values.items():
         st.session_state[common.config_key(name)] = _widget_value(name, value)
     st.session_state[_LOCK], st.session_state[_HIDE] = state.locked, state.hidden
-    st.session_state[_NOTICES] = state.notices
+    st.session_state[_NOTICES] = (state.page or current_page, state.notices)
     if state.page and state.page != current_page:
         st.switch_page(common.PAGES[state.page])
 
@@ -76,9 +76,14 @@ def link_url(page: str) -> str:
     return f"{base}?{urlencode(current_params(page))}"
 
 
-def notices() -> None:
-    """The link's notices, one line each, shown once (in the sidebar, above the settings)."""
-    for text in st.session_state.pop(_NOTICES, ()):
+def notices(page: str) -> None:
+    """The link's notices, one line each, in the sidebar of the page the link opened (until the user leaves
+    it: the page reruns on its own, e.g. when the data starts loading, and the notice must stay readable)."""
+    opened, texts = st.session_state.get(_NOTICES, ("", ()))
+    if opened != page:
+        st.session_state.pop(_NOTICES, None)
+        return
+    for text in texts:
         st.sidebar.warning(common.message_text(text), icon=":material/link_off:")
 
 

@@ -23,6 +23,7 @@ Every run's config is built (and so validated) on load: an unknown setting or a 
 """
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,6 +35,7 @@ from experiments.settings.links import linked_settings
 from experiments.settings.parsers import quote
 
 EXERCISES_DIR = Path(__file__).resolve().parents[2] / "exercises"
+FOLDER_ENV = "MNIST_LAB_EXERCISES"  # a teacher's own folder of exercises instead of the shipped ones
 METRICS = ("test_acc", "test_loss", "train_acc", "train_loss", "val_acc", "val_loss")
 REQUIRED = ("title", "question", "explanation", "runs", "prediction")
 KNOWN = (*REQUIRED, "locked", "free", "seeds", "metric", "base")
@@ -109,8 +111,15 @@ def load_exercise(path: Path) -> Exercise:
         raise ExerciseError(f"{path.name}: {exc}") from None
 
 
-def load_all(folder: Path = EXERCISES_DIR) -> tuple[list[Exercise], list[str]]:
-    """Every exercise of the folder (sorted by file name) and one error line per bad file."""
+def exercises_dir() -> Path:
+    """The exercises folder: $MNIST_LAB_EXERCISES, else the shipped exercises/."""
+    return Path(os.environ.get(FOLDER_ENV) or EXERCISES_DIR)
+
+
+def load_all(folder: Path | None = None) -> tuple[list[Exercise], list[str]]:
+    """Every exercise of the folder (default ``exercises_dir()``, sorted by file name) and one error line per
+    bad file."""
+    folder = folder or exercises_dir()
     found, errors = [], []
     for path in sorted(folder.glob("*.toml")):
         try:

@@ -1,0 +1,186 @@
+"""The classroom in a real browser: the real Streamlit server driven by headless Chromium (Playwright).
+
+- A link with settings opens the Train page with those settings in the sidebar and the locked controls
+  disabled; a bad parameter gets its one-line notice.
+- One exercise end to end on real MNIST: the prediction is stored before anything runs, the runs queue as
+  one seeded group and finish, and the reveal shows the prediction beside the result and the explanation.
+- A server listening on every interface without a class password refuses every page with one line; with
+  one, every page asks for it before anything else renders.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture skips these tests
+    expect = None
+
+from tests.live_server import CHROMIUM, chromium, running_server, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
+
+PAGE_PATHS = ("train", "compare", "history", "exercises", "report", "inspect", "sweep", "teacher")
+TINY_EXERCISE = '''
+title = "Tiny: learning rate"
+question = "Which learning rate wins?"
+explanation = "Averaged gradients make 0.1 a good step for SGD."
+seeds = [0, 1]
+locked = ["optimizer"]
+free = ["lr"]
+[base]
+hidden = "16"
+optimizer = "sgd"
+epochs = 2
+train_size = 1000
+[[runs]]
+label = "lr 0.1"
+lr = 0.1
+[[runs]]
+label = "lr 0.001"
+lr = 0.001
+[prediction]
+kind = "winner"
+'''
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory, mnist_dir, browser):
+    tmp = tmp_path_factory.mktemp("classroom")
+    folder = tmp / "exercises"
+    folder.mkdir()
+    (folder / "tiny.toml").write_text(TINY_EXERCISE)
+    with running_server(tmp / "runs.sqlite", mnist_dir, tmp / "server.log",
+                        env={"MNIST_LAB_EXERCISES": str(folder)}) as live:
+        yield live
+        assert "Traceback" not in live.log(), live.log()[-3000:]
+
+
+def new_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.set_default_timeout(30000)
+    page.goto(url)
+    return page
+
+
+def test_a_link_opens_with_its_settings_and_locked_controls(local_server, browser):
+    page = new_page(browser, f"{local_server.url}/train?hidden=32,%2016&epochs=3&optimizer=sgd&lr=0.1"
+                             f"&lock=lr,optimizer&hide=l2&colour=red")
+    page.get_by_role("heading", name="Train").wait_for()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("textbox", name="Hidden layers")).to_have_value("32, 16")
+    expect(sidebar.get_by_role("textbox", name="Epochs")).to_have_value("3")
+    optimizer = sidebar.get_by_role("combobox", name="Optimizer")
+    expect(optimizer).to_have_value("sgd")
+    expect(optimizer).to_be_disabled()
+    assert sidebar.get_by_role("combobox", name="Activation").is_enabled()
+    slider = sidebar.get_by_role("slider")
+    assert slider.count() == 1  # L2 is hidden: only the learning rate's slider is left
+    expect(slider).to_be_disabled()
+    expect(slider).to_have_attribute("aria-valuetext", "0.1")
+    assert sidebar.get_by_role("textbox", name="Epochs").is_enabled()
+    assert sidebar.get_by_text("not a setting and was ignored").count() == 1
+    assert "lr=0.1" in page.url and "epochs=3" in page.url  # the address bar mirrors the settings
+    page.close()
+
+
+def predictions_of(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("SELECT student, exercise, answer, group_id FROM predictions").fetchall()
+    finally:
+        conn.close()
+
+
+def runs_of(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("SELECT student, group_id, status, epochs_done FROM runs").fetchall()
+    finally:
+        conn.close()
+
+
+def test_one_exercise_end_to_end(local_server, browser):
+    db = local_server.db
+    page = new_page(browser, f"{local_server.url}/exercises")
+    page.get_by_role("heading", name="Exercises").wait_for()
+    page.get_by_role("textbox", name="Your name").fill("Ann <i>")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text("Which learning rate wins?").wait_for()
+    page.get_by_test_id("stRadio").get_by_text("lr 0.1", exact=True).click()
+    page.get_by_role("button", name="Save my prediction").click()
+    run_button = page.get_by_role("button", name="Run the exercise")
+    run_button.wait_for()
+    # stored before anything runs
+    assert predictions_of(db) == [("Ann <i>", "tiny", '{"kind": "winner", "value": "lr 0.1"}', None)]
+    assert runs_of(db) == []
+    run_button.dblclick()
+    page.get_by_role("button", name="Reveal the result").wait_for(timeout=120000)
+    runs = runs_of(db)
+    group = predictions_of(db)[0][3]
+    assert len(runs) == 4 and {r[1] for r in runs} == {group}  # one group, double click queued it once
+    assert all(r[0] == "Ann <i>" and r[2] == "finished" and r[3] == 2 for r in runs)
+    page.get_by_role("button", name="Reveal the result").click()
+    page.get_by_text("Averaged gradients make 0.1").wait_for()
+    page.get_by_text("Seed noise:").wait_for()
+    body = page.get_by_test_id("stMain").inner_text()
+    assert "Averaged gradients make 0.1 a good step for SGD." in body
+    assert "Seed noise:" in body and ("Right." in body or "Not quite." in body)
+    page.get_by_text("Your progress", exact=True).click()
+    progress = page.get_by_test_id("stTable")
+    wait_until(lambda: progress.count() and ("right" in progress.inner_text() or "wrong" in progress.inner_text()),
+               30, what="the progress table")
+    page.close()
+
+
+def test_a_class_server_without_a_password_refuses_every_page(tmp_path, mnist_dir, browser):
+    env = {"MNIST_LAB_CLASS_PASSWORD": "", "MNIST_LAB_TEACHER_PASSWORD": ""}
+    with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
+                        args=("--server.address", "0.0.0.0"), env=env) as live:
+        for path in ("train", "exercises"):
+            page = new_page(browser, f"{live.url}/{path}")
+            page.get_by_text("no class password is set").wait_for()
+            assert page.get_by_role("heading").count() == 0
+            assert page.get_by_role("textbox").count() == 0
+            page.close()
+        assert "no class password is set" in live.log()
+
+
+def test_a_class_server_asks_for_the_password_before_every_page(tmp_path, mnist_dir, browser):
+    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame", "MNIST_LAB_TEACHER_PASSWORD": "teach"}
+    with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
+                        args=("--server.address", "0.0.0.0"), env=env) as live:
+        for path in PAGE_PATHS:
+            page = new_page(browser, f"{live.url}/{path}?lr=0.1")
+            page.get_by_label("Class password").wait_for()
+            main = page.get_by_test_id("stMain").inner_text()
+            assert page.get_by_test_id("stSidebar").count() == 0, path
+            assert "Train" not in main and "Settings" not in main, path
+            page.close()
+        page = new_page(browser, f"{live.url}/train?lr=0.1")
+        page.get_by_label("Class password").fill("wrong")
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_text("Wrong password").wait_for()
+        page.get_by_label("Class password").fill("open sesame")
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_text("Too many wrong passwords").wait_for()  # within the wait: not even compared
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_role("textbox", name="Your name").fill("Bob")
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("heading", name="Train").wait_for()
+        slider = page.get_by_test_id("stSidebar").get_by_role("slider").first
+        expect(slider).to_have_attribute("aria-valuetext", "0.1")  # the link survived the password
+        page.close()
