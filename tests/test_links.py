@@ -103,3 +103,10 @@ def test_changing_a_setting_updates_the_address_bar(db):
     at = open_link({})
     widget(at, "Epochs").set_value("12").run()
     assert at.query_params["epochs"] == "12" and at.query_params["page"] == "train"
+
+
+def test_an_exercise_link_carries_its_id_and_refuses_a_bad_one():
+    assert read_link({"exercise": "01_learning_rate"}, PAGES).exercise == "01_learning_rate"
+    bad = read_link({"exercise": "<script>", "epochs": "2"}, PAGES)
+    assert bad.exercise == "" and bad.values == {"epochs": 2} and len(bad.notices) == 1
+    assert config_link(RunConfig(), "train", exercise="01_x")["exercise"] == "01_x"

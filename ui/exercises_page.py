@@ -39,7 +39,7 @@ def _try_link(exercise: Exercise) -> str:
     """A link to the Train page with the exercise's first run, its locked settings locked."""
     parts = urlsplit(st.context.url or "")
     base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-    params = config_link(exercise.lines[0].config, "train", exercise.locked)
+    params = config_link(exercise.lines[0].config, "train", exercise.locked, exercise=exercise.id)
     return f"{base}/train?{urlencode(params)}"
 
 

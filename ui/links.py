@@ -18,7 +18,7 @@ from experiments.settings.links import LinkState, read_link, write_link
 from experiments.settings.setting import Widget
 from ui import common
 
-_READ, _LOCK, _HIDE, _NOTICES = "_link_read", "_link_locked", "_link_hidden", "_link_notices"
+_READ, _LOCK, _HIDE, _NOTICES, _EXERCISE = "_link_read", "_link_locked", "_link_hidden", "_link_notices", "_link_ex"
 
 
 def _widget_value(name: str, value: Any) -> Any:
@@ -44,6 +44,7 @@ def apply_once(current_page: str) -> None:
     for name, value in state.values.items():
         st.session_state[common.config_key(name)] = _widget_value(name, value)
     st.session_state[_LOCK], st.session_state[_HIDE] = state.locked, state.hidden
+    st.session_state[_EXERCISE] = state.exercise
     st.session_state[_NOTICES] = (state.page or current_page, state.notices)
     if state.page and state.page != current_page:
         st.switch_page(common.PAGES[state.page])
@@ -57,10 +58,15 @@ def hidden() -> frozenset[str]:
     return frozenset(st.session_state.get(_HIDE, frozenset()))
 
 
+def exercise() -> str:
+    """The exercise a link came from ("" if none): runs queued from Train carry its tag."""
+    return str(st.session_state.get(_EXERCISE, ""))
+
+
 def current_params(page: str) -> dict[str, str]:
     values = {e.name: st.session_state[common.config_key(e.name)] for e in schema()
               if e.setting.in_sidebar and common.config_key(e.name) in st.session_state}
-    return write_link(values, page, locked(), hidden())
+    return write_link(values, page, locked(), hidden(), exercise())
 
 
 def mirror(page: str) -> None:

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from experiments.config import ConfigError, RunConfig, schema
+from experiments.exercises.play import exercise_tag
 from experiments.runs.store import MAX_NAME, StoreError
 from experiments.settings.setting import SettingField, Widget
 from ui import common, links, student
@@ -82,8 +83,9 @@ def _queue(box: DeltaGenerator) -> None:
         st.toast("Already queued: the repeated click was ignored", icon=":material/block:")
         return
     try:
+        tags = (exercise_tag(links.exercise()),) if links.exercise() else ()
         run_id = common.manager().submit(config, name=str(st.session_state[common.NAME_KEY]).strip() or None,
-                                         student=student.current())
+                                         student=student.current(), tags=tags)
     except StoreError as exc:
         box.error(f"Not queued: {common.message_text(exc)}", icon=":material/block:")
         return

@@ -13,8 +13,8 @@ from typing import Any
 
 from experiments.analysis import stats
 from experiments.analysis.seeds import one_per_seed
-from experiments.config import ConfigError
-from experiments.exercises.spec import Exercise, PredictionKind
+from experiments.config import ConfigError, RunConfig
+from experiments.exercises.spec import Exercise, Line, PredictionKind
 from experiments.settings.parsers import quote
 
 
@@ -70,18 +70,29 @@ class Outcome:
         return next(result for result in self.lines if result.label == label)
 
 
+def _line_result(exercise: Exercise, line: Line, runs: Sequence[Any],
+                 epochs: Mapping[int, Sequence[Mapping[str, Any]]]) -> LineResult:
+    """One line's final values (one per seed, repeats counted once) and its mean curve."""
+    members = [r for r in runs if _same_line(r.config, line)]
+    curves = [c for c in (_curve(epochs.get(r.id, []), exercise.metric) for r in one_per_seed(members).kept) if c]
+    finals = [c[-1] for c in curves if math.isfinite(c[-1])]
+    length = max((len(c) for c in curves), default=0)
+    mean = [_mean([c[i] for c in curves if i < len(c)]) for i in range(length)]
+    return LineResult(line.label, finals, mean, stats.spread(finals))
+
+
+def _same_line(config: RunConfig | None, line: Line) -> bool:
+    return config is not None and config.replace(seed=0) == line.config.replace(seed=0)
+
+
+def _curve(epochs: Sequence[Mapping[str, Any]], metric: str) -> list[float]:
+    """A metric per epoch (NaN where missing)."""
+    return [float(v) if (v := e.get(metric)) is not None else math.nan for e in epochs]
+
+
 def outcome(exercise: Exercise, runs: Sequence[Any], epochs: Mapping[int, Sequence[Mapping[str, Any]]]) -> Outcome:
     """Results of an exercise's runs (RunRecords with their epochs by run id), grouped by line."""
-    results = []
-    for line in exercise.lines:
-        members = [r for r in runs if r.config is not None and r.config.replace(seed=0) == line.config.replace(seed=0)]
-        kept = one_per_seed(members).kept
-        raw = [[e.get(exercise.metric) for e in epochs.get(r.id, [])] for r in kept]
-        curves: list[list[float]] = [[float(v) if v is not None else math.nan for v in c] for c in raw if c]
-        finals = [c[-1] for c in curves if math.isfinite(c[-1])]
-        length = max((len(c) for c in curves), default=0)
-        mean = [_mean([c[i] for c in curves if i < len(c)]) for i in range(length)]
-        results.append(LineResult(line.label, finals, mean, stats.spread(finals)))
+    results = [_line_result(exercise, line, runs, epochs) for line in exercise.lines]
     sign = 1.0 if exercise.higher_is_better else -1.0
     ranked = sorted((r for r in results if r.finals), key=lambda r: -sign * r.spread.mean)
     if not ranked:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
-from experiments.settings.links import linked_settings
+from experiments.settings.links import MAX_EXERCISE_ID, is_exercise_id, linked_settings
 from experiments.settings.parsers import quote
 
 EXERCISES_DIR = Path(__file__).resolve().parents[2] / "exercises"
@@ -130,6 +130,8 @@ def load_all(folder: Path | None = None) -> tuple[list[Exercise], list[str]]:
 
 
 def _exercise(ident: str, data: dict[str, Any]) -> Exercise:
+    if not is_exercise_id(ident):
+        raise ConfigError(f"the file name must be letters, digits, '_' or '-', at most {MAX_EXERCISE_ID} characters")
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise ConfigError(f"missing field {quote(missing[0])} (an exercise needs {', '.join(REQUIRED)})")

@@ -3,7 +3,8 @@
 Derived from RunConfig's schema like the CLI and the sidebar: every setting shown in the sidebar is one
 query parameter named after its field (``lr=0.1&optimizer=sgd&hidden=128``), written as a user would type
 it. ``lock=lr,optimizer`` disables those controls, ``hide=l2`` leaves them out, ``page=compare`` names the
-page. Reading a link never fails: each bad or unknown parameter becomes a one-line notice and the valid
+page, ``exercise=ID`` tags the runs queued from the link with that exercise (for the teacher's
+leaderboard). Reading a link never fails: each bad or unknown parameter becomes a one-line notice and the valid
 rest applies (``lr=abc`` or ``lr=1e9`` keep the default learning rate and say why).
 """
 from __future__ import annotations
@@ -16,8 +17,9 @@ from experiments.config import ConfigError, RunConfig, schema
 from experiments.settings.parsers import quote
 from experiments.settings.setting import Widget
 
-PAGE, LOCK, HIDE = "page", "lock", "hide"
-FLAGS = (PAGE, LOCK, HIDE)
+PAGE, LOCK, HIDE, EXERCISE = "page", "lock", "hide", "exercise"
+FLAGS = (PAGE, LOCK, HIDE, EXERCISE)
+MAX_EXERCISE_ID = 30  # "exercise:" + id fits a run tag (40 characters)
 
 
 def linked_settings() -> tuple[str, ...]:
@@ -34,6 +36,7 @@ class LinkState:
     hidden: frozenset[str] = frozenset()
     page: str | None = None
     notices: tuple[str, ...] = ()
+    exercise: str = ""
 
 
 def read_link(params: Mapping[str, str], pages: Collection[str]) -> LinkState:
@@ -53,8 +56,22 @@ def read_link(params: Mapping[str, str], pages: Collection[str]) -> LinkState:
         except ConfigError as exc:
             notices.append(f"The link's {key} was not applied: {exc}.")
     _check_together(values, notices)
-    return LinkState(values, _names(params.get(LOCK, ""), LOCK, notices), _names(params.get(HIDE, ""), HIDE, notices),
-                     _page(params.get(PAGE), pages, notices), tuple(notices))
+    locked, hidden = _names(params.get(LOCK, ""), LOCK, notices), _names(params.get(HIDE, ""), HIDE, notices)
+    page = _page(params.get(PAGE), pages, notices)
+    exercise = _exercise(params.get(EXERCISE, ""), notices)
+    return LinkState(values, locked, hidden, page, tuple(notices), exercise)
+
+
+def is_exercise_id(text: str) -> bool:
+    """Letters, digits, '_' and '-' only, at most MAX_EXERCISE_ID characters (it becomes a run tag)."""
+    return 0 < len(text) <= MAX_EXERCISE_ID and all(c.isascii() and (c.isalnum() or c in "_-") for c in text)
+
+
+def _exercise(text: str, notices: list[str]) -> str:
+    if text and not is_exercise_id(text):
+        notices.append(f"The link's exercise {quote(text)} is not an exercise id and was ignored.")
+        return ""
+    return text
 
 
 def _check_together(values: dict[str, Any], notices: list[str]) -> None:
@@ -94,7 +111,7 @@ def setting_text(name: str, value: Any) -> str:
 
 
 def write_link(values: Mapping[str, Any], page: str | None = None, locked: Collection[str] = (),
-               hidden: Collection[str] = ()) -> dict[str, str]:
+               hidden: Collection[str] = (), exercise: str = "") -> dict[str, str]:
     """The query parameters of a link showing these setting values (typed or as typed), page and flags."""
     params = {name: setting_text(name, values[name]) for name in linked_settings() if name in values}
     if page:
@@ -102,13 +119,15 @@ def write_link(values: Mapping[str, Any], page: str | None = None, locked: Colle
     for flag, names in ((LOCK, locked), (HIDE, hidden)):
         if names:
             params[flag] = ",".join(n for n in linked_settings() if n in set(names))
+    if exercise:
+        params[EXERCISE] = exercise
     return params
 
 
 def config_link(config: RunConfig, page: str | None = None, locked: Collection[str] = (),
-                hidden: Collection[str] = ()) -> dict[str, str]:
+                hidden: Collection[str] = (), exercise: str = "") -> dict[str, str]:
     """The query parameters of a link to ``config``."""
-    return write_link({n: getattr(config, n) for n in linked_settings()}, page, locked, hidden)
+    return write_link({n: getattr(config, n) for n in linked_settings()}, page, locked, hidden, exercise)
 
 
 def is_text_widget(name: str) -> bool:
