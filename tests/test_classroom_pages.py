@@ -1,0 +1,112 @@
+"""The classroom pages through AppTest: a prediction out of range is one line and stores nothing; a good
+one is stored before anything runs; History filters "mine / everyone"; the Teacher page counts the class's
+right predictions and keeps the test accuracy hidden until revealed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from experiments.config import RunConfig
+from experiments.exercises.play import exercise_tag
+from experiments.runs import predictions
+from experiments.runs.store import RunStore
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+NUMBER_EXERCISE = '''
+title = "Number"
+question = "What accuracy?"
+explanation = "Because."
+seeds = [0, 1]
+[base]
+hidden = "8"
+epochs = 2
+train_size = 500
+[[runs]]
+label = "a"
+lr = 0.1
+[[runs]]
+label = "b"
+lr = 0.001
+[prediction]
+kind = "number"
+run = "a"
+'''
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch) -> Path:
+    db = tmp_path / "runs.sqlite"
+    monkeypatch.setenv("RESULTS_DB", str(db))
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    monkeypatch.setenv("MNIST_DIR", str(empty))
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "num.toml").write_text(NUMBER_EXERCISE)
+    monkeypatch.setenv("MNIST_LAB_EXERCISES", str(folder))
+    monkeypatch.delenv("MNIST_LAB_TEACHER_PASSWORD", raising=False)
+    return db
+
+
+def on_page(page: str, student: str = "Ann") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["_student"] = student
+    at.run()
+    at.switch_page(page)
+    return at.run()
+
+
+def box(at: AppTest, label: str):
+    return next(t for t in at.text_input if t.label.startswith(label))
+
+
+def test_a_prediction_out_of_range_is_one_line_and_stores_nothing(env):
+    at = on_page("ui/exercises_page.py")
+    box(at, "Your prediction").input("150")
+    at.button(key="save_num").click().run()
+    assert len(at.error) == 1 and "from 0% to 100%" in at.error[0].value
+    assert predictions.predictions(RunStore(env)) == []
+    box(at, "Your prediction").input("90")
+    at.button(key="save_num").click().run()
+    stored = predictions.predictions(RunStore(env))
+    assert [(p.student, p.exercise, p.answer, p.group_id) for p in stored] == \
+        [("Ann", "num", {"kind": "number", "value": 0.9}, None)]
+    assert RunStore(env).count_runs() == 0  # nothing runs before "Run the exercise"
+    assert at.button(key="run_num")
+
+
+def test_history_filters_mine_and_everyone(env):
+    store = RunStore(env)
+    for who in ("Ann", "Bob", "Bob"):
+        store.create_run(RunConfig(), student=who)
+    at = on_page("ui/history_page.py")
+    assert len(at.dataframe[0].value) == 1
+    at.segmented_control(key="hist_scope").set_value("Everyone").run()
+    assert len(at.dataframe[0].value) == 3
+
+
+def finished_run(store: RunStore, student: str, val: float, test: float) -> int:
+    run_id = store.create_run(RunConfig(hidden=(8,), epochs=1), student=student, tags=[exercise_tag("num")])
+    store.log_epoch(run_id, {"epoch": 1, "train_loss": 0.5, "test_loss": 0.5, "train_acc": 0.9, "test_acc": test,
+                             "val_acc": val, "seconds": 0.1, "elapsed": 0.1})
+    store.set_status(run_id, "finished")
+    return run_id
+
+
+def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env):
+    store = RunStore(env)
+    predictions.save_prediction(store, "Ann", "num", {"kind": "number", "value": 0.9})
+    predictions.save_prediction(store, "Bob", "num", {"kind": "number", "value": 0.2})
+    finished_run(store, "Ann", 0.91, 0.905)
+    finished_run(store, "Bob", 0.80, 0.795)
+    at = on_page("ui/teacher_page.py", student="Teacher")
+    assert not at.exception
+    assert "2 predictions" in " ".join(m.value for m in at.markdown) or len(at.dataframe) >= 1
+    leaderboard = at.dataframe[-1].value
+    if "validation accuracy" in leaderboard:
+        assert list(leaderboard["student"]) == ["Ann", "Bob"]
+        assert "test accuracy" not in leaderboard
+        at.toggle(key="teacher_show_test").set_value(True).run()
+        assert list(at.dataframe[-1].value["test accuracy"]) == [0.905, 0.795]
