@@ -23,7 +23,7 @@ from tests.live_server import CHROMIUM, chromium, running_server, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
-PAGE_PATHS = ("train", "compare", "history", "exercises", "report", "inspect", "sweep", "teacher")
+PAGE_PATHS = ("", "compare", "history", "exercises", "report", "inspect", "sweep", "teacher")
 TINY_EXERCISE = '''
 title = "Tiny: learning rate"
 question = "Which learning rate wins?"
@@ -76,7 +76,7 @@ def new_page(browser, url: str):
 
 
 def test_a_link_opens_with_its_settings_and_locked_controls(local_server, browser):
-    page = new_page(browser, f"{local_server.url}/train?hidden=32,%2016&epochs=3&optimizer=sgd&lr=0.1"
+    page = new_page(browser, f"{local_server.url}/?hidden=32,%2016&epochs=3&optimizer=sgd&lr=0.1"
                              f"&lock=lr,optimizer&hide=l2&colour=red")
     page.get_by_role("heading", name="Train").wait_for()
     sidebar = page.get_by_test_id("stSidebar")
@@ -93,6 +93,14 @@ def test_a_link_opens_with_its_settings_and_locked_controls(local_server, browse
     assert sidebar.get_by_role("textbox", name="Epochs").is_enabled()
     assert sidebar.get_by_text("not a setting and was ignored").count() == 1
     assert "lr=0.1" in page.url and "epochs=3" in page.url  # the address bar mirrors the settings
+    sidebar.get_by_text("Copy link").click()
+    link = page.get_by_test_id("stCode").filter(has_text="lock=").inner_text()
+    assert link.startswith(local_server.url) and "lr=0.1" in link and "hidden=32%2C+16" in link
+    copy = browser.new_page()
+    copy.goto(link)
+    expect(copy.get_by_test_id("stSidebar").get_by_role("textbox", name="Hidden layers")).to_have_value("32, 16")
+    expect(copy.get_by_test_id("stSidebar").get_by_role("combobox", name="Optimizer")).to_be_disabled()
+    copy.close()
     page.close()
 
 
@@ -139,17 +147,25 @@ def test_one_exercise_end_to_end(local_server, browser):
     assert "Averaged gradients make 0.1 a good step for SGD." in body
     assert "Seed noise:" in body and ("Right." in body or "Not quite." in body)
     page.get_by_text("Your progress", exact=True).click()
+    href = page.get_by_role("link", name="Try it yourself on the Train page").get_attribute("href")
+    assert href and "exercise=tiny" in href and "lock=optimizer" in href
     progress = page.get_by_test_id("stTable")
     wait_until(lambda: progress.count() and ("right" in progress.inner_text() or "wrong" in progress.inner_text()),
                30, what="the progress table")
     page.close()
+    trial = new_page(browser, href)
+    trial.get_by_role("heading", name="Train").wait_for()
+    expect(trial.get_by_test_id("stSidebar").get_by_role("combobox", name="Optimizer")).to_be_disabled()
+    expect(trial.get_by_test_id("stSidebar").get_by_role("textbox", name="Hidden layers")).to_have_value("16")
+    assert trial.get_by_text("Page not found").count() == 0
+    trial.close()
 
 
 def test_a_class_server_without_a_password_refuses_every_page(tmp_path, mnist_dir, browser):
     env = {"MNIST_LAB_CLASS_PASSWORD": "", "MNIST_LAB_TEACHER_PASSWORD": ""}
     with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
                         args=("--server.address", "0.0.0.0"), env=env) as live:
-        for path in ("train", "exercises"):
+        for path in ("", "exercises"):
             page = new_page(browser, f"{live.url}/{path}")
             page.get_by_text("no class password is set").wait_for()
             assert page.get_by_role("heading").count() == 0
@@ -169,7 +185,7 @@ def test_a_class_server_asks_for_the_password_before_every_page(tmp_path, mnist_
             assert page.get_by_test_id("stSidebar").count() == 0, path
             assert "Train" not in main and "Settings" not in main, path
             page.close()
-        page = new_page(browser, f"{live.url}/train?lr=0.1")
+        page = new_page(browser, f"{live.url}/?lr=0.1")
         page.get_by_label("Class password").fill("wrong")
         page.get_by_role("button", name="Enter").click()
         page.get_by_text("Wrong password").wait_for()

@@ -36,11 +36,12 @@ def _answer_text(exercise: Exercise, value: object) -> str:
 
 
 def _try_link(exercise: Exercise) -> str:
-    """A link to the Train page with the exercise's first run, its locked settings locked."""
+    """A link to the Train page (the app's root, the default page; ``page=train`` says so too) with the
+    exercise's first run, its locked settings locked."""
     parts = urlsplit(st.context.url or "")
     base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     params = config_link(exercise.lines[0].config, "train", exercise.locked, exercise=exercise.id)
-    return f"{base}/train?{urlencode(params)}"
+    return f"{base}/?{urlencode(params)}"
 
 
 def _describe(exercise: Exercise) -> None:

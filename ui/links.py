@@ -94,7 +94,7 @@ def notices(page: str) -> None:
 
 
 def copy_link(page: str) -> None:
-    """A "Copy link" popover with the link in a code box (its copy button copies it)."""
-    with st.sidebar.popover("Copy link", icon=":material/link:", width="stretch"):
+    """A "Copy link" expander with the link in a code box (its copy button copies it)."""
+    with st.sidebar.expander("Copy link", icon=":material/link:"):
         st.caption("Anyone who opens this link gets these settings on this page.")
         st.code(link_url(page), language=None, wrap_lines=True)
