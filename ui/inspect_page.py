@@ -7,6 +7,7 @@ import streamlit as st
 from experiments.analysis.diagnosis import Inspection, inspect_weights
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
 from ui import common
+from ui.draw_digit import draw_digit_panel
 
 MAX_WRONG = 60
 
@@ -66,6 +67,8 @@ def render() -> None:
     count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
     st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
     st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
+
+    draw_digit_panel(run_id)
 
 
 common.run_page(render)
