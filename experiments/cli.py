@@ -245,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
+    from experiments.lr_find_cli import add_lr_find_parser
+    add_lr_find_parser(sub)
     return parser
 
 
