@@ -42,7 +42,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     print(f"{'lr':>10}  {'loss':>8}  {'smoothed':>8}")
     for lr, loss, smooth in report.table():
         print(f"{lr:>10.3g}  {loss:>8.4f}  {smooth:>8.4f}")
-    for name, found in (("steepest descent", report.steepest), ("minimum / 10", report.minimum)):
+    for name, found in (("minimum / 10", report.minimum), ("steepest descent", report.steepest)):
         print(f"suggested lr ({name}): " + (f"{rounded_lr(found):g}" if found is not None else "none (no descent)"))
     if report.suggestion is not None:
         lr = rounded_lr(report.suggestion)

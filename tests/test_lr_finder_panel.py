@@ -38,7 +38,10 @@ def test_find_then_use_the_suggestion(env):
     assert len(choice.options) == 2
     at.button(key="lr_find_use").click().run()
     assert not at.exception
-    assert at.session_state["cfg_lr"] == float(f"{report.steepest:.2g}") != 0.001
+    assert at.session_state["cfg_lr"] == float(f"{report.minimum:.2g}") != 0.001  # the default choice
+    at.radio(key="lr_find_choice").set_value("steepest descent").run()
+    at.button(key="lr_find_use").click().run()
+    assert at.session_state["cfg_lr"] == float(f"{report.steepest:.2g}")
     assert any("Learning rate set to" in s.value for s in at.success)
     at.session_state["cfg_hidden"] = "32"
     at.run()

@@ -76,8 +76,9 @@ def _show(report: LRFindReport, config: RunConfig) -> None:
     st.caption(f"{report.config.architecture} · {report.config.optimizer} · batch {report.config.batch_size}: "
                f"{len(report.lrs)} steps in {report.seconds:.1f} s"
                + (", stopped when the loss blew up." if report.stopped_early else "."))
-    options = {name: rounded_lr(lr) for name, lr in (("steepest descent", report.steepest),
-                                                     ("minimum / 10", report.minimum)) if lr is not None}
+    options = {name: rounded_lr(lr) for name, lr in (("minimum / 10", report.minimum),  # the default: see
+                                                     ("steepest descent", report.steepest))  # LRFindReport
+               if lr is not None}
     if not options:
         st.info("The loss never fell during the sweep, so there is no suggestion: try more training images or "
                 "another optimizer.", icon=":material/info:")

@@ -36,8 +36,13 @@ class LRFindReport:
 
     @property
     def suggestion(self) -> float | None:
-        """The one lr to offer first: the steepest descent, else the minimum / 10."""
-        return self.steepest if self.steepest is not None else self.minimum
+        """The one lr to offer first: the minimum / 10, else the steepest descent.
+
+        Measured on MNIST's 784-128-10 (benchmarks/bench_lr_finder.py, 5 epochs, validation on the last
+        10,000 training images): the minimum / 10 came within half a point of the best lr of a grid from
+        1e-4 to 1 for both Adam and SGD, while the steepest descent fell 1.3 points short for SGD.
+        """
+        return self.minimum if self.minimum is not None else self.steepest
 
     def table(self, rows: int = TABLE_ROWS) -> list[tuple[float, float, float]]:
         """About ``rows`` (lr, loss, smoothed loss) points spread evenly over the sweep, for printing."""
