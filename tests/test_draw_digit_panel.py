@@ -70,7 +70,7 @@ def panel_app(run_id: int) -> AppTest:
     return AppTest.from_function(script, args=(run_id,), default_timeout=30)
 
 
-def chart_keys(at: AppTest) -> list[str]:
+def chart_keys(at: AppTest) -> list[str | None]:
     return [c.key for c in at.get("plotly_chart")]
 
 

@@ -82,13 +82,14 @@ def test_sweep_is_seeded_and_needs_a_fresh_optimizer(blobs):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_the_suggestion_trains_far_better_than_a_tiny_lr(blobs, optimizer):
     config = RunConfig(hidden=(16,), optimizer=optimizer, batch_size=16)
-    report = find_learning_rate(config, blobs, steps=300)
+    suggestion = find_learning_rate(config, blobs, steps=300).suggestion
+    assert suggestion is not None
     accuracies = {}
-    for lr in (report.suggestion, 1e-6):
+    for lr in (suggestion, 1e-6):
         model = MLP([blobs.num_features, 16, 10], seed=0)
         fit(model, get_optimizer(optimizer, lr), blobs, epochs=2, batch_size=16)
         accuracies[lr] = evaluate(model, blobs.x_test, blobs.y_test)["acc"]
-    assert accuracies[report.suggestion] > accuracies[1e-6] + 0.3, accuracies
+    assert accuracies[suggestion] > accuracies[1e-6] + 0.3, accuracies
 
 
 def test_report_table_json_and_rounding(blobs):
@@ -116,6 +117,7 @@ def test_figure_has_a_log_axis_and_both_suggestions():
 def test_784_128_10_sweep_is_fast_and_sensible(mnist):
     config = RunConfig()
     report = find_learning_rate(config, Dataset(mnist.x_train, mnist.y_train, mnist.x_test[:0], mnist.y_test[:0]))
+    assert report.steepest is not None and report.minimum is not None
     print(f"lr finder on 784-128-10 adam: {report.seconds:.2f} s, {len(report.lrs)} steps, "
           f"steepest {report.steepest:.3g}, minimum/10 {report.minimum:.3g}")
     assert report.seconds < 10
