@@ -110,7 +110,7 @@ def test_transparent_rgba_canvas_is_read_from_its_alpha():
 
 
 @pytest.mark.parametrize("image", [np.zeros((280, 280, 4), dtype=np.uint8), np.full((280, 280), 255, np.uint8),
-                                   np.zeros((0, 0)), np.zeros((5, 5, 7))])
+                                   np.zeros((0, 0)), np.zeros((5, 5, 7)), np.full((9, 9), np.nan)])
 def test_nothing_to_read_is_a_one_line_error(image):
     with pytest.raises(DigitError) as info:
         preprocess(image)

@@ -54,8 +54,12 @@ def _show(run_id: int, reading: DigitReading | str) -> None:
     st.plotly_chart(probabilities_figure(reading.probabilities), key=f"draw_probs_{run_id}")
 
 
+@st.fragment
 def draw_digit_panel(run_id: int) -> None:
-    """The whole panel for ``run_id`` (Inspect calls this once, below its other views)."""
+    """The whole panel for ``run_id`` (Inspect calls this once, below its other views).
+
+    A fragment: each stroke reruns only this panel, not the page's confusion matrix and image grids.
+    """
     from streamlit_drawable_canvas import st_canvas  # registers a component: only inside a Streamlit runtime
 
     st.subheader("Draw a digit")

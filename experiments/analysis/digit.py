@@ -48,11 +48,17 @@ class DigitReading:
 
 
 # ---------------------------------------------------------------------- preprocessing
+def _unit_range(a: np.ndarray) -> np.ndarray:
+    """Values as floats in [0, 1]: 8-bit images (or any with values above 1) are divided by 255."""
+    values = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    return np.clip(values / 255.0 if a.dtype == np.uint8 or values.max() > 1.0 else values, 0.0, 1.0)
+
+
 def to_ink(image: np.ndarray) -> np.ndarray:
     """A 2-D float image in [0, 1] where ink is bright, from grayscale, RGB or RGBA of any polarity.
 
-    An RGBA image whose alpha varies (a transparent canvas) is read from its alpha channel. Otherwise the
-    luminance is used, inverted when the background (the image's median) is bright: dark ink on white
+    An RGBA image with transparent pixels (a transparent canvas) is read from its alpha channel. Otherwise
+    the luminance is used, inverted when the background (the image's median) is bright: dark ink on white
     paper becomes bright ink on black, as in MNIST.
     """
     a = np.asarray(image)
@@ -60,16 +66,15 @@ def to_ink(image: np.ndarray) -> np.ndarray:
         raise DigitError(f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}")
     if a.size == 0:
         raise DigitError("the image is empty: draw a digit first")
-    scale = 255.0 if a.dtype == np.uint8 or float(np.nanmax(a)) > 1.0 else 1.0
-    a = np.nan_to_num(a.astype(np.float64) / scale)
-    if a.ndim == 3 and a.shape[2] == 4 and np.ptp(a[..., 3]) > 0 and np.min(a[..., 3]) == 0:
-        return np.clip(a[..., 3], 0.0, 1.0)  # a transparent canvas: the ink is wherever something was drawn
-    if a.ndim == 3:
-        rgb = a[..., :3] if a.shape[2] >= 3 else np.repeat(a[..., :1], 3, axis=2)
-        gray = rgb @ np.array([0.299, 0.587, 0.114])
-    else:
+    a = _unit_range(a)
+    if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() == 0 and a[..., 3].max() > 0:
+        return a[..., 3]  # a transparent canvas: the ink is wherever something was drawn
+    if a.ndim == 2:
         gray = a
-    gray = np.clip(gray, 0.0, 1.0)
+    elif a.shape[2] == 1:
+        gray = a[..., 0]
+    else:
+        gray = a[..., :3] @ np.array([0.299, 0.587, 0.114])
     return 1.0 - gray if np.median(gray) > 0.5 else gray
 
 
