@@ -55,3 +55,22 @@ def test_invalid_settings_get_one_line_and_no_sweep(env):
     assert not at.exception
     assert len(at.error) == 1 and "hidden layer width" in at.error[0].value
     assert not at.button
+
+
+def test_use_works_beside_the_real_sidebar(env):
+    """The sidebar draws its Learning rate widget before the panel: the value must still change (it is set
+    in a button callback, before the widget exists in the next run) and show in the widget."""
+    def script() -> None:
+        from ui.lr_finder_panel import lr_finder_panel
+        from ui.sidebar import settings_form
+        settings_form()
+        lr_finder_panel()
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.session_state["cfg_train_size"] = 3000
+    at.run()
+    at.button(key="lr_find_button").click().run()
+    at.button(key="lr_find_use").click().run()
+    assert not at.exception, at.exception
+    report = at.session_state["lr_find_report"]
+    assert at.sidebar.select_slider(key="cfg_lr").value == float(f"{report.minimum:.2g}")
