@@ -67,7 +67,8 @@ def bench(optimizer: str, data: Dataset, epochs: int, seeds: int) -> str:
     for name, lr in suggestions.items():
         if lr > 0:
             gap = (accuracy[best] - accuracy[lr]) * 100
-            parts.append(f"{name} {lr:g} {accuracy[lr]:.2%} ({gap:.2f} points under the best)")
+            side = "under" if gap >= 0 else "above"
+            parts.append(f"{name} {lr:g} {accuracy[lr]:.2%} ({abs(gap):.2f} points {side} the best)")
     parts.append(f"finder {report.seconds:.2f} s")
     return "; ".join(parts)
 
