@@ -25,7 +25,7 @@ def env(tmp_path, monkeypatch, mnist_dir):
 def test_find_then_use_the_suggestion(env):
     at = panel_app()
     at.session_state["cfg_optimizer"] = "sgd"
-    at.session_state["cfg_train_size"] = 3000
+    at.session_state["cfg_train_size"] = "3000"  # the sidebar holds numbers as typed text
     at.session_state["cfg_lr"] = 0.001
     at.run()
     assert not at.get("plotly_chart")  # nothing until asked
@@ -67,7 +67,7 @@ def test_use_works_beside_the_real_sidebar(env):
         lr_finder_panel()
 
     at = AppTest.from_function(script, default_timeout=60)
-    at.session_state["cfg_train_size"] = 3000
+    at.session_state["cfg_train_size"] = "3000"  # the sidebar holds numbers as typed text
     at.run()
     at.button(key="lr_find_button").click().run()
     at.button(key="lr_find_use").click().run()

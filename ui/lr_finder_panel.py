@@ -2,8 +2,9 @@
 curve with both suggestions, and put the chosen one into the sidebar's Learning rate.
 
 The sweep itself is experiments/analysis/lr_find.py (a throwaway copy of the network; nothing is stored);
-this module only lays out widgets. It reads the sidebar's settings from Session State (the ``cfg_*`` keys
-of ui/sidebar.py) and writes only ``cfg_lr``, from a button callback, i.e. before the sidebar is drawn.
+this module only lays out widgets. It reads the sidebar's settings from Session State (the keys
+``common.config_key`` names) and writes only the lr's, from a button callback, i.e. before the sidebar is
+drawn.
 """
 from __future__ import annotations
 
@@ -11,20 +12,18 @@ import streamlit as st
 
 from experiments.analysis.lr_find import LRFindReport, find_learning_rate, rounded_lr
 from experiments.analysis.lr_find_figure import lr_find_figure
-from experiments.config import ConfigError, RunConfig
+from experiments.config import ConfigError, RunConfig, schema
 from ui import common
 
 REPORT_KEY = "lr_find_report"
-LR_KEY = "cfg_lr"
-# Sidebar widget key -> RunConfig field (ui/sidebar.py names its widgets "cfg_" + field).
-SIDEBAR_FIELDS = {key: key.removeprefix("cfg_") for key in common.CONFIG_KEYS if key != "cfg_name"}
+LR_KEY = common.config_key("lr")
 IGNORED = ("lr", "epochs")  # settings the sweep does not depend on
 
 
 def sidebar_config() -> RunConfig:
     """The settings currently in the sidebar (defaults for any not drawn yet); ConfigError if invalid."""
-    return RunConfig.from_dict({field: st.session_state[key] for key, field in SIDEBAR_FIELDS.items()
-                                if key in st.session_state})
+    keys = {entry.name: common.config_key(entry.name) for entry in schema() if entry.setting.in_sidebar}
+    return RunConfig.from_dict({name: st.session_state[key] for name, key in keys.items() if key in st.session_state})
 
 
 def _same_sweep(a: RunConfig, b: RunConfig) -> bool:
