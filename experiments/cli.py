@@ -80,7 +80,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
         c = r.config
         print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{c.epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
-              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} seed={c.seed}]")
+              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
+              f"seed={c.seed}]")
     return 0
 
 
@@ -92,7 +93,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps({**run.flat(), "config": run.config.to_dict(), "epochs": epochs}))
         return 0
     print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
-    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  tags {', '.join(run.tags) or '-'}")
+    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "
+          f"tags {', '.join(run.tags) or '-'}")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in run.config.to_dict().items()))
     if run.notes:
         print(f"notes: {run.notes}")
