@@ -21,6 +21,7 @@ START_LR, END_LR = 1e-6, 10.0
 BETA = 0.98             # smoothing of the loss (fastai's value): an average over about 50 steps
 DIVERGE_FACTOR = 4.0    # stop once the smoothed loss exceeds this multiple of its minimum
 SKIP_START = 0.1        # the first 10% of the steps are ignored when suggesting (the average is still settling)
+MIN_STEPS = 100         # fastai's default length: a training set shorter than this many batches is gone round again
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,16 @@ def find_lr(model: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, *, b
     """Sweep the learning rate on a copy of ``model`` over shuffled mini-batches of (x, y).
 
     ``optimizer`` must be fresh (no step taken): its ``lr`` is set before every step. ``steps`` defaults to
-    one epoch's batches; more than that goes round the data again. The sweep stops early once the smoothed
-    loss passes ``diverge_factor`` x its minimum or the loss is not finite.
+    one epoch's batches, but at least MIN_STEPS (a small training set is gone round again: a handful of
+    points is no curve). The sweep stops early once the smoothed loss passes ``diverge_factor`` x its
+    minimum or the loss is not finite.
     """
     if optimizer.steps:
         raise ValueError("the lr finder needs a fresh optimizer (this one has already taken steps)")
     n = len(x)
     if n == 0 or batch_size < 1:
         raise ValueError("the lr finder needs training examples and a batch size >= 1")
-    steps = steps if steps is not None else math.ceil(n / batch_size)
+    steps = steps if steps is not None else max(math.ceil(n / batch_size), MIN_STEPS)
     schedule = lr_schedule(steps, start_lr, end_lr)
     work = copy_model(model)
     rng = np.random.default_rng(seed)
