@@ -30,9 +30,11 @@ def lr_find_figure(lrs: Sequence[float] | np.ndarray, losses: Sequence[float] | 
             fig.add_vline(x=lr, line=dict(color=color, dash="dash", width=2),
                           annotation=dict(text=f"{name}: {lr:.2g}", font=dict(color=color)),
                           annotation_position="top left" if name == "steepest descent" else "top right")
-    finite = smooth[np.isfinite(smooth)]
-    top = float(np.nanmax(finite)) if finite.size else 1.0
-    low = float(np.nanmin(finite)) if finite.size else 0.0
+    # The axis spans the smoothed curve's top (the raw loss's last spikes would flatten everything else) and
+    # the lowest loss either curve reaches.
+    finite_smooth, finite_raw = smooth[np.isfinite(smooth)], raw[np.isfinite(raw)]
+    top = float(finite_smooth.max()) if finite_smooth.size else 1.0
+    low = float(min(finite_smooth.min(), finite_raw.min(initial=np.inf))) if finite_smooth.size else 0.0
     fig.update_layout(xaxis=dict(title="learning rate", type="log", exponentformat="power"),
                       yaxis=dict(title="training loss", range=[max(0.0, low - 0.1 * (top - low)), top * 1.1]),
                       height=380, margin=dict(l=60, r=20, t=40, b=50), legend=dict(orientation="h", y=-0.25))
