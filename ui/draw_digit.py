@@ -38,7 +38,9 @@ def _other_run(store: RunStore, run_id: int) -> int | None:
     others = [r for r in store.search_runs() if r.id != run_id and store.weights_path(r.id).is_file()]
     if not others:
         return None
-    names = {r.id: f"{r.id}: {r.name} ({r.config.architecture}, {r.config.optimizer})" for r in others}
+    # The network comes from the weights file, so a run whose settings are unreadable can still be read.
+    names = {r.id: f"{r.id}: {r.name}" + (f" ({r.config.architecture}, {r.config.optimizer})" if r.config else "")
+             for r in others}
     return st.selectbox("Compare with", [None, *names], key="draw_compare",
                         format_func=lambda i: "no other run" if i is None else names[i],
                         help="Read the same drawing with a second run's network, side by side.")
@@ -58,8 +60,13 @@ def _show(run_id: int, reading: DigitReading | str) -> None:
 def draw_digit_panel(run_id: int) -> None:
     """The whole panel for ``run_id`` (Inspect calls this once, below its other views).
 
-    A fragment: each stroke reruns only this panel, not the page's confusion matrix and image grids.
+    A fragment: each stroke reruns only this panel, not the page's confusion matrix and image grids. A
+    fragment's rerun is not inside the page's error handling, so the panel has its own.
     """
+    common.run_page(lambda: _panel(run_id))
+
+
+def _panel(run_id: int) -> None:
     from streamlit_drawable_canvas import st_canvas  # registers a component: only inside a Streamlit runtime
 
     st.subheader("Draw a digit")
