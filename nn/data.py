@@ -19,7 +19,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,21 +51,37 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train and test split: images as float32 rows scaled to [0, 1], labels as integers 0..9."""
+    """Train, validation and test splits: images as float32 rows scaled to [0, 1], labels as integers 0..9.
+
+    The validation split may be empty (no validation): ``has_validation`` says which.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     source: str = ""
+    x_val: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))
+    y_val: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        if len(self.x_val) != len(self.y_val):
+            raise ValueError(f"x_val has {len(self.x_val)} rows but y_val {len(self.y_val)} labels")
+        if not len(self.x_val):  # an empty split still has the right row width, so it stacks and slices
+            object.__setattr__(self, "x_val", np.empty((0, *self.x_train.shape[1:]), dtype=self.x_train.dtype))
 
     @property
     def num_features(self) -> int:
         return self.x_train.shape[1]
 
+    @property
+    def has_validation(self) -> bool:
+        return len(self.y_val) > 0
+
     def subset(self, train: int, test: int) -> Dataset:
-        """The first ``train`` and ``test`` examples: for quick demos and tests."""
-        return Dataset(self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test], self.source)
+        """The first ``train`` and ``test`` examples (the validation split is kept): for quick demos and tests."""
+        return replace(self, x_train=self.x_train[:train], y_train=self.y_train[:train],
+                       x_test=self.x_test[:test], y_test=self.y_test[:test])
 
 
 def cache_dir() -> Path:
@@ -140,6 +156,14 @@ def _fetch(url: str, stem: str, progress: ProgressCallback | None) -> bytes:
     return b"".join(chunks)
 
 
+def _require(directory: Path, stem: str) -> Path:
+    """The IDX file ``stem`` in ``directory``; DataError if it vanished since the directory was resolved."""
+    path = find_file(directory, stem)
+    if path is None:
+        raise DataError(f"{directory} lacks {stem}[.gz]: copy the four MNIST IDX files there")
+    return path
+
+
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     """Read one IDX file (gzipped or not) into a uint8 array, validating magic number and size."""
     try:
@@ -167,8 +191,8 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
 
 
 def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np.ndarray, np.ndarray]:
-    images = read_idx(find_file(directory, images_stem), IMAGE_MAGIC)
-    labels = read_idx(find_file(directory, labels_stem), LABEL_MAGIC)
+    images = read_idx(_require(directory, images_stem), IMAGE_MAGIC)
+    labels = read_idx(_require(directory, labels_stem), LABEL_MAGIC)
     if images.shape[1:] != (28, 28):
         raise DataError(f"{images_stem} holds {images.shape[1]}x{images.shape[2]} images, expected 28x28")
     if len(images) != len(labels):

@@ -6,7 +6,9 @@ update the whole network in a handful of vectorized operations on the two flat b
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,7 @@ class MLP:
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu", seed: int = 0,
-                 dtype: type | np.dtype = np.float32):
+                 dtype: str | type | np.dtype = np.float32):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least an input and an output width, all >= 1; got {sizes}")
@@ -40,7 +42,7 @@ class MLP:
         self.weights, self.biases = params[0::2], params[1::2]
         self.weight_grads, self.bias_grads = grads[0::2], grads[1::2]
         self._init_weights(np.random.default_rng(seed))
-        self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]] = {}
 
     def _init_weights(self, rng: np.random.Generator) -> None:
         for W in self.weights:
@@ -87,15 +89,17 @@ class MLP:
             layer_inputs.append(out)
         return layer_inputs
 
+    def layer_outputs(self, X: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output for ``X``: the input first, then each hidden layer's activations, logits last.
+
+        The arrays are the model's work buffers, overwritten by its next pass (like ``loss_and_grads``'s
+        gradients): read them or copy them, do not keep them. Evaluation uses this without copying.
+        """
+        return self._forward(np.asarray(X, dtype=self.dtype))
+
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape ``(n, classes)`` for inputs ``X`` of shape ``(n, features)`` (a new array)."""
-        X = np.asarray(X, dtype=self.dtype)
-        return self._forward(X)[-1].copy()
-
-    def hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
-        """Each hidden layer's activations for ``X`` (copies), for inspecting dead or saturated units."""
-        X = np.asarray(X, dtype=self.dtype)
-        return [a.copy() for a in self._forward(X)[1:-1]]
+        return self.layer_outputs(X)[-1].copy()
 
     def predict(self, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """Predicted class index for every row of ``X``."""
@@ -135,12 +139,14 @@ class MLP:
             if i > 0:  # no gradient is needed for the network's input
                 np.matmul(delta, self.weights[i].T, out=deltas[i - 1])
                 delta = activations.backward(self.activation, layer_inputs[i], deltas[i - 1])
-        penalty = 0.0
         if l2:
-            penalty = 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
             for W, gW in zip(self.weights, self.weight_grads):
                 gW += l2 * W
-        return ce, penalty, correct
+        return ce, self.l2_penalty(l2), correct
+
+    def l2_penalty(self, l2: float) -> float:
+        """(l2 / 2) * sum of squared weights (biases excluded): the regularisation term of every logged loss."""
+        return 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights) if l2 else 0.0
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0,
                        reduction: str = "mean") -> tuple[float, list[np.ndarray]]:
@@ -156,13 +162,26 @@ class MLP:
         return (ce * len(X) if reduction == "sum" else ce) + penalty, self.grads()
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
+    def architecture(self) -> dict[str, Any]:
+        """What rebuilds this network's shape and behaviour (JSON-ready): ``MLP.from_architecture`` reads it."""
+        return {"sizes": list(self.sizes), "activation": self.activation, "dtype": self.dtype.name}
+
+    @classmethod
+    def from_architecture(cls, architecture: dict[str, Any]) -> MLP:
+        """A network of that architecture (its weights freshly initialised with seed 0)."""
+        return cls(architecture["sizes"], architecture["activation"], dtype=np.dtype(architecture["dtype"]))
+
+    def describe(self) -> str:
+        """E.g. ``784-128-10 relu float32``: the architecture in one phrase, for messages."""
+        return f"{'-'.join(map(str, self.sizes))} {self.activation} {self.dtype.name}"
+
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the architecture and the parameters to an ``.npz`` file."""
         np.savez(path, sizes=np.array(self.sizes), activation=np.array(self.activation),
                  dtype=np.array(self.dtype.name), flat_params=self.flat_params)
 
     @classmethod
-    def load(cls, path: str) -> MLP:
+    def load(cls, path: str | os.PathLike[str]) -> MLP:
         """Rebuild a network written by ``save``."""
         with np.load(path, allow_pickle=False) as f:
             model = cls(f["sizes"].tolist(), str(f["activation"]), dtype=np.dtype(str(f["dtype"])))
@@ -170,10 +189,11 @@ class MLP:
         return model
 
     def __repr__(self) -> str:
-        return f"MLP({self.sizes}, activation={self.activation!r}, dtype={self.dtype.name}, params={self.num_params():,})"
+        return (f"MLP({self.sizes}, activation={self.activation!r}, dtype={self.dtype.name}, "
+                f"params={self.num_params():,})")
 
 
-def _views(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+def _views(flat: np.ndarray, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
     """Split a flat buffer into consecutive views of the given shapes."""
     views, start = [], 0
     for shape in shapes:
