@@ -208,16 +208,65 @@ def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np
     return x, y
 
 
-_cache: dict[Path, Dataset] = {}
+# ---------------------------------------------------------------------- validation split
+# The split's own seed, fixed and independent of every run's seed: all runs with the same validation size
+# hold out the same images, so their validation numbers compare like with like.
+SPLIT_SEED = 13
+DEFAULT_VALIDATION = 10_000  # the classic 50,000 / 10,000 split of MNIST's training images
+
+
+def validation_indices(y: np.ndarray, size: int, seed: int = SPLIT_SEED) -> np.ndarray:
+    """Sorted indices of ``size`` examples to hold out, stratified by class: each class gives its share of
+    ``size`` (largest remainders settle the rounding), drawn by a generator seeded by ``seed`` alone."""
+    if not 0 <= size < len(y):
+        raise ValueError(f"validation size must be in 0..{len(y) - 1} (fewer than the {len(y)} training "
+                         f"examples), got {size}")
+    classes, counts = np.unique(y, return_counts=True)
+    exact = counts * size / len(y)
+    share = np.floor(exact).astype(np.int64)
+    share[np.argsort(-(exact - share), kind="stable")[:size - int(share.sum())]] += 1
+    rng = np.random.default_rng(seed)
+    picked = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, share)]
+    return np.sort(np.concatenate(picked)) if picked else np.empty(0, dtype=np.int64)
+
+
+def split_validation(data: Dataset, size: int, seed: int = SPLIT_SEED) -> Dataset:
+    """``data`` with ``size`` of its training examples moved to the validation split (see
+    ``validation_indices``); ``size=0`` returns it unchanged. The new arrays are read-only copies."""
+    if data.has_validation:
+        raise ValueError("this dataset already has a validation split")
+    if size == 0:
+        return data
+    held_out = validation_indices(data.y_train, size, seed)
+    keep = np.ones(len(data.y_train), dtype=bool)
+    keep[held_out] = False
+    parts = [_read_only(a) for a in (data.x_train[keep], data.y_train[keep],
+                                     data.x_train[held_out], data.y_train[held_out])]
+    return replace(data, x_train=parts[0], y_train=parts[1], x_val=parts[2], y_val=parts[3])
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+_cache: dict[tuple[Path, int], Dataset] = {}
 _cache_lock = threading.Lock()
 
 
-def load_mnist(directory: str | os.PathLike | None = None, progress: ProgressCallback | None = None) -> Dataset:
-    """Load (once per process and directory) the train and test splits; arrays are shared read-only."""
+def load_mnist(directory: str | os.PathLike | None = None, progress: ProgressCallback | None = None,
+               validation: int = 0) -> Dataset:
+    """Load (once per process, directory and validation size) the splits; arrays are shared read-only.
+
+    ``validation`` training images are held out as the validation split (``split_validation``; 0 = none),
+    the same ones in every run and every process.
+    """
     path = resolve_directory(directory, progress).resolve()
     with _cache_lock:
-        if path not in _cache:
+        if (path, 0) not in _cache:
             x_train, y_train = _load_split(path, FILES["train_images"], FILES["train_labels"])
             x_test, y_test = _load_split(path, FILES["test_images"], FILES["test_labels"])
-            _cache[path] = Dataset(x_train, y_train, x_test, y_test, source=str(path))
-        return _cache[path]
+            _cache[path, 0] = Dataset(x_train, y_train, x_test, y_test, source=str(path))
+        if (path, validation) not in _cache:
+            _cache[path, validation] = split_validation(_cache[path, 0], validation)
+        return _cache[path, validation]
