@@ -10,6 +10,7 @@
 from .callbacks import Callback, DivergenceGuard, PauseOnEvent, StopOnEvent, TrainingLoop
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from .data import DataError, Dataset, load_mnist, split_validation
+from .early_stopping import EarlyStopping, best_epoch
 from .evaluate import evaluate
 from .mlp import MLP
 from .optim import OPTIMIZERS, get_optimizer
@@ -19,4 +20,4 @@ from .train import DIVERGED, FINISHED, STOPPED, FitOptions, TrainResult, fit
 __all__ = ["MLP", "Dataset", "DataError", "load_mnist", "fit", "FitOptions", "evaluate", "TrainResult",
            "get_optimizer", "OPTIMIZERS", "RunStatus", "FINISHED", "STOPPED", "DIVERGED", "Callback",
            "TrainingLoop", "StopOnEvent", "PauseOnEvent", "DivergenceGuard", "Checkpoint", "CheckpointError",
-           "save_checkpoint", "load_checkpoint", "split_validation"]
+           "save_checkpoint", "load_checkpoint", "split_validation", "EarlyStopping", "best_epoch"]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .status import RunStatus
 
 if TYPE_CHECKING:
+    from .data import Dataset
     from .mlp import MLP
     from .optim import Optimizer
     from .train import FitOptions
@@ -32,8 +33,8 @@ HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end", "
 class TrainingLoop:
     """What callbacks see of the run in progress, and the one way to end it early (``request_stop``)."""
 
-    def __init__(self, model: MLP, optimizer: Optimizer, options: FitOptions):
-        self.model, self.optimizer, self.options = model, optimizer, options
+    def __init__(self, model: MLP, optimizer: Optimizer, options: FitOptions, data: Dataset | None = None):
+        self.model, self.optimizer, self.options, self.data = model, optimizer, options, data
         self.history: list[dict[str, Any]] = []  # one logs dict per epoch finished in this call of fit
         self.epoch = options.initial_epoch       # the epoch in progress (1-based) once training runs
         self.status = RunStatus.FINISHED

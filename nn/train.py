@@ -77,7 +77,7 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
     callbacks = list(callbacks)
     if not any(isinstance(cb, DivergenceGuard) for cb in callbacks):
         callbacks.insert(0, DivergenceGuard())
-    loop = TrainingLoop(model, optimizer, options)
+    loop = TrainingLoop(model, optimizer, options, data)
     hooks = CallbackList(callbacks, loop)
     batches = _Batches(data.x_train, data.y_train, options.batch_size, model.dtype)
     hooks.call(hooks.train_begin, {"epochs": options.epochs, "initial_epoch": options.initial_epoch,
