@@ -86,6 +86,7 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(options.initial_epoch + 1, options.epochs + 1):
             loop.epoch, epoch_start = epoch, time.perf_counter()
+            model.dropout_rng = np.random.default_rng([options.seed, epoch, 1])  # like the shuffle: (seed, epoch)
             hooks.call(hooks.epoch_begin, epoch, {})
             trained = _train_epoch(loop, hooks, batches, epoch)
             if trained is None:

@@ -109,3 +109,17 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
 def test_no_pickle_in_the_file(tmp_path):
     with np.load(saved(tmp_path), allow_pickle=False) as f:
         assert all(f[key].dtype != object for key in f.files)
+
+
+def test_resume_with_dropout_equals_a_straight_run(blobs, tmp_path):
+    def model():
+        return MLP([20, 16, 10], seed=1, dropout=0.3, init="glorot")
+
+    straight = fit(model(), Adam(0.01), blobs, FitOptions(epochs=4, batch_size=32, seed=3))
+    first_model, optimizer = model(), Adam(0.01)
+    fit(first_model, optimizer, blobs, FitOptions(epochs=1, batch_size=32, seed=3),
+        [SaveCheckpoint(tmp_path / "c.npz")])
+    ckpt = load_checkpoint(tmp_path / "c.npz")
+    assert ckpt.model.dropout == 0.3 and ckpt.model.init == "glorot"
+    rest = fit(ckpt.model, ckpt.optimizer, blobs, FitOptions(epochs=4, batch_size=32, seed=3, initial_epoch=1))
+    assert numbers(ckpt.history + rest.history) == numbers(straight.history)
