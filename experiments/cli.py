@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.execute import load_data
+from experiments.runs.execution import check_fits
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore, StoreError
 from nn import DataError
@@ -65,9 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Train one run through the run manager, into the store, printing each epoch."""
     config = config_from_args(args)
     data = load_data(config)  # fail fast, before a run is stored, if the data is missing or too small
-    if config.batch_size > len(data.y_train):
-        raise ConfigError(f"batch_size ({config.batch_size}) is larger than the training set "
-                          f"({len(data.y_train)} images)")
+    check_fits(config, data)
     manager = RunManager(open_store(args))
     run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
     signal.signal(signal.SIGINT, lambda *_: manager.stop(run_id))  # Ctrl-C stops after the current batch

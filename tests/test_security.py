@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import ipaddress
 import re
+import time
 import socket
 import subprocess
 import sys
@@ -267,7 +268,11 @@ def test_the_caps_are_enforced(tmp_path):
         raise OSError("not loading anything in this test")
     manager = RunManager(RunStore(tmp_path / "runs.sqlite"), data_loader=blocked)
     try:
-        for _ in range(c.MAX_QUEUED + 1):  # one loading, MAX_QUEUED waiting
+        first = manager.submit(RunConfig(epochs=1))  # taken by the worker (running), blocked while loading
+        deadline = time.monotonic() + 10
+        while manager.store.get_run(first).status == "queued" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for _ in range(c.MAX_QUEUED):  # MAX_QUEUED waiting
             manager.submit(RunConfig(epochs=1))
         with pytest.raises(StoreError, match=f"{c.MAX_QUEUED} runs are already waiting"):
             manager.submit(RunConfig(epochs=1))

@@ -33,7 +33,7 @@ def _watched_runs() -> list:
 def _progress_row(run, label: str) -> None:
     manager = common.manager()
     progress = manager.progress(run.id)
-    status = progress.status if progress else run.status
+    status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.config.epochs
     text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"
