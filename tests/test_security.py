@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import ipaddress
 import re
-import time
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -189,7 +189,8 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
 
 
 # ---------------------------------------------------------------------------------------------- SQL
-SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in store.py, and why each is safe
+SQL_MODULES = ("store.py", "query.py")  # experiments/runs/: the store and the WHERE clauses it runs
+SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in SQL_MODULES, and why each is safe
     r"', '\.join\(EPOCH_METRICS\)",                          # fixed column names
     r"', '\.join\('\?' \* len\(\w+\)\)",                     # placeholders: '?, ?, ?'
     r"SORTABLE\[order_by\]",                                 # fixed column list; order_by checked first
@@ -199,7 +200,8 @@ SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in store.py, 
 
 
 def test_every_sql_statement_is_parameterized():
-    tree = ast.parse((ROOT / "experiments" / "runs" / "store.py").read_text())
+    sources = [(ROOT / "experiments" / "runs" / name).read_text() for name in SQL_MODULES]
+    tree = ast.parse("\n".join(sources))
     sql_words = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|ORDER BY|LIMIT|PRAGMA|IN \()\b", re.I)
     checked, offending = 0, []
     messages = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}  # user messages
@@ -220,8 +222,7 @@ def test_every_sql_statement_is_parameterized():
                 and isinstance(node.func.value, ast.Constant) and sql_words.search(str(node.func.value.value)):
             offending.append(f"line {node.lineno}: str.format into SQL")
     assert checked >= 4 and not offending, offending
-    source = (ROOT / "experiments" / "runs" / "store.py").read_text()
-    assert "if order_by not in SORTABLE" in source  # the sort column is checked before it is formatted in
+    assert "if order_by not in SORTABLE" in "".join(sources)  # the sort column is checked before it is formatted in
     # the store is the only module that talks SQL
     users = [p for folder in ("experiments", "ui", "nn") for p in (ROOT / folder).rglob("*.py")
              if "sqlite3" in p.read_text() and p.name != "store.py"]
@@ -236,7 +237,7 @@ def test_caps_are_set_in_config_only_and_the_readme_lists_them():
     c = config_module
     for folder in ("experiments", "ui", "nn"):
         for path in (ROOT / folder).rglob("*.py"):
-            if path.name == "config.py":
+            if path.relative_to(ROOT).as_posix() == "experiments/settings/limits.py":  # the one place
                 continue
             for name in CAPS:
                 assert not re.search(rf"^\s*{name}\s*=", path.read_text(), re.M), f"{path} sets {name} again"
@@ -246,7 +247,7 @@ def test_caps_are_set_in_config_only_and_the_readme_lists_them():
     for text in (f"at most {c.MAX_DEPTH} hidden layers of at most {c.MAX_WIDTH} units", f"1 to {c.MAX_EPOCHS} epochs",
                  f"batch size 1 to {c.MAX_BATCH_SIZE}", f"learning rate in (0, {c.MAX_LR:g}]",
                  f"L2 in [0, {c.MAX_L2:g}]", f"at most {c.MAX_QUEUED} runs waiting",
-                 f"{c.MAX_TRIALS} trials in one sweep", "`experiments/config.py`"):
+                 f"{c.MAX_TRIALS} trials in one sweep", "`experiments/settings/limits.py`"):
         assert text in limits, text
 
 

@@ -10,15 +10,22 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from experiments.config import ConfigError, RunConfig, labels_for
+from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
 from experiments.runs.runner import RunManager
 from experiments.runs.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from nn import DataError
 
-# Sidebar widget keys (Train page); kept alive across pages so settings survive navigation.
-CONFIG_KEYS = ("cfg_hidden", "cfg_activation", "cfg_optimizer", "cfg_lr", "cfg_l2", "cfg_epochs",
-               "cfg_batch_size", "cfg_seed", "cfg_train_size", "cfg_dtype", "cfg_reduction", "cfg_name")
+
+def config_key(name: str) -> str:
+    """The Session State key of the sidebar widget for RunConfig setting (or run attribute) ``name``."""
+    return f"cfg_{name}"
+
+
+NAME_KEY = config_key("name")  # the run name box (a run attribute, not a setting)
+# Sidebar widget keys (Train page), derived from RunConfig's schema; kept alive across pages so settings
+# survive navigation.
+CONFIG_KEYS = (*(config_key(e.name) for e in schema() if e.setting.in_sidebar), NAME_KEY)
 PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
          "report": "ui/report_page.py", "inspect": "ui/inspect_page.py",
          "sweep": "ui/sweep_page.py"}
@@ -92,13 +99,14 @@ def run_labels(runs: list[RunRecord]) -> dict[int, str]:
     """Short legend labels for runs, from the settings that differ between them (plus the seed if needed)."""
     if not runs:
         return {}
-    labels = labels_for([r.config for r in runs])
+    readable = [(r, r.config) for r in runs if r.config is not None]
+    labels = labels_for([c for _, c in readable])
     if len(set(labels)) < len(labels):
-        labels = [f"{lab}, seed={r.config.seed}" if r.config.seed is not None else lab
-                  for lab, r in zip(labels, runs)]
+        labels = [f"{lab}, seed={c.seed}" for lab, (_, c) in zip(labels, readable)]
     if len(set(labels)) < len(labels):
-        labels = [f"#{r.id} {lab}" for lab, r in zip(labels, runs)]
-    return {r.id: lab for r, lab in zip(runs, labels)}
+        labels = [f"#{r.id} {lab}" for lab, (r, _) in zip(labels, readable)]
+    found = {r.id: lab for (r, _), lab in zip(readable, labels)}
+    return {r.id: found.get(r.id, f"run {r.id} ({r.settings_note})") for r in runs}
 
 
 def load_into_sidebar(config: RunConfig) -> None:
