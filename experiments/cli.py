@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from experiments.config import ConfigError, RunConfig
+from experiments.interrupt import EXIT_INTERRUPTED, CtrlC, say_interrupted
 from experiments.runs.execute import load_data
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore, StoreError
+from experiments.runs.store import RunRecord, RunStore, StoreError
 from nn import DataError
+from nn.status import RunStatus
 
 DEFAULTS = RunConfig()
 
@@ -57,8 +61,31 @@ class PrintEpochs:
                   f"test acc {logs['test_acc']:.2%}  {logs['seconds']:.2f}s", flush=True)
 
 
+class OutputError(Exception):
+    """A file the user asked for cannot be written (the message names the file and the reason)."""
+
+
 def open_store(args: argparse.Namespace) -> RunStore:
     return RunStore(args.db)
+
+
+def write_output(path: str, text: str) -> None:
+    """Write ``text`` to the file the user named, or raise OutputError with a one-line reason."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise OutputError(f"{path} is a folder: give a file name, e.g. {target / 'runs.csv'}")
+    if not target.parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {target.parent} does not exist")
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({exc.strerror or exc})") from None
+
+
+def run_json(run: RunRecord) -> dict[str, Any]:
+    """One run as the JSON commands print it: tags as a list, as ``export --format json`` gives them."""
+    return {**run.flat(), "tags": list(run.tags)}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -70,27 +97,30 @@ def cmd_run(args: argparse.Namespace) -> int:
                           f"({len(data.y_train)} images)")
     manager = RunManager(open_store(args))
     run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
-    signal.signal(signal.SIGINT, lambda *_: manager.stop(run_id))  # Ctrl-C stops after the current batch
-    while not manager.wait([run_id], timeout=0.2):
-        pass
+    with CtrlC(lambda: manager.stop(run_id)) as ctrl_c:  # Ctrl-C stops the run after the current batch
+        while not manager.wait([run_id], timeout=0.2):
+            pass
     run = manager.store.get_run(run_id)
     if not args.json:
         print(f"run {run_id} {run.status}{': ' + run.message if run.message else ''}")
-    return 0 if run.status in ("finished", "stopped") else 3
+    if ctrl_c.pressed:
+        return say_interrupted(f"run {run_id} kept in the store with its {run.epochs_done} finished epoch(s)")
+    return 0 if run.status == RunStatus.FINISHED else 3
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     runs = open_store(args).search_runs(status=args.status, text=args.text, tag=args.tag,
                                         order_by=args.sort, limit=args.limit)
     if args.json:
-        print(json.dumps([r.flat() for r in runs]))
+        print(json.dumps([run_json(r) for r in runs]))
         return 0
     print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'test acc':>8}  {'created':<25} name / settings")
     for r in runs:
         acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
         c = r.config
         print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{c.epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
-              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} seed={c.seed}]")
+              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
+              f"seed={c.seed}]")
     return 0
 
 
@@ -99,10 +129,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.id)
     epochs = store.get_epochs(run.id)
     if args.json:
-        print(json.dumps({**run.flat(), "config": run.config.to_dict(), "epochs": epochs}))
+        print(json.dumps({**run_json(run), "config": run.config.to_dict(), "epochs": epochs}))
         return 0
     print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
-    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  tags {', '.join(run.tags) or '-'}")
+    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "
+          f"tags {', '.join(run.tags) or '-'}")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in run.config.to_dict().items()))
     if run.notes:
         print(f"notes: {run.notes}")
@@ -114,11 +145,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args)
-    ids = args.ids or None
+    ids = list(dict.fromkeys(args.ids)) or None
+    if ids:
+        found = {r.id for r in store.search_runs(ids=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"there is no run {', '.join(map(str, missing))}: nothing written")
     text = store.export_json(ids) if args.format == "json" else store.export_csv(ids, epochs=args.epochs)
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        write_output(args.output, text)
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
@@ -146,10 +181,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     ids = ", ".join(dict.fromkeys(c.id for c in comparisons))
     print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
           f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
-    interrupted: list[bool] = []
-    signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), manager.stop_all()))  # after the current batch
-    seconds = wait_with_progress(manager, queued)
-    if interrupted:
+    with CtrlC(manager.stop_all) as ctrl_c:  # Ctrl-C stops every run after its current batch
+        seconds = wait_with_progress(manager, queued)
+    if ctrl_c.pressed:
         print("stopped by Ctrl-C: the finished epochs are kept in the store")
     runs = [manager.store.get_run(i) for i in queued.run_ids]
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
@@ -183,7 +217,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                 m = line.member
                 report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
                 print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
-                      f"test {line.text('test'):>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
+                      f"test {line.text('test'):>15}"
+                      + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
         if v.flip:
             print(f"  -> {v.flip}")
     print(f"wrote {args.output}")
@@ -207,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
     ls.add_argument("--tag", default=None, help="only runs with this tag")
     ls.add_argument("--sort", default="created", help="created, test_acc, name, ... (default %(default)s)")
-    ls.add_argument("--limit", type=int, default=None)
+    ls.add_argument("--limit", type=_positive_int, default=None, help="at most this many runs")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
 
@@ -223,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
-    repro = sub.add_parser("reproduce", help="train the course report's comparisons (see experiments/report/presets.py)")
+    repro = sub.add_parser("reproduce",
+                           help="train the course report's comparisons (see experiments/report/presets.py)")
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
                        help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
     repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")
@@ -254,10 +290,26 @@ def _comparison_ids() -> list[str]:
     return list(COMPARISON_IDS)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, StoreError) as exc:
+    except (ConfigError, DataError, StoreError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a training loop (loading the data, reading the store)
+        print("stopped by Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `list | head`: the reader left; say nothing more and exit quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
