@@ -14,8 +14,8 @@ train = st.Page(common.PAGES["train"], title="Train", icon=":material/model_trai
 
 
 def _root() -> None:
-    """The app's root URL: open the Train page (at its own address)."""
-    st.switch_page(train)
+    """The app's root URL: open the Train page (at its own address, with the same query, e.g. ?runs=3,4)."""
+    st.switch_page(train, query_params=st.query_params.to_dict())
 
 
 page = st.navigation([

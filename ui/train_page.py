@@ -1,23 +1,55 @@
 """Train: settings in the sidebar, then live curves, progress, Stop/Pause and a diagnosis of each run.
 
 The live part is a fragment that reruns about once a second on its own while runs are active (every five
-seconds when idle, to pick up runs queued elsewhere); it only reads the store and the run manager's progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom
-(stable element keys and Plotly ``uirevision``). The script itself never loops or sleeps.
+seconds when idle, to pick up runs queued elsewhere); it only reads the store and the run manager's
+progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom (stable element
+keys and Plotly ``uirevision``). The script itself never loops or sleeps.
+
+The ids of the runs this browser tab watches are kept in the page's URL (``/train?runs=3,4``) as well as
+in Session State, so reloading the page (a new session) shows them again, finished ones included.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import streamlit as st
 
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.figures import LiveRun, live_figure
-from experiments.runs.store import StoreError
+from experiments.runs.store import RunRecord, StoreError
+from nn.status import RunStatus
 from ui import common, sidebar
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
+MAX_REMEMBERED = 20  # run ids kept in the URL (the most recent ones)
 LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle
+URL_KEY = "runs"
+# The run manager's progress states around RunStatus.RUNNING (see experiments/runs/runner.Progress).
+PAUSED, LOADING = "paused", "loading"
+BUSY = {RunStatus.QUEUED, RunStatus.RUNNING, PAUSED, LOADING}
 
 
-def _watched_runs() -> list:
+def restore_watched() -> None:
+    """A new session (a reload) takes the watched runs from the URL; bad ids are ignored."""
+    if "watched" in st.session_state:
+        return
+    text = st.query_params.get(URL_KEY, "")
+    ids = [int(part) for part in text.split(",") if part.strip().isdigit()][-MAX_REMEMBERED:]
+    st.session_state["watched"] = list(dict.fromkeys(ids))
+
+
+def _remember(ids: list[int]) -> None:
+    """Keep the watched run ids in the URL, so that a reload shows them again."""
+    text = ",".join(map(str, ids[-MAX_REMEMBERED:]))
+    if st.query_params.get(URL_KEY, "") != text:
+        if text:
+            st.query_params[URL_KEY] = text
+        else:
+            del st.query_params[URL_KEY]
+
+
+def _watched_runs() -> list[RunRecord]:
     """This session's runs plus any run the manager is working on, oldest first."""
     ids = list(dict.fromkeys(st.session_state.get("watched", []) + [p.run_id for p in common.manager().active()]))
     found = []
@@ -27,67 +59,81 @@ def _watched_runs() -> list:
         except StoreError:  # deleted in History meanwhile
             continue
     st.session_state["watched"] = [r.id for r in found]
+    _remember(st.session_state["watched"])
     return found
 
 
-def _progress_row(run, label: str) -> None:
+def _progress_row(run: RunRecord, label: str) -> None:
     manager = common.manager()
     progress = manager.progress(run.id)
     status = progress.status if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.config.epochs
     text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"
-    if status in ("running", "paused"):
+    if status in (RunStatus.RUNNING, PAUSED):
         if progress and progress.latest.get("test_acc") is not None:
             text += f" · test accuracy {progress.latest['test_acc']:.1%}"
         text += f" · {common.format_eta(progress.eta_seconds if progress else None)}"
-        if status == "paused":
+        if status == PAUSED:
             text += " · paused"
-    elif status == "loading":
+    elif status == LOADING:
         text += " · loading the data"
-    elif status == "queued":
+    elif status == RunStatus.QUEUED:
         text += " · queued"
     else:
         acc = f", test accuracy {run.test_acc:.1%}" if run.test_acc is not None else ""
         text += f" · {status}{acc}"
     bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
-    bar.progress(done / total if total else 0.0, text=text)
-    if status in ("running", "paused", "queued", "loading"):
-        if status == "paused":
+    bar.progress(min(1.0, done / total) if total else 0.0, text=text)
+    if status in BUSY:
+        if status == PAUSED:
             if pause_col.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:"):
                 manager.resume(run.id)
                 st.rerun(scope="fragment")
         elif pause_col.button("Pause", key=f"pause_{run.id}", icon=":material/pause:",
-                              disabled=status != "running"):
+                              disabled=status != RunStatus.RUNNING):
             manager.pause(run.id)
             st.rerun(scope="fragment")
         if stop_col.button("Stop", key=f"stop_{run.id}", icon=":material/stop:"):
             manager.stop(run.id)
             st.rerun(scope="fragment")
-    if run.message and status not in ("running", "paused", "queued", "loading"):
+    if run.message and status not in BUSY:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
 
-def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
+@dataclass
+class Snapshot:
+    """The live charts and findings of the watched runs, and what they were built from."""
+
+    signature: tuple
+    figures: dict[str, Any] | None = None
+    findings: list[tuple[RunRecord, Any]] = field(default_factory=list)
+    waiting: bool = False  # nothing to draw yet, but a run is queued or training
+
+
+def _snapshot(runs: list[RunRecord], labels: dict[int, str]) -> Snapshot:
     """Figures and findings of the watched runs, rebuilt only when a run has a new epoch or a new status
     (or the user zoomed)."""
     zoom = {kind: st.session_state.get(f"zoom_{kind}") for kind in ("loss", "acc")}
     signature = (tuple((r.id, r.epochs_done, r.status, labels[r.id]) for r in runs), repr(zoom))
     cached = st.session_state.get("live_snapshot")
-    if cached and cached[0] == signature:
+    if isinstance(cached, Snapshot) and cached.signature == signature:
         return cached
-    epochs = {r.id: common.store().get_epochs(r.id) for r in runs if r.epochs_done or r.status == "diverged"}
+    epochs = {r.id: common.store().get_epochs(r.id) for r in runs
+              if r.epochs_done or r.status == RunStatus.DIVERGED}
+    active = [r for r in runs if RunStatus(r.status).is_active]
     # runs with epochs, and active ones as empty axes (so the browser has Plotly loaded before the first point)
-    charted = [r for r in runs if r.epochs_done or r.status in ("queued", "running")][-MAX_CHARTED:]
-    figures = None
+    charted = [r for r in runs if epochs.get(r.id) or r in active][-MAX_CHARTED:]
+    snapshot = Snapshot(signature, waiting=bool(active) and not any(epochs.get(r.id) for r in charted))
     if charted:
         live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
                 for r in charted]
-        figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
-    findings = [(r, f) for r in runs if r.id in epochs for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
-    cached = (signature, figures, findings)
-    st.session_state["live_snapshot"] = cached
-    return cached
+        snapshot.figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind])
+                            for kind in ("loss", "acc")}
+    snapshot.findings = [(r, f) for r in runs if r.id in epochs
+                         for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
+    st.session_state["live_snapshot"] = snapshot
+    return snapshot
 
 
 def _chart(column, figure, kind: str) -> None:
@@ -103,11 +149,12 @@ def _chart(column, figure, kind: str) -> None:
             st.rerun(scope="fragment")
 
 
-def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
-    _, figures, findings = _snapshot(runs, labels)
-    if figures is None:
+def _charts_and_diagnoses(runs: list[RunRecord], labels: dict[int, str]) -> None:
+    snapshot = _snapshot(runs, labels)
+    figures = snapshot.figures
+    if snapshot.waiting:
         st.caption("The curves appear here after the first epoch.")
-    else:
+    if figures is not None:
         left, right = st.columns(2)
         _chart(left, figures["loss"], "loss")
         _chart(right, figures["acc"], "acc")
@@ -118,7 +165,7 @@ def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
             for kind in zoomed:
                 st.session_state.pop(f"zoom_{kind}", None)
             st.rerun(scope="fragment")
-    for run, finding in findings:
+    for run, finding in snapshot.findings:
         show = st.error if finding.severity == "error" else st.warning
         show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
 
@@ -146,7 +193,7 @@ def _live_panel() -> None:
     labels = common.run_labels(runs)
     for run in runs:
         _progress_row(run, labels[run.id])
-    finished = [r.id for r in runs if r.status not in ("queued", "running")]
+    finished = [r.id for r in runs if not RunStatus(r.status).is_active]
     if finished and st.button("Clear ended runs from this view", key="clear_finished"):
         st.session_state["watched"] = [r.id for r in runs if r.id not in finished]
         st.rerun(scope="fragment")
@@ -155,6 +202,7 @@ def _live_panel() -> None:
 
 def render() -> None:
     st.title("Train")
+    restore_watched()
     sidebar.settings_form()
     common.data_source().prepare()
     busy = st.session_state["live_busy"] = _busy()
