@@ -147,3 +147,20 @@ def test_ctrl_c_stops_a_sweep_and_exits_130(mnist_dir, tmp_path):
     runs = RunStore(tmp_path / "ctrl-c.sqlite").search_runs()
     assert len(runs) == 2 and {r.status for r in runs} <= {"stopped", "queued", "finished"}
     assert all(r.epochs_done < 50 for r in runs)
+
+
+def test_output_cut_short_by_the_reader_is_not_a_traceback():
+    """`python -m experiments list --json | head -c 100`: the reader leaves; no BrokenPipeError traceback."""
+    from experiments.config import RunConfig
+    from experiments.runs.store import RunStore
+    store = RunStore()
+    for i in range(400):  # about 300 KB of JSON: more than a pipe holds
+        store.create_run(RunConfig(), name=f"run {i}", source="cli")
+    store.close()
+    proc = subprocess.Popen([sys.executable, "-m", "experiments", "list", "--json"], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100).startswith("[{")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1 and "Traceback" not in err and "Error" not in err, err
