@@ -56,6 +56,14 @@ def live(tmp_path, mnist_dir, playwright_api):
     assert "Traceback" not in log, log[-3000:]
 
 
+def _fresh(page, key: str):
+    """The visible button with this key (a stale copy may linger while a rerun runs)."""
+    page.wait_for_timeout(800)
+    button = page.locator(f".st-key-{key} button").filter(visible=True).first
+    button.wait_for()
+    return button
+
+
 def _double_click(page, locator) -> None:
     locator.scroll_into_view_if_needed()
     locator.click(click_count=1)
@@ -128,7 +136,7 @@ def test_double_clicks_queue_each_work_once(live):
     enter(page, page.get_by_role("spinbutton", name="Training images (0 = all)"), "2000")
     page.get_by_text("1 trials").wait_for()
     before = {r["id"] for r in runs(db)}
-    _double_click(page, page.locator(".st-key-sw_start button"))
+    _double_click(page, _fresh(page, "sw_start"))
     swept = _new_runs(db, before)
     wait_until(lambda: all(r["status"] not in ("queued", "running") for r in runs(db)), 120, what="the sweep")
 
@@ -141,11 +149,20 @@ def test_double_clicks_queue_each_work_once(live):
     comparison = presets.get_comparison("learning-rate")
     expected = len(presets.plan(presets.variants([comparison.scaled(0.1)], "mean"), 1))
     before = {r["id"] for r in runs(db)}
-    _double_click(page, page.locator(".st-key-report_run_learning-rate button"))
+    _double_click(page, _fresh(page, "report_run_learning-rate"))
     reported = _new_runs(db, before)
 
     counts = {"train": len(trained), "sweep": len(swept), "report": len(reported)}
+    configs = _configs(db, [r["id"] for r in reported])
+    assert len(set(configs)) == len(configs), f"the report comparison was queued twice: {configs}"
     assert counts == {"train": 1, "sweep": 1, "report": expected}, counts
+
+
+def _configs(db: Path, ids: list[int]) -> list[str]:
+    import sqlite3
+    with sqlite3.connect(db) as conn:
+        return [row[0] for row in conn.execute(
+            f"SELECT config FROM runs WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", ids)]
 
 
 def _choose(page, label: str, option_start: str) -> None:
