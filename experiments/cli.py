@@ -9,41 +9,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ConfigError, RunConfig
+from experiments.config import ConfigError, RunConfig, schema
 from experiments.interrupt import EXIT_INTERRUPTED, CtrlC, say_interrupted
 from experiments.runs.execute import load_data
+from experiments.runs.execution import check_fits
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunRecord, RunStore, StoreError
 from nn import DataError
 from nn.status import RunStatus
 
-DEFAULTS = RunConfig()
-
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per RunConfig setting (values are validated by RunConfig, not by argparse)."""
-    parser.add_argument("--hidden", default=",".join(map(str, DEFAULTS.hidden)),
-                        help="hidden-layer widths, e.g. '128' or '128,64' (default %(default)s)")
-    parser.add_argument("--activation", default=DEFAULTS.activation, help="relu, sigmoid or tanh")
-    parser.add_argument("--optimizer", default=DEFAULTS.optimizer, help="sgd, momentum, rmsprop or adam")
-    parser.add_argument("--lr", default=DEFAULTS.lr, help="learning rate (default %(default)s)")
-    parser.add_argument("--l2", default=DEFAULTS.l2, help="L2 penalty coefficient (default %(default)s)")
-    parser.add_argument("--epochs", default=DEFAULTS.epochs, help="default %(default)s")
-    parser.add_argument("--batch-size", default=DEFAULTS.batch_size, help="default %(default)s")
-    parser.add_argument("--seed", default=DEFAULTS.seed, help="default %(default)s")
-    parser.add_argument("--dtype", default=DEFAULTS.dtype, help="float32 or float64")
-    parser.add_argument("--reduction", default=DEFAULTS.reduction,
-                        help="how the batch gradient is reduced: mean (default) or sum")
-    parser.add_argument("--train-size", default=DEFAULTS.train_size,
-                        help="train on the first N images only (0 = all)")
-    parser.add_argument("--data-dir", default="", help="folder with the MNIST IDX files (default: $MNIST_DIR)")
+    """One flag per RunConfig setting, generated from the schema (values are parsed by RunConfig, not argparse)."""
+    for entry in schema():
+        default = entry.setting.parse.to_text(entry.default)
+        shown = f"; default {default}" if default else ""
+        text = f"{entry.setting.help} Accepted: {entry.setting.parse.describe()}{shown}."
+        parser.add_argument(entry.setting.cli_flag(entry.name), dest=entry.name, default=default,
+                            metavar=entry.name.upper(), help=text.replace("%", "%%"))
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(hidden=args.hidden, activation=args.activation, optimizer=args.optimizer, lr=args.lr,
-                     l2=args.l2, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     dtype=args.dtype, reduction=args.reduction, train_size=args.train_size,
-                     data_dir=args.data_dir)
+    """The RunConfig of the flags added by ``add_config_arguments``; ConfigError names a bad one."""
+    return RunConfig.from_dict({entry.name: getattr(args, entry.name) for entry in schema()})
 
 
 class PrintEpochs:
@@ -92,9 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Train one run through the run manager, into the store, printing each epoch."""
     config = config_from_args(args)
     data = load_data(config)  # fail fast, before a run is stored, if the data is missing or too small
-    if config.batch_size > len(data.y_train):
-        raise ConfigError(f"batch_size ({config.batch_size}) is larger than the training set "
-                          f"({len(data.y_train)} images)")
+    check_fits(config, data)
     manager = RunManager(open_store(args))
     run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
     with CtrlC(lambda: manager.stop(run_id)) as ctrl_c:  # Ctrl-C stops the run after the current batch

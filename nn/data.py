@@ -178,9 +178,16 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+def _required(directory: Path, stem: str) -> Path:
+    found = find_file(directory, stem)
+    if found is None:
+        raise DataError(f"{directory} lacks {stem}[.gz]: copy the four MNIST IDX files there")
+    return found
+
+
 def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np.ndarray, np.ndarray]:
-    images = read_idx(find_file(directory, images_stem), IMAGE_MAGIC)
-    labels = read_idx(find_file(directory, labels_stem), LABEL_MAGIC)
+    images = read_idx(_required(directory, images_stem), IMAGE_MAGIC)
+    labels = read_idx(_required(directory, labels_stem), LABEL_MAGIC)
     if images.shape[1:] != (28, 28):
         raise DataError(f"{images_stem} holds {images.shape[1]}x{images.shape[2]} images, expected 28x28")
     if len(images) != len(labels):

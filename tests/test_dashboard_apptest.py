@@ -83,18 +83,21 @@ def test_invalid_settings_are_refused_before_queuing(db):
     assert errors and "Not queued" in errors[0] and "'abc'" in errors[0]
     # a batch larger than the training subset is refused too, with the reason
     at.sidebar.text_input(key="cfg_hidden").set_value("16")
-    at.sidebar.number_input(key="cfg_train_size").set_value(1000)
-    at.sidebar.number_input(key="cfg_batch_size").set_value(5000)
+    at.sidebar.text_input(key="cfg_train_size").set_value("1000")
+    at.sidebar.text_input(key="cfg_batch_size").set_value("5000")
     at.sidebar.button(key="train_button").click().run()
     assert "larger than the training set" in at.sidebar.error[0].value
     assert RunStore(db).count_runs() == 0
 
 
-def test_train_queues_a_run_and_watches_it(db):
+def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
+    if not Path(os.environ["MNIST_DIR"]).joinpath("train-images-idx3-ubyte.gz").exists():
+        from tests.test_data import make_dataset  # Train refuses while the data cannot load: give it some
+        monkeypatch.setenv("MNIST_DIR", str(make_dataset(tmp_path / "tiny-mnist")))
     at = app()
     at.sidebar.text_input(key="cfg_hidden").set_value("8")
-    at.sidebar.number_input(key="cfg_epochs").set_value(1)
-    at.sidebar.number_input(key="cfg_train_size").set_value(500)
+    at.sidebar.text_input(key="cfg_epochs").set_value("1")
+    at.sidebar.text_input(key="cfg_train_size").set_value("500")
     at.sidebar.button(key="train_button").click().run()
     assert not at.exception
     assert not at.sidebar.error
@@ -172,14 +175,14 @@ def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch):
     assert len(at.get("plotly_chart")) == 4
 
 
-def test_download_progress_and_offline_message(db):
+def test_download_progress_and_offline_message(db, monkeypatch):
     from ui.common import _resources
     at = app()
     source = _resources(str(db))[2]
     deadline = time.monotonic() + 30
     while source.status().state not in ("ready", "failed") and time.monotonic() < deadline:
         time.sleep(0.05)  # let the real background load end first
-    source.prepare = lambda: None  # the page would start loading again; here we play its states
+    monkeypatch.setattr(source, "prepare", lambda: None)  # the page would load again; here we play its states
     source._set(state="downloading", file="train-images-idx3-ubyte", done=4_000_000, total=9_912_422)
     at.run()
     bars = [p.proto.text for p in at.get("progress")]
@@ -324,7 +327,8 @@ def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
     assert not at.exception
     lines = [m.value.replace("\\", "") for m in at.markdown if "conclusion" in m.value]
     assert any(line.startswith("**Correct network: the report's conclusion does not hold") for line in lines), lines
-    assert any(line.startswith("**As the report probably ran it: the report's conclusion holds") for line in lines), lines
+    assert any(line.startswith("**As the report probably ran it: the report's conclusion holds")
+               for line in lines), lines
     assert any("The conclusion flips" in w.value for w in at.warning)
 
 

@@ -119,9 +119,9 @@ def test_double_clicks_queue_each_work_once(live):
 
     # Train (sidebar): one run per click
     enter(page, page.get_by_role("textbox", name="Hidden layers"), "16")
-    enter(page, page.get_by_role("spinbutton", name="Epochs"), "1")
+    enter(page, page.get_by_role("textbox", name="Epochs"), "1")
     page.get_by_text("More settings").click()
-    enter(page, page.get_by_role("spinbutton", name="Training images"), "2000")
+    enter(page, page.get_by_role("textbox", name="Training images"), "2000")
     before = {r["id"] for r in runs(db)}
     _double_click(page, page.get_by_role("button", name="Train", exact=True))
     trained = _new_runs(db, before)
@@ -132,8 +132,8 @@ def test_double_clicks_queue_each_work_once(live):
     page.get_by_role("heading", name="Sweep").wait_for()
     for label, value in (("Learning rates", "0.01"), ("Batch sizes", "64"), ("Hidden layers", "16")):
         enter(page, page.get_by_role("textbox", name=label), value)
-    enter(page, page.get_by_role("spinbutton", name="Epochs"), "1")
-    enter(page, page.get_by_role("spinbutton", name="Training images (0 = all)"), "2000")
+    enter(page, page.get_by_role("textbox", name="Epochs"), "1")
+    enter(page, page.get_by_role("textbox", name="Training images (0 = all)"), "2000")
     page.get_by_text("1 trials").wait_for()
     before = {r["id"] for r in runs(db)}
     _double_click(page, _fresh(page, "sw_start"))

@@ -38,7 +38,7 @@ def test_stop_ends_a_run_within_one_batch_and_skips_queued_ones(manager):
     first = manager.submit(slow)
     second = manager.submit(slow)
     deadline = time.time() + 30
-    while manager.progress(first).status != "running" and time.time() < deadline:
+    while manager.progress(first).phase != "running" and time.time() < deadline:
         time.sleep(0.01)
     manager.stop(second)
     manager.stop(first)
@@ -52,10 +52,10 @@ def test_stop_ends_a_run_within_one_batch_and_skips_queued_ones(manager):
 
 def test_pause_and_resume(manager):
     run_id = manager.submit(SMALL.replace(epochs=40))
-    while manager.progress(run_id).status != "running":
+    while manager.progress(run_id).phase != "running":
         time.sleep(0.01)
     manager.pause(run_id)
-    assert manager.progress(run_id).status == "paused"
+    assert manager.progress(run_id).phase == "paused" and manager.progress(run_id).label == "paused"
     time.sleep(0.2)
     frozen = manager.progress(run_id).epoch
     time.sleep(0.5)
@@ -95,3 +95,58 @@ def test_one_manager_serves_many_threads(manager):
     errors = run_in_threads(lambda: ids.append(manager.submit(SMALL.replace(epochs=1))), 6)
     assert not errors and manager.wait(timeout=120)
     assert sorted(r.id for r in manager.store.search_runs(status="finished")) == sorted(ids)
+
+
+def test_a_run_deleted_while_it_trains_leaves_no_weights_file(manager):
+    """The worker saves weights after training returns; a run deleted meanwhile must not get an orphan file."""
+    run_id = manager.submit(SMALL.replace(epochs=200, hidden=(64,)))
+    deadline = time.time() + 30
+    while not manager.store.get_epochs(run_id) and time.time() < deadline:
+        time.sleep(0.01)
+    manager.store.delete_run(run_id)
+    manager.stop(run_id)
+    assert manager.wait(timeout=30)
+    weights = manager.store.weights_path(run_id)
+    assert not weights.exists()
+    assert not any(weights.parent.glob("*")) if weights.parent.exists() else True
+
+
+def test_a_run_stopped_before_its_first_epoch_keeps_no_weights(manager):
+    """A stopped run with no finished epoch has nothing worth keeping (an 8 x 4096 network would be ~480 MB)."""
+    run_id = manager.submit(SMALL.replace(epochs=5, batch_size=1, hidden=(256,)))
+    deadline = time.time() + 30
+    while manager.progress(run_id).phase != "running" and time.time() < deadline:
+        time.sleep(0.005)
+    manager.stop(run_id)
+    assert manager.wait(timeout=30)
+    run = manager.store.get_run(run_id)
+    assert run.status == "stopped" and run.epochs_done == 0
+    assert not manager.store.weights_path(run_id).exists()
+
+
+def test_the_queue_cap_holds_under_concurrent_submits(tmp_path, monkeypatch):
+    from experiments.runs import runner as runner_module
+    from experiments.runs.store import StoreError
+
+    monkeypatch.setattr(runner_module, "MAX_QUEUED", 3)
+    gate = __import__("threading").Event()
+    manager = RunManager(RunStore(tmp_path / "cap.sqlite"), data_loader=lambda config: (gate.wait(30), BLOBS)[1])
+    blocker = manager.submit(SMALL.replace(epochs=1))  # the worker takes it (running) and waits at the gate
+    deadline = time.time() + 10
+    while manager.store.get_run(blocker).status == "queued" and time.time() < deadline:
+        time.sleep(0.01)
+    refused = []
+
+    def submit():
+        try:
+            manager.submit(SMALL.replace(epochs=1))
+        except StoreError:
+            refused.append(1)
+
+    errors = run_in_threads(submit, 8)
+    assert not errors
+    queued = manager.store.search_runs(status="queued")
+    assert len(queued) == 3 and len(refused) == 5
+    gate.set()
+    manager.stop_all()
+    assert manager.wait(timeout=60)

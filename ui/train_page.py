@@ -66,7 +66,7 @@ def _watched_runs() -> list[RunRecord]:
 def _progress_row(run: RunRecord, label: str) -> None:
     manager = common.manager()
     progress = manager.progress(run.id)
-    status = progress.status if progress else run.status
+    status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.config.epochs
     text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"

@@ -213,8 +213,8 @@ def compare_figure(curves: Sequence[Curve], metric: str, x_axis: str = "epoch", 
     if not points:  # Plotly would draw empty axes from -1 to 6: say why there is nothing instead
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        fig.add_annotation(text="no finished epoch (or no finite value) to draw", showarrow=False, x=0.5, y=0.5, xref="paper",
-                           yref="paper")
+        fig.add_annotation(text="no finished epoch (or no finite value) to draw", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
         return fig
     y_range = value_range(points, is_acc) if is_acc or len(set(points)) == 1 else None
     if y_range is not None:  # smoothing averages the points, so it stays inside their range

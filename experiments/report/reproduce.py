@@ -70,7 +70,7 @@ class ProgressBar:
             done += progress.epoch
             if progress.active:
                 todo += p.config.epochs - progress.epoch
-                running += progress.status in ("running", "paused", "loading")
+                running += progress.phase in ("running", "paused", "loading")
             else:
                 ended += 1
                 early += progress.status != "finished"

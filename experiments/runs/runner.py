@@ -1,8 +1,9 @@
 """RunManager: queue runs and train them in background threads, writing every epoch to the store.
 
-The training threads never touch the UI. They write to the store (every finished epoch is committed)
-and to a locked progress table that any thread may read. One manager per process (the dashboard keeps it
-in ``st.cache_resource``) serves every browser session; the dataset is loaded once and shared read-only.
+The training threads never touch the UI. They train through ``execute_run`` (the one execution path),
+which writes to the store (every finished epoch is committed); the manager keeps a locked table of live
+progress that any thread may read. One manager per process (the dashboard keeps it in
+``st.cache_resource``) serves every browser session; the dataset is loaded once and shared read-only.
 """
 from __future__ import annotations
 
@@ -10,14 +11,29 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
 
 from experiments.config import MAX_QUEUED, RunConfig
-from experiments.runs.execute import load_data, train_config
-from experiments.runs.store import RunStore, StoreError
-from nn import DataError
-from nn.data import Dataset
+from experiments.runs.execute import load_data
+from experiments.runs.execution import DataLoader, Phase, RunControls, execute_run
+from experiments.runs.store import RunStore
+from nn import RunStatus
+
+# Ended runs whose progress is kept for display; older ones are pruned (their state is in the store).
+KEEP_ENDED = 200
+
+
+class LivePhase(StrEnum):
+    """What a run of this process is doing right now (finer than its stored status)."""
+
+    QUEUED = "queued"
+    LOADING = "loading"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
 
 
 @dataclass(frozen=True)
@@ -25,10 +41,11 @@ class Progress:
     """A snapshot of one run's state for display: where it is, how long it has left, its latest metrics."""
 
     run_id: int
-    status: str                  # queued, loading, running, paused, or a final status
+    phase: LivePhase
+    status: RunStatus = RunStatus.QUEUED   # as stored: queued, running, or the final status once ended
     epoch: int = 0               # finished epochs
     epochs: int = 0
-    latest: dict = field(default_factory=dict)
+    latest: dict[str, Any] = field(default_factory=dict)
     started: float | None = None  # time.time() when training began
     message: str = ""
 
@@ -41,63 +58,63 @@ class Progress:
         """Seconds left at the mean epoch time so far (None before the first epoch)."""
         if not self.epoch or not self.latest.get("elapsed"):
             return None
-        return self.latest["elapsed"] / self.epoch * (self.epochs - self.epoch)
+        return float(self.latest["elapsed"]) / self.epoch * (self.epochs - self.epoch)
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "loading", "running", "paused")
+        return self.phase is not LivePhase.ENDED
+
+    @property
+    def label(self) -> str:
+        """The phase while the run is active (queued, loading, running, paused), else its final status."""
+        return str(self.phase) if self.active else str(self.status)
 
 
-class _Controls:
-    def __init__(self) -> None:
-        self.stop, self.pause = threading.Event(), threading.Event()
+@dataclass
+class _Job:
+    """Everything the manager holds for one submitted run; the config and callbacks go once it starts."""
+
+    progress: Progress
+    controls: RunControls
+    config: RunConfig | None
+    callbacks: list[object]
+    train_eval_epochs: tuple[int, ...]
 
 
 class RunManager:
     """Queues runs and trains up to ``max_concurrent`` of them at once in daemon threads."""
 
-    def __init__(self, store: RunStore, max_concurrent: int = 1,
-                 data_loader: Callable[[RunConfig], Dataset] = load_data):
+    def __init__(self, store: RunStore, max_concurrent: int = 1, data_loader: DataLoader = load_data):
         self.store = store
         self.max_concurrent = max(1, int(max_concurrent))
         self._load_data = data_loader
         self._queue: queue.Queue[int] = queue.Queue()
         self._lock = threading.Lock()
-        self._progress: dict[int, Progress] = {}
-        self._controls: dict[int, _Controls] = {}
-        self._configs: dict[int, RunConfig] = {}
-        self._callbacks: dict[int, list] = {}
-        self._train_eval: dict[int, tuple[int, ...]] = {}
+        self._jobs: dict[int, _Job] = {}
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition(self._lock)
 
     # ------------------------------------------------------------------ submitting and controlling
     def submit(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
-               source: str = "dashboard", callbacks: Sequence = (), train_eval_epochs: Sequence[int] = (),
+               source: str = "dashboard", callbacks: Sequence[object] = (), train_eval_epochs: Sequence[int] = (),
                tags: Sequence[str] = ()) -> int:
         """Store the run as queued and schedule it; returns its id. Refused when the queue is full.
 
-        ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the epoch is stored.
-        At the epochs in ``train_eval_epochs`` the whole training set is evaluated too (see execute.py).
+        The queue cap is checked and the run inserted in one store transaction, so concurrent submits
+        cannot pass it. ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the
+        epoch is stored. At the epochs in ``train_eval_epochs`` the whole training set is evaluated too.
         """
-        with self._lock:
-            waiting = sum(1 for p in self._progress.values() if p.status == "queued")
-            if waiting >= MAX_QUEUED:
-                raise StoreError(f"{MAX_QUEUED} runs are already waiting: stop some or wait for them to finish")
-        run_id = self.store.create_run(config, name=name, group_id=group_id, source=source)
+        run_id = self.store.create_run(config, name=name, group_id=group_id, source=source, max_queued=MAX_QUEUED)
         if tags:
             self.store.set_tags(run_id, tags)
         with self._lock:
-            self._progress[run_id] = Progress(run_id, "queued", epochs=config.epochs)
-            self._controls[run_id] = _Controls()
-            self._configs[run_id] = config
-            self._callbacks[run_id] = list(callbacks)
-            self._train_eval[run_id] = tuple(train_eval_epochs)
+            self._jobs[run_id] = _Job(Progress(run_id, LivePhase.QUEUED, epochs=config.epochs), RunControls(),
+                                      config, list(callbacks), tuple(train_eval_epochs))
             self._start_workers()
         self._queue.put(run_id)
         return run_id
 
-    def submit_many(self, configs: Sequence[RunConfig], names: Sequence[str] | None = None,
+    def submit_many(self, configs: Sequence[RunConfig], names: Sequence[str | None] | None = None,
                     group_id: str | None = None, source: str = "dashboard") -> list[int]:
         names = list(names) if names else [None] * len(configs)
         return [self.submit(c, n, group_id, source) for c, n in zip(configs, names)]
@@ -105,45 +122,47 @@ class RunManager:
     def stop(self, run_id: int) -> None:
         """Stop a run: a queued run never starts; a running one stops within one batch."""
         with self._lock:
-            controls = self._controls.get(run_id)
-            if controls:
-                controls.stop.set()
-                controls.pause.clear()
+            job = self._jobs.get(run_id)
+            if job:
+                job.controls.stop.set()
+                job.controls.pause.clear()
 
     def pause(self, run_id: int) -> None:
-        with self._lock:
-            controls, progress = self._controls.get(run_id), self._progress.get(run_id)
-            if controls and progress and progress.status == "running":
-                controls.pause.set()
-                self._progress[run_id] = replace(progress, status="paused")
+        self._toggle_pause(run_id, LivePhase.RUNNING, LivePhase.PAUSED)
 
     def resume(self, run_id: int) -> None:
+        self._toggle_pause(run_id, LivePhase.PAUSED, LivePhase.RUNNING)
+
+    def _toggle_pause(self, run_id: int, from_phase: LivePhase, to_phase: LivePhase) -> None:
         with self._lock:
-            controls, progress = self._controls.get(run_id), self._progress.get(run_id)
-            if controls and progress and progress.status == "paused":
-                controls.pause.clear()
-                self._progress[run_id] = replace(progress, status="running")
+            job = self._jobs.get(run_id)
+            if job and job.progress.phase is from_phase:
+                (job.controls.pause.set if to_phase is LivePhase.PAUSED else job.controls.pause.clear)()
+                job.progress = replace(job.progress, phase=to_phase)
 
     def stop_all(self) -> None:
-        for run_id in list(self._controls):
+        with self._lock:
+            ids = list(self._jobs)
+        for run_id in ids:
             self.stop(run_id)
 
     # ------------------------------------------------------------------ reading
     def progress(self, run_id: int) -> Progress | None:
         with self._lock:
-            return self._progress.get(run_id)
+            job = self._jobs.get(run_id)
+            return job.progress if job else None
 
     def active(self) -> list[Progress]:
         """Runs of this process that are queued, loading, running or paused, in submission order."""
         with self._lock:
-            return [p for p in self._progress.values() if p.active]
+            return [j.progress for j in self._jobs.values() if j.progress.active]
 
     def wait(self, run_ids: Sequence[int] | None = None, timeout: float | None = None) -> bool:
         """Block until the given runs (default: all) have ended; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._idle:
             while True:
-                pending = [p for i, p in self._progress.items() if p.active and (run_ids is None or i in run_ids)]
+                pending = [i for i, j in self._jobs.items() if j.progress.active and (run_ids is None or i in run_ids)]
                 if not pending:
                     return True
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -159,9 +178,10 @@ class RunManager:
             self._workers.append(worker)
             worker.start()
 
-    def _set(self, run_id: int, **changes) -> None:
+    def _set(self, run_id: int, **changes: Any) -> None:
         with self._lock:
-            self._progress[run_id] = replace(self._progress[run_id], **changes)
+            job = self._jobs[run_id]
+            job.progress = replace(job.progress, **changes)
             self._idle.notify_all()
 
     def _work(self) -> None:
@@ -172,47 +192,48 @@ class RunManager:
             except Exception:  # the last line of defence: a worker thread must never die
                 traceback.print_exc()
             finally:
+                self.store.close()  # this thread's connection; the next run opens a fresh one
                 self._queue.task_done()
 
     def _run(self, run_id: int) -> None:
-        controls, config = self._controls[run_id], self._configs[run_id]
-        if controls.stop.is_set():
-            self._finish(run_id, "stopped", "stopped before it started")
-            return
-        try:
-            self._set(run_id, status="loading", message="loading the dataset")
-            data = self._load_data(config)
-            if config.batch_size > len(data.y_train):
-                raise DataError(f"batch size {config.batch_size} is larger than the training set ({len(data.y_train)})")
-            self.store.set_status(run_id, "running")
-            self._set(run_id, status="paused" if controls.pause.is_set() else "running", started=time.time(), message="")
-            model, result = train_config(config, data, [_StoreEpochs(self, run_id), *self._callbacks.pop(run_id, [])],
-                                         stop_event=controls.stop, pause_event=controls.pause,
-                                         train_eval_epochs=self._train_eval.pop(run_id, ()))
-            path = self.store.weights_path(run_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            model.save(path)
-            self._finish(run_id, result.status, result.message)
-        except (DataError, StoreError, OSError, MemoryError) as exc:
-            self._finish(run_id, "failed", str(exc))
-        except Exception as exc:  # a bug: record it on the run instead of losing the worker
-            self._finish(run_id, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
-            traceback.print_exc()
+        with self._lock:
+            job = self._jobs[run_id]
+            config, callbacks, job.config, job.callbacks = job.config, job.callbacks, None, []
+        assert config is not None, f"run {run_id} was started twice"
+        outcome = execute_run(self.store, run_id, config, controls=job.controls, load=self._load_data,
+                              callbacks=[_LiveProgress(self, run_id), *callbacks], phase=_LivePhases(self, run_id),
+                              train_eval_epochs=job.train_eval_epochs)
+        self._set(run_id, phase=LivePhase.ENDED, status=outcome.status, message=outcome.message)
+        self._prune()
 
-    def _finish(self, run_id: int, status: str, message: str) -> None:
-        try:
-            self.store.set_status(run_id, status, message)
-        except StoreError as exc:
-            message = f"{message} (and the store could not be updated: {exc})"
-        self._set(run_id, status=status, message=message)
+    def _prune(self) -> None:
+        """Forget the oldest ended runs beyond KEEP_ENDED (the store still has them)."""
+        with self._lock:
+            ended = [i for i, j in self._jobs.items() if not j.progress.active]
+            for run_id in ended[:-KEEP_ENDED]:
+                del self._jobs[run_id]
 
 
-class _StoreEpochs:
-    """The trainer callback that commits each epoch to the store and updates the live progress."""
+class _LivePhases(Phase):
+    """Turns the execution path's phase hooks into this manager's live progress."""
 
     def __init__(self, manager: RunManager, run_id: int):
         self.manager, self.run_id = manager, run_id
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
-        self.manager.store.log_epoch(self.run_id, logs)
+    def loading(self) -> None:
+        self.manager._set(self.run_id, phase=LivePhase.LOADING, message="loading the dataset")
+
+    def training(self) -> None:
+        paused = self.manager._jobs[self.run_id].controls.pause.is_set()
+        self.manager._set(self.run_id, phase=LivePhase.PAUSED if paused else LivePhase.RUNNING,
+                          status=RunStatus.RUNNING, started=time.time(), message="")
+
+
+class _LiveProgress:
+    """The trainer callback that moves the live progress on after each stored epoch."""
+
+    def __init__(self, manager: RunManager, run_id: int):
+        self.manager, self.run_id = manager, run_id
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         self.manager._set(self.run_id, epoch=epoch, latest=dict(logs))

@@ -251,17 +251,31 @@ class RunStore:
 
     # ------------------------------------------------------------------ writing
     def create_run(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
-                   source: str = "", status: str = "queued") -> int:
-        """Store a new run (queued by default) and return its id."""
+                   source: str = "", status: str = "queued", max_queued: int | None = None) -> int:
+        """Store a new run (queued by default) and return its id (TEMPORARY: replaced by the store branch)."""
         _check_status(status)
         name = _clean_text(name, MAX_NAME, "run name") if name else None
-        cur = self._execute(
-            "INSERT INTO runs (name, created, config, status, group_id, source, owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name or "", _now(), config.to_json(), status, group_id, source, self._owner))
-        run_id = int(cur.lastrowid)
-        if not name:
-            self._execute("UPDATE runs SET name = ? WHERE id = ?", (f"run {run_id}", run_id))
+        with self._writing() as conn:
+            if max_queued is not None:
+                waiting = conn.execute("SELECT count(*) FROM runs WHERE status = 'queued' AND owner = ?",
+                                       (self._owner,)).fetchone()[0]
+                if waiting >= max_queued:
+                    raise StoreError(f"{max_queued} runs are already waiting: stop some or wait for them to finish")
+            cur = conn.execute(
+                "INSERT INTO runs (name, created, config, status, group_id, source, owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name or "", _now(), config.to_json(), status, group_id, source, self._owner))
+            run_id = int(cur.lastrowid or 0)
+            if not name:
+                conn.execute("UPDATE runs SET name = ? WHERE id = ?", (f"run {run_id}", run_id))
         return run_id
+
+    def attach_artifact(self, run_id: int, tmp_path: Path, final_path: Path) -> bool:
+        """Move a written file into place only while the run exists (TEMPORARY: replaced by the store branch)."""
+        with self._writing() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                return False
+            os.replace(tmp_path, final_path)
+        return True
 
     def log_epoch(self, run_id: int, logs: dict[str, Any]) -> None:
         """Store one finished epoch (committed at once) and update the run's summary metrics."""

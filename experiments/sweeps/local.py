@@ -19,7 +19,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 import types
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 
 from experiments.runs.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
+from nn.status import ACTIVE, RunStatus
 
 SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -40,7 +40,7 @@ class TrialOutcome:
     """How one trial ended, as the worker recorded it in the store."""
 
     run_id: int
-    status: str
+    status: RunStatus
     message: str = ""
 
 
@@ -112,7 +112,7 @@ class LocalSweep:
     def outcomes(self) -> list[TrialOutcome]:
         """Each trial's status as stored (live: queued and running while the sweep goes on)."""
         runs = {r.id: r for r in self.store.search_runs(ids=self.run_ids)}
-        return [TrialOutcome(i, runs[i].status, runs[i].message) for i in self.run_ids if i in runs]
+        return [TrialOutcome(i, RunStatus(runs[i].status), runs[i].message) for i in self.run_ids if i in runs]
 
     def _record_crash(self, future: Future) -> None:
         exc = future.exception()
@@ -120,8 +120,8 @@ class LocalSweep:
             return
         run_id = self._futures[future]
         reason = "a worker process died" if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}"
-        if self.store.get_run(run_id).status in ("queued", "running"):
-            self.store.set_status(run_id, "failed", reason)
+        if self.store.get_run(run_id).status in ACTIVE:
+            self.store.set_status(run_id, RunStatus.FAILED, reason)
 
 
 @contextmanager
@@ -167,38 +167,19 @@ def _store(path: str) -> RunStore:
     return _worker["store"]
 
 
-class _LogEpochs:
-    def __init__(self, store: RunStore, run_id: int):
-        self.store, self.run_id = store, run_id
-
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
-        self.store.log_epoch(self.run_id, logs)
-
-
 def _run_trial(store_path: str, run_id: int, config_json: str) -> TrialOutcome:
-    """Train one trial into the store; never raises for a run that fails (the status says why)."""
-    from experiments.config import RunConfig
-    from experiments.runs.execute import load_data, train_config
-    from nn import DataError
+    """Train one trial into the store through the one execution path; never raises for a run that fails."""
+    from experiments.config import ConfigError, RunConfig
+    from experiments.runs.execution import RunControls, execute_run
 
     store, stop = _store(store_path), _worker["stop"]
     if stop.is_set():
-        store.set_status(run_id, "stopped", "the sweep was stopped before this trial started")
-        return TrialOutcome(run_id, "stopped")
+        store.set_status(run_id, RunStatus.STOPPED, "the sweep was stopped before this trial started")
+        return TrialOutcome(run_id, RunStatus.STOPPED)
     try:
         config = RunConfig.from_json(config_json)
-        data = load_data(config)
-        if config.batch_size > len(data.y_train):
-            raise DataError(f"batch size {config.batch_size} is larger than the training set ({len(data.y_train)})")
-        store.set_status(run_id, "running")
-        model, result = train_config(config, data, [_LogEpochs(store, run_id)], stop_event=stop)
-        path = store.weights_path(run_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        model.save(path)
-        status, message = result.status, result.message
-    except Exception as exc:  # recorded on the run; the worker goes on with the next trial
-        if not isinstance(exc, (DataError, OSError, MemoryError)):
-            traceback.print_exc()
-        status, message = "failed", f"{type(exc).__name__}: {exc}"
-    store.set_status(run_id, status, message)
-    return TrialOutcome(run_id, status, message)
+    except ConfigError as exc:
+        store.set_status(run_id, RunStatus.FAILED, str(exc))
+        return TrialOutcome(run_id, RunStatus.FAILED, str(exc))
+    outcome = execute_run(store, run_id, config, controls=RunControls(stop=stop))
+    return TrialOutcome(run_id, outcome.status, outcome.message)

@@ -116,10 +116,13 @@ def _trainable(params: dict) -> None:
     from ray import tune
 
     from experiments.runs.execute import load_data, train_config
+    from experiments.runs.execution import check_fits
 
     config = RunConfig.from_dict(params["trial"]["config"])
     reporter = _ReportEpochs()
-    _, result = train_config(config, load_data(config), [reporter])
+    data = load_data(config)
+    check_fits(config, data)
+    _, result = train_config(config, data, [reporter])
     if result.status != "finished":
         tune.report({**reporter.last, METRIC: reporter.last.get(METRIC, 0.0), "final_status": result.status,
                      "final_message": result.message[:500]})
