@@ -153,9 +153,9 @@ def test_double_clicks_queue_each_work_once(live):
     reported = _new_runs(db, before)
 
     counts = {"train": len(trained), "sweep": len(swept), "report": len(reported)}
+    assert counts == {"train": 1, "sweep": 1, "report": expected}, counts
     configs = _configs(db, [r["id"] for r in reported])
     assert len(set(configs)) == len(configs), f"the report comparison was queued twice: {configs}"
-    assert counts == {"train": 1, "sweep": 1, "report": expected}, counts
 
 
 def _configs(db: Path, ids: list[int]) -> list[str]:
