@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -42,11 +43,33 @@ class PrintEpochs:
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if self.as_json:
-            print(json.dumps(logs), flush=True)
+            print(json_text(logs), flush=True)
         else:
-            print(f"epoch {epoch:>3}/{self.epochs}  loss {logs['train_loss']:.4f}  "
-                  f"train acc {logs['train_acc']:.2%}  test loss {logs['test_loss']:.4f}  "
-                  f"test acc {logs['test_acc']:.2%}  {logs['seconds']:.2f}s", flush=True)
+            print(f"epoch {epoch:>3}/{self.epochs}  loss {_number(logs, 'train_loss', '.4f')}  "
+                  f"train acc {_number(logs, 'train_acc', '.2%')}  test loss {_number(logs, 'test_loss', '.4f')}  "
+                  f"test acc {_number(logs, 'test_acc', '.2%')}  {_number(logs, 'seconds', '.2f')}s", flush=True)
+
+
+def _number(logs: dict, key: str, spec: str) -> str:
+    """A metric as text; "-" where it is missing (a diverged epoch's loss is stored as NULL)."""
+    value = logs.get(key)
+    return "-" if value is None else format(value, spec)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, in dicts and lists too."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Strict JSON: NaN and infinity (a diverged run's losses) become null, which every JSON reader accepts."""
+    return json.dumps(_finite(value), allow_nan=False)
 
 
 class OutputError(Exception):
@@ -98,7 +121,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     runs = open_store(args).search_runs(status=args.status, text=args.text, tag=args.tag,
                                         order_by=args.sort, limit=args.limit)
     if args.json:
-        print(json.dumps([run_json(r) for r in runs]))
+        print(json_text([run_json(r) for r in runs]))
         return 0
     print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'test acc':>8}  {'created':<25} name / settings")
     for r in runs:
@@ -115,7 +138,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.id)
     epochs = store.get_epochs(run.id)
     if args.json:
-        print(json.dumps({**run_json(run), "config": run.config.to_dict(), "epochs": epochs}))
+        print(json_text({**run_json(run), "config": run.config.to_dict(), "epochs": epochs}))
         return 0
     print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
     print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "

@@ -168,3 +168,22 @@ def test_output_cut_short_by_the_reader_is_not_a_traceback():
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 1 and "Traceback" not in err and "Error" not in err, err
+
+
+def test_show_a_diverged_run_with_missing_and_infinite_metrics():
+    """A diverged epoch's NaN loss is stored as NULL and its test loss may be infinite: `show` printed a
+    TypeError traceback, and `show --json` wrote `Infinity`, which strict JSON readers refuse."""
+    from experiments.config import RunConfig
+    from experiments.runs.store import RunStore
+    store = RunStore()
+    run_id = store.create_run(RunConfig(epochs=2), name="blew up", source="cli")
+    store.log_epoch(run_id, {"epoch": 1, "train_loss": float("nan"), "test_loss": float("inf"), "train_acc": 0.1,
+                             "test_acc": None, "seconds": 1.0, "elapsed": 1.0})
+    store.set_status(run_id, "diverged", "the loss became nan in epoch 1")
+    store.close()
+    text = run_cli("show", str(run_id))
+    assert text.returncode == 0 and "Traceback" not in text.stderr, text.stderr
+    assert "loss -" in text.stdout and "test acc -" in text.stdout
+    shown = run_cli("show", str(run_id), "--json")
+    epoch = json.loads(shown.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))["epochs"][0]
+    assert epoch["train_loss"] is None and epoch["test_loss"] is None and epoch["train_acc"] == 0.1
