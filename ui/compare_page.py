@@ -16,6 +16,7 @@ from experiments.analysis.figures import (
     final_metrics_table,
     parallel_coordinates,
     run_curve,
+    scored_rows,
 )
 from experiments.config import differing_fields, short_label
 from experiments.runs.store import RunRecord
@@ -92,11 +93,22 @@ def compare_runs(picked: list[RunRecord]) -> None:
                         key="compare_chart", config={"displaylogo": False})
         _verdicts(groups, differ)
     _final_table(picked, differ)
-    if len(picked) >= PARCOORDS_MIN_RUNS:
-        fields = differ or ["hidden", "lr"]
-        rows = [{**{f: _axis_value(getattr(r.config, f)) for f in fields}, "test_acc": r.test_acc} for r in picked]
-        st.subheader("Settings against test accuracy")
-        st.plotly_chart(parallel_coordinates(rows, fields), key="compare_parcoords")
+    _settings_against_accuracy(picked, differ)
+
+
+def _settings_against_accuracy(picked: list[RunRecord], differ: list[str]) -> None:
+    """Parallel coordinates of the runs that have a test accuracy (a run without one is named, not drawn at 0)."""
+    fields = differ or ["hidden", "lr"]
+    rows = [{**{f: _axis_value(getattr(r.config, f)) for f in fields}, "test_acc": r.test_acc, "id": r.id}
+            for r in picked]
+    scored = scored_rows(rows)
+    if len(scored) < PARCOORDS_MIN_RUNS:
+        return
+    st.subheader("Settings against test accuracy")
+    left_out = [r for r in picked if r.id not in {row["id"] for row in scored}]
+    if left_out:
+        st.caption(f"Not drawn, no test accuracy: {_runs_text(left_out)}.")
+    st.plotly_chart(parallel_coordinates(scored, fields), key="compare_parcoords")
 
 
 def _curves(groups: list[list[RunRecord]], epochs: dict[int, list], differ: list[str],

@@ -249,8 +249,11 @@ def parallel_coordinates(rows: Sequence[Mapping[str, Any]], fields: Sequence[str
                          target: str = "test_acc") -> go.Figure:
     """One line per run through its hyperparameters, coloured and ended by ``target`` (test accuracy).
 
-    Text settings become evenly spaced categorical axes; numbers spanning decades get a log10 axis.
+    Text settings become evenly spaced categorical axes; numbers spanning decades get a log10 axis. A run
+    without a finite ``target`` (no finished epoch, diverged) is left out: drawn at 0 it would read as a
+    result (``scored_rows`` says which rows are drawn).
     """
+    rows = scored_rows(rows, target)
     dims = []
     for name in fields:
         values = [r.get(name) for r in rows]
@@ -266,12 +269,16 @@ def parallel_coordinates(rows: Sequence[Mapping[str, Any]], fields: Sequence[str
             index = {c: i for i, c in enumerate(cats)}
             dims.append(dict(label=name, values=[index[str(v)] for v in values], tickvals=list(range(len(cats))),
                              ticktext=[safe(c) for c in cats]))
-    scores = [_finite(r.get(target)) for r in rows]
-    scores = [s if s is not None else 0.0 for s in scores]
+    scores = [float(r[target]) for r in rows]
     dims.append(dict(label=METRIC_NAMES.get(target, target).lower(), values=scores))
     fig = go.Figure(go.Parcoords(line=dict(color=scores, colorscale="Viridis", showscale=True), dimensions=dims))
     fig.update_layout(height=420, margin=dict(l=60, r=60, t=50, b=30))
     return fig
+
+
+def scored_rows(rows: Sequence[Mapping[str, Any]], target: str = "test_acc") -> list[Mapping[str, Any]]:
+    """The rows with a finite ``target``: the ones a parallel-coordinates figure can place."""
+    return [r for r in rows if _finite(r.get(target)) is not None]
 
 
 # ---------------------------------------------------------------------- one run, inspected
