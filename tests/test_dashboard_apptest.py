@@ -351,7 +351,8 @@ def test_reloading_train_shows_this_sessions_runs_again(db):
     at.run()
     assert at.query_params.get("runs") == ",".join(map(str, ids))
     reloaded = AppTest.from_file(APP, default_timeout=30)
-    reloaded.query_params["runs"] = ",".join(map(str, ids)) + ",x,99999"  # junk and a deleted run are ignored
+    junk = ",x,99999,\uff11," + "9" * 5000  # junk, a deleted run, a full-width digit, a 5000-digit number
+    reloaded.query_params["runs"] = ",".join(map(str, ids)) + junk  # are ignored
     reloaded.run()
     assert not reloaded.exception
     assert reloaded.session_state["watched"] == ids

@@ -35,7 +35,8 @@ def restore_watched() -> None:
     if "watched" in st.session_state:
         return
     text = st.query_params.get(URL_KEY, "")
-    ids = [int(part) for part in text.split(",") if part.strip().isdigit()][-MAX_REMEMBERED:]
+    parts = [part.strip() for part in text.split(",")[-MAX_REMEMBERED:]]
+    ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) <= 12]
     st.session_state["watched"] = list(dict.fromkeys(ids))
 
 
