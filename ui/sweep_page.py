@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from experiments.config import ConfigError, parse_setting, quote, setting_of
+from experiments.runs.store import RunRecord
 from experiments.sweeps.catalog import stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
@@ -122,12 +124,19 @@ def _live(sweep_id: str) -> None:
     if _running(sweep_id) != st.session_state.get("sw_live_running"):
         st.rerun()  # the whole page, so that the fragment is made again with the other interval
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
-    sweep = _sweeps().get(sweep_id)
     done = sum(r.epochs_done for r in runs)
     total = sum(r.config.epochs for r in runs) or 1
-    active = any(RunStatus(r.status).is_active for r in runs)
     st.progress(min(1.0, done / total), text=f"{done} of {total} epochs · " + ", ".join(
         f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
+    _trial_table(sweep_id, runs)
+    a, b = st.columns(2)
+    _stop_button(a, _sweeps().get(sweep_id), active=any(RunStatus(r.status).is_active for r in runs))
+    if b.button("Open in Compare", disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
+        st.session_state["compare_ids"] = [r.id for r in runs]
+        st.switch_page(common.PAGES["compare"])
+
+
+def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
     table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
                            "epochs": f"{r.epochs_done}/{r.config.epochs}", "test acc": r.test_acc,
                            "best test acc": r.best_test_acc} for r in runs],
@@ -135,17 +144,18 @@ def _live(sweep_id: str) -> None:
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={
         "test acc": st.column_config.NumberColumn(format="percent"),
         "best test acc": st.column_config.NumberColumn(format="percent")})
-    a, b = st.columns(2)
+
+
+def _stop_button(column: DeltaGenerator, sweep: LocalSweep | None, active: bool) -> None:
+    """Stop for a sweep this process runs; a sweep run by another process is stopped there."""
     if sweep is None and active:
-        a.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
-    elif a.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
-                  key="sw_stop", help="Running trials stop after their current batch; waiting ones never start."):
+        column.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
+        return
+    if column.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
+                     key="sw_stop", help="Running trials stop after their current batch; waiting ones never start."):
         if sweep is not None:
             sweep.stop()
         st.rerun(scope="fragment")
-    if b.button("Open in Compare", disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
-        st.session_state["compare_ids"] = [r.id for r in runs]
-        st.switch_page(common.PAGES["compare"])
 
 
 def _plans() -> tuple[Plan | None, Plan | None]:

@@ -70,36 +70,43 @@ def _progress_row(run: RunRecord, label: str) -> None:
     status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.config.epochs
-    text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"
-    if status in (RunStatus.RUNNING, PAUSED):
-        if progress and progress.latest.get("test_acc") is not None:
-            text += f" · test accuracy {progress.latest['test_acc']:.1%}"
-        text += f" · {common.format_eta(progress.eta_seconds if progress else None)}"
-        if status == PAUSED:
-            text += " · paused"
-    elif status == LOADING:
-        text += " · loading the data"
-    elif status == RunStatus.QUEUED:
-        text += " · queued"
-    else:
-        acc = f", test accuracy {run.test_acc:.1%}" if run.test_acc is not None else ""
-        text += f" · {status}{acc}"
+    text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total} · {_state_text(run, status, progress)}"
     bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
     bar.progress(min(1.0, done / total) if total else 0.0, text=text)
     if status in BUSY:
-        if status == PAUSED:
-            if pause_col.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:"):
-                manager.resume(run.id)
-                st.rerun(scope="fragment")
-        elif pause_col.button("Pause", key=f"pause_{run.id}", icon=":material/pause:",
-                              disabled=status != RunStatus.RUNNING):
-            manager.pause(run.id)
-            st.rerun(scope="fragment")
-        if stop_col.button("Stop", key=f"stop_{run.id}", icon=":material/stop:"):
-            manager.stop(run.id)
-            st.rerun(scope="fragment")
-    if run.message and status not in BUSY:
+        _controls(run.id, status, pause_col, stop_col)
+    elif run.message:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
+
+
+def _state_text(run: RunRecord, status: str, progress: Any) -> str:
+    """Where the run stands, for its progress bar: accuracy and ETA while it trains, its outcome after."""
+    if status in (RunStatus.RUNNING, PAUSED):
+        latest = progress.latest.get("test_acc") if progress else None
+        parts = [f"test accuracy {latest:.1%}"] if latest is not None else []
+        parts.append(common.format_eta(progress.eta_seconds if progress else None))
+        return " · ".join(parts + (["paused"] if status == PAUSED else []))
+    if status == LOADING:
+        return "loading the data"
+    if status == RunStatus.QUEUED:
+        return "queued"
+    return f"{status}, test accuracy {run.test_acc:.1%}" if run.test_acc is not None else str(status)
+
+
+def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
+    """Pause or Resume, and Stop, for a run that is queued, loading or training."""
+    manager = common.manager()
+    if status == PAUSED:
+        if pause_col.button("Resume", key=f"resume_{run_id}", icon=":material/play_arrow:"):
+            manager.resume(run_id)
+            st.rerun(scope="fragment")
+    elif pause_col.button("Pause", key=f"pause_{run_id}", icon=":material/pause:",
+                          disabled=status != RunStatus.RUNNING):
+        manager.pause(run_id)
+        st.rerun(scope="fragment")
+    if stop_col.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
+        manager.stop(run_id)
+        st.rerun(scope="fragment")
 
 
 @dataclass
@@ -122,19 +129,28 @@ def _snapshot(runs: list[RunRecord], labels: dict[int, str]) -> Snapshot:
         return cached
     epochs = {r.id: common.store().get_epochs(r.id) for r in runs
               if r.epochs_done or r.status == RunStatus.DIVERGED}
-    active = [r for r in runs if RunStatus(r.status).is_active]
-    # runs with epochs, and active ones as empty axes (so the browser has Plotly loaded before the first point)
-    charted = [r for r in runs if epochs.get(r.id) or r in active][-MAX_CHARTED:]
-    snapshot = Snapshot(signature, waiting=bool(active) and not any(epochs.get(r.id) for r in charted))
-    if charted:
-        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
-                for r in charted]
-        snapshot.figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind])
-                            for kind in ("loss", "acc")}
+    snapshot = Snapshot(signature)
+    snapshot.figures, snapshot.waiting = _figures(runs, labels, epochs, zoom)
     snapshot.findings = [(r, f) for r in runs if r.id in epochs
                          for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
     st.session_state["live_snapshot"] = snapshot
     return snapshot
+
+
+def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, list],
+             zoom: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The live loss and accuracy figures (None when there is nothing to chart), and whether the curves are
+    still to come (a run is queued or training and none has an epoch yet)."""
+    active = [r for r in runs if RunStatus(r.status).is_active]
+    # runs with epochs, and active ones as empty axes (so the browser has Plotly loaded before the first point)
+    charted = [r for r in runs if epochs.get(r.id) or r in active][-MAX_CHARTED:]
+    waiting = bool(active) and not any(epochs.get(r.id) for r in charted)
+    if not charted:
+        return None, waiting
+    live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
+            for r in charted]
+    figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
+    return figures, waiting
 
 
 def _chart(column, figure, kind: str) -> None:

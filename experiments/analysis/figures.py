@@ -104,17 +104,7 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
         raise ValueError(f"kind must be 'loss' or 'acc', got {kind!r}")
     fig = go.Figure()
     several = len(runs) > 1
-    values: list[float | None] = []
-    for run, color in zip(runs, distinct_colors(len(runs))):
-        xs = [int(e["epoch"]) for e in run.epochs]
-        for split, dash in (("train", "solid"), ("test", "dash")):
-            ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
-            values += ys
-            name = safe(run.label) if several else split
-            fig.add_trace(go.Scatter(
-                x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color, dash=dash),
-                marker=dict(size=6), legendgroup=safe(run.label), showlegend=not several or split == "train",
-                hovertemplate=f"{name} · {split}<br>epoch %{{x}}<br>{split} {kind} %{{y:.4f}}<extra></extra>"))
+    values = _add_live_traces(fig, runs, kind)
     planned = max([r.planned_epochs for r in runs] + [max((len(r.epochs) for r in runs), default=0), 1])
     fig.update_layout(
         uirevision=uirevision,
@@ -135,6 +125,23 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
         fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1),
                       annotation_text="ln 10 (chance)", annotation_position="top left")
     return fig
+
+
+def _add_live_traces(fig: go.Figure, runs: Sequence[LiveRun], kind: str) -> list[float | None]:
+    """Each run's train (solid) and test (dashed) line, one legend entry per run; returns every y value."""
+    several = len(runs) > 1
+    values: list[float | None] = []
+    for run, color in zip(runs, distinct_colors(len(runs))):
+        xs = [int(e["epoch"]) for e in run.epochs]
+        for split, dash in (("train", "solid"), ("test", "dash")):
+            ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
+            values += ys
+            name = safe(run.label) if several else split
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color, dash=dash),
+                marker=dict(size=6), legendgroup=safe(run.label), showlegend=not several or split == "train",
+                hovertemplate=f"{name} · {split}<br>epoch %{{x}}<br>{split} {kind} %{{y:.4f}}<extra></extra>"))
+    return values
 
 
 def value_range(values: Sequence[float | None], is_acc: bool) -> list[float] | None:
@@ -184,26 +191,9 @@ def compare_figure(curves: Sequence[Curve], metric: str, x_axis: str = "epoch", 
     """Overlaid curves of one metric; seed groups as mean with a shaded band; hover text per curve."""
     _check_metric(metric, x_axis)
     fig = go.Figure()
-    colors = distinct_colors(len(curves))
     is_acc = metric.endswith("acc")
-    for curve, default_color in zip(curves, colors):
-        color = curve.color or default_color
-        label = safe(curve.label)
-        if curve.low is not None and curve.high is not None:
-            xs = list(curve.x)
-            lo, hi = smooth(curve.low, smoothing), smooth(curve.high, smoothing)
-            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_alpha(color, 0.18),
-                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
-                                     name=f"{label} band"))
-        y = smooth(curve.y, smoothing)
-        seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
-        hover = safe(curve.hover or curve.label).replace("\n", "<br>")
-        value = "%{y:.2%}" if is_acc else "%{y:.4f}"
-        fig.add_trace(go.Scatter(
-            x=list(curve.x), y=y, name=label + seeds, mode="lines+markers" if len(curve.x) <= 30 else "lines",
-            line=dict(color=color, width=2), marker=dict(size=5), legendgroup=label,
-            hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
-                          f"{METRIC_NAMES[metric].lower()} {value}<extra></extra>"))
+    for curve, default_color in zip(curves, distinct_colors(len(curves))):
+        _add_curve(fig, curve, curve.color or default_color, smoothing, metric, x_axis)
     fig.update_layout(
         uirevision=uirevision, height=460, margin=dict(l=60, r=20, t=30, b=40),
         xaxis=dict(title=X_AXES[x_axis].lower()),
@@ -222,9 +212,24 @@ def compare_figure(curves: Sequence[Curve], metric: str, x_axis: str = "epoch", 
     return fig
 
 
-def has_points(curve: Curve) -> bool:
-    """Whether the curve has a finite value to draw."""
-    return any(_finite(v) is not None for v in curve.y)
+def _add_curve(fig: go.Figure, curve: Curve, color: str, smoothing: float, metric: str, x_axis: str) -> None:
+    """One curve of a comparison: its line, and its shaded band when it has one."""
+    label = safe(curve.label)
+    if curve.low is not None and curve.high is not None:
+        xs = list(curve.x)
+        lo, hi = smooth(curve.low, smoothing), smooth(curve.high, smoothing)
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_alpha(color, 0.18),
+                                 line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
+                                 name=f"{label} band"))
+    seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
+    hover = safe(curve.hover or curve.label).replace("\n", "<br>")
+    value = "%{y:.2%}" if metric.endswith("acc") else "%{y:.4f}"
+    fig.add_trace(go.Scatter(
+        x=list(curve.x), y=smooth(curve.y, smoothing), name=label + seeds,
+        mode="lines+markers" if len(curve.x) <= 30 else "lines", line=dict(color=color, width=2),
+        marker=dict(size=5), legendgroup=label,
+        hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
+                      f"{METRIC_NAMES[metric].lower()} {value}<extra></extra>"))
 
 
 def _check_metric(metric: str, x_axis: str) -> None:
