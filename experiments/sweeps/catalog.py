@@ -60,7 +60,8 @@ def summarize(runs: Sequence[RunRecord]) -> list[SweepSummary]:
             statuses[run.status] = statuses.get(run.status, 0) + 1
         sweeps.append(SweepSummary(sweep_id, match.group("name") if match else sweep_id, first.created,
                                    first.source, [r.id for r in members], statuses))
-    return sorted(sweeps, key=lambda s: (s.created, s.sweep_id), reverse=True)
+    # created has whole seconds: two sweeps of the same second are ordered by their runs' ids
+    return sorted(sweeps, key=lambda s: (s.created, s.run_ids[0]), reverse=True)
 
 
 def stored_sweeps(store: RunStore) -> list[SweepSummary]:
