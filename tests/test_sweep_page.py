@@ -118,8 +118,8 @@ def test_sweeps_are_found_by_tag_or_group():
                         run(5, "b #0: lr=1", ["sweep:sw-2"], "sw-2", created="2026-02-01T09:30:00+00:00"),
                         run(6, "c #0: lr=1", ["sweep:sw-0"], "sw-0", created="2026-02-01T09:30:00+00:00")])
     assert [s.sweep_id for s in sweeps] == ["sw-0", "sw-2", "sw-1"]  # newest first; the same second: by run id
-    assert sweeps[1].name == "a" and sweeps[1].run_ids == [1, 2] and sweeps[1].active
-    assert sweeps[1].label() == "a · 2026-01-01 10:00 · 2 trials: 1 finished, 1 queued · cli"
+    assert sweeps[2].name == "a" and sweeps[2].run_ids == [1, 2] and sweeps[2].active
+    assert sweeps[2].label() == "a · 2026-01-01 10:00 · 2 trials: 1 finished, 1 queued · cli"
 
 
 GRID_REFUSED = [  # (widget key, typed text, expected words): refused in one line, never silently changed
