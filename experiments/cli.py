@@ -80,11 +80,11 @@ def open_store(args: argparse.Namespace) -> RunStore:
     return RunStore(args.db)
 
 
-def write_output(path: str, text: str) -> None:
+def write_output(path: str, text: str, example: str = "runs.csv") -> None:
     """Write ``text`` to the file the user named, or raise OutputError with a one-line reason."""
     target = Path(path).expanduser()
     if target.is_dir():
-        raise OutputError(f"{path} is a folder: give a file name, e.g. {target / 'runs.csv'}")
+        raise OutputError(f"{path} is a folder: give a file name, e.g. {target / example}")
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {path}: the folder {target.parent} does not exist")
     try:
@@ -162,7 +162,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise StoreError(f"there is no run {', '.join(map(str, missing))}: nothing written")
     text = store.export_json(ids) if args.format == "json" else store.export_csv(ids, epochs=args.epochs)
     if args.output:
-        write_output(args.output, text)
+        write_output(args.output, text, example=f"runs.{args.format}")
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)

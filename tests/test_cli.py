@@ -73,7 +73,7 @@ def _one_line_error(proc, *words: str) -> None:
 
 @pytest.mark.parametrize("target,words", [
     ("{tmp}/nonexistent/dir/x.csv", ("does not exist", "nonexistent/dir")),
-    ("{tmp}", ("is a folder", "runs.csv")),
+    ("{tmp}", ("is a folder", "runs.{fmt}")),
     ("/proc/version", ("cannot write /proc/version",)),
 ])
 def test_export_to_a_path_that_cannot_be_written_is_one_line(tmp_path, target, words):
@@ -81,7 +81,7 @@ def test_export_to_a_path_that_cannot_be_written_is_one_line(tmp_path, target, w
     output = target.format(tmp=tmp_path)
     for fmt in ("csv", "json"):
         proc = run_cli("export", "--format", fmt, "-o", output)
-        _one_line_error(proc, *words)
+        _one_line_error(proc, *(w.format(fmt=fmt) for w in words))
     assert not (tmp_path / "nonexistent").exists()
 
 
