@@ -5,6 +5,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,8 +15,9 @@ from experiments.config import ConfigError, RunConfig, schema
 from experiments.interrupt import EXIT_INTERRUPTED, CtrlC, say_interrupted
 from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
+from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunRecord, RunStore, StoreError
+from experiments.runs.store import RunStore, StoreError
 from nn import DataError
 from nn.status import RunStatus
 
@@ -94,11 +96,6 @@ def write_output(path: str, text: str, example: str = "runs.csv") -> None:
         raise OutputError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
-def run_json(run: RunRecord) -> dict[str, Any]:
-    """One run as the JSON commands print it: tags as a list, as ``export --format json`` gives them."""
-    return {**run.flat(), "tags": list(run.tags)}
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Train one run through the run manager, into the store, printing each epoch."""
     config = config_from_args(args)
@@ -121,15 +118,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     runs = open_store(args).search_runs(status=args.status, text=args.text, tag=args.tag,
                                         order_by=args.sort, limit=args.limit)
     if args.json:
-        print(json_text([run_json(r) for r in runs]))
+        print(json_text([r.flat() for r in runs]))
         return 0
     print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'test acc':>8}  {'created':<25} name / settings")
     for r in runs:
         acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
         c = r.config
-        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{c.epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
-              f"[{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
-              f"seed={c.seed}]")
+        settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
+                    f"seed={c.seed}") if c else r.settings_note
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
+              f"[{settings}]")
     return 0
 
 
@@ -138,15 +136,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.id)
     epochs = store.get_epochs(run.id)
     if args.json:
-        print(json_text({**run_json(run), "config": run.config.to_dict(), "epochs": epochs}))
+        print(json_text({**run.flat(), **run.to_json_dict(), "epochs": epochs}))  # tags a list, as in export
         return 0
     print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
     print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "
           f"tags {', '.join(run.tags) or '-'}")
-    print("settings: " + ", ".join(f"{k}={v}" for k, v in run.config.to_dict().items()))
+    settings = run.config.to_dict().items() if run.config else ()
+    print("settings: " + (", ".join(f"{k}={v}" for k, v in settings) or run.settings_note))
     if run.notes:
         print(f"notes: {run.notes}")
-    printer = PrintEpochs(False, run.config.epochs)
+    printer = PrintEpochs(False, run.planned_epochs)
     for e in epochs:
         printer.on_epoch_end(e["epoch"], e)
     return 0
@@ -160,7 +159,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         missing = [i for i in ids if i not in found]
         if missing:
             raise StoreError(f"there is no run {', '.join(map(str, missing))}: nothing written")
-    text = store.export_json(ids) if args.format == "json" else store.export_csv(ids, epochs=args.epochs)
+    text = export_json(store, ids) if args.format == "json" else export_csv(store, ids, epochs=args.epochs)
     if args.output:
         write_output(args.output, text, example=f"runs.{args.format}")
         print(f"wrote {args.output}")
@@ -190,16 +189,23 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     ids = ", ".join(dict.fromkeys(c.id for c in comparisons))
     print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
           f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
-    with CtrlC(manager.stop_all) as ctrl_c:  # Ctrl-C stops every run after its current batch
-        seconds = wait_with_progress(manager, queued)
-    if ctrl_c.pressed:
+    interrupted: list[bool] = []
+
+    def on_ctrl_c(*_: object) -> None:  # stop every run after its current batch
+        interrupted.append(True)
+        manager.stop_all()
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    seconds = wait_with_progress(manager, queued)
+    if interrupted:
         print("stopped by Ctrl-C: the finished epochs are kept in the store")
     runs = [manager.store.get_run(i) for i in queued.run_ids]
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
     print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
     # A diverged run is a result (the summed-gradient variant at lr 0.1 often diverges), not a failure.
-    return 0 if counts.get("finished", 0) + counts.get("diverged", 0) == len(runs) else 3
+    ended_well = counts.get(RunStatus.FINISHED, 0) + counts.get(RunStatus.DIVERGED, 0)
+    return 0 if ended_well == len(runs) else 3
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -207,31 +213,62 @@ def cmd_report(args: argparse.Namespace) -> int:
     from experiments.report import presets
     from experiments.report.html import render_report
     from experiments.report.outcomes import collect_variants
+    from experiments.runs.frames import epochs_frame
 
     try:
         comparisons = presets.select(args.comparisons)
         presets.variants(comparisons[:1], args.variant)  # refuse a bad variant before reading the store
     except (KeyError, ValueError) as exc:
         raise ConfigError(str(exc).strip("'\"")) from None
+    _check_output_path(args.output)  # refuse a path we cannot write before reading the store
     store = open_store(args)
     found = collect_variants(store, comparisons, args.variant, args.group)
     ids = sorted({i for v in found for o in v.outcomes for ids in o.runs_by_label().values() for i in ids})
-    page = render_report(found, store.epochs_frame(ids), str(store.path))
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(page)
+    page = render_report(found, epochs_frame(store, ids), _store_words(args))
+    try:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {args.output}: {exc.strerror or exc}") from None
+    _print_outcomes(found)
+    print(f"wrote {args.output}")
+    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
+
+
+def _check_output_path(path: str) -> None:
+    """ConfigError (one line) if ``path`` is a folder or its folder does not exist."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: it is a folder; give a file name, "
+                          f"e.g. {target / 'report.html'}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: the folder {folder} does not exist")
+
+
+def _store_words(args: argparse.Namespace) -> str:
+    """Which run store the report read, in words (the page may be mailed: it names no path on this machine)."""
+    if args.db:
+        return "the run store given with --db"
+    return "the run store named by RESULTS_DB" if os.environ.get("RESULTS_DB") else "the default run store"
+
+
+def _print_outcomes(found: Sequence[Any]) -> None:
+    """Each variant's verdict line, its lines' numbers, and the flip note (``collect_variants`` results)."""
+    from experiments.report.wording import flip_note, verdict_line
+
     for v in found:
         for o in v.outcomes:
-            print(o.verdict_line)
+            print(verdict_line(o))
             for line in o.lines if o.complete else ():
                 m = line.member
                 report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+                final = f" (final {line.final_test.text()})" if m.measure == "mean" else ""
                 print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
-                      f"test {line.text('test'):>15}"
-                      + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
-        if v.flip:
-            print(f"  -> {v.flip}")
-    print(f"wrote {args.output}")
-    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
+                      f"test {line.text('test'):>15}{final}")
+        flip = flip_note(v.mean, v.sum)
+        if flip:
+            print(f"  -> {flip}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -291,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
+    from experiments.lr_find_cli import add_lr_find_parser
+    add_lr_find_parser(sub)
     return parser
 
 

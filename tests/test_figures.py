@@ -176,8 +176,8 @@ def test_compare_figure_without_points_draws_nothing_and_says_why():
 
 def test_parallel_coordinates_leave_out_runs_without_accuracy():
     """A run with no test accuracy (no epoch, diverged) was drawn at 0%, as if it were a result."""
-    rows = [{"lr": 0.1, "test_acc": 0.9}, {"lr": 0.01, "test_acc": None}, {"lr": 0.001, "test_acc": float("nan")},
-            {"lr": 1.0, "test_acc": 0.5}]
+    rows: list[dict] = [{"lr": 0.1, "test_acc": 0.9}, {"lr": 0.01, "test_acc": None},
+                        {"lr": 0.001, "test_acc": float("nan")}, {"lr": 1.0, "test_acc": 0.5}]
     fig = F.parallel_coordinates(rows, ["lr"])
     assert list(fig.data[0].dimensions[-1]["values"]) == [0.9, 0.5]
     assert list(fig.data[0].dimensions[0]["values"]) == [0.1, 1.0]

@@ -1,6 +1,7 @@
 """Compare: pick runs in a sortable table and overlay their curves; seed groups as mean and band with a verdict."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,7 +19,7 @@ from experiments.analysis.figures import (
     run_curve,
     scored_rows,
 )
-from experiments.config import differing_fields, short_label
+from experiments.config import RunConfig, differing_fields, short_label
 from experiments.runs.store import RunRecord
 from ui import common
 from ui.tables import MISSING, column_config, pick_runs
@@ -39,7 +40,12 @@ def render() -> None:
     if not picked_ids:
         st.info("Pick at least one run in the table.", icon=":material/touch_app:")
         return
-    picked = [r for r in runs if r.id in picked_ids]
+    unreadable = [r for r in runs if r.id in picked_ids and r.config is None]
+    if unreadable:
+        st.caption(f"Left out (settings unreadable): {', '.join(f'run {r.id}' for r in unreadable)}.")
+    picked = [r for r in runs if r.id in picked_ids and r.config is not None]
+    if not picked:
+        return
     compare_runs(picked)
 
 
@@ -75,7 +81,7 @@ def compare_runs(picked: list[RunRecord]) -> None:
     Runs without a finished epoch are named above the chart, not drawn (nor counted in a seed group's mean).
     """
     store = common.store()
-    differ = differing_fields([r.config for r in picked])
+    differ = differing_fields([_config(r) for r in picked])
     controls = _controls(differ)
     epochs = {r.id: store.get_epochs(r.id) for r in picked}
     empty = [r for r in picked if not epochs[r.id]]
@@ -86,7 +92,8 @@ def compare_runs(picked: list[RunRecord]) -> None:
     else:
         if empty:
             st.caption(f"Not drawn, no finished epoch: {_runs_text(empty)}.")
-        groups = seeds.group_by_config(drawn) if controls.group_seeds else [[r] for r in drawn]
+        groups: Sequence[Sequence[RunRecord]] = (seeds.group_by_config(drawn) if controls.group_seeds
+                                                 else [[r] for r in drawn])
         curves = _curves(groups, epochs, differ, controls)
         st.plotly_chart(compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
                                        uirevision=f"cmp-{controls.metric}-{controls.x_axis}"),
@@ -111,7 +118,7 @@ def _settings_against_accuracy(picked: list[RunRecord], differ: list[str]) -> No
     st.plotly_chart(parallel_coordinates(scored, fields), key="compare_parcoords")
 
 
-def _curves(groups: list[list[RunRecord]], epochs: dict[int, list], differ: list[str],
+def _curves(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], differ: list[str],
             controls: Controls) -> list[Curve]:
     """One curve per run, or per seed group (its mean with a band)."""
     names = differ
@@ -122,10 +129,10 @@ def _curves(groups: list[list[RunRecord]], epochs: dict[int, list], differ: list
     curves = []
     for group, color in zip(groups, colors):
         head = group[0]
-        label = short_label(head.config, names) if names else f"run {head.id}"
+        label = short_label(_config(head), names) if names else f"run {head.id}"
         if len(group) == 1:
-            if len(groups) > 1 and sum(1 for g in groups if short_label(g[0].config, names) == label) > 1:
-                label = f"{label} (run {head.id}, seed {head.config.seed})"
+            if len(groups) > 1 and sum(short_label(_config(g[0]), names) == label for g in groups) > 1:
+                label = f"{label} (run {head.id}, seed {_config(head).seed})"
             hover = f"run {head.id}: {head.name}\n{_settings_text(head.config, differ)}"
             curves.append(run_curve(label, epochs[head.id], metric, x_axis, hover, color))
         else:
@@ -135,7 +142,7 @@ def _curves(groups: list[list[RunRecord]], epochs: dict[int, list], differ: list
     return curves
 
 
-def _verdicts(groups: list[list[RunRecord]], names: list[str]) -> None:
+def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
     lines = seeds.verdicts(groups, names)
     for line in lines:
         st.markdown(f"**Verdict** (final test accuracy, best against the others): {common.md_escape(line)}")
@@ -143,6 +150,13 @@ def _verdicts(groups: list[list[RunRecord]], names: list[str]) -> None:
         st.caption("A verdict needs at least two configurations with two or more seeds each.")
     elif lines:
         st.caption(stats.TEST_NAME + ". " + stats.SMALL_N_NOTE)
+
+
+def _config(run: RunRecord) -> RunConfig:
+    """A picked run's settings (render() leaves out the runs whose settings are unreadable)."""
+    if run.config is None:
+        raise ValueError(f"run {run.id} has unreadable settings")
+    return run.config
 
 
 def _runs_text(runs: list[RunRecord]) -> str:

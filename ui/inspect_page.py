@@ -9,6 +9,7 @@ from experiments.analysis.figures import confusion_figure, misclassified_figure,
 from experiments.runs.store import RunRecord
 from nn.status import RunStatus
 from ui import common
+from ui.draw_digit import draw_digit_panel
 
 MAX_WRONG = 60
 
@@ -32,14 +33,14 @@ def weights_caveat(run: RunRecord) -> str:
         return ""
     if status.is_active:
         return f"Run {run.id} is still {status}: these are the weights saved so far, not its final ones."
-    return (f"Run {run.id} is {status} after {run.epochs_done} of {run.config.epochs} epochs{why}: the network "
+    return (f"Run {run.id} is {status} after {run.epochs_done} of {run.planned_epochs} epochs{why}: the network "
             f"below is only partly trained.")
 
 
 def render() -> None:
     st.title("Inspect")
     store = common.store()
-    runs = [r for r in store.search_runs() if store.weights_path(r.id).is_file()]
+    runs = [r for r in store.search_runs() if r.config is not None and store.weights_path(r.id).is_file()]
     if not runs:
         st.info("No trained network to inspect yet: the final weights of each run are kept when it ends, so "
                 "train one on the **Train** page first.", icon=":material/info:")
@@ -47,14 +48,15 @@ def render() -> None:
     ids = [r.id for r in runs]
     wanted = st.session_state.get("inspect_id")
     by_id = {r.id: r for r in runs}
+    configs = {r.id: r.config for r in runs if r.config is not None}  # a run with unreadable settings is left out
     run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted in ids else 0, key="inspect_run",
-                          format_func=lambda i: f"{i}: {by_id[i].name} ({by_id[i].config.architecture}, "
+                          format_func=lambda i: f"{i}: {by_id[i].name} ({configs[i].architecture}, "
                                                 f"{by_id[i].status})")
     st.session_state["inspect_id"] = run_id
-    run = by_id[run_id]
+    run, config = by_id[run_id], configs[run_id]
     path = store.weights_path(run_id)
-    result = _inspect(run_id, str(path), path.stat().st_mtime, run.config.to_json())
-    st.text(f"{run.config.architecture} · {run.config.activation} · {run.config.optimizer} lr {run.config.lr:g} · "
+    result = _inspect(run_id, str(path), path.stat().st_mtime, config.to_json())
+    st.text(f"{config.architecture} · {config.activation} · {config.optimizer} lr {config.lr:g} · "
             f"{run.epochs_done} epoch(s), {run.status}")
     caveat = weights_caveat(run)
     if caveat:
@@ -72,7 +74,7 @@ def render() -> None:
 
     st.subheader("Misclassified test digits")
     digit = st.selectbox("True digit", ["any"] + list(range(10)), key="inspect_digit")
-    data = common.data_source().load(run.config)
+    data = common.data_source().load(config)
     wrong = result.wrong
     if digit != "any":
         wrong = wrong[data.y_test[wrong] == digit]
@@ -86,6 +88,8 @@ def render() -> None:
     count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
     st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
     st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
+
+    draw_digit_panel(run_id)
 
 
 common.run_page(render)

@@ -125,7 +125,7 @@ def _live(sweep_id: str) -> None:
         st.rerun()  # the whole page, so that the fragment is made again with the other interval
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
     done = sum(r.epochs_done for r in runs)
-    total = sum(r.config.epochs for r in runs) or 1
+    total = sum(r.planned_epochs for r in runs) or 1
     st.progress(min(1.0, done / total), text=f"{done} of {total} epochs · " + ", ".join(
         f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
     _trial_table(sweep_id, runs)
@@ -138,7 +138,7 @@ def _live(sweep_id: str) -> None:
 
 def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
     table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
-                           "epochs": f"{r.epochs_done}/{r.config.epochs}", "test acc": r.test_acc,
+                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "test acc": r.test_acc,
                            "best test acc": r.best_test_acc} for r in runs],
                          columns=["id", "trial", "status", "epochs", "test acc", "best test acc"])
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={

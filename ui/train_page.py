@@ -20,6 +20,7 @@ from experiments.analysis.figures import LiveRun, live_figure
 from experiments.runs.store import RunRecord, StoreError
 from nn.status import RunStatus
 from ui import common, sidebar
+from ui.diagnosis_text import describe
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
 MAX_REMEMBERED = 20  # run ids kept in the URL (the most recent ones)
@@ -69,7 +70,7 @@ def _progress_row(run: RunRecord, label: str) -> None:
     progress = manager.progress(run.id)
     status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
-    total = run.config.epochs
+    total = run.planned_epochs
     text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total} · {_state_text(run, status, progress)}"
     bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
     bar.progress(min(1.0, done / total) if total else 0.0, text=text)
@@ -131,7 +132,7 @@ def _snapshot(runs: list[RunRecord], labels: dict[int, str]) -> Snapshot:
               if r.epochs_done or r.status == RunStatus.DIVERGED}
     snapshot = Snapshot(signature)
     snapshot.figures, snapshot.waiting = _figures(runs, labels, epochs, zoom)
-    snapshot.findings = [(r, f) for r in runs if r.id in epochs
+    snapshot.findings = [(r, describe(f)) for r in runs if r.id in epochs
                          for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
     st.session_state["live_snapshot"] = snapshot
     return snapshot
@@ -147,7 +148,7 @@ def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, li
     waiting = bool(active) and not any(epochs.get(r.id) for r in charted)
     if not charted:
         return None, waiting
-    live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
+    live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
             for r in charted]
     figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
     return figures, waiting

@@ -299,7 +299,7 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
     return fig
 
 
-def per_class_figure(accuracy: Sequence[float]) -> go.Figure:
+def per_class_figure(accuracy: Sequence[float] | np.ndarray) -> go.Figure:
     """Bar per digit: share of that digit's test images classified correctly."""
     acc = [_finite(a) for a in accuracy]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[f"{a:.1%}" if a is not None else ""
