@@ -141,7 +141,19 @@ def download(target: Path, progress: ProgressCallback | None = None) -> None:
             break
         else:
             raise DataError(f"could not download {stem}.gz (offline?): copy the four MNIST files into a folder "
-                            f"and set MNIST_DIR to it ({'; '.join(errors)[:200]})")
+                            f"and set MNIST_DIR to it ({_whole_reasons(errors)})")
+
+
+def _whole_reasons(errors: list[str], limit: int = 300) -> str:
+    """The mirrors' errors, whole ones only (a reason cut mid-word, "Name or service not", reads as garbage),
+    as many as fit in ``limit`` characters, then how many more there were."""
+    shown: list[str] = []
+    for error in errors:
+        if shown and len("; ".join([*shown, error])) > limit:
+            break
+        shown.append(error)
+    more = len(errors) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
 
 
 def _fetch(url: str, stem: str, progress: ProgressCallback | None) -> bytes:
