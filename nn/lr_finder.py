@@ -81,7 +81,7 @@ def suggest(lrs: np.ndarray, smoothed: np.ndarray, skip_start: float = SKIP_STAR
 
 def copy_model(model: MLP) -> MLP:
     """An independent network with the same architecture, dtype and parameters (the finder trains this)."""
-    clone = MLP(model.sizes, model.activation, dtype=model.dtype)
+    clone = MLP.from_architecture(model.architecture())
     clone.flat_params[...] = model.flat_params
     return clone
 

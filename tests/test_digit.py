@@ -23,7 +23,7 @@ from experiments.analysis.digit import (
     to_ink,
     top_hidden_units,
 )
-from nn import MLP, fit
+from nn import MLP, FitOptions, fit
 from nn.optim import Adam
 
 
@@ -124,7 +124,7 @@ def test_classify_gives_ten_probabilities_and_units_come_with_their_weights(blob
     probabilities = classify(model, digit)
     assert probabilities.shape == (10,) and probabilities.sum() == pytest.approx(1.0) and (probabilities >= 0).all()
     units = top_hidden_units(model, digit, 5)
-    activation = model.hidden_outputs(digit.reshape(1, -1))[0][0]
+    activation = model.layer_outputs(digit.reshape(1, -1))[1][0].copy()
     assert [u.index for u in units] == list(np.argsort(-activation, kind="stable")[:5])
     assert np.array_equal(units[0].weights, model.weights[0][:, units[0].index].reshape(28, 28))
     assert read_digit(MLP([784, 10]), digit).units == []  # no hidden layer: nothing to show
@@ -139,7 +139,7 @@ def test_a_network_of_another_input_size_is_refused():
 @pytest.fixture(scope="module")
 def trained(mnist):
     model = MLP([784, 64, 10], seed=0)
-    fit(model, Adam(1e-3), mnist.subset(20000, 0), epochs=2, batch_size=64)
+    fit(model, Adam(1e-3), mnist.subset(20000, 0), FitOptions(epochs=2, batch_size=64))
     return model
 
 

@@ -12,7 +12,7 @@ from experiments.analysis.lr_find import find_learning_rate, rounded_lr
 from experiments.analysis.lr_find_figure import lr_find_figure
 from experiments.cli import main
 from experiments.config import RunConfig
-from nn import MLP, Dataset, evaluate, fit, get_optimizer
+from nn import MLP, Dataset, FitOptions, evaluate, fit, get_optimizer
 from nn.lr_finder import MIN_STEPS, copy_model, find_lr, lr_schedule, smooth_losses, suggest
 
 
@@ -91,7 +91,7 @@ def test_the_suggestion_trains_far_better_than_a_tiny_lr(blobs, optimizer):
     accuracies = {}
     for lr in (suggestion, 1e-6):
         model = MLP([blobs.num_features, 16, 10], seed=0)
-        fit(model, get_optimizer(optimizer, lr), blobs, epochs=2, batch_size=16)
+        fit(model, get_optimizer(optimizer, lr), blobs, FitOptions(epochs=2, batch_size=16))
         accuracies[lr] = evaluate(model, blobs.x_test, blobs.y_test)["acc"]
     assert accuracies[suggestion] > accuracies[1e-6] + 0.3, accuracies
 

@@ -160,7 +160,7 @@ def top_hidden_units(model: MLP, digit: np.ndarray, count: int = 8) -> list[Hidd
     first, each with its incoming weights as a 28 x 28 image. Empty for a network without hidden layers."""
     if len(model.sizes) < 3 or count <= 0:
         return []
-    activation = model.hidden_outputs(_input_row(model, digit))[0][0]
+    activation = model.layer_outputs(_input_row(model, digit))[1][0].copy()
     order = np.argsort(-activation, kind="stable")[:count]
     first = model.weights[0]
     return [HiddenUnit(int(i), float(activation[i]), np.array(first[:, i]).reshape(SIZE, SIZE)) for i in order]
