@@ -4,19 +4,34 @@ is a module in ui/.
 Order matters: on a class server (listening on anything but localhost) ``gate.guard_server`` stops before
 any page renders until the class password is entered, and refuses every page with one line when no class
 password is configured; then the student's name; then the link in the address bar is applied once and the
-settings are mirrored back into it.
+settings are mirrored back into it (``ui/links.py``).
+
+Every page has its own URL (``/train``, ``/compare``, ...), so a bookmarked or typed address opens that
+page directly. Streamlit serves its default page at the root only, not at the default page's own path
+(``/train`` would say "Page not found" first), so the default is a hidden root page that switches to Train.
 """
 import streamlit as st
 
 from ui import common, gate, links, student
+
+ROOT = "home"
 
 st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
 gate.guard_server()
 student.require_on_class_server()
 common.keep_widget_state()
 links.init_settings()
+train = st.Page(common.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train")
+
+
+def _root() -> None:
+    """The app's root URL: open the Train page (at its own address, with the same query, e.g. ?runs=3,4)."""
+    st.switch_page(train, query_params=st.query_params.to_dict())
+
+
 page = st.navigation([
-    st.Page(common.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train", default=True),
+    st.Page(_root, title="MNIST MLP lab", url_path=ROOT, default=True, visibility="hidden"),
+    train,
     st.Page(common.PAGES["compare"], title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page(common.PAGES["history"], title="History", icon=":material/history:", url_path="history"),
     st.Page(common.PAGES["exercises"], title="Exercises", icon=":material/quiz:", url_path="exercises"),
@@ -25,10 +40,10 @@ page = st.navigation([
     st.Page(common.PAGES["sweep"], title="Sweep", icon=":material/grid_view:", url_path="sweep"),
     st.Page(common.PAGES["teacher"], title="Teacher", icon=":material/school:", url_path="teacher"),
 ])
-current = page.url_path or "train"
-links.apply_once(current)
-links.mirror(current)
-links.notices(current)
-student.sidebar_badge()
-links.copy_link(current)
+if page.url_path not in ("", ROOT):  # the root (the default page: url_path "") only forwards to Train
+    links.apply_once(page.url_path)
+    links.mirror(page.url_path)
+    links.notices(page.url_path)
+    student.sidebar_badge()
+    links.copy_link(page.url_path)
 page.run()

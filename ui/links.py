@@ -14,10 +14,12 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from experiments.config import RunConfig, schema
-from experiments.settings.links import LinkState, read_link, write_link
+from experiments.settings.links import LinkState, link_keys, read_link, write_link
 from experiments.settings.setting import Widget
 from ui import common
 
+# Query parameters that pages keep for themselves: Train's watched runs (ui/train_page.URL_KEY).
+PAGE_KEYS = ("runs",)
 _READ, _LOCK, _HIDE, _NOTICES, _EXERCISE = "_link_read", "_link_locked", "_link_hidden", "_link_notices", "_link_ex"
 
 
@@ -40,14 +42,14 @@ def apply_once(current_page: str) -> None:
     if st.session_state.get(_READ):
         return
     st.session_state[_READ] = True
-    state: LinkState = read_link(st.query_params.to_dict(), tuple(common.PAGES))
+    state: LinkState = read_link(st.query_params.to_dict(), tuple(common.PAGES), PAGE_KEYS)
     for name, value in state.values.items():
         st.session_state[common.config_key(name)] = _widget_value(name, value)
     st.session_state[_LOCK], st.session_state[_HIDE] = state.locked, state.hidden
     st.session_state[_EXERCISE] = state.exercise
     st.session_state[_NOTICES] = (state.page or current_page, state.notices)
     if state.page and state.page != current_page:
-        st.switch_page(common.PAGES[state.page])
+        st.switch_page(common.PAGES[state.page], query_params=st.query_params.to_dict())
 
 
 def locked() -> frozenset[str]:
@@ -70,14 +72,18 @@ def current_params(page: str) -> dict[str, str]:
 
 
 def mirror(page: str) -> None:
-    """Write the current settings, page and flags into the address bar (only when they changed)."""
+    """Write the current settings, page and flags into the address bar (only those that changed); the
+    parameters pages keep for themselves (PAGE_KEYS) stay as they are."""
     params = current_params(page)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    for key in link_keys():
+        if key not in params and key in st.query_params:
+            del st.query_params[key]
+        elif key in params and st.query_params.get(key) != params[key]:
+            st.query_params[key] = params[key]
 
 
 def link_url(page: str) -> str:
-    """The full link to this page with the current settings."""
+    """The full link to this page with the current settings (not this tab's own page state, e.g. its runs)."""
     base = (st.context.url or "").rstrip("/")
     return f"{base}?{urlencode(current_params(page))}"
 

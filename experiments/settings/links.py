@@ -39,14 +39,20 @@ class LinkState:
     exercise: str = ""
 
 
-def read_link(params: Mapping[str, str], pages: Collection[str]) -> LinkState:
-    """Parse a link's query parameters; ``pages`` are the valid page names."""
+def link_keys() -> tuple[str, ...]:
+    """Every query parameter a link owns (the settings and the flags); pages may keep others of their own."""
+    return (*linked_settings(), *FLAGS)
+
+
+def read_link(params: Mapping[str, str], pages: Collection[str], others: Collection[str] = ()) -> LinkState:
+    """Parse a link's query parameters; ``pages`` are the valid page names, ``others`` parameters that pages
+    keep for themselves (e.g. Train's ``runs``), neither applied nor noticed here."""
     notices: list[str] = []
     values: dict[str, Any] = {}
     known = linked_settings()
     entries = {e.name: e for e in schema()}
     for key, raw in params.items():
-        if key in FLAGS:
+        if key in FLAGS or key in others:
             continue
         if key not in known:
             notices.append(f"The link's parameter {quote(key)} is not a setting and was ignored.")
