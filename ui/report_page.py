@@ -22,7 +22,7 @@ from experiments.report.presets import Comparison
 from experiments.runs.frames import epochs_frame
 from experiments.runs.store import RunRecord
 from nn.status import RunStatus
-from ui import common
+from ui import common, student
 
 VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}
 SCALES = {1.0: "as in the report", 0.5: "half the epochs", 0.2: "a fifth of the epochs (quick look)",
@@ -78,7 +78,7 @@ def _queue(comparisons: list[Comparison], seeds: int, scale: float, variant: str
         st.toast("Already queued: that click was a repeat.", icon=":material/block:")
         return
     scaled = presets.variants([c.scaled(scale) for c in comparisons], variant)
-    queued = reproduce.queue(common.manager(), scaled, seeds, source="dashboard")
+    queued = reproduce.queue(common.manager(), scaled, seeds, source="dashboard", student=student.current())
     groups = st.session_state.setdefault("report_groups", {})
     for c in comparisons:
         groups[c.id] = queued.group_id

@@ -39,8 +39,9 @@ class Queued:
 
 
 def queue(manager: RunManager, comparisons: Sequence[Comparison], seeds: int,
-          group_id: str | None = None, source: str = "cli") -> Queued:
-    """Plan the trainings for ``comparisons`` (with ``seeds`` seeds each) and submit them all."""
+          group_id: str | None = None, source: str = "cli", student: str = "") -> Queued:
+    """Plan the trainings for ``comparisons`` (with ``seeds`` seeds each) and submit them all (as ``student``'s
+    runs on a class server: they queue in that student's turn)."""
     planned = plan(comparisons, seeds)
     if len(planned) > MAX_QUEUED:
         raise StoreError(f"{len(planned)} runs would be queued, more than the {MAX_QUEUED} allowed: use fewer seeds")
@@ -48,7 +49,7 @@ def queue(manager: RunManager, comparisons: Sequence[Comparison], seeds: int,
     scale = comparisons[0].epochs_scale if comparisons else 1.0
     extra = [f"{SCALE_TAG}{scale:g}"] if scale != 1 else []
     ids = [manager.submit(p.config, name=p.name, group_id=group_id, source=source,
-                          train_eval_epochs=p.eval_epochs, tags=[*p.tags, *extra]) for p in planned]
+                          train_eval_epochs=p.eval_epochs, tags=[*p.tags, *extra], student=student) for p in planned]
     return Queued(group_id, planned, ids)
 
 
