@@ -95,15 +95,33 @@ def finished_run(store: RunStore, student: str, val: float, test: float) -> int:
     return run_id
 
 
+def exercise_group(store: RunStore, student: str, group: str, finals: dict[float, float]) -> None:
+    """The exercise's four runs (lr 0.1 and 0.001, seeds 0 and 1), finished with these final test accuracies
+    per learning rate."""
+    for lr, final in finals.items():
+        for seed in (0, 1):
+            config = RunConfig(hidden=(8,), epochs=2, train_size=500, lr=lr, seed=seed)
+            run_id = store.create_run(config, group_id=group, student=student)
+            for epoch in (1, 2):
+                store.log_epoch(run_id, {"epoch": epoch, "test_acc": final - 0.1 / epoch + seed / 100})
+            store.set_status(run_id, "finished")
+
+
 def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env):
     store = RunStore(env)
-    predictions.save_prediction(store, "Ann", "num", {"kind": "number", "value": 0.9})
-    predictions.save_prediction(store, "Bob", "num", {"kind": "number", "value": 0.2})
+    for who, guess in (("Ann", 0.9), ("Bob", 0.2), ("Cy", 0.5)):
+        prediction = predictions.save_prediction(store, who, "num", {"kind": "number", "value": guess})
+        if who != "Cy":  # Cy has not run it yet
+            predictions.attach_group(store, prediction, f"g-{who}")
+            exercise_group(store, who, f"g-{who}", {0.1: 0.95, 0.001: 0.5})
     finished_run(store, "Ann", 0.91, 0.905)
     finished_run(store, "Bob", 0.80, 0.795)
     at = on_page("ui/teacher_page.py", student="Teacher")
     assert not at.exception
-    assert "2 predictions" in " ".join(m.value for m in at.markdown) or len(at.dataframe) >= 1
+    assert at.metric[0].value == "1 of 2"
+    table = at.dataframe[0].value
+    assert list(table["student"]) == ["Ann", "Bob", "Cy"] and list(table["result"]) == ["right", "wrong", "not run"]
+    assert list(table["prediction"]) == ["90.0%", "20.0%", "50.0%"]
     leaderboard = at.dataframe[-1].value
     if "validation accuracy" in leaderboard:
         assert list(leaderboard["student"]) == ["Ann", "Bob"]

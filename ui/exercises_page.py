@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from experiments.config import ConfigError, differing_fields, short_label
-from experiments.exercises.judge import check_answer, grade
+from experiments.exercises.judge import answer_text, check_answer, grade
 from experiments.exercises.play import GroupState, group_state, queue_exercise
 from experiments.exercises.spec import Exercise, PredictionKind, load_all
 from experiments.runs import predictions
@@ -28,11 +28,7 @@ def _percent(exercise: Exercise) -> float:
 
 
 def _answer_text(exercise: Exercise, value: object) -> str:
-    if exercise.kind is PredictionKind.WINNER:
-        return str(value)
-    k, unit = _percent(exercise), "%" if exercise.percent else ""
-    values = value if isinstance(value, list) else [value]
-    return ", ".join(f"{float(str(v)) * k:.1f}{unit}" for v in values)
+    return answer_text(exercise, value)
 
 
 def _try_link(exercise: Exercise) -> str:

@@ -8,7 +8,7 @@ from experiments.runs.store import RunRecord
 
 TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "test_acc", "best_test_acc", "train_acc",
                  "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size", "seed",
-                 "reduction", "train_size", "tags", "source"]
+                 "reduction", "train_size", "tags", "source", "student"]
 PERCENT = {"test_acc", "best_test_acc", "train_acc"}
 MISSING = "–"  # shown in a cell without a value (Streamlit would write "None")
 

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from experiments.access import Realm
-from experiments.exercises.judge import grade
+from experiments.exercises.judge import answer_text, grade
 from experiments.exercises.play import exercise_tag, group_state
 from experiments.exercises.spec import Exercise, load_all
 from experiments.runs import predictions
@@ -46,7 +46,8 @@ def _predictions(exercise: Exercise) -> None:
                 right, judged, verdict = right + ok, judged + 1, "right" if ok else "wrong"
             else:
                 verdict = "running"
-        rows.append({"student": name, "prediction": str(found.answer.get("value")), "result": verdict or "not run"})
+        rows.append({"student": name, "prediction": answer_text(exercise, found.answer.get("value")),
+                     "result": verdict or "not run"})
     st.subheader("Predictions")
     if not rows:
         st.info("No student has made a prediction for this exercise yet.")

@@ -142,6 +142,17 @@ def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Gra
                                               f"average (within {fmt(exercise.tolerance)} counts as right).")
 
 
+def answer_text(exercise: Exercise, value: Any) -> str:
+    """A stored answer as a student reads it: the run's label, or numbers in % for accuracies."""
+    if exercise.kind is PredictionKind.WINNER:
+        return str(value)
+    fmt = _format(exercise)
+    try:
+        return ", ".join(fmt(float(v)) for v in (value if isinstance(value, list) else [value]))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def _format(exercise: Exercise) -> Any:
     if exercise.percent:
         return lambda v: f"{float(v) * 100:.1f}%" if v is not None else "-"
