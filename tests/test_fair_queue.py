@@ -79,3 +79,23 @@ def test_thirty_sessions_queue_fairly_and_every_run_finishes(tmp_path):
     third = [i for i, who in enumerate(started) if who == "greedy"][2]
     assert third == 22, started
     assert started.count("greedy") == 10
+
+
+def test_an_exercise_that_does_not_fit_the_queue_leaves_no_half_group(tmp_path, monkeypatch):
+    import pytest
+
+    from experiments.exercises.play import queue_exercise
+    from experiments.exercises.spec import load_all
+    from experiments.runs import runner as runner_module
+    from experiments.runs.store import StoreError
+
+    monkeypatch.setattr(runner_module, "MAX_QUEUED", 3)
+    gate = threading.Event()
+    manager = RunManager(RunStore(tmp_path / "full.sqlite"), data_loader=lambda config: (gate.wait(60), BLOBS)[1])
+    exercise = load_all()[0][0]
+    with pytest.raises(StoreError, match="the exercise was not queued"):
+        queue_exercise(manager, exercise, "Ann")  # six runs: the fifth finds three already waiting
+    gate.set()
+    assert manager.wait(timeout=60)
+    assert {r.status for r in manager.store.search_runs()} <= {"stopped", "finished"}
+    assert not [r for r in manager.store.search_runs() if r.status == "finished" and r.epochs_done]

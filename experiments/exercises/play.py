@@ -13,7 +13,7 @@ from experiments.exercises.judge import Outcome, outcome
 from experiments.exercises.spec import Exercise, load_all
 from experiments.runs.records import RunRecord
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
+from experiments.runs.store import RunStore, StoreError
 
 SOURCE = "exercise"
 
@@ -24,12 +24,22 @@ def exercise_tag(exercise_id: str) -> str:
 
 
 def queue_exercise(manager: RunManager, exercise: Exercise, student: str = "") -> tuple[str, list[int]]:
-    """Queue every (line, seed) run of the exercise as one group; returns the group id and the run ids."""
+    """Queue every (line, seed) run of the exercise as one group; returns the group id and the run ids.
+
+    All or nothing: if the queue fills up part way (QueueFullError), the runs already queued for this group
+    are stopped before the error goes up, so a half group is never taken for the exercise's result.
+    """
     group_id = f"ex-{uuid.uuid4().hex[:12]}"
-    configs = exercise.configs()
-    names = [f"{exercise.id}: {line.label}, seed {seed}" for line in exercise.lines for seed in exercise.seeds]
-    ids = manager.submit_many(configs, names, group_id=group_id, source=SOURCE, student=student,
-                              tags=(exercise_tag(exercise.id),))
+    ids: list[int] = []
+    try:
+        for line in exercise.lines:
+            for seed in exercise.seeds:
+                ids.append(manager.submit(line.config.replace(seed=seed), f"{exercise.id}: {line.label}, seed {seed}",
+                                          group_id, SOURCE, tags=(exercise_tag(exercise.id),), student=student))
+    except StoreError as exc:
+        for run_id in ids:
+            manager.stop(run_id)
+        raise StoreError(f"the exercise was not queued: {exc}") from None
     return group_id, ids
 
 
