@@ -12,13 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from experiments.config import ConfigError, differing_fields, short_label
+from experiments.exercises.figure import METRIC_NAMES, reveal_figure
 from experiments.exercises.judge import answer_text, check_answer, grade
 from experiments.exercises.play import GroupState, group_state, queue_exercise
 from experiments.exercises.spec import Exercise, PredictionKind, load_all
 from experiments.runs import predictions
 from experiments.runs.predictions import Prediction
 from experiments.settings.links import config_link
-from ui import common, student
+from ui import common, links, student
 
 REFRESH_S = 1.0
 
@@ -27,16 +28,14 @@ def _percent(exercise: Exercise) -> float:
     return 100.0 if exercise.percent else 1.0
 
 
-def _answer_text(exercise: Exercise, value: object) -> str:
-    return answer_text(exercise, value)
-
-
 def _try_link(exercise: Exercise) -> str:
     """A link to the Train page (the app's root, the default page; ``page=train`` says so too) with the
     exercise's first run, its locked settings locked."""
     parts = urlsplit(st.context.url or "")
     base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     params = config_link(exercise.lines[0].config, "train", exercise.locked, exercise=exercise.id)
+    if student.current():  # the new tab keeps the student's name (a class server would ask again)
+        params[student.URL_KEY] = student.current()
     return f"{base}/?{urlencode(params)}"
 
 
@@ -49,8 +48,8 @@ def _describe(exercise: Exercise) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     first = exercise.lines[0].config
     st.caption(f"Every run: {first.architecture}, {first.train_size or 60000} training images, {first.epochs} "
-               f"epochs; each trained with seeds {', '.join(map(str, exercise.seeds))}. Compared on "
-               f"{exercise.metric}.")
+               f"epochs; each trained with seeds {', '.join(map(str, exercise.seeds))}. Compared on the final "
+               f"{METRIC_NAMES.get(exercise.metric, exercise.metric)}.")
     if exercise.free:
         st.link_button("Try it yourself on the Train page", _try_link(exercise), icon=":material/open_in_new:",
                        help=f"Change {', '.join(exercise.free)}; the other settings are locked.")
@@ -92,8 +91,12 @@ def _predict(exercise: Exercise) -> None:
         st.rerun()
 
 
+def _said(exercise: Exercise, prediction: Prediction) -> None:
+    st.markdown(f"**1. Your prediction:** {common.md_escape(answer_text(exercise, prediction.answer.get('value')))}")
+
+
 def _run(exercise: Exercise, prediction: Prediction) -> None:
-    st.markdown(f"**1. Your prediction:** {common.md_escape(_answer_text(exercise, prediction.answer.get('value')))}")
+    _said(exercise, prediction)
     st.markdown(f"**2. Run it:** {len(exercise.configs())} runs ({len(exercise.lines)} settings × "
                 f"{len(exercise.seeds)} seeds) queue as one group.")
     if st.button("Run the exercise", type="primary", key=f"run_{exercise.id}", icon=":material/play_arrow:"):
@@ -113,24 +116,25 @@ def _progress(exercise: Exercise, group_id: str) -> None:
 
 
 def _reveal(exercise: Exercise, prediction: Prediction, state: GroupState) -> None:
+    """The prediction beside the result, the verdict with its seed noise, the curves and the explanation."""
     assert state.result is not None
-    verdict = grade(exercise, prediction.answer, state.result)
+    result, answer = state.result, prediction.answer.get("value")
+    verdict = grade(exercise, prediction.answer, result)
     left, right = st.columns(2)
-    left.metric("Your prediction", _answer_text(exercise, prediction.answer.get("value")))
-    right.metric("Result", ", ".join(f"{r.label}: {r.spread.text(exercise.percent, 1)}" for r in state.result.lines)
-                 if exercise.kind is PredictionKind.WINNER else state.result.line(exercise.target).spread.text(
-                     exercise.percent, 1))
+    left.metric("Your prediction", answer_text(exercise, answer))
+    if exercise.kind is PredictionKind.WINNER:
+        shown = ", ".join(f"{r.label}: {r.spread.text(exercise.percent, 1)}" for r in result.lines)
+    elif exercise.kind is PredictionKind.CURVE:
+        shown = answer_text(exercise, result.line(exercise.target).curve)
+    else:
+        shown = result.line(exercise.target).spread.text(exercise.percent, 1)
+    right.metric("Result (mean over seeds)", shown)
     show = st.success if verdict.right else st.warning
     show(("Right. " if verdict.right else "Not quite. ") + common.message_text(verdict.text))
-    if state.result.verdict is not None:
-        st.caption(f"Seed noise: {common.message_text(state.result.verdict.text)}")
-    curves = {r.label: r.curve for r in state.result.lines}
-    if exercise.kind is PredictionKind.CURVE:
-        curves["your curve"] = [float(v) for v in prediction.answer.get("value", [])]
-    length = max(len(c) for c in curves.values())
-    frame = pd.DataFrame({k: [*v, *[None] * (length - len(v))] for k, v in curves.items()},
-                         index=pd.RangeIndex(1, length + 1, name="epoch"))
-    st.line_chart(frame, x_label="epoch", y_label=f"{exercise.metric} (mean over seeds)")
+    if result.verdict is not None:
+        st.caption(f"Seed noise: {common.message_text(result.verdict.text)}")
+    drawn = [float(v) for v in answer] if exercise.kind is PredictionKind.CURVE and isinstance(answer, list) else []
+    st.plotly_chart(reveal_figure(exercise, result, drawn), key=f"reveal_chart_{exercise.id}")
     st.markdown("**Why**")
     st.markdown(common.message_text(exercise.explanation))
     if st.button("Try this exercise again", key=f"retry_button_{exercise.id}"):
@@ -147,12 +151,13 @@ def _step(exercise: Exercise, prediction: Prediction | None) -> None:
         _run(exercise, prediction)
         return
     state = group_state(common.store(), exercise, prediction.group_id)
-    st.markdown(f"**1. Your prediction:** {common.md_escape(_answer_text(exercise, prediction.answer.get('value')))}")
     if not state.done:
+        _said(exercise, prediction)
         st.fragment(_progress, run_every=REFRESH_S)(exercise, prediction.group_id)
         return
     revealed = st.session_state.setdefault("revealed", set())
     if prediction.id not in revealed:
+        _said(exercise, prediction)
         st.markdown("**3. Every run has finished.**")
         if st.button("Reveal the result", type="primary", key=f"reveal_{exercise.id}", icon=":material/visibility:"):
             revealed.add(prediction.id)
@@ -190,6 +195,9 @@ def render() -> None:
     latest = predictions.latest(common.store(), student=student.current())
     _progress_table(exercises, latest)
     titles = {e.title: e for e in exercises}
+    linked = [e.title for e in exercises if e.id == links.exercise()]
+    if linked:  # a link such as /exercises?exercise=01_learning_rate opens that exercise
+        st.session_state.setdefault("exercise_choice", linked[0])
     exercise = titles[st.selectbox("Exercise", list(titles), key="exercise_choice")]
     _describe(exercise)
     _step(exercise, latest.get((student.current(), exercise.id)))

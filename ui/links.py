@@ -18,8 +18,9 @@ from experiments.settings.links import LinkState, link_keys, read_link, write_li
 from experiments.settings.setting import Widget
 from ui import common
 
-# Query parameters that pages keep for themselves: Train's watched runs (ui/train_page.URL_KEY).
-PAGE_KEYS = ("runs",)
+# Query parameters that pages keep for themselves: Train's watched runs (ui/train_page.URL_KEY) and the
+# student's name (ui/student.URL_KEY; not part of a copied link).
+PAGE_KEYS = ("runs", "student")
 _READ, _LOCK, _HIDE, _NOTICES, _EXERCISE = "_link_read", "_link_locked", "_link_hidden", "_link_notices", "_link_ex"
 
 

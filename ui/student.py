@@ -13,15 +13,25 @@ from experiments.runs.store import StoreError
 from ui import common, gate
 
 KEY = "_student"
+URL_KEY = "student"  # the name is kept in the address bar too, so a reload does not ask again
 
 
 def current() -> str:
-    """This session's student name ("" before one is entered)."""
-    return str(st.session_state.get(KEY, ""))
+    """This session's student name ("" before one is entered); a new session (a reload) takes it from the
+    address bar if it is a valid name there."""
+    if KEY not in st.session_state:
+        try:
+            st.session_state[KEY] = clean_student(st.query_params.get(URL_KEY, ""))
+        except StoreError:
+            st.session_state[KEY] = ""
+    name = str(st.session_state[KEY])
+    if name and st.query_params.get(URL_KEY) != name:
+        st.query_params[URL_KEY] = name
+    return name
 
 
 def name_form() -> bool:
-    """A form asking for the name; True once this session has one."""
+    """A form asking for the name; True once this session has one. The name is shown as plain text."""
     if current():
         return True
     with st.form("student_name"):

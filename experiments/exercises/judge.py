@@ -132,14 +132,16 @@ def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Gra
     if exercise.kind is PredictionKind.NUMBER:
         allowed = max(exercise.tolerance, 2 * target.spread.std)
         error = abs(float(answer.get("value", math.nan)) - target.spread.mean)
+        gap = _distance(exercise)
         return Grade(error <= allowed, f"You predicted {fmt(answer.get('value'))}; the runs gave "
-                                       f"{fmt(target.spread.mean)} ± {fmt(target.spread.std)} (within "
-                                       f"{fmt(allowed)} counts as right).")
+                                       f"{fmt(target.spread.mean)} ± {gap(target.spread.std)} (within "
+                                       f"{gap(allowed)} counts as right).")
     guess = [float(v) for v in answer.get("value", [])]
     pairs = [(g, m) for g, m in zip(guess, target.curve) if math.isfinite(m)]
     error = sum(abs(g - m) for g, m in pairs) / len(pairs) if pairs else math.inf
-    return Grade(error <= exercise.tolerance, f"Your curve is {fmt(error)} away from the runs' mean curve on "
-                                              f"average (within {fmt(exercise.tolerance)} counts as right).")
+    gap = _distance(exercise)
+    return Grade(error <= exercise.tolerance, f"Your curve is {gap(error)} away from the runs' mean curve on "
+                                              f"average (within {gap(exercise.tolerance)} counts as right).")
 
 
 def answer_text(exercise: Exercise, value: Any) -> str:
@@ -151,6 +153,13 @@ def answer_text(exercise: Exercise, value: Any) -> str:
         return ", ".join(fmt(float(v)) for v in (value if isinstance(value, list) else [value]))
     except (TypeError, ValueError):
         return str(value)
+
+
+def _distance(exercise: Exercise) -> Any:
+    """A difference between two values of the metric: percentage points for accuracies."""
+    if exercise.percent:
+        return lambda v: f"{float(v) * 100:.1f} points"
+    return lambda v: f"{float(v):.3g}"
 
 
 def _format(exercise: Exercise) -> Any:

@@ -1,0 +1,37 @@
+"""The reveal's chart: each run's mean curve over its seeds, and the student's drawn curve if they drew one.
+
+Plain data in, a Plotly figure out (no Streamlit), like experiments.analysis.figures, whose colours and
+label escaping it reuses.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from experiments.analysis.figures import distinct_colors, safe
+from experiments.exercises.judge import Outcome
+from experiments.exercises.spec import Exercise
+
+METRIC_NAMES = {"test_acc": "test accuracy", "val_acc": "validation accuracy", "train_acc": "training accuracy",
+                "test_loss": "test loss", "val_loss": "validation loss", "train_loss": "training loss"}
+
+
+def reveal_figure(exercise: Exercise, result: Outcome, drawn: Sequence[float] = ()) -> go.Figure:
+    """Mean curve per run (and the student's curve, dashed) against the epoch."""
+    k = 100.0 if exercise.percent else 1.0
+    fig = go.Figure()
+    for line, color in zip(result.lines, distinct_colors(len(result.lines))):
+        y = [v * k if math.isfinite(v) else None for v in line.curve]
+        fig.add_trace(go.Scatter(x=list(range(1, len(y) + 1)), y=y, mode="lines+markers", name=safe(line.label),
+                                 line={"color": color}))
+    if drawn:
+        fig.add_trace(go.Scatter(x=list(range(1, len(drawn) + 1)), y=[v * k for v in drawn], mode="lines+markers",
+                                 name="your curve", line={"color": "black", "dash": "dash"}))
+    name = METRIC_NAMES.get(exercise.metric, exercise.metric)
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
+                      title=f"{name.capitalize()}, mean over {len(exercise.seeds)} seeds")
+    fig.update_xaxes(title="epoch", dtick=1)
+    fig.update_yaxes(title=f"{name} (%)" if exercise.percent else name)
+    return fig
