@@ -131,3 +131,16 @@ def test_grading_a_number_uses_the_tolerance_or_the_seed_spread(tmp_path):
     assert grade(exercise, {"value": 0.84}, result).right
     assert not grade(exercise, {"value": 0.60}, result).right
     assert RunConfig.from_dict({"lr": 0.1, "epochs": 2, "train_size": 500}) == exercise.line("a").config
+
+
+def test_the_reveal_figure_draws_each_line_and_the_students_curve(tmp_path):
+    from experiments.exercises.figure import reveal_figure
+    from experiments.exercises.judge import answer_text
+
+    exercise = load_exercise(write(tmp_path, GOOD.replace('label = "a"', 'label = "<b>a</b>"')))
+    runs, epochs = fake_runs(exercise, {"<b>a</b>": [0.90, 0.92], "b": [0.40, 0.45]})
+    figure = reveal_figure(exercise, outcome(exercise, runs, epochs), drawn=[0.3, 0.6])
+    assert [t.name for t in figure.data] == ["&lt;b&gt;a&lt;/b&gt;", "b", "your curve"]
+    assert list(figure.data[0].y) == pytest.approx([45.5, 91.0])
+    assert answer_text(exercise, "b") == "b"
+    assert answer_text(number_exercise(tmp_path), 0.912) == "91.2%"
