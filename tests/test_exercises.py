@@ -144,3 +144,34 @@ def test_the_reveal_figure_draws_each_line_and_the_students_curve(tmp_path):
     assert list(figure.data[0].y) == pytest.approx([45.5, 91.0])
     assert answer_text(exercise, "b") == "b"
     assert answer_text(number_exercise(tmp_path), 0.912) == "91.2%"
+
+
+def test_no_real_difference_is_the_right_answer_when_the_seeds_cannot_tell(tmp_path):
+    from experiments.exercises.spec import TIE
+
+    exercise = load_exercise(write(tmp_path, GOOD.replace('kind = "winner"', 'kind = "winner"\ntie = true')))
+    assert exercise.choices == ["a", "b", TIE]
+    close, apart = ({"a": [0.90, 0.80], "b": [0.86, 0.84]}, {"a": [0.90, 0.92], "b": [0.40, 0.45]})
+    noisy = outcome(exercise, *fake_runs(exercise, close))
+    assert noisy.verdict is not None and not noisy.verdict.real
+    assert grade(exercise, {"value": TIE}, noisy).right and not grade(exercise, {"value": "a"}, noisy).right
+    clear = outcome(exercise, *fake_runs(exercise, apart))
+    assert grade(exercise, {"value": "a"}, clear).right and not grade(exercise, {"value": TIE}, clear).right
+    with pytest.raises(ExerciseError, match="only for a 'winner'"):
+        load_exercise(write(tmp_path, number_text().replace("tolerance = 0.05", "tolerance = 0.05\ntie = true")))
+
+
+def number_text() -> str:
+    return GOOD.replace('kind = "winner"', 'kind = "number"\nrun = "a"\nlow = 0.0\nhigh = 1.0\ntolerance = 0.05')
+
+
+def test_a_curve_is_drawn_at_its_points(tmp_path):
+    curve = 'kind = "curve"\nrun = "a"\npoints = [1, 5, 10]'
+    text = GOOD.replace("epochs = 2", "epochs = 10").replace('kind = "winner"', curve)
+    exercise = load_exercise(write(tmp_path, text))
+    assert exercise.drawn_epochs == (1, 5, 10)
+    assert check_answer(exercise, [0.1, 0.5, 0.9])["value"] == [0.1, 0.5, 0.9]
+    with pytest.raises(ConfigError, match="one value per drawn epoch"):
+        check_answer(exercise, [0.1] * 10)
+    with pytest.raises(ExerciseError, match="increasing epochs from 1 to 10"):
+        load_exercise(write(tmp_path, text.replace("points = [1, 5, 10]", "points = [5, 1, 11]")))

@@ -59,7 +59,7 @@ def _prediction_widget(exercise: Exercise) -> object:
     """The input for this exercise's kind of prediction; its raw value."""
     key = f"answer_{exercise.id}"
     if exercise.kind is PredictionKind.WINNER:
-        return st.radio("Which run wins?", [line.label for line in exercise.lines], index=None, key=key)
+        return st.radio("Which run wins?", exercise.choices, index=None, key=key)
     k, unit = _percent(exercise), " (%)" if exercise.percent else ""
     if exercise.kind is PredictionKind.NUMBER:
         text = st.text_input(f"Your prediction for {exercise.target}{unit}", key=key,
@@ -68,12 +68,13 @@ def _prediction_widget(exercise: Exercise) -> object:
             return float(text) / k
         except ValueError:
             return text
-    epochs = exercise.line(exercise.target).config.epochs
-    st.caption(f"Draw {exercise.target}'s {exercise.metric} after each epoch (roughly).")
-    columns = st.columns(epochs)
+    epochs = exercise.drawn_epochs
+    st.caption(f"Draw {exercise.target}'s {METRIC_NAMES.get(exercise.metric, exercise.metric)} after these epochs "
+               f"(roughly).")
+    columns = st.columns(len(epochs))
     middle = (exercise.low + exercise.high) * k / 2
-    return [col.slider(f"epoch {i + 1}{unit}", exercise.low * k, exercise.high * k, middle, key=f"{key}_{i}") / k
-            for i, col in enumerate(columns)]
+    return [col.slider(f"epoch {e}{unit}", exercise.low * k, exercise.high * k, middle, key=f"{key}_{i}") / k
+            for i, (e, col) in enumerate(zip(epochs, columns))]
 
 
 def _predict(exercise: Exercise) -> None:

@@ -27,11 +27,12 @@ def reveal_figure(exercise: Exercise, result: Outcome, drawn: Sequence[float] = 
         fig.add_trace(go.Scatter(x=list(range(1, len(y) + 1)), y=y, mode="lines+markers", name=safe(line.label),
                                  line={"color": color}))
     if drawn:
-        fig.add_trace(go.Scatter(x=list(range(1, len(drawn) + 1)), y=[v * k for v in drawn], mode="lines+markers",
+        x = list(exercise.drawn_epochs) if exercise.target else list(range(1, len(drawn) + 1))
+        fig.add_trace(go.Scatter(x=x, y=[v * k for v in drawn], mode="lines+markers",
                                  name="your curve", line={"color": "black", "dash": "dash"}))
     name = METRIC_NAMES.get(exercise.metric, exercise.metric)
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
                       title=f"{name.capitalize()}, mean over {len(exercise.seeds)} seeds")
-    fig.update_xaxes(title="epoch", dtick=1)
+    fig.update_xaxes(title="epoch", dtick=1 if len(result.lines[0].curve) <= 12 else None)
     fig.update_yaxes(title=f"{name} (%)" if exercise.percent else name)
     return fig

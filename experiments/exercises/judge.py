@@ -14,7 +14,7 @@ from typing import Any
 from experiments.analysis import stats
 from experiments.analysis.seeds import one_per_seed
 from experiments.config import ConfigError, RunConfig
-from experiments.exercises.spec import Exercise, Line, PredictionKind
+from experiments.exercises.spec import TIE, Exercise, Line, PredictionKind
 from experiments.settings.parsers import quote
 
 
@@ -22,14 +22,13 @@ def check_answer(exercise: Exercise, answer: Any) -> dict[str, Any]:
     """The answer as stored (``{"kind": ..., "value": ...}``), or ConfigError (one line) if out of range."""
     kind = exercise.kind
     if kind is PredictionKind.WINNER:
-        labels = [line.label for line in exercise.lines]
-        if answer not in labels:
-            raise ConfigError(f"choose one of the runs: {', '.join(labels)} (got {quote(answer)})")
+        if answer not in exercise.choices:
+            raise ConfigError(f"choose one of: {', '.join(exercise.choices)} (got {quote(answer)})")
         return {"kind": kind.value, "value": answer}
     values = answer if kind is PredictionKind.CURVE else [answer]
-    epochs = exercise.line(exercise.target).config.epochs
+    epochs = len(exercise.drawn_epochs)
     if kind is PredictionKind.CURVE and (not isinstance(values, (list, tuple)) or len(values) != epochs):
-        raise ConfigError(f"a curve needs one value per epoch ({epochs})")
+        raise ConfigError(f"a curve needs one value per drawn epoch ({epochs})")
     numbers = [_number(v, exercise) for v in values]
     return {"kind": kind.value, "value": numbers if kind is PredictionKind.CURVE else numbers[0]}
 
@@ -122,11 +121,7 @@ def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Gra
     if not result.winner:
         return Grade(False, "No run finished with a result: nothing to compare the prediction with.")
     if exercise.kind is PredictionKind.WINNER:
-        right = answer.get("value") == result.winner
-        noise = result.verdict is not None and not result.verdict.real
-        text = f"{result.winner} came out ahead" + (", but within seed noise: the seeds cannot tell the runs apart"
-                                                    if noise else ", beyond seed noise")
-        return Grade(right, f"You predicted {answer.get('value')}; {text}.")
+        return _grade_winner(exercise, answer.get("value"), result)
     target = result.line(exercise.target)
     fmt = _format(exercise)
     if exercise.kind is PredictionKind.NUMBER:
@@ -137,11 +132,22 @@ def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Gra
                                        f"{fmt(target.spread.mean)} ± {gap(target.spread.std)} (within "
                                        f"{gap(allowed)} counts as right).")
     guess = [float(v) for v in answer.get("value", [])]
-    pairs = [(g, m) for g, m in zip(guess, target.curve) if math.isfinite(m)]
+    drawn = [target.curve[e - 1] if e <= len(target.curve) else math.nan for e in exercise.drawn_epochs]
+    pairs = [(g, m) for g, m in zip(guess, drawn) if math.isfinite(m)]
     error = sum(abs(g - m) for g, m in pairs) / len(pairs) if pairs else math.inf
     gap = _distance(exercise)
     return Grade(error <= exercise.tolerance, f"Your curve is {gap(error)} away from the runs' mean curve on "
                                               f"average (within {gap(exercise.tolerance)} counts as right).")
+
+
+def _grade_winner(exercise: Exercise, value: Any, result: Outcome) -> Grade:
+    """Right: the run that came out ahead; or, when offered, "no real difference" if Welch's test finds none."""
+    noise = result.verdict is not None and result.verdict.kind is stats.VerdictKind.NOISE
+    text = f"{result.winner} came out ahead" + (", but within seed noise: the seeds cannot tell the runs apart"
+                                                if noise else ", beyond seed noise")
+    expected = TIE if exercise.tie and noise else result.winner
+    right = value == expected
+    return Grade(right, f"You predicted {value}; {text}.")
 
 
 def answer_text(exercise: Exercise, value: Any) -> str:

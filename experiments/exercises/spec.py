@@ -18,6 +18,8 @@
     low = 0.0                            # number and curve: the accepted range (metric units)
     high = 1.0
     tolerance = 0.03                     # number and curve: how close counts as right
+    points = [1, 5, 10]                  # curve: the epochs the student draws (default: every epoch)
+    tie = true                           # winner: "no real difference" is an answer too (judged by Welch)
 
 Every run's config is built (and so validated) on load: an unknown setting or a bad value is refused there.
 """
@@ -39,7 +41,8 @@ FOLDER_ENV = "MNIST_LAB_EXERCISES"  # a teacher's own folder of exercises instea
 METRICS = ("test_acc", "test_loss", "train_acc", "train_loss", "val_acc", "val_loss")
 REQUIRED = ("title", "question", "explanation", "runs", "prediction")
 KNOWN = (*REQUIRED, "locked", "free", "seeds", "metric", "base")
-PREDICTION_FIELDS = ("kind", "run", "low", "high", "tolerance")
+PREDICTION_FIELDS = ("kind", "run", "low", "high", "tolerance", "points", "tie")
+TIE = "no real difference (within seed noise)"
 MAX_SEEDS = 5
 
 
@@ -75,6 +78,8 @@ class Exercise:
     low: float = 0.0
     high: float = 1.0
     tolerance: float = 0.03
+    points: tuple[int, ...] = ()   # curve: the epochs drawn (every epoch of the target run when empty)
+    tie: bool = False              # winner: TIE is offered, right when Welch's test finds no real difference
     locked: tuple[str, ...] = ()
     free: tuple[str, ...] = ()
 
@@ -85,6 +90,16 @@ class Exercise:
     @property
     def percent(self) -> bool:
         return self.metric.endswith("_acc")
+
+    @property
+    def choices(self) -> list[str]:
+        """A winner prediction's options: the runs' labels (and TIE when offered)."""
+        return [line.label for line in self.lines] + ([TIE] if self.tie else [])
+
+    @property
+    def drawn_epochs(self) -> tuple[int, ...]:
+        """A curve prediction's epochs (1-based)."""
+        return self.points or tuple(range(1, self.line(self.target).config.epochs + 1))
 
     def line(self, label: str) -> Line:
         return next(line for line in self.lines if line.label == label)
@@ -151,7 +166,8 @@ def _exercise(ident: str, data: dict[str, Any]) -> Exercise:
     return Exercise(ident, texts["title"], texts["question"], texts["explanation"], lines=lines, kind=kind,
                     seeds=_seeds(data.get("seeds", [0, 1, 2])), metric=metric, target=target,
                     low=numbers.get("low", 0.0), high=numbers.get("high", 1.0),
-                    tolerance=numbers.get("tolerance", 0.03),
+                    tolerance=numbers.get("tolerance", 0.03), points=_points(prediction, lines, target),
+                    tie=_tie(prediction, kind),
                     locked=_names(data.get("locked", []), "locked"), free=_names(data.get("free", []), "free"))
 
 
@@ -209,6 +225,23 @@ def _prediction(table: dict[str, Any], lines: tuple[Line, ...]) -> tuple[Predict
     if not numbers["low"] < numbers["high"] or numbers["tolerance"] <= 0:
         raise ConfigError("prediction needs low < high and a tolerance > 0")
     return kind, str(target), {k: float(v) for k, v in numbers.items()}
+
+
+def _points(table: dict[str, Any], lines: tuple[Line, ...], target: str) -> tuple[int, ...]:
+    if "points" not in table:
+        return ()
+    points, epochs = table["points"], next(line.config.epochs for line in lines if line.label == target)
+    ok = isinstance(points, list) and points and all(isinstance(p, int) and not isinstance(p, bool) for p in points)
+    if not ok or points != sorted(set(points)) or not 1 <= points[0] <= points[-1] <= epochs:
+        raise ConfigError(f"prediction.points must be increasing epochs from 1 to {epochs}")
+    return tuple(points)
+
+
+def _tie(table: dict[str, Any], kind: PredictionKind) -> bool:
+    tie = table.get("tie", False)
+    if not isinstance(tie, bool) or (tie and kind is not PredictionKind.WINNER):
+        raise ConfigError("prediction.tie must be true or false, and only for a 'winner' prediction")
+    return tie
 
 
 def _seeds(value: Any) -> tuple[int, ...]:
