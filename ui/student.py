@@ -24,10 +24,7 @@ def current() -> str:
             st.session_state[KEY] = clean_student(st.query_params.get(URL_KEY, ""))
         except StoreError:
             st.session_state[KEY] = ""
-    name = str(st.session_state[KEY])
-    if name and st.query_params.get(URL_KEY) != name:
-        st.query_params[URL_KEY] = name
-    return name
+    return str(st.session_state[KEY])
 
 
 def name_form() -> bool:
@@ -57,9 +54,12 @@ def require_on_class_server() -> None:
 
 
 def sidebar_badge() -> None:
-    """The name in the sidebar, as plain text."""
-    if current():
-        st.sidebar.caption(f"Student: {common.md_escape(current())}")
+    """The name in the sidebar, as plain text; kept in the address bar so that a reload does not ask again."""
+    name = current()
+    if name:
+        st.sidebar.caption(f"Student: {common.md_escape(name)}")
+        if st.query_params.get(URL_KEY) != name:
+            st.query_params[URL_KEY] = name
 
 
 def scope_filter(key: str) -> str | None:
