@@ -128,3 +128,13 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env)
         assert "test accuracy" not in leaderboard
         at.toggle(key="teacher_show_test").set_value(True).run()
         assert list(at.dataframe[-1].value["test accuracy"]) == [0.905, 0.795]
+
+
+@pytest.mark.parametrize("name, kept", [("<b>Ann</b>", True), ("z" * 10_000, False), ("a\nb", False)])
+def test_a_reload_takes_the_name_from_the_address_bar_if_it_is_valid(env, name, kept):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["student"] = name
+    at.run()
+    badges = [c.value for c in at.sidebar.caption if c.value.startswith("Student:")]
+    assert badges == ([r"Student: \<b\>Ann\</b\>"] if kept else [])
+    assert at.session_state["_student"] == (name if kept else "")
