@@ -200,3 +200,57 @@ def test_a_class_server_asks_for_the_password_before_every_page(tmp_path, mnist_
         slider = page.get_by_test_id("stSidebar").get_by_role("slider").first
         expect(slider).to_have_attribute("aria-valuetext", "0.1")  # the link survived the password
         page.close()
+
+
+def start_order(db: Path) -> list[tuple[str, int]]:
+    """(student, run id) in the order the runs began training (their first stored epoch's row order)."""
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("SELECT r.student, r.id FROM runs r JOIN epochs e ON e.run_id = r.id AND e.epoch = 1 "
+                            "ORDER BY e.rowid").fetchall()
+    finally:
+        conn.close()
+
+
+def test_browser_sessions_on_a_class_server_queue_round_robin(tmp_path, mnist_dir, browser):
+    """Eight browser sessions of six students press Train while the only worker is busy: one student's three
+    runs do not all go before the five others' (with a FIFO queue they would), and every run stores its
+    epochs."""
+    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame"}
+    sessions = [("greedy", k) for k in range(3)] + [(f"student {k}", 10 + k) for k in range(5)]
+    with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
+                        args=("--server.address", "0.0.0.0"), env=env) as live:
+        pages = []
+        for who, seed in sessions:
+            context = browser.new_context(viewport={"width": 1300, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(60000)
+            epochs = 1000 if seed == 0 else 2  # greedy's first run holds the worker until it is stopped
+            page.goto(f"{live.url}/?hidden=32&epochs={epochs}&train_size=2000&seed={seed}&student={who}")
+            page.get_by_label("Class password").fill("open sesame")
+            page.get_by_role("button", name="Enter").click()
+            page.get_by_role("heading", name="Train").wait_for()
+            pages.append(page)
+        # greedy's first run starts and holds the only worker while the others queue (greedy's other two first,
+        # then the five others); then it is stopped
+        pages[0].get_by_role("button", name="Train", exact=True).click()
+        wait_until(lambda: [r for r in runs_of(live.db) if r[3] >= 1], 60, what="greedy's first epoch")
+        for i, page in enumerate(pages[1:], start=2):
+            page.get_by_role("button", name="Train", exact=True).click()
+            wait_until(lambda n=i: len(runs_of(live.db)) == n, 30, what=f"run {i} to be queued")
+        pages[0].get_by_role("button", name="Stop").click()
+        order = wait_until(lambda: len(start_order(live.db)) == len(sessions) and start_order(live.db), 240,
+                           every=0.5, what="every run to start")
+        done = wait_until(lambda: sorted(r[2] for r in runs_of(live.db)) == ["finished"] * 7 + ["stopped"], 240,
+                          every=0.5, what="every run to end")
+        assert done
+        for page in pages:
+            page.context.close()
+    students = [who for who, _ in order]
+    # greedy's first run starts at once; its second is next in turn (it queued before the others arrived);
+    # then each of the five others gets a turn before greedy's third
+    assert students == ["greedy", "greedy", *(f"student {k}" for k in range(5)), "greedy"], students
+    stored = [(r[0], r[2], r[3]) for r in runs_of(tmp_path / "runs.sqlite")]
+    assert stored[0][:2] == ("greedy", "stopped") and stored[0][2] >= 1
+    assert sorted(stored[1:]) == sorted([("greedy", "finished", 2)] * 2 +
+                                        [(f"student {k}", "finished", 2) for k in range(5)])
