@@ -17,7 +17,7 @@ from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
 from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore, StoreError
+from experiments.runs.store import RunRecord, RunStore, StoreError
 from nn import DataError
 from nn.status import RunStatus
 
@@ -47,8 +47,10 @@ class PrintEpochs:
         if self.as_json:
             print(json_text(logs), flush=True)
         else:
+            val = (f"val loss {_number(logs, 'val_loss', '.4f')}  val acc {_number(logs, 'val_acc', '.2%')}  "
+                   if logs.get("val_loss") is not None or logs.get("val_acc") is not None else "")
             print(f"epoch {epoch:>3}/{self.epochs}  loss {_number(logs, 'train_loss', '.4f')}  "
-                  f"train acc {_number(logs, 'train_acc', '.2%')}  test loss {_number(logs, 'test_loss', '.4f')}  "
+                  f"train acc {_number(logs, 'train_acc', '.2%')}  {val}test loss {_number(logs, 'test_loss', '.4f')}  "
                   f"test acc {_number(logs, 'test_acc', '.2%')}  {_number(logs, 'seconds', '.2f')}s", flush=True)
 
 
@@ -148,7 +150,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     printer = PrintEpochs(False, run.planned_epochs)
     for e in epochs:
         printer.on_epoch_end(e["epoch"], e)
+    print(best_line(run))
     return 0
+
+
+def best_line(run: RunRecord) -> str:
+    """The run's best epoch by validation and its test accuracy there, or why there is none."""
+    if run.best_epoch is None:
+        return "best epoch: none (no validation set: the test numbers above were not held out from choosing)"
+    monitor = run.config.monitor if run.config else "val_loss"
+    test = f"{run.test_acc_at_best:.2%}" if run.test_acc_at_best is not None else "-"
+    return (f"best epoch {run.best_epoch} by {monitor}: val acc {_number(run.flat(), 'best_val_acc', '.2%')}, "
+            f"test acc there {test} (the held-out final check)")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -287,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--status", default=None, help="only runs with this status")
     ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
     ls.add_argument("--tag", default=None, help="only runs with this tag")
-    ls.add_argument("--sort", default="created", help="created, test_acc, name, ... (default %(default)s)")
+    ls.add_argument("--sort", default="created",
+                    help="created, best_val_acc, val_acc, test_acc, name, ... (default %(default)s)")
     ls.add_argument("--limit", type=_positive_int, default=None, help="at most this many runs")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
