@@ -300,8 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--status", default=None, help="only runs with this status")
     ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
     ls.add_argument("--tag", default=None, help="only runs with this tag")
-    ls.add_argument("--sort", default="created",
-                    help="created, best_val_acc, val_acc, test_acc, name, ... (default %(default)s)")
+    ls.add_argument("--sort", default="created", help="created, best_val_acc, test_acc, ... (default %(default)s)")
     ls.add_argument("--limit", type=_positive_int, default=None, help="at most this many runs")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
