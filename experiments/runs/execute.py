@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Collection, Iterable
 
 from threadpoolctl import threadpool_limits
@@ -25,6 +24,7 @@ from nn import (
     load_mnist,
     make_schedule,
 )
+from nn.callbacks import Flag
 from nn.data import ProgressCallback
 from nn.optim import Optimizer
 from nn.schedules import Schedule
@@ -85,8 +85,8 @@ def protocol_callbacks(config: RunConfig) -> list[Callback]:
 
 
 def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
-                 stop_event: threading.Event | None = None,
-                 pause_event: threading.Event | None = None,
+                 stop_event: Flag | None = None,
+                 pause_event: Flag | None = None,
                  train_eval_epochs: Collection[int] = ()) -> tuple[MLP, TrainResult]:
     """Build the network and optimizer the config describes and train it on ``data``.
 
