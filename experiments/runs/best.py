@@ -22,6 +22,8 @@ SUMMARY_METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss"
 BEST_COLUMNS = {"best_epoch": "epoch", "best_val_loss": "val_loss", "best_val_acc": "val_acc",
                 "train_loss_at_best": "train_loss", "train_acc_at_best": "train_acc",
                 "test_loss_at_best": "test_loss", "test_acc_at_best": "test_acc"}
+# The runs table's summary columns that log_epoch sets after each epoch: the last epoch's, then the best's.
+RUN_SUMMARY_COLUMNS = (*SUMMARY_METRICS, "seconds", "epochs_done", *BEST_COLUMNS)
 DEFAULT_MONITOR = "val_loss"
 WHY_NOT_TEST = ("Settings and epochs are chosen on validation; the test accuracy is the held-out final check, "
                 "and choosing by it would fit the test set and overstate it.")
@@ -81,3 +83,10 @@ def best_of(epochs: Sequence[Mapping[str, Any]], monitor: str = DEFAULT_MONITOR,
 def best_columns(best: Mapping[str, Any] | None) -> dict[str, Any]:
     """The runs table's best-epoch columns for ``best`` (all None when there is no best epoch)."""
     return {column: (best[metric] if best is not None else None) for column, metric in BEST_COLUMNS.items()}
+
+
+def run_summary(logs: Mapping[str, Any], history: Sequence[Mapping[str, Any]], config_json: str) -> list[Any]:
+    """The values of ``RUN_SUMMARY_COLUMNS`` after epoch ``logs``, given every stored epoch (``history``, in
+    epoch order, with SUMMARY_METRICS) and the run's stored settings."""
+    best = best_columns(best_of(history, *stored_monitor(config_json)))
+    return [*(logs.get(k) for k in SUMMARY_METRICS), logs.get("elapsed"), len(history), *best.values()]

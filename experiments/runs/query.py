@@ -129,6 +129,6 @@ def order_clause(order_by: str, descending: bool) -> str:
     the value (no validation, no epoch yet) come last either way."""
     if order_by not in SORTABLE:
         raise StoreError(f"cannot sort by {order_by!r}; choose one of {', '.join(SORTABLE)}")
-    way = "DESC" if descending else "ASC"
-    return f" ORDER BY {order_by} IS NULL, {SORTABLE[order_by]} {way}, id {way}"
+    return (f" ORDER BY {SORTABLE[order_by]} IS NULL, {SORTABLE[order_by]} {'DESC' if descending else 'ASC'}, "
+            f"id {'DESC' if descending else 'ASC'}")
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs import query
-from experiments.runs.best import SUMMARY_METRICS, best_columns, best_of, stored_monitor
+from experiments.runs.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.runs.connections import ThreadConnections
 from experiments.runs.errors import QueueFullError, RunNotFoundError, StoreError, explain
 from experiments.runs.owner import current_owner, owner_is_dead
@@ -220,11 +220,10 @@ class RunStore:
                          f"VALUES (?, ?, {', '.join('?' * len(EPOCH_METRICS))})", (run_id, int(logs["epoch"]), *values))
             history = conn.execute(f"SELECT epoch, {', '.join(SUMMARY_METRICS)} FROM epochs WHERE run_id = ? "
                                    f"ORDER BY epoch", (run_id,)).fetchall()
-            summary = {**{k: logs.get(k) for k in SUMMARY_METRICS}, "seconds": logs.get("elapsed"),
-                       "epochs_done": len(history), **best_columns(best_of(history, *stored_monitor(run["config"])))}
-            conn.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in summary)}, "
+            conn.execute(f"UPDATE runs SET ({', '.join(RUN_SUMMARY_COLUMNS)}) = "
+                         f"({', '.join('?' * len(RUN_SUMMARY_COLUMNS))}), "
                          f"best_test_acc = (SELECT max(test_acc) FROM epochs WHERE run_id = ?) WHERE id = ?",
-                         (*summary.values(), run_id, run_id))
+                         (*run_summary(logs, history, run["config"]), run_id, run_id))
 
     def set_status(self, run_id: int, status: RunStatus | str, message: str = "") -> bool:
         """Set a run's status and message; False if there is no such run (e.g. deleted meanwhile)."""
