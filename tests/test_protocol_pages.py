@@ -127,3 +127,14 @@ def test_overfitting_is_diagnosed_against_validation_when_there_is_one():
     assert finding.held_out == "validation" and "vs validation 94.0%" in describe(finding).message
     old = [{k: v for k, v in e.items() if not k.startswith("val")} for e in epochs]
     assert not [f for f in diagnose(old, "finished") if f.kind == "overfitting"]  # train and test stay close
+
+
+def test_train_refuses_early_stopping_without_a_validation_set_in_one_line(store):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.sidebar.selectbox(key="cfg_early_stopping").set_value("val_loss")
+    at.sidebar.text_input(key="cfg_val_size").set_value("0")
+    at.sidebar.button(key="train_button").click().run()
+    [error] = [e.value for e in at.sidebar.error]
+    assert "Not queued" in error and "val_size is 0" in error and "\n" not in error
+    assert store.count_runs() == 0
+    assert at.sidebar.checkbox(key="cfg_restore_best").value is True  # on by default with early stopping

@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 METRIC_NAMES = {"val_acc": "Validation accuracy", "test_acc": "Test accuracy", "train_acc": "Train accuracy",
-                "val_loss": "Validation loss", "test_loss": "Test loss", "train_loss": "Train loss"}
+                "val_loss": "Validation loss", "test_loss": "Test loss", "train_loss": "Train loss",
+                "lr": "Learning rate"}  # the lr per epoch: a schedule drawn
 X_AXES = {"epoch": "Epoch", "elapsed": "Seconds"}
 # Distinct colours: Plotly's ten, then Dark24 for more runs (colour-blind-friendlier first).
 PALETTE = list(qualitative.Plotly) + [c for c in qualitative.Dark24 if c not in qualitative.Plotly]
