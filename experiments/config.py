@@ -156,7 +156,7 @@ class RunConfig:
         0.0, "Cosine floor", short="cos_min", parse=RealNumber(0.0, 1.0, low_inclusive=True), more=True,
         help="Cosine schedule: the final learning rate as a fraction of the initial one.")
     warmup_epochs: int = setting(
-        0, "Warm-up epochs", short="warmup", parse=WholeNumber(0, MAX_EPOCHS), more=True,
+        0, "Warm-up", short="warmup", parse=WholeNumber(0, MAX_EPOCHS), more=True,
         help="Epochs of linear warm-up (the learning rate grows to its full value) before the schedule starts.")
     momentum: float = setting(
         0.9, "Momentum", short="momentum", parse=UNIT, more=True,
