@@ -64,6 +64,8 @@ def _widget(box: DeltaGenerator, entry: SettingField, locked: bool = False) -> N
     elif s.widget is Widget.LOG_SLIDER:
         box.select_slider(s.label, options=_with(s.choices, st.session_state[key]), key=key, help=tip,
                           format_func=lambda v: f"{v:g}", disabled=locked)
+    elif s.widget is Widget.CHECKBOX:
+        box.checkbox(s.label, key=key, help=tip, disabled=locked)
     else:
         box.text_input(s.label, key=key, help=tip, disabled=locked)
 
