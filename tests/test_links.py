@@ -19,7 +19,8 @@ PAGES = ("train", "compare")
 def test_a_link_restores_every_setting_exactly():
     config = RunConfig(hidden=(256, 64), activation="sigmoid", optimizer="rmsprop", lr=0.00012345678, l2=3e-5,
                        epochs=7, batch_size=33, seed=4_000_000_000, dtype="float64", reduction="sum",
-                       train_size=1234)
+                       train_size=1234, dropout=0.3, schedule="cosine", early_stopping="val_loss", patience=3,
+                       restore_best=False, init="small", val_size=5000, momentum=0.8123456789)
     params = config_link(config, "compare", locked=["lr"], hidden=["l2"])
     assert set(linked_settings()) <= set(params)
     state = read_link(params, PAGES)
