@@ -39,11 +39,12 @@ def write(tmp_path, text: str, name: str = "x.toml"):
 def test_the_shipped_exercises_load_and_are_small():
     exercises, errors = load_all(EXERCISES_DIR)
     assert not errors
-    assert len(exercises) >= 5
-    for exercise in exercises:
+    assert len(exercises) >= 8
+    for exercise in exercises:  # small enough to run in a minute or two on two cores
         assert len(exercise.configs()) <= 12
         for config in exercise.configs():
-            assert 0 < config.train_size <= 10_000 and config.epochs <= 20, exercise.id
+            assert 0 < config.train_size and config.train_size * config.epochs <= 30_000, exercise.id
+            assert config.epochs <= 40, exercise.id
     assert {e.kind for e in exercises} == set(PredictionKind)
 
 
