@@ -20,8 +20,6 @@ from experiments.exercises.spec import Exercise, load_all
 from experiments.runs import predictions
 from ui import common, gate
 
-MONITOR = "val_acc"
-
 
 def _allowed() -> bool:
     if gate.password(Realm.TEACHER):
@@ -57,27 +55,28 @@ def _predictions(exercise: Exercise) -> None:
 
 
 def _leaderboard(exercise: Exercise, show_test: bool) -> None:
+    """Each student's best run of the exercise by validation accuracy (at the run's best epoch)."""
     st.subheader("Leaderboard")
-    runs = [r for r in common.store().search_runs(tag=exercise_tag(exercise.id)) if r.student]
     best: dict[str, dict[str, object]] = {}
-    for run in runs:
-        epochs = common.store().get_epochs(run.id)
-        value = epochs[-1].get(MONITOR) if epochs else None
-        if value is None or not math.isfinite(float(value)):
+    for run in common.store().search_runs(tag=exercise_tag(exercise.id)):
+        value = run.best_val_acc if run.best_val_acc is not None else run.val_acc
+        if not run.student or value is None or not math.isfinite(value):
             continue
-        row = {"student": run.student, "run": run.name, "validation accuracy": float(value)}
+        row: dict[str, object] = {"student": run.student, "run": run.name, "epoch": run.best_epoch,
+                                  "validation accuracy": value}
         if show_test:
-            row["test accuracy"] = run.test_acc
-        if run.student not in best or float(value) > float(str(best[run.student]["validation accuracy"])):
+            row["test accuracy"] = run.test_acc_at_best if run.best_epoch is not None else run.test_acc
+        if run.student not in best or value > float(str(best[run.student]["validation accuracy"])):
             best[run.student] = row
     if not best:
         st.info("No finished run of this exercise has a validation accuracy yet.")
         return
-    ranked = sorted(best.values(), key=_by_validation)
-    frame = pd.DataFrame(ranked)
-    st.dataframe(frame, hide_index=True, column_config={
+    st.dataframe(pd.DataFrame(sorted(best.values(), key=_by_validation)), hide_index=True, column_config={
         "validation accuracy": st.column_config.NumberColumn(format="percent"),
         "test accuracy": st.column_config.NumberColumn(format="percent")})
+    if not show_test:
+        st.caption("Ranked by validation accuracy; the test accuracy stays hidden until you reveal it, so that "
+                   "nobody chooses settings by the test set.")
 
 
 def _by_validation(row: dict[str, object]) -> float:
