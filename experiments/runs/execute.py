@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 from threadpoolctl import threadpool_limits
 
@@ -22,6 +23,9 @@ from nn import (
     load_mnist,
 )
 from nn.data import ProgressCallback
+
+if TYPE_CHECKING:
+    from experiments.runs.checkpoints import RunCheckpointer
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
 # gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,
@@ -45,7 +49,8 @@ def build_model(config: RunConfig, num_features: int = 784) -> MLP:
 def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
                  stop_event: threading.Event | None = None,
                  pause_event: threading.Event | None = None,
-                 train_eval_epochs: Collection[int] = ()) -> tuple[MLP, TrainResult]:
+                 train_eval_epochs: Collection[int] = (),
+                 checkpoints: RunCheckpointer | None = None) -> tuple[MLP, TrainResult]:
     """Build the network and optimizer the config describes and train it on ``data``.
 
     ``pause_event``/``stop_event`` become the ``PauseOnEvent``/``StopOnEvent`` controls, run before the
@@ -53,10 +58,14 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     before any given callback sees the logs, as ``full_train_loss``/``full_train_acc`` (a full pass costs
     about a third of an epoch, so only runs that need it ask, e.g. to compare with the course report's
     training accuracies).
+
+    ``checkpoints`` saves the run after every epoch (it runs after every other callback, so it saves their
+    state too); when it holds a resume point, training goes on from there with its model and optimizer.
     """
     threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
-    model = build_model(config, data.num_features)
-    optimizer = get_optimizer(config.optimizer, config.lr)
+    start = checkpoints.start if checkpoints is not None else None
+    model = start.checkpoint.model if start else build_model(config, data.num_features)
+    optimizer = start.checkpoint.optimizer if start else get_optimizer(config.optimizer, config.lr)
     controls: list[Callback] = []
     if pause_event is not None:
         controls.append(PauseOnEvent(pause_event, stop_event))
@@ -65,8 +74,9 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     if train_eval_epochs:
         controls.append(TrainSetPass(model, data, train_eval_epochs, config.l2))
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2, seed=config.seed,
-                         reduction=config.reduction)
-    result = fit(model, optimizer, data, options, [*controls, *callbacks])
+                         reduction=config.reduction, initial_epoch=start.epoch if start else 0)
+    last = [checkpoints] if checkpoints is not None else []
+    result = fit(model, optimizer, data, options, [*controls, *callbacks, *last])
     return model, result
 
 
