@@ -111,7 +111,7 @@ CASES = [  # (what is done to a finished run, command, the expected one-line mes
     ("another network", "resume", "holds a 784-12-10 relu float32 network"),
     ("stopped", "continue", "resume it first"),
     ("finished", "continue 0", "at least 1"),
-    ("finished", "continue 2000", "epochs"),
+    ("finished", "continue 2000", "continue it for at most 997 more"),
     ("running", "continue", "is still running"),
 ]
 

@@ -17,9 +17,10 @@ import streamlit as st
 
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.figures import LiveRun, live_figure
+from experiments.config import ConfigError
 from experiments.runs.store import RunRecord, StoreError
 from nn.status import RunStatus
-from ui import common, sidebar
+from ui import common, resume_controls, sidebar
 from ui.diagnosis_text import describe
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
@@ -76,7 +77,10 @@ def _progress_row(run: RunRecord, label: str) -> None:
     bar.progress(min(1.0, done / total) if total else 0.0, text=text)
     if status in BUSY:
         _controls(run.id, status, pause_col, stop_col)
-    elif run.message:
+        return
+    resume_controls.resume_button(run, pause_col, "train")
+    resume_controls.continue_control(run, pause_col, "train")
+    if run.message:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
 
@@ -218,10 +222,21 @@ def _live_panel() -> None:
     _charts_and_diagnoses(runs, labels)
 
 
+def _checkpoint_note() -> None:
+    """Under the settings: how much disk each run's checkpoint takes, when that is a lot (a big network)."""
+    try:
+        note = resume_controls.checkpoint_note(sidebar.config_from_state())
+    except ConfigError:
+        return  # Train says why when pressed
+    if note:
+        st.sidebar.caption(note)
+
+
 def render() -> None:
     st.title("Train")
     restore_watched()
     sidebar.settings_form()
+    _checkpoint_note()
     common.data_source().prepare()
     busy = st.session_state["live_busy"] = _busy()
     st.fragment(live_panel, run_every=LIVE_EVERY if busy else IDLE_EVERY)()

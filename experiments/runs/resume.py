@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from experiments.config import RunConfig
+from experiments.config import MAX_EPOCHS, RunConfig
 from experiments.runs.checkpoints import ResumeError, checked_meta, latest_path
 from experiments.runs.records import RunRecord
 from experiments.runs.store import RunStore
@@ -85,8 +85,10 @@ def plan_continue(store: RunStore, run_id: int, more_epochs: int, busy: Collecti
     if epoch != run.epochs_done:
         raise ResumeError(f"run {run_id}'s checkpoint is of epoch {epoch}, but {run.epochs_done} epochs are "
                           f"stored: it cannot be continued exactly; train it again")
-    grown = config.replace(epochs=epoch + int(more_epochs))  # ConfigError (one line) beyond the epoch limit
-    return ResumePlan(run_id, grown, epoch, run.status)
+    if epoch + more_epochs > MAX_EPOCHS:
+        raise ResumeError(f"run {run_id} has {epoch} epochs and a run has at most {MAX_EPOCHS}: continue it "
+                          f"for at most {MAX_EPOCHS - epoch} more")
+    return ResumePlan(run_id, config.replace(epochs=epoch + int(more_epochs)), epoch, run.status)
 
 
 def requeue(store: RunStore, plan: ResumePlan) -> None:
