@@ -326,13 +326,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "ran it) or both, overlaid (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
+    _add_module_parsers(sub)
+    return parser
+
+
+def _add_module_parsers(sub: argparse._SubParsersAction) -> None:
+    """The commands kept in their own modules (imported here, when the parser is built)."""
+    from experiments.lr_find_cli import add_lr_find_parser
+    from experiments.resume_cli import add_resume_parsers
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
-    from experiments.lr_find_cli import add_lr_find_parser
     add_lr_find_parser(sub)
-    from experiments.resume_cli import add_resume_parsers
     add_resume_parsers(sub)
-    return parser
 
 
 def _comparison_ids() -> list[str]:
