@@ -21,7 +21,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.checkpoints import (
@@ -118,8 +118,7 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
         keeper = RunCheckpointer(store, run_id, start, train_eval_epochs or (start.train_eval_epochs if start else ()))
         before = [ElapsedFrom(start.elapsed)] if start else []
         model, result = train_config(config, data, [*before, StoreEpochs(store, run_id), *callbacks],
-                                     stop_event=cast(threading.Event, controls.stop),  # duck-typed: is_set()
-                                     pause_event=cast(threading.Event, controls.pause),
+                                     stop_event=controls.stop, pause_event=controls.pause,
                                      train_eval_epochs=keeper.train_eval_epochs, checkpoints=keeper)
         if result.history or start:
             save_weights(store, run_id, model)
