@@ -12,6 +12,7 @@ queued (the dashboard calls it when it starts). All three train through ``execut
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -24,7 +25,7 @@ from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs.execute import load_data
 from experiments.runs.execution import DataLoader, Phase, RunControls, execute_run
 from experiments.runs.resume import ResumePlan, plan_continue, plan_resume, requeue
-from experiments.runs.store import RunStore
+from experiments.runs.store import RunStore, StoreError
 from nn import RunStatus
 
 # Ended runs whose progress is kept for display; older ones are pruned (their state is in the store).
@@ -138,7 +139,11 @@ class RunManager:
         """Take up the runs left queued by processes that have ended (e.g. the dashboard killed with runs
         waiting), in the order they were queued; returns their ids. Each goes on from its checkpoint if it
         has one. (Runs those processes left running are "interrupted": resume them.)"""
-        adopted = self.store.adopt_orphaned_queued()
+        try:
+            adopted = self.store.adopt_orphaned_queued()
+        except StoreError as exc:  # e.g. a read-only store: the dashboard still shows it; say why in the log
+            print(f"runs left queued by an ended process were not queued again: {exc}", file=sys.stderr)
+            return []
         for run_id in adopted:
             run = self.store.get_run(run_id)
             if run.config is None:
