@@ -17,7 +17,9 @@ from experiments.runs.checkpoints import (
     latest_path,
     load_resume_point,
 )
+from experiments.runs.execution import execute_run
 from experiments.runs.records import EPOCH_METRICS
+from experiments.runs.resume import ResumePlan, requeue
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore
 from experiments.runs.store_requeue import ORPHAN_NOTE
@@ -211,3 +213,32 @@ def test_resume_error_leaves_the_run_as_it_was(manager):
     with pytest.raises(ResumeError, match="truncated or corrupted"):
         manager.resume_run(run_id)
     assert (store.get_run(run_id), store.get_epochs(run_id)) == before
+
+
+def test_a_second_resume_of_the_same_run_is_refused(manager):
+    run_id = stopped_run(manager, CONFIG, after=1)
+    manager.store.requeue_run(run_id, RunStatus.STOPPED)  # as if another tab had just queued it
+    with pytest.raises(ResumeError, match="is still queued"):
+        manager.resume_run(run_id)
+    with pytest.raises(ResumeError, match="changed meanwhile"):
+        requeue(manager.store, ResumePlan(run_id, CONFIG, 1, RunStatus.STOPPED))
+
+
+def test_a_checkpoint_spoiled_after_queueing_leaves_the_run_interrupted_and_its_epochs_kept(manager):
+    run_id = stopped_run(manager, CONFIG, after=2)
+    store = manager.store
+    epochs = store.get_epochs(run_id)
+    latest_path(store, run_id).write_bytes(b"not a zip file")
+    outcome = execute_run(store, run_id, CONFIG, load=lambda config: BLOBS, resume=True)
+    assert outcome.status == RunStatus.INTERRUPTED and "could not resume" in outcome.message
+    assert store.get_epochs(run_id) == epochs and store.get_run(run_id).status == RunStatus.INTERRUPTED
+
+
+def test_trim_epochs_brings_the_summary_back_to_the_last_kept_epoch(manager):
+    run_id = straight(manager, CONFIG.replace(epochs=3))
+    store = manager.store
+    second = store.get_epochs(run_id)[1]
+    assert store.trim_epochs(run_id, 2) == 1 and store.trim_epochs(run_id, 2) == 0
+    run = store.get_run(run_id)
+    assert (run.epochs_done, run.test_acc, run.train_loss, run.seconds) == (2, second["test_acc"],
+                                                                            second["train_loss"], second["elapsed"])
