@@ -22,7 +22,6 @@ from experiments.runs.owner import owner_is_dead
 from nn.status import RunStatus
 
 ORPHAN_NOTE = "queued by a process that has ended: the dashboard queues it again when it starts"
-_SUMMARY = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
 class RequeueStatements:
@@ -87,13 +86,13 @@ class RequeueStatements:
     def trim_epochs(self, run_id: int, after_epoch: int) -> int:
         """Delete the run's stored epochs after ``after_epoch`` and bring its summary back to its last kept
         epoch; returns how many were deleted."""
-        latest = ", ".join(f"{k} = (SELECT {k} FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1)"
-                           for k in _SUMMARY)
+        last = "(SELECT {} FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1)"
         with self._writing() as conn:
             cur = conn.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, int(after_epoch)))
             if cur.rowcount:
-                conn.execute(f"UPDATE runs SET epochs_done = (SELECT count(*) FROM epochs WHERE run_id = :id), "
-                             f"{latest}, seconds = (SELECT elapsed FROM epochs WHERE run_id = :id "
-                             f"ORDER BY epoch DESC LIMIT 1), best_test_acc = (SELECT max(test_acc) FROM epochs "
-                             f"WHERE run_id = :id) WHERE id = :id", {"id": run_id})
+                conn.execute("UPDATE runs SET epochs_done = (SELECT count(*) FROM epochs WHERE run_id = :id), "
+                             "train_loss = " + last.format("train_loss") + ", train_acc = " + last.format("train_acc")
+                             + ", test_loss = " + last.format("test_loss") + ", test_acc = " + last.format("test_acc")
+                             + ", seconds = " + last.format("elapsed") + ", best_test_acc = (SELECT max(test_acc) "
+                             "FROM epochs WHERE run_id = :id) WHERE id = :id", {"id": run_id})
             return cur.rowcount
