@@ -23,7 +23,7 @@ from experiments.runs.resume import ResumePlan, requeue
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore
 from experiments.runs.store_requeue import ORPHAN_NOTE
-from nn import MLP, EarlyStopping, FitOptions, fit
+from nn import MLP, EarlyStopping, FitOptions, fit, split_validation
 from nn.optim import Adam
 from nn.status import RunStatus
 from tests.conftest import make_blobs
@@ -242,3 +242,51 @@ def test_trim_epochs_brings_the_summary_back_to_the_last_kept_epoch(manager):
     run = store.get_run(run_id)
     assert (run.epochs_done, run.test_acc, run.train_loss, run.seconds) == (2, second["test_acc"],
                                                                             second["train_loss"], second["elapsed"])
+
+
+VALIDATED = split_validation(make_blobs(n_train=1500, n_test=200, features=784, seed=5), 300)
+
+
+def validated_manager(tmp_path) -> RunManager:
+    return RunManager(RunStore(tmp_path / "v.sqlite"), data_loader=lambda config: VALIDATED)
+
+
+def test_early_stopping_through_the_execution_path_resumes_exactly(tmp_path):
+    """Stopped by the user mid-way, resumed: early stopping's patience and best weights come back, so the run
+    stops at the same epoch with the same restored weights and message as one trained straight."""
+    manager = validated_manager(tmp_path)
+    config = CONFIG.replace(epochs=40, lr=0.05, early_stopping="val_loss", patience=2, restore_best=True)
+    reference = straight(manager, config)
+    ended = manager.store.get_run(reference)
+    assert ended.epochs_done < 40 and "early stopping" in ended.message, "the test needs an early-stopped run"
+    run_id = stopped_run(manager, config, after=ended.epochs_done - 1)
+    manager.resume_run(run_id)
+    assert manager.wait([run_id], timeout=60)
+    store = manager.store
+    run = store.get_run(run_id)
+    assert (run.status, run.message, run.best_epoch) == (ended.status, ended.message, ended.best_epoch)
+    assert numbers(store.get_epochs(run_id)) == numbers(store.get_epochs(reference))
+    np.testing.assert_array_equal(MLP.load(store.weights_path(run_id)).flat_params,
+                                  MLP.load(store.weights_path(reference)).flat_params)
+
+
+def test_continue_goes_on_with_the_schedule_where_it_was(tmp_path):
+    """Step decay: a continued run equals a longer one. Cosine: the continued epochs stay at its floor instead
+    of stretching the curve over the new length (which would raise the lr again)."""
+    manager = validated_manager(tmp_path)
+    step = CONFIG.replace(epochs=2, schedule="step", step_every=2, step_factor=0.5)
+    reference = straight(manager, step.replace(epochs=4))
+    run_id = straight(manager, step)
+    manager.continue_run(run_id, 2)
+    assert manager.wait([run_id], timeout=60)
+    assert numbers(manager.store.get_epochs(run_id)) == numbers(manager.store.get_epochs(reference))
+    assert [e["lr"] for e in manager.store.get_epochs(run_id)] == [0.01, 0.01, 0.005, 0.005]
+
+    cosine = CONFIG.replace(epochs=3, schedule="cosine", cosine_min=0.1)
+    run_id = straight(manager, cosine)
+    before = manager.store.get_epochs(run_id)
+    manager.continue_run(run_id, 2)
+    assert manager.wait([run_id], timeout=60)
+    lrs = [e["lr"] for e in manager.store.get_epochs(run_id)]
+    assert numbers(manager.store.get_epochs(run_id)[:3]) == numbers(before)
+    assert lrs[3:] == pytest.approx([0.001, 0.001]) and lrs[2] > lrs[3]

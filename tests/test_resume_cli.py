@@ -108,7 +108,7 @@ CASES = [  # (what is done to a finished run, command, the expected one-line mes
     ("no checkpoint", "resume", "has no checkpoint"),
     ("missing", "resume", "latest.npz is missing"),
     ("truncated", "resume", "truncated or corrupted"),
-    ("another network", "resume", "holds a 784-12-10 relu float32 network"),
+    ("another network", "resume", "holds another network (sizes [784, 12, 10]"),
     ("stopped", "continue", "resume it first"),
     ("finished", "continue 0", "at least 1"),
     ("finished", "continue 2000", "continue it for at most 997 more"),

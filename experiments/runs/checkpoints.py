@@ -26,7 +26,7 @@ import numpy as np
 
 from experiments.config import RunConfig
 from experiments.runs.store import RunStore, StoreError
-from nn import Callback, Checkpoint, CheckpointError, EarlyStopping, load_checkpoint
+from nn import MLP, Callback, Checkpoint, CheckpointError, EarlyStopping, load_checkpoint
 from nn.checkpoint import read_meta, save_checkpoint
 from nn.optim import OPTIMIZERS
 
@@ -58,7 +58,7 @@ def estimated_checkpoint_bytes(config: RunConfig, num_features: int = 784) -> in
     sizes = config.sizes(num_features)
     params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     copies = 1 + len(OPTIMIZERS[config.optimizer].STATE)
-    if getattr(config, "restore_best_weights", False) and getattr(config, "early_stopping", False):
+    if config.early_stopping != "off" and config.restore_best:
         copies += 1
     return params * copies * np.dtype(config.dtype).itemsize
 
@@ -85,16 +85,24 @@ class ResumePoint:
         return tuple(int(e) for e in self.checkpoint.extra.get("train_eval_epochs", ()))
 
 
+def expected_architecture(config: RunConfig, num_features: int = 784) -> dict[str, Any]:
+    """``MLP.architecture()`` of the network ``config`` builds (its rules for "auto" init included), without
+    allocating it: a one-unit network of the same kind, given the config's widths."""
+    init = None if config.init == "auto" else config.init
+    tiny = MLP([1, 1], activation=config.activation, dtype=config.dtype, init=init, dropout=config.dropout)
+    return {**tiny.architecture(), "sizes": config.sizes(num_features)}
+
+
 def check_meta(run_id: int, meta: dict[str, Any], config: RunConfig) -> None:
     """ResumeError unless checkpoint ``meta`` belongs to a run of ``config``: its network, optimizer and seed."""
     model = meta.get("model") or {}
-    sizes = list(model.get("sizes") or [])
-    expected = config.sizes(sizes[0] if sizes else 784)
-    saved = f"{'-'.join(map(str, sizes))} {model.get('activation')} {model.get('dtype')}"
-    wanted = f"{'-'.join(map(str, expected))} {config.activation} {config.dtype}"
-    if saved != wanted:
-        raise ResumeError(f"run {run_id}'s checkpoint holds a {saved} network, but the run's settings say "
-                          f"{wanted}: it is another run's file; train the run again")
+    sizes = list(model.get("sizes") or [784])
+    expected = expected_architecture(config, int(sizes[0]))
+    if {k: model.get(k) for k in expected} != expected:
+        saved = ", ".join(f"{k} {model.get(k)}" for k in expected if model.get(k) != expected[k])
+        wanted = ", ".join(f"{k} {v}" for k, v in expected.items() if model.get(k) != v)
+        raise ResumeError(f"run {run_id}'s checkpoint holds another network ({saved}; the run's settings say "
+                          f"{wanted}): it is another run's file; train the run again")
     kind = (meta.get("optimizer") or {}).get("kind")
     if kind != config.optimizer:
         raise ResumeError(f"run {run_id}'s checkpoint holds {kind} optimizer state, but the run uses "
@@ -154,6 +162,15 @@ class RunCheckpointer(Callback):
         self.train_eval_epochs = sorted(int(e) for e in train_eval_epochs)
         self.early_stopping: EarlyStopping | None = None
         self.history_before: list[dict[str, Any]] = list(start.checkpoint.history) if start else []
+        self.planned_epochs: int | None = None  # the epochs the schedule is built for (see schedule_config)
+
+    def schedule_config(self, config: RunConfig) -> RunConfig:
+        """``config`` as the run's learning-rate schedule is built from: with the epochs the run was first
+        planned with, kept in the checkpoint, so a run continued for more epochs goes on with its schedule
+        (a cosine stays at its floor) instead of stretching it over the new length."""
+        saved = self.start.checkpoint.extra.get("planned_epochs") if self.start else None
+        self.planned_epochs = int(saved) if saved else config.epochs
+        return config if self.planned_epochs == config.epochs else config.replace(epochs=self.planned_epochs)
 
     def bind(self, early_stopping: EarlyStopping | None) -> None:
         """Save ``early_stopping``'s state with every checkpoint, restored first from ``start``. A run that
@@ -177,7 +194,7 @@ class RunCheckpointer(Callback):
         keep_best = es is not None and es.restore_best_weights and es.best_weights is not None
         if keep_best and es is not None and es.best_epoch == epoch:
             self._attach(best_path(self.store, self.run_id, epoch), lambda tmp: _save_array(tmp, es.best_weights))
-        extra: dict[str, Any] = {"train_eval_epochs": self.train_eval_epochs}
+        extra: dict[str, Any] = {"train_eval_epochs": self.train_eval_epochs, "planned_epochs": self.planned_epochs}
         if es is not None:
             extra["early_stopping"] = {"monitor": es.monitor, "best_logs": es.best_logs, "wait": es.wait,
                                        "stopped_epoch": es.stopped_epoch, "best_weights_saved": keep_best}

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from experiments.config import RunConfig
+from experiments.runs.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.runs.owner import owner_is_dead
 from nn.status import RunStatus
 
@@ -84,15 +85,18 @@ class RequeueStatements:
             return cur.rowcount > 0
 
     def trim_epochs(self, run_id: int, after_epoch: int) -> int:
-        """Delete the run's stored epochs after ``after_epoch`` and bring its summary back to its last kept
-        epoch; returns how many were deleted."""
-        last = "(SELECT {} FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1)"
+        """Delete the run's stored epochs after ``after_epoch`` and bring its summary (last and best epoch, as
+        ``log_epoch`` writes it) back to the epochs kept; returns how many were deleted."""
         with self._writing() as conn:
             cur = conn.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, int(after_epoch)))
-            if cur.rowcount:
-                conn.execute("UPDATE runs SET epochs_done = (SELECT count(*) FROM epochs WHERE run_id = :id), "
-                             "train_loss = " + last.format("train_loss") + ", train_acc = " + last.format("train_acc")
-                             + ", test_loss = " + last.format("test_loss") + ", test_acc = " + last.format("test_acc")
-                             + ", seconds = " + last.format("elapsed") + ", best_test_acc = (SELECT max(test_acc) "
-                             "FROM epochs WHERE run_id = :id) WHERE id = :id", {"id": run_id})
+            run = conn.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if not cur.rowcount or run is None:
+                return cur.rowcount
+            history = conn.execute(f"SELECT epoch, elapsed, {', '.join(SUMMARY_METRICS)} FROM epochs "
+                                   f"WHERE run_id = ? ORDER BY epoch", (run_id,)).fetchall()
+            last = dict(history[-1]) if history else {}
+            conn.execute(f"UPDATE runs SET ({', '.join(RUN_SUMMARY_COLUMNS)}) = "
+                         f"({', '.join('?' * len(RUN_SUMMARY_COLUMNS))}), "
+                         f"best_test_acc = (SELECT max(test_acc) FROM epochs WHERE run_id = ?) WHERE id = ?",
+                         (*run_summary(last, history, run["config"]), run_id, run_id))
             return cur.rowcount
