@@ -9,9 +9,10 @@ from .mlp import MLP
 
 
 def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> dict[str, float]:
-    """Loss (mean cross-entropy, as training logs it; the L2 penalty is ``model.l2_penalty``), accuracy, majority_fraction (share of
-    examples given the most common prediction) and dead_fraction (hidden ReLU units never active on ``x``;
-    0 for other activations) of ``model`` on ``x``, evaluated ``chunk`` rows at a time (dropout off)."""
+    """Loss (mean cross-entropy, as training logs it; the L2 penalty is ``model.l2_penalty``), accuracy,
+    majority_fraction (share of examples given the most common prediction) and dead_fraction (hidden ReLU
+    units never active on ``x``; 0 for other activations) of ``model`` on ``x``, evaluated ``chunk`` rows at
+    a time (dropout off)."""
     total_loss = 0.0
     predictions = []
     ever_active = [np.zeros(width, dtype=bool) for width in model.sizes[1:-1]]

@@ -69,11 +69,12 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
     identical history, and a run resumed from a checkpoint after epoch k replays the rest exactly. After
     each epoch ``logs`` holds: epoch (1-based), train_loss (mean of the epoch's batch cross-entropies, per
     example in either reduction; every logged loss is the cross-entropy alone), l2_penalty (the L2 term of the
-    objective with the epoch's final weights), train_acc (over the epoch's batches), val_loss and val_acc (only when ``data`` has a
-    validation split), test_loss, test_acc, seconds (this epoch's training and evaluation), elapsed, lr,
-    majority_fraction and dead_fraction (on the test split, see ``evaluate``). The logs dict is appended to
-    the history, then each callback's ``on_epoch_end`` gets it. A ``DivergenceGuard`` is added first unless
-    ``callbacks`` holds one; an epoch whose evaluation overflows is still logged, then the run ends.
+    objective with the epoch's final weights), train_acc (over the epoch's batches), val_loss and val_acc
+    (only when ``data`` has a validation split), test_loss, test_acc, seconds (this epoch's training and
+    evaluation), elapsed, lr, majority_fraction and dead_fraction (on the test split, see ``evaluate``). The
+    logs dict is appended to the history, then each callback's ``on_epoch_end`` gets it. A
+    ``DivergenceGuard`` is added first unless ``callbacks`` holds one; an epoch whose evaluation overflows is
+    still logged, then the run ends.
     """
     callbacks = list(callbacks)
     if not any(isinstance(cb, DivergenceGuard) for cb in callbacks):
