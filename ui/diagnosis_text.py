@@ -141,8 +141,10 @@ def _overfitting(f: Finding) -> tuple[str, str]:
 
 def _underfitting(f: Finding) -> tuple[str, str]:
     train = f"{f.train_acc:.1%}" if f.train_acc is not None else "-"
-    return (f"Underfitting: the network reaches only {train} on its own training images.",
-            f"Train longer (more {EPOCHS}) or with a larger {LR}{_lr(f)}.")
+    longer = any(name == "epochs" for name, _ in f.fix)
+    return (f"Underfitting: the network reaches only {train} on its own training images" +
+            (", and its loss was still falling." if longer else ", and its loss has levelled off."),
+            f"Train longer (more {EPOCHS})." if longer else f"Take larger steps: raise the {LR}{_lr(f)}.")
 
 
 _WORDS: dict[DiagnosisKind, Callable[[Finding], tuple[str, str]]] = {

@@ -205,15 +205,16 @@ class Rule:
 
 
 SYMPTOMS = frozenset({Kind.STUCK, Kind.COLLAPSED, Kind.SMALL_UPDATES, Kind.UNDERFITTING})
+UNDERFIT = frozenset({Kind.UNDERFITTING})  # a low training accuracy is what most causes look like
 RULES: tuple[Rule, ...] = (
     Rule(Kind.DIVERGED, diverged, frozenset(Kind) - {Kind.DIVERGED}),
     Rule(Kind.L2_DOMINATES, l2_dominates, SYMPTOMS | {Kind.SATURATED}),
-    Rule(Kind.STUCK, stuck, frozenset({Kind.SMALL_UPDATES, Kind.UNDERFITTING})),
-    Rule(Kind.COLLAPSED, collapsed, frozenset({Kind.UNDERFITTING, Kind.DEAD_RELUS})),
-    Rule(Kind.LARGE_UPDATES, large_updates),
-    Rule(Kind.SMALL_UPDATES, small_updates, frozenset({Kind.UNDERFITTING})),
-    Rule(Kind.DEAD_RELUS, dead_relus),
-    Rule(Kind.SATURATED, saturated),
+    Rule(Kind.STUCK, stuck, frozenset({Kind.SMALL_UPDATES}) | UNDERFIT),
+    Rule(Kind.COLLAPSED, collapsed, frozenset({Kind.DEAD_RELUS}) | UNDERFIT),
+    Rule(Kind.LARGE_UPDATES, large_updates, UNDERFIT),
+    Rule(Kind.SMALL_UPDATES, small_updates, frozenset({Kind.COLLAPSED}) | UNDERFIT),  # nothing learned yet
+    Rule(Kind.DEAD_RELUS, dead_relus, UNDERFIT),
+    Rule(Kind.SATURATED, saturated, UNDERFIT),
     Rule(Kind.OVERFITTING, overfitting),
     Rule(Kind.UNDERFITTING, underfitting),
 )
