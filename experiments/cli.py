@@ -330,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     from experiments.lr_find_cli import add_lr_find_parser
     add_lr_find_parser(sub)
+    from experiments.fix_cli import add_fix_parser
+    add_fix_parser(sub)
     return parser
 
 
