@@ -82,7 +82,7 @@ def queue_fix(submitter: Submitter, plan: FixPlan, source: str = "dashboard") ->
     return group_id
 
 
-def tested_run(group_id: str) -> int | None:
+def run_under_trial(group_id: str) -> int | None:
     """The run a fix group tests, from its id (None for another kind of group)."""
     parts = group_id.split("-")
     return int(parts[1]) if len(parts) == 3 and group_id.startswith(PREFIX) and parts[1].isdigit() else None
@@ -114,7 +114,7 @@ class FixVerdict:
 
 def fix_verdict(store: RunStore, group_id: str) -> FixVerdict:
     """Judge a fix group from the store; ValueError if ``group_id`` is not a fix group."""
-    run_id = tested_run(group_id)
+    run_id = run_under_trial(group_id)
     if run_id is None:
         raise ValueError(f"{group_id!r} is not a fix trial's group")
     base = store.get_run(run_id).config
