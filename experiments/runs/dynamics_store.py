@@ -43,6 +43,16 @@ def get_batch_points(store: RunStore, run_id: int, after_x: float = -1.0) -> lis
                        _nan(r["l2_penalty"])) for r in rows]
 
 
+def batch_progress(store: RunStore, run_ids: Sequence[int]) -> dict[int, float]:
+    """How far each run's within-epoch points reach (the largest x), for a live chart to know it moved."""
+    ids = [int(i) for i in run_ids]
+    if not ids:
+        return {}
+    rows = store._execute(f"SELECT run_id, max(x) FROM batch_points WHERE run_id IN ({', '.join('?' * len(ids))}) "
+                          f"GROUP BY run_id", ids).fetchall()
+    return {int(r[0]): float(r[1]) for r in rows}
+
+
 def get_layer_stats(store: RunStore, run_id: int) -> list[LayerStats]:
     """The run's per-layer dynamics, by epoch then layer."""
     rows = store._execute(f"SELECT {', '.join(LAYER_COLUMNS)}, histograms FROM layer_stats WHERE run_id = ? "
