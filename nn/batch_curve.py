@@ -3,11 +3,13 @@
 An epoch-level curve cannot show what happens inside an epoch (an lr that oscillates, a loss that blows up
 after 300 batches). ``BatchCurve`` averages the batches since its last point, so each point summarises k
 batches rather than one noisy one, and ``k`` is chosen so that an epoch gives about ``points_per_epoch``
-points whatever the batch size. Points go to ``sink`` a few at a time (the caller stores them), and always at
-the end of an epoch and of training.
+points whatever the batch size. Points go to ``sink`` every ``flush_seconds`` (the caller stores them: one
+write every few seconds keeps a long epoch's chart moving without a transaction per point), and always at the
+end of an epoch and of training.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,15 +38,17 @@ class BatchPoint:
 class BatchCurve(Callback):
     """Logs a ``BatchPoint`` every ``every`` batches (default: about ``points_per_epoch`` per epoch).
 
-    ``sink`` receives the new points every ``flush_every`` points and at each epoch's end (an empty list is
-    never sent); ``points`` keeps them all for callers without a sink. The per-batch work is two additions.
+    ``sink`` receives the new points once ``flush_seconds`` have passed since it last did, and at each
+    epoch's end (an empty list is never sent); ``points`` keeps them all for callers without a sink. The
+    per-batch work is a few additions.
     """
 
     def __init__(self, sink: Callable[[list[BatchPoint]], None] | None = None, *,
-                 points_per_epoch: int = POINTS_PER_EPOCH, every: int | None = None, flush_every: int = 5):
-        if points_per_epoch < 1 or (every is not None and every < 1) or flush_every < 1:
-            raise ValueError("points_per_epoch, every and flush_every must be >= 1")
-        self.sink, self.points_per_epoch, self.every, self.flush_every = sink, points_per_epoch, every, flush_every
+                 points_per_epoch: int = POINTS_PER_EPOCH, every: int | None = None, flush_seconds: float = 2.0):
+        if points_per_epoch < 1 or (every is not None and every < 1) or not flush_seconds >= 0:
+            raise ValueError("points_per_epoch and every must be >= 1, flush_seconds >= 0")
+        self.sink, self.points_per_epoch, self.every = sink, points_per_epoch, every
+        self.flush_seconds, self._flushed = flush_seconds, time.monotonic()
         self.points: list[BatchPoint] = []
         self._pending: list[BatchPoint] = []
         self._per_epoch = 1
@@ -73,7 +77,7 @@ class BatchCurve(Callback):
         self._loss = self._correct = self._size = self._batches = 0
         self.points.append(point)
         self._pending.append(point)
-        if len(self._pending) >= self.flush_every:
+        if time.monotonic() - self._flushed >= self.flush_seconds:
             self.flush()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
@@ -86,4 +90,4 @@ class BatchCurve(Callback):
         """Hand the points not yet sent to the sink."""
         if self._pending and self.sink is not None:
             self.sink(self._pending)
-        self._pending = []
+        self._pending, self._flushed = [], time.monotonic()
