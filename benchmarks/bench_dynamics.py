@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ from experiments.runs.record_dynamics import dynamics_callbacks  # noqa: E402
 from experiments.runs.store import RunStore  # noqa: E402
 from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
 from nn.batch_curve import BatchCurve  # noqa: E402
-from nn.callbacks import HOOKS, Callback  # noqa: E402
+from nn.callbacks import HOOKS, Callback, TrainingLoop  # noqa: E402
 from nn.dynamics import LayerMonitor  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 
@@ -44,10 +45,10 @@ class Timed:
             if getattr(type(callback), name) is not getattr(Callback, name):
                 setattr(self, name, self._timed(getattr(callback, name)))
 
-    def set_loop(self, loop: object) -> None:
-        self.callback.set_loop(loop)  # type: ignore[arg-type]
+    def set_loop(self, loop: TrainingLoop) -> None:
+        self.callback.set_loop(loop)
 
-    def _timed(self, hook):  # type: ignore[no-untyped-def]
+    def _timed(self, hook: Callable[..., None]) -> Callable[..., None]:
         def run(*args: object) -> None:
             start = time.perf_counter()
             hook(*args)
