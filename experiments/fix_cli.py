@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 
 from experiments.analysis.diagnosis import DiagnosisKind
+from experiments.analysis.diagnosis_text import describe, fix_text
 from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore
 from nn.status import RunStatus
-from ui.diagnosis_text import describe, fix_text
 
 
 def add_fix_parser(sub: argparse._SubParsersAction) -> None:

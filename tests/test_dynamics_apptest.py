@@ -7,7 +7,10 @@ from experiments.runs.dynamics_store import log_batch_points, log_layer_stats
 from experiments.runs.store import RunStore
 from nn.batch_curve import BatchPoint
 from nn.dynamics import Histogram, LayerStats
-from tests.test_dashboard_apptest import PAGES, app, db, texts  # noqa: F401  (db is a fixture)
+from tests import test_dashboard_apptest as dashboard
+from tests.test_dashboard_apptest import PAGES, app, texts
+
+db = dashboard.db  # the same fixture: a fresh store, MNIST_DIR pointing at nothing unless it is real
 
 L2_CASE = RunConfig(hidden=(8,), activation="sigmoid", optimizer="sgd", lr=1e-5, l2=1.0, epochs=2, train_size=1000)
 

@@ -11,10 +11,10 @@ import pytest
 
 from experiments.analysis.diagnosis import DiagnosisKind as K
 from experiments.analysis.diagnosis import diagnose
+from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.rules import RULES, Evidence
 from experiments.config import RunConfig
 from nn.dynamics import LayerStats
-from ui.diagnosis_text import describe
 
 LN10 = math.log(10)
 

@@ -8,11 +8,11 @@ import pytest
 
 from experiments.analysis.diagnosis import DiagnosisKind as K
 from experiments.analysis.diagnosis import diagnose
+from experiments.analysis.diagnosis_text import describe
 from experiments.config import RunConfig
 from experiments.runs.dynamics_store import get_layer_stats
 from experiments.runs.execution import execute_run
 from experiments.runs.store import RunStore
-from ui.diagnosis_text import describe
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from experiments.analysis.diagnosis import Finding
+from experiments.analysis.diagnosis_text import fix_text
 from experiments.analysis.fix_trial import NoFixError, plan_fix, queue_fix
 from experiments.runs.store import RunRecord
 from ui import common
-from ui.diagnosis_text import fix_text
 
 GROUP_PARAM = "group"  # Compare's URL parameter naming the group to show
 

@@ -16,13 +16,13 @@ from typing import Any
 import streamlit as st
 
 from experiments.analysis.diagnosis import diagnose
+from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, distinct_colors, live_figure
 from experiments.runs.dynamics_store import batch_progress, get_batch_points, get_layer_stats
 from experiments.runs.store import RunRecord, StoreError
 from nn.status import RunStatus
 from ui import common, sidebar
-from ui.diagnosis_text import describe
 from ui.dynamics_view import dynamics_view
 from ui.fix_button import try_fix_button
 from ui.lr_finder_panel import lr_finder_panel

@@ -1,9 +1,9 @@
 """Reading a run: a diagnosis of its curves as data, and a look inside its trained network.
 
 ``diagnose`` turns the epoch logs into ``Finding`` records (what kind of trouble, how bad, and the numbers
-it rests on: "the loss is stuck at ln 10 with lr 1e-05 and sgd"); the page words them (ui/diagnosis_text.py
-names the sidebar's settings and gives the advice). ``inspect_run`` reloads a run's saved weights and
-computes what the Inspect page shows. Neither knows about Streamlit or the sidebar's labels.
+it rests on: "the loss is stuck at ln 10 with lr 1e-05 and sgd"); the rules are in rules.py, and
+diagnosis_text.py words the findings (names the sidebar's settings and gives the advice). ``inspect_run``
+reloads a run's saved weights and computes what the Inspect page shows. Neither knows about Streamlit or the sidebar's labels.
 """
 from __future__ import annotations
 

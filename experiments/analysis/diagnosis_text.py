@@ -1,8 +1,9 @@
-"""The Train page's words for a diagnosis: what a ``Finding`` means, its evidence, and which setting to change.
+"""The words for a diagnosis: what a ``Finding`` means, its evidence, and which setting to change.
 
 ``experiments.analysis.rules`` finds the trouble, the numbers behind it and the fix (a change of settings);
-this module names the sidebar's settings (in Markdown bold, as the widgets are labelled) and says it in
-words. Plain text, no Streamlit, so it can be tested on its own.
+this module names the settings as the sidebar labels them (in Markdown bold; the command line strips the
+asterisks) and says it in words. Plain text, no Streamlit, for the Train page and ``python -m experiments
+fix`` alike.
 """
 from __future__ import annotations
 
