@@ -54,6 +54,7 @@ def test_try_this_fix_queues_both_settings_as_one_group(db):
     group = [r for r in RunStore(db).search_runs() if r.group_id and r.group_id.startswith(PREFIX)]
     assert len(group) == 6 and len({r.group_id for r in group}) == 1
     assert sorted(r.config.l2 for r in group) == [1e-4] * 3 + [1.0] * 3
+    assert f"Trying a fix for run {run_id}" in [s.value for s in at.subheader]  # Compare shows the group
 
 
 def test_compare_shows_a_fix_group_with_its_verdict(db):
