@@ -88,9 +88,10 @@ def test_l2_dominating_is_not_advised_as_a_learning_rate_problem():
     ev = CASES[K.L2_DOMINATES][0]
     findings = diagnose(ev.epochs, ev.status, config=ev.config, layers=ev.layers)
     assert [f.kind for f in findings] == [K.L2_DOMINATES]  # not "collapsed: lower the learning rate"
-    assert dict(findings[0].fix) == {"l2": 1e-4}
+    assert dict(findings[0].fix) == {"l2": 1e-4, "lr": 9e-4}  # steps 1.1e-5 of the weights: lr x 1e-3 / 1.1e-5
     words = describe(findings[0])
-    assert "118" in words.message and "learning rate is not the problem" in words.advice
+    assert "118" in words.message and "lowering the learning rate would not help" in words.advice
+    assert dict(diagnose(ev.epochs, ev.status, config=ev.config)[0].fix) == {"l2": 1e-4}  # no step sizes known
 
 
 def test_evidence_names_the_layer_and_its_ratio():
@@ -98,7 +99,7 @@ def test_evidence_names_the_layer_and_its_ratio():
     finding = next(f for f in diagnose(ev.epochs, ev.status, config=ev.config, layers=ev.layers)
                    if f.kind == K.LARGE_UPDATES)
     assert "Layer 1's updates are 0.05 of its weights per step" in describe(finding).message
-    assert dict(finding.fix) == {"lr": 0.1}
+    assert dict(finding.fix) == {"lr": 0.02}  # 1.0 x 1e-3 / 0.05: the step brought to the rule of thumb
 
 
 def test_overfitting_uses_validation_when_the_run_has_it():

@@ -36,7 +36,7 @@ def kinds(findings):
 def test_sigmoid_sgd_with_l2_1_is_l2_dominating_not_a_learning_rate_problem(findings_of):
     findings = findings_of(RunConfig(activation="sigmoid", optimizer="sgd", lr=1e-5, l2=1.0, epochs=2), 5000)
     assert kinds(findings) == [K.L2_DOMINATES]
-    assert "learning rate is not the problem" in describe(findings[0]).advice
+    assert "lowering the learning rate would not help" in describe(findings[0]).advice
     assert findings[0].fixed_config().l2 < 1.0
     without_l2 = findings_of(RunConfig(activation="sigmoid", optimizer="sgd", lr=1e-5, epochs=2), 5000)
     assert K.L2_DOMINATES not in kinds(without_l2) and K.COLLAPSED not in kinds(without_l2)

@@ -3,7 +3,8 @@
 ``diagnose`` turns the epoch logs into ``Finding`` records (what kind of trouble, how bad, and the numbers
 it rests on: "the loss is stuck at ln 10 with lr 1e-05 and sgd"); the rules are in rules.py, and
 diagnosis_text.py words the findings (names the sidebar's settings and gives the advice). ``inspect_run``
-reloads a run's saved weights and computes what the Inspect page shows. Neither knows about Streamlit or the sidebar's labels.
+reloads a run's saved weights and computes what the Inspect page shows. Neither knows about Streamlit or
+the sidebar's labels.
 """
 from __future__ import annotations
 

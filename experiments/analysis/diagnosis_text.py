@@ -77,9 +77,11 @@ def _l2_dominates(f: Finding) -> tuple[str, str]:
     penalty, loss = f.penalty or 0.0, f.loss or 0.0
     times = f" ({penalty / loss:.0f}x)" if loss > 0 else ""
     l2 = f" ({f.config.l2:g})" if f.config else ""
+    tiny = (f" The steps are tiny as well (the weights change by {f.ratio:.1g} of themselves per step), so "
+            f"raise the {LR} too." if f.ratio is not None and any(k == "lr" for k, _ in f.fix) else "")
     return (f"L2 dominates the loss: the L2 penalty is {penalty:.3g}, larger than the cross-entropy {loss:.3g}"
             f"{times}, so each step mostly shrinks the weights towards zero instead of fitting the images.",
-            f"Lower {L2}{l2}; the learning rate is not the problem.")
+            f"Lower {L2}{l2}: lowering the learning rate would not help.{tiny}")
 
 
 def _stuck(f: Finding) -> tuple[str, str]:

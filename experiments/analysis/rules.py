@@ -26,6 +26,7 @@ from experiments.analysis.diagnosis import (
     SATURATED_FRACTION,
     STUCK_TOLERANCE,
     UNDERFIT_ACC,
+    UPDATE_RATIO,
     DiagnosisKind,
     Finding,
     Severity,
@@ -79,14 +80,20 @@ def _finding(kind: Kind, severity: Severity, ev: Evidence, fix: Mapping[str, Any
     return Finding(kind, severity, ev.config, epochs=len(ev.epochs), fix=changes, **numbers)
 
 
-def _lr_times(ev: Evidence, factor: float) -> dict[str, Any]:
+def _lr_times(ev: Evidence, factor: float, digits: int = 3) -> dict[str, Any]:
     """A learning-rate change by ``factor``; a summed gradient is switched to the mean instead of lowering."""
     c = ev.config
     if c is None:
         return {}
     if factor < 1 and c.reduction == "sum":
         return {"reduction": "mean"}
-    return {"lr": float(f"{min(c.lr * factor, MAX_LR):.3g}")}
+    return {"lr": float(f"{min(c.lr * factor, MAX_LR):.{digits}g}")}
+
+
+def _lr_to_target(ev: Evidence, ratio: float) -> dict[str, Any]:
+    """The lr that brings a step's update ratio to the rule of thumb: the ratio grows in proportion to the lr
+    (for SGD exactly, for Adam nearly), so scale by 1e-3 / ratio, at most 100x either way, one digit."""
+    return _lr_times(ev, min(max(UPDATE_RATIO / ratio, 0.01), 100.0), digits=1)
 
 
 def diverged(ev: Evidence) -> Finding | None:
@@ -104,8 +111,12 @@ def l2_dominates(ev: Evidence) -> Finding | None:
     if penalty is None or loss is None or ev.config is None or not ev.config.l2 or penalty < L2_DOMINANT * loss:
         return None
     l2 = ev.config.l2
-    return _finding(Kind.L2_DOMINATES, Severity.ERROR, ev, {"l2": 1e-4 if l2 > 1e-3 else l2 / 10},
-                    penalty=penalty, loss=loss, majority=ev.last("majority_fraction"))
+    fix: dict[str, Any] = {"l2": 1e-4 if l2 > 1e-3 else l2 / 10}
+    ratios = ev.typical_ratios()
+    if ratios and max(ratios.values()) < RATIO_LOW:  # and the steps are tiny too: both must change
+        fix.update(_lr_to_target(ev, max(ratios.values())))
+    return _finding(Kind.L2_DOMINATES, Severity.ERROR, ev, fix, penalty=penalty, loss=loss,
+                    majority=ev.last("majority_fraction"), ratio=max(ratios.values()) if ratios else None)
 
 
 def stuck(ev: Evidence) -> Finding | None:
@@ -133,7 +144,8 @@ def large_updates(ev: Evidence) -> Finding | None:
     if not ratios or max(ratios.values()) <= RATIO_HIGH:
         return None
     layer = max(ratios, key=lambda k: ratios[k])
-    return _finding(Kind.LARGE_UPDATES, Severity.WARNING, ev, _lr_times(ev, 0.1), layer=layer, ratio=ratios[layer])
+    return _finding(Kind.LARGE_UPDATES, Severity.WARNING, ev, _lr_to_target(ev, ratios[layer]), layer=layer,
+                    ratio=ratios[layer])
 
 
 def small_updates(ev: Evidence) -> Finding | None:
@@ -141,7 +153,8 @@ def small_updates(ev: Evidence) -> Finding | None:
     if not ratios or max(ratios.values()) >= RATIO_LOW:
         return None
     layer = max(ratios, key=lambda k: ratios[k])
-    return _finding(Kind.SMALL_UPDATES, Severity.WARNING, ev, _lr_times(ev, 10), layer=layer, ratio=ratios[layer])
+    return _finding(Kind.SMALL_UPDATES, Severity.WARNING, ev, _lr_to_target(ev, ratios[layer]), layer=layer,
+                    ratio=ratios[layer])
 
 
 def dead_relus(ev: Evidence) -> Finding | None:
