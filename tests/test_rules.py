@@ -102,6 +102,12 @@ def test_evidence_names_the_layer_and_its_ratio():
     assert dict(finding.fix) == {"lr": 0.02}  # 1.0 x 1e-3 / 0.05: the step brought to the rule of thumb
 
 
+def test_overfitting_on_all_images_raises_l2():
+    epochs = [epoch(e, 0.5 / e, 1.0, 0.9, test_loss=0.2) for e in (1, 2, 3)]
+    finding = next(f for f in diagnose(epochs, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)
+    assert dict(finding.fix) == {"l2": 1e-3} and "Raise **L2**" in describe(finding).advice
+
+
 def test_overfitting_uses_validation_when_the_run_has_it():
     epochs = [epoch(e, 0.1, 0.999, 0.995, val_acc=0.9, val_loss=0.5) for e in (1, 2, 3)]
     finding = next(f for f in diagnose(epochs, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)

@@ -50,10 +50,10 @@ def test_stuck_at_chance_can_fire(findings_of):
 
 
 def test_500_images_at_100_percent_train_get_an_overfitting_warning(findings_of):
-    findings = findings_of(RunConfig(epochs=30), 500)
+    findings = findings_of(RunConfig(epochs=30, train_size=500), 500)
     over = [f for f in findings if f.kind == K.OVERFITTING]
     assert over and over[0].train_acc == 1.0 and over[0].test_acc < 0.9
-    assert over[0].fixed_config().l2 > 0
+    assert over[0].fixed_config().train_size == 5000  # on 500 images no L2 helps; more images do
 
 
 def test_updates_and_unit_health_on_real_runs(findings_of):

@@ -16,7 +16,8 @@ from experiments.analysis.diagnosis import DEAD_FRACTION, LN10, UPDATE_RATIO, Di
 # The sidebar's labels, as the advice names them.
 LR, ACTIVATION, OPTIMIZER, BATCH, L2, EPOCHS = ("**Learning rate**", "**Activation**", "**Optimizer**",
                                                 "**Batch size**", "**L2**", "**Epochs**")
-LABELS = {"lr": LR, "activation": ACTIVATION, "optimizer": OPTIMIZER, "batch_size": BATCH, "l2": L2,
+LABELS = {"train_size": "**Training images**", "lr": LR, "activation": ACTIVATION, "optimizer": OPTIMIZER,
+          "batch_size": BATCH, "l2": L2,
           "epochs": EPOCHS, "reduction": "**Gradient reduction**"}
 
 
@@ -138,8 +139,10 @@ def _saturated(f: Finding) -> tuple[str, str]:
 def _overfitting(f: Finding) -> tuple[str, str]:
     train = f"{f.train_acc:.1%}" if f.train_acc is not None else "-"
     test = f"{f.test_acc:.1%}" if f.test_acc is not None else "-"
+    more = any(name == "train_size" for name, _ in f.fix)
     return (f"Overfitting: train accuracy {train} vs {f.held_out} {test}; the network memorises the training "
-            f"images.", f"Raise {L2}, or stop earlier with fewer {EPOCHS}.")
+            f"images.", "Give it more training images." if more else
+            f"Raise {L2}, or stop earlier with fewer {EPOCHS}.")
 
 
 def _underfitting(f: Finding) -> tuple[str, str]:
