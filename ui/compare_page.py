@@ -67,7 +67,7 @@ class Controls:
 
 
 def _controls(differ: list[str]) -> Controls:
-    c1, c2, c3, c4, c5, c6 = st.columns([2, 1.3, 1.3, 2, 1.6, 1.6])
+    c1, c2, c3, c4, c5, c6 = st.columns([1.8, 1.2, 1.2, 1.7, 1.8, 1.8])
     metrics: list[str] = list(METRIC_NAMES)
     axes: list[str] = list(X_AXES)
     metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric") or metrics[0]

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -49,9 +50,12 @@ def add_batch_lines(fig: go.Figure, lines: Sequence[BatchLine], kind: str, widen
             x=[p.x for p in line.points], y=ys, mode="lines", name=f"{label} · every few batches",
             line=dict(color=line.color or default, width=1), opacity=0.45, showlegend=False, legendgroup=label,
             hovertemplate=f"{label} · within the epoch<br>epoch %{{x:.2f}}<br>train {kind} %{{y:.4f}}<extra></extra>"))
-    current = fig.layout.yaxis.range
-    if widen_y and values and current is not None and kind == "loss":
-        fig.update_yaxes(range=[min(current[0], min(values)), max(current[1], max(values) * 1.05)])
+    current, x_range = fig.layout.yaxis.range, fig.layout.xaxis.range
+    if widen_y and values and current is not None:
+        low, high = min(current[0], min(values)), max(current[1], max(values) * 1.02)
+        fig.update_yaxes(range=[max(low, 0.0), min(high, 1.0)] if kind == "acc" else [low, high])
+    if widen_y and x_range is not None and any(line.points for line in lines):  # the first epoch's points too
+        fig.update_xaxes(range=[0, x_range[1]])
     return fig
 
 
@@ -86,8 +90,9 @@ def layer_series_figure(stats: Sequence[LayerStats], measure: str) -> go.Figure:
     if measure == "update_ratio":
         fig.update_yaxes(type="log", exponentformat="e")
         fig.add_hrect(y0=RATIO_LOW, y1=RATIO_HIGH, fillcolor="green", opacity=0.08, line_width=0)
-        fig.add_hline(y=UPDATE_RATIO, line=dict(color="green", dash="dot", width=1),
-                      annotation_text="rule of thumb ~1e-3", annotation_position="top left")
+        fig.add_hline(y=UPDATE_RATIO, line=dict(color="green", dash="dot", width=1))
+        fig.add_annotation(x=0, xref="paper", y=math.log10(UPDATE_RATIO), yref="y", text="rule of thumb ~1e-3",
+                           showarrow=False, xanchor="left", yanchor="bottom", font=dict(color="green"))
     if not series:
         fig.add_annotation(text="not measured for this run", showarrow=False, x=0.5, y=0.5, xref="paper",
                            yref="paper")
