@@ -19,20 +19,30 @@ POINT_COLUMNS = ("epoch", "batch", "x", "loss", "acc", "l2_penalty")
 LAYER_COLUMNS = ("epoch", "layer", "weight_norm", "grad_norm", "update_ratio", "dead_fraction", "saturated_fraction")
 
 
+POINT_SQL = (f"INSERT OR REPLACE INTO batch_points (run_id, {', '.join(POINT_COLUMNS)}) "
+             f"VALUES (?, {', '.join('?' * len(POINT_COLUMNS))})")
+LAYER_SQL = (f"INSERT OR REPLACE INTO layer_stats (run_id, {', '.join(LAYER_COLUMNS)}, histograms) "
+             f"VALUES (?, {', '.join('?' * (len(LAYER_COLUMNS) + 1))})")
+
+
+def log_dynamics(store: RunStore, run_id: int, points: Sequence[BatchPoint] = (),
+                 stats: Sequence[LayerStats] = ()) -> None:
+    """Store within-epoch points and per-layer stats of ``run_id``, all in one transaction."""
+    rows = [(POINT_SQL, (run_id, *(_finite(getattr(p, c)) for c in POINT_COLUMNS))) for p in points]
+    rows += [(LAYER_SQL, (run_id, *(_finite(getattr(s, c)) for c in LAYER_COLUMNS),
+                          json.dumps({k: asdict(h) for k, h in s.histograms.items()}))) for s in stats]
+    if rows:
+        store._transaction(rows)
+
+
 def log_batch_points(store: RunStore, run_id: int, points: Sequence[BatchPoint]) -> None:
     """Store within-epoch points of ``run_id`` (one transaction for all of them)."""
-    sql = (f"INSERT OR REPLACE INTO batch_points (run_id, {', '.join(POINT_COLUMNS)}) "
-           f"VALUES (?, {', '.join('?' * len(POINT_COLUMNS))})")
-    store._transaction([(sql, (run_id, *(_finite(getattr(p, c)) for c in POINT_COLUMNS))) for p in points])
+    log_dynamics(store, run_id, points=points)
 
 
 def log_layer_stats(store: RunStore, run_id: int, stats: Sequence[LayerStats]) -> None:
     """Store one epoch's per-layer dynamics of ``run_id`` (one transaction)."""
-    sql = (f"INSERT OR REPLACE INTO layer_stats (run_id, {', '.join(LAYER_COLUMNS)}, histograms) "
-           f"VALUES (?, {', '.join('?' * (len(LAYER_COLUMNS) + 1))})")
-    store._transaction([(sql, (run_id, *(_finite(getattr(s, c)) for c in LAYER_COLUMNS),
-                               json.dumps({k: asdict(h) for k, h in s.histograms.items()})))
-                        for s in stats])
+    log_dynamics(store, run_id, stats=stats)
 
 
 def get_batch_points(store: RunStore, run_id: int, after_x: float = -1.0) -> list[BatchPoint]:
