@@ -87,3 +87,16 @@ def test_inspect_has_the_dynamics_view(db, mnist_dir):
     assert not at.exception
     assert "Training dynamics" in texts(at) + "".join(s.value for s in at.subheader)
     assert any(c.key == "inspect_dyn_heatmap" for c in at.get("plotly_chart") if hasattr(c, "key"))
+
+
+def test_compare_draws_within_epoch_points_as_thin_lines(db):
+    run_id = l2_run(db)
+    at = app()
+    at.session_state["compare_ids"] = [run_id]
+    at.switch_page(PAGES["Compare"]).run()
+    at.selectbox(key="cmp_metric").set_value("train_loss").run()
+    before = len(at.get("plotly_chart")[0].proto.spec)
+    at.toggle(key="cmp_batches").set_value(True).run()
+    assert not at.exception
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert len(spec) > before and "within the epoch" in spec
