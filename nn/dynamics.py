@@ -58,7 +58,7 @@ class LayerMonitor(Callback):
     """
 
     def __init__(self, sink: Callable[[int, list[LayerStats]], None] | None = None, *, probes: int = 4,
-                 sample_size: int = 512, seed: int = 0, bins: int = BINS):
+                 sample_size: int = 256, seed: int = 0, bins: int = BINS):
         if probes < 1 or sample_size < 1 or bins < 2:
             raise ValueError("probes and sample_size must be >= 1 and bins >= 2")
         self.sink, self.probes, self.sample_size, self.seed, self.bins = sink, probes, sample_size, seed, bins
@@ -123,9 +123,13 @@ class LayerMonitor(Callback):
         if (kind, layer) not in self._limits:
             self._limits[(kind, layer)] = _limits(kind, self.loop.model.activation, values)
         lo, hi = self._limits[(kind, layer)]
-        flat = np.clip(values.ravel(), lo, hi)
-        counts, _ = np.histogram(flat[np.isfinite(flat)], bins=self.bins, range=(lo, hi))
-        return Histogram(lo, hi, counts.tolist())
+        flat = values.ravel()
+        if not np.isfinite(flat).all():
+            flat = flat[np.isfinite(flat)]
+        # the bin of each value, the ones outside [lo, hi] in the end bins (np.histogram would drop them)
+        index = ((flat - flat.dtype.type(lo)) * flat.dtype.type(self.bins / (hi - lo))).astype(np.intp)
+        np.clip(index, 0, self.bins - 1, out=index)
+        return Histogram(lo, hi, np.bincount(index, minlength=self.bins).tolist())
 
 
 def _limits(kind: str, activation: str, values: np.ndarray) -> tuple[float, float]:
