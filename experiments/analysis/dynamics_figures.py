@@ -37,26 +37,31 @@ class BatchLine:
 
 def add_batch_lines(fig: go.Figure, lines: Sequence[BatchLine], kind: str, widen_y: bool = True) -> go.Figure:
     """Thin, faint lines of the within-epoch loss (``kind="loss"``) or accuracy (``"acc"``) under a figure's
-    epoch curves; ``widen_y`` stretches a fixed y range to include them (not while the user has zoomed)."""
+    epoch curves; ``widen_y`` stretches fixed axis ranges to include them (not while the user has zoomed)."""
     if kind not in ("loss", "acc"):
         raise ValueError(f"kind must be 'loss' or 'acc', got {kind!r}")
     values: list[float] = []
     for line, default in zip(lines, distinct_colors(len(lines))):
-        ys = [getattr(p, kind) for p in line.points]
-        ys = [y if np.isfinite(y) else None for y in ys]
+        ys = [y if np.isfinite(y) else None for y in (getattr(p, kind) for p in line.points)]
         values += [y for y in ys if y is not None]
         label = safe(line.label)
         fig.add_trace(go.Scatter(
             x=[p.x for p in line.points], y=ys, mode="lines", name=f"{label} · every few batches",
             line=dict(color=line.color or default, width=1), opacity=0.45, showlegend=False, legendgroup=label,
             hovertemplate=f"{label} · within the epoch<br>epoch %{{x:.2f}}<br>train {kind} %{{y:.4f}}<extra></extra>"))
-    current, x_range = fig.layout.yaxis.range, fig.layout.xaxis.range
-    if widen_y and values and current is not None:
-        low, high = min(current[0], min(values)), max(current[1], max(values) * 1.02)
-        fig.update_yaxes(range=[max(low, 0.0), min(high, 1.0)] if kind == "acc" else [low, high])
-    if widen_y and x_range is not None and any(line.points for line in lines):  # the first epoch's points too
-        fig.update_xaxes(range=[0, x_range[1]])
+    if widen_y and values:
+        _widen(fig, values, kind)
     return fig
+
+
+def _widen(fig: go.Figure, values: list[float], kind: str) -> None:
+    """Fixed axis ranges stretched to the within-epoch points: y to their values, x down to 0 (epoch 1's)."""
+    y_range, x_range = fig.layout.yaxis.range, fig.layout.xaxis.range
+    if y_range is not None:
+        low, high = min(y_range[0], min(values)), max(y_range[1], max(values) * 1.02)
+        fig.update_yaxes(range=[max(low, 0.0), min(high, 1.0)] if kind == "acc" else [low, high])
+    if x_range is not None:
+        fig.update_xaxes(range=[0, x_range[1]])
 
 
 def _by_layer(stats: Sequence[LayerStats], measure: str) -> dict[int, tuple[list[int], list[float | None]]]:
