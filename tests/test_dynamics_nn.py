@@ -61,7 +61,7 @@ def test_saturation_and_dead_units_are_detected(blobs):
     model = MLP([20, 16, 10], activation="sigmoid", seed=0)
     model.weights[0][...] *= 100  # huge pre-activations: every sigmoid at 0 or 1
     fit(model, SGD(1e-6), blobs, FitOptions(epochs=1, batch_size=32), [monitor])
-    assert monitor.history[0][0].saturated_fraction > 0.8
+    assert (monitor.history[0][0].saturated_fraction or 0.0) > 0.8
     relu = MLP([20, 16, 10], seed=0)
     relu.biases[0][:8], relu.biases[0][8:] = -1e3, 1e3  # half the units can never fire, half always do
     monitor = LayerMonitor()
