@@ -64,7 +64,8 @@ def test_compare_shows_a_fix_group_with_its_verdict(db):
     for seed, (config, acc) in enumerate([(L2_CASE, 0.1), (L2_CASE, 0.11), (L2_CASE.replace(l2=1e-4), 0.8),
                                           (L2_CASE.replace(l2=1e-4), 0.82)]):
         rid = store.create_run(config.replace(seed=seed % 2), group_id=group)
-        store.log_epoch(rid, {"epoch": 1, "train_loss": 1.0, "test_acc": acc, "train_acc": acc, "elapsed": 1})
+        store.log_epoch(rid, {"epoch": 1, "train_loss": 1.0, "val_acc": acc, "val_loss": 1 - acc, "test_acc": acc,
+                              "train_acc": acc, "elapsed": 1})
         store.set_status(rid, "finished")
     at = app()
     at.switch_page(PAGES["Compare"])

@@ -62,11 +62,13 @@ def test_verdict_says_whether_the_fix_helped(tmp_path):
     runs = store.search_runs(group_id=group, order_by="id", descending=False)
     assert fix_verdict(store, group).pending == 6
     for run, acc in zip(runs, [0.10, 0.11, 0.09, 0.85, 0.87, 0.84]):
-        store.log_epoch(run.id, {"epoch": 1, "test_acc": acc})
+        store.log_epoch(run.id, {"epoch": 1, "val_acc": acc, "val_loss": 1 - acc, "test_acc": acc - 0.5})
         store.set_status(run.id, "finished")
     verdict = fix_verdict(store, group)
     assert verdict.verdict.real and verdict.verdict.diff == pytest.approx(0.7533, abs=1e-3)
-    assert verdict.text.startswith("The fix helped: Test accuracy 10.00% with the original settings, 85.33%")
+    assert verdict.metric == "val_acc"  # judged on validation, as Compare does; test is kept for the final check
+    assert verdict.text.startswith("The fix helped: Validation accuracy (best epoch) 10.00% with the original "
+                                   "settings, 85.33%")
     assert "p <" in verdict.text or "p =" in verdict.text
     with pytest.raises(ValueError):
         fix_verdict(store, "sw-123")

@@ -142,7 +142,7 @@ def _overfitting(f: Finding) -> tuple[str, str]:
     more = any(name == "train_size" for name, _ in f.fix)
     return (f"Overfitting: train accuracy {train} vs {f.held_out} {test}; the network memorises the training "
             f"images.", "Give it more training images." if more else
-            f"Raise {L2}, or stop earlier with fewer {EPOCHS}.")
+            f"Raise {L2} or the dropout, or turn on early stopping (or train fewer {EPOCHS}).")
 
 
 def _underfitting(f: Finding) -> tuple[str, str]:

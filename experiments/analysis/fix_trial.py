@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from experiments.analysis import stats
+from experiments.analysis import ranking, stats
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, diagnose
 from experiments.config import MAX_SEED, RunConfig
 from experiments.runs.dynamics_store import get_layer_stats
@@ -90,20 +90,23 @@ def run_under_trial(group_id: str) -> int | None:
 
 @dataclass(frozen=True)
 class FixVerdict:
-    """The trial's outcome: the final test accuracies of both sides and Welch's verdict (fix - original)."""
+    """The trial's outcome: each side's accuracies (validation at the best epoch when every run holds out a
+    validation set, as Compare judges; else the final test accuracy) and Welch's verdict (fix - original)."""
 
     original: list[float]
     fixed: list[float]
     verdict: stats.Verdict
     pending: int              # runs of the group still queued or training
-    failed: int               # runs that ended without a test accuracy
+    failed: int               # runs that ended without an accuracy
+    metric: str = "test_acc"  # "val_acc" or "test_acc": what was compared
 
     @property
     def text(self) -> str:
         if not self.original or not self.fixed:
             return "No verdict yet: both sides need finished runs."
         mean = stats.spread
-        head = (f"Test accuracy {mean(self.original).mean:.2%} with the original settings, "
+        what = "Validation accuracy (best epoch)" if self.metric == "val_acc" else "Test accuracy"
+        head = (f"{what} {mean(self.original).mean:.2%} with the original settings, "
                 f"{mean(self.fixed).mean:.2%} with the fix")
         if self.verdict.real:
             word = "helped" if self.verdict.diff > 0 else "made it worse"
@@ -121,11 +124,13 @@ def fix_verdict(store: RunStore, group_id: str) -> FixVerdict:
     runs = store.search_runs(group_id=group_id, order_by="id", descending=False)
     original = [r for r in runs if _same(r.config, base)]
     fixed = [r for r in runs if r not in original]
-    accs = [[r.test_acc for r in side if r.test_acc is not None] for side in (original, fixed)]
+    metric = ranking.metric_for(bool(runs) and all(r.has_validation for r in runs))
+    values = {r.id: ranking.value(r, metric) for r in runs}
+    accs = [[v for r in side if (v := values[r.id]) is not None] for side in (original, fixed)]
     verdict = stats.verdict(accs[1], accs[0], "fix", "original")
     pending = sum(RunStatus(r.status).is_active for r in runs)
-    failed = sum(r.test_acc is None and not RunStatus(r.status).is_active for r in runs)
-    return FixVerdict(accs[0], accs[1], verdict, pending, failed)
+    failed = sum(values[r.id] is None and not RunStatus(r.status).is_active for r in runs)
+    return FixVerdict(accs[0], accs[1], verdict, pending, failed, metric)
 
 
 def _same(config: Any, base: RunConfig | None) -> bool:
