@@ -6,9 +6,10 @@ line (through the run manager) all call ``execute_run``; nothing else trains a s
 1. a run stopped before it started ends "stopped" without loading anything;
 2. mark the run "running" (a worker has it), load the dataset and check that the config fits it
    (``check_fits``, the one such check);
-3. train it, each finished epoch committed by ``StoreEpochs`` and then checkpointed (``RunCheckpointer``:
-   model, optimizer and RNG state, so it can be resumed); with ``resume=True`` the run goes on from its
-   latest checkpoint instead of from scratch (see experiments/runs/resume.py);
+3. train it, each finished epoch committed by ``StoreEpochs``, its within-epoch points and per-layer
+   dynamics by ``dynamics_callbacks``, and then checkpointed (``RunCheckpointer``: model, optimizer and
+   RNG state, so it can be resumed); with ``resume=True`` the run goes on from its latest checkpoint
+   instead of from scratch (see experiments/runs/resume.py);
 4. save the weights, but only if at least one epoch finished and only while the run still exists
    (``RunStore.attach_artifact``: a run deleted while it trained leaves no file behind; checkpoints alike);
 5. record the final status and message. A run that goes wrong numerically ends "diverged" (a result);
@@ -33,6 +34,7 @@ from experiments.runs.checkpoints import (
     load_resume_point,
 )
 from experiments.runs.execute import load_data, train_config
+from experiments.runs.record_dynamics import dynamics_callbacks
 from experiments.runs.store import RunStore, StoreError
 from nn import MLP, DataError, Dataset, RunStatus
 
@@ -117,7 +119,8 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
         phase.training()
         keeper = RunCheckpointer(store, run_id, start, train_eval_epochs or (start.train_eval_epochs if start else ()))
         before = [ElapsedFrom(start.elapsed)] if start else []
-        model, result = train_config(config, data, [*before, StoreEpochs(store, run_id), *callbacks],
+        recorders = [*before, StoreEpochs(store, run_id), *dynamics_callbacks(store, run_id, config.seed)]
+        model, result = train_config(config, data, [*recorders, *callbacks],
                                      stop_event=controls.stop, pause_event=controls.pause,
                                      train_eval_epochs=keeper.train_eval_epochs, checkpoints=keeper)
         if result.history or start:
