@@ -43,7 +43,7 @@ def test_the_shipped_exercises_load_and_are_small():
     for exercise in exercises:  # small enough to run in a minute or two on two cores
         assert len(exercise.configs()) <= 12
         for config in exercise.configs():
-            assert 0 < config.train_size and config.train_size * config.epochs <= 30_000, exercise.id
+            assert config.train_size > 0 and config.train_size * config.epochs <= 30_000, exercise.id
             assert config.epochs <= 40, exercise.id
     assert {e.kind for e in exercises} == set(PredictionKind)
 
