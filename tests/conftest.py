@@ -127,3 +127,24 @@ def mnist_dir() -> str:
 def mnist(mnist_dir):
     from nn import load_mnist
     return load_mnist(mnist_dir)
+
+
+def undo_migrations_from(conn, step: int) -> None:
+    """Take a fresh store file back to schema version ``step`` by undoing the additive migrations from ``step``
+    on (ADD COLUMN, CREATE TABLE, CREATE INDEX), newest first. Tests of one migration use it so that they do not
+    depend on the migrations other changes add after it (the version numbers are renumbered at merges)."""
+    import re
+
+    from experiments.runs.schema import MIGRATIONS
+
+    undo = [(r"\s*ALTER TABLE (\w+) ADD COLUMN (\w+)", "ALTER TABLE {0} DROP COLUMN {1}"),
+            (r"\s*CREATE TABLE (\w+)", "DROP TABLE {0}"), (r"\s*CREATE INDEX (\w+)", "DROP INDEX {0}")]
+    for version in sorted((v for v in MIGRATIONS if v >= step), reverse=True):
+        for statement in reversed([s for s in MIGRATIONS[version].split(";") if s.strip()]):
+            for pattern, reverse_sql in undo:
+                if match := re.match(pattern, statement):
+                    conn.execute(reverse_sql.format(*match.groups()))
+                    break
+            else:
+                raise AssertionError(f"migration {version} is not additive: {statement.strip()[:60]}")
+    conn.execute(f"PRAGMA user_version = {int(step)}")

@@ -6,8 +6,9 @@ import pytest
 from experiments.config import RunConfig
 from experiments.runs.dynamics_store import get_batch_points, get_layer_stats
 from experiments.runs.execution import execute_run
-from experiments.runs.schema import SCHEMA_VERSION
+from experiments.runs.schema import MIGRATIONS
 from experiments.runs.store import RunStore
+from tests.conftest import undo_migrations_from
 
 
 def test_a_run_stores_its_points_and_layer_stats(tmp_path, blobs):
@@ -31,11 +32,9 @@ def test_a_run_stores_its_points_and_layer_stats(tmp_path, blobs):
 def test_an_older_store_gains_the_dynamics_tables(tmp_path):
     path = tmp_path / "old.sqlite"
     RunStore(path).close_all()
-    with sqlite3.connect(path) as conn:  # back to the previous version: drop what the last migration adds
-        conn.execute("DROP TABLE batch_points")
-        conn.execute("DROP TABLE layer_stats")
-        conn.execute("ALTER TABLE epochs DROP COLUMN l2_penalty")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    step = next(v for v, sql in MIGRATIONS.items() if "batch_points" in sql)
+    with sqlite3.connect(path) as conn:  # back to the version before the dynamics tables (and what came after)
+        undo_migrations_from(conn, step)
     store = RunStore(path)
     run_id = store.create_run(RunConfig())
     store.log_epoch(run_id, {"epoch": 1, "train_loss": 0.5, "l2_penalty": 0.1})
