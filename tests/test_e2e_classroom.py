@@ -87,12 +87,13 @@ def test_a_link_opens_with_its_settings_and_locked_controls(local_server, browse
     expect(optimizer).to_be_disabled()
     assert sidebar.get_by_role("combobox", name="Activation").is_enabled()
     slider = sidebar.get_by_role("slider")
-    assert slider.count() == 1  # L2 is hidden: only the learning rate's slider is left
+    expect(slider).to_have_count(1)  # L2 is hidden: only the learning rate's slider is left
     expect(slider).to_be_disabled()
     expect(slider).to_have_attribute("aria-valuetext", "0.1")
     assert sidebar.get_by_role("textbox", name="Epochs").is_enabled()
-    assert sidebar.get_by_text("not a setting and was ignored").count() == 1
-    assert "lr=0.1" in page.url and "epochs=3" in page.url  # the address bar mirrors the settings
+    expect(sidebar.get_by_text("not a setting and was ignored")).to_have_count(1)
+    wait_until(lambda: "lr=0.1" in page.url and "epochs=3" in page.url, 30,
+               what="the address bar to mirror the settings")
     sidebar.get_by_text("Copy link").click()
     link = page.get_by_test_id("stCode").filter(has_text="lock=").inner_text()
     assert link.startswith(local_server.url) and "lr=0.1" in link and "hidden=32%2C+16" in link
