@@ -1,0 +1,104 @@
+"""How many BLAS threads a training run may use: decided here, and only here, from the run's context.
+
+The rule: the cores this process may use are shared by the runs training at once, never more BLAS
+threads than cores in total. A run that trains alone gets every core that is not busy; runs that share
+the machine get one each:
+
+* a sweep's worker process: the pool puts ``MLP_BLAS_CORES = cores // workers`` into each worker's
+  environment (``pool_environment``): that is all the cores the runs in that worker may use;
+* runs in one process (the dashboard's runner starts each in its own thread): BLAS's thread pool is
+  process-wide, so ``training_threads`` counts the runs training in this process and sets cores // runs
+  each time one starts or ends;
+* other load on the machine (another process, another user): cores already busy when the threads are
+  decided (the kernel's count of runnable threads, sampled a few times) are not counted as free.
+  OpenBLAS's threads spin while they wait, and two of them on two cores that something else also wants
+  were measured at 2-23 s per epoch instead of 0.5 s.
+
+``MLP_BLAS_THREADS`` set by hand overrides the rule for a process (1 reproduces the old fixed setting).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from threadpoolctl import threadpool_limits
+
+ENV = "MLP_BLAS_THREADS"  # set by hand: this many threads, whatever the context
+CORES_ENV = "MLP_BLAS_CORES"  # set by a pool for its workers: the cores this process may use
+# What the thread pools of NumPy's BLAS (and OpenMP or numexpr, should a library bring one) read at start-up.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                    "NUMEXPR_NUM_THREADS")
+_lock = threading.Lock()
+_training = 0  # runs training in this process now
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def blas_threads(runs: int = 1, total: int | None = None, busy: float | None = None) -> int:
+    """BLAS threads for each of ``runs`` runs training at once in this process.
+
+    ``total`` is the cores available (default: ``cores()``); ``busy`` the cores kept busy by other work
+    (default: ``busy_cores()`` less the other runs of this process, which it counts too).
+    """
+    override = os.environ.get(ENV, "").strip()
+    if override:
+        return max(1, int(override))
+    if total is None:
+        total = int(os.environ.get(CORES_ENV, "") or 0) or cores()
+    if busy is None:
+        busy = max(0.0, busy_cores() - (runs - 1))
+    free = max(1, total - round(busy))
+    return max(1, min(total // max(1, runs), free // max(1, runs)))
+
+
+def busy_cores(samples: int = 5) -> float:
+    """Threads running or ready to run now, besides the caller: the median of a few looks at /proc/loadavg.
+
+    Its fourth field counts the runnable threads this instant (the caller among them); the one-minute load
+    average would still count a run that ended seconds ago. Elsewhere the load average stands in.
+    """
+    try:
+        counts = []
+        for _ in range(samples):
+            with open("/proc/loadavg") as f:
+                counts.append(int(f.read().split()[3].split("/")[0]) - 1)
+            time.sleep(0.002)
+        return float(statistics.median(counts))
+    except (OSError, IndexError, ValueError):
+        return os.getloadavg()[0]
+
+
+def pool_environment(workers: int, total: int | None = None) -> dict[str, str]:
+    """Environment for the worker processes of a pool of ``workers``: their share of the cores, at least one."""
+    share = str(max(1, (cores() if total is None else total) // max(1, workers)))
+    return {CORES_ENV: share, **{name: share for name in THREAD_VARIABLES}}
+
+
+def _apply() -> None:
+    threadpool_limits(blas_threads(max(1, _training)), user_api="blas")  # process-wide
+
+
+@contextmanager
+def training_threads() -> Iterator[None]:
+    """Count a run as training in this process while the block runs, and re-divide the BLAS threads."""
+    global _training
+    with _lock:
+        _training += 1
+        _apply()
+    try:
+        yield
+    finally:
+        with _lock:
+            _training -= 1
+            if _training:
+                _apply()
