@@ -46,9 +46,11 @@ def time_local(folder: Path, workers: int, limit_blas: bool, epochs: int, train_
     """(wall seconds, CPU seconds of the worker processes) of one local sweep."""
     s = spec(epochs, train_size)
     cpu_before = _children_cpu()
-    saved = dict(sweep_local.SINGLE_THREAD_ENV)
-    if not limit_blas:
-        sweep_local.SINGLE_THREAD_ENV.clear()
+    saved = sweep_local.threads.pool_environment
+    if not limit_blas:  # every worker takes every core, as NumPy would by default
+        every = str(os.cpu_count() or 1)
+        sweep_local.threads.pool_environment = lambda workers, total=None: {  # type: ignore[assignment]
+            name: every for name in (sweep_local.threads.ENV, *sweep_local.threads.THREAD_VARIABLES)}
     try:
         began = time.perf_counter()
         sweep = LocalSweep(RunStore(folder / f"local-{workers}-{limit_blas}-{time.time()}.sqlite"), s, expand(s),
@@ -57,7 +59,7 @@ def time_local(folder: Path, workers: int, limit_blas: bool, epochs: int, train_
         sweep.wait()
         seconds = time.perf_counter() - began
     finally:
-        sweep_local.SINGLE_THREAD_ENV.update(saved)
+        sweep_local.threads.pool_environment = saved  # type: ignore[assignment]
     assert {o.status for o in sweep.outcomes()} == {"finished"}, sweep.outcomes()
     time.sleep(0.5)  # let the pool reap its workers, so that their CPU time is counted
     return seconds, _children_cpu() - cpu_before
