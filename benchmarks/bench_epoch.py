@@ -125,6 +125,18 @@ def epoch_goals(med: dict) -> list[Goal]:
     return goals
 
 
+def seed_group(args: argparse.Namespace, data: Dataset, scale: float) -> Goal:
+    """Three seeds of 784-128-10 b64: one after another against one seed group, interleaved."""
+    config: Config = ((784, 128, 10), 64)
+    runners: dict[str, Runner] = {"sequential": lambda s, b, r: c.time_sequential(data, s, b, r),
+                                  "group": lambda s, b, r: c.time_group(data, s, b, r)}
+    med = bench(runners, [config], args.repeats, scale)
+    seq, group = med[config, "sequential"], med[config, "group"]
+    print(f"\nSeed group of 3, {arch(config[0])} b{config[1]}, one epoch + test pass each: one after another "
+          f"{seq:.3f} s, as a group {group:.3f} s, throughput ratio {seq / group:.2f}x")
+    return Goal("seed group of 3: one after another / group", seq / group, 1.5)
+
+
 def headline(args: argparse.Namespace, data: Dataset, scale: float) -> list[Goal]:
     configs = [cf for cf in HEADLINE if cf[1] in (16, 64, 128)][:3] if args.quick else HEADLINE
     runners = contenders(data, args.contenders.split(","))
@@ -175,6 +187,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="PyTorch intra-op threads (default: its own, all cores; its spinning OpenMP threads "
                              "can make it 10-50x slower when other work loads the machine)")
+    parser.add_argument("--no-group", action="store_true", help="skip the seed-group row")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
     parser.add_argument("--no-runner", action="store_true", help="skip the background-runner overhead")
     parser.add_argument("--runner-epochs", type=int, default=2, help="epochs per run for the runner overhead")
@@ -199,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         scaling(args, data, scale)
         return 0
     goals = headline(args, data, scale)
+    goals.append(seed_group(args, data, scale) if not args.no_group else Goal("seed group of 3", None, 1.5))
     memory = None if args.quick or args.no_memory else peak_memory(args)
     goals.append(Goal("peak memory of a headless 10-epoch run, MB", memory, 400, at_most=True))
     if not args.quick and not args.no_runner:

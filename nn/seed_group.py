@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,32 +124,59 @@ class _Member:
         return self.result.status == RunStatus.FINISHED
 
 
-def fit_group(models: Sequence[MLP], optimizer: Optimizer, data: Dataset, *, epochs: int, batch_size: int,
-              seeds: Sequence[int], l2: float = 0.0, reduction: str = "mean",
-              callbacks: Sequence[Callbacks] | None = None,
-              stop_event: threading.Event | None = None) -> list[TrainResult]:
-    """Train ``models`` together, model j exactly as ``fit(models[j], <fresh optimizer>, ..., seed=seeds[j])``.
+@dataclass(frozen=True)
+class _Plan:
+    """What every part of a group trains for: fit's settings, shared by the group."""
 
-    ``optimizer`` is one fresh optimizer for the whole group: its update is elementwise, so stepping the
-    stacked (k, P) buffer steps each model as its own optimizer would. ``callbacks[j]`` get model j's
-    ``on_epoch_end(epoch, logs)``. A model that diverges keeps the parameters it had before the bad
-    batch (as with ``fit``) while the others go on; a set ``stop_event`` stops them all within a batch.
+    epochs: int
+    batch_size: int
+    l2: float
+    reduction: str
+    stop_event: threading.Event | None
+
+
+def fit_group(models: Sequence[MLP], make_optimizer: Callable[[], Optimizer], data: Dataset, *, epochs: int,
+              batch_size: int, seeds: Sequence[int], l2: float = 0.0, reduction: str = "mean",
+              callbacks: Sequence[Callbacks] | None = None, stop_event: threading.Event | None = None,
+              threads: int = 1) -> list[TrainResult]:
+    """Train ``models`` together, model j exactly as ``fit(models[j], make_optimizer(), ..., seed=seeds[j])``.
+
+    The models are dealt round-robin into ``threads`` parts; each part is one stacked network trained by
+    its own thread with one optimizer from ``make_optimizer`` (an optimizer's update is elementwise, so
+    stepping a part's stacked (k, P) buffer steps each model as its own optimizer would). BLAS, the
+    optimizer kernel and the gathers release the GIL, so parts on different cores run side by side; give
+    each thread one BLAS thread. ``callbacks[j]`` get model j's ``on_epoch_end(epoch, logs)`` (from its
+    part's thread). A model that diverges keeps the parameters it had before the bad batch, as with
+    ``fit``, while the others go on; a set ``stop_event`` stops them all within a batch.
     """
     members = [_Member(m, s, np.random.default_rng(s), cbs)
                for m, s, cbs in zip(models, seeds, callbacks or [()] * len(models), strict=True)]
-    stacked = StackedMLP(models)
-    x_train, y_train = data.x_train, data.y_train
-    gathered = np.empty((len(models), batch_size, x_train.shape[1]), dtype=stacked.dtype)
-    labels = np.empty((len(models), batch_size), dtype=y_train.dtype)
+    plan = _Plan(epochs, batch_size, l2, reduction, stop_event)
+    parts = [members[i::threads] for i in range(max(1, min(threads, len(members))))]
+    if len(parts) == 1:
+        _train(parts[0], make_optimizer(), data, plan)
+    else:
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="seed-group") as pool:
+            for future in [pool.submit(_train, part, make_optimizer(), data, plan) for part in parts]:
+                future.result()
+    return [member.result for member in members]
+
+
+def _train(members: list[_Member], optimizer: Optimizer, data: Dataset, plan: _Plan) -> None:
+    """The epoch loop of ``fit`` for one part of a group, its models stacked."""
+    stacked = StackedMLP([member.model for member in members])
+    x_train, y_train, batch_size = data.x_train, data.y_train, plan.batch_size
+    gathered = np.empty((len(members), batch_size, x_train.shape[1]), dtype=stacked.dtype)
+    labels = np.empty((len(members), batch_size), dtype=y_train.dtype)
     started = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, plan.epochs + 1):
             epoch_start = time.perf_counter()
             orders = [member.rng.permutation(len(x_train)) for member in members]
             for member in members:
                 member.loss_sum, member.correct = 0.0, 0
             for batches, start in enumerate(range(0, len(x_train), batch_size), 1):
-                if stop_event is not None and stop_event.is_set():
+                if plan.stop_event is not None and plan.stop_event.is_set():
                     _end(members, RunStatus.STOPPED, f"stopped by the user during epoch {epoch}")
                     break
                 n = min(batch_size, len(x_train) - start)
@@ -156,7 +184,7 @@ def fit_group(models: Sequence[MLP], optimizer: Optimizer, data: Dataset, *, epo
                     idx = order[start:start + n]
                     np.take(x_train, idx, axis=0, out=gathered[j, :n], mode="clip")
                     np.take(y_train, idx, out=labels[j, :n])
-                losses, correct = stacked.backprop(gathered[:, :n], labels[:, :n], l2, reduction)
+                losses, correct = stacked.backprop(gathered[:, :n], labels[:, :n], plan.l2, plan.reduction)
                 _check_divergence(members, stacked, losses, optimizer, epoch, batches)
                 optimizer.step([stacked.flat_params.reshape(-1)], [stacked.flat_grads.reshape(-1)])
                 for member, loss, right in zip(members, losses, correct):
@@ -164,8 +192,7 @@ def fit_group(models: Sequence[MLP], optimizer: Optimizer, data: Dataset, *, epo
                     member.correct += right
             if not any(member.training for member in members):
                 break
-            _end_epoch(members, stacked, data, l2, optimizer, epoch, batches, epoch_start, started)
-    return [member.result for member in members]
+            _end_epoch(members, stacked, data, plan.l2, optimizer, epoch, batches, epoch_start, started)
 
 
 def _check_divergence(members: list[_Member], stacked: StackedMLP, losses: list[float], optimizer: Optimizer,

@@ -84,19 +84,29 @@ def pool_environment(workers: int, total: int | None = None) -> dict[str, str]:
     return {CORES_ENV: share, **{name: share for name in THREAD_VARIABLES}}
 
 
-def _apply() -> None:
-    threadpool_limits(blas_threads(max(1, _training)), user_api="blas")  # process-wide
+def _apply() -> int:
+    given = blas_threads(max(1, _training))
+    threadpool_limits(given, user_api="blas")  # process-wide
+    return given
+
+
+def group_split(models: int, given: int) -> tuple[int, int]:
+    """(threads, BLAS threads each) for a seed group of ``models`` given ``given`` cores: a thread per core
+    (at most one per model), each with its share of BLAS threads, so the total never exceeds ``given``."""
+    parts = max(1, min(models, given))
+    return parts, max(1, given // parts)
 
 
 @contextmanager
-def training_threads() -> Iterator[None]:
-    """Count a run as training in this process while the block runs, and re-divide the BLAS threads."""
+def training_threads() -> Iterator[int]:
+    """Count a run as training in this process while the block runs, re-divide the BLAS threads, and yield
+    the number given to this run (which a seed group splits further, see ``group_split``)."""
     global _training
     with _lock:
         _training += 1
-        _apply()
+        given = _apply()
     try:
-        yield
+        yield given
     finally:
         with _lock:
             _training -= 1

@@ -1,0 +1,34 @@
+"""Train a seed group (one config, several seeds) together: the experiments-side entry to nn.seed_group.
+
+Each seed's model and result are exactly those of ``train_config`` for that seed alone (nn/seed_group.py
+explains why and tests check it); the group is faster because it runs its models side by side, one thread
+per core it is given (experiments/runs/threads.py decides how many), and stacks the models of a thread.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+from threadpoolctl import threadpool_limits
+
+from experiments.config import RunConfig
+from experiments.runs import threads
+from experiments.runs.execute import build_model
+from nn import MLP, Dataset, TrainResult, get_optimizer
+from nn.seed_group import fit_group
+
+
+def train_seed_group(config: RunConfig, seeds: Sequence[int], data: Dataset,
+                     callbacks: Sequence[Sequence[object]] | None = None,
+                     stop_event: threading.Event | None = None) -> list[tuple[MLP, TrainResult]]:
+    """Train ``config`` once per seed in ``seeds``, together; returns (model, result) per seed, in order."""
+    models = [build_model(replace(config, seed=seed), data.num_features) for seed in seeds]
+    with threads.training_threads() as given:
+        parts, blas_each = threads.group_split(len(models), given)
+        with threadpool_limits(blas_each, user_api="blas"):
+            results = fit_group(models, lambda: get_optimizer(config.optimizer, config.lr), data,
+                                epochs=config.epochs, batch_size=config.batch_size, seeds=list(seeds), l2=config.l2,
+                                reduction=config.reduction, callbacks=callbacks, stop_event=stop_event,
+                                threads=parts)
+    return list(zip(models, results))
