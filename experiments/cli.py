@@ -3,44 +3,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from experiments.config import ConfigError, RunConfig
+from experiments.config import ConfigError, RunConfig, schema
 from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore, StoreError
 from nn import DataError
-
-DEFAULTS = RunConfig()
+from nn.status import RunStatus
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per RunConfig setting (values are validated by RunConfig, not by argparse)."""
-    parser.add_argument("--hidden", default=",".join(map(str, DEFAULTS.hidden)),
-                        help="hidden-layer widths, e.g. '128' or '128,64' (default %(default)s)")
-    parser.add_argument("--activation", default=DEFAULTS.activation, help="relu, sigmoid or tanh")
-    parser.add_argument("--optimizer", default=DEFAULTS.optimizer, help="sgd, momentum, rmsprop or adam")
-    parser.add_argument("--lr", default=DEFAULTS.lr, help="learning rate (default %(default)s)")
-    parser.add_argument("--l2", default=DEFAULTS.l2, help="L2 penalty coefficient (default %(default)s)")
-    parser.add_argument("--epochs", default=DEFAULTS.epochs, help="default %(default)s")
-    parser.add_argument("--batch-size", default=DEFAULTS.batch_size, help="default %(default)s")
-    parser.add_argument("--seed", default=DEFAULTS.seed, help="default %(default)s")
-    parser.add_argument("--dtype", default=DEFAULTS.dtype, help="float32 or float64")
-    parser.add_argument("--reduction", default=DEFAULTS.reduction,
-                        help="how the batch gradient is reduced: mean (default) or sum")
-    parser.add_argument("--train-size", default=DEFAULTS.train_size,
-                        help="train on the first N images only (0 = all)")
-    parser.add_argument("--data-dir", default="", help="folder with the MNIST IDX files (default: $MNIST_DIR)")
+    """One flag per RunConfig setting, generated from the schema (values are parsed by RunConfig, not argparse)."""
+    for entry in schema():
+        default = entry.setting.parse.to_text(entry.default)
+        shown = f"; default {default}" if default else ""
+        text = f"{entry.setting.help} Accepted: {entry.setting.parse.describe()}{shown}."
+        parser.add_argument(entry.setting.cli_flag(entry.name), dest=entry.name, default=default,
+                            metavar=entry.name.upper(), help=text.replace("%", "%%"))
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(hidden=args.hidden, activation=args.activation, optimizer=args.optimizer, lr=args.lr,
-                     l2=args.l2, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     dtype=args.dtype, reduction=args.reduction, train_size=args.train_size,
-                     data_dir=args.data_dir)
+    """The RunConfig of the flags added by ``add_config_arguments``; ConfigError names a bad one."""
+    return RunConfig.from_dict({entry.name: getattr(args, entry.name) for entry in schema()})
 
 
 class PrintEpochs:
@@ -146,7 +137,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
           f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
     interrupted: list[bool] = []
-    signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), manager.stop_all()))  # after the current batch
+
+    def on_ctrl_c(*_: object) -> None:  # stop every run after its current batch
+        interrupted.append(True)
+        manager.stop_all()
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
     seconds = wait_with_progress(manager, queued)
     if interrupted:
         print("stopped by Ctrl-C: the finished epochs are kept in the store")
@@ -155,7 +151,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
     # A diverged run is a result (the summed-gradient variant at lr 0.1 often diverges), not a failure.
-    return 0 if counts.get("finished", 0) + counts.get("diverged", 0) == len(runs) else 3
+    ended_well = counts.get(RunStatus.FINISHED, 0) + counts.get(RunStatus.DIVERGED, 0)
+    return 0 if ended_well == len(runs) else 3
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -169,24 +166,55 @@ def cmd_report(args: argparse.Namespace) -> int:
         presets.variants(comparisons[:1], args.variant)  # refuse a bad variant before reading the store
     except (KeyError, ValueError) as exc:
         raise ConfigError(str(exc).strip("'\"")) from None
+    _check_output_path(args.output)  # refuse a path we cannot write before reading the store
     store = open_store(args)
     found = collect_variants(store, comparisons, args.variant, args.group)
     ids = sorted({i for v in found for o in v.outcomes for ids in o.runs_by_label().values() for i in ids})
-    page = render_report(found, store.epochs_frame(ids), str(store.path))
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(page)
+    page = render_report(found, store.epochs_frame(ids), _store_words(args))
+    try:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {args.output}: {exc.strerror or exc}") from None
+    _print_outcomes(found)
+    print(f"wrote {args.output}")
+    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
+
+
+def _check_output_path(path: str) -> None:
+    """ConfigError (one line) if ``path`` is a folder or its folder does not exist."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: it is a folder; give a file name, "
+                          f"e.g. {target / 'report.html'}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: the folder {folder} does not exist")
+
+
+def _store_words(args: argparse.Namespace) -> str:
+    """Which run store the report read, in words (the page may be mailed: it names no path on this machine)."""
+    if args.db:
+        return "the run store given with --db"
+    return "the run store named by RESULTS_DB" if os.environ.get("RESULTS_DB") else "the default run store"
+
+
+def _print_outcomes(found: Sequence[Any]) -> None:
+    """Each variant's verdict line, its lines' numbers, and the flip note (``collect_variants`` results)."""
+    from experiments.report.wording import flip_note, verdict_line
+
     for v in found:
         for o in v.outcomes:
-            print(o.verdict_line)
+            print(verdict_line(o))
             for line in o.lines if o.complete else ():
                 m = line.member
                 report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+                final = f" (final {line.final_test.text()})" if m.measure == "mean" else ""
                 print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
-                      f"test {line.text('test'):>15}" + (f" (final {line.final_test.text()})" if m.measure == "mean" else ""))
-        if v.flip:
-            print(f"  -> {v.flip}")
-    print(f"wrote {args.output}")
-    return 0 if any(o.complete for v in found for o in v.outcomes) else 1
+                      f"test {line.text('test'):>15}{final}")
+        flip = flip_note(v.mean, v.sum)
+        if flip:
+            print(f"  -> {flip}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
-    repro = sub.add_parser("reproduce", help="train the course report's comparisons (see experiments/report/presets.py)")
+    repro = sub.add_parser("reproduce",
+                           help="train the course report's comparisons (see experiments/report/presets.py)")
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
                        help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
     repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")

@@ -1,93 +1,111 @@
-"""RunConfig: every setting of one training run, validated on construction.
+"""RunConfig: every setting of one training run, declared once and validated on construction.
 
-A RunConfig that exists is valid: bad settings raise ``ConfigError`` with a message naming the field and
-the accepted range, before any data is loaded or any run is queued. The limits below are the only place
-where the product's caps are set (the dashboard, the command line and the store all go through here).
+This is the single settings schema. Each field is declared with ``setting(default, label, help, parse,
+short, **widget hints)``; from that one declaration the command line's flags (``experiments.cli``), the
+dashboard's sidebar widgets, keys and defaults (``ui.sidebar``, ``ui.common.CONFIG_KEYS``), "load into
+sidebar", validation and legend labels are derived. To add a setting, add one field below (and, if needed,
+a cross-setting check to ``CROSS_CHECKS``); nothing else lists the fields.
+
+A RunConfig that exists is valid: bad settings raise ``ConfigError`` with one line naming the field and the
+accepted range, before any data is loaded or any run is queued. Fields may be given as user text ("0.01",
+"128, 64"): the field's parser turns it into the typed value (``RunConfig.from_dict`` is the typed entry
+point for such raw values).
 """
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from experiments.settings.labels import differing_fields, labels_for, short_label
+from experiments.settings.limits import (
+    DTYPES,
+    L2_VALUES,
+    LEARNING_RATES,
+    MAX_BATCH_SIZE,
+    MAX_DEPTH,
+    MAX_EPOCHS,
+    MAX_L2,
+    MAX_LR,
+    MAX_QUEUED,
+    MAX_SEED,
+    MAX_TRAIN_SIZE,
+    MAX_TRIALS,
+    MAX_WIDTH,
+)
+from experiments.settings.parsers import Choice, ConfigError, FolderPath, RealNumber, WholeNumber, Widths, quote
+from experiments.settings.setting import Setting, SettingField, Widget, schema_of, setting
 from nn.activations import ACTIVATIONS
 from nn.mlp import REDUCTIONS
 from nn.optim import OPTIMIZERS
 
-MAX_WIDTH = 4096          # units in one hidden layer
-MAX_DEPTH = 8             # hidden layers
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 60000
-MAX_LR = 10.0
-MAX_L2 = 1.0
-MAX_SEED = 2**32 - 1
-MAX_TRIALS = 200         # trials in one sweep (experiments/sweeps/spec.py)
-MAX_QUEUED = 100         # runs waiting in one run manager's queue (experiments/runs/runner.py)
-DTYPES = ("float32", "float64")
-
-
-class ConfigError(ValueError):
-    """An invalid setting; the message is meant for the user, as it is."""
+__all__ = ["DTYPES", "MAX_BATCH_SIZE", "MAX_DEPTH", "MAX_EPOCHS", "MAX_L2", "MAX_LR", "MAX_QUEUED", "MAX_SEED",
+           "MAX_TRAIN_SIZE", "MAX_TRIALS", "MAX_WIDTH", "ConfigError", "RunConfig", "differing_fields",
+           "labels_for", "parse_hidden", "parse_setting", "quote", "schema", "setting_of", "short_label"]
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Hyperparameters, dataset and seed of one run. Defaults are the course report's base network."""
 
-    hidden: tuple[int, ...] = (128,)
-    activation: str = "relu"
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    l2: float = 0.0
-    epochs: int = 10
-    batch_size: int = 64
-    seed: int = 0
-    dtype: str = "float32"
-    reduction: str = "mean"
-    train_size: int = 0      # use only the first N training images; 0 means all of them
-    data_dir: str = ""       # "" means MNIST_DIR, else the per-user cache (downloading if needed)
+    hidden: tuple[int, ...] = setting(
+        (128,), "Hidden layers", short="hidden", parse=Widths(MAX_DEPTH, MAX_WIDTH),
+        help="Widths of the hidden layers, separated by commas: '128' is one layer of 128 units, '256, 128' two "
+             "layers. Leave empty (or write none) for no hidden layer (softmax regression).")
+    activation: str = setting(
+        "relu", "Activation", short="act", parse=Choice(ACTIVATIONS), widget=Widget.CHOICE,
+        help="The non-linearity of the hidden units. relu learns fastest; sigmoid saturates and learns slowly.")
+    optimizer: str = setting(
+        "adam", "Optimizer", short="opt", parse=Choice(tuple(OPTIMIZERS)), widget=Widget.CHOICE,
+        help="How the gradient updates the weights: plain sgd, sgd with momentum, or the adaptive rmsprop "
+             "and adam.")
+    lr: float = setting(
+        1e-3, "Learning rate", short="lr", parse=RealNumber(0.0, MAX_LR), widget=Widget.LOG_SLIDER,
+        options=LEARNING_RATES,
+        help="Step size of each update. Too high and the loss diverges; too low and it crawls. "
+             "Good starts: 0.001 for adam, 0.1 for sgd.")
+    l2: float = setting(
+        0.0, "L2", short="L2", parse=RealNumber(0.0, MAX_L2, low_inclusive=True), widget=Widget.LOG_SLIDER,
+        options=L2_VALUES,
+        help="Weight decay: a penalty on large weights that fights overfitting. 0 turns it off; try 1e-4.")
+    epochs: int = setting(
+        10, "Epochs", short="epochs", parse=WholeNumber(1, MAX_EPOCHS),
+        help="Passes over the training images.")
+    batch_size: int = setting(
+        64, "Batch size", short="batch", parse=WholeNumber(1, MAX_BATCH_SIZE),
+        help="Images per weight update. Small batches give noisy but many updates; large ones fewer, smoother "
+             "updates.")
+    seed: int = setting(
+        0, "Seed", short="seed", parse=WholeNumber(0, MAX_SEED),
+        help="Fixes the initial weights and the order of the batches: the same settings and seed give the same "
+             "run. Change it to see how much results vary by chance.")
+    dtype: str = setting(
+        "float32", "Precision", short="dtype", parse=Choice(DTYPES), widget=Widget.CHOICE, more=True,
+        help="float32 is about twice as fast; float64 for checking numerics.")
+    reduction: str = setting(
+        "mean", "Gradient reduction", short="grad", parse=Choice(REDUCTIONS), widget=Widget.CHOICE, more=True,
+        help="mean: the batch gradient is averaged (standard). sum: it is added up, so the step grows with the "
+             "batch size (the course report's bug).")
+    train_size: int = setting(
+        0, "Training images", short="train", parse=WholeNumber(0, MAX_TRAIN_SIZE), more=True,
+        help="Train on the first N images only, for quick experiments (0 = all 60,000).")
+    data_dir: str = setting(
+        "", "Data folder", short="data", parse=FolderPath(), widget=Widget.NONE,
+        help="Folder with the MNIST IDX files (empty: $MNIST_DIR, else the per-user cache, downloading if "
+             "needed).")
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        """Parse every field (user text becomes typed values), then the cross-setting checks; all problems
+        are reported at once, joined on one line."""
         problems: list[str] = []
-        try:
-            set_("hidden", parse_hidden(self.hidden))
-        except ConfigError as exc:
-            problems.append(str(exc))
-        for name, choices in (("activation", ACTIVATIONS), ("optimizer", tuple(OPTIMIZERS)),
-                              ("dtype", DTYPES), ("reduction", REDUCTIONS)):
-            value = getattr(self, name)
-            value = value.strip().lower() if isinstance(value, str) else value
-            if value not in choices:
-                problems.append(f"{name} must be one of {', '.join(choices)} (got {value!r})")
-            else:
-                set_(name, value)
-        for name, low, high, low_inclusive in (("lr", 0.0, MAX_LR, False), ("l2", 0.0, MAX_L2, True)):
+        for entry in schema():
             try:
-                set_(name, _number(getattr(self, name), name, float))
+                object.__setattr__(self, entry.name, entry.setting.parse(entry.name, getattr(self, entry.name)))
             except ConfigError as exc:
                 problems.append(str(exc))
-                continue
-            value = getattr(self, name)
-            if not math.isfinite(value) or value > high or value < low or (value == low and not low_inclusive):
-                bound = ">" if not low_inclusive else ">="
-                problems.append(f"{name} must be a number {bound} {low:g} and <= {high:g} (got {value!r})")
-        for name, low, high in (("epochs", 1, MAX_EPOCHS), ("batch_size", 1, MAX_BATCH_SIZE),
-                                ("seed", 0, MAX_SEED), ("train_size", 0, MAX_BATCH_SIZE)):
-            try:
-                value = _number(getattr(self, name), name, int)
-            except ConfigError as exc:
-                problems.append(str(exc))
-                continue
-            set_(name, value)
-            if not low <= value <= high:
-                problems.append(f"{name} must be a whole number from {low} to {high} (got {value})")
-        if not isinstance(self.data_dir, str):
-            problems.append("data_dir must be a folder path (text)")
-        if not problems and self.train_size and self.batch_size > self.train_size:
-            problems.append(f"batch_size ({self.batch_size}) is larger than the training set ({self.train_size})")
+        if not problems:
+            problems = [problem for check in CROSS_CHECKS if (problem := check(self))]
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -111,13 +129,14 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        """Build from a dict (e.g. parsed JSON); unknown keys are refused, missing ones take defaults."""
+        """Build from a mapping of raw values (parsed JSON, CLI or widget text); unknown keys are refused,
+        missing ones take defaults."""
         if not isinstance(d, dict):
             raise ConfigError(f"a run configuration must be a mapping of settings, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
+        known = [entry.name for entry in schema()]
+        unknown = sorted(set(d) - set(known), key=str)
         if unknown:
-            raise ConfigError(f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}")
+            raise ConfigError(f"unknown setting {quote(unknown[0])}; known settings: {', '.join(sorted(known))}")
         return cls(**d)
 
     @classmethod
@@ -132,92 +151,38 @@ class RunConfig:
         return RunConfig.from_dict({**self.to_dict(), **changes})
 
 
+def _batch_fits_train_size(config: RunConfig) -> str:
+    if config.train_size and config.batch_size > config.train_size:
+        return f"batch_size ({config.batch_size}) is larger than the training set ({config.train_size})"
+    return ""
+
+
+# Checks that involve several settings, run once every field has parsed; each returns a problem or "".
+CROSS_CHECKS: tuple[Callable[[RunConfig], str], ...] = (_batch_fits_train_size,)
+
+
+def schema() -> tuple[SettingField, ...]:
+    """RunConfig's settings (name, default, Setting), in declaration order."""
+    return _SCHEMA
+
+
+def setting_of(name: str) -> Setting:
+    """The Setting of RunConfig field ``name`` (e.g. its choices for a page's own widget)."""
+    entries = {entry.name: entry for entry in schema()}
+    if name not in entries:
+        raise ConfigError(f"unknown setting {quote(name)}; known settings: {', '.join(sorted(entries))}")
+    return entries[name].setting
+
+
+def parse_setting(name: str, value: Any) -> Any:
+    """One setting's typed value from user input (e.g. a sweep grid entry), or ConfigError."""
+    return setting_of(name).parse(name, value)
+
+
 def parse_hidden(value: Any) -> tuple[int, ...]:
-    """Hidden-layer widths from text such as ``"128, 64"`` or from a sequence of integers.
-
-    An empty text or sequence means no hidden layer (softmax regression).
-    """
-    if isinstance(value, str):
-        parts = [p.strip() for p in value.replace(";", ",").replace(" ", ",").split(",")]
-        parts = [p for p in parts if p] if value.strip() else []
-        if value.strip() and len(parts) != len([p for p in value.replace(" ", "").split(",")]):
-            raise ConfigError(f"hidden layers must be widths separated by commas, such as '128, 64' (got {value!r})")
-        items: Sequence[Any] = parts
-    elif isinstance(value, Iterable):
-        items = list(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        items = [value]
-    else:
-        raise ConfigError(f"hidden layers must be widths such as '128, 64' (got {value!r})")
-    if len(items) > MAX_DEPTH:
-        raise ConfigError(f"at most {MAX_DEPTH} hidden layers are allowed (got {len(items)})")
-    widths = []
-    for item in items:
-        try:
-            width = _number(item, "hidden layer width", int)
-        except ConfigError:
-            raise ConfigError(f"hidden layer width {item!r} is not a whole number; write widths such as '128, 64'") from None
-        if not 1 <= width <= MAX_WIDTH:
-            raise ConfigError(f"hidden layer width must be from 1 to {MAX_WIDTH} (got {width})")
-        widths.append(width)
-    return tuple(widths)
+    """Hidden-layer widths from text such as ``"128, 64"`` or a sequence of ints; "" or "none" is no layer."""
+    result: tuple[int, ...] = parse_setting("hidden", value)
+    return result
 
 
-def _number(value: Any, name: str, kind: type) -> Any:
-    """Coerce ``value`` to int or float, accepting numeric text; refuse bools and fractional ints."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number (got {value!r})")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text) if kind is float or any(c in text for c in ".eE") else int(text)
-        except ValueError:
-            raise ConfigError(f"{name} must be a number (got {value!r})") from None
-    if kind is int:
-        if isinstance(value, float):
-            if not math.isfinite(value) or value != int(value):
-                raise ConfigError(f"{name} must be a whole number (got {value!r})")
-            value = int(value)
-        if not isinstance(value, int):
-            try:
-                value = int(value)  # numpy integers
-            except (TypeError, ValueError):
-                raise ConfigError(f"{name} must be a whole number (got {value!r})") from None
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number (got {value!r})") from None
-
-
-# ---------------------------------------------------------------------- legend labels
-LABEL_NAMES = {"hidden": "hidden", "activation": "act", "optimizer": "opt", "lr": "lr", "l2": "L2",
-               "epochs": "epochs", "batch_size": "batch", "seed": "seed", "dtype": "dtype",
-               "reduction": "grad", "train_size": "train", "data_dir": "data"}
-
-
-def differing_fields(configs: Sequence[RunConfig], include_seed: bool = False) -> list[str]:
-    """Names of the settings that are not the same across ``configs``, in field order."""
-    names = [f.name for f in fields(RunConfig) if include_seed or f.name != "seed"]
-    return [n for n in names if len({_format(n, getattr(c, n)) for c in configs}) > 1]
-
-
-def short_label(config: RunConfig, names: Sequence[str]) -> str:
-    """A legend label from the given settings, e.g. ``"lr=0.1, batch=64"``; the architecture if none."""
-    if not names:
-        return config.architecture
-    return ", ".join(f"{LABEL_NAMES.get(n, n)}={_format(n, getattr(config, n))}" for n in names)
-
-
-def labels_for(configs: Sequence[RunConfig]) -> list[str]:
-    """One short legend label per config, built from the settings that differ among them."""
-    names = differing_fields(configs)
-    return [short_label(c, names) for c in configs]
-
-
-def _format(name: str, value: Any) -> str:
-    if name == "hidden":
-        return "-".join(map(str, value)) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+_SCHEMA = schema_of(RunConfig)

@@ -129,14 +129,17 @@ def enter(page, box, value: str) -> None:
     page.wait_for_timeout(400)
 
 
-def set_sidebar(page, hidden: str = "16", epochs: int = 2, batch_size: int = 64) -> None:
-    """Type the settings into the Train page's sidebar (they stay for this browser session)."""
+def set_sidebar(page, hidden: str = "16", epochs: int = 2, batch_size: int = 64, seed: int | None = None) -> None:
+    """Type the settings into the Train page's sidebar (they stay for this browser session). Train ignores
+    a repeated click with the same settings for a few seconds: give runs queued back to back their own seed."""
     enter(page, page.get_by_role("textbox", name="Hidden layers"), hidden)
-    enter(page, page.get_by_role("spinbutton", name="Epochs"), str(epochs))
-    enter(page, page.get_by_role("spinbutton", name="Batch size"), str(batch_size))
+    if seed is not None:
+        enter(page, page.get_by_role("textbox", name="Seed"), str(seed))
+    enter(page, page.get_by_role("textbox", name="Epochs"), str(epochs))
+    enter(page, page.get_by_role("textbox", name="Batch size"), str(batch_size))
     page.wait_for_timeout(300)
-    assert page.get_by_role("spinbutton", name="Epochs").input_value() == str(epochs)
-    assert page.get_by_role("spinbutton", name="Batch size").input_value() == str(batch_size)
+    assert page.get_by_role("textbox", name="Epochs").input_value() == str(epochs)
+    assert page.get_by_role("textbox", name="Batch size").input_value() == str(batch_size)
 
 
 def click_train(page, db: Path) -> int:

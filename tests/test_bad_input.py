@@ -383,7 +383,18 @@ SIDEBAR_REFUSED = [  # (id, widget values, expected text in the "Not queued" mes
     ("hidden-fifty-layers", {"cfg_hidden": FIFTY}, f"at most {MAX_DEPTH} hidden layers"),
     ("hidden-html", {"cfg_hidden": "<b>wide</b>"}, "hidden layer"),
     ("hidden-markdown-link", {"cfg_hidden": "[x](javascript:alert(1))"}, "hidden layer"),
-    ("batch-larger-than-subset", {"cfg_train_size": 100, "cfg_batch_size": 5000}, "larger than the training set"),
+    ("hidden-exponent", {"cfg_hidden": "1e2"}, "hidden layer width must be"),
+    ("hidden-full-width-digits", {"cfg_hidden": "\uff11\uff12\uff18"}, "hidden layer width must be"),
+    ("batch-larger-than-subset", {"cfg_train_size": "100", "cfg_batch_size": "5000"}, "larger than the training set"),
+    # issue 12 item 2: what the box shows is what Train uses; out of range is refused, never clamped
+    ("epochs-negative-batch-huge", {"cfg_epochs": "-5", "cfg_batch_size": "99999999"}, "epochs must be a whole"),
+    ("epochs-zero", {"cfg_epochs": "0"}, "epochs must be a whole number from 1 to"),
+    ("epochs-1e9", {"cfg_epochs": str(10**9)}, "epochs must be"),
+    ("epochs-fraction", {"cfg_epochs": "2.5"}, "epochs must be"),
+    ("batch-zero", {"cfg_batch_size": "0"}, "batch_size must be"),
+    ("seed-negative", {"cfg_seed": "-1"}, "seed must be"),
+    ("train-size-over-cap", {"cfg_train_size": str(10**6)}, "train_size must be"),
+    ("epochs-empty", {"cfg_epochs": ""}, "epochs must be"),
 ]
 
 
@@ -393,42 +404,35 @@ def test_sidebar_refuses_with_a_message_and_queues_nothing(dash, values, expecte
     before = snapshot(db)
     at = _app()
     for key, value in values.items():
-        widget = at.sidebar.text_input(key=key) if key in ("cfg_hidden", "cfg_name") else \
-            at.sidebar.number_input(key=key)
-        widget.set_value(value)
+        at.sidebar.text_input(key=key).set_value(value)
     at.sidebar.button(key="train_button").click().run()
     assert not at.exception and at.title[0].value == "Train"
     errors = [e.value for e in at.sidebar.error]
     assert len(errors) == 1 and "Not queued" in errors[0] and expected in errors[0] and one_line(errors[0]), errors
     assert "](" not in errors[0] and "<b>" not in errors[0]  # quoted user text stays literal (escaped Markdown)
+    for key, value in values.items():
+        assert at.session_state[key] == value  # the box still shows what was typed: nothing clamped or lost
     assert snapshot(db) == before
 
 
-WIDGET_CAPPED = [("epochs-zero", "cfg_epochs", 0), ("epochs-1e9", "cfg_epochs", 10**9),
-                 ("batch-zero", "cfg_batch_size", 0), ("batch-negative", "cfg_batch_size", -64),
-                 ("seed-negative", "cfg_seed", -1), ("train-size-over-cap", "cfg_train_size", 10**6),
-                 ("name-5000-chars", "cfg_name", "n" * 5000)]
-
-
-@pytest.mark.parametrize("key,value", [c[1:] for c in WIDGET_CAPPED], ids=[c[0] for c in WIDGET_CAPPED])
-def test_sidebar_boxes_hold_the_caps_of_config(dash, key, value):
-    """Out-of-range numbers and over-long names cannot even be entered: the number boxes carry the bounds
-    of config.py (the browser shows them and Streamlit refuses a value outside them) and the name box
-    stops at 200 characters; nothing is queued."""
-    from experiments.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED
+def test_sidebar_quotes_a_pasted_wall_of_text_cut_short(dash):
     db, _ = dash
     before = snapshot(db)
     at = _app()
-    widget = at.sidebar.text_input(key=key) if key == "cfg_name" else at.sidebar.number_input(key=key)
-    widget.set_value(value).run()
-    assert not at.exception and at.title[0].value == "Train"
-    held = at.session_state[key]
-    if key == "cfg_name":
-        assert len(held) == MAX_NAME
-    else:
-        high = {"cfg_epochs": MAX_EPOCHS, "cfg_batch_size": MAX_BATCH_SIZE, "cfg_seed": MAX_SEED,
-                "cfg_train_size": MAX_BATCH_SIZE}[key]
-        assert held != value and 0 <= held <= high
+    at.sidebar.text_input(key="cfg_hidden").set_value("9" * 5083)
+    at.sidebar.button(key="train_button").click().run()
+    [error] = [e.value for e in at.sidebar.error]
+    assert "hidden layer width must be" in error and "5083 characters" in error and len(error) < 250, error
+    assert snapshot(db) == before
+
+
+def test_sidebar_name_box_stops_at_the_store_cap(dash):
+    """An over-long name cannot even be entered: the name box stops at the store's 200 characters."""
+    db, _ = dash
+    before = snapshot(db)
+    at = _app()
+    at.sidebar.text_input(key="cfg_name").set_value("n" * 5000).run()
+    assert not at.exception and len(at.session_state["cfg_name"]) == MAX_NAME
     assert snapshot(db) == before
 
 

@@ -20,12 +20,16 @@ def run_cli(*args, env=None):
     (["--optimizer", "lbfgs"], "optimizer must be one of"),
     (["--batch-size", "-3"], "batch_size"),
     (["--epochs", "1000000000"], "epochs"),
+    (["--hidden", "1e2"], "hidden layer width must be"),
+    (["--hidden", "9" * 5083], "(5083 characters)"),
+    (["--epochs", "-5", "--batch-size", "99999999"], "epochs must be a whole number from 1 to 1000 (got '-5'); "
+                                                     "batch_size must be"),
 ])
 def test_invalid_settings_exit_nonzero_with_one_line_before_training(args, message):
     proc = run_cli("run", *args)
     assert proc.returncode == 2
     assert proc.stdout == ""  # no epoch ran
-    assert message in proc.stderr and proc.stderr.count("\n") == 1
+    assert message in proc.stderr and proc.stderr.count("\n") == 1 and len(proc.stderr) < 300
 
 
 @pytest.mark.mnist

@@ -35,11 +35,22 @@ def test_missing_data_refuses_before_queueing(tmp_path):
     assert not db.exists() or RunStore(db).count_runs() == 0
 
 
+@pytest.mark.parametrize("where", ["missing/r.html", ".", "r.html/x.html"])
+def test_report_to_a_path_it_cannot_write_is_one_line_and_exit_2(tmp_path, where):
+    """Issue 12 item 5: ``report -o /nonexistent/r.html`` printed a traceback."""
+    (tmp_path / "r.html").write_text("a file, not a folder")
+    out = tmp_path / where
+    proc = run_cli("--db", str(tmp_path / "runs.sqlite"), "report", "-o", str(out))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("error: cannot write the report to") and not (tmp_path / "missing").exists()
+
+
 def test_report_on_an_empty_store_still_writes_a_page(tmp_path):
     out = tmp_path / "r.html"
     proc = run_cli("--db", str(tmp_path / "runs.sqlite"), "report", "-o", str(out))
     assert proc.returncode == 1 and out.is_file()
     assert "not reproduced yet" in proc.stdout and "not reproduced yet" in out.read_text()
+    assert str(tmp_path) not in out.read_text() and "the run store given with --db" in out.read_text()
 
 
 @pytest.mark.mnist

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.config import ConfigError, RunConfig, differing_fields, labels_for, parse_hidden
+from experiments.config import ConfigError, RunConfig, differing_fields, labels_for, parse_hidden, quote
 
 BAD = [
     (dict(lr=0), "lr"), (dict(lr=-0.1), "lr"), (dict(lr=float("nan")), "lr"), (dict(lr=float("inf")), "lr"),
@@ -84,3 +84,49 @@ def test_any_hidden_text_parses_or_is_refused_cleanly(text):
     except ConfigError:
         return
     assert all(isinstance(w, int) and 1 <= w <= 4096 for w in widths)
+
+
+@pytest.mark.parametrize("text", ["1e2", "\uff11\uff12\uff18", "128, 1e2", "0x80", "128.0", " 12 8 "])
+def test_widths_are_plain_ascii_digits(text):
+    """Issue 12: '1e2' and full-width digits were accepted as hidden widths."""
+    with pytest.raises(ConfigError, match="hidden layer"):
+        parse_hidden(text)
+    with pytest.raises(ConfigError, match="hidden"):
+        RunConfig(hidden=text)
+
+
+@pytest.mark.parametrize("changes", [dict(epochs="1e2"), dict(batch_size="\uff16\uff14"), dict(seed="1.5"),
+                                     dict(lr="\uff10.1"), dict(epochs="9" * 5000)])
+def test_numbers_in_text_are_ascii_and_whole_where_needed(changes):
+    with pytest.raises(ConfigError) as err:
+        RunConfig.from_dict(changes)
+    assert next(iter(changes)) in str(err.value)
+
+
+def test_none_and_empty_mean_no_hidden_layer():
+    assert parse_hidden("none") == parse_hidden(" None ") == parse_hidden("") == ()
+    assert RunConfig(hidden="none").architecture == "784-10"
+
+
+def test_error_messages_quote_long_input_cut_short():
+    """Issue 12: an error message quoted a 5,083-character input whole."""
+    for changes in (dict(hidden="x" * 5083), dict(activation="r" * 5083), dict(lr="9" * 5083),
+                    {"k" * 5083: 1}):
+        with pytest.raises(ConfigError) as err:
+            RunConfig.from_dict(changes)
+        message = str(err.value)
+        assert len(message) < 200 and "\n" not in message and "5083 characters" in message, message
+    assert quote("short") == "'short'" and quote("y" * 100).endswith("… (100 characters)")
+
+
+def test_every_field_is_in_the_schema_with_a_parser_that_accepts_its_default():
+    from dataclasses import fields
+
+    from experiments.config import parse_setting, schema
+    assert [e.name for e in schema()] == [f.name for f in fields(RunConfig)]
+    for entry in schema():
+        assert parse_setting(entry.name, entry.default) == entry.default
+        assert parse_setting(entry.name, entry.setting.parse.to_text(entry.default)) == entry.default
+        assert entry.setting.label and entry.setting.help and entry.setting.short
+    with pytest.raises(ConfigError, match="unknown setting"):
+        parse_setting("momentum", 0.9)

@@ -83,18 +83,21 @@ def test_invalid_settings_are_refused_before_queuing(db):
     assert errors and "Not queued" in errors[0] and "'abc'" in errors[0]
     # a batch larger than the training subset is refused too, with the reason
     at.sidebar.text_input(key="cfg_hidden").set_value("16")
-    at.sidebar.number_input(key="cfg_train_size").set_value(1000)
-    at.sidebar.number_input(key="cfg_batch_size").set_value(5000)
+    at.sidebar.text_input(key="cfg_train_size").set_value("1000")
+    at.sidebar.text_input(key="cfg_batch_size").set_value("5000")
     at.sidebar.button(key="train_button").click().run()
     assert "larger than the training set" in at.sidebar.error[0].value
     assert RunStore(db).count_runs() == 0
 
 
-def test_train_queues_a_run_and_watches_it(db):
+def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
+    if not Path(os.environ["MNIST_DIR"]).joinpath("train-images-idx3-ubyte.gz").exists():
+        from tests.test_data import make_dataset  # Train refuses while the data cannot load: give it some
+        monkeypatch.setenv("MNIST_DIR", str(make_dataset(tmp_path / "tiny-mnist")))
     at = app()
     at.sidebar.text_input(key="cfg_hidden").set_value("8")
-    at.sidebar.number_input(key="cfg_epochs").set_value(1)
-    at.sidebar.number_input(key="cfg_train_size").set_value(500)
+    at.sidebar.text_input(key="cfg_epochs").set_value("1")
+    at.sidebar.text_input(key="cfg_train_size").set_value("500")
     at.sidebar.button(key="train_button").click().run()
     assert not at.exception
     assert not at.sidebar.error
@@ -282,6 +285,58 @@ def test_report_button_queues_the_comparison(db):
     assert at.session_state["report_groups"]["learning-rate"] == runs[0].group_id
 
 
+def test_report_double_click_queues_the_comparison_once(db):
+    """Issue 12 item 1: two quick clicks on a Report button stored every run twice."""
+    at = app()
+    at.switch_page(PAGES["Report"]).run()
+    at.selectbox(key="report_scale").set_value(0.1)
+    at.number_input(key="report_seeds").set_value(2)
+    at.run()
+    at.button(key="report_run_learning-rate").click().run()
+    at.button(key="report_run_learning-rate").click().run()   # the second click of a double click
+    assert not at.exception
+    from ui.common import _resources
+    manager = _resources(str(db))[1]
+    manager.stop_all()  # the queuing is what is tested; do not train
+    manager.wait(timeout=60)
+    runs = RunStore(db).search_runs(tag="report:learning-rate")
+    assert len(runs) == 8 and len({(r.config.to_json()) for r in runs}) == 8  # 2 lines x 2 variants x 2 seeds, once
+    assert any("Already queued" in t.proto.body for t in at.toast)
+
+
+def test_report_page_counts_a_duplicated_seed_once_and_says_so(db):
+    group = report_group(db)
+    store = RunStore(db)
+    twin = store.search_runs(group_id=group, order_by="id", descending=False)[0]
+    copy = store.create_run(twin.config, name=twin.name, group_id=group, source="dashboard")
+    store.set_tags(copy, twin.tags)
+    for e in store.get_epochs(twin.id):
+        store.log_epoch(copy, {k: v for k, v in e.items() if k != "run_id"})
+    store.set_status(copy, "finished")
+    at = app()
+    at.switch_page(PAGES["Report"]).run()
+    assert not at.exception
+    lines = [m.value.replace("\\", "") for m in at.markdown if "conclusion" in m.value]
+    assert any("holds for our runs" in line and "n = 2 and 2" in line and "not counted again" in line
+               for line in lines), lines
+
+
+def test_an_idle_report_page_has_no_refresh_timer_and_an_active_one_has(db):
+    report_group(db)
+    at = app()
+    at.switch_page(PAGES["Report"]).run()
+    assert at.session_state["report_busy"] is False
+    store = RunStore(db)
+    store.create_run(RunConfig(hidden=(8,)), name="queued", group_id="report-20260101T000000Z")
+    queued = store.search_runs(limit=1)[0].id
+    store.set_tags(queued, ["report", "report:learning-rate"])
+    at.run()
+    assert at.session_state["report_busy"] is True
+    store.set_status(queued, "stopped")
+    at.run()
+    assert at.session_state["report_busy"] is False and not at.exception
+
+
 def test_history_filters_exports_and_deletes_with_confirmation(db):
     ids = populate(db)
     at = app()
@@ -324,5 +379,6 @@ def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
     assert not at.exception
     lines = [m.value.replace("\\", "") for m in at.markdown if "conclusion" in m.value]
     assert any(line.startswith("**Correct network: the report's conclusion does not hold") for line in lines), lines
-    assert any(line.startswith("**As the report probably ran it: the report's conclusion holds") for line in lines), lines
+    summed = "**As the report probably ran it: the report's conclusion holds"
+    assert any(line.startswith(summed) for line in lines), lines
     assert any("The conclusion flips" in w.value for w in at.warning)

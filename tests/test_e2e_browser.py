@@ -153,13 +153,13 @@ def _journey(page, server, headless: list[float]) -> None:
     page.get_by_text("Not queued").wait_for()
     _enter(page, hidden, SETTINGS["hidden"])
     for label, value in (("Epochs", SETTINGS["epochs"]), ("Batch size", SETTINGS["batch_size"])):
-        _enter(page, page.get_by_role("spinbutton", name=label), str(value))
+        _enter(page, page.get_by_role("textbox", name=label), str(value))
     _choose(page, "Optimizer", SETTINGS["optimizer"])
     page.get_by_text("More settings").click()
     _enter(page, page.get_by_role("textbox", name="Run name"), RUN_NAME)
     page.wait_for_timeout(500)
     for label, value in (("Epochs", SETTINGS["epochs"]), ("Batch size", SETTINGS["batch_size"])):
-        assert page.get_by_role("spinbutton", name=label).input_value() == str(value)
+        assert page.get_by_role("textbox", name=label).input_value() == str(value)
 
     watcher = EpochWatcher(server["db"], RUN_NAME)
     watcher.start()

@@ -102,8 +102,10 @@ def test_four_queued_runs_train_after_the_running_one_is_stopped(server, browser
     try:
         set_sidebar(page, hidden="16", epochs=60, batch_size=64)
         first = click_train(page, server.db)
-        set_sidebar(page, hidden="16", epochs=2, batch_size=64)
-        queued = [click_train(page, server.db) for _ in range(4)]
+        queued = []
+        for seed in range(4):  # distinct settings: a repeated click with the same ones queues once
+            set_sidebar(page, hidden="16", epochs=2, batch_size=64, seed=seed)
+            queued.append(click_train(page, server.db))
         wait_until(lambda: stored(server.db, first)["stored"] >= 1, 120, what="the first run's first epoch")
         assert all(stored(server.db, q)["status"] == "queued" for q in queued)
         page.locator(f".st-key-stop_{first} button").click()

@@ -135,3 +135,20 @@ def test_selecting_comparisons():
         presets.plan(presets.COMPARISONS, seeds=0)
     with pytest.raises(ConfigError):
         presets.get_comparison("epochs").scaled(0)
+
+
+def test_quick_lengths_name_the_epochs_trained_and_keep_the_reports_own():
+    """Issue 12 item 3: at length x0.1 the labels said "epoch 39" and "50 epochs vs 100 epochs"."""
+    long_ = presets.get_comparison("long-training").scaled(0.1)
+    assert [m.label for m in long_.members] == ["epoch 1", "epoch 4"] and long_.members[1].read_epoch == 4
+    assert long_.members[1].reported_label == "epoch 39" and long_.members[1].reported_epoch == 39
+    assert (long_.claims[0].better, long_.claims[0].worse) == ("epoch 1", "epoch 4")
+    sweep = presets.get_comparison("epochs").scaled(0.1)
+    assert [m.label for m in sweep.members] == ["1 epoch", "2 epochs", "5 epochs", "10 epochs"]
+    assert [(c.better, c.worse) for c in sweep.claims] == [("5 epochs", "1 epoch"), ("5 epochs", "10 epochs")]
+    tiny = presets.get_comparison("epochs").scaled(0.01)  # every length becomes 1: the lines stay apart
+    assert len({m.label for m in tiny.members}) == 4 and all(m.label.startswith("1 epoch") for m in tiny.members)
+    full = presets.get_comparison("long-training")
+    assert full.scaled(1) is full and full.members[1].reported_label == "epoch 39"
+    assert presets.relabel("784-128-64-10, epoch 10", 10, 2) == "784-128-64-10, epoch 2"
+    assert presets.relabel("lr=0.1", 20, 2) == "lr=0.1"

@@ -2,9 +2,10 @@
 import pandas as pd
 import pytest
 
-from experiments.report import outcomes, presets
+from experiments.report import outcomes, presets, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.html import render_report
+from experiments.report.outcomes import ClaimOutcome
 from experiments.runs.store import RunStore
 
 
@@ -83,15 +84,16 @@ def test_outcomes_say_whether_the_reports_conclusion_holds(store):
                                                                      else 0.90 if c.hidden == (128,) else 0.97)
                                                                     + 0.002 * seed)
     result = {o.comparison.id: o for o in outcomes.collect(store, [lr, width])}
-    assert result["learning-rate"].status == outcomes.REVERSED
-    assert result["second-layer-width"].status == outcomes.NOT_SHOWN
+    assert result["learning-rate"].status == ClaimOutcome.REVERSED
+    assert result["second-layer-width"].status == ClaimOutcome.NOT_SHOWN
     line = result["learning-rate"].line("lr=0.1")
     assert line.test.n == 3 and line.test.mean == pytest.approx(0.98 - 0.1 / 20 + 0.002)
     assert line.train.mean == pytest.approx(line.test.mean + 0.01)  # the full pass, not the running accuracy
     assert not line.train_is_running_average
     mean_line = result["second-layer-width"].line("64 neurons")  # mean over epochs 1..10, as the report read
     assert mean_line.test.mean == pytest.approx(sum(0.97 + 0.002 - 0.1 / e for e in range(1, 11)) / 10)
-    assert result["learning-rate"].verdict_line.startswith("learning-rate: does not hold")
+    assert wording.verdict_line(result["learning-rate"]).startswith(
+        "learning-rate: the report's conclusion does not hold for our runs")
 
 
 def test_the_newest_reproduction_wins_and_a_missing_one_is_said(store):
@@ -102,7 +104,7 @@ def test_the_newest_reproduction_wins_and_a_missing_one_is_said(store):
     fake_reproduction(store, [fast], group="report-20980101T000000Z", tags=["epochs-scale:0.2"])
     result = outcomes.collect(store, [opt, presets.get_comparison("epochs")])
     assert result[0].group_id == "report-20990102T000000Z" and result[0].line("Adam + L2").test.mean > 0.85
-    assert not result[1].complete and "not reproduced yet" in result[1].verdict_line
+    assert not result[1].complete and "not reproduced yet" in wording.verdict_line(result[1])
     scaled = outcomes.collect(store, [opt], group_id="report-20980101T000000Z")[0]
     assert scaled.complete and scaled.comparison.epochs_scale == 0.2
 
@@ -112,7 +114,7 @@ def test_html_page_is_self_contained_and_escaped(store):
     ids = fake_reproduction(store, [lr], seeds=2)
     store.rename(ids[0], "<img src=x onerror=alert(1)>")
     result = outcomes.collect(store, presets.COMPARISONS)
-    page = render_report(result, store.epochs_frame(ids), "<store>")
+    page = render_report(result, store.epochs_frame(ids), "the run store named <store>")
     assert page.count("plotly.js v") == 1  # the library is inlined once, for the first figure
     assert '<script src="https://cdn.plot.ly' not in page
     assert "68.39%" in page and "97.25%" in page and "&lt;store&gt;" in page and "<store>" not in page
@@ -130,12 +132,14 @@ def test_both_variants_overlay_and_a_flipped_conclusion_is_said_in_one_sentence(
         return (0.98 if c.lr == 0.1 else 0.89) + 0.002 * seed
     ids = fake_reproduction(store, presets.variants([lr]), final_acc=final)
     [pair] = outcomes.collect_variants(store, [lr])
-    assert pair.mean.status == outcomes.REVERSED and pair.sum.status == outcomes.HOLDS
+    assert pair.mean.status == ClaimOutcome.REVERSED and pair.sum.status == ClaimOutcome.HOLDS
     assert pair.sum.comparison.variant == "sum" and set(pair.sum.line("lr=0.1").run_ids).isdisjoint(
         pair.mean.line("lr=0.1").run_ids)
-    assert pair.flip.startswith("The conclusion flips") and pair.flip.count(". ") == 0
-    assert "as the report probably ran it" in pair.flip and "lr x batch size" in pair.flip
-    assert pair.sum.verdict_line.startswith("learning-rate (as the report probably ran it): holds")
+    flip = wording.flip_note(pair.mean, pair.sum)
+    assert flip.startswith("The conclusion flips") and flip.count(". ") == 0
+    assert "as the report probably ran it" in flip and "lr x batch size" in flip
+    assert wording.verdict_line(pair.sum).startswith(
+        "learning-rate (as the report probably ran it): the report's conclusion holds for our runs")
     fig = comparison_figure(lr, store.epochs_frame(ids), pair.mean.runs_by_label(), "accuracy",
                             pair.sum.runs_by_label())
     summed = [t for t in fig.data if t.name and t.name.startswith("ours, grad=sum: lr=0.1 (test")]
@@ -145,15 +149,15 @@ def test_both_variants_overlay_and_a_flipped_conclusion_is_said_in_one_sentence(
     assert "correct network" in page and "as the report probably ran it" in page
     assert "The conclusion flips" in page and page.count("plotly.js v") == 1
     only_mean = outcomes.collect_variants(store, [lr], "mean")[0]
-    assert only_mean.sum is None and only_mean.flip == ""
+    assert only_mean.sum is None and wording.flip_note(only_mean.mean, only_mean.sum) == ""
 
 
 def test_no_flip_sentence_when_the_variants_agree_or_one_is_missing(store):
     width = presets.get_comparison("second-layer-width")
     fake_reproduction(store, presets.variants([width]), final_acc=lambda c, s: 0.97 + 0.002 * s)
     [pair] = outcomes.collect_variants(store, [width])
-    assert pair.mean.status == pair.sum.status == outcomes.NOT_SHOWN and pair.flip == ""
-    assert outcomes.flip_note(pair.mean, None) == ""
+    assert pair.mean.status == pair.sum.status == ClaimOutcome.NOT_SHOWN
+    assert wording.flip_note(pair.mean, pair.sum) == "" and wording.flip_note(pair.mean, None) == ""
 
 
 def test_a_line_that_diverged_on_every_seed_loses_its_claim_and_says_so(store):
@@ -169,7 +173,56 @@ def test_a_line_that_diverged_on_every_seed_loses_its_claim_and_says_so(store):
                                          test_acc=0.1 + 0.001 * p.config.seed, full_train_acc=0.1))
         store.set_status(run_id, "finished")
     [result] = outcomes.collect(store, [second])
-    assert result.complete and result.status == outcomes.REVERSED
+    assert result.complete and result.status == ClaimOutcome.REVERSED
     line = result.line("784-128-64-10, epoch 10")
     assert line.all_diverged and line.text() == "diverged (2 of 2 seeds)"
     assert "diverged on all 2 seeds" in result.claims[0].verdict.text
+
+
+def test_quick_length_charts_draw_single_epoch_lines_and_label_the_epochs_trained(store):
+    """Issue 12 item 3: a one-epoch line drew nothing in lines mode, and labels kept the full-length epochs."""
+    sweep = presets.get_comparison("epochs").scaled(0.1)
+    opt = presets.get_comparison("optimizer").scaled(0.1)      # 1 epoch per line at x0.1
+    ids = fake_reproduction(store, [sweep, opt], seeds=2, tags=["epochs-scale:0.1"])
+    found = {o.comparison.id: o for o in outcomes.collect(store, [presets.get_comparison("epochs"),
+                                                                   presets.get_comparison("optimizer")])}
+    fig = comparison_figure(found["optimizer"].comparison, store.epochs_frame(ids),
+                            found["optimizer"].runs_by_label())
+    ours = [t for t in fig.data if t.name and t.name.startswith("ours:") and t.mode != "markers"]
+    assert ours and all(len(t.x) == 1 and "markers" in t.mode for t in ours)  # visible: one point, with a marker
+    assert any(t.error_y.visible for t in ours if "(test" in t.name)  # the seed spread of that one point
+    epochs = found["epochs"]
+    sentence = wording.verdict_line(epochs)
+    assert "5 epochs" in sentence and "10 epochs" in sentence and "50 epochs" not in sentence
+    fig = comparison_figure(epochs.comparison, store.epochs_frame(ids), epochs.runs_by_label())
+    stars = [t for t in fig.data if t.name and t.name.startswith("report: 50 epochs")]
+    assert stars and list(stars[0].x) == [50]  # the report's number stays at the report's epoch, under its label
+    long_ = outcomes.collect(store, [presets.get_comparison("long-training")])[0]
+    assert [m.label for m in long_.comparison.members] == ["epoch 1", "epoch 4"]
+    assert "epoch 39" not in wording.verdict_line(long_)
+
+
+def test_duplicated_runs_count_once_in_the_verdict_and_are_named(store):
+    """Issue 12 item 1: a comparison queued twice gave 'a real difference, p < 0.001' on duplicated pairs."""
+    lr = presets.get_comparison("learning-rate").scaled(0.1)
+    def final(c, seed):  # read at epoch 2 (lr 0.1) and 1 (lr 0.001): 90.0/91.5% vs 90.5/91.0%, within seed noise
+        return (0.95 + 0.015 * seed) if c.lr == 0.1 else (1.005 + 0.005 * seed)
+    first = fake_reproduction(store, [lr], seeds=2, tags=["epochs-scale:0.1"], final_acc=final)
+    [once] = outcomes.collect(store, [presets.get_comparison("learning-rate")])
+    second = fake_reproduction(store, [lr], seeds=2, tags=["epochs-scale:0.1"], final_acc=final)  # the double click
+    [twice] = outcomes.collect(store, [presets.get_comparison("learning-rate")])
+    assert twice.claims[0].verdict.n_a == twice.claims[0].verdict.n_b == 2
+    assert twice.claims[0].verdict.p == pytest.approx(once.claims[0].verdict.p)
+    assert twice.status == once.status == ClaimOutcome.NOT_SHOWN
+    assert twice.duplicates == sorted(first) and not once.duplicates  # the newest copy is kept
+    assert sorted(i for ids in twice.runs_by_label().values() for i in ids) == sorted(second)
+    assert "not counted again" in wording.verdict_line(twice) and f"#{first[0]}" in wording.verdict_line(twice)
+
+
+def test_html_header_names_no_path_and_the_seeds_actually_used(store):
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    page = render_report(outcomes.collect(store, [lr]), store.epochs_frame(ids), "the default run store")
+    assert "from the default run store" in page and str(store.path) not in page
+    assert "With 2 seeds per config" in page and "3 seeds" not in page
+    assert "cannot tell for our runs" not in page

@@ -34,28 +34,29 @@ def test_welch_statistic_and_degrees_of_freedom():
 
 def test_verdict_calls_a_clear_difference_real_and_gives_its_size():
     v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969], "96 neurons", "64 neurons")
-    assert v.kind == stats.REAL and v.real and v.p < 0.001
+    assert v.kind == stats.VerdictKind.REAL and v.real and v.p < 0.001
     assert v.diff == pytest.approx(0.011) and v.effect_size > 5
     assert "a real difference" in v.text and "+1.10 points" in v.text and "Cohen's d" in v.text and "n = 3" in v.text
 
 
 def test_verdict_calls_overlapping_seeds_noise():
     v = stats.verdict([0.9252, 0.9190, 0.9210], [0.9184, 0.9230, 0.9170], "96", "64")
-    assert v.kind == stats.NOISE and not v.real and v.p > 0.05
+    assert v.kind == stats.VerdictKind.NOISE and not v.real and v.p > 0.05
     assert v.text.startswith("within seed noise")
 
 
 def test_verdict_with_one_run_each_cannot_tell():
     v = stats.verdict([0.9252], [0.9184], "96 neurons", "64 neurons")
-    assert v.kind == stats.UNKNOWN and v.p is None
+    assert v.kind == stats.VerdictKind.UNKNOWN and v.p is None
     assert "one run each" in v.text and "+0.68 points" in v.text
-    assert stats.verdict([], [0.9], "a", "b").kind == stats.UNKNOWN
-    assert stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b").kind == stats.UNKNOWN  # NaN dropped: n = 1
+    assert stats.verdict([], [0.9], "a", "b").kind == stats.VerdictKind.UNKNOWN
+    nan_dropped = stats.verdict([0.9, float("nan")], [0.8, 0.81], "a", "b")  # NaN dropped: n = 1
+    assert nan_dropped.kind == stats.VerdictKind.UNKNOWN
 
 
 def test_verdict_without_any_seed_spread():
-    assert stats.verdict([0.9, 0.9], [0.9, 0.9]).kind == stats.NOISE
-    assert stats.verdict([0.95, 0.95], [0.9, 0.9]).kind == stats.REAL
+    assert stats.verdict([0.9, 0.9], [0.9, 0.9]).kind == stats.VerdictKind.NOISE
+    assert stats.verdict([0.95, 0.95], [0.9, 0.9]).kind == stats.VerdictKind.REAL
 
 
 def test_spread_and_its_text():
@@ -76,3 +77,51 @@ def test_seed_bands_per_epoch():
     assert a2["std"] == pytest.approx(math.sqrt(0.0002))
     assert b[b["label"] == "B"]["std"].tolist() == [0.0]
     assert stats.seed_bands(frame.iloc[:0], {"A": [1]}, "test_acc").empty
+
+
+# ---------------------------------------------------------------------- each (config, seed) counted once
+def _run(run_id, seed, acc, lr=0.1, epochs_done=2, status="finished"):
+    from types import SimpleNamespace
+
+    from experiments.config import RunConfig
+    return SimpleNamespace(id=run_id, config=RunConfig(hidden=(8,), lr=lr, seed=seed, epochs=2), test_acc=acc,
+                           epochs_done=epochs_done, status=status)
+
+
+def test_a_run_queued_twice_is_one_seed_not_two():
+    """Issue 12 item 1: duplicates of a (config, seed) made the verdict "a real difference, p < 0.001"."""
+    from experiments.analysis import seeds
+    a = [_run(1, 0, 0.950), _run(2, 1, 0.940)]
+    b = [_run(3, 0, 0.945, lr=0.01), _run(4, 1, 0.941, lr=0.01)]
+    honest = seeds.verdicts(seeds.group_by_config(a + b), ["lr"])
+    doubled = [_run(r.id + 10, r.config.seed, r.test_acc, r.config.lr) for r in a + b]  # the same clicks, twice
+    groups = seeds.group_by_config(a + b + doubled)
+    assert [len(g) for g in groups] == [2, 2] and [len(g.duplicates) for g in groups] == [2, 2]
+    [line] = seeds.verdicts(groups, ["lr"])
+    assert line.startswith(honest[0]) and "n = 2 and 2" in line and "within seed noise" in line
+    assert "runs #1, #2 repeat the settings and seed of another run and are counted once" in line  # newest kept
+    # without the collapse the same numbers would pass for four agreeing seeds each
+    assert stats.verdict([r.test_acc for r in a] * 2, [r.test_acc for r in b] * 2).n_a == 4
+
+
+def test_one_per_seed_keeps_the_run_with_most_epochs_then_the_finished_then_the_newest():
+    from experiments.analysis.seeds import one_per_seed
+    short, long_ = _run(1, 0, 0.5, epochs_done=1, status="stopped"), _run(2, 0, 0.9, epochs_done=2)
+    assert one_per_seed([long_, short]).kept == [long_] and one_per_seed([short, long_]).dropped == [short]
+    old, new = _run(3, 0, 0.9), _run(4, 0, 0.9)
+    assert one_per_seed([old, new]).kept == [new]
+    failed = _run(5, 0, None, epochs_done=2, status="failed")
+    assert one_per_seed([failed, old]).kept == [old]
+    assert one_per_seed([_run(6, 0, 0.9), _run(7, 1, 0.9)]).dropped == []
+
+
+def test_the_small_n_note_names_the_seeds_used():
+    assert "With 2 seeds per config" in stats.small_n_note(2)
+    assert "With 2 to 3 seeds per config" in stats.small_n_note([3, 2, 3])
+    assert "3 seeds" not in stats.SMALL_N_NOTE
+
+
+def test_verdict_kinds_are_an_enum_with_words_apart():
+    v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969])
+    assert v.kind is stats.VerdictKind.REAL and v.text.startswith(stats.VERDICT_TEXT[v.kind])
+    assert {k.text for k in stats.VerdictKind} == {"a real difference", "within seed noise", "cannot tell"}

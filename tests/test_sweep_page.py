@@ -41,8 +41,8 @@ def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch):
     at.text_input(key="sw_lr").set_value("0.01").run()
     at.text_input(key="sw_batch").set_value("64").run()
     at.text_input(key="sw_hidden").set_value("16; 8").run()
-    at.number_input(key="sw_epochs").set_value(1).run()
-    at.number_input(key="sw_train").set_value(2000).run()
+    at.text_input(key="sw_epochs").set_value("1").run()
+    at.text_input(key="sw_train").set_value("2000").run()
     at.button(key="sw_start").click().run()
     assert not at.exception
     store = RunStore(db)
@@ -53,3 +53,43 @@ def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch):
     assert len(runs) == 2 and {r.status for r in runs} == {"finished"}
     at.run()
     assert "2 of 2 epochs" in texts(at) or any("2 of 2 epochs" in str(p.proto) for p in at.get("progress"))
+
+
+GRID_REFUSED = [  # (widget key, typed text, expected words): refused in one line, never silently changed
+    ("sw_hidden", ";;", "give at least one value"),
+    ("sw_hidden", "64;", "entry 2"),
+    ("sw_hidden", "64;;128", "entry 2"),
+    ("sw_hidden", "1e2", "hidden layer width must be"),
+    ("sw_hidden", "\uff11\uff12\uff18", "hidden layer width must be"),
+    ("sw_lr", "0.01,,0.1", "entry 2"),
+    ("sw_batch", "", "give at least one value"),
+    ("sw_epochs", "-5", "epochs must be a whole number from 1 to"),
+    ("sw_epochs", "99999999", "epochs must be"),
+    ("sw_train", "1000000", "train_size must be"),
+    ("sw_hidden", "9" * 5083, "5083 characters"),
+]
+
+
+@pytest.mark.parametrize("key,text,words", GRID_REFUSED, ids=[f"{k}={t[:12]!r}" for k, t, _ in GRID_REFUSED])
+def test_a_bad_grid_entry_is_refused_in_one_line_and_nothing_starts(db, key, text, words):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    at.text_input(key=key).set_value(text).run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert words in error and "\n" not in error and len(error) < 300, error
+    assert "Fix the settings" in texts(at) and at.button(key="sw_start").disabled
+    assert at.text_input(key=key).value == text  # the box keeps what was typed
+    assert RunStore(db).count_runs() == 0
+
+
+def test_the_grid_offers_the_configs_optimizers_and_refuses_none(db):
+    from experiments.config import setting_of
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    assert list(at.multiselect(key="sw_opt").options) == list(setting_of("optimizer").choices)
+    at.multiselect(key="sw_opt").set_value([]).run()
+    assert any("at least one optimizer" in e.value for e in at.error) and at.button(key="sw_start").disabled
+    at.text_input(key="sw_hidden").set_value("none; 16").run()
+    at.multiselect(key="sw_opt").set_value(["sgd", "adam"]).run()
+    assert not at.error and "16 trials" in texts(at)  # 2 lr x 2 batch x 2 architectures x 2 optimizers

@@ -10,15 +10,22 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from experiments.config import ConfigError, RunConfig, labels_for
+from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
 from experiments.runs.runner import RunManager
 from experiments.runs.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from nn import DataError
 
-# Sidebar widget keys (Train page); kept alive across pages so settings survive navigation.
-CONFIG_KEYS = ("cfg_hidden", "cfg_activation", "cfg_optimizer", "cfg_lr", "cfg_l2", "cfg_epochs",
-               "cfg_batch_size", "cfg_seed", "cfg_train_size", "cfg_dtype", "cfg_reduction", "cfg_name")
+
+def config_key(name: str) -> str:
+    """The Session State key of the sidebar widget for RunConfig setting (or run attribute) ``name``."""
+    return f"cfg_{name}"
+
+
+NAME_KEY = config_key("name")  # the run name box (a run attribute, not a setting)
+# Sidebar widget keys (Train page), derived from RunConfig's schema; kept alive across pages so settings
+# survive navigation.
+CONFIG_KEYS = (*(config_key(e.name) for e in schema() if e.setting.in_sidebar), NAME_KEY)
 PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
          "report": "ui/report_page.py", "inspect": "ui/inspect_page.py",
          "sweep": "ui/sweep_page.py"}

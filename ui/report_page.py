@@ -1,35 +1,81 @@
 """Report: rerun the course report's comparisons; our curves appear live beside the report's numbers.
 
-One button per comparison and one for all queue the runs (experiments.report.reproduce, with several seeds); a
-fragment redraws each comparison's figure (experiments.report.figures) when an epoch arrived and says,
-in one line, how our result relates to the report's conclusion (experiments.report.outcomes, Welch verdicts).
+One button per comparison and one for all queue the runs (experiments.report.reproduce, with several seeds),
+once per click (``common.first_click``). A fragment redraws each comparison's figure
+(experiments.report.figures) when an epoch arrived and says, in one line, how our result relates to the
+report's conclusion (experiments.report.outcomes, worded by experiments.report.wording). The fragment
+refreshes itself only while a run it shows is queued or training: an idle Report tab costs no server CPU.
 Each comparison runs in two variants, overlaid: the correct network (batch gradient averaged, solid) and
 "as the report probably ran it" (summed, dash-dot); where the conclusion flips between them, one sentence says so.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import streamlit as st
 
-from experiments.report import presets, reproduce
+from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
-from experiments.report.outcomes import flip_note, group_scale, outcome
+from experiments.report.outcomes import Outcome, group_scale, outcome
+from experiments.report.presets import Comparison
+from experiments.runs.store import RunRecord
+from nn.status import RunStatus
 from ui import common
 
 VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}
 SCALES = {1.0: "as in the report", 0.5: "half the epochs", 0.2: "a fifth of the epochs (quick look)",
           0.1: "a tenth of the epochs (quickest)"}
+LIVE_EVERY = 1.0   # seconds between refreshes while a shown run is active (none when all have ended)
+ENDED_EARLY = (RunStatus.FAILED, RunStatus.DIVERGED, RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.PRUNED)
+
+
+@dataclass(frozen=True)
+class VariantRuns:
+    """One variant of a comparison as reproduced: the comparison at the group's length, its runs, and the
+    run ids of each line (by label)."""
+
+    scaled: Comparison
+    runs: list[RunRecord]
+    by_label: dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """What the store holds for one comparison: a signature that changes with any epoch or status, the
+    variants found, and whether a run is still queued or training."""
+
+    signature: tuple[Any, ...]
+    variants: dict[str, VariantRuns] = field(default_factory=dict)
+    active: bool = False
+
+
+@dataclass(frozen=True)
+class View:
+    """What a comparison's section shows, rebuilt only when its reproduction's signature changes."""
+
+    signature: tuple[Any, ...]
+    figure: Any
+    verdicts: list[str]
+    flip: str
+    epochs_scale: float
 
 
 def _group_for(comparison_id: str) -> str | None:
     """The reproduction to show: the one queued in this session, else the newest stored one."""
     mine = st.session_state.get("report_groups", {}).get(comparison_id)
     if mine:
-        return mine
+        return str(mine)
     runs = common.store().search_runs(tag=f"report:{comparison_id}", limit=1)
     return runs[0].group_id if runs and runs[0].group_id else None
 
 
-def _queue(comparisons: list, seeds: int, scale: float, variant: str) -> None:
+def _queue(comparisons: list[Comparison], seeds: int, scale: float, variant: str) -> None:
+    """Queue the runs of ``comparisons``, once per click: a double click's second rerun queues nothing."""
+    payload = (tuple(c.id for c in comparisons), int(seeds), float(scale), variant)
+    if not common.first_click("report_queue", payload):
+        st.toast("Already queued: that click was a repeat.", icon=":material/block:")
+        return
     scaled = presets.variants([c.scaled(scale) for c in comparisons], variant)
     queued = reproduce.queue(common.manager(), scaled, seeds, source="dashboard")
     groups = st.session_state.setdefault("report_groups", {})
@@ -38,10 +84,11 @@ def _queue(comparisons: list, seeds: int, scale: float, variant: str) -> None:
     st.toast(f"{len(queued.run_ids)} runs queued ({queued.total_epochs} epochs)", icon=":material/schedule:")
 
 
-def _state(comparison, group_id: str | None):
-    """(signature, {variant: (scaled comparison, its runs, run ids by line label)}) of the reproduction."""
+def _reproduction(comparison: Comparison) -> Reproduction:
+    """The shown reproduction of ``comparison`` (see ``_group_for``), split by variant."""
+    group_id = _group_for(comparison.id)
     if not group_id:
-        return ("none",), {}
+        return Reproduction(("none",))
     runs = common.store().search_runs(group_id=group_id, order_by="id", descending=False)
     runs = [r for r in runs if f"report:{comparison.id}" in r.tags]
     variants = {}
@@ -50,88 +97,94 @@ def _state(comparison, group_id: str | None):
         keys = {m.label: presets.training_key(m.config) for m in scaled.members}
         mine = [r for r in runs if presets.training_key(r.config) in keys.values()]
         if mine:
-            variants[variant] = (scaled, mine, {label: [r.id for r in mine if presets.training_key(r.config) == key]
-                                                for label, key in keys.items()})
+            by_label = {label: [r.id for r in mine if presets.training_key(r.config) == key]
+                        for label, key in keys.items()}
+            variants[variant] = VariantRuns(scaled, mine, by_label)
     signature = (group_id, tuple((r.id, r.epochs_done, r.status) for r in runs))
-    return signature, variants
+    active = any(RunStatus.parse(r.status).is_active for r in runs)
+    return Reproduction(signature, variants, active)
 
 
-def _verdict(scaled, runs, by_label, frame):
-    """(one line on how our result relates to the report's conclusion, or how far the runs have got; outcome)."""
-    name = presets.VARIANT_NAMES[scaled.variant].capitalize()
-    needed = {m.label: m.read_epoch for m in scaled.members}
-    done = all(any(r.id in by_label[label] and (r.epochs_done >= epoch or r.status == "diverged") for r in runs)
-               for label, epoch in needed.items())
-    if not done:
-        total = sum(r.config.epochs for r in runs)
-        have = sum(r.epochs_done for r in runs)
-        ended_badly = [r for r in runs if r.status in ("failed", "diverged", "stopped", "interrupted")]
-        note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
-        return (f"{name}: running, {have} of {total} epochs done{note}. The verdict comes when every line has "
-                f"its epochs."), None
-    result = outcome(scaled, runs, frame, runs[0].group_id)
-    numbers = result.verdict_line.split(". Ours on test: ", 1)[-1]
-    return f"{name}: the report's conclusion {result.status} for our runs. Ours on test: {numbers}", result
+def _progress(v: VariantRuns) -> str:
+    """How far the runs of an unfinished reproduction have got."""
+    total = sum(r.config.epochs for r in v.runs)
+    have = sum(r.epochs_done for r in v.runs)
+    ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
+    note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
+    return f"running, {have} of {total} epochs done{note}. The verdict comes when every line has its epochs."
 
 
-def _comparison_view(comparison, metric: str) -> None:
-    group_id = _group_for(comparison.id)
-    signature, variants = _state(comparison, group_id)
-    cache = st.session_state.setdefault("report_cache", {})
+def _outcome(v: VariantRuns, frame: Any) -> Outcome | None:
+    """The variant's outcome once every line has its epochs (or diverged), else None."""
+    needed = {m.label: m.read_epoch for m in v.scaled.members}
+    done = all(any(r.id in v.by_label[label] and (r.epochs_done >= epoch or r.status == RunStatus.DIVERGED)
+                   for r in v.runs) for label, epoch in needed.items())
+    return outcome(v.scaled, v.runs, frame, v.runs[0].group_id) if done else None
+
+
+def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
+    """The figure, verdict sentences and flip note of one comparison."""
+    ids = [i for v in state.variants.values() for ids in v.by_label.values() for i in ids]
+    frame = common.store().epochs_frame(ids)
+    results = {name: _outcome(v, frame) for name, v in state.variants.items()}
+    verdicts = []
+    for name, v in state.variants.items():
+        result = results[name]
+        said = wording.verdict_sentence(result) if result else _progress(v)
+        verdicts.append(f"{presets.VARIANT_NAMES[name].capitalize()}: {said}")
+    mean, summed = state.variants.get("mean"), state.variants.get("sum")
+    shown = next((v.scaled for v in (mean, summed) if v), comparison)
+    figure = comparison_figure(shown, frame, mean.by_label if mean else {}, metric,
+                               summed.by_label if summed else None)
+    flip = wording.flip_note(results.get("mean"), results.get("sum"))
+    return View(state.signature, figure, verdicts, flip, shown.epochs_scale)
+
+
+def _comparison_view(comparison: Comparison, state: Reproduction, metric: str) -> None:
+    cache: dict[tuple[str, str], View] = st.session_state.setdefault("report_cache", {})
     key = (comparison.id, metric)
-    if key not in cache or cache[key][0] != signature:
-        ids = [i for _, _, by_label in variants.values() for ids in by_label.values() for i in ids]
-        frame = common.store().epochs_frame(ids)
-        verdicts = {v: _verdict(scaled, runs, by_label, frame) for v, (scaled, runs, by_label) in variants.items()}
-        shown = variants.get("mean", variants.get("sum", (comparison, [], {})))[0]
-        figure = comparison_figure(shown, frame, variants["mean"][2] if "mean" in variants else {}, metric,
-                                   variants["sum"][2] if "sum" in variants else None)
-        flip = flip_note(verdicts.get("mean", ("", None))[1], verdicts.get("sum", ("", None))[1])
-        cache[key] = (signature, figure, [text for text, _ in verdicts.values()], flip, shown.epochs_scale)
-    _, figure, verdicts, flip, epochs_scale = cache[key]
-    st.plotly_chart(figure, key=f"report_fig_{comparison.id}", config={"displaylogo": False})
-    if not verdicts:
+    if key not in cache or cache[key].signature != state.signature:
+        cache[key] = _view(comparison, state, metric)
+    view = cache[key]
+    st.plotly_chart(view.figure, key=f"report_fig_{comparison.id}", config={"displaylogo": False})
+    if not view.verdicts:
         st.markdown("**Not reproduced yet: press the button to queue its runs.**")
-    for text in verdicts:
+    for text in view.verdicts:
         st.markdown(f"**{common.md_escape(text)}**")
-    if flip:
-        st.warning(common.md_escape(flip), icon=":material/swap_horiz:")
-    if epochs_scale != 1:
-        st.caption(f"Reduced reproduction: every epoch count × {epochs_scale:g}.")
+    if view.flip:
+        st.warning(common.md_escape(view.flip), icon=":material/swap_horiz:")
+    if view.epochs_scale != 1:
+        st.caption(f"Reduced reproduction: every epoch count × {view.epochs_scale:g}; the labels name the epochs "
+                   f"trained, the report's numbers stay at its own epochs.")
 
 
-@st.fragment(run_every=1.0)
-def _live(comparisons: list, metric: str) -> None:
-    common.run_page(lambda: [_section(c, metric) for c in comparisons])
+def _live(comparisons: list[Comparison], metric: str) -> None:
+    """The fragment: the comparisons' sections, errors shown as messages."""
+    common.run_page(lambda: _sections(comparisons, metric))
 
 
-def _section(comparison, metric: str) -> None:
+def _sections(comparisons: list[Comparison], metric: str) -> None:
+    """The comparisons' sections; when a run starts or all end, the page reruns to change the refresh rate."""
+    states = {c.id: _reproduction(c) for c in comparisons}
+    if any(s.active for s in states.values()) != st.session_state.get("report_busy"):
+        st.rerun()  # the whole page, so that the fragment is made again with (or without) its timer
+    for c in comparisons:
+        _section(c, states[c.id], metric)
+
+
+def _section(comparison: Comparison, state: Reproduction, metric: str) -> None:
     st.subheader(comparison.title)
     st.caption("The report concluded:")
     st.text(comparison.conclusion)
-    _comparison_view(comparison, metric)
+    _comparison_view(comparison, state, metric)
     with st.expander("Our assumptions where the report is silent"):
         for line in (*comparison.assumptions, *presets.COMMON_ASSUMPTIONS):
             st.text("• " + line)
     st.divider()
 
 
-def render() -> None:
-    st.title("Report")
-    st.write("Each comparison of the course report, rerun with several seeds. Our curves (mean and seed band) "
-             "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each runs "
-             "twice: the correct network averages the batch gradient (solid); 'as the report probably ran it' sums "
-             "it (dash-dot), the same as multiplying the learning rate by the batch size.")
-    c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
-    seeds = c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
-                            help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
-                                 "that the verdict compares differences with.")
-    scale = c2.selectbox("Length", list(SCALES), format_func=lambda s: f"× {s:g}: {SCALES[s]}", key="report_scale",
-                         help="Scale every epoch count down for a quicker, rougher reproduction.")
-    variant = c3.selectbox("Gradient", list(VARIANTS), format_func=VARIANTS.get, key="report_variant",
-                           help="Which variants the buttons queue: averaged over the batch (correct network), "
-                                "summed (as the report probably ran it), or both.")
-    metric = c4.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric")
+def _buttons(seeds: int, scale: float, variant: str) -> None:
+    """One button for all comparisons and one per comparison, each queuing its runs once per click."""
     comparisons = list(presets.COMPARISONS)
     epochs_all = presets.total_epochs(presets.plan(presets.variants([c.scaled(scale) for c in comparisons], variant),
                                                    seeds))
@@ -144,8 +197,29 @@ def render() -> None:
         if cols[i % 2].button(f"{c.title} ({epochs} epochs)", key=f"report_run_{c.id}", icon=":material/play_arrow:",
                               width="stretch", wrap=True, help="Queue this comparison's runs."):
             _queue([c], seeds, scale, variant)
+
+
+def render() -> None:
+    st.title("Report")
+    st.write("Each comparison of the course report, rerun with several seeds. Our curves (mean and seed band) "
+             "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each runs "
+             "twice: the correct network averages the batch gradient (solid); 'as the report probably ran it' sums "
+             "it (dash-dot), the same as multiplying the learning rate by the batch size.")
+    c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
+    seeds = int(c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
+                                help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
+                                     "that the verdict compares differences with."))
+    scale = c2.selectbox("Length", list(SCALES), format_func=lambda s: f"× {s:g}: {SCALES[s]}", key="report_scale",
+                         help="Scale every epoch count down for a quicker, rougher reproduction.")
+    variant = c3.selectbox("Gradient", list(VARIANTS), format_func=lambda v: VARIANTS[v], key="report_variant",
+                           help="Which variants the buttons queue: averaged over the batch (correct network), "
+                                "summed (as the report probably ran it), or both.")
+    metric = str(c4.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric"))
+    _buttons(seeds, float(scale or 1.0), str(variant or "both"))
     st.divider()
-    _live(comparisons, metric)
+    comparisons = list(presets.COMPARISONS)
+    busy = st.session_state["report_busy"] = any(_reproduction(c).active for c in comparisons)
+    st.fragment(_live, run_every=LIVE_EVERY if busy else None)(comparisons, metric)
 
 
 common.run_page(render)

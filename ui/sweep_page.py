@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from experiments.config import ConfigError, parse_hidden
+from experiments.config import ConfigError, parse_setting, quote, setting_of
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
 from ui import common
@@ -32,32 +32,48 @@ def _sweeps() -> dict[str, LocalSweep]:
     return {}
 
 
-def _numbers(text: str, name: str) -> list[str]:
-    values = [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
-    if not values:
-        raise ConfigError(f"give at least one value for {name}")
-    return values
+def _entries(text: str, sep: str, what: str) -> list[str]:
+    """The entries of a ``sep``-separated list; an empty entry is refused, not dropped (``64;;128`` is a typo,
+    and ``;;`` alone used to become a softmax-only trial)."""
+    parts = [p.strip() for p in text.split(sep)]
+    if not any(parts):
+        raise ConfigError(f"{what}: give at least one value")
+    if not all(parts):
+        raise ConfigError(f"{what}: entry {parts.index('') + 1} of {quote(text)} is empty; "
+                          f"separate the values with '{sep}'")
+    return parts
 
 
-def _grid_form() -> tuple[SweepSpec, list[Trial]] | None:
+def _values(name: str, text: str, sep: str, what: str) -> list:
+    """Each entry parsed as RunConfig setting ``name`` (so a bad one is named before any trial is built)."""
+    values = [parse_setting(name, entry) for entry in _entries(text, sep, what)]
+    return [list(v) if isinstance(v, tuple) else v for v in values]  # widths as JSON-friendly lists
+
+
+def _grid_form() -> tuple[SweepSpec, list[Trial]]:
+    """The grid tab's widgets; every box holds what was typed and is parsed by RunConfig's schema."""
     c1, c2, c3 = st.columns(3)
     lrs = c1.text_input("Learning rates", "0.01, 0.001", key="sw_lr", help="Separated by commas.")
     batches = c2.text_input("Batch sizes", "32, 128", key="sw_batch", help="Separated by commas.")
     widths = c3.text_input("Hidden layers", "64; 128,64", key="sw_hidden",
-                           help="Architectures separated by semicolons, e.g. '64; 128,64'.")
+                           help="Architectures separated by semicolons, e.g. '64; 128,64'; 'none' is no hidden layer.")
     c4, c5, c6, c7 = st.columns(4)
-    optimizers = c4.multiselect("Optimizers", ["sgd", "momentum", "rmsprop", "adam"], ["adam"], key="sw_opt")
-    epochs = c5.number_input("Epochs", 1, 1000, 3, key="sw_epochs")
-    train_size = c6.number_input("Training images (0 = all)", 0, 60000, 10000, step=1000, key="sw_train")
+    optimizers = c4.multiselect("Optimizers", setting_of("optimizer").choices, ["adam"], key="sw_opt")
+    epochs = c5.text_input("Epochs", "3", key="sw_epochs", help=f"Accepted: {setting_of('epochs').parse.describe()}.")
+    train_size = c6.text_input("Training images (0 = all)", "10000", key="sw_train",
+                               help=f"Accepted: {setting_of('train_size').parse.describe()}.")
     name = c7.text_input("Name", "sweep", key="sw_name", max_chars=100)
-    hidden = [",".join(map(str, parse_hidden(h))) for h in widths.split(";") if h.strip()] or [""]
-    grid = {"lr": _numbers(lrs, "the learning rate"), "batch_size": _numbers(batches, "the batch size"),
-            "hidden": hidden, "optimizer": optimizers or ["adam"]}
-    spec = parse_spec({"name": name, "base": {"epochs": int(epochs), "train_size": int(train_size)}, "grid": grid})
+    if not optimizers:
+        raise ConfigError("choose at least one optimizer")
+    grid = {"lr": _values("lr", lrs.replace(";", ","), ",", "Learning rates"),
+            "batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
+            "hidden": _values("hidden", widths, ";", "Hidden layers"), "optimizer": list(optimizers)}
+    base = {"epochs": parse_setting("epochs", epochs), "train_size": parse_setting("train_size", train_size)}
+    spec = parse_spec({"name": name, "base": base, "grid": grid})
     return spec, expand(spec)
 
 
-def _spec_form() -> tuple[SweepSpec, list[Trial]] | None:
+def _spec_form() -> tuple[SweepSpec, list[Trial]]:
     fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt")
     text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec",
                         help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps).")
@@ -127,7 +143,8 @@ def render() -> None:
             st.error(common.message_text(exc), icon=":material/error:")
     c1, c2, c3 = st.columns([1, 1, 2])
     source = c1.radio("Start from", ["Grid", "Spec"], horizontal=True, key="sw_source")
-    workers = c2.number_input("Worker processes", 1, max(1, default_workers()), default_workers(), key="sw_workers")
+    counts = list(range(1, default_workers() + 1))
+    workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers")
     chosen = planned if source == "Grid" else from_spec
     c3.write(f"**{len(chosen[2])} trials**" if chosen else "Fix the settings above to start.")
     if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:", key="sw_start"):

@@ -12,6 +12,7 @@ from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.figures import LiveRun, live_figure
 from experiments.runs.store import StoreError
 from ui import common, sidebar
+from ui.diagnosis_text import describe
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
 LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle
@@ -84,7 +85,8 @@ def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
         live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
                 for r in charted]
         figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
-    findings = [(r, f) for r in runs if r.id in epochs for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
+    findings = [(r, describe(f)) for r in runs if r.id in epochs
+                for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
     cached = (signature, figures, findings)
     st.session_state["live_snapshot"] = cached
     return cached

@@ -1,14 +1,16 @@
-"""Reading a run: plain-words diagnosis of its curves, and a look inside its trained network.
+"""Reading a run: a diagnosis of its curves as data, and a look inside its trained network.
 
-``diagnose`` turns the epoch logs into findings a learner can act on ("the loss is stuck at ln 10: raise
-the learning rate"); ``inspect_run`` reloads a run's saved weights and computes what the Inspect page
-shows. Neither knows about Streamlit.
+``diagnose`` turns the epoch logs into ``Finding`` records (what kind of trouble, how bad, and the numbers
+it rests on: "the loss is stuck at ln 10 with lr 1e-05 and sgd"); the page words them (ui/diagnosis_text.py
+names the sidebar's settings and gives the advice). ``inspect_run`` reloads a run's saved weights and
+computes what the Inspect page shows. Neither knows about Streamlit or the sidebar's labels.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import numpy as np
 from experiments.config import RunConfig
 from nn import MLP, Dataset
 from nn.metrics import confusion_matrix, per_class_accuracy
+from nn.status import RunStatus
 
 LN10 = math.log(10)
 STUCK_TOLERANCE = 0.05      # |loss - ln 10| below this after 2+ epochs: nothing is being learned
@@ -25,86 +28,96 @@ OVERFIT_GAP = 0.02          # train accuracy above test accuracy by this much, a
 DEAD_FRACTION = 0.25        # share of hidden ReLU units that never fire on the test set
 
 
+class DiagnosisKind(StrEnum):
+    """What is wrong with a run, worst first."""
+
+    DIVERGED = "diverged"        # the loss became non-finite or exploded
+    STUCK = "stuck"              # the loss stays at ln 10: chance level
+    COLLAPSED = "collapsed"      # most test images get the same digit
+    OVERFITTING = "overfitting"  # train and test accuracy drift apart
+    DEAD_RELUS = "dead_relus"    # many hidden ReLUs never fire
+
+
+class Severity(StrEnum):
+    ERROR = "error"        # the network is useless as it stands
+    WARNING = "warning"    # it learns, but something should change
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One diagnosis: what ``kind`` of trouble, how bad (``error``/``warning``), what it means, what to change."""
+    """One diagnosis and the numbers it rests on (None where they do not apply or are unknown)."""
 
-    kind: str
-    severity: str
-    message: str
-    advice: str
+    kind: DiagnosisKind
+    severity: Severity
+    config: RunConfig | None = None      # the run's settings, for advice that names them
+    loss: float | None = None            # the last training loss
+    majority: float | None = None        # share of test images given the most common digit
+    dead: float | None = None            # share of hidden ReLUs that never fire
+    train_acc: float | None = None
+    test_acc: float | None = None
 
     @property
-    def text(self) -> str:
-        return f"{self.message} {self.advice}"
+    def effective_lr(self) -> float | None:
+        """lr x batch size when the gradient is summed over the batch (None otherwise)."""
+        c = self.config
+        return c.lr * c.batch_size if c is not None and c.reduction == "sum" else None
 
 
 def diagnose(epochs: Sequence[Mapping[str, Any]], status: str = "", message: str = "",
              config: RunConfig | None = None) -> list[Finding]:
     """Findings about a run so far, worst first; empty when nothing looks wrong.
 
-    Checks: diverged (non-finite or exploded loss), stuck (loss flat at ln 10, i.e. chance), collapsed
-    predictions (most test images get one class), overfitting (train and test accuracy drifting apart),
-    and dead ReLUs. Each finding names the setting to change.
+    Checks: diverged (non-finite or exploded loss; then nothing else is said), stuck (loss flat at ln 10,
+    i.e. chance), collapsed predictions (most test images get one class), overfitting (train and test
+    accuracy drifting apart), and dead ReLUs. ``message`` is the run's status message (unused today).
     """
-    findings: list[Finding] = []
-    lr = f" ({config.lr:g})" if config else ""
     losses = [e.get("train_loss") for e in epochs]
-    nonfinite = any(v is not None and not math.isfinite(v) for v in losses)
-    if status == "diverged" or nonfinite:
-        findings.append(Finding(
-            "diverged", "error", "Diverged: the loss became NaN or exploded, so the weights are now useless.",
-            f"Lower the **Learning rate**{lr}, e.g. by a factor of 10."))
-        return findings
+    if status == RunStatus.DIVERGED or any(v is not None and not math.isfinite(v) for v in losses):
+        return [Finding(DiagnosisKind.DIVERGED, Severity.ERROR, config)]
     if not epochs:
-        return findings
+        return []
+    checks = (_stuck, _collapsed, _overfitting, _dead_relus)
+    return [f for f in (check(epochs, config) for check in checks) if f is not None]
+
+
+def _stuck(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
+    first, last = epochs[0].get("train_loss"), epochs[-1].get("train_loss")
+    if len(epochs) < 2 or first is None or last is None:
+        return None
+    if abs(last - LN10) < STUCK_TOLERANCE and abs(first - LN10) < 3 * STUCK_TOLERANCE:
+        return Finding(DiagnosisKind.STUCK, Severity.WARNING, config, loss=last)
+    return None
+
+
+def _collapsed(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
     last = epochs[-1]
-    train_loss, test_loss = last.get("train_loss"), last.get("test_loss")
-    if len(epochs) >= 2 and train_loss is not None and abs(train_loss - LN10) < STUCK_TOLERANCE \
-            and abs(epochs[0]["train_loss"] - LN10) < 3 * STUCK_TOLERANCE:
-        advice = "Raise the **Learning rate**" + lr
-        if config and config.activation == "sigmoid":
-            advice += ", or switch the **Activation** to relu"
-        if config and config.optimizer == "sgd":
-            advice += ", or use the adam **Optimizer**"
-        findings.append(Finding(
-            "stuck", "warning", f"Stuck: the loss stays at ln 10 ≈ {LN10:.2f}, the loss of guessing at random; "
-                                f"the network is not learning.", advice + "."))
     majority = last.get("majority_fraction")
-    if majority is not None and majority >= COLLAPSE_FRACTION:
-        if config and config.reduction == "sum":
-            effective = config.lr * config.batch_size
-            advice = (f"The gradient is summed over the batch, not averaged, so the effective learning rate is "
-                      f"lr x batch size = {config.lr:g} x {config.batch_size} = {effective:g}: steps that large "
-                      f"overshoot, can kill every hidden ReLU, and leave the output bias alone to pick the digit. Set "
-                      f"the gradient reduction to mean, or divide the **Learning rate**{lr} by the "
-                      f"**Batch size**.")
-        else:
-            advice = f"Lower the **Learning rate**{lr}, or try the adam **Optimizer**."
-        dead = last.get("dead_fraction")
-        dead_note = f" {dead:.0%} of the hidden ReLUs never fire." if dead is not None and dead >= DEAD_FRACTION else ""
-        findings.append(Finding(
-            "collapsed", "error",
-            f"Collapsed predictions: {majority:.0%} of the test images are given the same digit, whatever the "
-            f"image.{dead_note}", advice))
+    if majority is None or majority < COLLAPSE_FRACTION:
+        return None
+    return Finding(DiagnosisKind.COLLAPSED, Severity.ERROR, config, majority=majority, dead=last.get("dead_fraction"))
+
+
+def _overfitting(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
+    last = epochs[-1]
     gaps = [e["train_acc"] - e["test_acc"] for e in epochs
             if e.get("train_acc") is not None and e.get("test_acc") is not None]
-    rising_test_loss = len(epochs) >= 3 and test_loss is not None and \
-        test_loss > min(e["test_loss"] for e in epochs if e.get("test_loss") is not None) * 1.05
-    widening = bool(gaps) and gaps[-1] >= OVERFIT_GAP and (len(gaps) < 3 or gaps[-1] > gaps[-3])
-    if widening or (rising_test_loss and bool(gaps) and gaps[-1] > 0):
-        findings.append(Finding(
-            "overfitting", "warning",
-            f"Overfitting: train accuracy {last['train_acc']:.1%} vs test {last['test_acc']:.1%}, and the gap is "
-            f"growing; the network memorises the training images.",
-            "Raise **L2** (e.g. 1e-4), or stop earlier with fewer **Epochs**."))
-    dead = last.get("dead_fraction")
+    if not gaps:
+        return None
+    test_losses = [e["test_loss"] for e in epochs if e.get("test_loss") is not None]
+    test_loss = last.get("test_loss")
+    rising_test_loss = len(epochs) >= 3 and test_loss is not None and test_loss > min(test_losses) * 1.05
+    widening = gaps[-1] >= OVERFIT_GAP and (len(gaps) < 3 or gaps[-1] > gaps[-3])
+    if widening or (rising_test_loss and gaps[-1] > 0):
+        return Finding(DiagnosisKind.OVERFITTING, Severity.WARNING, config,
+                       train_acc=last.get("train_acc"), test_acc=last.get("test_acc"))
+    return None
+
+
+def _dead_relus(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
+    dead = epochs[-1].get("dead_fraction")
     if dead is not None and dead >= DEAD_FRACTION:
-        findings.append(Finding(
-            "dead_relus", "warning",
-            f"Many dead ReLUs: {dead:.0%} of the hidden units never fire on any test image and no longer learn.",
-            f"Lower the **Learning rate**{lr}, or use tanh as the **Activation**."))
-    return findings
+        return Finding(DiagnosisKind.DEAD_RELUS, Severity.WARNING, config, dead=dead)
+    return None
 
 
 # ---------------------------------------------------------------------- looking inside a trained network

@@ -1,18 +1,21 @@
-"""Seed groups for the Compare page: which runs differ only by seed, their mean and band, and the verdict.
+"""Seed groups: which runs differ only by seed, their mean and band, and the verdict between groups.
 
-The statistics belong to experiments.stats (spread per epoch, Welch's t-test verdict); this module only
-groups the picked runs and hands their numbers over.
+The statistics belong to experiments.analysis.stats (spread per epoch, Welch's t-test verdict); this module
+groups runs and hands their numbers over. A statistic over seeds must count each seed once: a run queued
+twice (a double click, a rerun of the same command) repeats its (config, seed) and would pass for an extra,
+perfectly agreeing seed. ``one_per_seed`` collapses such repeats; every grouping here goes through it.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from experiments.analysis import stats
 from experiments.config import short_label
+from nn.status import RunStatus
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,62 @@ class Band:
     high: list[float]
 
 
-def group_by_config(runs: Sequence[Any]) -> list[list[Any]]:
-    """Runs grouped by every setting except the seed, in first-seen order."""
+@dataclass(frozen=True)
+class OnePerSeed:
+    """Runs with each (config, seed) once (``kept``, input order) and the repeats left out (``dropped``)."""
+
+    kept: list[Any]
+    dropped: list[Any] = field(default_factory=list)
+
+    def note(self) -> str:
+        """One sentence saying which runs were not counted, or "" when none was."""
+        if not self.dropped:
+            return ""
+        ids = ", ".join(f"#{r.id}" for r in sorted(self.dropped, key=lambda r: r.id))
+        one = len(self.dropped) == 1
+        return (f"run{'' if one else 's'} {ids} repeat{'s' if one else ''} the settings and seed of another run "
+                f"and {'is' if one else 'are'} counted once")
+
+
+def _preference(run: Any) -> tuple[int, int, int]:
+    """Which of two runs with the same config and seed to keep: most epochs, then finished, then newest."""
+    return int(run.epochs_done or 0), int(run.status == RunStatus.FINISHED), int(run.id)
+
+
+def one_per_seed(runs: Sequence[Any], key: Callable[[Any], Hashable] | None = None) -> OnePerSeed:
+    """Collapse runs that repeat a (config, seed): keep the one with most epochs (then finished, then newest).
+
+    ``key`` names a run's settings without its seed (default: its whole config with the seed zeroed); the
+    seed is added to it here.
+    """
+    key = key or (lambda r: r.config.replace(seed=0).to_json())
+    best: dict[tuple[Hashable, Any], Any] = {}
+    for run in runs:
+        k = (key(run), run.config.seed)
+        if k not in best or _preference(run) > _preference(best[k]):
+            best[k] = run
+    chosen = {id(r) for r in best.values()}
+    return OnePerSeed([r for r in runs if id(r) in chosen], [r for r in runs if id(r) not in chosen])
+
+
+class SeedGroup(list[Any]):
+    """The runs of one config, one per seed (a list, as the pages use it), plus the repeats left out."""
+
+    def __init__(self, runs: Sequence[Any] = (), duplicates: Sequence[Any] = ()) -> None:
+        super().__init__(runs)
+        self.duplicates: list[Any] = list(duplicates)
+
+
+def group_by_config(runs: Sequence[Any]) -> list[SeedGroup]:
+    """Runs grouped by every setting except the seed, in first-seen order, each seed counted once."""
     groups: dict[str, list[Any]] = {}
     for run in runs:
         groups.setdefault(run.config.replace(seed=0).to_json(), []).append(run)
-    return list(groups.values())
+    out = []
+    for members in groups.values():
+        once = one_per_seed(members)
+        out.append(SeedGroup(once.kept, once.dropped))
+    return out
 
 
 def band(epoch_lists: Sequence[Sequence[Mapping[str, Any]]], metric: str, x_axis: str = "epoch") -> Band:
@@ -50,13 +103,19 @@ def band(epoch_lists: Sequence[Sequence[Mapping[str, Any]]], metric: str, x_axis
 def verdicts(groups: Sequence[Sequence[Any]], names: Sequence[str]) -> list[str]:
     """One line per seed group against the best one: "a real difference" or "within seed noise" (Welch).
 
-    Only groups with at least two seeds are judged; on the final test accuracies of their runs.
+    Only groups with at least two distinct seeds are judged, on the final test accuracies of their runs;
+    a run repeating a group's (config, seed) is counted once, and the line says so.
     """
-    judged = [g for g in groups if len([r for r in g if r.test_acc is not None]) >= 2]
+    once = [one_per_seed([*g, *getattr(g, "duplicates", ())]) for g in groups]
+    finals = [[r.test_acc for r in o.kept if r.test_acc is not None] for o in once]
+    judged = [i for i, values in enumerate(finals) if len(values) >= 2]
     if len(judged) < 2:
         return []
-    label = {id(g): short_label(g[0].config, names) for g in judged}
-    finals = {id(g): [r.test_acc for r in g if r.test_acc is not None] for g in judged}
-    best = max(judged, key=lambda g: stats.spread(finals[id(g)]).mean)
-    return [stats.verdict(finals[id(best)], finals[id(g)], label[id(best)], label[id(g)]).text
-            for g in judged if g is not best]
+    best = max(judged, key=lambda i: stats.spread(finals[i]).mean)
+    name = {i: short_label(once[i].kept[0].config, names) for i in judged}
+    lines = []
+    for i in judged:
+        if i != best:
+            text = stats.verdict(finals[best], finals[i], name[best], name[i]).text
+            lines.append("; ".join([text, *(n for n in (once[best].note(), once[i].note()) if n)]))
+    return lines

@@ -1,8 +1,8 @@
 """Seed groups: mean and spread of runs that differ only by seed, and whether two configs really differ.
 
 The verdict is Welch's t-test (unequal variances) on the runs' final test accuracies, two-sided, at
-p < 0.05, always reported with the difference and an effect size (Cohen's d). With 3 seeds per config the
-test has little power: it only passes large, consistent differences, and "within seed noise" means "not
+p < 0.05, always reported with the difference and an effect size (Cohen's d). With a few seeds per config
+the test has little power: it only passes large, consistent differences, and "within seed noise" means "not
 shown", not "equal". The Student-t distribution is computed here (regularized incomplete beta by continued
 fraction), so the product needs no SciPy. Pure functions on plain numbers and pandas frames.
 """
@@ -11,14 +11,45 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
 import numpy as np
 
 ALPHA = 0.05
-REAL, NOISE, UNKNOWN = "a real difference", "within seed noise", "cannot tell"
 TEST_NAME = "Welch's t-test on the final test accuracies (two-sided, p < 0.05)"
-SMALL_N_NOTE = ("With 3 seeds per config Welch's test has few degrees of freedom: it confirms only large, "
-                "consistent differences; 'within seed noise' means the difference is not shown, not that there is none.")
+
+
+class VerdictKind(Enum):
+    """What a seed verdict found; its words for the user are ``VERDICT_TEXT`` (``kind.text``)."""
+
+    REAL = "real"            # p < alpha: the difference is larger than the seeds' spread explains
+    NOISE = "noise"          # p >= alpha: not shown (which is not "equal")
+    UNKNOWN = "unknown"      # too few runs on a side to judge
+
+    @property
+    def text(self) -> str:
+        return VERDICT_TEXT[self]
+
+
+VERDICT_TEXT = {VerdictKind.REAL: "a real difference", VerdictKind.NOISE: "within seed noise",
+                VerdictKind.UNKNOWN: "cannot tell"}
+
+
+def small_n_note(n: int | Sequence[int] | None = None) -> str:
+    """The caveat on the test's power, naming the seeds per config actually used (one count or several)."""
+    counts = sorted({int(n)} if isinstance(n, int) else {int(k) for k in (n or ()) if k})
+    if not counts:
+        many = "a few seeds"
+    elif len(counts) == 1:
+        many = f"{counts[0]} seed{'s' if counts[0] != 1 else ''}"
+    else:
+        many = f"{counts[0]} to {counts[-1]} seeds"
+    return (f"With {many} per config Welch's test has few degrees of freedom: it confirms only large, consistent "
+            f"differences; 'within seed noise' means the difference is not shown, not that there is none.")
+
+
+SMALL_N_NOTE = small_n_note()
 
 
 # ---------------------------------------------------------------------- spread over seeds
@@ -83,15 +114,15 @@ class Welch:
 
 def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
     """Welch's unequal-variances t-test of mean(a) - mean(b); needs at least 2 values in each."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if len(a) < 2 or len(b) < 2:
+    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(xa) < 2 or len(xb) < 2:
         raise ValueError("Welch's t-test needs at least two values in each group")
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    diff = float(a.mean() - b.mean())
+    va, vb = float(xa.var(ddof=1)) / len(xa), float(xb.var(ddof=1)) / len(xb)
+    diff = float(xa.mean() - xb.mean())
     if va + vb == 0:
         return Welch(0.0 if diff == 0 else math.copysign(math.inf, diff), math.inf, 1.0 if diff == 0 else 0.0)
     t = diff / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    df = (va + vb) ** 2 / (va ** 2 / (len(xa) - 1) + vb ** 2 / (len(xb) - 1))
     return Welch(t, df, t_two_sided_p(t, df))
 
 
@@ -136,10 +167,12 @@ def _beta_fraction(x: float, a: float, b: float, tiny: float = 1e-300, eps: floa
 # ---------------------------------------------------------------------- the verdict
 @dataclass(frozen=True)
 class Verdict:
-    """Whether config A and config B differ beyond seed noise, with the numbers behind the call."""
+    """Whether config A and config B differ beyond seed noise, with the numbers behind the call.
 
-    kind: str                 # REAL, NOISE or UNKNOWN
-    text: str                 # one line for the user
+    Data only; ``text`` words it for the user (the one place the verdict becomes a sentence).
+    """
+
+    kind: VerdictKind
     diff: float               # mean(A) - mean(B), in the values' unit (fractions for accuracies)
     n_a: int
     n_b: int
@@ -147,37 +180,52 @@ class Verdict:
     t: float | None = None
     df: float | None = None
     effect_size: float | None = None   # Cohen's d with the average of the two variances
+    name_a: str = "A"
+    name_b: str = "B"
+    percent: bool = True      # the values are fractions shown as percentage points
+    detail: str = ""          # a reason given instead of the numbers (e.g. one side diverged on every seed)
 
     @property
     def real(self) -> bool:
-        return self.kind == REAL
+        return self.kind is VerdictKind.REAL
+
+    @property
+    def text(self) -> str:
+        """One line for the user: the call, the difference, and the test's numbers."""
+        if self.detail:
+            return f"{self.kind.text}: {self.detail}"
+        if not self.n_a or not self.n_b:
+            return f"{self.kind.text}: no finished runs for {self.name_b if self.n_a else self.name_a}"
+        k, unit = (100.0, " points") if self.percent else (1.0, "")
+        lead = f"{self.name_a} - {self.name_b} = {self.diff * k:+.2f}{unit}"
+        if self.p is None:
+            what = "one run each" if self.n_a == self.n_b == 1 else f"{self.n_a} vs {self.n_b} runs"
+            return f"{self.kind.text} ({what}: no seed spread to compare with): {lead}"
+        return (f"{self.kind.text}: {lead} (Welch t = {self.t:.2f}, df = {self.df:.1f}, {format_p(self.p)}, "
+                f"Cohen's d = {self.effect_size:.1f}; n = {self.n_a} and {self.n_b})")
 
 
-def verdict(a: Sequence[float], b: Sequence[float], name_a: str = "A", name_b: str = "B",
+def verdict(a: Sequence[float | None], b: Sequence[float | None], name_a: str = "A", name_b: str = "B",
             alpha: float = ALPHA, percent: bool = True) -> Verdict:
     """Compare the final values (e.g. test accuracies, one per seed) of two configs.
 
-    "a real difference" needs p < ``alpha`` in Welch's t-test; the line always gives the difference, p
-    and Cohen's d. With fewer than two runs on either side the answer is "cannot tell".
+    "a real difference" needs p < ``alpha`` in Welch's t-test; the verdict always carries the difference, p
+    and Cohen's d. With fewer than two runs on either side the answer is "cannot tell". Each value must be
+    a different seed: the caller collapses repeated (config, seed) runs (``seeds.one_per_seed``).
     """
-    a = [float(v) for v in a if v is not None and math.isfinite(v)]
-    b = [float(v) for v in b if v is not None and math.isfinite(v)]
-    k, unit = (100.0, " points") if percent else (1.0, "")
-    if not a or not b:
-        return Verdict(UNKNOWN, f"{UNKNOWN}: no finished runs for {name_a if not a else name_b}",
-                       math.nan, len(a), len(b))
-    diff = float(np.mean(a) - np.mean(b))
-    lead = f"{name_a} - {name_b} = {diff * k:+.2f}{unit}"
-    if len(a) < 2 or len(b) < 2:
-        what = "one run each" if len(a) == len(b) == 1 else f"{len(a)} vs {len(b)} runs"
-        return Verdict(UNKNOWN, f"{UNKNOWN} ({what}: no seed spread to compare with): {lead}", diff, len(a), len(b))
-    w = welch(a, b)
-    pooled = math.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 2)
+    xa = [float(v) for v in a if v is not None and math.isfinite(v)]
+    xb = [float(v) for v in b if v is not None and math.isfinite(v)]
+    names: dict[str, Any] = {"name_a": name_a, "name_b": name_b, "percent": percent}
+    if not xa or not xb:
+        return Verdict(VerdictKind.UNKNOWN, math.nan, len(xa), len(xb), **names)
+    diff = float(np.mean(xa) - np.mean(xb))
+    if len(xa) < 2 or len(xb) < 2:
+        return Verdict(VerdictKind.UNKNOWN, diff, len(xa), len(xb), **names)
+    w = welch(xa, xb)
+    pooled = math.sqrt((np.var(xa, ddof=1) + np.var(xb, ddof=1)) / 2)
     d = diff / pooled if pooled > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
-    kind = REAL if w.p < alpha else NOISE
-    text = (f"{kind}: {lead} (Welch t = {w.t:.2f}, df = {w.df:.1f}, {format_p(w.p)}, Cohen's d = {d:.1f}; "
-            f"n = {len(a)} and {len(b)})")
-    return Verdict(kind, text, diff, len(a), len(b), w.p, w.t, w.df, d)
+    kind = VerdictKind.REAL if w.p < alpha else VerdictKind.NOISE
+    return Verdict(kind, diff, len(xa), len(xb), w.p, w.t, w.df, d, **names)
 
 
 def format_p(p: float) -> str:

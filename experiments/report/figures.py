@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -23,7 +25,7 @@ METRICS = ("accuracy", "loss")
 COLORS = list(qualitative.Plotly)
 
 
-def comparison_figure(comparison: Comparison, epochs, runs: Mapping[str, Sequence[int]],
+def comparison_figure(comparison: Comparison, epochs: Any, runs: Mapping[str, Sequence[int]],
                       metric: str = "accuracy", summed: Mapping[str, Sequence[int]] | None = None) -> go.Figure:
     """One comparison: our runs' curves for ``metric`` ("accuracy" or "loss") beside the report's numbers.
 
@@ -69,85 +71,130 @@ def _curve_name(members: Sequence[Member]) -> str:
     return f"{c.architecture} {c.optimizer} lr={c.lr:g}" + (f" L2={c.l2:g}" if c.l2 else "")
 
 
-def _draw_ours(fig: go.Figure, epochs, ids: Sequence[int], members: Sequence[Member], metric: str,
+FEW_POINTS = 3   # a line trace with this many points or fewer also gets markers (one point draws no line)
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One of our metrics drawn for a line: its column, words, dash (None: markers only) and seed band."""
+
+    column: str
+    what: str
+    dash: str | None
+    band: bool
+
+
+_SERIES = {
+    ("accuracy", "mean"): (_Series("test_acc", "test", "solid", True),
+                           _Series("full_train_acc", "train, full pass", None, False),
+                           _Series("train_acc", "train, running", "dot", False)),
+    ("loss", "mean"): (_Series("train_loss", "train", "solid", True), _Series("test_loss", "test", "dot", False)),
+    # the sum variant has fewer series: the overlay must not drown the correct network's curves
+    ("accuracy", "sum"): (_Series("test_acc", "test", "dashdot", True),
+                          _Series("full_train_acc", "train, full pass", None, False)),
+    ("loss", "sum"): (_Series("train_loss", "train", "dashdot", True),),
+}
+
+
+def _draw_ours(fig: go.Figure, epochs: Any, ids: Sequence[int], members: Sequence[Member], metric: str,
                color: str, variant: str = "mean") -> None:
     name = _safe(_curve_name(members))
     last = max(m.read_epoch for m in members)
     frame = epochs[epochs["run_id"].isin(list(ids)) & (epochs["epoch"] <= last)]
     scale = 100.0 if metric == "accuracy" else 1.0
-    if variant == "sum":  # fewer series: the overlay must not drown the correct network's curves
-        series = (("test_acc", "test", "dashdot", True), ("full_train_acc", "train, full pass", None, False)) \
-            if metric == "accuracy" else (("train_loss", "train", "dashdot", True),)
-    else:
-        series = (("test_acc", "test", "solid", True), ("full_train_acc", "train, full pass", None, False),
-                  ("train_acc", "train, running", "dot", False)) if metric == "accuracy" else \
-            (("train_loss", "train", "solid", True), ("test_loss", "test", "dot", False))
     who = "ours, grad=sum" if variant == "sum" else "ours"
     group = f"{name} {variant}"
-    for column, what, dash, band in series:
-        b = seed_bands(frame, {name: ids}, column)
+    for series in _SERIES[(metric, variant)]:
+        b = seed_bands(frame, {name: ids}, series.column)
         if b.empty:
             continue
         x, mean, std = b["epoch"].tolist(), (b["mean"] * scale).tolist(), (b["std"] * scale).tolist()
         n = int(b["n"].max())
-        label = f"{who}: {name} ({what}{f', {n} seeds' if n > 1 else ''})"
-        if band and n > 1:
+        label = f"{who}: {name} ({series.what}{f', {n} seeds' if n > 1 else ''})"
+        if series.band and n > 1:
             fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)] +
                                      [m - s for m, s in zip(mean, std)][::-1],
                                      fill="toself", fillcolor=_fade(color, 0.09 if variant == "sum" else 0.18),
                                      line=dict(width=0), hoverinfo="skip",
                                      showlegend=False, legendgroup=group))
-        if dash is None:  # sparse points: markers with error bars
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=group,
-                                     marker=dict(color=color, size=9,
-                                                 symbol="diamond-open" if variant == "sum" else "diamond"),
-                                     error_y=dict(type="data", array=std, visible=n > 1, color=color),
-                                     hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>"))
-        else:
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", name=label, legendgroup=group,
-                                     line=dict(color=color, dash=dash, width=2.5 if band else 1.5),
-                                     hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>"))
+        fig.add_trace(_mean_trace(series, x, mean, std, n, label, color, variant, group))
+
+
+def _mean_trace(series: _Series, x: list[Any], mean: list[float], std: list[float], n: int, label: str,
+                color: str, variant: str, group: str) -> go.Scatter:
+    """The mean over seeds of one series: markers with error bars for sparse points, else a line (with
+    markers, and error bars where a band would be a sliver, when it has few points)."""
+    if series.dash is None:
+        return go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=group,
+                          marker=dict(color=color, size=9, symbol="diamond-open" if variant == "sum" else "diamond"),
+                          error_y=dict(type="data", array=std, visible=n > 1, color=color),
+                          hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>")
+    return go.Scatter(x=x, y=mean, mode=line_mode(len(x)), name=label, legendgroup=group,
+                      line=dict(color=color, dash=series.dash, width=2.5 if series.band else 1.5),
+                      marker=dict(color=color, size=7),
+                      error_y=dict(type="data", array=std, color=color,
+                                   visible=series.band and n > 1 and len(x) <= FEW_POINTS),
+                      hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>")
+
+
+def line_mode(points: int) -> str:
+    """Plotly's mode for a line of ``points`` points: with markers when there are few (one point draws no line)."""
+    return "lines+markers" if points <= FEW_POINTS else "lines"
 
 
 def _draw_report(fig: go.Figure, members: Sequence[Member], metric: str, color: str) -> None:
-    drawn_series: set[str] = set()
+    """The report's numbers for these lines, at the report's own epochs and under its own labels."""
+    drawn: set[str] = set()
     for m in members:
         r = m.report
         if r is None:
             continue
-        label = _safe(m.label)
         series = r.train_accuracy_pct if metric == "accuracy" else r.loss
-        if series and r.label not in drawn_series:
-            drawn_series.add(r.label)
-            what = "train accuracy" if metric == "accuracy" else "train loss"
-            name = f"report: {_safe(r.label)} ({what} per epoch)"
-            fig.add_trace(go.Scatter(x=list(range(1, len(series) + 1)), y=list(series), mode="lines+markers",
-                                     name=name, line=dict(color=color, dash="dash", width=1.5),
-                                     marker=dict(symbol="x", size=6, color=color),
-                                     hovertemplate="epoch %{x}: %{y}<extra>" + name + "</extra>"))
+        if series and r.label not in drawn:
+            drawn.add(r.label)
+            _report_series(fig, r.label, series, metric, color)
         if metric == "accuracy" and m.report_pct is not None:
-            name = f"report: {label}: {m.report_pct:.2f}% ({_safe(m.report_what)})"
-            if m.measure == "mean":
-                fig.add_trace(go.Scatter(x=[1, m.read_epoch], y=[m.report_pct] * 2, mode="lines", name=name,
-                                         line=dict(color=color, dash="dash", width=2),
-                                         hovertemplate="%{y}<extra>" + name + "</extra>"))
-            elif not (series and m.report_pct in series):
-                fig.add_trace(go.Scatter(x=[m.read_epoch], y=[m.report_pct], mode="markers", name=name,
-                                         marker=dict(symbol="star", size=14, color=color,
-                                                     line=dict(color="black", width=1)),
-                                         hovertemplate="epoch %{x}: %{y}%<extra>" + name + "</extra>"))
+            _report_number(fig, m, series, color)
         if metric == "loss" and not r.loss:
-            points = [(1, r.first_epoch_loss), (m.read_epoch, r.final_loss)]
-            for epoch, value in points:
-                key = f"{r.label}@{epoch}"
-                if value is None or key in drawn_series:
-                    continue
-                drawn_series.add(key)
-                name = f"report: {_safe(r.label)}: loss {value:g} after epoch {epoch if epoch == 1 else r.epochs}"
-                fig.add_trace(go.Scatter(x=[epoch], y=[value], mode="markers", name=name,
-                                         marker=dict(symbol="star", size=14, color=color,
-                                                     line=dict(color="black", width=1)),
-                                         hovertemplate="%{y}<extra>" + name + "</extra>"))
+            _report_losses(fig, m, color, drawn)
+
+
+def _report_series(fig: go.Figure, run_label: str, series: Sequence[float], metric: str, color: str) -> None:
+    what = "train accuracy" if metric == "accuracy" else "train loss"
+    name = f"report: {_safe(run_label)} ({what} per epoch)"
+    fig.add_trace(go.Scatter(x=list(range(1, len(series) + 1)), y=list(series), mode="lines+markers",
+                             name=name, line=dict(color=color, dash="dash", width=1.5),
+                             marker=dict(symbol="x", size=6, color=color),
+                             hovertemplate="epoch %{x}: %{y}<extra>" + name + "</extra>"))
+
+
+def _report_number(fig: go.Figure, m: Member, series: Sequence[float], color: str) -> None:
+    """The report's headline number for line ``m``: a dashed level for a mean over epochs, else a star."""
+    name = f"report: {_safe(m.reported_label)}: {m.report_pct:.2f}% ({_safe(m.report_what)})"
+    if m.measure == "mean":
+        fig.add_trace(go.Scatter(x=[1, m.reported_epoch], y=[m.report_pct] * 2, mode="lines+markers", name=name,
+                                 line=dict(color=color, dash="dash", width=2), marker=dict(color=color, size=5),
+                                 hovertemplate="%{y}<extra>" + name + "</extra>"))
+    elif not (series and m.report_pct in series):
+        fig.add_trace(go.Scatter(x=[m.reported_epoch], y=[m.report_pct], mode="markers", name=name,
+                                 marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1)),
+                                 hovertemplate="epoch %{x}: %{y}%<extra>" + name + "</extra>"))
+
+
+def _report_losses(fig: go.Figure, m: Member, color: str, drawn: set[str]) -> None:
+    """The report's first and last printed loss of line ``m``'s run, as stars (when it printed no series)."""
+    r = m.report
+    if r is None:
+        return
+    for epoch, value in ((1, r.first_epoch_loss), (m.reported_epoch, r.final_loss)):
+        key = f"{r.label}@{epoch}"
+        if value is None or key in drawn:
+            continue
+        drawn.add(key)
+        name = f"report: {_safe(r.label)}: loss {value:g} after epoch {epoch if epoch == 1 else r.epochs}"
+        fig.add_trace(go.Scatter(x=[epoch], y=[value], mode="markers", name=name,
+                                 marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1)),
+                                 hovertemplate="%{y}<extra>" + name + "</extra>"))
 
 
 def _fade(color: str, alpha: float = 0.18) -> str:

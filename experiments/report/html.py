@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import plotly.io as pio
 
-from experiments.analysis.stats import SMALL_N_NOTE, TEST_NAME
+from experiments.analysis.stats import TEST_NAME, small_n_note
+from experiments.report import wording
 from experiments.report.figures import comparison_figure
-from experiments.report.outcomes import LineResult, Outcome, VariantOutcomes
+from experiments.report.outcomes import ClaimOutcome, LineResult, Outcome, VariantOutcomes
 from experiments.report.presets import COMMON_ASSUMPTIONS, VARIANT_NAMES
 from experiments.report.reference import load_reference
 
@@ -33,18 +35,23 @@ th { background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: ta
 """
 
 
-def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs, store_path: str = "",
+_CELL_CLASS = {ClaimOutcome.HOLDS: "holds", ClaimOutcome.REVERSED: "against"}
+
+
+def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs: Any, store_note: str = "",
                   seeds_note: str = "") -> str:
     """The page for ``outcomes`` (``outcomes.collect_variants``, or plain ``collect`` for one variant);
-    ``epochs`` holds every run's epochs."""
-    outcomes = [_as_variants(o) for o in outcomes]
+    ``epochs`` holds every run's epochs. ``store_note`` says in words which run store the runs came from
+    (e.g. "the default run store"), never its path."""
+    pairs = [_as_variants(o) for o in outcomes]
+    seeds = [n for v in pairs for o in v.outcomes if o.complete for n in o.seeds]
     ref = load_reference()
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>The course report, reproduced</title><style>{STYLE}</style></head><body>",
              "<h1>The course report, reproduced with a correct network, and as it probably ran</h1>",
              f"<p class='muted'>Source: {e(ref.source)}. Generated {e(_now())}"
-             f"{' from ' + e(store_path) if store_path else ''}.</p>",
+             f"{' from ' + e(store_note) if store_note else ''}.</p>",
              "<p>Each comparison of the report is rerun with our NumPy network, several seeds per setting. The "
              "report measured its accuracies on the <b>training</b> set; we show ours on the training set (a full "
              "pass after the epoch) and on the 10,000 test images. The report's own numbers come from a network "
@@ -53,10 +60,11 @@ def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs, store_p
              "batch; <b>as the report probably ran it</b> sums it (the same as multiplying the learning rate by the "
              "batch size, 64). Charts overlay both: correct network solid, summed gradient dash-dot (open diamonds "
              "for its training accuracy), the report dashed or stars.</p>",
-             f"<p class='muted'>Seed verdicts: {e(TEST_NAME)}. {e(SMALL_N_NOTE)}{' ' + e(seeds_note) if seeds_note else ''}</p>",
-             _summary(outcomes)]
+             f"<p class='muted'>Seed verdicts: {e(TEST_NAME)}. {e(small_n_note(seeds))}"
+             f"{' ' + e(seeds_note) if seeds_note else ''}</p>",
+             _summary(pairs)]
     first = True
-    for v in outcomes:
+    for v in pairs:
         parts.append(_section(v, epochs, first))
         first = first and not any(o.complete for o in v.outcomes)
     parts.append("<h2>Assumptions common to every comparison</h2><ul>" +
@@ -75,8 +83,8 @@ def _as_variants(o: VariantOutcomes | Outcome) -> VariantOutcomes:
 def _status_cell(o: Outcome | None) -> str:
     if o is None:
         return "<td class='muted'>not asked for</td>"
-    cls = "holds" if o.status == "holds" else "against" if o.status.startswith("does not") else ""
-    return f"<td class='{cls}'>{html.escape(o.status if o.complete else 'not reproduced yet')}</td>"
+    cls = _CELL_CLASS.get(o.status, "") if o.complete else ""
+    return f"<td class='{cls}'>{html.escape(wording.status_label(o))}</td>"
 
 
 def _summary(outcomes: Sequence[VariantOutcomes]) -> str:
@@ -85,13 +93,14 @@ def _summary(outcomes: Sequence[VariantOutcomes]) -> str:
     for v in outcomes:
         c = v.comparison
         rows.append(f"<tr><td><a href='#{e(c.id)}'>{e(c.id)}</a></td><td>{e(c.conclusion)}</td>"
-                    f"{_status_cell(v.mean)}{_status_cell(v.sum)}<td>{e(v.flip)}</td></tr>")
+                    f"{_status_cell(v.mean)}{_status_cell(v.sum)}<td>{e(wording.flip_note(v.mean, v.sum))}</td></tr>")
     return ("<h2>Summary</h2><table><tr><th>comparison</th><th>the report concluded</th>"
             f"<th>{e(VARIANT_NAMES['mean'])}</th><th>{e(VARIANT_NAMES['sum'])}</th><th>between the two</th></tr>"
             + "".join(rows) + "</table>")
 
 
-def _section(v: VariantOutcomes, epochs, include_js: bool) -> str:
+def _section(v: VariantOutcomes, epochs: Any, include_js: bool) -> str:
+    """One comparison: the report's conclusion, our verdicts, the numbers table, both charts, our choices."""
     e = html.escape
     c = v.comparison
     out = [f"<h2 id='{e(c.id)}'>{e(c.title)}</h2>",
@@ -100,39 +109,53 @@ def _section(v: VariantOutcomes, epochs, include_js: bool) -> str:
     if not done:
         out.append(f"<p class='verdict'>Not reproduced yet: <code>python -m experiments reproduce {e(c.id)}</code></p>")
         return "\n".join(out)
-    for o in v.outcomes:
-        out.append(f"<p class='verdict'>{e(VARIANT_NAMES[o.comparison.variant].capitalize())}: {e(o.verdict_line)}</p>")
-    if v.flip:
-        out.append(f"<p class='flip'>{e(v.flip)}</p>")
-    reduced = []
+    out += _verdicts(v, done)
+    out.append(_table(v))
+    out += _figures(v, done, epochs, include_js)
+    out.append("<details><summary>Our choices where the report is silent</summary><ul>" +
+               "".join(f"<li>{e(a)}</li>" for a in c.assumptions) + "</ul></details>")
+    return "\n".join(out)
+
+
+def _verdicts(v: VariantOutcomes, done: Sequence[Outcome]) -> list[str]:
+    """Each variant's verdict sentence, the flip note, the reduced-reproduction warning and each claim's test."""
+    e = html.escape
+    out = [f"<p class='verdict'>{e(VARIANT_NAMES[o.comparison.variant].capitalize())}: {e(wording.verdict_line(o))}</p>"
+           for o in v.outcomes]
+    flip = wording.flip_note(v.mean, v.sum)
+    if flip:
+        out.append(f"<p class='flip'>{e(flip)}</p>")
     first = done[0]
-    if first.train_size:
-        reduced.append(f"trained on the first {first.train_size} images only")
+    reduced = [f"trained on the first {first.train_size} images only"] if first.train_size else []
     if first.comparison.epochs_scale != 1:
         reduced.append(f"epochs scaled by {first.comparison.epochs_scale:g}")
     if reduced:
         out.append(f"<p class='against'>Reduced reproduction ({e(', '.join(reduced))}): not comparable with the "
                    f"report's numbers.</p>")
-    out.append(_table(v))
     for o in done:
         name = VARIANT_NAMES[o.comparison.variant]
         out.append("<ul>" + "".join(f"<li>The report: {e(r.claim.text)}. Ours ({e(name)}): {e(r.verdict.text)}.</li>"
                                      for r in o.claims) + "</ul>")
+    return out
+
+
+def _figures(v: VariantOutcomes, done: Sequence[Outcome], epochs: Any, include_js: bool) -> list[str]:
+    """The accuracy and loss charts of both variants overlaid, and which runs they show."""
     mean_runs = v.mean.runs_by_label() if v.mean and v.mean.complete else {}
     sum_runs = v.sum.runs_by_label() if v.sum and v.sum.complete else {}
     all_ids = sorted({i for runs in (mean_runs, sum_runs) for ids in runs.values() for i in ids})
     frame = epochs[epochs["run_id"].isin(all_ids)]
+    out = []
     for metric in ("accuracy", "loss"):
-        fig = comparison_figure(first.comparison, frame, mean_runs, metric, sum_runs)
+        fig = comparison_figure(done[0].comparison, frame, mean_runs, metric, sum_runs)
         out.append(pio.to_html(fig, full_html=False, include_plotlyjs=include_js,
                                config={"displaylogo": False, "responsive": True}))
         include_js = False
-    out.append("<details><summary>Our choices where the report is silent</summary><ul>" +
-               "".join(f"<li>{e(a)}</li>" for a in c.assumptions) + "</ul></details>")
     groups = sorted({o.group_id for o in done if o.group_id})
     if groups:
-        out.append(f"<p class='muted'>Runs: group {e(', '.join(groups))}, ids {e(', '.join(map(str, all_ids)))}.</p>")
-    return "\n".join(out)
+        out.append(f"<p class='muted'>Runs: group {html.escape(', '.join(groups))}, "
+                   f"ids {html.escape(', '.join(map(str, all_ids)))}.</p>")
+    return out
 
 
 def _cells(line: LineResult | None) -> str:
@@ -140,7 +163,9 @@ def _cells(line: LineResult | None) -> str:
         return "<td class='num'>-</td><td class='num'>-</td>"
     m = line.member
     note = " (running average)" if line.train_is_running_average else ""
-    final = f"<br><span class='muted'>final: {html.escape(line.final_test.text())}</span>" if m.measure == "mean" else ""
+    final = ""
+    if m.measure == "mean":
+        final = f"<br><span class='muted'>final: {html.escape(line.final_test.text())}</span>"
     return (f"<td class='num'>{html.escape(line.text('train'))}{note}</td>"
             f"<td class='num'>{html.escape(line.text('test'))}{final}</td>")
 
@@ -148,7 +173,9 @@ def _cells(line: LineResult | None) -> str:
 def _table(v: VariantOutcomes) -> str:
     e = html.escape
     lines = {o.comparison.variant: {line.member.label: line for line in o.lines} for o in v.outcomes if o.complete}
-    seeds = lambda label: "/".join(str(lines[k][label].test.n) for k in ("mean", "sum") if k in lines)  # noqa: E731
+    def seeds(label: str) -> str:
+        return "/".join(str(lines[k][label].test.n) for k in ("mean", "sum") if k in lines)
+
     rows = []
     for m in v.comparison.members:
         report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"

@@ -3,21 +3,37 @@
 ``outcome`` is pure (runs and their epochs in, an ``Outcome`` out); ``collect`` reads the store for the
 newest reproduction of each comparison. A line's numbers are read at its epoch, as the report did: our
 training accuracy is a full pass over the training set after that epoch (the running average over the
-epoch's batches is used only when a run has no full pass stored, and then it is said so).
+epoch's batches is used only when a run has no full pass stored, and then it is said so). Each seed counts
+once: runs repeating a line's settings and seed (a comparison queued twice) are collapsed before any
+statistic (``seeds.one_per_seed``). Everything here is data; ``wording`` turns it into sentences.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from experiments.analysis import stats
-from experiments.report.presets import VARIANT_NAMES, Claim, Comparison, Member, training_key, variants
+from experiments.analysis.seeds import one_per_seed
+from experiments.report.presets import Claim, Comparison, Member, training_key, variants
 from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
 from experiments.runs.store import RunRecord, RunStore
+from nn.status import RunStatus
 
-HOLDS, REVERSED, NOT_SHOWN, UNKNOWN = "holds", "does not hold (reversed)", "not shown (within seed noise)", "cannot tell"
+
+class ClaimOutcome(Enum):
+    """Whether the report's conclusion holds for our runs (one claim, or a comparison over all its claims).
+
+    The words shown for each are in ``experiments.report.wording``.
+    """
+
+    HOLDS = "holds"
+    REVERSED = "reversed"      # our runs show the opposite order, beyond seed noise
+    NOT_SHOWN = "not shown"    # the difference is within seed noise
+    PARTLY = "partly holds"    # some claims hold, others do not (comparisons only)
+    UNKNOWN = "unknown"        # too few runs to judge
 
 
 @dataclass
@@ -33,6 +49,7 @@ class LineResult:
     train_is_running_average: bool = False   # True if some run had no full pass stored
     final_test_values: list[float] = field(default_factory=list)   # test accuracy at the read epoch: the verdict's data
     diverged: int = 0            # seeds whose run diverged before the read epoch (no numbers, a useless network)
+    duplicates: list[int] = field(default_factory=list)   # runs repeating a counted (settings, seed): left out
 
     @property
     def final_test(self) -> stats.Spread:
@@ -55,7 +72,7 @@ class LineResult:
 class ClaimResult:
     claim: Claim
     verdict: stats.Verdict
-    status: str                  # HOLDS, REVERSED, NOT_SHOWN or UNKNOWN
+    status: ClaimOutcome         # HOLDS, REVERSED, NOT_SHOWN or UNKNOWN
 
 
 @dataclass
@@ -73,37 +90,26 @@ class Outcome:
         return all(line.test.n or line.diverged for line in self.lines)
 
     @property
-    def status(self) -> str:
+    def status(self) -> ClaimOutcome:
         """Whether the report's conclusion holds for our (correct) network, over all its claims."""
         kinds = [c.status for c in self.claims]
-        if not kinds or UNKNOWN in kinds:
-            return UNKNOWN
-        if REVERSED in kinds:
-            return REVERSED
-        if all(k == HOLDS for k in kinds):
-            return HOLDS
-        return NOT_SHOWN if NOT_SHOWN in kinds and HOLDS not in kinds else "partly holds"
+        if not kinds or ClaimOutcome.UNKNOWN in kinds:
+            return ClaimOutcome.UNKNOWN
+        if ClaimOutcome.REVERSED in kinds:
+            return ClaimOutcome.REVERSED
+        if all(k is ClaimOutcome.HOLDS for k in kinds):
+            return ClaimOutcome.HOLDS
+        return ClaimOutcome.PARTLY if ClaimOutcome.HOLDS in kinds else ClaimOutcome.NOT_SHOWN
 
     @property
-    def evidence(self) -> str:
-        """Our numbers behind the verdict: each claim's two lines, final test accuracy over seeds, the test."""
-        parts = []
-        for c in self.claims:
-            better, worse = self.line(c.claim.better), self.line(c.claim.worse)
-            v = c.verdict
-            numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}" if v.p is not None else ""
-            parts.append(f"{c.claim.better} {better.text('final_test')} vs {worse.text('final_test')} {c.claim.worse} "
-                         f"({v.kind}{numbers})")
-        return "; ".join(parts)
+    def duplicates(self) -> list[int]:
+        """Ids of runs left out because they repeat a counted run's settings and seed."""
+        return sorted({i for line in self.lines for i in line.duplicates})
 
     @property
-    def verdict_line(self) -> str:
-        """One line: does the report's conclusion hold for this variant of our network, on what numbers."""
-        c = self.comparison
-        name = c.id if c.variant == "mean" else f"{c.id} ({c.variant_name})"
-        if not self.complete:
-            return f"{name}: not reproduced yet (run: python -m experiments reproduce {c.id} --variant {c.variant})"
-        return f"{name}: {self.status}. Ours on test: {self.evidence}"
+    def seeds(self) -> list[int]:
+        """The number of seeds counted per line (for the note on the test's power)."""
+        return [line.final_test.n for line in self.lines if line.final_test.n]
 
     def line(self, label: str) -> LineResult:
         for line in self.lines:
@@ -120,32 +126,12 @@ def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
     before it (a result too: that network is useless)."""
     key = training_key(member.config)
     return [r for r in runs if training_key(r.config) == key
-            and (r.epochs_done >= member.read_epoch or r.status == "diverged")]
+            and (r.epochs_done >= member.read_epoch or r.status == RunStatus.DIVERGED)]
 
 
-def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id: str | None = None) -> Outcome:
+def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, group_id: str | None = None) -> Outcome:
     """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a RunStore.epochs_frame)."""
-    lines = []
-    for m in comparison.members:
-        matched = sorted(matching_runs(m, runs), key=lambda r: r.config.seed)
-        train, test, final_test, fallback = [], [], [], False
-        diverged = sum(r.status == "diverged" and r.epochs_done < m.read_epoch for r in matched)
-        for r in matched:
-            rows = epochs[(epochs["run_id"] == r.id) & (epochs["epoch"] <= m.read_epoch)].sort_values("epoch")
-            final = rows[rows["epoch"] == m.read_epoch]
-            if m.measure == "final":
-                rows = final
-            if rows.empty or final.empty:
-                continue
-            final_test.append(float(final["test_acc"].astype(float).iloc[0]))
-            full = rows["full_train_acc"].astype(float)
-            if full.isna().any():
-                fallback = True
-                full = full.fillna(rows["train_acc"].astype(float))
-            train.append(float(full.mean()))
-            test.append(float(rows["test_acc"].astype(float).mean()))
-        lines.append(LineResult(m, [r.id for r in matched], stats.spread(train), stats.spread(test), train, test,
-                                fallback, final_test, diverged))
+    lines = [line_result(m, runs, epochs) for m in comparison.members]
     by_label = {line.member.label: line for line in lines}
     claims = []
     for claim in comparison.claims:
@@ -157,23 +143,48 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs, group_id:
     return Outcome(comparison, group_id, lines, claims, train_size)
 
 
+def line_result(m: Member, runs: Sequence[RunRecord], epochs: Any) -> LineResult:
+    """One line's numbers over its seeds, each (settings, seed) counted once."""
+    once = one_per_seed(matching_runs(m, runs), key=lambda r: training_key(r.config))
+    matched = sorted(once.kept, key=lambda r: r.config.seed)
+    train, test, final_test, fallback = [], [], [], False
+    diverged = sum(r.status == RunStatus.DIVERGED and r.epochs_done < m.read_epoch for r in matched)
+    for r in matched:
+        rows = epochs[(epochs["run_id"] == r.id) & (epochs["epoch"] <= m.read_epoch)].sort_values("epoch")
+        final = rows[rows["epoch"] == m.read_epoch]
+        if m.measure == "final":
+            rows = final
+        if rows.empty or final.empty:
+            continue
+        final_test.append(float(final["test_acc"].astype(float).iloc[0]))
+        full = rows["full_train_acc"].astype(float)
+        if full.isna().any():
+            fallback = True
+            full = full.fillna(rows["train_acc"].astype(float))
+        train.append(float(full.mean()))
+        test.append(float(rows["test_acc"].astype(float).mean()))
+    return LineResult(m, [r.id for r in matched], stats.spread(train), stats.spread(test), train, test,
+                      fallback, final_test, diverged, [r.id for r in once.dropped])
+
+
 def _diverged_verdict(better: LineResult, worse: LineResult) -> stats.Verdict | None:
     """A line that diverged on every seed loses to one that trained (None unless exactly one side diverged)."""
     if better.all_diverged == worse.all_diverged or not (better.final_test_values or worse.final_test_values):
         return None
     dead, alive = (better, worse) if better.all_diverged else (worse, better)
-    text = (f"{stats.REAL}: {dead.member.label} diverged on all {dead.diverged} seeds (the loss exploded), "
-            f"{alive.member.label} trained to {alive.final_test.text()}")
+    detail = (f"{dead.member.label} diverged on all {dead.diverged} seeds (the loss exploded), "
+              f"{alive.member.label} trained to {alive.final_test.text()}")
     diff = -math.inf if better.all_diverged else math.inf
-    return stats.Verdict(stats.REAL, text, diff, len(better.final_test_values), len(worse.final_test_values))
+    return stats.Verdict(stats.VerdictKind.REAL, diff, len(better.final_test_values), len(worse.final_test_values),
+                         name_a=better.member.label, name_b=worse.member.label, detail=detail)
 
 
-def _status(v: stats.Verdict) -> str:
-    if v.kind == stats.UNKNOWN:
-        return UNKNOWN
-    if v.kind == stats.NOISE:
-        return NOT_SHOWN
-    return HOLDS if v.diff > 0 else REVERSED
+def _status(v: stats.Verdict) -> ClaimOutcome:
+    if v.kind is stats.VerdictKind.UNKNOWN:
+        return ClaimOutcome.UNKNOWN
+    if v.kind is stats.VerdictKind.NOISE:
+        return ClaimOutcome.NOT_SHOWN
+    return ClaimOutcome.HOLDS if v.diff > 0 else ClaimOutcome.REVERSED
 
 
 def group_scale(runs: Sequence[RunRecord]) -> float:
@@ -193,20 +204,14 @@ def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | 
 
     Reproductions are the run groups named ``report-<time>``; ``group_id`` picks one instead.
     """
-    runs = [r for r in store.search_runs(tag="report", order_by="id", descending=False)
-            if r.group_id and (r.group_id == group_id if group_id else r.group_id.startswith(GROUP_PREFIX))]
     groups: dict[str, list[RunRecord]] = {}
-    for r in runs:
-        groups.setdefault(r.group_id, []).append(r)
+    for r in store.search_runs(tag="report", order_by="id", descending=False):
+        if r.group_id and (r.group_id == group_id if group_id else r.group_id.startswith(GROUP_PREFIX)):
+            groups.setdefault(r.group_id, []).append(r)
     frames: dict[str, Any] = {}
     results = []
     for comparison in comparisons:
-        chosen = None
-        for gid in sorted(groups, reverse=True):
-            scaled = comparison.scaled(group_scale(groups[gid]))
-            if all(matching_runs(m, groups[gid]) for m in scaled.members):
-                chosen = gid, scaled
-                break
+        chosen = _newest_covering(comparison, groups)
         if chosen is None:
             results.append(outcome(comparison, [], _empty_frame(), None))
             continue
@@ -215,6 +220,15 @@ def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | 
             frames[gid] = store.epochs_frame([r.id for r in groups[gid]])
         results.append(outcome(scaled, groups[gid], frames[gid], gid))
     return results
+
+
+def _newest_covering(comparison: Comparison, groups: dict[str, list[RunRecord]]) -> tuple[str, Comparison] | None:
+    """The newest group with runs for every line of ``comparison`` (at the group's length), and that scaling."""
+    for gid in sorted(groups, reverse=True):
+        scaled = comparison.scaled(group_scale(groups[gid]))
+        if all(matching_runs(m, groups[gid]) for m in scaled.members):
+            return gid, scaled
+    return None
 
 
 @dataclass
@@ -233,33 +247,6 @@ class VariantOutcomes:
     def comparison(self) -> Comparison:
         return self.outcomes[0].comparison
 
-    @property
-    def flip(self) -> str:
-        return flip_note(self.mean, self.sum)
-
-
-def flip_note(mean: Outcome | None, summed: Outcome | None) -> str:
-    """One sentence when the report's conclusion holds under one gradient convention and not the other.
-
-    Empty when either variant is missing, incomplete or undecided, or when both agree.
-    """
-    if mean is None or summed is None or not (mean.complete and summed.complete):
-        return ""
-    a, b = mean.status, summed.status
-    if UNKNOWN in (a, b) or a == b:
-        return ""
-    sum_name, mean_name = VARIANT_NAMES["sum"], VARIANT_NAMES["mean"]
-    said = {HOLDS: "holds", REVERSED: "is reversed", NOT_SHOWN: "is not shown (within seed noise)"}
-    a, b = said.get(a, "only partly holds"), said.get(b, "only partly holds")
-    if b == "holds":
-        return (f"The conclusion flips with the gradient convention: it holds {sum_name} (gradient summed over the "
-                f"batch, an effective learning rate of lr x batch size) but {a} for the {mean_name}.")
-    if a == "holds":
-        return (f"The conclusion flips with the gradient convention: it holds for the {mean_name} but {b} "
-                f"{sum_name} (gradient summed over the batch).")
-    return (f"The verdict changes with the gradient convention: it {a} for the {mean_name} and {b} {sum_name} "
-            f"(gradient summed over the batch).")
-
 
 def collect_variants(store: RunStore, comparisons: Sequence[Comparison], which: str = "both",
                      group_id: str | None = None) -> list[VariantOutcomes]:
@@ -269,12 +256,8 @@ def collect_variants(store: RunStore, comparisons: Sequence[Comparison], which: 
     return [VariantOutcomes(by_key.get((c.id, "mean")), by_key.get((c.id, "sum"))) for c in comparisons]
 
 
-def _empty_frame():
+def _empty_frame() -> Any:
     import pandas as pd
 
     from experiments.runs.store import EPOCH_METRICS
     return pd.DataFrame(columns=["run_id", "epoch", *EPOCH_METRICS])
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

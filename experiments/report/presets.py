@@ -16,6 +16,7 @@ i.e. the learning rate multiplied by the batch size). ``variants`` gives both; a
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,7 +28,6 @@ DEFAULT_SEEDS = 3
 VARIANTS = ("mean", "sum")    # how the batch gradient is reduced; see nn.MLP.backprop
 VARIANT_NAMES = {"mean": "correct network", "sum": "as the report probably ran it"}
 VARIANT_CHOICES = ("mean", "sum", "both")
-MEASURES = ("final", "mean")  # our value at the read epoch, or the mean over epochs 1..read (as the report averaged)
 
 # Where the report is silent: the values we chose (shown to the user through ``assumptions``).
 ADAM_LR = 1e-3        # Kingma & Ba's default; the report never gives Adam's learning rate
@@ -58,11 +58,23 @@ class Member:
     report: ReportRun | None      # the report's run this line reproduces (None: ours only, for contrast)
     report_pct: float | None = None   # the report's headline number (training-set accuracy, %)
     report_what: str = ""         # what that number is, in words
-    measure: str = "final"        # how our comparable number is read (see MEASURES)
+    measure: str = "final"        # our value at the read epoch ("final") or the mean over epochs 1..read ("mean")
+    report_label: str = ""        # the line's name at the report's length ("" = ``label``: not scaled)
+    report_epoch: int = 0         # the epoch the report read (0 = ``read_epoch``: not scaled)
 
     @property
     def read_epoch(self) -> int:
         return self.config.epochs
+
+    @property
+    def reported_label(self) -> str:
+        """The line's name as the report gave it (its epoch numbers, whatever length we trained)."""
+        return self.report_label or self.label
+
+    @property
+    def reported_epoch(self) -> int:
+        """The epoch at which the report read this line's number."""
+        return self.report_epoch or self.read_epoch
 
     @property
     def eval_epochs(self) -> tuple[int, ...]:
@@ -113,22 +125,47 @@ class Comparison:
         return replace(self, members=tuple(replace(m, config=m.config.replace(**changes)) for m in self.members))
 
     def scaled(self, factor: float) -> Comparison:
-        """Every read epoch multiplied by ``factor`` (at least 1): a quick, reduced reproduction."""
+        """Every read epoch multiplied by ``factor`` (at least 1): a quick, reduced reproduction.
+
+        Labels name the epochs actually trained ("epoch 39" read at epoch 4 becomes "epoch 4"); the claims
+        follow, and each line keeps the report's own label and epoch for the report's numbers.
+        """
         if factor == 1:
             return self
         if not 0 < factor <= 10:
             raise ConfigError(f"the epochs scale must be in (0, 10] (got {factor:g})")
-        members = tuple(replace(m, config=m.config.replace(epochs=scale_epochs(m.read_epoch, factor)))
-                        for m in self.members)
-        return replace(self, members=members, epochs_scale=self.epochs_scale * factor)
+        members = [replace(m, config=m.config.replace(epochs=scale_epochs(m.read_epoch, factor)),
+                           report_label=m.reported_label, report_epoch=m.reported_epoch) for m in self.members]
+        labels = [relabel(m.reported_label, m.reported_epoch, m.read_epoch) for m in members]
+        if len(set(labels)) < len(labels):   # two lengths scaled to the same epoch: keep the lines apart
+            labels = [lab if lab == m.reported_label else f"{lab} (the report's {m.reported_label})"
+                      for lab, m in zip(labels, members)]
+        renamed = dict(zip((m.label for m in self.members), labels))
+        claims = tuple(replace(c, better=renamed[c.better], worse=renamed[c.worse]) for c in self.claims)
+        members = [replace(m, label=lab) for m, lab in zip(members, labels)]
+        return replace(self, members=tuple(members), claims=claims, epochs_scale=self.epochs_scale * factor)
 
 
 def scale_epochs(epochs: int, factor: float) -> int:
     return max(1, int(round(epochs * factor)))
 
 
+_EPOCH_WORDS = re.compile(r"\bepoch (\d+)\b|\b(\d+) epochs?\b")
+
+
+def relabel(label: str, old: int, new: int) -> str:
+    """``label`` with its epoch count ``old`` replaced by ``new`` ("epoch 39" -> "epoch 4", "50 epochs" ->
+    "5 epochs"); other numbers are left alone."""
+    def swap(match: re.Match[str]) -> str:
+        if int(match.group(1) or match.group(2)) != old:
+            return match.group(0)
+        return f"epoch {new}" if match.group(1) else f"{new} epoch{'s' if new != 1 else ''}"
+    return _EPOCH_WORDS.sub(swap, label)
+
+
 # ---------------------------------------------------------------------- the report's comparisons
 def _comparisons() -> tuple[Comparison, ...]:
+    """The report's six comparisons as presets. Long: one literal table of data, clearer kept together."""
     ref = load_reference()
     lr, opt, long_, second, width, sweep = (ref.comparison(i) for i in (
         "learning-rate", "optimizer", "long-training", "second-hidden-layer", "second-layer-width", "epochs"))

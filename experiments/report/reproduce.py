@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from experiments.report.presets import Comparison, PlannedRun, plan
-from experiments.runs.runner import MAX_QUEUED, RunManager
+from experiments.runs.runner import MAX_QUEUED, LivePhase, RunManager
 from experiments.runs.store import StoreError
+from nn.status import RunStatus
 
 GROUP_PREFIX = "report-"
 SCALE_TAG = "epochs-scale:"   # present when the epochs were scaled down, e.g. "epochs-scale:0.1"
@@ -51,6 +52,17 @@ def queue(manager: RunManager, comparisons: Sequence[Comparison], seeds: int,
     return Queued(group_id, planned, ids)
 
 
+@dataclass
+class Tally:
+    """Where a reproduction's runs stand: epochs done and still to train, runs ended, running, ended early."""
+
+    done: int = 0
+    todo: int = 0
+    ended: int = 0
+    running: int = 0
+    early: int = 0
+
+
 class ProgressBar:
     """A one-line text progress bar over all the queued epochs (a new line per finished run if not a tty)."""
 
@@ -60,32 +72,32 @@ class ProgressBar:
         self.tty = bool(getattr(out, "isatty", lambda: False)())
         self._reported_done = 0
 
-    def state(self, manager: RunManager) -> tuple[int, int, int, int, int]:
-        """(epochs done, epochs still to train, runs ended, runs running, runs that ended early)."""
-        done = todo = ended = running = early = 0
+    def state(self, manager: RunManager) -> Tally:
+        """Where the queued runs stand, summed over the runs."""
+        t = Tally()
         for run_id, p in zip(self.queued.run_ids, self.queued.planned):
             progress = manager.progress(run_id)
             if progress is None:
                 continue
-            done += progress.epoch
+            t.done += progress.epoch
             if progress.active:
-                todo += p.config.epochs - progress.epoch
-                running += progress.phase in ("running", "paused", "loading")
+                t.todo += p.config.epochs - progress.epoch
+                t.running += progress.phase in (LivePhase.RUNNING, LivePhase.PAUSED, LivePhase.LOADING)
             else:
-                ended += 1
-                early += progress.status != "finished"
-        return done, todo, ended, running, early
+                t.ended += 1
+                t.early += progress.status != RunStatus.FINISHED
+        return t
 
     def line(self, manager: RunManager) -> str:
-        done, todo, ended, running, early = self.state(manager)
+        t = self.state(manager)
         total = max(self.queued.total_epochs, 1)
-        fraction = min(done / total, 1.0)
+        fraction = min(t.done / total, 1.0)
         filled = int(round(fraction * self.width))
         elapsed = time.monotonic() - self.started
-        eta = f" ~{_duration(elapsed / done * todo)} left" if done and todo else ""
-        problems = f", {early} ended early (stopped, diverged or failed)" if early else ""
-        return (f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}  {done}/{total} epochs  "
-                f"{ended}/{len(self.queued.run_ids)} runs done, {running} running{problems}  "
+        eta = f" ~{_duration(elapsed / t.done * t.todo)} left" if t.done and t.todo else ""
+        problems = f", {t.early} ended early (stopped, diverged or failed)" if t.early else ""
+        return (f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}  {t.done}/{total} epochs  "
+                f"{t.ended}/{len(self.queued.run_ids)} runs done, {t.running} running{problems}  "
                 f"{_duration(elapsed)}{eta}")
 
     def update(self, manager: RunManager, final: bool = False) -> None:
@@ -93,7 +105,7 @@ class ProgressBar:
         if self.tty:
             self.out.write("\r" + text.ljust(110) + ("\n" if final else ""))
         else:
-            ended = self.state(manager)[2]
+            ended = self.state(manager).ended
             if ended == self._reported_done and not final:
                 return
             self._reported_done = ended

@@ -21,15 +21,16 @@ import secrets
 import time
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.config import MAX_TRIALS, ConfigError, RunConfig, short_label
+from experiments.config import MAX_TRIALS, ConfigError, RunConfig, quote, schema, short_label
 
 ENGINES = ("local", "ray")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")
-SETTINGS = tuple(f.name for f in fields(RunConfig))
+SETTINGS = tuple(entry.name for entry in schema())
+SPEC_KEYS = ("name", "base", "grid", "random", "seed", "engine")
 TAG_PREFIX = "sweep:"
 
 
@@ -67,42 +68,72 @@ def parse_spec(data: Mapping[str, Any]) -> SweepSpec:
     """A SweepSpec from a parsed mapping; structural problems raise ConfigError (trials not yet checked)."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"a sweep spec must be a mapping, got {type(data).__name__}")
-    unknown = sorted(set(data) - {"name", "base", "grid", "random", "seed", "engine"})
-    if unknown:
-        raise ConfigError(f"unknown sweep key {unknown[0]!r}; known: base, engine, grid, name, random, seed")
-    name = str(data.get("name") or "sweep").strip()[:100] or "sweep"
-    base = _mapping(data.get("base", {}), "base")
-    grid = _mapping(data.get("grid", {}), "grid")
-    rand = dict(_mapping(data.get("random", {}), "random"))
-    samples = rand.pop("samples", 0 if not rand else None)
-    engine = str(data.get("engine", "local")).strip().lower()
-    if engine not in ENGINES:
-        raise ConfigError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
-    seed = data.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed must be a whole number >= 0 (got {seed!r})")
-    for section, keys in (("base", base), ("grid", grid), ("random", rand)):
-        for key in keys:
-            if key not in SETTINGS:
-                raise ConfigError(f"{section}: unknown setting {key!r}; known settings: {', '.join(SETTINGS)}")
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"grid.{key} must be a non-empty list of values (got {values!r})")
+    _check_keys(data)
+    base = _settings_table(data.get("base", {}), "base")
+    grid = _grid(data.get("grid", {}))
+    rand = dict(_settings_table(data.get("random", {}), "random", extra=("samples",)))
+    samples = _samples(rand.pop("samples", None), rand)
     both = sorted(set(grid) & set(rand))
     if both:
-        raise ConfigError(f"{both[0]!r} is in both grid and random: choose one")
-    if rand:
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-            raise ConfigError(f"random.samples must be a whole number >= 1 (got {samples!r})")
-        for key, dist in rand.items():
-            _check_distribution(key, dist)
-    spec = SweepSpec(name, dict(base), {k: list(v) for k, v in grid.items()},
-                     {k: dict(v) for k, v in rand.items()}, int(samples or 0), seed, engine)
+        raise ConfigError(f"{quote(both[0])} is in both grid and random: choose one")
+    for key, dist in rand.items():
+        _check_distribution(key, dist)
     if not grid and not rand:
         raise ConfigError("a sweep needs a grid or a random section with at least one setting")
+    spec = SweepSpec(_name(data.get("name")), dict(base), grid, {k: dict(v) for k, v in rand.items()}, samples,
+                     _seed(data.get("seed", 0)), _engine(data.get("engine", "local")))
     if spec.size > MAX_TRIALS:
         raise ConfigError(f"the sweep has {spec.size} trials; at most {MAX_TRIALS} are allowed")
     return spec
+
+
+def _check_keys(data: Mapping[str, Any]) -> None:
+    unknown = sorted(set(data) - set(SPEC_KEYS), key=str)
+    if unknown:
+        raise ConfigError(f"unknown sweep key {quote(unknown[0])}; known: {', '.join(sorted(SPEC_KEYS))}")
+
+
+def _name(value: Any) -> str:
+    return str(value or "sweep").strip()[:100] or "sweep"
+
+
+def _engine(value: Any) -> str:
+    engine = str(value).strip().lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)} (got {quote(value)})")
+    return engine
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"seed must be a whole number >= 0 (got {quote(value)})")
+    return value
+
+
+def _settings_table(value: Any, section: str, extra: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """A spec section whose keys are RunConfig settings (plus ``extra``); unknown keys are refused."""
+    table = _mapping(value, section)
+    for key in table:
+        if key not in SETTINGS and key not in extra:
+            raise ConfigError(f"{section}: unknown setting {quote(key)}; known settings: {', '.join(SETTINGS)}")
+    return table
+
+
+def _grid(value: Any) -> dict[str, list]:
+    grid = _settings_table(value, "grid")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"grid.{key} must be a non-empty list of values (got {quote(values)})")
+    return {k: list(v) for k, v in grid.items()}
+
+
+def _samples(value: Any, rand: Mapping[str, Any]) -> int:
+    """``random.samples``: required (>= 1) when there are random settings, 0 otherwise."""
+    if not rand and value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"random.samples must be a whole number >= 1 (got {quote(value)})")
+    return value
 
 
 def load_spec(path: str | Path) -> SweepSpec:
@@ -132,7 +163,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
         raise ConfigError(f"base: {exc}") from None
     rng = random.Random(spec.seed)
     points = [dict(zip(spec.grid, values)) for values in itertools.product(*spec.grid.values())]
-    trials = []
+    trials: list[Trial] = []
     for point in points:
         for _ in range(spec.samples if spec.random else 1):
             params = {**point, **{k: _draw(rng, d) for k, d in spec.random.items()}}
@@ -140,7 +171,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
             try:
                 config = base.replace(**params)
             except ConfigError as exc:
-                shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                shown = ", ".join(f"{k}={quote(v)}" for k, v in params.items())
                 raise ConfigError(f"trial {index} ({shown}): {exc}") from None
             trials.append(Trial(index, config, params))
     return trials
@@ -162,21 +193,26 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
 
 
 def _check_distribution(key: str, dist: Any) -> None:
+    """``random.KEY`` is ``{kind = [args]}`` with a known kind and arguments that kind can draw from."""
     if not isinstance(dist, Mapping) or len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
         raise ConfigError(f"random.{key} must be one of {{{', '.join(f'{d} = [...]' for d in DISTRIBUTIONS)}}} "
-                          f"(got {dist!r})")
+                          f"(got {quote(dist)})")
     kind, args = next(iter(dist.items()))
     if not isinstance(args, list) or not args:
-        raise ConfigError(f"random.{key}.{kind} needs a list (got {args!r})")
-    if kind == "choice":
-        return
-    if len(args) != 2 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args) \
-            or not args[0] <= args[1]:
-        raise ConfigError(f"random.{key}.{kind} needs [low, high] numbers with low <= high (got {args!r})")
+        raise ConfigError(f"random.{key}.{kind} needs a list (got {quote(args)})")
+    if kind != "choice":
+        _check_bounds(f"random.{key}.{kind}", kind, args)
+
+
+def _check_bounds(where: str, kind: str, args: list) -> None:
+    """[low, high] of a uniform, log_uniform or int_uniform distribution."""
+    numbers = len(args) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)
+    if not numbers or not args[0] <= args[1]:
+        raise ConfigError(f"{where} needs [low, high] numbers with low <= high (got {quote(args)})")
     if kind == "log_uniform" and args[0] <= 0:
-        raise ConfigError(f"random.{key}.log_uniform needs low > 0 (got {args[0]!r})")
+        raise ConfigError(f"{where} needs low > 0 (got {quote(args[0])})")
     if kind == "int_uniform" and not all(float(a).is_integer() for a in args):
-        raise ConfigError(f"random.{key}.int_uniform needs whole-number bounds (got {args!r})")
+        raise ConfigError(f"{where} needs whole-number bounds (got {quote(args)})")
 
 
 def _draw(rng: random.Random, dist: Mapping[str, list]) -> Any:

@@ -1,0 +1,103 @@
+"""The words for a reproduction's outcome: what the table cells, the verdict sentences and the flip note say.
+
+``outcomes`` computes data (``ClaimOutcome``, verdicts, numbers); this module is the one place that turns
+it into text, shared by the HTML page, the command line and the dashboard's Report page, so they say the
+same thing in plain English.
+"""
+from __future__ import annotations
+
+from experiments.analysis import stats
+from experiments.report.outcomes import ClaimOutcome, Outcome
+from experiments.report.presets import VARIANT_NAMES
+
+# Short form, for a table cell: "the report's conclusion ..."
+OUTCOME_LABEL = {
+    ClaimOutcome.HOLDS: "holds",
+    ClaimOutcome.REVERSED: "does not hold (reversed)",
+    ClaimOutcome.NOT_SHOWN: "not shown (within seed noise)",
+    ClaimOutcome.PARTLY: "partly holds",
+    ClaimOutcome.UNKNOWN: "cannot tell yet",
+}
+
+# A whole sentence about our runs.
+OUTCOME_SENTENCE = {
+    ClaimOutcome.HOLDS: "the report's conclusion holds for our runs",
+    ClaimOutcome.REVERSED: "the report's conclusion does not hold for our runs: they show the opposite",
+    ClaimOutcome.NOT_SHOWN: "our runs do not show the report's conclusion: the difference is within seed noise",
+    ClaimOutcome.PARTLY: "the report's conclusion holds only in part for our runs",
+    ClaimOutcome.UNKNOWN: "our runs cannot tell whether the report's conclusion holds",
+}
+
+# The clause used when the two variants disagree: "it ... for the correct network".
+_FLIP_CLAUSE = {
+    ClaimOutcome.HOLDS: "holds",
+    ClaimOutcome.REVERSED: "is reversed",
+    ClaimOutcome.NOT_SHOWN: "is not shown (within seed noise)",
+    ClaimOutcome.PARTLY: "only partly holds",
+}
+
+
+def status_label(o: Outcome) -> str:
+    """The table cell for ``o``: how its conclusion fares, or that it is not reproduced yet."""
+    return OUTCOME_LABEL[o.status] if o.complete else "not reproduced yet"
+
+
+def evidence(o: Outcome) -> str:
+    """Our numbers behind the verdict: each claim's two lines, final test accuracy over seeds, the test."""
+    parts = []
+    for c in o.claims:
+        better, worse = o.line(c.claim.better), o.line(c.claim.worse)
+        v = c.verdict
+        numbers = ""
+        if v.p is not None:
+            numbers = f", {stats.format_p(v.p)}, d = {v.effect_size:.1f}, n = {v.n_a} and {v.n_b}"
+        parts.append(f"{c.claim.better} {better.text('final_test')} vs {worse.text('final_test')} {c.claim.worse} "
+                     f"({v.kind.text}{numbers})")
+    return "; ".join(parts)
+
+
+def duplicates_note(o: Outcome) -> str:
+    """One sentence when runs repeating a (settings, seed) were left out, else ""."""
+    ids = o.duplicates
+    if not ids:
+        return ""
+    which = ", ".join(f"#{i}" for i in ids)
+    return (f"Run{'s' if len(ids) > 1 else ''} {which} repeat{'' if len(ids) > 1 else 's'} the settings and seed "
+            f"of another run (queued twice) and {'are' if len(ids) > 1 else 'is'} not counted again.")
+
+
+def verdict_sentence(o: Outcome) -> str:
+    """The sentence about ``o`` without its name: how the conclusion fares, on which numbers."""
+    text = f"{OUTCOME_SENTENCE[o.status]}. Ours on test: {evidence(o)}"
+    note = duplicates_note(o)
+    return f"{text}. {note}" if note else text
+
+
+def verdict_line(o: Outcome) -> str:
+    """One line: does the report's conclusion hold for this variant of our network, on what numbers."""
+    c = o.comparison
+    name = c.id if c.variant == "mean" else f"{c.id} ({c.variant_name})"
+    if not o.complete:
+        return f"{name}: not reproduced yet (run: python -m experiments reproduce {c.id} --variant {c.variant})"
+    return f"{name}: {verdict_sentence(o)}"
+
+
+def flip_note(mean: Outcome | None, summed: Outcome | None) -> str:
+    """One sentence when the report's conclusion holds under one gradient convention and not the other.
+
+    Empty when either variant is missing, incomplete or undecided, or when both agree.
+    """
+    if mean is None or summed is None or not (mean.complete and summed.complete):
+        return ""
+    if ClaimOutcome.UNKNOWN in (mean.status, summed.status) or mean.status is summed.status:
+        return ""
+    sum_name, mean_name = VARIANT_NAMES["sum"], VARIANT_NAMES["mean"]
+    a, b = _FLIP_CLAUSE[mean.status], _FLIP_CLAUSE[summed.status]
+    if summed.status is ClaimOutcome.HOLDS:
+        return (f"The conclusion flips with the gradient convention: it holds {sum_name} (gradient summed over the "
+                f"batch, an effective learning rate of lr x batch size) but {a} for the {mean_name}.")
+    if mean.status is ClaimOutcome.HOLDS:
+        return (f"The conclusion flips with the gradient convention: it holds for the {mean_name} but {b} "
+                f"{sum_name} (gradient summed over the batch).")
+    return (f"The verdict changes with the gradient convention: it {a} for the {mean_name} and {b} {sum_name} "
+            f"(gradient summed over the batch).")

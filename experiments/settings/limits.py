@@ -1,0 +1,22 @@
+"""The product's caps and offered values: the only place where they are set.
+
+The dashboard, the command line, sweeps and the store all go through RunConfig, which checks these.
+"""
+from __future__ import annotations
+
+MAX_WIDTH = 4096          # units in one hidden layer
+MAX_DEPTH = 8             # hidden layers
+MAX_EPOCHS = 1000
+MAX_BATCH_SIZE = 60000
+MAX_TRAIN_SIZE = 60000    # the MNIST training set
+MAX_LR = 10.0
+MAX_L2 = 1.0
+MAX_SEED = 2**32 - 1
+MAX_TRIALS = 200          # trials in one sweep (experiments/sweeps/spec.py)
+MAX_QUEUED = 100          # runs waiting in one run manager's queue (experiments/runs/runner.py)
+DTYPES = ("float32", "float64")
+
+# Values offered by the dashboard's log-scale sliders: 1, 2, 3, 5 per decade for the learning rate,
+# 1 and 3 per decade for L2 (a loaded config with another value gets it added to the slider).
+LEARNING_RATES = tuple(sorted({round(m * 10.0 ** e, 12) for e in range(-5, 1) for m in (1, 2, 3, 5)} | {MAX_LR}))
+L2_VALUES = (0.0, *sorted({round(m * 10.0 ** e, 12) for e in range(-6, 0) for m in (1, 3)} | {MAX_L2}))
