@@ -48,7 +48,7 @@ def blas_threads(runs: int = 1, total: int | None = None, busy: float | None = N
     """BLAS threads for each of ``runs`` runs training at once in this process.
 
     ``total`` is the cores available (default: ``cores()``); ``busy`` the cores kept busy by other work
-    (default: ``busy_cores()`` less the other runs of this process, which it counts too).
+    (default: ``busy_cores()``, which leaves out this process's own threads).
     """
     override = os.environ.get(ENV, "").strip()
     if override:
@@ -56,26 +56,42 @@ def blas_threads(runs: int = 1, total: int | None = None, busy: float | None = N
     if total is None:
         total = int(os.environ.get(CORES_ENV, "") or 0) or cores()
     if busy is None:
-        busy = max(0.0, busy_cores() - (runs - 1))
+        busy = busy_cores()
     free = max(1, total - round(busy))
     return max(1, min(total // max(1, runs), free // max(1, runs)))
 
 
-def busy_cores(samples: int = 5) -> float:
-    """Threads running or ready to run now, besides the caller: the median of a few looks at /proc/loadavg.
+def busy_cores(samples: int = 3) -> float:
+    """Threads of other processes running or ready to run now: the median of a few looks at the kernel's count.
 
-    Its fourth field counts the runnable threads this instant (the caller among them); the one-minute load
-    average would still count a run that ended seconds ago. Elsewhere the load average stands in.
+    /proc/loadavg's fourth field counts the machine's runnable threads this instant; this process's own
+    (the caller, its BLAS threads) are subtracted, so a run's own threads never count as someone else's
+    load. The one-minute load average would still count a run that ended seconds ago; it stands in only
+    where /proc is missing.
     """
     try:
         counts = []
-        for _ in range(samples):
+        for i in range(samples):
+            if i:
+                time.sleep(0.001)
             with open("/proc/loadavg") as f:
-                counts.append(int(f.read().split()[3].split("/")[0]) - 1)
-            time.sleep(0.002)
-        return float(statistics.median(counts))
+                runnable = int(f.read().split()[3].split("/")[0])
+            counts.append(runnable - _own_runnable())
+        return float(max(0.0, statistics.median(counts)))
     except (OSError, IndexError, ValueError):
         return os.getloadavg()[0]
+
+
+def _own_runnable() -> int:
+    """This process's threads that are running or ready to run (state R), the caller among them."""
+    count = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as f:
+                count += f.read().rsplit(")", 1)[1].split()[0] == "R"
+        except OSError:  # the thread ended meanwhile
+            continue
+    return max(1, count)
 
 
 def pool_environment(workers: int, total: int | None = None) -> dict[str, str]:
