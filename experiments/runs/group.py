@@ -10,8 +10,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
-from threadpoolctl import threadpool_limits
-
 from experiments.config import RunConfig
 from experiments.runs import threads
 from experiments.runs.execute import build_model
@@ -26,7 +24,7 @@ def train_seed_group(config: RunConfig, seeds: Sequence[int], data: Dataset,
     models = [build_model(replace(config, seed=seed), data.num_features) for seed in seeds]
     with threads.training_threads() as given:
         parts, blas_each = threads.group_split(len(models), given)
-        with threadpool_limits(blas_each, user_api="blas"):
+        with threads.limit_blas(blas_each):
             results = fit_group(models, lambda: get_optimizer(config.optimizer, config.lr), data,
                                 epochs=config.epochs, batch_size=config.batch_size, seeds=list(seeds), l2=config.l2,
                                 reduction=config.reduction, callbacks=callbacks, stop_event=stop_event,

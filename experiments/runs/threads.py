@@ -24,8 +24,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 ENV = "MLP_BLAS_THREADS"  # set by hand: this many threads, whatever the context
 CORES_ENV = "MLP_BLAS_CORES"  # set by a pool for its workers: the cores this process may use
@@ -34,6 +35,15 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS")
 _lock = threading.Lock()
 _training = 0  # runs training in this process now
+_controller: ThreadpoolController | None = None  # found once: a fresh look at the loaded libraries costs ~0.5 ms
+
+
+def limit_blas(threads: int) -> Any:
+    """Set NumPy's BLAS to ``threads`` threads, process-wide; usable as a context manager that restores them."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=threads, user_api="blas")
 
 
 def cores() -> int:
@@ -102,7 +112,7 @@ def pool_environment(workers: int, total: int | None = None) -> dict[str, str]:
 
 def _apply() -> int:
     given = blas_threads(max(1, _training))
-    threadpool_limits(given, user_api="blas")  # process-wide
+    limit_blas(given)
     return given
 
 
@@ -128,3 +138,12 @@ def training_threads() -> Iterator[int]:
             _training -= 1
             if _training:
                 _apply()
+
+
+class RedivideThreads:
+    """A callback for ``fit``: after every epoch, decide the BLAS threads again (other work may have started or
+    ended meanwhile; two spinning BLAS threads on a machine that became busy cost 10x). About 3 ms an epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        with _lock:
+            _apply()
