@@ -187,6 +187,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="PyTorch intra-op threads (default: its own, all cores; its spinning OpenMP threads "
                              "can make it 10-50x slower when other work loads the machine)")
+    parser.add_argument("--steps", action="store_true", help="only the before/after table of issue 17's changes")
     parser.add_argument("--profile", action="store_true", help="only profile one epoch of 784-128-10 b64")
     parser.add_argument("--no-group", action="store_true", help="skip the seed-group row")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
@@ -211,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     print(environment(), file=sys.stderr)
     if args.scaling:
         scaling(args, data, scale)
+        return 0
+    if args.steps:
+        from benchmarks.steps import steps
+        steps(data, args.repeats, scale)
         return 0
     if args.profile:
         from benchmarks.epoch_profile import profile_epoch

@@ -72,6 +72,7 @@ def hook_costs(data: Dataset, repeats: int) -> dict[str, float | None]:
     plain = statistics.median(times["plain"])
     costs: dict[str, float | None] = {name: None for name in extras}
     costs.update({name: statistics.median(times[name]) / plain - 1 for name in present})
-    print(f"\nPer-epoch extras (784-128-10 b64, epoch + test pass, {repeats} interleaved repeats): plain {plain:.3f} s; "
+    print(f"\nPer-epoch extras (784-128-10 b64, epoch + test pass, {repeats} interleaved repeats): "
+          f"plain {plain:.3f} s; "
           + "; ".join(f"{name} {'n/a yet' if cost is None else f'{cost:+.1%}'}" for name, cost in costs.items()))
     return costs
