@@ -137,6 +137,21 @@ def seed_group(args: argparse.Namespace, data: Dataset, scale: float) -> Goal:
     return Goal("seed group of 3: one after another / group", seq / group, 1.5)
 
 
+def extras_goals(args: argparse.Namespace, data: Dataset) -> list[Goal]:
+    """Per-batch logging, per-layer statistics and checkpoints: each within 5% of an epoch (n/a when absent)."""
+    names = ("per-batch logging", "per-layer statistics", "checkpoint every epoch")
+    costs: dict[str, float | None] = dict.fromkeys(names)
+    if not args.quick and not args.no_hooks:
+        try:
+            from benchmarks.hook_costs import hook_costs
+        except ImportError as exc:  # a checkout without fit's callbacks
+            print(f"\nper-epoch extras: not measured ({exc})")
+        else:
+            costs.update(hook_costs(data, args.repeats))
+    return [Goal(f"{name}: extra time per epoch, %", None if cost is None else 100 * cost, 5, at_most=True)
+            for name, cost in costs.items()]
+
+
 def headline(args: argparse.Namespace, data: Dataset, scale: float) -> list[Goal]:
     configs = [cf for cf in HEADLINE if cf[1] in (16, 64, 128)][:3] if args.quick else HEADLINE
     runners = contenders(data, args.contenders.split(","))
@@ -190,6 +205,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", action="store_true", help="only the before/after table of issue 17's changes")
     parser.add_argument("--profile", action="store_true", help="only profile one epoch of 784-128-10 b64")
     parser.add_argument("--no-group", action="store_true", help="skip the seed-group row")
+    parser.add_argument("--no-hooks", action="store_true", help="skip the per-epoch extras' costs")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
     parser.add_argument("--no-runner", action="store_true", help="skip the background-runner overhead")
     parser.add_argument("--runner-epochs", type=int, default=2, help="epochs per run for the runner overhead")
@@ -223,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     goals = headline(args, data, scale)
     goals.append(seed_group(args, data, scale) if not args.no_group else Goal("seed group of 3", None, 1.5))
+    goals += extras_goals(args, data)
     memory = None if args.quick or args.no_memory else peak_memory(args)
     goals.append(Goal("peak memory of a headless 10-epoch run, MB", memory, 400, at_most=True))
     if not args.quick and not args.no_runner:
