@@ -65,8 +65,26 @@ def _momentum(p: np.ndarray, g: np.ndarray, velocity: np.ndarray, momentum: Any,
         p[i] -= lr * vi
 
 
+def _rmsprop(p: np.ndarray, g: np.ndarray, square_avg: np.ndarray, rho: Any, one_minus_rho: Any, eps: Any,
+             lr: Any) -> None:
+    """In place: s = rho s + (g^2) (1 - rho); p -= (g / (sqrt(s) + eps)) * lr."""
+    for i in range(p.size):
+        gi = g[i]
+        si = square_avg[i] * rho + gi * gi * one_minus_rho
+        square_avg[i] = si
+        p[i] -= gi / (np.sqrt(si) + eps) * lr
+
+
+def _sgd(p: np.ndarray, g: np.ndarray, lr: Any) -> None:
+    """In place: p -= lr g (without NumPy's temporary for lr g)."""
+    for i in range(p.size):
+        p[i] -= lr * g[i]
+
+
 adam_kernel = _compile(_adam)
 momentum_kernel = _compile(_momentum)
+rmsprop_kernel = _compile(_rmsprop)
+sgd_kernel = _compile(_sgd)
 
 
 def fusable(*arrays: np.ndarray) -> bool:
