@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from experiments.runs.frames import epochs_frame
 from experiments.runs.store import RunStore
 from tests.conftest import ROOT
 
@@ -69,7 +70,7 @@ def test_reproduce_a_comparison_on_a_tiny_setting_then_report_it(tmp_path, mnist
     assert all(r.status == "finished" for r in runs if r.config.reduction == "mean")
     assert all(r.status in ("finished", "diverged") for r in runs)  # summed at lr 0.1: a result, not a failure
     assert "report:second-layer-width" in runs[0].tags and "epochs-scale:0.2" in runs[0].tags
-    frame = store.epochs_frame([r.id for r in runs if r.config.reduction == "mean"])
+    frame = epochs_frame(store, [r.id for r in runs if r.config.reduction == "mean"])
     assert frame["full_train_acc"].notna().all()  # the report averaged over epochs: a full pass after each
     assert ((frame["full_train_acc"] > 0.5) & (frame["full_train_acc"] <= 1)).all()
 

@@ -6,6 +6,7 @@ from experiments.report import outcomes, presets, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.html import render_report
 from experiments.report.outcomes import ClaimOutcome
+from experiments.runs.frames import epochs_frame
 from experiments.runs.store import RunStore
 
 
@@ -38,7 +39,7 @@ def test_figure_draws_ours_on_both_sets_beside_the_reports_numbers(store):
     lr = presets.get_comparison("learning-rate")
     ids = fake_reproduction(store, [lr], seeds=2)
     [result] = outcomes.collect(store, [lr])
-    fig = comparison_figure(lr, store.epochs_frame(ids), result.runs_by_label(), "accuracy")
+    fig = comparison_figure(lr, epochs_frame(store, ids), result.runs_by_label(), "accuracy")
     names = [t.name for t in fig.data if t.name]
     assert any(n.startswith("ours: lr=0.1 (test, 2 seeds)") for n in names)
     assert any("train, full pass" in n for n in names) and any("train, running" in n for n in names)
@@ -48,7 +49,7 @@ def test_figure_draws_ours_on_both_sets_beside_the_reports_numbers(store):
     assert len(bands) == 2  # one seed band per line
     test_curve = [t for t in fig.data if t.name and t.name.startswith("ours: lr=0.001 (test")][0]
     assert max(test_curve.y) == pytest.approx(100 * (0.9705 - 0.01), abs=0.01)  # percent, mean of two seeds
-    loss = comparison_figure(lr, store.epochs_frame(ids), result.runs_by_label(), "loss")
+    loss = comparison_figure(lr, epochs_frame(store, ids), result.runs_by_label(), "loss")
     report_loss = [t for t in loss.data if t.name and t.name.startswith("report: lr=0.1 (train loss")][0]
     assert len(report_loss.y) == 20 and report_loss.line.dash == "dash"
 
@@ -57,10 +58,10 @@ def test_lines_read_from_one_training_share_a_curve_and_means_are_levels(store):
     sweep, width = presets.get_comparison("epochs"), presets.get_comparison("second-layer-width")
     ids = fake_reproduction(store, [sweep, width], seeds=3)
     by_id = {o.comparison.id: o for o in outcomes.collect(store, [sweep, width])}
-    fig = comparison_figure(sweep, store.epochs_frame(ids), by_id["epochs"].runs_by_label())
+    fig = comparison_figure(sweep, epochs_frame(store, ids), by_id["epochs"].runs_by_label())
     tests = [t for t in fig.data if t.name and t.name.startswith("ours:") and "(test" in t.name]
     assert len(tests) == 1 and max(tests[0].x) == 100
-    fig = comparison_figure(width, store.epochs_frame(ids), by_id["second-layer-width"].runs_by_label())
+    fig = comparison_figure(width, epochs_frame(store, ids), by_id["second-layer-width"].runs_by_label())
     level = [t for t in fig.data if t.name and t.name.startswith("report: 96 neurons")][0]
     assert list(level.x) == [1, 10] and list(level.y) == [92.52, 92.52]
 
@@ -114,7 +115,7 @@ def test_html_page_is_self_contained_and_escaped(store):
     ids = fake_reproduction(store, [lr], seeds=2)
     store.rename(ids[0], "<img src=x onerror=alert(1)>")
     result = outcomes.collect(store, presets.COMPARISONS)
-    page = render_report(result, store.epochs_frame(ids), "the run store named <store>")
+    page = render_report(result, epochs_frame(store, ids), "the run store named <store>")
     assert page.count("plotly.js v") == 1  # the library is inlined once, for the first figure
     assert '<script src="https://cdn.plot.ly' not in page
     assert "68.39%" in page and "97.25%" in page and "&lt;store&gt;" in page and "<store>" not in page
@@ -140,12 +141,12 @@ def test_both_variants_overlay_and_a_flipped_conclusion_is_said_in_one_sentence(
     assert "as the report probably ran it" in flip and "lr x batch size" in flip
     assert wording.verdict_line(pair.sum).startswith(
         "learning-rate (as the report probably ran it): the report's conclusion holds for our runs")
-    fig = comparison_figure(lr, store.epochs_frame(ids), pair.mean.runs_by_label(), "accuracy",
+    fig = comparison_figure(lr, epochs_frame(store, ids), pair.mean.runs_by_label(), "accuracy",
                             pair.sum.runs_by_label())
     summed = [t for t in fig.data if t.name and t.name.startswith("ours, grad=sum: lr=0.1 (test")]
     assert len(summed) == 1 and summed[0].line.dash == "dashdot" and max(summed[0].y) < 15
     assert any(t.name.startswith("ours: lr=0.1 (test") and t.line.dash == "solid" for t in fig.data if t.name)
-    page = render_report(outcomes.collect_variants(store, presets.COMPARISONS), store.epochs_frame(ids))
+    page = render_report(outcomes.collect_variants(store, presets.COMPARISONS), epochs_frame(store, ids))
     assert "correct network" in page and "as the report probably ran it" in page
     assert "The conclusion flips" in page and page.count("plotly.js v") == 1
     only_mean = outcomes.collect_variants(store, [lr], "mean")[0]
@@ -186,7 +187,7 @@ def test_quick_length_charts_draw_single_epoch_lines_and_label_the_epochs_traine
     ids = fake_reproduction(store, [sweep, opt], seeds=2, tags=["epochs-scale:0.1"])
     found = {o.comparison.id: o for o in outcomes.collect(store, [presets.get_comparison("epochs"),
                                                                    presets.get_comparison("optimizer")])}
-    fig = comparison_figure(found["optimizer"].comparison, store.epochs_frame(ids),
+    fig = comparison_figure(found["optimizer"].comparison, epochs_frame(store, ids),
                             found["optimizer"].runs_by_label())
     ours = [t for t in fig.data if t.name and t.name.startswith("ours:") and t.mode != "markers"]
     assert ours and all(len(t.x) == 1 and "markers" in t.mode for t in ours)  # visible: one point, with a marker
@@ -194,7 +195,7 @@ def test_quick_length_charts_draw_single_epoch_lines_and_label_the_epochs_traine
     epochs = found["epochs"]
     sentence = wording.verdict_line(epochs)
     assert "5 epochs" in sentence and "10 epochs" in sentence and "50 epochs" not in sentence
-    fig = comparison_figure(epochs.comparison, store.epochs_frame(ids), epochs.runs_by_label())
+    fig = comparison_figure(epochs.comparison, epochs_frame(store, ids), epochs.runs_by_label())
     stars = [t for t in fig.data if t.name and t.name.startswith("report: 50 epochs")]
     assert stars and list(stars[0].x) == [50]  # the report's number stays at the report's epoch, under its label
     long_ = outcomes.collect(store, [presets.get_comparison("long-training")])[0]
@@ -222,7 +223,7 @@ def test_duplicated_runs_count_once_in_the_verdict_and_are_named(store):
 def test_html_header_names_no_path_and_the_seeds_actually_used(store):
     lr = presets.get_comparison("learning-rate")
     ids = fake_reproduction(store, [lr], seeds=2)
-    page = render_report(outcomes.collect(store, [lr]), store.epochs_frame(ids), "the default run store")
+    page = render_report(outcomes.collect(store, [lr]), epochs_frame(store, ids), "the default run store")
     assert "from the default run store" in page and str(store.path) not in page
     assert "With 2 seeds per config" in page and "3 seeds" not in page
     assert "cannot tell for our runs" not in page

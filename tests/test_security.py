@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import ipaddress
 import re
-import time
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -189,7 +189,8 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
 
 
 # ---------------------------------------------------------------------------------------------- SQL
-SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in store.py, and why each is safe
+SQL_MODULES = ("store.py", "query.py")  # experiments/runs/: the store and the WHERE clauses it runs
+SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in SQL_MODULES, and why each is safe
     r"', '\.join\(EPOCH_METRICS\)",                          # fixed column names
     r"', '\.join\('\?' \* len\(\w+\)\)",                     # placeholders: '?, ?, ?'
     r"SORTABLE\[order_by\]",                                 # fixed column list; order_by checked first
@@ -199,7 +200,8 @@ SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in store.py, 
 
 
 def test_every_sql_statement_is_parameterized():
-    tree = ast.parse((ROOT / "experiments" / "runs" / "store.py").read_text())
+    sources = [(ROOT / "experiments" / "runs" / name).read_text() for name in SQL_MODULES]
+    tree = ast.parse("\n".join(sources))
     sql_words = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|ORDER BY|LIMIT|PRAGMA|IN \()\b", re.I)
     checked, offending = 0, []
     messages = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}  # user messages
@@ -220,8 +222,7 @@ def test_every_sql_statement_is_parameterized():
                 and isinstance(node.func.value, ast.Constant) and sql_words.search(str(node.func.value.value)):
             offending.append(f"line {node.lineno}: str.format into SQL")
     assert checked >= 4 and not offending, offending
-    source = (ROOT / "experiments" / "runs" / "store.py").read_text()
-    assert "if order_by not in SORTABLE" in source  # the sort column is checked before it is formatted in
+    assert "if order_by not in SORTABLE" in "".join(sources)  # the sort column is checked before it is formatted in
     # the store is the only module that talks SQL
     users = [p for folder in ("experiments", "ui", "nn") for p in (ROOT / folder).rglob("*.py")
              if "sqlite3" in p.read_text() and p.name != "store.py"]

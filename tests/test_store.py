@@ -7,6 +7,8 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
+from experiments.runs.export import export_csv, export_json
+from experiments.runs.frames import epochs_frame, epochs_long
 from experiments.runs.store import SCHEMA_VERSION, RunStore, StoreError
 from tests.conftest import run_in_threads
 
@@ -98,11 +100,11 @@ def test_export_csv_and_json(store):
     run_id = store.create_run(RunConfig(hidden=(32, 16)), name="=cmd|' /C calc'!A0")
     store.log_epoch(run_id, epoch_logs(1))
     store.log_epoch(run_id, epoch_logs(2))
-    rows = list(csv.DictReader(io.StringIO(store.export_csv())))
+    rows = list(csv.DictReader(io.StringIO(export_csv(store))))
     assert rows[0]["hidden"] == "32,16" and rows[0]["name"].startswith("'=")  # no spreadsheet formula
-    per_epoch = list(csv.DictReader(io.StringIO(store.export_csv([run_id], epochs=True))))
+    per_epoch = list(csv.DictReader(io.StringIO(export_csv(store, [run_id], epochs=True))))
     assert [r["epoch"] for r in per_epoch] == ["1", "2"]
-    exported = json.loads(store.export_json())
+    exported = json.loads(export_json(store))
     assert exported[0]["config"]["hidden"] == [32, 16] and len(exported[0]["epochs"]) == 2
 
 
@@ -111,10 +113,10 @@ def test_epochs_in_long_format(store):
     for run_id in ids:
         for e in (1, 2):
             store.log_epoch(run_id, epoch_logs(e))
-    long = store.epochs_long(ids, metrics=["train_loss", "test_acc"])
+    long = epochs_long(store, ids, metrics=["train_loss", "test_acc"])
     assert len(long) == 2 * 2 * 2 and set(long["metric"]) == {"train_loss", "test_acc"}
     assert set(long.columns) == {"run_id", "epoch", "elapsed", "metric", "value"}
-    assert store.epochs_frame([]).empty
+    assert epochs_frame(store, []).empty
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path):

@@ -99,13 +99,14 @@ def run_labels(runs: list[RunRecord]) -> dict[int, str]:
     """Short legend labels for runs, from the settings that differ between them (plus the seed if needed)."""
     if not runs:
         return {}
-    labels = labels_for([r.config for r in runs])
+    readable = [(r, r.config) for r in runs if r.config is not None]
+    labels = labels_for([c for _, c in readable])
     if len(set(labels)) < len(labels):
-        labels = [f"{lab}, seed={r.config.seed}" if r.config.seed is not None else lab
-                  for lab, r in zip(labels, runs)]
+        labels = [f"{lab}, seed={c.seed}" for lab, (_, c) in zip(labels, readable)]
     if len(set(labels)) < len(labels):
-        labels = [f"#{r.id} {lab}" for lab, r in zip(labels, runs)]
-    return {r.id: lab for r, lab in zip(runs, labels)}
+        labels = [f"#{r.id} {lab}" for lab, (r, _) in zip(labels, readable)]
+    found = {r.id: lab for (r, _), lab in zip(readable, labels)}
+    return {r.id: found.get(r.id, f"run {r.id} ({r.settings_note})") for r in runs}
 
 
 def load_into_sidebar(config: RunConfig) -> None:

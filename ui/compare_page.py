@@ -35,7 +35,12 @@ def render() -> None:
     if not picked_ids:
         st.info("Pick at least one run in the table.", icon=":material/touch_app:")
         return
-    picked = [r for r in runs if r.id in picked_ids]
+    unreadable = [r for r in runs if r.id in picked_ids and r.config is None]
+    if unreadable:
+        st.caption(f"Left out (settings unreadable): {', '.join(f'run {r.id}' for r in unreadable)}.")
+    picked = [r for r in runs if r.id in picked_ids and r.config is not None]
+    if not picked:
+        return
     compare_runs(picked)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from experiments.runs.export import export_csv
 from experiments.runs.store import STATUSES, StoreError
 from ui import common
 from ui.tables import pick_runs
@@ -35,9 +36,10 @@ def _confirm_delete(run_ids: list[int]) -> None:
 def _edit(run) -> None:
     """Rename, notes and tags of one run; its settings into the sidebar; open it in Inspect."""
     st.subheader(f"Run {run.id}")
-    st.text(f"{run.config.architecture}, {run.config.activation}, {run.config.optimizer}, lr {run.config.lr:g}, "
-            f"L2 {run.config.l2:g}, batch {run.config.batch_size}, seed {run.config.seed} · {run.status}"
-            + (f": {run.message}" if run.message else ""))
+    c = run.config
+    settings = (f"{c.architecture}, {c.activation}, {c.optimizer}, lr {c.lr:g}, L2 {c.l2:g}, "
+                f"batch {c.batch_size}, seed {c.seed}") if c else run.settings_note
+    st.text(f"{settings} · {run.status}" + (f": {run.message}" if run.message else ""))
     with st.form(key=f"edit_{run.id}", border=False):
         name = st.text_input("Name", value=run.name, max_chars=200)
         tags = st.text_input("Tags", value=", ".join(run.tags), help="Separated by commas, e.g. 'baseline, lr sweep'.")
@@ -51,9 +53,9 @@ def _edit(run) -> None:
                 st.toast(f"Run {run.id} saved", icon=":material/check:")
                 st.rerun()
     a, b = st.columns(2)
-    if a.button("Load into sidebar", key=f"load_{run.id}", icon=":material/input:",
-                help="Open the Train page with this run's settings, to run it again or vary it."):
-        common.load_into_sidebar(run.config)
+    if a.button("Load into sidebar", key=f"load_{run.id}", icon=":material/input:", disabled=c is None,
+                help="Open the Train page with this run's settings, to run it again or vary it.") and c:
+        common.load_into_sidebar(c)
     if b.button("Inspect", key=f"inspect_{run.id}", icon=":material/search:",
                 disabled=not common.store().weights_path(run.id).is_file(),
                 help="Confusion matrix, mistakes and first-layer weights of this run's network."):
@@ -67,7 +69,8 @@ def render() -> None:
     f1, f2 = st.columns([2, 3])
     statuses = f1.multiselect("Status", STATUSES, key="hist_status", placeholder="any status")
     text = f2.text_input("Search", key="hist_text", placeholder="name, notes, tags or settings, e.g. sgd",
-                         help="Matches part of a run's name, notes, tags, message or settings.")
+                         help="Matches part of a run's name, notes, tags, message or settings; "
+                         "lr=0.1, batch=64 or optimizer=adam match those settings.")
     runs = store.search_runs(status=statuses or None, text=text.strip() or None)
     total = store.count_runs()
     if not total:
@@ -76,11 +79,13 @@ def render() -> None:
         return
     st.caption(f"{len(runs)} of {total} runs, newest first. Click a column header to sort; tick rows to "
                f"select them (they are preselected on the Compare page).")
+    if unreadable := [str(r.id) for r in runs if r.config is None]:
+        st.caption(f"Settings unreadable by this version (left blank): run {', '.join(unreadable)}.")
     picked = pick_runs(runs, key="history_table") if runs else []
     scope = picked or [r.id for r in runs]
     c1, c2, c3, c4 = st.columns(4)
     with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs")
-    c1.download_button("Export CSV", store.export_csv(scope, epochs=with_epochs), file_name="runs.csv",
+    c1.download_button("Export CSV", export_csv(store, scope, epochs=with_epochs), file_name="runs.csv",
                        mime="text/csv", icon=":material/download:", key="hist_export",
                        help="The selected runs, or every run listed when none is selected.")
     if c3.button("Compare selected", disabled=len(picked) < 1, icon=":material/compare_arrows:", key="hist_compare"):

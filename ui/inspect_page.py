@@ -22,7 +22,7 @@ def _inspect(run_id: int, path: str, mtime: float, config_json: str) -> Inspecti
 def render() -> None:
     st.title("Inspect")
     store = common.store()
-    runs = [r for r in store.search_runs() if store.weights_path(r.id).is_file()]
+    runs = [r for r in store.search_runs() if r.config is not None and store.weights_path(r.id).is_file()]
     if not runs:
         st.info("No trained network to inspect yet: the final weights of each run are kept when it ends, so "
                 "train one on the **Train** page first.", icon=":material/info:")
@@ -30,14 +30,15 @@ def render() -> None:
     ids = [r.id for r in runs]
     wanted = st.session_state.get("inspect_id")
     by_id = {r.id: r for r in runs}
+    configs = {r.id: r.config for r in runs if r.config is not None}  # a run with unreadable settings is left out
     run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted in ids else 0, key="inspect_run",
-                          format_func=lambda i: f"{i}: {by_id[i].name} ({by_id[i].config.architecture}, "
+                          format_func=lambda i: f"{i}: {by_id[i].name} ({configs[i].architecture}, "
                                                 f"{by_id[i].status})")
     st.session_state["inspect_id"] = run_id
-    run = by_id[run_id]
+    run, config = by_id[run_id], configs[run_id]
     path = store.weights_path(run_id)
-    result = _inspect(run_id, str(path), path.stat().st_mtime, run.config.to_json())
-    st.text(f"{run.config.architecture} · {run.config.activation} · {run.config.optimizer} lr {run.config.lr:g} · "
+    result = _inspect(run_id, str(path), path.stat().st_mtime, config.to_json())
+    st.text(f"{config.architecture} · {config.activation} · {config.optimizer} lr {config.lr:g} · "
             f"{run.epochs_done} epoch(s), {run.status}")
     m1, m2, m3 = st.columns(3)
     m1.metric("Test accuracy", f"{result.accuracy:.2%}")
@@ -52,7 +53,7 @@ def render() -> None:
 
     st.subheader("Misclassified test digits")
     digit = st.selectbox("True digit", ["any"] + list(range(10)), key="inspect_digit")
-    data = common.data_source().load(run.config)
+    data = common.data_source().load(config)
     wrong = result.wrong
     if digit != "any":
         wrong = wrong[data.y_test[wrong] == digit]

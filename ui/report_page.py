@@ -19,6 +19,7 @@ from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import Outcome, group_scale, outcome
 from experiments.report.presets import Comparison
+from experiments.runs.frames import epochs_frame
 from experiments.runs.store import RunRecord
 from nn.status import RunStatus
 from ui import common
@@ -95,9 +96,9 @@ def _reproduction(comparison: Comparison) -> Reproduction:
     for variant in presets.VARIANTS:
         scaled = comparison.with_settings(reduction=variant).scaled(group_scale(runs))
         keys = {m.label: presets.training_key(m.config) for m in scaled.members}
-        mine = [r for r in runs if presets.training_key(r.config) in keys.values()]
+        mine = [r for r in runs if r.config is not None and presets.training_key(r.config) in keys.values()]
         if mine:
-            by_label = {label: [r.id for r in mine if presets.training_key(r.config) == key]
+            by_label = {label: [r.id for r in mine if r.config and presets.training_key(r.config) == key]
                         for label, key in keys.items()}
             variants[variant] = VariantRuns(scaled, mine, by_label)
     signature = (group_id, tuple((r.id, r.epochs_done, r.status) for r in runs))
@@ -107,7 +108,7 @@ def _reproduction(comparison: Comparison) -> Reproduction:
 
 def _progress(v: VariantRuns) -> str:
     """How far the runs of an unfinished reproduction have got."""
-    total = sum(r.config.epochs for r in v.runs)
+    total = sum(r.planned_epochs for r in v.runs)
     have = sum(r.epochs_done for r in v.runs)
     ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
     note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
@@ -125,7 +126,7 @@ def _outcome(v: VariantRuns, frame: Any) -> Outcome | None:
 def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
     """The figure, verdict sentences and flip note of one comparison."""
     ids = [i for v in state.variants.values() for ids in v.by_label.values() for i in ids]
-    frame = common.store().epochs_frame(ids)
+    frame = epochs_frame(common.store(), ids)
     results = {name: _outcome(v, frame) for name, v in state.variants.items()}
     verdicts = []
     for name, v in state.variants.items():

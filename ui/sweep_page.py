@@ -103,11 +103,12 @@ def _live(sweep_id: str) -> None:
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
     sweep = _sweeps().get(sweep_id)
     done = sum(r.epochs_done for r in runs)
-    total = sum(r.config.epochs for r in runs) or 1
+    total = sum(r.planned_epochs for r in runs) or 1
     active = any(r.status in ("queued", "running") for r in runs)
     st.progress(done / total, text=f"{done} of {total} epochs · " + ", ".join(
         f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
-    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status, "epochs": f"{r.epochs_done}/{r.config.epochs}",
+    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
+                           "epochs": f"{r.epochs_done}/{r.planned_epochs}",
                            "test acc": r.test_acc, "best test acc": r.best_test_acc} for r in runs],
                          columns=["id", "trial", "status", "epochs", "test acc", "best test acc"])
     st.dataframe(table,

@@ -12,7 +12,7 @@ PERCENT = {"test_acc", "best_test_acc", "train_acc"}
 
 def runs_frame(runs) -> pd.DataFrame:
     """One row per run for the pick-and-sort tables (History uses it too)."""
-    rows = [r.flat() for r in runs]
+    rows = [{**r.flat(), "tags": ", ".join(r.tags)} for r in runs]
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else TABLE_COLUMNS)
     return frame[[c for c in TABLE_COLUMNS if c in frame.columns]]
 

@@ -36,7 +36,7 @@ def _progress_row(run, label: str) -> None:
     progress = manager.progress(run.id)
     status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
-    total = run.config.epochs
+    total = run.planned_epochs
     text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"
     if status in ("running", "paused"):
         if progress and progress.latest.get("test_acc") is not None:
@@ -82,7 +82,7 @@ def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
     charted = [r for r in runs if r.epochs_done or r.status in ("queued", "running")][-MAX_CHARTED:]
     figures = None
     if charted:
-        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.config.epochs)
+        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
                 for r in charted]
         figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
     findings = [(r, describe(f)) for r in runs if r.id in epochs

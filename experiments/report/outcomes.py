@@ -19,6 +19,7 @@ from experiments.analysis import stats
 from experiments.analysis.seeds import one_per_seed
 from experiments.report.presets import Claim, Comparison, Member, training_key, variants
 from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
+from experiments.runs.frames import epochs_frame
 from experiments.runs.store import RunRecord, RunStore
 from nn.status import RunStatus
 
@@ -125,12 +126,12 @@ def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
     """Runs trained with the line's settings (any seed, data size, length) that reached its epoch, or diverged
     before it (a result too: that network is useless)."""
     key = training_key(member.config)
-    return [r for r in runs if training_key(r.config) == key
+    return [r for r in runs if r.config is not None and training_key(r.config) == key
             and (r.epochs_done >= member.read_epoch or r.status == RunStatus.DIVERGED)]
 
 
 def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, group_id: str | None = None) -> Outcome:
-    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a RunStore.epochs_frame)."""
+    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a frames.epochs_frame)."""
     lines = [line_result(m, runs, epochs) for m in comparison.members]
     by_label = {line.member.label: line for line in lines}
     claims = []
@@ -139,14 +140,27 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, grou
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
                                                                claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
-    train_size = max((r.config.train_size for r in runs), default=0)
-    return Outcome(comparison, group_id, lines, claims, train_size)
+    return Outcome(comparison, group_id, lines, claims, _train_size(runs))
+
+
+def _seed(run: RunRecord) -> int:
+    return run.config.seed if run.config else 0
+
+
+def _training_key(run: RunRecord) -> str | None:
+    """``training_key`` of a run's settings (None for unreadable ones, which ``matching_runs`` leaves out)."""
+    return training_key(run.config) if run.config else None
+
+
+def _train_size(runs: Sequence[RunRecord]) -> int:
+    """The largest training-set cut among the runs (0: the whole set); unreadable settings count as none."""
+    return max((r.config.train_size for r in runs if r.config), default=0)
 
 
 def line_result(m: Member, runs: Sequence[RunRecord], epochs: Any) -> LineResult:
     """One line's numbers over its seeds, each (settings, seed) counted once."""
-    once = one_per_seed(matching_runs(m, runs), key=lambda r: training_key(r.config))
-    matched = sorted(once.kept, key=lambda r: r.config.seed)
+    once = one_per_seed(matching_runs(m, runs), key=_training_key)
+    matched = sorted(once.kept, key=_seed)
     train, test, final_test, fallback = [], [], [], False
     diverged = sum(r.status == RunStatus.DIVERGED and r.epochs_done < m.read_epoch for r in matched)
     for r in matched:
@@ -217,7 +231,7 @@ def collect(store: RunStore, comparisons: Sequence[Comparison], group_id: str | 
             continue
         gid, scaled = chosen
         if gid not in frames:
-            frames[gid] = store.epochs_frame([r.id for r in groups[gid]])
+            frames[gid] = epochs_frame(store, [r.id for r in groups[gid]])
         results.append(outcome(scaled, groups[gid], frames[gid], gid))
     return results
 

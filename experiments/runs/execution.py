@@ -15,13 +15,10 @@ line (through the run manager) all call ``execute_run``; nothing else trains a s
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from experiments.config import ConfigError, RunConfig
@@ -121,14 +118,12 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
 def save_weights(store: RunStore, run_id: int, model: MLP) -> bool:
     """Write the model to a temporary file, then move it into place only if the run still exists."""
     final = store.weights_path(run_id)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{run_id}-", suffix=".npz", dir=final.parent)
-    os.close(fd)
+    tmp = store.temp_path_for(final)
     try:
         model.save(tmp)
-        return store.attach_artifact(run_id, Path(tmp), final)
+        return store.attach_artifact(run_id, tmp, final)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def _reason(exc: BaseException) -> str:

@@ -104,9 +104,8 @@ class RunManager:
         cannot pass it. ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the
         epoch is stored. At the epochs in ``train_eval_epochs`` the whole training set is evaluated too.
         """
-        run_id = self.store.create_run(config, name=name, group_id=group_id, source=source, max_queued=MAX_QUEUED)
-        if tags:
-            self.store.set_tags(run_id, tags)
+        run_id = self.store.create_run(config, name=name, group_id=group_id, source=source, tags=tags,
+                                       max_queued=MAX_QUEUED)
         with self._lock:
             self._jobs[run_id] = _Job(Progress(run_id, LivePhase.QUEUED, epochs=config.epochs), RunControls(),
                                       config, list(callbacks), tuple(train_eval_epochs))

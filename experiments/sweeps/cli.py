@@ -68,7 +68,10 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
         run_ids = sweep.start()
         print(f"sweep {sweep_id}: {len(trials)} trials, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}",
               flush=True)
-        signal.signal(signal.SIGINT, lambda *_: (stop.set(), sweep.stop()))
+        def on_ctrl_c(*_: object) -> None:
+            stop.set()
+            sweep.stop()
+        signal.signal(signal.SIGINT, on_ctrl_c)
         last = ""
         while not sweep.wait(timeout=1.0):
             line = _progress_line(store, run_ids)
@@ -81,7 +84,7 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
 def _progress_line(store: RunStore, run_ids: list[int]) -> str:
     runs = store.search_runs(ids=run_ids)
     done = sum(r.epochs_done for r in runs)
-    total = sum(r.config.epochs for r in runs)
+    total = sum(r.planned_epochs for r in runs)
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
     return f"{done}/{total} epochs; " + ", ".join(f"{n} {s}" for s, n in counts.items())
 
@@ -91,7 +94,7 @@ def _summary(store: RunStore, run_ids: list[int], seconds: float) -> int:
     print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'test acc':>8}  name")
     for r in runs:
         acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
-        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.config.epochs:<3}{acc:>8}  {r.name}")
+        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{acc:>8}  {r.name}")
     finished = sum(r.status == "finished" for r in runs)
     print(f"wall time {seconds:.1f} s; {finished} of {len(runs)} finished"
           + (f"; best: run {runs[0].id}" if runs and runs[0].test_acc is not None else ""))

@@ -1,0 +1,77 @@
+"""The run store's exceptions, and SQLite's errors worded for the user.
+
+SQLite says what went wrong in a result code (Python 3.11+ exposes its name as ``sqlite_errorname``, e.g.
+``SQLITE_FULL`` or the extended ``SQLITE_IOERR_WRITE``). The message is chosen from that code, never from
+the English text: "disk I/O error" contains "disk" but is not a full disk, and telling a user to free space
+when their drive is failing sends them the wrong way.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """A problem with the run store, worded for the user."""
+
+
+class QueueFullError(StoreError):
+    """``create_run(max_queued=N)`` found N runs of this process already waiting: nothing was stored."""
+
+
+class RunNotFoundError(StoreError):
+    """The run does not exist (never did, or was deleted, e.g. while it trained)."""
+
+
+class SqliteProblem(Enum):
+    """What a SQLite result code means for the user; each kind has its own advice."""
+
+    FULL = "full"
+    IO = "io"
+    PERMISSION = "permission"
+    DAMAGED = "damaged"
+    BUSY = "busy"
+    OTHER = "other"
+
+
+_PRIMARY_CODES = {  # SQLite's primary result codes; the extended ones (SQLITE_IOERR_WRITE, ...) share a prefix
+    "SQLITE_FULL": SqliteProblem.FULL,
+    "SQLITE_IOERR": SqliteProblem.IO,
+    "SQLITE_READONLY": SqliteProblem.PERMISSION,
+    "SQLITE_CANTOPEN": SqliteProblem.PERMISSION,
+    "SQLITE_PERM": SqliteProblem.PERMISSION,
+    "SQLITE_AUTH": SqliteProblem.PERMISSION,
+    "SQLITE_CORRUPT": SqliteProblem.DAMAGED,
+    "SQLITE_NOTADB": SqliteProblem.DAMAGED,
+    "SQLITE_BUSY": SqliteProblem.BUSY,
+    "SQLITE_LOCKED": SqliteProblem.BUSY,
+}
+
+
+def classify(exc: BaseException) -> SqliteProblem:
+    """The kind of problem from the exception's SQLite result code name (OTHER when it has none)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    primary = "_".join(name.split("_")[:2])  # SQLITE_IOERR_SHORT_READ -> SQLITE_IOERR
+    return _PRIMARY_CODES.get(primary, SqliteProblem.OTHER)
+
+
+def explain(exc: Exception, path: Path) -> StoreError:
+    """A one-line StoreError for a SQLite error on the store at ``path``, with what the user can do."""
+    text = " ".join(str(exc).split())
+    problem = classify(exc)
+    if problem is SqliteProblem.FULL:
+        return StoreError(f"the disk holding {path} is full ({text}): free some space; "
+                          f"the runs already stored are intact")
+    if problem is SqliteProblem.IO:
+        return StoreError(f"an I/O error reading or writing the run store {path} ({text}): the disk or its "
+                          f"connection may be failing; the last change was not saved")
+    if problem is SqliteProblem.PERMISSION:
+        return StoreError(f"cannot write the run store {path} ({text}): check the folder's "
+                          f"permissions or choose another file with RESULTS_DB")
+    if problem is SqliteProblem.DAMAGED:
+        return StoreError(f"{path} is damaged or is not a run store: move it aside (its runs cannot "
+                          f"be read) or choose another file with RESULTS_DB")
+    if problem is SqliteProblem.BUSY:
+        return StoreError(f"the run store {path} stayed locked by another program for too long ({text}): "
+                          f"try again; nothing was changed")
+    return StoreError(f"run store {path}: {text}")

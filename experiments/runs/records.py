@@ -1,0 +1,148 @@
+"""What the run store hands out (RunRecord) and what it accepts (user text checked, statuses parsed).
+
+A stored config that this version cannot read (a setting from a newer version, a hand-edited row) is kept
+as unreadable: ``config`` is None and ``config_error`` says why. It is never replaced by ``RunConfig()``
+defaults, which would show and export settings the run never had.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from experiments.config import ConfigError, RunConfig
+from experiments.runs.errors import StoreError
+from nn.status import RunStatus
+
+STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
+# full_train_*: one pass over the whole training set after the epoch (only on the epochs a run asked for;
+# train_acc is the running accuracy over the epoch's batches while the weights were still changing).
+EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds", "elapsed", "lr",
+                 "majority_fraction", "dead_fraction", "full_train_loss", "full_train_acc")
+SETTINGS = tuple(f.name for f in fields(RunConfig))
+MAX_NAME = 200
+MAX_NOTES = 10_000
+MAX_MESSAGE = 2000
+MAX_TAGS = 20
+MAX_TAG = 40
+UNREADABLE_NOTE = "settings unreadable"
+
+
+@dataclass
+class RunRecord:
+    """One stored run: its settings, state and summary metrics (those of its last finished epoch)."""
+
+    id: int
+    name: str
+    created: str
+    config: RunConfig | None  # None: the stored settings cannot be read by this version (see config_error)
+    status: RunStatus
+    message: str = ""
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    group_id: str | None = None
+    source: str = ""
+    epochs_done: int = 0
+    train_loss: float | None = None
+    train_acc: float | None = None
+    test_loss: float | None = None
+    test_acc: float | None = None
+    best_test_acc: float | None = None
+    seconds: float | None = None
+    config_error: str = ""  # why ``config`` is None; "" when it was read
+
+    @property
+    def planned_epochs(self) -> int:
+        """The epochs the run was asked for (its finished ones when the settings are unreadable)."""
+        return self.config.epochs if self.config is not None else self.epochs_done
+
+    @property
+    def settings_note(self) -> str:
+        """One line for an unreadable config ("settings unreadable: ..."), "" for a readable one."""
+        return f"{UNREADABLE_NOTE}: {self.config_error}" if self.config is None else ""
+
+    def flat(self) -> dict[str, Any]:
+        """Run fields plus one key per setting (tags a list; settings None when the config is unreadable).
+
+        The shape of ``list --json`` and ``show --json``; the CSV export joins the tags into one cell.
+        """
+        d = asdict(self)
+        d.pop("config")
+        d["status"] = self.status.value
+        if self.config is None:
+            return {**d, **dict.fromkeys(SETTINGS)}
+        settings = self.config.to_dict()
+        settings["hidden"] = ",".join(map(str, self.config.hidden))
+        return {**d, **settings}
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Run fields with the settings nested under "config" (None when unreadable): the JSON export's shape."""
+        d = asdict(self)
+        d["status"] = self.status.value
+        d["config"] = self.config.to_dict() if self.config is not None else None
+        return d
+
+
+def record_from_row(row: Mapping[str, Any]) -> RunRecord:
+    """A RunRecord from a ``runs`` row; an unreadable config is marked so, never defaulted."""
+    d = dict(row)
+    d.pop("owner", None)
+    try:
+        d["config"], d["config_error"] = RunConfig.from_json(d["config"]), ""
+    except (ConfigError, TypeError) as exc:
+        d["config"], d["config_error"] = None, " ".join(str(exc).split())[:300]
+    d["status"] = parse_status(d["status"])
+    try:
+        d["tags"] = [str(t) for t in json.loads(d["tags"] or "[]")]
+    except (ValueError, TypeError):
+        d["tags"] = []
+    return RunRecord(**d)
+
+
+def parse_status(status: str) -> RunStatus:
+    """The RunStatus named by ``status``; a StoreError naming the known ones otherwise."""
+    try:
+        return RunStatus.parse(status)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def clean_text(value: Any, limit: int, what: str, strip: bool = False) -> str:
+    """User text as stored: valid Unicode, no NUL characters, at most ``limit`` characters (counted after
+    stripping surrounding spaces when ``strip``, so the space after a comma in "baseline, <40 characters>"
+    does not count against a tag)."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    text = str(value).replace("\x00", "")
+    try:  # undecodable bytes of a command line (surrogateescape) become U+FFFD, as bytes do above
+        text = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:  # other lone surrogates
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
+    if strip:
+        text = text.strip()
+    if len(text) > limit:
+        raise StoreError(f"the {what} is too long ({len(text)} characters; at most {limit})")
+    return text
+
+
+def clean_name(name: Any) -> str:
+    """A run name as stored: cleaned, stripped, not empty."""
+    text = clean_text(name, MAX_NAME, "run name", strip=True)
+    if not text:
+        raise StoreError("a run name cannot be empty")
+    return text
+
+
+def clean_tags(tags: Any) -> list[str]:
+    """Tags as stored: text is split at commas; each is stripped before its length is checked; blanks and
+    duplicates are dropped."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    clean = list(dict.fromkeys(t for t in (clean_text(t, MAX_TAG, "tag", strip=True) for t in tags) if t))
+    if len(clean) > MAX_TAGS:
+        raise StoreError(f"at most {MAX_TAGS} tags per run (got {len(clean)})")
+    return clean
+

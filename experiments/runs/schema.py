@@ -1,0 +1,39 @@
+"""The run store's SQLite schema and the steps that bring an older file up to date.
+
+``PRAGMA user_version`` holds the schema version. A file from a newer version is refused unchanged;
+an older one is migrated step by step (see ``RunStore._migrate``).
+"""
+from __future__ import annotations
+
+SCHEMA_VERSION = 2
+
+SCHEMA = """
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL,
+    created       TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    message       TEXT NOT NULL DEFAULT '',
+    notes         TEXT NOT NULL DEFAULT '',
+    tags          TEXT NOT NULL DEFAULT '[]',
+    group_id      TEXT,
+    source        TEXT NOT NULL DEFAULT '',
+    owner         TEXT NOT NULL DEFAULT '',
+    epochs_done   INTEGER NOT NULL DEFAULT 0,
+    train_loss    REAL, train_acc REAL, test_loss REAL, test_acc REAL,
+    best_test_acc REAL,
+    seconds       REAL
+);
+CREATE INDEX runs_group ON runs(group_id);
+CREATE TABLE epochs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch  INTEGER NOT NULL,
+    train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL, seconds REAL, elapsed REAL,
+    lr REAL, majority_fraction REAL, dead_fraction REAL, full_train_loss REAL, full_train_acc REAL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
+    1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
+}
