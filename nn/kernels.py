@@ -16,6 +16,7 @@ dtype by the caller, exactly as NumPy would convert a Python float in ``array * 
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
 from typing import Any
@@ -23,26 +24,27 @@ from typing import Any
 import numpy as np
 
 
-def _numba_njit() -> Callable[..., Any] | None:
-    """Numba's ``njit``, or None when Numba is missing or MLP_KERNELS=numpy asks for the reference."""
-    if os.environ.get("MLP_KERNELS", "").lower() == "numpy":
-        return None
-    try:
-        from numba import njit
-    except ImportError:  # the NumPy reference runs instead
-        return None
-    return njit
+def _numba_wanted() -> bool:
+    """Numba is installed and MLP_KERNELS=numpy does not ask for the reference (no import: it takes 0.25 s)."""
+    return os.environ.get("MLP_KERNELS", "").lower() != "numpy" and importlib.util.find_spec("numba") is not None
 
 
-njit = _numba_njit()
-AVAILABLE = njit is not None
+AVAILABLE = _numba_wanted()
 
 
-def _compile(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Numba-compile ``function`` (cached on disk, GIL released), or return it unchanged without Numba."""
-    if njit is None:
-        return function
-    return njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(function)
+class _Kernel:
+    """A loop compiled by Numba on its first call (cached on disk, GIL released); plain Python without Numba."""
+
+    def __init__(self, function: Callable[..., None]):
+        self.function, self.compiled = function, None if AVAILABLE else function
+        self.__doc__ = function.__doc__
+
+    def __call__(self, *args: Any) -> None:
+        if self.compiled is None:
+            from numba import njit
+
+            self.compiled = njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(self.function)
+        self.compiled(*args)
 
 
 def _adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, beta1: Any, beta2: Any,
@@ -81,10 +83,10 @@ def _sgd(p: np.ndarray, g: np.ndarray, lr: Any) -> None:
         p[i] -= lr * g[i]
 
 
-adam_kernel = _compile(_adam)
-momentum_kernel = _compile(_momentum)
-rmsprop_kernel = _compile(_rmsprop)
-sgd_kernel = _compile(_sgd)
+adam_kernel = _Kernel(_adam)
+momentum_kernel = _Kernel(_momentum)
+rmsprop_kernel = _Kernel(_rmsprop)
+sgd_kernel = _Kernel(_sgd)
 
 
 def fusable(*arrays: np.ndarray) -> bool:
