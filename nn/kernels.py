@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -38,12 +39,15 @@ class _Kernel:
     def __init__(self, function: Callable[..., None]):
         self.function, self.compiled = function, None if AVAILABLE else function
         self.__doc__ = function.__doc__
+        self._lock = threading.Lock()  # a seed group's threads may make the first call together
 
     def __call__(self, *args: Any) -> None:
         if self.compiled is None:
-            from numba import njit
+            with self._lock:
+                if self.compiled is None:
+                    from numba import njit
 
-            self.compiled = njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(self.function)
+                    self.compiled = njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(self.function)
         self.compiled(*args)
 
 
