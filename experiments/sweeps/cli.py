@@ -1,15 +1,15 @@
 """``python -m experiments sweep SPEC``: run a sweep from a TOML or JSON spec, with text progress.
 
-Ctrl-C stops the sweep's trials (after the current batch locally, at the next epoch on Ray) and keeps
-every finished epoch in the store.
+Ctrl-C stops the sweep's trials (after the current batch locally, at the next epoch on Ray), keeps
+every finished epoch in the store and exits 130, as ``run`` does.
 """
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 import time
 
+from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.execute import load_data
 from experiments.runs.store import RunStore
 from experiments.sweeps.local import LocalSweep
@@ -40,14 +40,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep_id = new_sweep_id()
     stop = threading.Event()
     began = time.perf_counter()
-    previous = signal.getsignal(signal.SIGINT)
-    try:
+    with CtrlC(stop.set):  # the engines watch ``stop``
         run_ids = _run(args, store, spec, trials, engine, sweep_id, stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    code = _summary(store, run_ids, time.perf_counter() - began)
     if stop.is_set():
-        print("stopped by Ctrl-C: the finished epochs are kept in the store")
-    return _summary(store, run_ids, time.perf_counter() - began)
+        return say_interrupted(f"sweep {sweep_id}, its finished epochs kept in the store")
+    return code
 
 
 def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, sweep_id: str,
@@ -58,7 +56,6 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
         import_ray()
         print(f"sweep {sweep_id}: {len(trials)} trials on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}",
               flush=True)
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
         result = run_ray_sweep(store, spec, trials, address=args.address, asha=args.asha, workers=args.workers,
                                sweep_id=sweep_id, source="cli", stop_event=stop,
                                progress=lambda line: print(line, flush=True))
@@ -68,12 +65,10 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
         run_ids = sweep.start()
         print(f"sweep {sweep_id}: {len(trials)} trials, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}",
               flush=True)
-        def on_ctrl_c(*_: object) -> None:
-            stop.set()
-            sweep.stop()
-        signal.signal(signal.SIGINT, on_ctrl_c)
         last = ""
         while not sweep.wait(timeout=1.0):
+            if stop.is_set() and not sweep.stopping:
+                sweep.stop()
             line = _progress_line(store, run_ids)
             if line != last:
                 print(line, flush=True)
