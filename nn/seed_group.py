@@ -12,24 +12,21 @@ neighbours). Tests check the results are bit-identical to ``fit`` run once per s
 """
 from __future__ import annotations
 
-import math
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from . import activations
+from .callbacks import CallbackList, DivergenceGuard, TrainingLoop
 from .data import Dataset
 from .losses import softmax_cross_entropy_grad
 from .mlp import MLP
 from .optim import Optimizer
-from .status import RunStatus
-from .train import EXPLODED_LOSS, TrainResult, evaluate
-
-Callbacks = Sequence[object]
+from .train import FitOptions, TrainResult, _evaluation
 
 
 class StackedMLP:
@@ -109,131 +106,144 @@ class StackedMLP:
 
 @dataclass
 class _Member:
-    """One model of the group: its seed, its shuffling generator, its result and whether it still trains."""
+    """One model of a part: its place in the part's stack, its run as callbacks see it, its epoch tallies."""
 
+    index: int
     model: MLP
-    seed: int
-    rng: np.random.Generator
-    callbacks: Callbacks
-    result: TrainResult = field(default_factory=TrainResult)
+    options: FitOptions
+    loop: TrainingLoop
+    hooks: CallbackList
+    done: bool = False
     loss_sum: float = 0.0
     correct: int = 0
 
-    @property
-    def training(self) -> bool:
-        return self.result.status == RunStatus.FINISHED
 
-
-@dataclass(frozen=True)
-class _Plan:
-    """What every part of a group trains for: fit's settings, shared by the group."""
-
-    epochs: int
-    batch_size: int
-    l2: float
-    reduction: str
-    stop_event: threading.Event | None
-
-
-def fit_group(models: Sequence[MLP], make_optimizer: Callable[[], Optimizer], data: Dataset, *, epochs: int,
-              batch_size: int, seeds: Sequence[int], l2: float = 0.0, reduction: str = "mean",
-              callbacks: Sequence[Callbacks] | None = None, stop_event: threading.Event | None = None,
+def fit_group(models: Sequence[MLP], make_optimizer: Callable[[], Optimizer], data: Dataset, options: FitOptions,
+              seeds: Sequence[int], callbacks: Sequence[Iterable[Any]] | None = None,
               threads: int = 1) -> list[TrainResult]:
-    """Train ``models`` together, model j exactly as ``fit(models[j], make_optimizer(), ..., seed=seeds[j])``.
+    """Train ``models`` together: model j exactly as ``fit(models[j], make_optimizer(), data,
+    replace(options, seed=seeds[j]), callbacks[j])`` would, with the same history and callbacks.
 
     The models are dealt round-robin into ``threads`` parts; each part is one stacked network trained by
     its own thread with one optimizer from ``make_optimizer`` (an optimizer's update is elementwise, so
     stepping a part's stacked (k, P) buffer steps each model as its own optimizer would). BLAS, the
-    optimizer kernel and the gathers release the GIL, so parts on different cores run side by side; give
-    each thread one BLAS thread. ``callbacks[j]`` get model j's ``on_epoch_end(epoch, logs)`` (from its
-    part's thread). A model that diverges keeps the parameters it had before the bad batch, as with
-    ``fit``, while the others go on; a set ``stop_event`` stops them all within a batch.
+    optimizer kernel and the gathers release the GIL, so parts on different cores run side by side: give
+    each thread one BLAS thread. Limits: no dropout, a fresh start (``initial_epoch`` 0), and callbacks
+    that change the optimizer (a learning-rate schedule) must do the same for every model of the group, as
+    a schedule from one config does. A model's ``MLP`` holds its trained parameters at each epoch's end
+    and once it stops; during an epoch they live in the part's stack.
     """
-    members = [_Member(m, s, np.random.default_rng(s), cbs)
-               for m, s, cbs in zip(models, seeds, callbacks or [()] * len(models), strict=True)]
-    plan = _Plan(epochs, batch_size, l2, reduction, stop_event)
-    parts = [members[i::threads] for i in range(max(1, min(threads, len(members))))]
-    if len(parts) == 1:
-        _train(parts[0], make_optimizer(), data, plan)
+    if any(m.dropout for m in models) or options.initial_epoch:
+        raise ValueError("a seed group trains without dropout and from the start (initial_epoch 0)")
+    callbacks = callbacks or [()] * len(models)
+    if not len(models) == len(seeds) == len(callbacks):
+        raise ValueError("a seed group needs one seed (and one list of callbacks) per model")
+    count = max(1, min(threads, len(models)))
+    parts: list[list[_Member]] = []
+    for first in range(count):
+        optimizer = make_optimizer()
+        parts.append([_member(position, models[j], replace(options, seed=int(seeds[j])), callbacks[j], data,
+                              optimizer) for position, j in enumerate(range(first, len(models), count))])
+    if count == 1:
+        _train(parts[0], data, options)
     else:
-        with ThreadPoolExecutor(len(parts), thread_name_prefix="seed-group") as pool:
-            for future in [pool.submit(_train, part, make_optimizer(), data, plan) for part in parts]:
+        with ThreadPoolExecutor(count, thread_name_prefix="seed-group") as pool:
+            for future in [pool.submit(_train, part, data, options) for part in parts]:
                 future.result()
-    return [member.result for member in members]
+    by_model = {id(m.model): m.loop for part in parts for m in part}
+    return [TrainResult(loop.history, loop.status, loop.message) for loop in (by_model[id(m)] for m in models)]
 
 
-def _train(members: list[_Member], optimizer: Optimizer, data: Dataset, plan: _Plan) -> None:
-    """The epoch loop of ``fit`` for one part of a group, its models stacked."""
+def _member(index: int, model: MLP, options: FitOptions, callbacks: Iterable[Any], data: Dataset,
+            optimizer: Optimizer) -> _Member:
+    callbacks = list(callbacks)
+    if not any(isinstance(cb, DivergenceGuard) for cb in callbacks):
+        callbacks.insert(0, DivergenceGuard())  # as fit does
+    loop = TrainingLoop(model, optimizer, options, data)
+    return _Member(index, model, options, loop, CallbackList(callbacks, loop))
+
+
+def _train(members: list[_Member], data: Dataset, options: FitOptions) -> None:
+    """``fit``'s epoch loop for one part of a group, its models stacked (member.index is its place)."""
+    optimizer = members[0].loop.optimizer
     stacked = StackedMLP([member.model for member in members])
-    x_train, y_train, batch_size = data.x_train, data.y_train, plan.batch_size
-    gathered = np.empty((len(members), batch_size, x_train.shape[1]), dtype=stacked.dtype)
-    labels = np.empty((len(members), batch_size), dtype=y_train.dtype)
-    started = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for epoch in range(1, plan.epochs + 1):
-            epoch_start = time.perf_counter()
-            orders = [member.rng.permutation(len(x_train)) for member in members]
-            for member in members:
-                member.loss_sum, member.correct = 0.0, 0
-            for batches, start in enumerate(range(0, len(x_train), batch_size), 1):
-                if plan.stop_event is not None and plan.stop_event.is_set():
-                    _end(members, RunStatus.STOPPED, f"stopped by the user during epoch {epoch}")
-                    break
-                n = min(batch_size, len(x_train) - start)
-                for j, order in enumerate(orders):
-                    idx = order[start:start + n]
-                    np.take(x_train, idx, axis=0, out=gathered[j, :n], mode="clip")
-                    np.take(y_train, idx, out=labels[j, :n])
-                losses, correct = stacked.backprop(gathered[:, :n], labels[:, :n], plan.l2, plan.reduction)
-                _check_divergence(members, stacked, losses, optimizer, epoch, batches)
-                optimizer.step([stacked.flat_params.reshape(-1)], [stacked.flat_grads.reshape(-1)])
-                for member, loss, right in zip(members, losses, correct):
-                    member.loss_sum += loss
-                    member.correct += right
-            if not any(member.training for member in members):
-                break
-            _end_epoch(members, stacked, data, plan.l2, optimizer, epoch, batches, epoch_start, started)
-
-
-def _check_divergence(members: list[_Member], stacked: StackedMLP, losses: list[float], optimizer: Optimizer,
-                      epoch: int, batch: int) -> None:
-    """Freeze each still-training model whose loss went non-finite or exploded, with fit's message."""
-    for j, (member, loss) in enumerate(zip(members, losses)):
-        if member.training and (not math.isfinite(loss) or loss > EXPLODED_LOSS):
-            member.model.flat_params[...] = stacked.flat_params[j]  # the parameters before the bad batch
-            what = f"became {loss}" if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-            member.result.status = RunStatus.DIVERGED
-            member.result.message = (f"the loss {what} in epoch {epoch}, batch {batch}: "
-                                     f"the learning rate ({optimizer.lr:g}) is too high, lower it")
-
-
-def _end(members: list[_Member], status: RunStatus, message: str) -> None:
+    per_epoch = -(-len(data.y_train) // options.batch_size)
     for member in members:
-        if member.training:
-            member.result.status, member.result.message = status, message
+        member.hooks.call(member.hooks.train_begin, {"epochs": options.epochs, "initial_epoch": 0,
+                                                     "batches_per_epoch": per_epoch})
+    started = time.perf_counter()
+    gathered = np.empty((len(members), options.batch_size, data.x_train.shape[1]), dtype=stacked.dtype)
+    labels = np.empty((len(members), options.batch_size), dtype=data.y_train.dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(1, options.epochs + 1):
+            live = [member for member in members if not member.done]
+            if not live:
+                break
+            epoch_start = time.perf_counter()
+            for member in live:
+                member.loop.epoch, member.loss_sum, member.correct = epoch, 0.0, 0
+                member.hooks.call(member.hooks.epoch_begin, epoch, {})
+            batches = _train_epoch(live, stacked, optimizer, data, options, (gathered, labels), epoch)
+            for member in live:
+                if not member.done:
+                    _end_epoch(member, stacked, data, options, batches, epoch_start, started)
+    for member in members:
+        if not member.done:
+            _retire(member, stacked)
+        member.hooks.call(member.hooks.train_end, {"status": member.loop.status, "message": member.loop.message})
 
 
-def _end_epoch(members: list[_Member], stacked: StackedMLP, data: Dataset, l2: float, optimizer: Optimizer,
-               epoch: int, batches: int, epoch_start: float, started: float) -> None:
-    """Copy each training model's parameters back, evaluate it and log the epoch as ``fit`` does."""
-    n = len(data.x_train)
-    for j, member in enumerate(members):
-        if not member.training:
-            continue
-        member.model.flat_params[...] = stacked.flat_params[j]
-        test = evaluate(member.model, data.x_test, data.y_test, l2)
-        if not math.isfinite(test["loss"]):
-            member.result.status = RunStatus.DIVERGED
-            member.result.message = (f"the parameters overflowed in epoch {epoch}: the learning rate "
-                                     f"({optimizer.lr:g}) is too high, lower it")
-            continue
-        now = time.perf_counter()
-        logs = {"epoch": epoch, "train_loss": member.loss_sum / batches, "train_acc": member.correct / n,
-                "test_loss": test["loss"], "test_acc": test["acc"], "seconds": now - epoch_start,
-                "elapsed": now - started, "lr": optimizer.lr, "majority_fraction": test["majority_fraction"],
-                "dead_fraction": test["dead_fraction"]}
-        member.result.history.append(logs)
-        for cb in member.callbacks:
-            hook: Callable[[int, dict], None] | None = getattr(cb, "on_epoch_end", None)
-            if hook is not None:
-                hook(epoch, logs)
+def _train_epoch(live: list[_Member], stacked: StackedMLP, optimizer: Optimizer, data: Dataset,
+                 options: FitOptions, buffers: tuple[np.ndarray, np.ndarray], epoch: int) -> int:
+    """One epoch's batches for the part's live members; returns how many batches were trained."""
+    gathered, labels = buffers
+    n, size = len(data.y_train), options.batch_size
+    orders = {m.index: np.random.default_rng([m.options.seed, epoch]).permutation(n) for m in live}
+    batch = -1
+    for batch, start in enumerate(range(0, n, size)):
+        for member in live:
+            if not member.done:
+                for hook in member.hooks.batch_begin:
+                    hook(batch, {})
+                if member.loop.stop_requested:
+                    _retire(member, stacked)
+        live = [member for member in live if not member.done]
+        if not live:
+            break
+        count = min(size, n - start)
+        for member in live:
+            idx = orders[member.index][start:start + count]
+            np.take(data.x_train, idx, axis=0, out=gathered[member.index, :count], mode="clip")
+            np.take(data.y_train, idx, out=labels[member.index, :count])
+        losses, correct = stacked.backprop(gathered[:, :count], labels[:, :count], options.l2, options.reduction)
+        optimizer.step([stacked.flat_params.reshape(-1)], [stacked.flat_grads.reshape(-1)])
+        for member in live:
+            loss, right = losses[member.index], correct[member.index]
+            member.loss_sum += loss
+            member.correct += right
+            for hook in member.hooks.batch_end:
+                hook(batch, {"loss": loss, "correct": right, "size": count})
+            if member.loop.stop_requested:
+                _retire(member, stacked)
+    return batch + 1
+
+
+def _retire(member: _Member, stacked: StackedMLP) -> None:
+    """The member trains no more: its model takes its parameters from the stack (as fit leaves them)."""
+    member.model.flat_params[...] = stacked.flat_params[member.index]
+    member.done = True
+
+
+def _end_epoch(member: _Member, stacked: StackedMLP, data: Dataset, options: FitOptions, batches: int,
+               epoch_start: float, started: float) -> None:
+    """Evaluate a member that trained the whole epoch and log it, as ``fit`` does."""
+    member.model.flat_params[...] = stacked.flat_params[member.index]
+    logs: dict[str, Any] = {"epoch": member.loop.epoch, "train_loss": member.loss_sum / batches,
+                            "train_acc": member.correct / len(data.y_train),
+                            **_evaluation(member.model, data, options.l2)}
+    now = time.perf_counter()
+    logs.update(seconds=now - epoch_start, elapsed=now - started, lr=member.loop.optimizer.lr)
+    member.loop.history.append(logs)
+    member.hooks.call(member.hooks.epoch_end, member.loop.epoch, logs)
+    if member.loop.stop_requested:
+        member.done = True  # its parameters are already in its model

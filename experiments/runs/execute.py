@@ -1,12 +1,10 @@
 """Turn a RunConfig into a trained network: the one place where experiments/ calls into nn/."""
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable
 
-from threadpoolctl import threadpool_limits
-
 from experiments.config import RunConfig
+from experiments.runs import threads
 from nn import (
     MLP,
     Callback,
@@ -22,12 +20,6 @@ from nn import (
 )
 from nn.callbacks import Flag
 from nn.data import ProgressCallback
-
-# BLAS threads per process while training. One is the default: at this network's sizes a second thread
-# gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,
-# a second run, a test suite) OpenBLAS's spinning threads made epochs 10-40x slower here. Set
-# MLP_BLAS_THREADS to use more on a machine with cores to spare.
-BLAS_THREADS = max(1, int(os.environ.get("MLP_BLAS_THREADS", "1") or 1))
 
 
 def load_data(config: RunConfig, progress: ProgressCallback | None = None) -> Dataset:
@@ -54,7 +46,6 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     about a third of an epoch, so only runs that need it ask, e.g. to compare with the course report's
     training accuracies).
     """
-    threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
     model = build_model(config, data.num_features)
     optimizer = get_optimizer(config.optimizer, config.lr)
     controls: list[Callback] = []
@@ -66,7 +57,10 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
         controls.append(TrainSetPass(model, data, train_eval_epochs, config.l2))
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2, seed=config.seed,
                          reduction=config.reduction)
-    result = fit(model, optimizer, data, options, [*controls, *callbacks])
+    # BLAS threads by context (experiments/runs/threads.py): every free core when the run trains alone,
+    # a share when others train too, decided again after every epoch.
+    with threads.training_threads():
+        result = fit(model, optimizer, data, options, [*controls, threads.RedivideThreads(), *callbacks])
     return model, result
 
 

@@ -7,26 +7,33 @@ per core it is given (experiments/runs/threads.py decides how many), and stacks 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs import threads
 from experiments.runs.execute import build_model
-from nn import MLP, Dataset, TrainResult, get_optimizer
+from nn import MLP, Dataset, FitOptions, StopOnEvent, TrainResult, get_optimizer
 from nn.seed_group import fit_group
 
 
 def train_seed_group(config: RunConfig, seeds: Sequence[int], data: Dataset,
-                     callbacks: Sequence[Sequence[object]] | None = None,
+                     callbacks: Sequence[Iterable[Any]] | None = None,
                      stop_event: threading.Event | None = None) -> list[tuple[MLP, TrainResult]]:
-    """Train ``config`` once per seed in ``seeds``, together; returns (model, result) per seed, in order."""
+    """Train ``config`` once per seed in ``seeds``, together; returns (model, result) per seed, in order.
+
+    ``callbacks[j]`` are seed j's; a set ``stop_event`` stops every seed within a batch.
+    """
     models = [build_model(replace(config, seed=seed), data.num_features) for seed in seeds]
+    per_seed = [list(cbs) for cbs in (callbacks or [()] * len(models))]
+    if stop_event is not None:
+        per_seed = [[StopOnEvent(stop_event), *cbs] for cbs in per_seed]
+    options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2,
+                         reduction=config.reduction)
     with threads.training_threads() as given:
         parts, blas_each = threads.group_split(len(models), given)
         with threads.limit_blas(blas_each):
-            results = fit_group(models, lambda: get_optimizer(config.optimizer, config.lr), data,
-                                epochs=config.epochs, batch_size=config.batch_size, seeds=list(seeds), l2=config.l2,
-                                reduction=config.reduction, callbacks=callbacks, stop_event=stop_event,
-                                threads=parts)
+            results = fit_group(models, lambda: get_optimizer(config.optimizer, config.lr), data, options,
+                                seeds=list(seeds), callbacks=per_seed, threads=parts)
     return list(zip(models, results))
