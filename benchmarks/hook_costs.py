@@ -1,6 +1,6 @@
 """What the per-epoch extras cost, for benchmarks/bench_epoch.py: per-batch logging, per-layer statistics, checkpoints.
 
-Each row trains the same epoch (784-128-10, batch 64, Adam, the test pass) through ``fit`` with one extra
+Each row trains the same epoch (784-128-10, batch 64, Adam, the test pass) through ``train_config`` with one extra
 callback and compares it, interleaved, with the same epoch without it. A row whose feature does not exist
 in this checkout says "n/a yet" rather than inventing one.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nn import MLP, Dataset, FitOptions, fit, get_optimizer
+from nn import Dataset
 
 SIZES, BATCH = (784, 128, 10), 64
 
@@ -51,9 +51,13 @@ def _extras(folder: Path) -> dict[str, Callable[[], list[Any]] | None]:
 
 
 def _epoch(data: Dataset, seed: int, callbacks: list[Any]) -> float:
-    model = MLP(SIZES, seed=seed)
+    """One epoch through the product's path (``train_config``: its BLAS threads, its callbacks)."""
+    from experiments.config import RunConfig
+    from experiments.runs.execute import train_config
+
+    config = RunConfig(hidden=SIZES[1:-1], epochs=1, batch_size=BATCH, seed=seed)
     start = time.perf_counter()
-    fit(model, get_optimizer("adam", 1e-3), data, FitOptions(epochs=1, batch_size=BATCH, seed=seed), callbacks)
+    train_config(config, data, callbacks)
     return time.perf_counter() - start
 
 
