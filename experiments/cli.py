@@ -311,8 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
                        help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
     repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")
-    repro.add_argument("--jobs", type=int, default=0,
-                       help="runs trained at once (default: one per core; each gets its share of BLAS threads)")
+    repro.add_argument("--jobs", type=int, default=0, help="runs trained at once (default: one per core)")
     repro.add_argument("--epochs-scale", type=float, default=1.0,
                        help="multiply every epoch count, e.g. 0.1 for a quick look (default %(default)s)")
     repro.add_argument("--variant", default="both", help="the batch gradient: mean (the correct network), sum (as "
