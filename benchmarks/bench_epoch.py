@@ -220,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data = load_mnist(args.data_dir or None)
     if args.fraction < 1:
-        n = max(1, int(len(data.y_train) * args.fraction))
-        data = Dataset(data.x_train[:n], data.y_train[:n], data.x_test, data.y_test, data.source)
+        n, m = (max(1, int(len(y) * args.fraction)) for y in (data.y_train, data.y_test))
+        data = data.subset(n, m)  # the test pass shrinks too, so scaling up keeps train and test in proportion
     scale = 60000 / len(data.y_train)
     if args.torch_threads and c.torch is not None:
         c.torch.set_num_threads(args.torch_threads)
