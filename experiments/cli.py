@@ -342,11 +342,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "ran it) or both, overlaid (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
+    _add_tool_parsers(sub)
+    return parser
+
+
+def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
+    """The commands defined in their own modules: sweep, lr-find, fix."""
+    from experiments.fix_cli import add_fix_parser
+    from experiments.lr_find_cli import add_lr_find_parser
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
-    from experiments.lr_find_cli import add_lr_find_parser
     add_lr_find_parser(sub)
-    return parser
+    add_fix_parser(sub)
 
 
 def _comparison_ids() -> list[str]:

@@ -129,5 +129,5 @@ class TrainSetPass(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if epoch in self.epochs:
-            result = evaluate(self.model, self.data.x_train, self.data.y_train, self.l2)
+            result = evaluate(self.model, self.data.x_train, self.data.y_train)
             logs["full_train_loss"], logs["full_train_acc"] = result["loss"], result["acc"]

@@ -6,7 +6,8 @@ line (through the run manager) all call ``execute_run``; nothing else trains a s
 1. a run stopped before it started ends "stopped" without loading anything;
 2. mark the run "running" (a worker has it), load the dataset and check that the config fits it
    (``check_fits``, the one such check);
-3. train it, each finished epoch committed by ``StoreEpochs``;
+3. train it, each finished epoch committed by ``StoreEpochs``, its within-epoch points and per-layer
+   dynamics by ``dynamics_callbacks``;
 4. save the weights, but only if at least one epoch finished and only while the run still exists
    (``RunStore.attach_artifact``: a run deleted while it trained leaves no file behind);
 5. record the final status and message. A run that goes wrong numerically ends "diverged" (a result);
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.execute import load_data, train_config
+from experiments.runs.record_dynamics import dynamics_callbacks
 from experiments.runs.store import RunStore, StoreError
 from nn import MLP, DataError, Dataset, RunStatus
 
@@ -102,7 +104,8 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
         data = load(config)
         check_fits(config, data)
         phase.training()
-        model, result = train_config(config, data, [StoreEpochs(store, run_id), *callbacks],
+        recorders = [StoreEpochs(store, run_id), *dynamics_callbacks(store, run_id, config.seed)]
+        model, result = train_config(config, data, [*recorders, *callbacks],
                                      stop_event=controls.stop, pause_event=controls.pause,
                                      train_eval_epochs=train_eval_epochs)
         if result.history:
