@@ -96,9 +96,7 @@ class StackedMLP:
             if i > 0:
                 np.matmul(delta, self.weights[i].transpose(0, 2, 1), out=deltas[i - 1])
                 delta = activations.backward(self.activation, layer_inputs[i], deltas[i - 1])
-        if l2:
-            for j in range(self.k):
-                losses[j] += 0.5 * l2 * sum(float(np.vdot(W[j], W[j])) for W in self.weights)
+        if l2:  # the penalty's gradient; the logged loss is the cross-entropy alone, as MLP.backprop's
             for W, gW in zip(self.weights, self.weight_grads):
                 gW += l2 * W
         return losses, correct
@@ -240,7 +238,7 @@ def _end_epoch(member: _Member, stacked: StackedMLP, data: Dataset, options: Fit
     member.model.flat_params[...] = stacked.flat_params[member.index]
     logs: dict[str, Any] = {"epoch": member.loop.epoch, "train_loss": member.loss_sum / batches,
                             "train_acc": member.correct / len(data.y_train),
-                            **_evaluation(member.model, data, options.l2)}
+                            **_evaluation(member.model, data), "l2_penalty": member.model.l2_penalty(options.l2)}
     now = time.perf_counter()
     logs.update(seconds=now - epoch_start, elapsed=now - started, lr=member.loop.optimizer.lr)
     member.loop.history.append(logs)

@@ -9,7 +9,8 @@ from nn import MLP, Callback, FitOptions, StopOnEvent, fit
 from nn.optim import SGD, Adam, Momentum
 from nn.seed_group import StackedMLP, fit_group
 
-COMPARED = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "majority_fraction", "dead_fraction")
+COMPARED = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "majority_fraction", "dead_fraction",
+            "l2_penalty")
 
 
 class Recorder(Callback):
@@ -101,3 +102,16 @@ def test_what_a_group_cannot_do_is_refused():
         fit_group([MLP([4, 3, 2], dropout=0.5)], lambda: Adam(1e-3), None, data_free, [0])
     with pytest.raises(ValueError, match="one seed"):
         fit_group([MLP([4, 3, 2])], lambda: Adam(1e-3), None, data_free, [0, 1])
+
+
+def test_train_seed_group_matches_train_config(mnist):
+    """The product's entry: each seed as train_config trains it alone (its lr schedule included)."""
+    from experiments.config import RunConfig
+    from experiments.runs.execute import train_config
+    from experiments.runs.group import train_seed_group
+
+    data, config = mnist.subset(2000, 500), RunConfig(epochs=2, hidden=(32,))
+    for seed, (model, result) in zip([3, 4], train_seed_group(config, [3, 4], data)):
+        want_model, want = train_config(config.replace(seed=seed), data)
+        assert np.array_equal(model.flat_params, want_model.flat_params)
+        assert [h["test_loss"] for h in result.history] == [h["test_loss"] for h in want.history]

@@ -13,8 +13,8 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs import threads
-from experiments.runs.execute import build_model
-from nn import MLP, Dataset, FitOptions, StopOnEvent, TrainResult, get_optimizer
+from experiments.runs.execute import build_model, build_optimizer, protocol_callbacks
+from nn import MLP, Dataset, FitOptions, StopOnEvent, TrainResult
 from nn.seed_group import fit_group
 
 
@@ -25,8 +25,11 @@ def train_seed_group(config: RunConfig, seeds: Sequence[int], data: Dataset,
 
     ``callbacks[j]`` are seed j's; a set ``stop_event`` stops every seed within a batch.
     """
+    if config.early_stopping != "off":
+        raise ValueError("a seed group trains without early stopping: train these seeds one by one")
     models = [build_model(replace(config, seed=seed), data.num_features) for seed in seeds]
-    per_seed = [list(cbs) for cbs in (callbacks or [()] * len(models))]
+    # each seed gets the config's own callbacks (its lr schedule), as train_config gives a lone run
+    per_seed = [[*protocol_callbacks(config), *cbs] for cbs in (callbacks or [()] * len(models))]
     if stop_event is not None:
         per_seed = [[StopOnEvent(stop_event), *cbs] for cbs in per_seed]
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2,
@@ -34,6 +37,6 @@ def train_seed_group(config: RunConfig, seeds: Sequence[int], data: Dataset,
     with threads.training_threads() as given:
         parts, blas_each = threads.group_split(len(models), given)
         with threads.limit_blas(blas_each):
-            results = fit_group(models, lambda: get_optimizer(config.optimizer, config.lr), data, options,
+            results = fit_group(models, lambda: build_optimizer(config), data, options,
                                 seeds=list(seeds), callbacks=per_seed, threads=parts)
     return list(zip(models, results))
