@@ -181,7 +181,7 @@ def select(store: RunStore, source: Source, metric: Metric | None = None, includ
                            f"{MIN_RUNS} are needed: choose another metric or selection")
     if len(kept) < len(runs):
         notes.append(f"{len(runs) - len(kept)} run(s) without a {chosen.label} left out")
-    settings = [n for n in differing_fields([r.config for r, _ in kept]) if n not in NOT_SETTINGS]
+    settings = [n for n in differing_fields([r.config for r, _ in kept if r.config is not None]) if n not in NOT_SETTINGS]
     if not settings:
         raise InsightError(f"the runs of {source.describe()} differ only by seed: no setting varies, so there is "
                            f"nothing to rank; add runs that change a setting")
