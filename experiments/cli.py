@@ -280,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
+    from experiments.insights_cli import add_insights_parser
+    add_insights_parser(sub)
     return parser
 
 

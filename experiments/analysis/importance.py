@@ -11,10 +11,11 @@ a third".
 The noise floor asks what the same computation gives when only the seed differs. From the seed replicates
 in the selection (configs run with two or more seeds) each run's deviation from its config's mean is
 taken, rescaled by sqrt(n / (n - 1)) for the degree of freedom the mean used; a null history keeps every
-run's settings but gives it the overall mean plus a deviation drawn at random from that pool. The floor is
-the 95th percentile, over ``shuffles`` null histories, of the largest importance any setting reaches: a
-setting above it stands out of seed noise even though several settings were looked at. Without replicates
-there is no floor, and the result says so.
+run's settings but gives it the overall mean plus a deviation drawn at random from that pool. Each setting's
+floor is the importance it reaches in that null in all but 5% / k of ``shuffles`` null histories (k settings:
+Bonferroni's share, so that "above the floor" stays rare by chance even though k settings are looked at;
+per setting, because a two-valued setting and a five-valued one spread differently under noise). Without
+replicates there is no floor, and the result says so.
 """
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ import numpy as np
 from experiments.analysis.axes import Axis, AxisKind, axis_for
 from experiments.analysis.selection import Selection, setting_values
 
-FLOOR_QUANTILE = 0.95
+FAMILY_ALPHA = 0.05
+MAX_CATEGORIES = 8  # settings with at most this many distinct values are compared value by value
+TOP_RUNS = 8  # about this many runs count as "top" (PED-ANOVA's target quantile), between 10% and 50%
 SHUFFLES = 200
 METHOD = "PED-ANOVA (Optuna), unnormalised; noise floor from seed replicates"
 
@@ -45,7 +48,7 @@ class ImportanceResult:
     """Settings ranked by importance, the noise floor (None without replicates) and what it rests on."""
 
     ranking: list[SettingImportance]
-    floor: float | None
+    floors: dict[str, float] | None     # per setting; None without replicates
     replicated_configs: int      # configs with at least two seeds
     target_quantile: float
     note: str = ""
@@ -56,8 +59,12 @@ class ImportanceResult:
 
 
 def target_quantile(n: int) -> float:
-    """The share of runs PED-ANOVA treats as "top": about five runs, between 10% and 50%."""
-    return min(0.5, max(0.1, 5.0 / max(n, 1)))
+    """The share of runs PED-ANOVA treats as "top": about TOP_RUNS runs, between 10% and 50%.
+
+    Enough top runs keep the importance from moving in coarse steps (with five, a two-valued setting has only
+    three possible splits, and chance alone reaches the highest one too often to leave room above it).
+    """
+    return min(0.5, max(0.1, TOP_RUNS / max(n, 1)))
 
 
 def importance(selection: Selection, shuffles: int = SHUFFLES, seed: int = 0) -> ImportanceResult:
@@ -67,16 +74,16 @@ def importance(selection: Selection, shuffles: int = SHUFFLES, seed: int = 0) ->
     quantile = target_quantile(len(values))
     scores = ped_anova(axes, values, quantile)
     residuals, replicated = seed_residuals(selection)
-    floor = None
+    floors = None
     note = ""
     if residuals.size:
-        floor = noise_floor(axes, values, residuals, quantile, shuffles, seed)
+        floors = noise_floors(axes, values, residuals, quantile, shuffles, seed)
     else:
         note = ("no seed replicates in this selection (no configuration was run with two or more seeds), so "
                 "there is no noise floor: queue replicates to see how much of this is seed noise")
-    ranking = [SettingImportance(name, scores[name], None if floor is None else scores[name] > floor + 1e-9)
+    ranking = [SettingImportance(name, scores[name], None if floors is None else scores[name] > floors[name] + 1e-9)
                for name in sorted(scores, key=lambda k: -scores[k])]
-    return ImportanceResult(ranking, floor, replicated, quantile, note)
+    return ImportanceResult(ranking, floors, replicated, quantile, note)
 
 
 def ped_anova(axes: Sequence[Axis], values: np.ndarray, quantile: float) -> dict[str, float]:
@@ -116,26 +123,40 @@ def seed_residuals(selection: Selection) -> tuple[np.ndarray, int]:
     return np.asarray(residuals, dtype=float), replicated
 
 
-def noise_floor(axes: Sequence[Axis], values: np.ndarray, residuals: np.ndarray, quantile: float,
-                shuffles: int, seed: int) -> float:
-    """The FLOOR_QUANTILE of the largest importance over null histories where only seed noise varies."""
+def noise_floors(axes: Sequence[Axis], values: np.ndarray, residuals: np.ndarray, quantile: float,
+                 shuffles: int, seed: int) -> dict[str, float]:
+    """Each setting's importance in null histories where only seed noise varies, at 1 - FAMILY_ALPHA / k."""
     rng = np.random.default_rng(seed)
     center = float(values.mean())
-    peaks = []
+    nulls: dict[str, list[float]] = {a.name: [] for a in axes}
     for _ in range(shuffles):
         null = center + rng.choice(residuals, size=len(values), replace=True)
-        peaks.append(max(ped_anova(axes, null, quantile).values()))
-    return float(np.quantile(peaks, FLOOR_QUANTILE))
+        for name, score in ped_anova(axes, null, quantile).items():
+            nulls[name].append(score)
+    level = 1 - FAMILY_ALPHA / max(len(axes), 1)
+    return {name: float(np.quantile(scores, level, method="higher")) for name, scores in nulls.items()}
+
+
+def _as_categories(axis: Axis) -> bool:
+    """A setting with few distinct values (a grid's) is compared value by value; many values (random or TPE
+    draws) go on its numeric axis. On a 50-step grid, two numeric values far apart give peaky Parzen
+    estimates whose chance divergences dwarf a categorical setting's, and the ranking would follow the
+    encoding rather than the data."""
+    return axis.kind is AxisKind.CATEGORICAL or len(set(axis.positions)) <= MAX_CATEGORIES
 
 
 def _distribution(axis: Axis):
     from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-    if axis.kind is AxisKind.CATEGORICAL:
-        return CategoricalDistribution(axis.categories)
+    if _as_categories(axis):
+        return CategoricalDistribution(sorted(set(axis.positions), key=_order(axis)))
     low, high = min(axis.positions), max(axis.positions)
     return FloatDistribution(low, high, log=axis.kind is AxisKind.LOG)
 
 
+def _order(axis: Axis):
+    return axis.categories.index if axis.kind is AxisKind.CATEGORICAL else float
+
+
 def _param(axis: Axis, i: int) -> object:
-    return axis.positions[i] if axis.kind is AxisKind.CATEGORICAL else float(axis.positions[i])
+    return axis.positions[i] if _as_categories(axis) else float(axis.positions[i])
