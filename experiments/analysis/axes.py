@@ -52,12 +52,19 @@ def axis_for(name: str, values: Sequence[Any]) -> Axis:
         return Axis(name, AxisKind.CATEGORICAL, texts, order)
     floats = [float(v) for v in values]
     positive = [v for v in floats if v > 0]
-    log = bool(positive) and (setting_of(name).widget is Widget.LOG_SLIDER
-                              or (min(floats) > 0 and max(floats) / min(floats) >= LOG_SPAN))
-    if not log:
+    if not _log_scale(name, floats, positive):
         return Axis(name, AxisKind.LINEAR, floats, [])
     zero_at = min(positive) / 10 if len(positive) < len(floats) else None
     return Axis(name, AxisKind.LOG, [v if v > 0 else zero_at for v in floats], [], zero_at)
+
+
+def _log_scale(name: str, floats: Sequence[float], positive: Sequence[float]) -> bool:
+    """Log for settings declared with a log slider, or numbers that span LOG_SPAN and are all positive."""
+    if not positive:
+        return False
+    if setting_of(name).widget is Widget.LOG_SLIDER:
+        return True
+    return len(positive) == len(floats) and max(floats) / min(floats) >= LOG_SPAN
 
 
 def _category_order(text: str) -> tuple[float, str]:

@@ -34,8 +34,8 @@ class Insights:
                            "ranking": [{"setting": r.setting, "importance": r.importance,
                                         "above_floor": r.above_floor} for r in imp.ranking]},
             "verdicts": {"note": self.table.note, "rows": [
-                {"config": r.label, "runs": r.run_ids, "n": r.n, "mean": _num(r.mean), "ci95": [_num(r.low), _num(r.high)],
-                 "best": r.best, "diff": r.diff, "p": r.p, "p_bh": r.p_adjusted, "verdict": r.verdict}
+                {"config": r.label, "runs": r.run_ids, "n": r.n, "mean": _num(r.mean),
+                 "ci95": [_num(r.low), _num(r.high)], "best": r.best, "diff": r.diff, "p": r.p, "p_bh": r.p_adjusted, "verdict": r.verdict}
                 for r in self.table.rows]},
         }
 

@@ -164,15 +164,7 @@ def select(store: RunStore, source: Source, metric: Metric | None = None, includ
     metric the runs lack, or no setting that varies.
     """
     runs = find_runs(store, source, include_pruned)
-    counted = "finished or pruned" if include_pruned else "finished"
-    if len(runs) < MIN_RUNS:
-        raise InsightError(f"{source.describe()} has {len(runs)} {counted} run{'s' * (len(runs) != 1)}; at least "
-                           f"{MIN_RUNS} are needed: widen the selection or train more runs")
-    datasets = sorted({dataset_key(r) for r in runs})
-    if len(datasets) > 1:
-        raise InsightError(f"{source.describe()} mixes {len(datasets)} datasets or splits ({datasets[0]} | "
-                           f"{datasets[1]}{' | ...' if len(datasets) > 2 else ''}): narrow it to one, e.g. with "
-                           f"a search such as train={runs[0].config.train_size if runs[0].config else 0}")
+    _check_runs(source, runs, include_pruned)
     chosen, notes = _metric_for(store, runs, metric)
     values = metric_values(store, runs, chosen)
     kept = [(r, v) for r, v in zip(runs, values) if v is not None]
@@ -181,11 +173,26 @@ def select(store: RunStore, source: Source, metric: Metric | None = None, includ
                            f"{MIN_RUNS} are needed: choose another metric or selection")
     if len(kept) < len(runs):
         notes.append(f"{len(runs) - len(kept)} run(s) without a {chosen.label} left out")
-    settings = [n for n in differing_fields([r.config for r, _ in kept if r.config is not None]) if n not in NOT_SETTINGS]
+    configs = [r.config for r, _ in kept if r.config is not None]
+    settings = [n for n in differing_fields(configs) if n not in NOT_SETTINGS]
     if not settings:
         raise InsightError(f"the runs of {source.describe()} differ only by seed: no setting varies, so there is "
                            f"nothing to rank; add runs that change a setting")
     return Selection([r for r, _ in kept], [float(v) for _, v in kept if v is not None], chosen, settings, notes)
+
+
+def _check_runs(source: Source, runs: Sequence[RunRecord], include_pruned: bool) -> None:
+    """Enough runs, all on one dataset and split."""
+    counted = "finished or pruned" if include_pruned else "finished"
+    if len(runs) < MIN_RUNS:
+        raise InsightError(f"{source.describe()} has {len(runs)} {counted} run{'s' * (len(runs) != 1)}; at least "
+                           f"{MIN_RUNS} are needed: widen the selection or train more runs")
+    datasets = sorted({dataset_key(r) for r in runs})
+    if len(datasets) > 1:
+        more = " | ..." if len(datasets) > 2 else ""
+        raise InsightError(f"{source.describe()} mixes {len(datasets)} datasets or splits ({datasets[0]} | "
+                           f"{datasets[1]}{more}): narrow it to one, e.g. with a tag or a search such as "
+                           f"train={runs[0].config.train_size if runs[0].config else 0}")
 
 
 def _metric_for(store: RunStore, runs: Sequence[RunRecord], metric: Metric | None) -> tuple[Metric, list[str]]:

@@ -84,17 +84,19 @@ def table_from_samples(labels: list[str], samples: list[list[float]], run_ids: l
     others = [i for i in judged if i != best] if len(samples[best]) >= 2 else []
     p_values = {i: stats.welch(samples[i], samples[best]).p for i in others}
     adjusted = dict(zip(others, stats.bh_adjust([p_values[i] for i in others])))
-    rows = []
-    for i, (label, values) in enumerate(zip(labels, samples)):
-        ci = intervals[i]
-        row = ConfigRow(label, run_ids[i], len(values), ci.mean, ci.low, ci.high, best=i == best)
-        if i in adjusted:
-            kind = stats.VerdictKind.REAL if adjusted[i] < ALPHA else stats.VerdictKind.NOISE
-            row = ConfigRow(label, run_ids[i], len(values), ci.mean, ci.low, ci.high, False,
-                            ci.mean - intervals[best].mean, p_values[i], adjusted[i], kind)
-        elif i != best and len(values) >= 1:
-            row = ConfigRow(label, run_ids[i], len(values), ci.mean, ci.low, ci.high, False,
-                            ci.mean - intervals[best].mean if len(values) >= 2 else None)
-        rows.append(row)
+    rows = [_row(i, labels[i], samples[i], run_ids[i], intervals, best, p_values, adjusted)
+            for i in range(len(samples))]
     rows.sort(key=lambda r: (not r.best, -r.mean if math.isfinite(r.mean) else math.inf))
     return VerdictTable(rows, metric_label, len(others))
+
+
+def _row(i: int, label: str, values: list[float], ids: list[int], intervals: list[stats.Interval], best: int,
+         p_values: dict[int, float], adjusted: dict[int, float]) -> ConfigRow:
+    ci = intervals[i]
+    if i == best:
+        return ConfigRow(label, ids, len(values), ci.mean, ci.low, ci.high, best=True)
+    diff = ci.mean - intervals[best].mean if len(values) >= 2 else None
+    if i not in adjusted:
+        return ConfigRow(label, ids, len(values), ci.mean, ci.low, ci.high, diff=diff)
+    kind = stats.VerdictKind.REAL if adjusted[i] < ALPHA else stats.VerdictKind.NOISE
+    return ConfigRow(label, ids, len(values), ci.mean, ci.low, ci.high, False, diff, p_values[i], adjusted[i], kind)
