@@ -52,10 +52,10 @@ class Insights:
                      if imp.floors is not None else f"  {imp.note}")
         lines += ["", f"verdicts ({sel.metric.label}, one row per configuration, seeds pooled):",
                   f"  {'config':<36} {'n':>2} {'mean':>8} {'95% CI':>17} {'diff':>7}  verdict"]
-        for r in self.table.rows:
-            mean, ci = interval_text(r.mean, r.low, r.high)
-            diff = f"{r.diff * 100:+.2f}" if r.diff is not None else ""
-            lines.append(f"  {r.label[:36]:<36} {r.n:>2} {mean:>8} {ci:>17} {diff:>7}  {r.verdict}")
+        for row in self.table.rows:
+            mean, ci = interval_text(row.mean, row.low, row.high)
+            diff = f"{row.diff * 100:+.2f}" if row.diff is not None else ""
+            lines.append(f"  {row.label[:36]:<36} {row.n:>2} {mean:>8} {ci:>17} {diff:>7}  {row.verdict}")
         lines.append("  " + self.table.note)
         return lines
 
