@@ -35,7 +35,8 @@ class Insights:
                                         "above_floor": r.above_floor} for r in imp.ranking]},
             "verdicts": {"note": self.table.note, "rows": [
                 {"config": r.label, "runs": r.run_ids, "n": r.n, "mean": _num(r.mean),
-                 "ci95": [_num(r.low), _num(r.high)], "best": r.best, "diff": r.diff, "p": r.p, "p_bh": r.p_adjusted, "verdict": r.verdict}
+                 "ci95": [_num(r.low), _num(r.high)], "best": r.best, "diff": r.diff, "p": r.p,
+                 "p_bh": r.p_adjusted, "verdict": r.verdict}
                 for r in self.table.rows]},
         }
 
