@@ -11,9 +11,13 @@ from typing import Any
 
 from experiments.analysis.importance import SHUFFLES, ImportanceResult, importance
 from experiments.analysis.insight_figures import interval_text
-from experiments.analysis.selection import Metric, Selection, Source, select
+from experiments.analysis.selection import Metric, Selection, Source, SourceKind, select
 from experiments.analysis.verdict_table import VerdictTable, verdict_table
+from experiments.config import RunConfig
 from experiments.runs.store import RunStore
+from experiments.sweeps.spec import TAG_PREFIX
+
+MAX_REPLICATES = 24  # runs one click queues
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,25 @@ def compute(store: RunStore, source: Source, metric: Metric | None = None, inclu
     """Select the runs (InsightError for a selection that cannot be judged) and analyse them."""
     selection = select(store, source, metric, include_pruned)
     return Insights(source, selection, importance(selection, shuffles=shuffles), verdict_table(selection))
+
+
+@dataclass(frozen=True)
+class ReplicatePlan:
+    """Seed replicates to queue so that a selection gets a noise floor: one new seed per configuration."""
+
+    configs: list[RunConfig]
+    tags: list[str]     # so the replicates fall into the same selection (its sweep tag or tag)
+    left_out: int       # configurations beyond ``limit``
+
+
+def replicate_plan(selection: Selection, source: Source, limit: int = MAX_REPLICATES) -> ReplicatePlan:
+    """One more seed (the next unused one) for each configuration with a single seed, best first."""
+    from experiments.analysis.seeds import group_by_config
+
+    value_of = {r.id: v for r, v in zip(selection.runs, selection.values)}
+    groups = [g for g in group_by_config(selection.runs) if len(g) == 1 and g[0].config is not None]
+    groups.sort(key=lambda g: -value_of[g[0].id])
+    configs = [g[0].config.replace(seed=g[0].config.seed + 1) for g in groups[:limit]]
+    tags = {SourceKind.SWEEP: [TAG_PREFIX + source.value.removeprefix(TAG_PREFIX)],
+            SourceKind.TAG: [source.value]}.get(source.kind, [])
+    return ReplicatePlan(configs, ["replicate", *tags], max(0, len(groups) - limit))
