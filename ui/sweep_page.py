@@ -13,6 +13,8 @@ import streamlit as st
 from experiments.config import ConfigError, parse_setting, quote, setting_of
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
+from experiments.sweeps.tpe import TpeSweep, check_space
+from experiments.sweeps.tpe_spec import DEFAULT_STARTUP, Pruner
 from ui import common
 
 LIVE_EVERY = 1.0  # seconds between refreshes of the trial table while the sweep runs
@@ -27,7 +29,7 @@ batch_size = [32, 128]
 
 
 @st.cache_resource(show_spinner=False)
-def _sweeps() -> dict[str, LocalSweep]:
+def _sweeps() -> dict[str, LocalSweep | TpeSweep]:
     """Sweeps started by this dashboard process, by sweep id (their pools run in the background)."""
     return {}
 
@@ -76,19 +78,56 @@ def _grid_form() -> tuple[SweepSpec, list[Trial]]:
 def _spec_form() -> tuple[SweepSpec, list[Trial]]:
     fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt")
     text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec",
-                        help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps).")
+                        help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps); "
+                             "method = \"tpe\" with a [tpe] table searches with TPE.")
     spec = parse_text(text, fmt)
     if spec.engine != "local":
         st.caption("The dashboard runs sweeps on the local pool; for Ray use the command line.")
+    if spec.is_tpe:
+        check_space(spec)
+        return spec, []
     return spec, expand(spec)
 
 
+def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
+    """TPE over a learning-rate range and lists of batch sizes and widths, with a budget and a pruner."""
+    c1, c2, c3 = st.columns(3)
+    low = c1.text_input("Learning rate from", "0.0001", key="tp_lr_low")
+    high = c1.text_input("Learning rate to", "0.1", key="tp_lr_high", help="Drawn on a log scale.")
+    batches = c2.text_input("Batch sizes", "32, 64, 128", key="tp_batch", help="Separated by commas.")
+    widths = c3.text_input("Hidden layers", "64; 128; 256", key="tp_hidden",
+                           help="Architectures separated by semicolons.")
+    c4, c5, c6, c7, c8 = st.columns(5)
+    trials = c4.number_input("Trial budget", 1, 200, 24, key="tp_trials")
+    startup = c5.number_input("Random start-up trials", 0, 200, DEFAULT_STARTUP, key="tp_startup",
+                              help="Drawn at random before TPE models the results.")
+    pruner = c6.selectbox("Pruner", [p.value for p in Pruner], key="tp_pruner",
+                          help="median: stop a trial whose accuracy is below the median of earlier trials at the same "
+                               "epoch; hyperband: successive halving; none: every trial runs all its epochs.")
+    epochs = c7.text_input("Epochs", "5", key="tp_epochs")
+    train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train")
+    bounds = [parse_setting("lr", low), parse_setting("lr", high)]
+    spec = parse_spec({"name": "tpe", "method": "tpe",
+                       "base": {"epochs": parse_setting("epochs", epochs),
+                                "train_size": parse_setting("train_size", train_size)},
+                       "random": {"lr": {"log_uniform": bounds}},
+                       "grid": {"batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
+                                "hidden": _values("hidden", widths, ";", "Hidden layers")},
+                       "tpe": {"trials": int(trials), "startup_trials": int(startup), "pruner": pruner}})
+    check_space(spec)
+    return spec, []
+
+
 def _start(spec: SweepSpec, trials: list[Trial], workers: int) -> None:
-    sweep = LocalSweep(common.store(), spec, trials, workers=workers, source="dashboard")
+    sweep: LocalSweep | TpeSweep
+    if spec.is_tpe:
+        sweep = TpeSweep(common.store(), spec, workers=workers, source="dashboard")
+    else:
+        sweep = LocalSweep(common.store(), spec, trials, workers=workers, source="dashboard")
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
     st.session_state["sweep_id"] = sweep.sweep_id
-    st.toast(f"Sweep started: {len(trials)} trials", icon=":material/play_arrow:")
+    st.toast(f"Sweep started: {spec.size} trials", icon=":material/play_arrow:")
 
 
 def _running(sweep_id: str) -> bool:
@@ -117,7 +156,8 @@ def _live(sweep_id: str) -> None:
                      "best test acc": st.column_config.NumberColumn(format="percent")}, key=f"sw_table_{sweep_id}")
     a, b = st.columns(2)
     if a.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
-                key="sw_stop", help="Running trials stop after their current batch; waiting ones never start."):
+                key="sw_stop", help="Running trials stop after their current batch; waiting ones never start.") \
+            and sweep is not None:
         sweep.stop()
         st.rerun(scope="fragment")
     if b.button("Open in Compare", disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
@@ -129,27 +169,30 @@ def render() -> None:
     st.title("Sweep")
     st.caption("Train every combination of the settings below, one trial per core, each a stored run. "
                "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
-    grid_tab, spec_tab = st.tabs(["Grid", "Spec (TOML or JSON)"])
-    planned = None
-    with grid_tab:
-        try:
-            planned = ("grid", *_grid_form())
-        except ConfigError as exc:
-            st.error(common.message_text(exc), icon=":material/error:")
-    with spec_tab:
-        try:
-            from_spec = ("spec", *_spec_form())
-        except ConfigError as exc:
-            from_spec = None
-            st.error(common.message_text(exc), icon=":material/error:")
+    forms = {"Grid": _grid_form, "TPE": _tpe_form, "Spec": _spec_form}
+    planned: dict[str, tuple[SweepSpec, list[Trial]] | None] = {}
+    for (name, form), tab in zip(forms.items(), st.tabs(["Grid", "TPE (model-based, with pruning)",
+                                                          "Spec (TOML or JSON)"])):
+        with tab:
+            try:
+                planned[name] = form()
+            except ConfigError as exc:
+                planned[name] = None
+                st.error(common.message_text(exc), icon=":material/error:")
     c1, c2, c3 = st.columns([1, 1, 2])
-    source = c1.radio("Start from", ["Grid", "Spec"], horizontal=True, key="sw_source")
+    source = c1.radio("Start from", list(forms), horizontal=True, key="sw_source")
     counts = list(range(1, default_workers() + 1))
     workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers")
-    chosen = planned if source == "Grid" else from_spec
-    c3.write(f"**{len(chosen[2])} trials**" if chosen else "Fix the settings above to start.")
-    if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:", key="sw_start"):
-        _start(chosen[1], chosen[2], int(workers))
+    chosen = planned[source]
+    if chosen is None:
+        c3.write("Fix the settings above to start.")
+    elif chosen[0].is_tpe and chosen[0].tpe is not None:
+        c3.write(f"**TPE: up to {chosen[0].size} trials**, pruner {chosen[0].tpe.pruner}")
+    else:
+        c3.write(f"**{len(chosen[1])} trials**")
+    if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:",
+                 key="sw_start") and chosen is not None:
+        _start(chosen[0], chosen[1], int(workers))
     sweeps = list(_sweeps())
     if not sweeps:
         return
