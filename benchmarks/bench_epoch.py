@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nn import MLP, Dataset, fit, load_mnist  # noqa: E402
+from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 
 try:
@@ -52,7 +52,7 @@ def time_ours(data: Dataset, sizes, batch: int, seed: int) -> float:
     train_only = Dataset(data.x_train, data.y_train, data.x_test[:0], data.y_test[:0])
     model = MLP(sizes, activation="relu", seed=seed)
     start = time.perf_counter()
-    fit(model, Adam(1e-3), train_only, epochs=1, batch_size=batch, seed=seed)
+    fit(model, Adam(1e-3), train_only, FitOptions(epochs=1, batch_size=batch, seed=seed))
     return time.perf_counter() - start
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, schema
+from experiments.interrupt import EXIT_INTERRUPTED, CtrlC, say_interrupted
 from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
 from experiments.runs.export import export_csv, export_json
@@ -43,15 +45,55 @@ class PrintEpochs:
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if self.as_json:
-            print(json.dumps(logs), flush=True)
+            print(json_text(logs), flush=True)
         else:
-            print(f"epoch {epoch:>3}/{self.epochs}  loss {logs['train_loss']:.4f}  "
-                  f"train acc {logs['train_acc']:.2%}  test loss {logs['test_loss']:.4f}  "
-                  f"test acc {logs['test_acc']:.2%}  {logs['seconds']:.2f}s", flush=True)
+            print(f"epoch {epoch:>3}/{self.epochs}  loss {_number(logs, 'train_loss', '.4f')}  "
+                  f"train acc {_number(logs, 'train_acc', '.2%')}  test loss {_number(logs, 'test_loss', '.4f')}  "
+                  f"test acc {_number(logs, 'test_acc', '.2%')}  {_number(logs, 'seconds', '.2f')}s", flush=True)
+
+
+def _number(logs: dict, key: str, spec: str) -> str:
+    """A metric as text; "-" where it is missing (a diverged epoch's loss is stored as NULL)."""
+    value = logs.get(key)
+    return "-" if value is None else format(value, spec)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, in dicts and lists too."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Strict JSON: NaN and infinity (a diverged run's losses) become null, which every JSON reader accepts."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
+class OutputError(Exception):
+    """A file the user asked for cannot be written (the message names the file and the reason)."""
 
 
 def open_store(args: argparse.Namespace) -> RunStore:
     return RunStore(args.db)
+
+
+def write_output(path: str, text: str, example: str = "runs.csv") -> None:
+    """Write ``text`` to the file the user named, or raise OutputError with a one-line reason."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise OutputError(f"{path} is a folder: give a file name, e.g. {target / example}")
+    if not target.parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {target.parent} does not exist")
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -61,20 +103,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_fits(config, data)
     manager = RunManager(open_store(args))
     run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
-    signal.signal(signal.SIGINT, lambda *_: manager.stop(run_id))  # Ctrl-C stops after the current batch
-    while not manager.wait([run_id], timeout=0.2):
-        pass
+    with CtrlC(lambda: manager.stop(run_id)) as ctrl_c:  # Ctrl-C stops the run after the current batch
+        while not manager.wait([run_id], timeout=0.2):
+            pass
     run = manager.store.get_run(run_id)
     if not args.json:
         print(f"run {run_id} {run.status}{': ' + run.message if run.message else ''}")
-    return 0 if run.status in ("finished", "stopped") else 3
+    if ctrl_c.pressed:
+        return say_interrupted(f"run {run_id} kept in the store with its {run.epochs_done} finished epoch(s)")
+    return 0 if run.status == RunStatus.FINISHED else 3
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     runs = open_store(args).search_runs(status=args.status, text=args.text, tag=args.tag,
                                         order_by=args.sort, limit=args.limit)
     if args.json:
-        print(json.dumps([r.flat() for r in runs]))
+        print(json_text([r.flat() for r in runs]))
         return 0
     print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'test acc':>8}  {'created':<25} name / settings")
     for r in runs:
@@ -92,7 +136,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.id)
     epochs = store.get_epochs(run.id)
     if args.json:
-        print(json.dumps({**run.flat(), **run.to_json_dict(), "epochs": epochs}))  # tags a list, as in export
+        print(json_text({**run.flat(), **run.to_json_dict(), "epochs": epochs}))  # tags a list, as in export
         return 0
     print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
     print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "
@@ -109,11 +153,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args)
-    ids = args.ids or None
+    ids = list(dict.fromkeys(args.ids)) or None
+    if ids:
+        found = {r.id for r in store.search_runs(ids=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"there is no run {', '.join(map(str, missing))}: nothing written")
     text = export_json(store, ids) if args.format == "json" else export_csv(store, ids, epochs=args.epochs)
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        write_output(args.output, text, example=f"runs.{args.format}")
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
@@ -240,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
     ls.add_argument("--tag", default=None, help="only runs with this tag")
     ls.add_argument("--sort", default="created", help="created, test_acc, name, ... (default %(default)s)")
-    ls.add_argument("--limit", type=int, default=None)
+    ls.add_argument("--limit", type=_positive_int, default=None, help="at most this many runs")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
 
@@ -278,11 +326,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "ran it) or both, overlaid (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
+    _add_module_parsers(sub)
+    return parser
+
+
+def _add_module_parsers(sub: argparse._SubParsersAction) -> None:
+    """The commands that live in their own modules: sweep, insights, lr-find."""
+    from experiments.insights_cli import add_insights_parser
+    from experiments.lr_find_cli import add_lr_find_parser
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
-    from experiments.insights_cli import add_insights_parser
     add_insights_parser(sub)
-    return parser
+    add_lr_find_parser(sub)
 
 
 def _comparison_ids() -> list[str]:
@@ -290,10 +345,26 @@ def _comparison_ids() -> list[str]:
     return list(COMPARISON_IDS)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, StoreError) as exc:
+    except (ConfigError, DataError, StoreError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a training loop (loading the data, reading the store)
+        print("stopped by Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `list | head`: the reader left; say nothing more and exit quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -1,17 +1,30 @@
 """A multilayer perceptron for MNIST in plain NumPy, readable end to end.
 
-    from nn import MLP, load_mnist, fit
+    from nn import MLP, EarlyStopping, FitOptions, fit, load_mnist
     from nn.optim import Adam
 
-    data = load_mnist()
-    model = MLP([784, 128, 10], activation="relu", seed=0)
-    result = fit(model, Adam(1e-3), data, epochs=10, batch_size=64)
+    data = load_mnist(validation=10_000)              # 50,000 train / 10,000 validation / 10,000 test
+    model = MLP([784, 128, 10], activation="relu", seed=0, dropout=0.2)
+    result = fit(model, Adam(1e-3), data, FitOptions(epochs=10, batch_size=64), [EarlyStopping("val_loss")])
+
+Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``train`` (``fit``, ``FitOptions``),
+``callbacks`` (the hooks, stop/pause/divergence controls), ``early_stopping``, ``schedules`` (learning-rate
+schedules), ``checkpoint`` (save and resume), ``evaluate``, ``losses``, ``metrics``, ``data`` (MNIST and the
+validation split), ``status`` (``RunStatus``).
 """
-from .data import DataError, Dataset, load_mnist
+from .callbacks import Callback, DivergenceGuard, PauseOnEvent, StopOnEvent, TrainingLoop
+from .checkpoint import Checkpoint, CheckpointError, SaveCheckpoint, load_checkpoint, save_checkpoint
+from .data import DataError, Dataset, load_mnist, split_validation
+from .early_stopping import EarlyStopping, best_epoch
+from .evaluate import evaluate
 from .mlp import MLP
 from .optim import OPTIMIZERS, get_optimizer
+from .schedules import SCHEDULES, LearningRateScheduler, make_schedule
 from .status import RunStatus
-from .train import DIVERGED, FINISHED, STOPPED, TrainResult, evaluate, fit
+from .train import DIVERGED, FINISHED, STOPPED, FitOptions, TrainResult, fit
 
-__all__ = ["MLP", "Dataset", "DataError", "load_mnist", "fit", "evaluate", "TrainResult", "get_optimizer",
-           "OPTIMIZERS", "RunStatus", "FINISHED", "STOPPED", "DIVERGED"]
+__all__ = ["MLP", "Dataset", "DataError", "load_mnist", "split_validation", "fit", "FitOptions", "evaluate",
+           "TrainResult", "get_optimizer", "OPTIMIZERS", "RunStatus", "FINISHED", "STOPPED", "DIVERGED",
+           "Callback", "TrainingLoop", "StopOnEvent", "PauseOnEvent", "DivergenceGuard", "EarlyStopping",
+           "best_epoch", "LearningRateScheduler", "make_schedule", "SCHEDULES", "Checkpoint", "CheckpointError",
+           "SaveCheckpoint", "save_checkpoint", "load_checkpoint"]

@@ -19,7 +19,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,21 +51,37 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train and test split: images as float32 rows scaled to [0, 1], labels as integers 0..9."""
+    """Train, validation and test splits: images as float32 rows scaled to [0, 1], labels as integers 0..9.
+
+    The validation split may be empty (no validation): ``has_validation`` says which.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     source: str = ""
+    x_val: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))
+    y_val: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        if len(self.x_val) != len(self.y_val):
+            raise ValueError(f"x_val has {len(self.x_val)} rows but y_val {len(self.y_val)} labels")
+        if not len(self.x_val):  # an empty split still has the right row width, so it stacks and slices
+            object.__setattr__(self, "x_val", np.empty((0, *self.x_train.shape[1:]), dtype=self.x_train.dtype))
 
     @property
     def num_features(self) -> int:
         return self.x_train.shape[1]
 
+    @property
+    def has_validation(self) -> bool:
+        return len(self.y_val) > 0
+
     def subset(self, train: int, test: int) -> Dataset:
-        """The first ``train`` and ``test`` examples: for quick demos and tests."""
-        return Dataset(self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test], self.source)
+        """The first ``train`` and ``test`` examples (the validation split is kept): for quick demos and tests."""
+        return replace(self, x_train=self.x_train[:train], y_train=self.y_train[:train],
+                       x_test=self.x_test[:test], y_test=self.y_test[:test])
 
 
 def cache_dir() -> Path:
@@ -125,7 +141,19 @@ def download(target: Path, progress: ProgressCallback | None = None) -> None:
             break
         else:
             raise DataError(f"could not download {stem}.gz (offline?): copy the four MNIST files into a folder "
-                            f"and set MNIST_DIR to it ({'; '.join(errors)[:200]})")
+                            f"and set MNIST_DIR to it ({_whole_reasons(errors)})")
+
+
+def _whole_reasons(errors: list[str], limit: int = 300) -> str:
+    """The mirrors' errors, whole ones only (a reason cut mid-word, "Name or service not", reads as garbage),
+    as many as fit in ``limit`` characters, then how many more there were."""
+    shown: list[str] = []
+    for error in errors:
+        if shown and len("; ".join([*shown, error])) > limit:
+            break
+        shown.append(error)
+    more = len(errors) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
 
 
 def _fetch(url: str, stem: str, progress: ProgressCallback | None) -> bytes:
@@ -138,6 +166,14 @@ def _fetch(url: str, stem: str, progress: ProgressCallback | None) -> bytes:
             if progress:
                 progress(stem, done, total)
     return b"".join(chunks)
+
+
+def _require(directory: Path, stem: str) -> Path:
+    """The IDX file ``stem`` in ``directory``; DataError if it vanished since the directory was resolved."""
+    path = find_file(directory, stem)
+    if path is None:
+        raise DataError(f"{directory} lacks {stem}[.gz]: copy the four MNIST IDX files there")
+    return path
 
 
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:
@@ -167,8 +203,8 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
 
 
 def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np.ndarray, np.ndarray]:
-    images = read_idx(find_file(directory, images_stem), IMAGE_MAGIC)
-    labels = read_idx(find_file(directory, labels_stem), LABEL_MAGIC)
+    images = read_idx(_require(directory, images_stem), IMAGE_MAGIC)
+    labels = read_idx(_require(directory, labels_stem), LABEL_MAGIC)
     if images.shape[1:] != (28, 28):
         raise DataError(f"{images_stem} holds {images.shape[1]}x{images.shape[2]} images, expected 28x28")
     if len(images) != len(labels):
@@ -184,16 +220,65 @@ def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np
     return x, y
 
 
-_cache: dict[Path, Dataset] = {}
+# ---------------------------------------------------------------------- validation split
+# The split's own seed, fixed and independent of every run's seed: all runs with the same validation size
+# hold out the same images, so their validation numbers compare like with like.
+SPLIT_SEED = 13
+DEFAULT_VALIDATION = 10_000  # the classic 50,000 / 10,000 split of MNIST's training images
+
+
+def validation_indices(y: np.ndarray, size: int, seed: int = SPLIT_SEED) -> np.ndarray:
+    """Sorted indices of ``size`` examples to hold out, stratified by class: each class gives its share of
+    ``size`` (largest remainders settle the rounding), drawn by a generator seeded by ``seed`` alone."""
+    if not 0 <= size < len(y):
+        raise ValueError(f"validation size must be in 0..{len(y) - 1} (fewer than the {len(y)} training "
+                         f"examples), got {size}")
+    classes, counts = np.unique(y, return_counts=True)
+    exact = counts * size / len(y)
+    share = np.floor(exact).astype(np.int64)
+    share[np.argsort(-(exact - share), kind="stable")[:size - int(share.sum())]] += 1
+    rng = np.random.default_rng(seed)
+    picked = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, share)]
+    return np.sort(np.concatenate(picked)) if picked else np.empty(0, dtype=np.int64)
+
+
+def split_validation(data: Dataset, size: int, seed: int = SPLIT_SEED) -> Dataset:
+    """``data`` with ``size`` of its training examples moved to the validation split (see
+    ``validation_indices``); ``size=0`` returns it unchanged. The new arrays are read-only copies."""
+    if data.has_validation:
+        raise ValueError("this dataset already has a validation split")
+    if size == 0:
+        return data
+    held_out = validation_indices(data.y_train, size, seed)
+    keep = np.ones(len(data.y_train), dtype=bool)
+    keep[held_out] = False
+    parts = [_read_only(a) for a in (data.x_train[keep], data.y_train[keep],
+                                     data.x_train[held_out], data.y_train[held_out])]
+    return replace(data, x_train=parts[0], y_train=parts[1], x_val=parts[2], y_val=parts[3])
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+_cache: dict[tuple[Path, int], Dataset] = {}
 _cache_lock = threading.Lock()
 
 
-def load_mnist(directory: str | os.PathLike | None = None, progress: ProgressCallback | None = None) -> Dataset:
-    """Load (once per process and directory) the train and test splits; arrays are shared read-only."""
+def load_mnist(directory: str | os.PathLike | None = None, progress: ProgressCallback | None = None,
+               validation: int = 0) -> Dataset:
+    """Load (once per process, directory and validation size) the splits; arrays are shared read-only.
+
+    ``validation`` training images are held out as the validation split (``split_validation``; 0 = none),
+    the same ones in every run and every process.
+    """
     path = resolve_directory(directory, progress).resolve()
     with _cache_lock:
-        if path not in _cache:
+        if (path, 0) not in _cache:
             x_train, y_train = _load_split(path, FILES["train_images"], FILES["train_labels"])
             x_test, y_test = _load_split(path, FILES["test_images"], FILES["test_labels"])
-            _cache[path] = Dataset(x_train, y_train, x_test, y_test, source=str(path))
-        return _cache[path]
+            _cache[path, 0] = Dataset(x_train, y_train, x_test, y_test, source=str(path))
+        if (path, validation) not in _cache:
+            _cache[path, validation] = split_validation(_cache[path, 0], validation)
+        return _cache[path, validation]

@@ -1,4 +1,4 @@
-"""Softmax cross-entropy, computed stably, and its fused gradient."""
+"""Softmax cross-entropy, computed stably: for evaluation (``cross_entropy``) and training (the fused gradient)."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +10,13 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
-    """Mean cross-entropy of integer labels ``y`` under softmax(logits)."""
-    return float(-log_softmax(logits)[np.arange(len(y)), y].mean())
+def cross_entropy(logits: np.ndarray, y: np.ndarray, reduction: str = "mean") -> float:
+    """Cross-entropy of integer labels ``y`` under softmax(logits): the mean over rows, or their sum
+    (``reduction="sum"``, for totals accumulated over chunks). 0.0 for no rows."""
+    if not len(y):
+        return 0.0
+    per_row = -log_softmax(logits)[np.arange(len(y)), y]
+    return float(per_row.sum() if reduction == "sum" else per_row.mean())
 
 
 def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray, scale: float,

@@ -1,22 +1,32 @@
 """Optimizers in the PyTorch style: hyperparameters in the constructor, ``step(params, grads)``.
 
 Each optimizer updates the parameter arrays in place and keeps its own state per parameter (keyed by
-the parameter's position in the list). Pass ``[model.flat_params]`` and ``[model.flat_grads]`` to update a
-whole network in a few vectorized operations, or ``model.params()`` and ``model.grads()`` layer by layer:
-the result is the same.
+the parameter's position in the list); ``state_dict``/``load_state_dict`` save and restore it (the
+PyTorch shape), so a checkpointed run continues exactly. Pass ``[model.flat_params]`` and
+``[model.flat_grads]`` to update a whole network in a few vectorized operations, or ``model.params()`` and
+``model.grads()`` layer by layer: the result is the same.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 
 class Optimizer:
-    """Base class: per-parameter state and the ``step`` loop; subclasses write ``_update``."""
+    """Base class: hyperparameters, per-parameter state, the ``step`` loop and ``state_dict``.
+
+    Subclasses name their hyperparameters in ``HYPERPARAMETERS`` (constructor argument names, ``lr`` first)
+    and their saved per-parameter arrays in ``STATE``, and write ``_update``. ``SCRATCH`` asks for one work
+    buffer per parameter, which is never saved.
+    """
 
     name = "optimizer"
+    HYPERPARAMETERS: tuple[str, ...] = ("lr",)
+    STATE: tuple[str, ...] = ()
+    SCRATCH = False
 
     def __init__(self, lr: float):
         if not lr > 0:
@@ -24,21 +34,91 @@ class Optimizer:
         self.lr = float(lr)
         self.state: dict[int, dict[str, np.ndarray]] = {}
         self.steps = 0
+        self._scratch: dict[int, np.ndarray] = {}
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Apply one update to every parameter, in place."""
+        """Apply one update to every parameter, in place. ValueError if the parameters are not the ones the
+        state was built for (another count or shape): state is never silently re-initialised."""
+        if self.state and len(params) != len(self.state):
+            raise ValueError(f"step got {len(params)} parameter arrays but the optimizer's state holds "
+                             f"{len(self.state)}: use a fresh optimizer for another network")
         self.steps += 1
         for i, (p, g) in enumerate(zip(params, grads)):
             state = self.state.get(i)
-            if state is None or next(iter(state.values()), p).shape != p.shape:
-                state = self.state[i] = self._init_state(p)
-            self._update(p, g, state)
+            if state is None:
+                state = self.state[i] = {key: np.zeros_like(p) for key in self.STATE}
+            elif state and next(iter(state.values())).shape != p.shape:
+                raise ValueError(f"parameter {i} has shape {p.shape} but the optimizer's state was built for "
+                                 f"{next(iter(state.values())).shape}: use a fresh optimizer for another network")
+            scratch = self._scratch.get(i)
+            if self.SCRATCH and (scratch is None or scratch.shape != p.shape or scratch.dtype != p.dtype):
+                scratch = self._scratch[i] = np.empty_like(p)
+            self._update(p, g, state, scratch)
 
-    def _init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        return {}
-
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray],
+                scratch: np.ndarray | None) -> None:
         raise NotImplementedError
+
+    def hyperparameters(self) -> dict[str, float]:
+        """The constructor arguments that rebuild this optimizer, e.g. ``{"lr": 0.001, "beta1": 0.9, ...}``."""
+        return {name: getattr(self, name) for name in self.HYPERPARAMETERS}
+
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of everything that determines the next steps, in PyTorch's shape: ``{"kind": name,
+        "hyperparameters": {...}, "steps": t, "state": {param index: {array name: array}}}``."""
+        return {"kind": self.name, "hyperparameters": self.hyperparameters(), "steps": self.steps,
+                "state": {i: {k: a.copy() for k, a in s.items()} for i, s in self.state.items()}}
+
+    def load_state_dict(self, state_dict: dict[str, Any], params: Sequence[np.ndarray] | None = None) -> None:
+        """Continue from ``state_dict`` (hyperparameters included, as PyTorch does). ValueError, with nothing
+        changed, if it is for another optimizer kind or malformed, or, when ``params`` are given, if its
+        arrays do not match their count, shapes and dtypes."""
+        kind = state_dict.get("kind")
+        if kind != self.name:
+            raise ValueError(f"optimizer state is for {kind!r}, not {self.name!r}")
+        hyper = dict(state_dict.get("hyperparameters", {}))
+        if set(hyper) != set(self.HYPERPARAMETERS):
+            raise ValueError(f"{self.name} state has hyperparameters {sorted(hyper)}, "
+                             f"expected {sorted(self.HYPERPARAMETERS)}")
+        type(self)(**hyper)  # validates the values with the constructor's own checks
+        state = {int(i): {k: np.array(a) for k, a in s.items()} for i, s in state_dict.get("state", {}).items()}
+        _check_state(self.name, self.STATE, state, params)
+        steps = int(state_dict.get("steps", -1))
+        if steps < 0 or (state and steps == 0):
+            raise ValueError(f"{self.name} state has an invalid step count {state_dict.get('steps')!r}")
+        for name, value in hyper.items():
+            setattr(self, name, float(value))
+        self.state, self.steps, self._scratch = state, steps, {}
+
+
+def _check_state(kind: str, names: tuple[str, ...], state: dict[int, dict[str, np.ndarray]],
+                 params: Sequence[np.ndarray] | None) -> None:
+    """ValueError unless ``state`` holds exactly ``names`` per parameter and fits ``params`` (if given)."""
+    for i, arrays in state.items():
+        if set(arrays) != set(names):
+            raise ValueError(f"{kind} state for parameter {i} holds {sorted(arrays)}, expected {sorted(names)}")
+    if params is None or not state:
+        return
+    if sorted(state) != list(range(len(params))):
+        raise ValueError(f"{kind} state covers {len(state)} parameter arrays, the model has {len(params)}")
+    for i, p in enumerate(params):
+        for key, a in state[i].items():
+            if a.shape != p.shape or a.dtype != p.dtype:
+                raise ValueError(f"{kind} state {key!r} of parameter {i} is {a.dtype}{list(a.shape)}, "
+                                 f"the parameter is {p.dtype}{list(p.shape)}: another architecture")
+
+
+def _unit_interval(name: str, value: float) -> float:
+    """``value`` as a float if 0 <= value < 1 (a decay constant), else ValueError."""
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)
+
+
+def _positive(name: str, value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return float(value)
 
 
 class SGD(Optimizer):
@@ -46,7 +126,7 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         p -= self.lr * g
 
 
@@ -54,15 +134,14 @@ class Momentum(Optimizer):
     """Heavy-ball momentum (PyTorch convention): v = momentum * v + g; p -= lr * v."""
 
     name = "momentum"
+    HYPERPARAMETERS = ("lr", "momentum")
+    STATE = ("velocity",)
 
     def __init__(self, lr: float, momentum: float = 0.9):
         super().__init__(lr)
-        self.momentum = float(momentum)
+        self.momentum = _unit_interval("momentum", momentum)
 
-    def _init_state(self, p):
-        return {"velocity": np.zeros_like(p)}
-
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         v = state["velocity"]
         v *= self.momentum
         v += g
@@ -73,16 +152,16 @@ class RMSprop(Optimizer):
     """Divide the step by a running root-mean-square of the gradient: s = rho s + (1 - rho) g^2."""
 
     name = "rmsprop"
+    HYPERPARAMETERS = ("lr", "rho", "eps")
+    STATE = ("square_avg",)
+    SCRATCH = True
 
     def __init__(self, lr: float, rho: float = 0.9, eps: float = 1e-8):
         super().__init__(lr)
-        self.rho, self.eps = float(rho), float(eps)
+        self.rho, self.eps = _unit_interval("rho", rho), _positive("eps", eps)
 
-    def _init_state(self, p):
-        return {"square_avg": np.zeros_like(p), "scratch": np.zeros_like(p)}
-
-    def _update(self, p, g, state):
-        s, scratch = state["square_avg"], state["scratch"]
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
+        s = state["square_avg"]
         s *= self.rho
         np.multiply(g, g, out=scratch)
         scratch *= 1 - self.rho
@@ -105,16 +184,17 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    HYPERPARAMETERS = ("lr", "beta1", "beta2", "eps")
+    STATE = ("m", "v")
+    SCRATCH = True
 
     def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1, self.beta2 = _unit_interval("beta1", beta1), _unit_interval("beta2", beta2)
+        self.eps = _positive("eps", eps)
 
-    def _init_state(self, p):
-        return {"m": np.zeros_like(p), "v": np.zeros_like(p), "scratch": np.zeros_like(p)}
-
-    def _update(self, p, g, state):
-        m, v, scratch = state["m"], state["v"], state["scratch"]
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
+        m, v = state["m"], state["v"]
         m *= self.beta1                       # m = b1 m + g          (= textbook m / (1 - b1))
         m += g
         v *= self.beta2                       # v = b2 v + g^2        (= textbook v / (1 - b2))

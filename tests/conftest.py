@@ -1,7 +1,14 @@
-"""Shared fixtures: small synthetic data for unit tests, the real MNIST for integration tests."""
+"""Shared fixtures: small synthetic data for unit tests, the real MNIST for integration tests.
+
+Every test runs with ``RESULTS_DB`` pointing at a store file in its own temporary folder (inherited by the
+subprocesses it starts), so ``python -m pytest`` never writes into the user's ``results/``; a guard fails
+the session if anything under ``results/`` was created, changed or removed all the same.
+"""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +17,61 @@ import pytest
 from nn import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results"
+_SESSION: dict[str, object] = {}
+
+
+def results_snapshot(folder: Path = RESULTS) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``: relative path -> (size, mtime in ns)."""
+    if not folder.is_dir():
+        return {}
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def snapshot_changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """What differs between two ``results_snapshot``s, one line per file."""
+    changes = [f"created {name}" for name in after if name not in before]
+    changes += [f"removed {name}" for name in before if name not in after]
+    changes += [f"changed {name}" for name in before if name in after and before[name] != after[name]]
+    return sorted(changes)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Snapshot results/ and point RESULTS_DB at a scratch store for anything that runs outside a test
+    (session- and module-scoped fixtures); each test then gets its own store from ``temporary_store``."""
+    _SESSION["before"] = results_snapshot()
+    scratch = tempfile.mkdtemp(prefix="mlp-lab-tests-")
+    _SESSION["scratch"], _SESSION["previous_db"] = scratch, os.environ.get("RESULTS_DB")
+    os.environ["RESULTS_DB"] = str(Path(scratch) / "runs.sqlite")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if the suite created, changed or removed anything under results/."""
+    previous = _SESSION.get("previous_db")
+    if isinstance(previous, str):
+        os.environ["RESULTS_DB"] = previous
+    else:
+        os.environ.pop("RESULTS_DB", None)
+    scratch = _SESSION.get("scratch")
+    if isinstance(scratch, str):
+        shutil.rmtree(scratch, ignore_errors=True)
+    before = _SESSION.get("before")
+    if not isinstance(before, dict):
+        return
+    changes = snapshot_changes(before, results_snapshot())
+    if changes:
+        print(f"\nFAILED: the tests touched the user's store under {RESULTS}/ (every test must use a "
+              f"temporary store): " + "; ".join(changes[:10]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def temporary_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RESULTS_DB set to a fresh store file for every test (and the subprocesses it starts)."""
+    path = tmp_path / "store" / "runs.sqlite"  # a subfolder: the test's own files in tmp_path stay apart
+    monkeypatch.setenv("RESULTS_DB", str(path))
+    return path
 
 
 def make_blobs(n_train: int = 600, n_test: int = 200, features: int = 20, classes: int = 10, seed: int = 0) -> Dataset:

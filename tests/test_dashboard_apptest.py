@@ -103,7 +103,8 @@ def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
     assert not at.sidebar.error
     store = RunStore(db)
     runs = store.search_runs()
-    assert len(runs) == 1 and runs[0].config.hidden == (8,) and runs[0].source == "dashboard"
+    assert len(runs) == 1 and runs[0].config is not None and runs[0].config.hidden == (8,)
+    assert runs[0].source == "dashboard"
     assert at.session_state["watched"] == [runs[0].id]
     assert any(f"Run {runs[0].id}" in (p.proto.text or "") for p in at.get("progress"))
     from ui.common import _resources
@@ -175,14 +176,14 @@ def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch):
     assert len(at.get("plotly_chart")) == 4
 
 
-def test_download_progress_and_offline_message(db):
+def test_download_progress_and_offline_message(db, monkeypatch):
     from ui.common import _resources
     at = app()
     source = _resources(str(db))[2]
     deadline = time.monotonic() + 30
     while source.status().state not in ("ready", "failed") and time.monotonic() < deadline:
         time.sleep(0.05)  # let the real background load end first
-    source.prepare = lambda: None  # the page would start loading again; here we play its states
+    monkeypatch.setattr(source, "prepare", lambda: None)  # the page would load again; here we play its states
     source._set(state="downloading", file="train-images-idx3-ubyte", done=4_000_000, total=9_912_422)
     at.run()
     bars = [p.proto.text for p in at.get("progress")]
@@ -342,7 +343,7 @@ def test_history_filters_exports_and_deletes_with_confirmation(db):
     at = app()
     at.session_state["compare_ids"] = [ids[0]]  # as if ticked on Compare
     at.switch_page(PAGES["History"]).run()
-    assert at.get("download_button")[0].proto.label == "Export CSV"
+    assert at.get("download_button")[0].proto.label == "Export 1 selected (CSV)"
     at.button(key="hist_delete").click().run()
     assert not at.exception
     assert "cannot be undone" in texts(at)  # the confirmation dialog, nothing deleted yet
@@ -382,3 +383,101 @@ def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
     summed = "**As the report probably ran it: the report's conclusion holds"
     assert any(line.startswith(summed) for line in lines), lines
     assert any("The conclusion flips" in w.value for w in at.warning)
+
+
+def _ended_run(path: Path, status: str, epochs: int = 0, message: str = "", lr: float = 0.001) -> int:
+    store = RunStore(path)
+    run_id = store.create_run(RunConfig(hidden=(8,), epochs=3, train_size=1000, lr=lr), name=f"{status} run")
+    for epoch in range(1, epochs + 1):
+        store.log_epoch(run_id, {"epoch": epoch, "train_loss": 0.5, "test_loss": 0.6, "train_acc": 0.8,
+                                 "test_acc": 0.7, "elapsed": epoch})
+    store.set_status(run_id, status, message)
+    store.close()
+    return run_id
+
+
+def test_reloading_train_shows_this_sessions_runs_again(db):
+    """The watched runs live in the URL (?runs=...), so a reload (a new session) keeps them."""
+    ids = populate(db)
+    at = app()
+    at.session_state["watched"] = ids
+    at.run()
+    assert at.query_params.get("runs") == ",".join(map(str, ids))
+    reloaded = AppTest.from_file(APP, default_timeout=30)
+    junk = ",x,99999,\uff11," + "9" * 5000  # junk, a deleted run, a full-width digit, a 5000-digit number
+    reloaded.query_params["runs"] = ",".join(map(str, ids)) + junk  # are ignored
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.session_state["watched"] == ids
+    bars = [p.proto.text for p in reloaded.get("progress")]
+    assert all(any(f"Run {i} " in b for b in bars) for i in ids) and len(reloaded.get("plotly_chart")) == 2
+
+
+def test_train_says_curves_will_come_only_while_a_run_can_still_make_them(db):
+    diverged = _ended_run(db, "diverged", message="the loss became nan in epoch 1")
+    at = app()
+    at.session_state["watched"] = [diverged]
+    at.run()
+    assert not at.exception
+    assert "after the first epoch" not in texts(at)
+    assert any("Diverged" in e.value for e in at.error)  # the diagnosis says what happened instead
+    queued = RunStore(db).create_run(RunConfig(hidden=(8,), epochs=3), name="waiting")
+    at.session_state["watched"] = [diverged, queued]
+    at.run()
+    assert "after the first epoch" in texts(at)
+
+
+def test_compare_with_only_zero_epoch_runs_draws_nothing_and_says_why(db):
+    ids = [_ended_run(db, "stopped", lr=0.1), _ended_run(db, "failed", message="no data", lr=0.01)]
+    at = app()
+    at.session_state["compare_ids"] = ids
+    at.switch_page(PAGES["Compare"]).run()
+    assert not at.exception
+    assert not at.get("plotly_chart")
+    assert "Nothing to draw" in texts(at) and f"run {ids[0]} stopped" in texts(at)
+    drawn = _ended_run(db, "finished", epochs=2)
+    seed = RunStore(db).create_run(RunConfig(hidden=(8,), epochs=3, train_size=1000, lr=0.001, seed=5), name="q")
+    at.session_state["compare_ids"] = [*ids, drawn, seed]
+    at.run()
+    charts = [c for c in at.get("plotly_chart") if c.key == "compare_chart"]
+    assert len(charts) == 1 and f"run {seed} queued" in texts(at)
+    import json
+    names = [t.get("name", "") for t in json.loads(charts[0].proto.spec)["data"]]
+    assert not any("mean of" in n for n in names)  # the queued seed is not averaged into its group's curve
+
+
+def test_missing_metrics_show_a_dash_not_none(db):
+    populate(db)
+    _ended_run(db, "failed", message="no data")
+    at = app()
+    at.switch_page(PAGES["History"]).run()
+    assert at.dataframe[0].proto.placeholder == "–"
+    at.session_state["compare_ids"] = [1, 4]
+    at.switch_page(PAGES["Compare"]).run()
+    assert all(d.proto.placeholder == "–" for d in at.dataframe)
+
+
+def test_history_export_says_what_it_exports_and_the_caption_no_order(db):
+    ids = populate(db)
+    at = app()
+    at.switch_page(PAGES["History"]).run()
+    assert at.get("download_button")[0].proto.label == "Export all 3 listed (CSV)"
+    assert "newest first" not in texts(at)  # a click on a header sorts in the browser, unseen by the server
+    ticked = app()
+    ticked.session_state["compare_ids"] = ids[:2]
+    ticked.switch_page(PAGES["History"]).run()
+    assert ticked.get("download_button")[0].proto.label == "Export 2 selected (CSV)"
+
+
+@pytest.mark.mnist
+def test_inspect_warns_that_a_diverged_runs_network_is_broken(db, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", mnist_dir)
+    ids = populate(db)
+    RunStore(db).set_status(ids[1], "diverged", "the loss became nan in epoch 2")
+    at = app()
+    at.session_state["inspect_id"] = ids[1]
+    at.switch_page(PAGES["Inspect"]).run(timeout=60)
+    assert not at.exception
+    assert any("diverged" in w.value and "broken network" in w.value for w in at.warning)
+    at.selectbox(key="inspect_run").set_value(ids[0]).run(timeout=60)
+    assert not at.warning  # a finished run's numbers stand without a caveat

@@ -2,6 +2,7 @@
 import gzip
 import hashlib
 import struct
+import urllib.error
 
 import numpy as np
 import pytest
@@ -128,3 +129,23 @@ def test_offline_message_says_how_to_point_at_local_files(tmp_path, monkeypatch)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with pytest.raises(DataError, match="set MNIST_DIR"):
         load_mnist()
+
+
+def test_offline_message_quotes_each_reason_whole(tmp_path, monkeypatch):
+    """Two mirrors' long errors were cut at 200 characters: "...Name or service not)"."""
+    reason = "<urlopen error [Errno -2] Name or service not known>"
+    mirrors = tuple(f"https://mirror-{i}.example.org/some/long/path/to/mnist/" for i in range(4))
+    monkeypatch.setattr(data, "MIRRORS", mirrors)
+
+    def offline(url, stem, progress):
+        raise urllib.error.URLError(reason[len("<urlopen error "):-1])
+
+    monkeypatch.setattr(data, "_fetch", offline)
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataError) as caught:
+        load_mnist()
+    message = str(caught.value)
+    quoted = message[message.index("(https://"):]
+    assert quoted.count("Name or service not known>") == quoted.count("https://") >= 1, message
+    assert "more)" in message and len(message) < 600

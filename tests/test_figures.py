@@ -136,3 +136,49 @@ def test_weights_of_a_diverged_network_still_draw():
     weights = np.full((784, 2), np.nan)
     fig = F.weights_figure(weights)
     assert fig.data[0].zmax == 1.0
+
+
+def _y_range(fig) -> tuple[float, float]:
+    return tuple(fig.layout.yaxis.range)
+
+
+def test_live_accuracy_axis_before_the_first_epoch_is_zero_to_one():
+    """Plotly's empty axis runs -1 to 4: an accuracy axis from -100% to 400% while the first epoch trains."""
+    fig = F.live_figure([F.LiveRun("run 1", [], planned_epochs=5)], "acc")
+    assert _y_range(fig) == (0.0, 1.0) and fig.layout.yaxis.autorange is False
+    loss = F.live_figure([F.LiveRun("run 1", [], planned_epochs=5)], "loss")
+    low, high = _y_range(loss)
+    assert low == 0.0 and high > math.log(10)  # the chance line is in view
+    one = F.live_figure([F.LiveRun("run 1", epochs(1), planned_epochs=5)], "acc")
+    low, high = _y_range(one)
+    assert 0.0 <= low < 0.81 and 0.82 < high <= 1.0  # one point (train, test): a range around it, in 0..100%
+
+
+def test_live_legend_is_above_the_plot_with_one_entry_per_run():
+    """Three runs: the legend (formerly six entries below the plot) covered the x-axis title."""
+    runs = [F.LiveRun(f"lr={lr}", epochs(3), 10) for lr in (0.1, 0.01, 0.001)]
+    fig = F.live_figure(runs, "acc")
+    legend = fig.layout.legend
+    assert legend.orientation == "h" and legend.yanchor == "bottom" and legend.y >= 1.0
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["lr=0.1", "lr=0.01", "lr=0.001"]
+    assert "dashed test" in legend.title.text
+    assert not fig.layout.title.text  # nothing else competes with the legend above the plot
+
+
+def test_compare_figure_without_points_draws_nothing_and_says_why():
+    fig = F.compare_figure([F.run_curve("run 1", [], "test_acc"), F.run_curve("run 2", [], "test_acc")], "test_acc")
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert "no finished epoch" in fig.layout.annotations[0].text
+    one = F.compare_figure([F.run_curve("run 1", epochs(1), "test_acc")], "test_acc")
+    low, high = _y_range(one)
+    assert 0.0 <= low < 0.81 < high <= 1.0
+
+
+def test_parallel_coordinates_leave_out_runs_without_accuracy():
+    """A run with no test accuracy (no epoch, diverged) was drawn at 0%, as if it were a result."""
+    rows: list[dict] = [{"lr": 0.1, "test_acc": 0.9}, {"lr": 0.01, "test_acc": None},
+                        {"lr": 0.001, "test_acc": float("nan")}, {"lr": 1.0, "test_acc": 0.5}]
+    fig = F.parallel_coordinates(rows, ["lr"])
+    assert list(fig.data[0].dimensions[-1]["values"]) == [0.9, 0.5]
+    assert list(fig.data[0].dimensions[0]["values"]) == [0.1, 1.0]
+    assert F.scored_rows(rows) == [rows[0], rows[3]]

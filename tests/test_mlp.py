@@ -53,3 +53,18 @@ def test_save_and_load_round_trip(tmp_path):
 def test_bad_architecture_is_refused(sizes, activation):
     with pytest.raises(ValueError):
         MLP(sizes, activation=activation)
+
+
+def test_layer_outputs_are_public_and_consistent():
+    model = MLP([6, 5, 4, 3], activation="relu", seed=1)
+    X = np.random.default_rng(0).random((7, 6)).astype(np.float32)
+    outputs = model.layer_outputs(X)
+    assert [o.shape for o in outputs] == [(7, 6), (7, 5), (7, 4), (7, 3)]
+    np.testing.assert_array_equal(outputs[1], np.maximum(X @ model.weights[0] + model.biases[0], 0))
+    np.testing.assert_array_equal(outputs[-1], model.forward(X))
+
+
+def test_architecture_round_trip():
+    model = MLP([6, 5, 3], activation="tanh", dtype=np.float64)
+    assert MLP.from_architecture(model.architecture()).architecture() == model.architecture()
+    assert model.describe() == "6-5-3 tanh float64"

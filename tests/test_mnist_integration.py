@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nn import MLP, fit
+from nn import MLP, FitOptions, fit
 from nn.optim import Adam
 
 pytestmark = pytest.mark.mnist
@@ -18,7 +18,7 @@ def test_real_mnist_loads_with_known_statistics(mnist):
 
 def test_one_epoch_of_adam_reaches_94_percent_and_predicts_every_class(mnist):
     model = MLP([784, 128, 10], activation="relu", seed=0)
-    result = fit(model, Adam(1e-3), mnist, epochs=1, batch_size=64, seed=0)
+    result = fit(model, Adam(1e-3), mnist, FitOptions(epochs=1, batch_size=64, seed=0))
     assert result.status == "finished"
     logs = result.history[0]
     assert logs["test_acc"] >= 0.94
@@ -35,7 +35,7 @@ def test_summed_gradient_at_lr_0_1_collapses_to_one_class_as_the_report_did(mnis
 
     config = RunConfig(hidden=(128,), optimizer="sgd", lr=0.1, batch_size=64, epochs=1, reduction="sum")
     model = MLP(config.sizes(), activation="relu", seed=0)
-    result = fit(model, SGD(0.1), mnist, epochs=1, batch_size=64, seed=0, reduction="sum")
+    result = fit(model, SGD(0.1), mnist, FitOptions(epochs=1, batch_size=64, seed=0, reduction="sum"))
     assert result.status == "finished"  # not diverged: the loss stays finite, the network is just dead
     logs = result.history[0]
     assert logs["majority_fraction"] > 0.9 and np.isfinite(logs["train_loss"])

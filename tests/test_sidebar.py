@@ -129,6 +129,8 @@ def test_train_refuses_while_the_data_source_has_failed(db):
     at = _app(QUICK)
     source = _resources(str(db))[2]
     source.prepare = lambda: None  # the page would start loading again; here the source stays failed
+    if source._thread is not None:  # the first render started loading: let it end before we fail the source
+        source._thread.join(60)
     source._set(state="failed", error="could not download train-images-idx3-ubyte.gz (offline?)")
     _train(at)
     errors = [e.value for e in at.sidebar.error]

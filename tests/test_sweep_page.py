@@ -55,6 +55,73 @@ def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch):
     assert "2 of 2 epochs" in texts(at) or any("2 of 2 epochs" in str(p.proto) for p in at.get("progress"))
 
 
+def _stored_sweep(db: Path, name: str, lrs: tuple[float, ...], source: str = "cli") -> str:
+    """A sweep stored as the command line stores one (no pool in this process)."""
+    from experiments.sweeps.local import create_trial_runs
+    from experiments.sweeps.spec import expand, new_sweep_id, parse_spec
+    spec = parse_spec({"name": name, "base": {"epochs": 1, "train_size": 1000}, "grid": {"lr": list(lrs)}})
+    sweep_id = new_sweep_id() + name.replace(" ", "")
+    store = RunStore(db)
+    ids = create_trial_runs(store, spec, expand(spec), sweep_id, source)
+    store.set_status(ids[0], "finished")
+    store.close()
+    return sweep_id
+
+
+def test_the_page_lists_every_stored_sweep_by_name_and_date(db):
+    """Sweeps started from the command line (or before a restart) are listed, not only this process's."""
+    older = _stored_sweep(db, "first sweep", (0.1, 0.01))
+    newer = _stored_sweep(db, "second sweep", (0.1, 0.01, 0.001))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    pick = at.selectbox(key="sw_pick")
+    created = RunStore(db).search_runs(group_id=newer)[0].created[:16].replace("T", " ")
+    assert pick.options[0] == f"second sweep · {created} · 3 trials: 1 finished, 2 queued · cli"
+    assert pick.options[1].startswith("first sweep · ") and pick.value == newer
+    assert any("0 of 3 epochs" in str(p.proto) for p in at.get("progress"))  # the chosen sweep's trials
+    pick.set_value(older).run()
+    assert any("0 of 2 epochs" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch):
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    monkeypatch.setenv("MNIST_DIR", str(empty))  # the trials fail at once: only the queuing is tested
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    at.text_input(key="sw_lr").set_value("0.01").run()
+    at.text_input(key="sw_batch").set_value("64").run()
+    at.text_input(key="sw_hidden").set_value("16; 8").run()
+    at.button(key="sw_start").click().run()
+    at.button(key="sw_start").click().run()  # the second click of a double click
+    assert not at.exception
+    store = RunStore(db)
+    assert store.count_runs() == 2
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(r.status in ("queued", "running") for r in store.search_runs()):
+        time.sleep(0.2)
+
+
+def test_sweeps_are_found_by_tag_or_group():
+    from experiments.config import RunConfig
+    from experiments.runs.store import RunRecord
+    from experiments.sweeps.catalog import summarize
+
+    def run(run_id, name, tags, group, status="finished", created="2026-01-01T10:00:00+00:00"):
+        return RunRecord(id=run_id, name=name, created=created, config=RunConfig(), status=status, tags=tags,
+                         group_id=group, source="cli")
+
+    sweeps = summarize([run(1, "a #0: lr=0.1", ["sweep:sw-1"], "sw-1"),
+                        run(2, "renamed by hand", [], "sw-1", status="queued"),  # tags edited away: its group
+                        run(3, "plain run", [], None), run(4, "report", ["report:lr"], "report-1"),
+                        run(5, "b #0: lr=1", ["sweep:sw-2"], "sw-2", created="2026-02-01T09:30:00+00:00"),
+                        run(6, "c #0: lr=1", ["sweep:sw-0"], "sw-0", created="2026-02-01T09:30:00+00:00")])
+    assert [s.sweep_id for s in sweeps] == ["sw-0", "sw-2", "sw-1"]  # newest first; the same second: by run id
+    assert sweeps[2].name == "a" and sweeps[2].run_ids == [1, 2] and sweeps[2].active
+    assert sweeps[2].label() == "a · 2026-01-01 10:00 · 2 trials: 1 finished, 1 queued · cli"
+
+
 GRID_REFUSED = [  # (widget key, typed text, expected words): refused in one line, never silently changed
     ("sw_hidden", ";;", "give at least one value"),
     ("sw_hidden", "64;", "entry 2"),

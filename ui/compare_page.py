@@ -1,6 +1,9 @@
 """Compare: pick runs in a sortable table and overlay their curves; seed groups as mean and band with a verdict."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -14,10 +17,12 @@ from experiments.analysis.figures import (
     final_metrics_table,
     parallel_coordinates,
     run_curve,
+    scored_rows,
 )
-from experiments.config import differing_fields, short_label
+from experiments.config import RunConfig, differing_fields, short_label
+from experiments.runs.store import RunRecord
 from ui import common
-from ui.tables import column_config, pick_runs
+from ui.tables import MISSING, column_config, pick_runs
 
 PARCOORDS_MIN_RUNS = 4
 
@@ -44,40 +49,100 @@ def render() -> None:
     compare_runs(picked)
 
 
-def compare_runs(picked) -> None:
-    """Controls, overlaid curves, the seed verdict, the final-metrics table and parallel coordinates."""
-    store = common.store()
-    configs = [r.config for r in picked]
-    differ = differing_fields(configs)
+@dataclass(frozen=True)
+class Controls:
+    """What the user chose above the chart."""
+
+    metric: str
+    x_axis: str
+    smoothing: float
+    color_by: str
+    group_seeds: bool
+
+
+def _controls(differ: list[str]) -> Controls:
     c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1.3, 2, 1.6])
-    metric = c1.selectbox("Metric", list(METRIC_NAMES), format_func=METRIC_NAMES.get, key="cmp_metric")
-    x_axis = c2.radio("X axis", list(X_AXES), format_func=X_AXES.get, key="cmp_x", horizontal=True)
+    metrics: list[str] = list(METRIC_NAMES)
+    axes: list[str] = list(X_AXES)
+    metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric") or metrics[0]
+    x_axis = c2.radio("X axis", axes, format_func=lambda a: X_AXES[a], key="cmp_x", horizontal=True) or axes[0]
     smoothing = c3.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="cmp_smooth",
                           help="Exponential moving average of the points (0 = raw).")
     color_by = c4.selectbox("Colour by", ["run"] + differ, key="cmp_color",
-                            help="Distinct colours per run, or a colour scale over one setting.")
+                            help="Distinct colours per run, or a colour scale over one setting.") or "run"
     group_seeds = c5.toggle("Average seeds", value=True, key="cmp_seeds",
                             help="Runs that differ only in their seed are drawn as their mean with a band.")
+    return Controls(metric, x_axis, smoothing, color_by, group_seeds)
+
+
+def compare_runs(picked: list[RunRecord]) -> None:
+    """Controls, overlaid curves, the seed verdict, the final-metrics table and parallel coordinates.
+
+    Runs without a finished epoch are named above the chart, not drawn (nor counted in a seed group's mean).
+    """
+    store = common.store()
+    differ = differing_fields([_config(r) for r in picked])
+    controls = _controls(differ)
     epochs = {r.id: store.get_epochs(r.id) for r in picked}
-    groups = seeds.group_by_config(picked) if group_seeds else [[r] for r in picked]
-    names = differ if differ else []
-    curves = []
+    empty = [r for r in picked if not epochs[r.id]]
+    drawn = [r for r in picked if epochs[r.id]]
+    if not drawn:
+        st.info(f"Nothing to draw: none of the picked runs has a finished epoch ({_runs_text(empty)}). Their "
+                f"curves appear here once an epoch has ended.", icon=":material/info:")
+    else:
+        if empty:
+            st.caption(f"Not drawn, no finished epoch: {_runs_text(empty)}.")
+        groups: Sequence[Sequence[RunRecord]] = (seeds.group_by_config(drawn) if controls.group_seeds
+                                                 else [[r] for r in drawn])
+        curves = _curves(groups, epochs, differ, controls)
+        st.plotly_chart(compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
+                                       uirevision=f"cmp-{controls.metric}-{controls.x_axis}"),
+                        key="compare_chart", config={"displaylogo": False})
+        _verdicts(groups, differ)
+    _final_table(picked, differ)
+    _settings_against_accuracy(picked, differ)
+
+
+def _settings_against_accuracy(picked: list[RunRecord], differ: list[str]) -> None:
+    """Parallel coordinates of the runs that have a test accuracy (a run without one is named, not drawn at 0)."""
+    fields = differ or ["hidden", "lr"]
+    rows = [{**{f: _axis_value(getattr(r.config, f)) for f in fields}, "test_acc": r.test_acc, "id": r.id}
+            for r in picked]
+    scored = scored_rows(rows)
+    if len(scored) < PARCOORDS_MIN_RUNS:
+        return
+    st.subheader("Settings against test accuracy")
+    left_out = [r for r in picked if r.id not in {row["id"] for row in scored}]
+    if left_out:
+        st.caption(f"Not drawn, no test accuracy: {_runs_text(left_out)}.")
+    st.plotly_chart(parallel_coordinates(scored, fields), key="compare_parcoords")
+
+
+def _curves(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], differ: list[str],
+            controls: Controls) -> list[Curve]:
+    """One curve per run, or per seed group (its mean with a band)."""
+    names = differ
+    color_by, metric, x_axis = controls.color_by, controls.metric, controls.x_axis
     color_values = [getattr(g[0].config, color_by) if color_by != "run" else i for i, g in enumerate(groups)]
-    colors = colors_for_values([_hashable(v) for v in color_values]) if color_by != "run" else [None] * len(groups)
+    colors: list[str | None] = (list(colors_for_values([_hashable(v) for v in color_values])) if color_by != "run"
+                                else [None] * len(groups))
+    curves = []
     for group, color in zip(groups, colors):
         head = group[0]
-        label = short_label(head.config, names) if names else f"run {head.id}"
+        label = short_label(_config(head), names) if names else f"run {head.id}"
         if len(group) == 1:
-            if len(groups) > 1 and sum(1 for g in groups if short_label(g[0].config, names) == label) > 1:
-                label = f"{label} (run {head.id}, seed {head.config.seed})"
+            if len(groups) > 1 and sum(short_label(_config(g[0]), names) == label for g in groups) > 1:
+                label = f"{label} (run {head.id}, seed {_config(head).seed})"
             hover = f"run {head.id}: {head.name}\n{_settings_text(head.config, differ)}"
             curves.append(run_curve(label, epochs[head.id], metric, x_axis, hover, color))
         else:
             band = seeds.band([epochs[r.id] for r in group], metric, x_axis)
             hover = f"runs {', '.join(str(r.id) for r in group)}\n{_settings_text(head.config, differ)}"
             curves.append(Curve(label, band.x, band.mean, hover, color, band.low, band.high, members=len(group)))
-    st.plotly_chart(compare_figure(curves, metric, x_axis, smoothing, uirevision=f"cmp-{metric}-{x_axis}"),
-                    key="compare_chart", config={"displaylogo": False})
+    return curves
+
+
+def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
     lines = seeds.verdicts(groups, names)
     for line in lines:
         st.markdown(f"**Verdict** (final test accuracy, best against the others): {common.md_escape(line)}")
@@ -85,12 +150,17 @@ def compare_runs(picked) -> None:
         st.caption("A verdict needs at least two configurations with two or more seeds each.")
     elif lines:
         st.caption(stats.TEST_NAME + ". " + stats.SMALL_N_NOTE)
-    _final_table(picked, differ)
-    if len(picked) >= PARCOORDS_MIN_RUNS:
-        fields = differ or ["hidden", "lr"]
-        rows = [{**{f: _axis_value(getattr(r.config, f)) for f in fields}, "test_acc": r.test_acc} for r in picked]
-        st.subheader("Settings against test accuracy")
-        st.plotly_chart(parallel_coordinates(rows, fields), key="compare_parcoords")
+
+
+def _config(run: RunRecord) -> RunConfig:
+    """A picked run's settings (render() leaves out the runs whose settings are unreadable)."""
+    if run.config is None:
+        raise ValueError(f"run {run.id} has unreadable settings")
+    return run.config
+
+
+def _runs_text(runs: list[RunRecord]) -> str:
+    return ", ".join(f"run {r.id} {r.status}" for r in runs)
 
 
 def _final_table(picked, differ: list[str]) -> None:
@@ -100,7 +170,8 @@ def _final_table(picked, differ: list[str]) -> None:
     flat = [r.flat() for r in picked]
     all_settings = [k for k in picked[0].config.to_dict()] if show_all else None
     table = final_metrics_table(flat, differ, all_settings)
-    st.dataframe(pd.DataFrame(table.rows), hide_index=True, column_config=column_config(), key="cmp_final")
+    st.dataframe(pd.DataFrame(table.rows), hide_index=True, column_config=column_config(), key="cmp_final",
+                 placeholder=MISSING)
 
 
 def _settings_text(config, names: list[str]) -> str:

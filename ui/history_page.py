@@ -1,4 +1,4 @@
-"""History: every stored run (command-line runs too), newest first; filter, edit, delete, export, reuse."""
+"""History: every stored run (command-line runs too); filter, sort, edit, delete, export, reuse."""
 from __future__ import annotations
 
 import streamlit as st
@@ -63,6 +63,13 @@ def _edit(run) -> None:
         st.switch_page(common.PAGES["inspect"])
 
 
+def export_label(selected: int, listed: int) -> tuple[str, str]:
+    """The export button's label and file name, which say what it exports: the ticked runs or all listed."""
+    if selected:
+        return f"Export {selected} selected (CSV)", "runs-selected.csv"
+    return f"Export all {listed} listed (CSV)", "runs.csv"
+
+
 def render() -> None:
     st.title("History")
     store = common.store()
@@ -77,17 +84,19 @@ def render() -> None:
         st.info("No runs stored yet. Runs from the **Train** page and from `python -m experiments run` "
                 "appear here.", icon=":material/info:")
         return
-    st.caption(f"{len(runs)} of {total} runs, newest first. Click a column header to sort; tick rows to "
-               f"select them (they are preselected on the Compare page).")
+    # No word on the order: a click on a column header sorts the table in the browser, unseen by the server.
+    st.caption(f"{len(runs)} of {total} runs. Click a column header to sort; tick rows to select them (they "
+               f"are preselected on the Compare page).")
     if unreadable := [str(r.id) for r in runs if r.config is None]:
         st.caption(f"Settings unreadable by this version (left blank): run {', '.join(unreadable)}.")
     picked = pick_runs(runs, key="history_table") if runs else []
     scope = picked or [r.id for r in runs]
     c1, c2, c3, c4 = st.columns(4)
     with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs")
-    c1.download_button("Export CSV", export_csv(store, scope, epochs=with_epochs), file_name="runs.csv",
-                       mime="text/csv", icon=":material/download:", key="hist_export",
-                       help="The selected runs, or every run listed when none is selected.")
+    label, file_name = export_label(len(picked), len(runs))
+    c1.download_button(label, export_csv(store, scope, epochs=with_epochs), file_name=file_name,
+                       mime="text/csv", icon=":material/download:", key="hist_export", disabled=not scope,
+                       help="The ticked runs; with none ticked, every run listed (after the filters above).")
     if c3.button("Compare selected", disabled=len(picked) < 1, icon=":material/compare_arrows:", key="hist_compare"):
         st.switch_page(common.PAGES["compare"])
     if c4.button(f"Delete selected ({len(picked)})", disabled=not picked, icon=":material/delete:", key="hist_delete"):

@@ -6,7 +6,10 @@ import streamlit as st
 
 from experiments.analysis.diagnosis import Inspection, inspect_weights
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
+from experiments.runs.store import RunRecord
+from nn.status import RunStatus
 from ui import common
+from ui.draw_digit import draw_digit_panel
 
 MAX_WRONG = 60
 
@@ -17,6 +20,21 @@ def _inspect(run_id: int, path: str, mtime: float, config_json: str) -> Inspecti
     from experiments.config import RunConfig
     data = common.data_source().load(RunConfig.from_json(config_json))
     return inspect_weights(path, data)
+
+
+def weights_caveat(run: RunRecord) -> str:
+    """Why the numbers below may not describe a trained network (empty for a finished run)."""
+    status = RunStatus(run.status)
+    why = f" ({common.md_escape(run.message)})" if run.message else ""
+    if status == RunStatus.DIVERGED:
+        return (f"Run {run.id} diverged{why}: these weights are what was left when its loss blew up, so the "
+                f"accuracy below is that of a broken network, not of what these settings can learn.")
+    if status == RunStatus.FINISHED:
+        return ""
+    if status.is_active:
+        return f"Run {run.id} is still {status}: these are the weights saved so far, not its final ones."
+    return (f"Run {run.id} is {status} after {run.epochs_done} of {run.planned_epochs} epochs{why}: the network "
+            f"below is only partly trained.")
 
 
 def render() -> None:
@@ -40,6 +58,9 @@ def render() -> None:
     result = _inspect(run_id, str(path), path.stat().st_mtime, config.to_json())
     st.text(f"{config.architecture} · {config.activation} · {config.optimizer} lr {config.lr:g} · "
             f"{run.epochs_done} epoch(s), {run.status}")
+    caveat = weights_caveat(run)
+    if caveat:
+        st.warning(caveat, icon=":material/warning:")
     m1, m2, m3 = st.columns(3)
     m1.metric("Test accuracy", f"{result.accuracy:.2%}")
     m2.metric("Misclassified", f"{len(result.wrong):,} of {len(result.predictions):,}")
@@ -49,7 +70,7 @@ def render() -> None:
     left.subheader("Confusion matrix")
     left.plotly_chart(confusion_figure(result.confusion), key="inspect_confusion")
     right.subheader("Accuracy per digit")
-    right.plotly_chart(per_class_figure(result.per_class), key="inspect_per_class")
+    right.plotly_chart(per_class_figure(result.per_class.tolist()), key="inspect_per_class")
 
     st.subheader("Misclassified test digits")
     digit = st.selectbox("True digit", ["any"] + list(range(10)), key="inspect_digit")
@@ -67,6 +88,8 @@ def render() -> None:
     count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
     st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
     st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
+
+    draw_digit_panel(run_id)
 
 
 common.run_page(render)

@@ -2,20 +2,28 @@
 
 The pool lives in the dashboard's process (held by ``st.cache_resource``, like the run manager), so a
 sweep goes on while pages rerun and browsers come and go; its trials are ordinary stored runs (group and
-tag ``sweep:<id>``), so Compare and History show them at once. Cluster sweeps (Ray) run from the command
+tag ``sweep:<id>``), so Compare and History show them at once, and the page lists every sweep in the store
+(command-line ones and those from before a restart too) by name and date. Cluster sweeps (Ray) run from the command
 line: ``python -m experiments sweep SPEC --engine ray``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from experiments.config import ConfigError, parse_setting, quote, setting_of
+from experiments.runs.store import RunRecord
+from experiments.sweeps.catalog import stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
 from experiments.sweeps.tpe import TpeSweep, check_space
 from experiments.sweeps.tpe_spec import DEFAULT_STARTUP, Pruner
+from nn.status import RunStatus
 from ui import common
+from ui.tables import MISSING
 
 LIVE_EVERY = 1.0  # seconds between refreshes of the trial table while the sweep runs
 EXAMPLE = """name = "lr x batch"
@@ -118,21 +126,36 @@ def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
     return spec, []
 
 
-def _start(spec: SweepSpec, trials: list[Trial], workers: int) -> None:
+@dataclass(frozen=True)
+class Plan:
+    """A sweep ready to start: its spec and its expanded trials."""
+
+    spec: SweepSpec
+    trials: list[Trial]
+
+
+def _start(plan: Plan, workers: int) -> None:
+    """Start the sweep once per click: a double click (two reruns seeing the button pressed) starts it once."""
+    if not common.first_click("start_sweep", (plan.spec, [t.config for t in plan.trials], workers)):
+        return
     sweep: LocalSweep | TpeSweep
-    if spec.is_tpe:
-        sweep = TpeSweep(common.store(), spec, workers=workers, source="dashboard")
+    if plan.spec.is_tpe:
+        sweep = TpeSweep(common.store(), plan.spec, workers=workers, source="dashboard")
     else:
-        sweep = LocalSweep(common.store(), spec, trials, workers=workers, source="dashboard")
+        sweep = LocalSweep(common.store(), plan.spec, plan.trials, workers=workers, source="dashboard")
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
     st.session_state["sweep_id"] = sweep.sweep_id
-    st.toast(f"Sweep started: {spec.size} trials", icon=":material/play_arrow:")
+    st.toast(f"Sweep started: {plan.spec.size} trials", icon=":material/play_arrow:")
 
 
 def _running(sweep_id: str) -> bool:
+    """Whether the sweep's trials may still change: its pool here is at work, or a run of it is active (a
+    sweep started from the command line or by another dashboard process)."""
     sweep = _sweeps().get(sweep_id)
-    return sweep is not None and not sweep.done()
+    if sweep is not None and not sweep.done():
+        return True
+    return any(RunStatus(r.status).is_active for r in common.store().search_runs(group_id=sweep_id))
 
 
 def _live(sweep_id: str) -> None:
@@ -140,66 +163,101 @@ def _live(sweep_id: str) -> None:
     if _running(sweep_id) != st.session_state.get("sw_live_running"):
         st.rerun()  # the whole page, so that the fragment is made again with the other interval
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
-    sweep = _sweeps().get(sweep_id)
     done = sum(r.epochs_done for r in runs)
     total = sum(r.planned_epochs for r in runs) or 1
-    active = any(r.status in ("queued", "running") for r in runs)
-    st.progress(done / total, text=f"{done} of {total} epochs · " + ", ".join(
+    st.progress(min(1.0, done / total), text=f"{done} of {total} epochs · " + ", ".join(
         f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
-    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
-                           "epochs": f"{r.epochs_done}/{r.planned_epochs}",
-                           "test acc": r.test_acc, "best test acc": r.best_test_acc} for r in runs],
-                         columns=["id", "trial", "status", "epochs", "test acc", "best test acc"])
-    st.dataframe(table,
-                 hide_index=True, column_config={
-                     "test acc": st.column_config.NumberColumn(format="percent"),
-                     "best test acc": st.column_config.NumberColumn(format="percent")}, key=f"sw_table_{sweep_id}")
+    _trial_table(sweep_id, runs)
     a, b = st.columns(2)
-    if a.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
-                key="sw_stop", help="Running trials stop after their current batch; waiting ones never start.") \
-            and sweep is not None:
-        sweep.stop()
-        st.rerun(scope="fragment")
+    _stop_button(a, _sweeps().get(sweep_id), active=any(RunStatus(r.status).is_active for r in runs))
     if b.button("Open in Compare", disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
         st.session_state["compare_ids"] = [r.id for r in runs]
         st.switch_page(common.PAGES["compare"])
 
 
-def render() -> None:
-    st.title("Sweep")
-    st.caption("Train every combination of the settings below, one trial per core, each a stored run. "
-               "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
-    forms = {"Grid": _grid_form, "TPE": _tpe_form, "Spec": _spec_form}
-    planned: dict[str, tuple[SweepSpec, list[Trial]] | None] = {}
-    for (name, form), tab in zip(forms.items(), st.tabs(["Grid", "TPE (model-based, with pruning)",
-                                                          "Spec (TOML or JSON)"])):
+def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
+    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
+                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "test acc": r.test_acc,
+                           "best test acc": r.best_test_acc} for r in runs],
+                         columns=["id", "trial", "status", "epochs", "test acc", "best test acc"])
+    st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={
+        "test acc": st.column_config.NumberColumn(format="percent"),
+        "best test acc": st.column_config.NumberColumn(format="percent")})
+
+
+def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, active: bool) -> None:
+    """Stop for a sweep this process runs; a sweep run by another process is stopped there."""
+    if sweep is None and active:
+        column.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
+        return
+    if column.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
+                     key="sw_stop", help="Running trials stop after their current batch; waiting ones never start."):
+        if sweep is not None:
+            sweep.stop()
+        st.rerun(scope="fragment")
+
+
+FORMS = {"Grid": ("Grid", _grid_form), "TPE": ("TPE (model-based, with pruning)", _tpe_form),
+         "Spec": ("Spec (TOML or JSON)", _spec_form)}
+
+
+def _plans() -> dict[str, Plan | None]:
+    """The sweep of each tab (None where the input is refused, with the message shown)."""
+    plans: dict[str, Plan | None] = {}
+    for (name, (_, form)), tab in zip(FORMS.items(), st.tabs([title for title, _ in FORMS.values()])):
         with tab:
             try:
-                planned[name] = form()
+                planned = form()
             except ConfigError as exc:
-                planned[name] = None
+                planned = None
                 st.error(common.message_text(exc), icon=":material/error:")
+            plans[name] = Plan(*planned) if planned else None
+    return plans
+
+
+def _size_text(plan: Plan | None) -> str:
+    if plan is None:
+        return "Fix the settings above to start."
+    if plan.spec.tpe is not None:
+        return f"**TPE: up to {plan.spec.size} trials**, pruner {plan.spec.tpe.pruner}"
+    return f"**{len(plan.trials)} trials**"
+
+
+def _pick_sweep() -> str | None:
+    """Every stored sweep (this process's, the command line's, earlier ones), newest first, by name and date."""
+    sweeps = stored_sweeps(common.store())
+    if not sweeps:
+        return None
+    by_id = {s.sweep_id: s for s in sweeps}
+    ids = list(by_id)
+    current = st.session_state.get("sweep_id")
+    if st.session_state.get("sw_pick") not in by_id:
+        st.session_state.pop("sw_pick", None)  # a deleted sweep: start again from the current or newest one
+    sweep_id = st.selectbox("Sweep", ids, index=ids.index(current) if current in by_id else 0, key="sw_pick",
+                            format_func=lambda i: by_id[i].label(),
+                            help="Every sweep in the store, including those started from the command line.")
+    st.session_state["sweep_id"] = sweep_id
+    return sweep_id
+
+
+def render() -> None:
+    st.title("Sweep")
+    st.caption("Train every combination of the settings below, or let TPE choose the trials and prune weak ones; "
+               "one trial per core, each a stored run. "
+               "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
+    plans = _plans()
     c1, c2, c3 = st.columns([1, 1, 2])
-    source = c1.radio("Start from", list(forms), horizontal=True, key="sw_source")
+    source = c1.radio("Start from", list(FORMS), horizontal=True, key="sw_source")
     counts = list(range(1, default_workers() + 1))
     workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers")
-    chosen = planned[source]
-    if chosen is None:
-        c3.write("Fix the settings above to start.")
-    elif chosen[0].is_tpe and chosen[0].tpe is not None:
-        c3.write(f"**TPE: up to {chosen[0].size} trials**, pruner {chosen[0].tpe.pruner}")
-    else:
-        c3.write(f"**{len(chosen[1])} trials**")
+    chosen = plans[source]
+    c3.write(_size_text(chosen))
     if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:",
                  key="sw_start") and chosen is not None:
-        _start(chosen[0], chosen[1], int(workers))
-    sweeps = list(_sweeps())
-    if not sweeps:
+        _start(chosen, int(workers))
+    sweep_id = _pick_sweep()
+    if sweep_id is None:
         return
-    current = st.session_state.get("sweep_id")
-    sweep_id = st.selectbox("Sweep", sweeps[::-1], index=sweeps[::-1].index(current) if current in sweeps else 0,
-                            key="sw_pick")
-    st.session_state["sweep_id"] = sweep_id
     running = st.session_state["sw_live_running"] = _running(sweep_id)
     st.fragment(_live, run_every=LIVE_EVERY if running else None)(sweep_id)
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from experiments.runs.store import RunRecord
+
 TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "test_acc", "best_test_acc", "train_acc",
                  "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size", "seed",
                  "reduction", "train_size", "tags", "source"]
 PERCENT = {"test_acc", "best_test_acc", "train_acc"}
+MISSING = "–"  # shown in a cell without a value (Streamlit would write "None")
 
 
-def runs_frame(runs) -> pd.DataFrame:
+def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
     """One row per run for the pick-and-sort tables (History uses it too)."""
     rows = [{**r.flat(), "tags": ", ".join(r.tags)} for r in runs]
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else TABLE_COLUMNS)
@@ -34,7 +37,7 @@ def column_config() -> dict:
     return config
 
 
-def pick_runs(runs, key: str) -> list[int]:
+def pick_runs(runs: list[RunRecord], key: str) -> list[int]:
     """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids."""
     frame = runs_frame(runs)
     if "created" in frame:
@@ -45,7 +48,7 @@ def pick_runs(runs, key: str) -> list[int]:
     # Streamlit start again from the preselection by id instead of shifting it onto other runs.
     key = f"{key}-{abs(hash(tuple(ids))) % 10**8}"
     event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="multi-row", hide_index=True,
-                         column_config=column_config(), height=min(36 * (len(frame) + 1) + 3, 400),
+                         column_config=column_config(), height=min(36 * (len(frame) + 1) + 3, 400), placeholder=MISSING,
                          selection_default={"selection": {"rows": [ids.index(i) for i in wanted]}})
     picked = [ids[i] for i in event.selection.rows if i < len(ids)]
     st.session_state["compare_ids"] = picked

@@ -1,24 +1,57 @@
 """Train: settings in the sidebar, then live curves, progress, Stop/Pause and a diagnosis of each run.
 
 The live part is a fragment that reruns about once a second on its own while runs are active (every five
-seconds when idle, to pick up runs queued elsewhere); it only reads the store and the run manager's progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom
-(stable element keys and Plotly ``uirevision``). The script itself never loops or sleeps.
+seconds when idle, to pick up runs queued elsewhere); it only reads the store and the run manager's
+progress, rebuilds the figures only when a new epoch arrived, and keeps the user's zoom (stable element
+keys and Plotly ``uirevision``). The script itself never loops or sleeps.
+
+The ids of the runs this browser tab watches are kept in the page's URL (``/train?runs=3,4``) as well as
+in Session State, so reloading the page (a new session) shows them again, finished ones included.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import streamlit as st
 
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.figures import LiveRun, live_figure
-from experiments.runs.store import StoreError
+from experiments.runs.store import RunRecord, StoreError
+from nn.status import RunStatus
 from ui import common, sidebar
 from ui.diagnosis_text import describe
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
+MAX_REMEMBERED = 20  # run ids kept in the URL (the most recent ones)
 LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle
+URL_KEY = "runs"
+# The run manager's progress states around RunStatus.RUNNING (see experiments/runs/runner.Progress).
+PAUSED, LOADING = "paused", "loading"
+BUSY = {RunStatus.QUEUED, RunStatus.RUNNING, PAUSED, LOADING}
 
 
-def _watched_runs() -> list:
+def restore_watched() -> None:
+    """A new session (a reload) takes the watched runs from the URL; bad ids are ignored."""
+    if "watched" in st.session_state:
+        return
+    text = st.query_params.get(URL_KEY, "")
+    parts = [part.strip() for part in text.split(",")[-MAX_REMEMBERED:]]
+    ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) <= 12]
+    st.session_state["watched"] = list(dict.fromkeys(ids))
+
+
+def _remember(ids: list[int]) -> None:
+    """Keep the watched run ids in the URL, so that a reload shows them again."""
+    text = ",".join(map(str, ids[-MAX_REMEMBERED:]))
+    if st.query_params.get(URL_KEY, "") != text:
+        if text:
+            st.query_params[URL_KEY] = text
+        else:
+            del st.query_params[URL_KEY]
+
+
+def _watched_runs() -> list[RunRecord]:
     """This session's runs plus any run the manager is working on, oldest first."""
     ids = list(dict.fromkeys(st.session_state.get("watched", []) + [p.run_id for p in common.manager().active()]))
     found = []
@@ -28,68 +61,97 @@ def _watched_runs() -> list:
         except StoreError:  # deleted in History meanwhile
             continue
     st.session_state["watched"] = [r.id for r in found]
+    _remember(st.session_state["watched"])
     return found
 
 
-def _progress_row(run, label: str) -> None:
+def _progress_row(run: RunRecord, label: str) -> None:
     manager = common.manager()
     progress = manager.progress(run.id)
     status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.planned_epochs
-    text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total}"
-    if status in ("running", "paused"):
-        if progress and progress.latest.get("test_acc") is not None:
-            text += f" · test accuracy {progress.latest['test_acc']:.1%}"
-        text += f" · {common.format_eta(progress.eta_seconds if progress else None)}"
-        if status == "paused":
-            text += " · paused"
-    elif status == "loading":
-        text += " · loading the data"
-    elif status == "queued":
-        text += " · queued"
-    else:
-        acc = f", test accuracy {run.test_acc:.1%}" if run.test_acc is not None else ""
-        text += f" · {status}{acc}"
+    text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total} · {_state_text(run, status, progress)}"
     bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
-    bar.progress(done / total if total else 0.0, text=text)
-    if status in ("running", "paused", "queued", "loading"):
-        if status == "paused":
-            if pause_col.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:"):
-                manager.resume(run.id)
-                st.rerun(scope="fragment")
-        elif pause_col.button("Pause", key=f"pause_{run.id}", icon=":material/pause:",
-                              disabled=status != "running"):
-            manager.pause(run.id)
-            st.rerun(scope="fragment")
-        if stop_col.button("Stop", key=f"stop_{run.id}", icon=":material/stop:"):
-            manager.stop(run.id)
-            st.rerun(scope="fragment")
-    if run.message and status not in ("running", "paused", "queued", "loading"):
+    bar.progress(min(1.0, done / total) if total else 0.0, text=text)
+    if status in BUSY:
+        _controls(run.id, status, pause_col, stop_col)
+    elif run.message:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
 
-def _snapshot(runs: list, labels: dict[int, str]) -> tuple:
+def _state_text(run: RunRecord, status: str, progress: Any) -> str:
+    """Where the run stands, for its progress bar: accuracy and ETA while it trains, its outcome after."""
+    if status in (RunStatus.RUNNING, PAUSED):
+        latest = progress.latest.get("test_acc") if progress else None
+        parts = [f"test accuracy {latest:.1%}"] if latest is not None else []
+        parts.append(common.format_eta(progress.eta_seconds if progress else None))
+        return " · ".join(parts + (["paused"] if status == PAUSED else []))
+    if status == LOADING:
+        return "loading the data"
+    if status == RunStatus.QUEUED:
+        return "queued"
+    return f"{status}, test accuracy {run.test_acc:.1%}" if run.test_acc is not None else str(status)
+
+
+def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
+    """Pause or Resume, and Stop, for a run that is queued, loading or training."""
+    manager = common.manager()
+    if status == PAUSED:
+        if pause_col.button("Resume", key=f"resume_{run_id}", icon=":material/play_arrow:"):
+            manager.resume(run_id)
+            st.rerun(scope="fragment")
+    elif pause_col.button("Pause", key=f"pause_{run_id}", icon=":material/pause:",
+                          disabled=status != RunStatus.RUNNING):
+        manager.pause(run_id)
+        st.rerun(scope="fragment")
+    if stop_col.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
+        manager.stop(run_id)
+        st.rerun(scope="fragment")
+
+
+@dataclass
+class Snapshot:
+    """The live charts and findings of the watched runs, and what they were built from."""
+
+    signature: tuple
+    figures: dict[str, Any] | None = None
+    findings: list[tuple[RunRecord, Any]] = field(default_factory=list)
+    waiting: bool = False  # nothing to draw yet, but a run is queued or training
+
+
+def _snapshot(runs: list[RunRecord], labels: dict[int, str]) -> Snapshot:
     """Figures and findings of the watched runs, rebuilt only when a run has a new epoch or a new status
     (or the user zoomed)."""
     zoom = {kind: st.session_state.get(f"zoom_{kind}") for kind in ("loss", "acc")}
     signature = (tuple((r.id, r.epochs_done, r.status, labels[r.id]) for r in runs), repr(zoom))
     cached = st.session_state.get("live_snapshot")
-    if cached and cached[0] == signature:
+    if isinstance(cached, Snapshot) and cached.signature == signature:
         return cached
-    epochs = {r.id: common.store().get_epochs(r.id) for r in runs if r.epochs_done or r.status == "diverged"}
+    epochs = {r.id: common.store().get_epochs(r.id) for r in runs
+              if r.epochs_done or r.status == RunStatus.DIVERGED}
+    snapshot = Snapshot(signature)
+    snapshot.figures, snapshot.waiting = _figures(runs, labels, epochs, zoom)
+    snapshot.findings = [(r, describe(f)) for r in runs if r.id in epochs
+                         for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
+    st.session_state["live_snapshot"] = snapshot
+    return snapshot
+
+
+def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, list],
+             zoom: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The live loss and accuracy figures (None when there is nothing to chart), and whether the curves are
+    still to come (a run is queued or training and none has an epoch yet)."""
+    active = [r for r in runs if RunStatus(r.status).is_active]
     # runs with epochs, and active ones as empty axes (so the browser has Plotly loaded before the first point)
-    charted = [r for r in runs if r.epochs_done or r.status in ("queued", "running")][-MAX_CHARTED:]
-    figures = None
-    if charted:
-        live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
-                for r in charted]
-        figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
-    findings = [(r, describe(f)) for r in runs if r.id in epochs
-                for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
-    cached = (signature, figures, findings)
-    st.session_state["live_snapshot"] = cached
-    return cached
+    charted = [r for r in runs if epochs.get(r.id) or r in active][-MAX_CHARTED:]
+    waiting = bool(active) and not any(epochs.get(r.id) for r in charted)
+    if not charted:
+        return None, waiting
+    live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
+            for r in charted]
+    figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
+    return figures, waiting
 
 
 def _chart(column, figure, kind: str) -> None:
@@ -105,11 +167,12 @@ def _chart(column, figure, kind: str) -> None:
             st.rerun(scope="fragment")
 
 
-def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
-    _, figures, findings = _snapshot(runs, labels)
-    if figures is None:
+def _charts_and_diagnoses(runs: list[RunRecord], labels: dict[int, str]) -> None:
+    snapshot = _snapshot(runs, labels)
+    figures = snapshot.figures
+    if snapshot.waiting:
         st.caption("The curves appear here after the first epoch.")
-    else:
+    if figures is not None:
         left, right = st.columns(2)
         _chart(left, figures["loss"], "loss")
         _chart(right, figures["acc"], "acc")
@@ -120,7 +183,7 @@ def _charts_and_diagnoses(runs: list, labels: dict[int, str]) -> None:
             for kind in zoomed:
                 st.session_state.pop(f"zoom_{kind}", None)
             st.rerun(scope="fragment")
-    for run, finding in findings:
+    for run, finding in snapshot.findings:
         show = st.error if finding.severity == "error" else st.warning
         show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
 
@@ -148,7 +211,7 @@ def _live_panel() -> None:
     labels = common.run_labels(runs)
     for run in runs:
         _progress_row(run, labels[run.id])
-    finished = [r.id for r in runs if r.status not in ("queued", "running")]
+    finished = [r.id for r in runs if not RunStatus(r.status).is_active]
     if finished and st.button("Clear ended runs from this view", key="clear_finished"):
         st.session_state["watched"] = [r.id for r in runs if r.id not in finished]
         st.rerun(scope="fragment")
@@ -157,6 +220,7 @@ def _live_panel() -> None:
 
 def render() -> None:
     st.title("Train")
+    restore_watched()
     sidebar.settings_form()
     common.data_source().prepare()
     busy = st.session_state["live_busy"] = _busy()

@@ -97,27 +97,27 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
     updated in place. Streamlit 1.67 re-mounts a chart whose data changed, which loses that view, so the
     page also passes the user's box-zoom back as ``zoom`` (``{"x": (lo, hi), "y": (lo, hi)}``): it is part
     of the figure and survives every new epoch. Dragging a box selects (the page turns it into the zoom).
+    The legend sits above the plot, one entry per run (clicking it hides both of the run's lines), so that
+    however many runs there are it never covers the axis titles; the y axis is named instead of a title.
     """
     if kind not in ("loss", "acc"):
         raise ValueError(f"kind must be 'loss' or 'acc', got {kind!r}")
     fig = go.Figure()
-    for run, color in zip(runs, distinct_colors(len(runs))):
-        xs = [int(e["epoch"]) for e in run.epochs]
-        for split, dash in (("train", "solid"), ("test", "dash")):
-            ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
-            name = f"{safe(run.label)} · {split}" if len(runs) > 1 else split
-            fig.add_trace(go.Scatter(
-                x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color, dash=dash),
-                marker=dict(size=6), legendgroup=safe(run.label),
-                hovertemplate=f"{name}<br>epoch %{{x}}<br>{split} {kind} %{{y:.4f}}<extra></extra>"))
+    several = len(runs) > 1
+    values = _add_live_traces(fig, runs, kind)
     planned = max([r.planned_epochs for r in runs] + [max((len(r.epochs) for r in runs), default=0), 1])
     fig.update_layout(
-        title=dict(text="Loss" if kind == "loss" else "Accuracy"), uirevision=uirevision,
+        uirevision=uirevision,
         xaxis=dict(title="epoch", range=[0.5, planned + 0.5], dtick=max(1, round(planned / 10))),
-        yaxis=dict(title="cross-entropy loss" if kind == "loss" else "accuracy",
+        yaxis=dict(title="loss (cross-entropy)" if kind == "loss" else "accuracy",
                    tickformat=".1%" if kind == "acc" else None),
-        height=340, margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2),
+        height=360, margin=dict(l=60, r=20, t=30, b=45),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
+                    title=dict(text="solid train, dashed test:" if several else "")),
         dragmode="select", selectdirection="any")
+    y_range = value_range(values, kind == "acc")
+    if y_range is not None:
+        fig.update_yaxes(range=y_range, autorange=False)
     if zoom:
         fig.update_xaxes(range=list(zoom["x"]), autorange=False)
         fig.update_yaxes(range=list(zoom["y"]), autorange=False)
@@ -125,6 +125,40 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
         fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1),
                       annotation_text="ln 10 (chance)", annotation_position="top left")
     return fig
+
+
+def _add_live_traces(fig: go.Figure, runs: Sequence[LiveRun], kind: str) -> list[float | None]:
+    """Each run's train (solid) and test (dashed) line, one legend entry per run; returns every y value."""
+    several = len(runs) > 1
+    values: list[float | None] = []
+    for run, color in zip(runs, distinct_colors(len(runs))):
+        xs = [int(e["epoch"]) for e in run.epochs]
+        for split, dash in (("train", "solid"), ("test", "dash")):
+            ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
+            values += ys
+            name = safe(run.label) if several else split
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color, dash=dash),
+                marker=dict(size=6), legendgroup=safe(run.label), showlegend=not several or split == "train",
+                hovertemplate=f"{name} · {split}<br>epoch %{{x}}<br>{split} {kind} %{{y:.4f}}<extra></extra>"))
+    return values
+
+
+def value_range(values: Sequence[float | None], is_acc: bool) -> list[float] | None:
+    """An explicit y range where Plotly's own would mislead, else None (autorange).
+
+    With no point Plotly spans -1 to 4 (an accuracy axis from -100% to 400%) and it pads a lone value by
+    whole units; an accuracy lies in [0, 1], so its axis is always fitted to the points within that.
+    """
+    finite = [v for v in values if v is not None]
+    if not finite:
+        return [0.0, 1.0] if is_acc else [0.0, round(LN10 * 1.2, 2)]
+    low, high = min(finite), max(finite)
+    if not is_acc and high > low:
+        return None
+    pad = max((high - low) * 0.08, 0.02 if is_acc else 0.1 * max(abs(high), 0.01))
+    low, high = max(0.0, low - pad), high + pad
+    return [low, min(1.0, high)] if is_acc else [low, high]
 
 
 # ---------------------------------------------------------------------- comparison
@@ -157,32 +191,45 @@ def compare_figure(curves: Sequence[Curve], metric: str, x_axis: str = "epoch", 
     """Overlaid curves of one metric; seed groups as mean with a shaded band; hover text per curve."""
     _check_metric(metric, x_axis)
     fig = go.Figure()
-    colors = distinct_colors(len(curves))
     is_acc = metric.endswith("acc")
-    for curve, default_color in zip(curves, colors):
-        color = curve.color or default_color
-        label = safe(curve.label)
-        if curve.low is not None and curve.high is not None:
-            xs = list(curve.x)
-            lo, hi = smooth(curve.low, smoothing), smooth(curve.high, smoothing)
-            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_alpha(color, 0.18),
-                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
-                                     name=f"{label} band"))
-        y = smooth(curve.y, smoothing)
-        seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
-        hover = safe(curve.hover or curve.label).replace("\n", "<br>")
-        value = "%{y:.2%}" if is_acc else "%{y:.4f}"
-        fig.add_trace(go.Scatter(
-            x=list(curve.x), y=y, name=label + seeds, mode="lines+markers" if len(curve.x) <= 30 else "lines",
-            line=dict(color=color, width=2), marker=dict(size=5), legendgroup=label,
-            hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
-                          f"{METRIC_NAMES[metric].lower()} {value}<extra></extra>"))
+    for curve, default_color in zip(curves, distinct_colors(len(curves))):
+        _add_curve(fig, curve, curve.color or default_color, smoothing, metric, x_axis)
     fig.update_layout(
         uirevision=uirevision, height=460, margin=dict(l=60, r=20, t=30, b=40),
         xaxis=dict(title=X_AXES[x_axis].lower()),
         yaxis=dict(title=METRIC_NAMES[metric].lower(), tickformat=".1%" if is_acc else None),
         legend=dict(orientation="v"), hovermode="closest")
+    points = [v for c in curves for v in (*c.y, *(c.low or ()), *(c.high or ())) if _finite(v) is not None]
+    if not points:  # Plotly would draw empty axes from -1 to 6: say why there is nothing instead
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        fig.add_annotation(text="no finished epoch (or no finite value) to draw", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+        return fig
+    y_range = value_range(points, is_acc) if is_acc or len(set(points)) == 1 else None
+    if y_range is not None:  # smoothing averages the points, so it stays inside their range
+        fig.update_yaxes(range=y_range)
     return fig
+
+
+def _add_curve(fig: go.Figure, curve: Curve, color: str, smoothing: float, metric: str, x_axis: str) -> None:
+    """One curve of a comparison: its line, and its shaded band when it has one."""
+    label = safe(curve.label)
+    if curve.low is not None and curve.high is not None:
+        xs = list(curve.x)
+        lo, hi = smooth(curve.low, smoothing), smooth(curve.high, smoothing)
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_alpha(color, 0.18),
+                                 line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
+                                 name=f"{label} band"))
+    seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
+    hover = safe(curve.hover or curve.label).replace("\n", "<br>")
+    value = "%{y:.2%}" if metric.endswith("acc") else "%{y:.4f}"
+    fig.add_trace(go.Scatter(
+        x=list(curve.x), y=smooth(curve.y, smoothing), name=label + seeds,
+        mode="lines+markers" if len(curve.x) <= 30 else "lines", line=dict(color=color, width=2),
+        marker=dict(size=5), legendgroup=label,
+        hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
+                      f"{METRIC_NAMES[metric].lower()} {value}<extra></extra>"))
 
 
 def _check_metric(metric: str, x_axis: str) -> None:
@@ -207,8 +254,11 @@ def parallel_coordinates(rows: Sequence[Mapping[str, Any]], fields: Sequence[str
                          target: str = "test_acc") -> go.Figure:
     """One line per run through its hyperparameters, coloured and ended by ``target`` (test accuracy).
 
-    Text settings become evenly spaced categorical axes; numbers spanning decades get a log10 axis.
+    Text settings become evenly spaced categorical axes; numbers spanning decades get a log10 axis. A run
+    without a finite ``target`` (no finished epoch, diverged) is left out: drawn at 0 it would read as a
+    result (``scored_rows`` says which rows are drawn).
     """
+    rows = scored_rows(rows, target)
     dims = []
     for name in fields:
         values = [r.get(name) for r in rows]
@@ -224,12 +274,16 @@ def parallel_coordinates(rows: Sequence[Mapping[str, Any]], fields: Sequence[str
             index = {c: i for i, c in enumerate(cats)}
             dims.append(dict(label=name, values=[index[str(v)] for v in values], tickvals=list(range(len(cats))),
                              ticktext=[safe(c) for c in cats]))
-    scores = [_finite(r.get(target)) for r in rows]
-    scores = [s if s is not None else 0.0 for s in scores]
+    scores = [float(r[target]) for r in rows]
     dims.append(dict(label=METRIC_NAMES.get(target, target).lower(), values=scores))
     fig = go.Figure(go.Parcoords(line=dict(color=scores, colorscale="Viridis", showscale=True), dimensions=dims))
     fig.update_layout(height=420, margin=dict(l=60, r=60, t=50, b=30))
     return fig
+
+
+def scored_rows(rows: Sequence[Mapping[str, Any]], target: str = "test_acc") -> list[Mapping[str, Any]]:
+    """The rows with a finite ``target``: the ones a parallel-coordinates figure can place."""
+    return [r for r in rows if _finite(r.get(target)) is not None]
 
 
 # ---------------------------------------------------------------------- one run, inspected
@@ -245,7 +299,7 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
     return fig
 
 
-def per_class_figure(accuracy: Sequence[float]) -> go.Figure:
+def per_class_figure(accuracy: Sequence[float] | np.ndarray) -> go.Figure:
     """Bar per digit: share of that digit's test images classified correctly."""
     acc = [_finite(a) for a in accuracy]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[f"{a:.1%}" if a is not None else ""

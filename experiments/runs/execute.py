@@ -8,7 +8,19 @@ from collections.abc import Collection, Iterable
 from threadpoolctl import threadpool_limits
 
 from experiments.config import RunConfig
-from nn import MLP, Dataset, TrainResult, evaluate, fit, get_optimizer, load_mnist
+from nn import (
+    MLP,
+    Callback,
+    Dataset,
+    FitOptions,
+    PauseOnEvent,
+    StopOnEvent,
+    TrainResult,
+    evaluate,
+    fit,
+    get_optimizer,
+    load_mnist,
+)
 from nn.data import ProgressCallback
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
@@ -36,22 +48,29 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
                  train_eval_epochs: Collection[int] = ()) -> tuple[MLP, TrainResult]:
     """Build the network and optimizer the config describes and train it on ``data``.
 
-    After each epoch in ``train_eval_epochs`` the whole training set is also evaluated, before any
-    callback sees the logs, as ``full_train_loss``/``full_train_acc`` (a full pass costs about a third of
-    an epoch, so only runs that need it ask, e.g. to compare with the course report's training accuracies).
+    ``pause_event``/``stop_event`` become the ``PauseOnEvent``/``StopOnEvent`` controls, run before the
+    given callbacks. After each epoch in ``train_eval_epochs`` the whole training set is also evaluated,
+    before any given callback sees the logs, as ``full_train_loss``/``full_train_acc`` (a full pass costs
+    about a third of an epoch, so only runs that need it ask, e.g. to compare with the course report's
+    training accuracies).
     """
     threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
     model = build_model(config, data.num_features)
     optimizer = get_optimizer(config.optimizer, config.lr)
+    controls: list[Callback] = []
+    if pause_event is not None:
+        controls.append(PauseOnEvent(pause_event, stop_event))
+    if stop_event is not None:
+        controls.append(StopOnEvent(stop_event))
     if train_eval_epochs:
-        callbacks = [TrainSetPass(model, data, train_eval_epochs, config.l2), *callbacks]
-    result = fit(model, optimizer, data, epochs=config.epochs, batch_size=config.batch_size, l2=config.l2,
-                 seed=config.seed, reduction=config.reduction, callbacks=callbacks,
-                 stop_event=stop_event, pause_event=pause_event)
+        controls.append(TrainSetPass(model, data, train_eval_epochs, config.l2))
+    options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2, seed=config.seed,
+                         reduction=config.reduction)
+    result = fit(model, optimizer, data, options, [*controls, *callbacks])
     return model, result
 
 
-class TrainSetPass:
+class TrainSetPass(Callback):
     """Adds loss and accuracy on the whole training set, with the epoch's final weights, to chosen epochs' logs."""
 
     def __init__(self, model: MLP, data: Dataset, epochs: Collection[int], l2: float = 0.0):

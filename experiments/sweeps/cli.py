@@ -1,15 +1,15 @@
 """``python -m experiments sweep SPEC``: run a sweep from a TOML or JSON spec, with text progress.
 
-Ctrl-C stops the sweep's trials (after the current batch locally, at the next epoch on Ray) and keeps
-every finished epoch in the store.
+Ctrl-C stops the sweep's trials (after the current batch locally, at the next epoch on Ray), keeps
+every finished epoch in the store and exits 130, as ``run`` does.
 """
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 import time
 
+from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.execute import load_data
 from experiments.runs.store import RunStore
 from experiments.sweeps.local import LocalSweep
@@ -44,14 +44,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep_id = new_sweep_id()
     stop = threading.Event()
     began = time.perf_counter()
-    previous = signal.getsignal(signal.SIGINT)
-    try:
+    with CtrlC(stop.set):  # the engines watch ``stop``
         _run(args, store, spec, trials, engine, sweep_id, stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    code = _summary(store, sweep_id, time.perf_counter() - began)
     if stop.is_set():
-        print("stopped by Ctrl-C: the finished epochs are kept in the store")
-    return _summary(store, sweep_id, time.perf_counter() - began)
+        return say_interrupted(f"sweep {sweep_id}, its finished epochs kept in the store")
+    return code
 
 
 def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, sweep_id: str,
@@ -62,7 +60,6 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
         from experiments.sweeps.ray_engine import import_ray, run_ray_sweep
         import_ray()
         print(f"sweep {sweep_id}: {what} on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}", flush=True)
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
         run_ray_sweep(store, spec, trials, address=args.address, asha=args.asha or spec.is_tpe,
                       workers=args.workers, sweep_id=sweep_id, source="cli", stop_event=stop,
                       progress=lambda line: print(line, flush=True))
@@ -74,13 +71,10 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
         sweep = LocalSweep(store, spec, trials, workers=args.workers, sweep_id=sweep_id, source="cli")
     sweep.start()
     print(f"sweep {sweep_id}: {what}, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}", flush=True)
-
-    def on_ctrl_c(*_: object) -> None:
-        stop.set()
-        sweep.stop()
-    signal.signal(signal.SIGINT, on_ctrl_c)
     last = ""
     while not sweep.wait(timeout=1.0):
+        if stop.is_set() and not sweep.stopping:
+            sweep.stop()
         line = _progress_line(store, sweep_id)
         if line != last:
             print(line, flush=True)

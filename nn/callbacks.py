@@ -1,0 +1,162 @@
+"""Callbacks in Keras's shape, and the controls that end or hold a run: stop, pause, divergence.
+
+``fit`` hands every callback the ``TrainingLoop`` (Keras: ``set_model``) before training starts. A callback
+reads the model, optimizer, options and history from it, and ends the run with
+``loop.request_stop(status, message)``: that is the one way a run ends early, used alike by the user's stop
+button (``StopOnEvent``), the divergence check (``DivergenceGuard``, on by default) and early stopping.
+
+Only hooks a callback overrides are called, so an unused per-batch hook costs nothing. Objects that do not
+derive from ``Callback`` but have some of the hook methods (e.g. only ``on_epoch_end``) work too.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .status import RunStatus
+
+if TYPE_CHECKING:
+    from .data import Dataset
+    from .mlp import MLP
+    from .optim import Optimizer
+    from .train import FitOptions
+
+# A mean cross-entropy this large means the correct class gets probability below e^-10000: the weights
+# have blown up even if the arithmetic has not yet overflowed to inf or NaN (e.g. every ReLU died).
+EXPLODED_LOSS = 1e4
+HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+
+class TrainingLoop:
+    """What callbacks see of the run in progress, and the one way to end it early (``request_stop``)."""
+
+    def __init__(self, model: MLP, optimizer: Optimizer, options: FitOptions, data: Dataset | None = None):
+        self.model, self.optimizer, self.options, self.data = model, optimizer, options, data
+        self.history: list[dict[str, Any]] = []  # one logs dict per epoch finished in this call of fit
+        self.epoch = options.initial_epoch       # the epoch in progress (1-based) once training runs
+        self.status = RunStatus.FINISHED
+        self.message = ""
+        self.stop_requested = False
+
+    def request_stop(self, status: RunStatus, message: str) -> None:
+        """End the run with ``status``: before the next batch if asked during a batch or before it, else
+        after the current epoch's ``on_epoch_end`` hooks (every callback still sees that epoch). The first
+        request wins, so a divergence found at an epoch's end is not overwritten by a later callback."""
+        if not self.stop_requested:
+            self.stop_requested, self.status, self.message = True, RunStatus(status), message
+
+
+class Callback:
+    """Base class with a documented no-op for every hook; override the ones you need.
+
+    ``logs`` per hook: train_begin {epochs, initial_epoch, batches_per_epoch}; epoch_begin {}; batch_begin
+    {}; batch_end {loss (per example), correct, size}; epoch_end the epoch's metrics (see ``fit``), which a
+    callback may add keys to for the callbacks after it; train_end {status, message}.
+    """
+
+    loop: TrainingLoop
+
+    def set_loop(self, loop: TrainingLoop) -> None:
+        """Called by ``fit`` before ``on_train_begin``: the run this callback observes and may stop."""
+        self.loop = loop
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        """Once, before the first epoch."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+        """Before epoch ``epoch`` (1-based) trains: e.g. set the learning rate for it."""
+
+    def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:
+        """Before batch ``batch`` (0-based within the epoch): a stop requested here runs no more batches."""
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        """After the batch's update; ``logs`` holds its loss: keep this cheap, it runs ~1000 times an epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        """After the epoch is trained and evaluated; ``logs`` is the dict stored in the history."""
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        """Once, after the last epoch or the stop; ``logs`` has the final status and message."""
+
+
+class CallbackList:
+    """Dispatches each hook to the callbacks that implement it, in order (built once per ``fit``)."""
+
+    def __init__(self, callbacks: Iterable[Any], loop: TrainingLoop):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            set_loop = getattr(cb, "set_loop", None)
+            if set_loop is not None:
+                set_loop(loop)
+        hooks = {name: [m for cb in self.callbacks if (m := _implemented(cb, name)) is not None] for name in HOOKS}
+        self.train_begin, self.train_end = hooks["on_train_begin"], hooks["on_train_end"]
+        self.epoch_begin, self.epoch_end = hooks["on_epoch_begin"], hooks["on_epoch_end"]
+        self.batch_begin, self.batch_end = hooks["on_batch_begin"], hooks["on_batch_end"]
+
+    @staticmethod
+    def call(hooks: list[Callable[..., None]], *args: Any) -> None:
+        for hook in hooks:
+            hook(*args)
+
+
+def _implemented(cb: Any, name: str) -> Callable[..., None] | None:
+    """``cb``'s hook ``name`` unless it is missing or the base class's no-op."""
+    method = getattr(cb, name, None)
+    if method is None or getattr(type(cb), name, None) is getattr(Callback, name):
+        return None
+    return method
+
+
+class StopOnEvent(Callback):
+    """Ends the run as STOPPED before the next batch once ``event`` is set (e.g. by a Stop button)."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:
+        if self.event.is_set():
+            self.loop.request_stop(RunStatus.STOPPED, f"stopped by the user during epoch {self.loop.epoch}")
+
+
+class PauseOnEvent(Callback):
+    """Holds training between batches while ``event`` is set; a set ``stop_event`` releases it.
+
+    Put it before ``StopOnEvent`` so a run stopped while paused stops at once.
+    """
+
+    def __init__(self, event: threading.Event, stop_event: threading.Event | None = None, poll: float = 0.05):
+        self.event, self.stop_event, self.poll = event, stop_event, poll
+
+    def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:
+        while self.event.is_set() and not (self.stop_event is not None and self.stop_event.is_set()):
+            time.sleep(self.poll)
+
+
+class DivergenceGuard(Callback):
+    """Ends the run as DIVERGED when a batch loss is not finite or above ``threshold`` per example, or an
+    epoch's evaluated loss is not finite (the parameters overflowed). ``fit`` adds one unless given one.
+
+    ``loss`` is per example in both reductions (see ``MLP.backprop``), so one threshold fits both.
+    """
+
+    def __init__(self, threshold: float = EXPLODED_LOSS):
+        if not threshold > 0:
+            raise ValueError(f"divergence threshold must be > 0, got {threshold}")
+        self.threshold = threshold
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        loss = logs["loss"]
+        if not math.isfinite(loss) or loss > self.threshold:
+            what = f"became {loss}" if not math.isfinite(loss) else f"exploded to {loss:.3g}"
+            self._diverged(f"the loss {what} in epoch {self.loop.epoch}, batch {batch + 1}")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if any(not math.isfinite(logs[key]) for key in ("val_loss", "test_loss") if key in logs):
+            self._diverged(f"the parameters overflowed in epoch {epoch}")
+
+    def _diverged(self, what: str) -> None:
+        self.loop.request_stop(RunStatus.DIVERGED, f"{what}: the learning rate "
+                                                   f"({self.loop.optimizer.lr:g}) is too high, lower it")

@@ -1,0 +1,90 @@
+"""Early stopping on a validation metric, keeping the best epoch and (optionally) its weights.
+
+A run ended this way has *finished* its training protocol, so it ends as RunStatus.FINISHED, with a message
+that says at which epoch it stopped, why, and which epoch was best (STOPPED is kept for the user's stop
+button). ``best_epoch(history, monitor)`` finds the same best epoch in any stored history.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .callbacks import Callback
+from .status import RunStatus
+
+MONITORS = {"val_loss": "min", "val_acc": "max", "test_loss": "min", "test_acc": "max", "train_loss": "min",
+            "train_acc": "max"}
+
+
+def improves(monitor: str, value: float, best: float, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta`` in ``monitor``'s direction."""
+    if not math.isfinite(value):
+        return False
+    return value < best - min_delta if MONITORS[monitor] == "min" else value > best + min_delta
+
+
+def best_epoch(history: Sequence[dict[str, Any]], monitor: str = "val_loss") -> dict[str, Any] | None:
+    """The logs of the best epoch by ``monitor`` (the earliest on ties), or None if no epoch logged it."""
+    best: dict[str, Any] | None = None
+    for logs in history:
+        if monitor in logs and (best is None or improves(monitor, logs[monitor], best[monitor])):
+            best = logs
+    return best
+
+
+class EarlyStopping(Callback):
+    """Ends training once ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` is "val_loss" (lower is better) or "val_acc" (higher is better); other logged metrics are
+    accepted too, but choosing by test numbers fits the test set. With ``restore_best_weights`` (default)
+    the model ends with the parameters of the best epoch, whether training stopped early or ran out of
+    epochs. ``best_epoch``/``best_logs`` record that epoch; ``stopped_epoch`` is 0 unless it stopped the run.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 restore_best_weights: bool = True):
+        if monitor not in MONITORS:
+            raise ValueError(f"early stopping monitors one of {', '.join(MONITORS)}, not {monitor!r}")
+        if int(patience) != patience or patience < 1:
+            raise ValueError(f"early stopping patience must be a whole number >= 1, got {patience}")
+        if not min_delta >= 0:
+            raise ValueError(f"early stopping min_delta must be >= 0, got {min_delta}")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore_best_weights = restore_best_weights
+        self.best_logs: dict[str, Any] | None = None
+        self.best_weights: np.ndarray | None = None
+        self.wait, self.stopped_epoch = 0, 0
+
+    @property
+    def best_epoch(self) -> int:
+        """The best epoch so far (1-based), 0 before any."""
+        return int(self.best_logs["epoch"]) if self.best_logs else 0
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        data = self.loop.data
+        if self.monitor.startswith("val_") and data is not None and not data.has_validation:
+            raise ValueError(f"early stopping monitors {self.monitor} but the data has no validation split: "
+                             f"hold out a validation set or turn early stopping off")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        value = logs[self.monitor]
+        if self.best_logs is None or improves(self.monitor, value, self.best_logs[self.monitor], self.min_delta):
+            self.best_logs, self.wait = logs, 0
+            if self.restore_best_weights:
+                self.best_weights = self.loop.model.flat_params.copy()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            restored = f"; weights restored from epoch {self.best_epoch}" if self.restore_best_weights else ""
+            self.loop.request_stop(RunStatus.FINISHED, (
+                f"early stopping after epoch {epoch}: {self.monitor} has not improved by more than "
+                f"{self.min_delta:g} for {self.patience} epoch(s); best {self.monitor} "
+                f"{self.best_logs[self.monitor]:.4g} at epoch {self.best_epoch}{restored}"))
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.loop.model.flat_params[...] = self.best_weights

@@ -1,0 +1,33 @@
+"""Measure a network on a whole split: loss, accuracy, prediction collapse, dead hidden units."""
+from __future__ import annotations
+
+import numpy as np
+
+from .losses import cross_entropy
+from .metrics import accuracy, majority_fraction
+from .mlp import MLP
+
+
+def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, l2: float = 0.0, chunk: int = 2000) -> dict[str, float]:
+    """Loss (mean cross-entropy + L2 penalty, as training logs it), accuracy, majority_fraction (share of
+    examples given the most common prediction) and dead_fraction (hidden ReLU units never active on ``x``;
+    0 for other activations) of ``model`` on ``x``, evaluated ``chunk`` rows at a time (dropout off)."""
+    total_loss = 0.0
+    predictions = []
+    ever_active = [np.zeros(width, dtype=bool) for width in model.sizes[1:-1]]
+    for start in range(0, len(x), chunk):
+        outputs = model.layer_outputs(x[start:start + chunk])
+        for active, hidden in zip(ever_active, outputs[1:-1]):
+            active |= (hidden > 0).any(axis=0)
+        logits = outputs[-1].astype(np.float64)
+        total_loss += cross_entropy(logits, y[start:start + chunk], reduction="sum")
+        predictions.append(logits.argmax(axis=1))
+    pred = np.concatenate(predictions) if predictions else np.empty(0, dtype=np.int64)
+    dead = sum(int((~a).sum()) for a in ever_active)
+    hidden_units = sum(model.sizes[1:-1])
+    return {
+        "loss": total_loss / max(len(x), 1) + model.l2_penalty(l2),
+        "acc": accuracy(y, pred),
+        "majority_fraction": majority_fraction(pred, model.sizes[-1]),
+        "dead_fraction": dead / hidden_units if model.activation == "relu" and hidden_units else 0.0,
+    }
