@@ -155,3 +155,11 @@ def test_verdict_kinds_are_an_enum_with_words_apart():
     v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969])
     assert v.kind is stats.VerdictKind.REAL and v.text.startswith(stats.VERDICT_TEXT[v.kind])
     assert {k.text for k in stats.VerdictKind} == {"a real difference", "within seed noise", "cannot tell"}
+
+
+def test_welch_with_one_side_without_spread_gives_no_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = stats.welch([0.91, 0.91], [0.88, 0.91])
+    assert w.t == pytest.approx(1.0) and w.df == pytest.approx(1.0) and w.p == pytest.approx(0.5)

@@ -10,6 +10,7 @@ plain numbers and pandas frames.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -127,7 +128,9 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
     diff = float(xa.mean() - xb.mean())
     if va + vb == 0:
         return Welch(0.0 if diff == 0 else math.copysign(math.inf, diff), math.inf, 1.0 if diff == 0 else 0.0)
-    result = scipy_stats.ttest_ind(xa, xb, equal_var=False)
+    with warnings.catch_warnings():  # a group of equal values (one side without spread) is exact, not imprecise
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        result = scipy_stats.ttest_ind(xa, xb, equal_var=False)
     return Welch(float(result.statistic), float(result.df), float(result.pvalue))
 
 
