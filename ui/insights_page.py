@@ -15,8 +15,8 @@ from experiments.analysis.selection import (
     Source,
     SourceKind,
     dataset_choices,
-    sweep_choices,
 )
+from experiments.sweeps.catalog import stored_sweeps
 from ui import common
 
 KINDS = {"A sweep": SourceKind.SWEEP, "A tag": SourceKind.TAG, "A search (as in History)": SourceKind.SEARCH,
@@ -29,9 +29,9 @@ def _source() -> Source | None:
     kind = KINDS[st.radio("Runs", list(KINDS), horizontal=True, key="in_kind")]
     store = common.store()
     if kind is SourceKind.SWEEP:
-        options = sweep_choices(store)
-        value = st.selectbox("Sweep", options, key="in_sweep", placeholder="no sweeps yet",
-                             index=0 if options else None)
+        labels = {s.sweep_id: s.label() for s in stored_sweeps(store)}
+        value = st.selectbox("Sweep", list(labels), key="in_sweep", placeholder="no sweeps yet",
+                             index=0 if labels else None, format_func=lambda i: labels.get(i, i))
     elif kind is SourceKind.DATASET:
         options = dataset_choices(store)
         value = st.selectbox("Dataset and split", options, key="in_dataset", index=0 if options else None)

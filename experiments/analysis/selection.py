@@ -141,12 +141,6 @@ def dataset_choices(store: RunStore) -> list[str]:
     return sorted(counts, key=lambda k: -counts[k])
 
 
-def sweep_choices(store: RunStore) -> list[str]:
-    """Sweep ids of the stored runs, newest first."""
-    tags = [t for r in store.search_runs(tag="sweep") for t in r.tags if t.startswith(TAG_PREFIX)]
-    return [t.removeprefix(TAG_PREFIX) for t in dict.fromkeys(tags)]
-
-
 def metric_values(store: RunStore, runs: Sequence[RunRecord], metric: Metric) -> list[float | None]:
     """Each run's metric from its stored epochs (None when it has no such number)."""
     by_run: dict[int, list[float]] = {}
