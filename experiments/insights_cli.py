@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from experiments.analysis.importance import SHUFFLES
 from experiments.analysis.insights import compute
 from experiments.analysis.selection import InsightError, Metric, Source, SourceKind
 from experiments.runs.store import RunStore
@@ -24,7 +25,8 @@ def add_insights_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--metric", choices=[m.value for m in Metric], default=None,
                         help="default: best_val_acc (runs without validation numbers: best_test_acc, said so)")
     parser.add_argument("--include-pruned", action="store_true", help="count runs a sweep's pruner ended early")
-    parser.add_argument("--shuffles", type=int, default=200, help="null histories for the noise floor")
+    parser.add_argument("--shuffles", type=int, default=SHUFFLES,
+                        help="null histories for the noise floor (default %(default)s)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--db", default=argparse.SUPPRESS, help="run store file (as the top-level --db)")
     parser.set_defaults(func=cmd_insights)

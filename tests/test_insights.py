@@ -124,11 +124,11 @@ def test_the_cli_prints_the_same_numbers_as_json(store, capsys):
     from experiments.cli import main
 
     make_history(store, only_lr, seeds=2)
-    assert main(["--db", str(store.path), "insights", "--tag", "hist", "--json", "--shuffles", "50"]) == 0
+    assert main(["--db", str(store.path), "insights", "--tag", "hist", "--json", "--shuffles", "20"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["importance"]["ranking"][0]["setting"] == "lr" and len(data["verdicts"]["rows"]) == 12
-    assert main(["--db", str(store.path), "insights", "--tag", "hist", "--shuffles", "50"]) == 0
+    assert main(["--db", str(store.path), "insights", "--tag", "hist", "--shuffles", "20"]) == 0
     out = capsys.readouterr().out
-    assert "importance (PED-ANOVA" in out and "noise floor" in out and "BH-adjusted" in out
+    assert "importance (permutation importance" in out and "noise floor" in out and "BH-adjusted" in out
     assert main(["--db", str(store.path), "insights", "--tag", "nothing-here"]) == 2
     assert "at least 4 are needed" in capsys.readouterr().err

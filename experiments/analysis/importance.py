@@ -1,26 +1,27 @@
-"""Which setting mattered: Optuna's PED-ANOVA importance on trials rebuilt from stored runs, and its noise floor.
+"""Which setting mattered: permutation importance of a random forest fitted to the stored runs, beside a
+noise floor computed the same way from seed noise alone.
 
-Why PED-ANOVA (``optuna.importance.PedAnovaImportanceEvaluator``): it is Optuna's default evaluator and needs
-no model fit (fANOVA and mean-decrease-impurity need scikit-learn's random forest, which a 20-run history
-cannot fit reliably). It asks how differently a setting is distributed among the top runs than among all
-runs (a Pearson divergence between Parzen estimates), so it works on a few dozen runs, on categorical and
-log-scale settings alike, and with seed replicates as repeated trials. The importances are kept
-unnormalised: normalised shares always sum to 1, so "every setting is noise" would look like "each matters
-a third".
+Why scikit-learn's permutation importance (``sklearn.inspection.permutation_importance`` on a
+``RandomForestRegressor``) rather than Optuna's PED-ANOVA or fANOVA: both of those are scale-free (PED-ANOVA
+only asks which runs are in the top quantile, fANOVA reports shares of variance), so their value under seed
+noise alone does not depend on how large the seed noise is, and a floor built from the seed replicates
+could not say "lr moves the accuracy by far more than the seeds do". Permutation importance is in the
+metric's own units: how much worse (mean squared error, in accuracy points squared) the forest predicts the
+metric when one setting's values are shuffled among the runs. A setting that moves the accuracy by d
+points scores about d squared; a setting that does nothing scores what the forest's memorised noise gives.
 
 The noise floor asks what the same computation gives when only the seed differs. From the seed replicates
 in the selection (configs run with two or more seeds) each run's deviation from its config's mean is
 taken, rescaled by sqrt(n / (n - 1)) for the degree of freedom the mean used; a null history keeps every
 run's settings but gives it the overall mean plus a deviation drawn at random from that pool. Each setting's
-floor is the importance it reaches in that null in all but 5% / k of ``shuffles`` null histories (k settings:
-Bonferroni's share, so that "above the floor" stays rare by chance even though k settings are looked at;
-per setting, because a two-valued setting and a five-valued one spread differently under noise). Without
-replicates there is no floor, and the result says so.
+floor is the importance it reaches in all but 5% / k of ``shuffles`` null histories (k settings:
+Bonferroni's share, so that "above the floor" stays rare by chance even though k settings are looked at).
+Without replicates there is no floor, and the result says so. Settings enter the forest on the axes of
+``experiments.analysis.axes``: log10 for lr and L2, ordered codes for categories.
 """
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,10 +31,11 @@ from experiments.analysis.axes import Axis, AxisKind, axis_for
 from experiments.analysis.selection import Selection, setting_values
 
 FAMILY_ALPHA = 0.05
-MAX_CATEGORIES = 8  # settings with at most this many distinct values are compared value by value
-TOP_RUNS = 8  # about this many runs count as "top" (PED-ANOVA's target quantile), between 10% and 50%
-SHUFFLES = 200
-METHOD = "PED-ANOVA (Optuna), unnormalised; noise floor from seed replicates"
+SHUFFLES = 60
+TREES = 30
+REPEATS = 5
+METHOD = ("permutation importance of a random forest (scikit-learn): the increase in squared error, in "
+          "accuracy points squared, when the setting is shuffled")
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,12 @@ class SettingImportance:
 
 @dataclass(frozen=True)
 class ImportanceResult:
-    """Settings ranked by importance, the noise floor (None without replicates) and what it rests on."""
+    """Settings ranked by importance, the noise floors (None without replicates) and what they rest on."""
 
     ranking: list[SettingImportance]
     floors: dict[str, float] | None     # per setting; None without replicates
     replicated_configs: int      # configs with at least two seeds
-    target_quantile: float
+    shuffles: int
     note: str = ""
 
     @property
@@ -58,50 +60,48 @@ class ImportanceResult:
         return METHOD
 
 
-def target_quantile(n: int) -> float:
-    """The share of runs PED-ANOVA treats as "top": about TOP_RUNS runs, between 10% and 50%.
-
-    Enough top runs keep the importance from moving in coarse steps (with five, a two-valued setting has only
-    three possible splits, and chance alone reaches the highest one too often to leave room above it).
-    """
-    return min(0.5, max(0.1, TOP_RUNS / max(n, 1)))
-
-
 def importance(selection: Selection, shuffles: int = SHUFFLES, seed: int = 0) -> ImportanceResult:
-    """PED-ANOVA importance of each varying setting for the selection's metric, beside the noise floor."""
+    """Permutation importance of each varying setting for the selection's metric, beside the noise floor."""
     axes = [axis_for(name, setting_values(selection, name)) for name in selection.settings]
-    values = np.asarray(selection.values, dtype=float)
-    quantile = target_quantile(len(values))
-    scores = ped_anova(axes, values, quantile)
+    features = feature_matrix(axes)
+    values = np.asarray(selection.values, dtype=float) * 100  # accuracy points
+    scores = permutation_scores(axes, features, values, seed)
     residuals, replicated = seed_residuals(selection)
     floors = None
     note = ""
     if residuals.size:
-        floors = noise_floors(axes, values, residuals, quantile, shuffles, seed)
+        floors = noise_floors(axes, features, values, residuals * 100, shuffles, seed)
     else:
         note = ("no seed replicates in this selection (no configuration was run with two or more seeds), so "
                 "there is no noise floor: queue replicates to see how much of this is seed noise")
-    ranking = [SettingImportance(name, scores[name], None if floors is None else scores[name] > floors[name] + 1e-9)
+    ranking = [SettingImportance(name, scores[name], None if floors is None else scores[name] > floors[name])
                for name in sorted(scores, key=lambda k: -scores[k])]
-    return ImportanceResult(ranking, floors, replicated, quantile, note)
+    return ImportanceResult(ranking, floors, replicated, shuffles, note)
 
 
-def ped_anova(axes: Sequence[Axis], values: np.ndarray, quantile: float) -> dict[str, float]:
-    """Unnormalised PED-ANOVA importance per setting (higher: the top runs concentrate on some values)."""
-    import optuna
-    from optuna.importance import PedAnovaImportanceEvaluator, get_param_importances
+def feature_matrix(axes: Sequence[Axis]) -> np.ndarray:
+    """One column per setting: log10 positions on log axes, positions on linear ones, codes for categories."""
+    columns = []
+    for axis in axes:
+        if axis.kind is AxisKind.CATEGORICAL:
+            columns.append([float(axis.categories.index(p)) for p in axis.positions])
+        elif axis.kind is AxisKind.LOG:
+            columns.append([math.log10(p) for p in axis.positions])
+        else:
+            columns.append([float(p) for p in axis.positions])
+    return np.asarray(columns, dtype=float).T
 
-    distributions = {a.name: _distribution(a) for a in axes}
-    trials = [optuna.trial.create_trial(params={a.name: _param(a, i) for a in axes}, distributions=distributions,
-                                        value=float(v)) for i, v in enumerate(values)]
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(direction="maximize")
-    study.add_trials(trials)
-    evaluator = PedAnovaImportanceEvaluator(target_quantile=quantile, region_quantile=1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "few trials in a regime": expected with a handful of runs
-        scores = get_param_importances(study, evaluator=evaluator, normalize=False)
-    return {a.name: float(scores.get(a.name, 0.0)) for a in axes}
+
+def permutation_scores(axes: Sequence[Axis], features: np.ndarray, values: np.ndarray, seed: int) -> dict[str, float]:
+    """Mean increase in squared error (points squared) when each setting is shuffled, for a forest fitted to
+    ``values``; the same seeds every call, so real and null histories are judged alike."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+
+    forest = RandomForestRegressor(n_estimators=TREES, random_state=seed).fit(features, values)
+    result = permutation_importance(forest, features, values, scoring="neg_mean_squared_error",
+                                    n_repeats=REPEATS, random_state=seed)
+    return {a.name: float(m) for a, m in zip(axes, result.importances_mean)}
 
 
 def seed_residuals(selection: Selection) -> tuple[np.ndarray, int]:
@@ -123,7 +123,7 @@ def seed_residuals(selection: Selection) -> tuple[np.ndarray, int]:
     return np.asarray(residuals, dtype=float), replicated
 
 
-def noise_floors(axes: Sequence[Axis], values: np.ndarray, residuals: np.ndarray, quantile: float,
+def noise_floors(axes: Sequence[Axis], features: np.ndarray, values: np.ndarray, residuals: np.ndarray,
                  shuffles: int, seed: int) -> dict[str, float]:
     """Each setting's importance in null histories where only seed noise varies, at 1 - FAMILY_ALPHA / k."""
     rng = np.random.default_rng(seed)
@@ -131,32 +131,7 @@ def noise_floors(axes: Sequence[Axis], values: np.ndarray, residuals: np.ndarray
     nulls: dict[str, list[float]] = {a.name: [] for a in axes}
     for _ in range(shuffles):
         null = center + rng.choice(residuals, size=len(values), replace=True)
-        for name, score in ped_anova(axes, null, quantile).items():
+        for name, score in permutation_scores(axes, features, null, seed).items():
             nulls[name].append(score)
     level = 1 - FAMILY_ALPHA / max(len(axes), 1)
     return {name: float(np.quantile(scores, level, method="higher")) for name, scores in nulls.items()}
-
-
-def _as_categories(axis: Axis) -> bool:
-    """A setting with few distinct values (a grid's) is compared value by value; many values (random or TPE
-    draws) go on its numeric axis. On a 50-step grid, two numeric values far apart give peaky Parzen
-    estimates whose chance divergences dwarf a categorical setting's, and the ranking would follow the
-    encoding rather than the data."""
-    return axis.kind is AxisKind.CATEGORICAL or len(set(axis.positions)) <= MAX_CATEGORIES
-
-
-def _distribution(axis: Axis):
-    from optuna.distributions import CategoricalDistribution, FloatDistribution
-
-    if _as_categories(axis):
-        return CategoricalDistribution(sorted(set(axis.positions), key=_order(axis)))
-    low, high = min(axis.positions), max(axis.positions)
-    return FloatDistribution(low, high, log=axis.kind is AxisKind.LOG)
-
-
-def _order(axis: Axis):
-    return axis.categories.index if axis.kind is AxisKind.CATEGORICAL else float
-
-
-def _param(axis: Axis, i: int) -> object:
-    return axis.positions[i] if _as_categories(axis) else float(axis.positions[i])

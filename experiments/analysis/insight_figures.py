@@ -36,7 +36,7 @@ def importance_figure(result: ImportanceResult) -> go.Figure:
                                  marker=dict(symbol="line-ns-open", size=26, color=FLOOR_COLOR, line_width=3),
                                  hovertemplate="noise floor %{x:.3f}<extra></extra>"))
     fig.update_layout(height=120 + 40 * len(ranking), margin=dict(l=90, r=30, t=40, b=40),
-                      xaxis_title="importance (PED-ANOVA, unnormalised)")
+                      xaxis_title="importance: squared error added by shuffling the setting (points²)")
     return fig
 
 

@@ -33,7 +33,8 @@ class Insights:
         return {
             "selection": self.source.describe(), "runs": [r.id for r in self.selection.runs],
             "metric": self.selection.metric.value, "notes": self.selection.notes, "settings": self.selection.settings,
-            "importance": {"method": imp.method, "target_quantile": imp.target_quantile, "floors": imp.floors,
+            "importance": {"method": imp.method, "shuffles": imp.shuffles, "unit": "accuracy points squared",
+                           "floors": imp.floors,
                            "replicated_configs": imp.replicated_configs, "note": imp.note,
                            "ranking": [{"setting": r.setting, "importance": r.importance,
                                         "above_floor": r.above_floor} for r in imp.ranking]},
@@ -53,7 +54,8 @@ class Insights:
             floor = f"  noise floor {imp.floors[r.setting]:.3f}" if imp.floors is not None else ""
             mark = "" if r.above_floor is None else ("  above the floor" if r.above_floor else "  within noise")
             lines.append(f"  {r.setting:<12} {r.importance:8.3f}{floor}{mark}")
-        lines.append(f"  (noise floors from the seed spread of {imp.replicated_configs} replicated configurations)"
+        lines.append(f"  (noise floors from the seed spread of {imp.replicated_configs} replicated configurations, "
+                     f"{imp.shuffles} null histories)"
                      if imp.floors is not None else f"  {imp.note}")
         lines += ["", f"verdicts ({sel.metric.label}, one row per configuration, seeds pooled):",
                   f"  {'config':<36} {'n':>2} {'mean':>8} {'95% CI':>17} {'diff':>7}  verdict"]
