@@ -119,6 +119,7 @@ class TpeSweep:
         self._stop = self._ctx.Event()
         self._flags = self._ctx.Array("b", spec.tpe.trials, lock=False)
         self._acked = self._ctx.Array("i", spec.tpe.trials, lock=False)
+        self._pool: ProcessPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self.error = ""
@@ -153,7 +154,7 @@ class TpeSweep:
     # ------------------------------------------------------------------ the driver thread
     def _drive(self) -> None:
         """Keep every worker busy until the budget is spent, report epochs, prune, tell results."""
-        assert self.spec.tpe is not None
+        assert self.spec.tpe is not None and self._pool is not None
         study = make_study(self.spec, self.base.epochs)
         space = distributions(self.spec)
         running: dict[int, _Running] = {}
@@ -193,6 +194,7 @@ class TpeSweep:
         run_id = self.store.create_run(config, name=name, group_id=self.sweep_id, source=self.source,
                                        tags=[TAG_PREFIX + self.sweep_id, "sweep", "tpe"])
         self.run_ids.append(run_id)
+        assert self._pool is not None
         future = self._pool.submit(_run_trial, str(self.store.path), run_id, config.to_json(), slot,
                                    self.spec.tpe.pruner.value if self.spec.tpe else "")
         return _Running(trial, run_id, slot, future)
