@@ -104,7 +104,7 @@ def watched_slowdown(mnist_dir: str, tmp: Path, epochs: int = 8) -> dict:
 
     result, server_cpu = {}, {}
     with running_server(db, mnist_dir, tmp / "watch-server.log") as server, chromium() as browser:
-        for rounds in range(2):  # alternate, to spread the machine's noise over both conditions
+        for _round in range(2):  # alternate, to spread the machine's noise over both conditions
             for watchers in (0, 8):
                 page = open_train_page(browser, server.url)
                 set_sidebar(page, hidden="64", epochs=epochs, batch_size=32)
@@ -113,8 +113,9 @@ def watched_slowdown(mnist_dir: str, tmp: Path, epochs: int = 8) -> dict:
                 extra = [open_train_page(browser, server.url) for _ in range(watchers - 1)] if watchers else []
                 if not watchers:
                     page.close()
-                wait_until(lambda: done(run_id), 600, 0.5, "the run")
-                server_cpu.setdefault(watchers, []).append((cpu(server.proc.pid) - cpu0) / (time.perf_counter() - wall0))
+                wait_until(lambda run_id=run_id: done(run_id), 600, 0.5, "the run")
+                busy = (cpu(server.proc.pid) - cpu0) / (time.perf_counter() - wall0)
+                server_cpu.setdefault(watchers, []).append(busy)
                 for p in extra + ([page] if watchers else []):
                     p.close()
                 result.setdefault(watchers, []).extend(epoch_seconds(run_id))
@@ -140,7 +141,8 @@ def main() -> None:
             rows += [(f"Chromium {k}", v) for k, v in browser_times(db, mnist_dir, tmp).items()]
         print(f"\n{'page render (s)':<30} {'median':>7} {'min':>7} {'max':>7}  n")
         for label, values in rows:
-            print(f"{label:<30} {statistics.median(values):>7.2f} {min(values):>7.2f} {max(values):>7.2f}  {len(values)}")
+            median, low, high = statistics.median(values), min(values), max(values)
+            print(f"{label:<30} {median:>7.2f} {low:>7.2f} {high:>7.2f}  {len(values)}")
         if not args.skip_browser and mnist_dir:
             measured = watched_slowdown(mnist_dir, tmp)
             watched, cores = measured["epochs"], measured["server_cores"]
@@ -150,7 +152,8 @@ def main() -> None:
             print(f"  8 browser sessions watching: median epoch {busy:.2f} s ({len(watched[8])} epochs)")
             print(f"  slowdown ratio: {busy / base:.2f}x")
             print(f"  server process CPU (cores busy, mean): {statistics.mean(cores[0]):.2f} with 0 sessions, "
-                  f"{statistics.mean(cores[8]):.2f} with 8 (the 8 Chromium tabs run on the same {os.cpu_count()} cores)")
+                  f"{statistics.mean(cores[8]):.2f} with 8 "
+                  f"(the 8 Chromium tabs run on the same {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ Every row runs the same 8 trials (lr x batch size x width, 2 x 2 x 2) into a thr
 
 The machine is shared and noisy: the contenders alternate within each repeat and the table shows medians
 and ratios of medians against serial; "cores used" is the workers' CPU time over the wall time (how much
-of the machine the sweep actually got: on a busy machine the pool's speed-up is capped by it). Needs ``pip install -r requirements-ray.txt`` for the Ray row.
+of the machine the sweep actually got: on a busy machine the pool's speed-up is capped by it).
+Needs ``pip install -r requirements-ray.txt`` for the Ray row.
 """
 from __future__ import annotations
 

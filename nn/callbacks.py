@@ -11,10 +11,9 @@ derive from ``Callback`` but have some of the hook methods (e.g. only ``on_epoch
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .status import RunStatus
 
@@ -28,6 +27,13 @@ if TYPE_CHECKING:
 # have blown up even if the arithmetic has not yet overflowed to inf or NaN (e.g. every ReLU died).
 EXPLODED_LOSS = 1e4
 HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+
+
+class Flag(Protocol):
+    """Anything with ``is_set()``: a threading.Event, or a multiprocessing Event shared by a sweep's workers."""
+
+    def is_set(self) -> bool: ...
 
 
 class TrainingLoop:
@@ -113,7 +119,7 @@ def _implemented(cb: Any, name: str) -> Callable[..., None] | None:
 class StopOnEvent(Callback):
     """Ends the run as STOPPED before the next batch once ``event`` is set (e.g. by a Stop button)."""
 
-    def __init__(self, event: threading.Event):
+    def __init__(self, event: Flag):
         self.event = event
 
     def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:
@@ -127,7 +133,7 @@ class PauseOnEvent(Callback):
     Put it before ``StopOnEvent`` so a run stopped while paused stops at once.
     """
 
-    def __init__(self, event: threading.Event, stop_event: threading.Event | None = None, poll: float = 0.05):
+    def __init__(self, event: Flag, stop_event: Flag | None = None, poll: float = 0.05):
         self.event, self.stop_event, self.poll = event, stop_event, poll
 
     def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:

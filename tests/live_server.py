@@ -33,7 +33,7 @@ class Server:
                  env: dict | None = None):
         self.db, self.log_path, self.port = Path(db), Path(log), port or free_port()
         self.url = f"http://localhost:{self.port}"
-        self._log = open(self.log_path, "a")
+        self._log = open(self.log_path, "a")  # noqa: SIM115 (kept open for the server's lifetime; closed in stop())
         environment = {**os.environ, "RESULTS_DB": str(db), "MNIST_DIR": mnist_dir, "PYTHONUNBUFFERED": "1",
                        **(env or {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py",
@@ -98,7 +98,8 @@ def runs(db: Path) -> list[dict]:
     conn = sqlite3.connect(db, timeout=30)
     try:
         rows = conn.execute("SELECT r.id, r.name, r.status, r.epochs_done, r.source, r.message, "
-                            "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id) FROM runs r ORDER BY r.id").fetchall()
+                            "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id) "
+                            "FROM runs r ORDER BY r.id").fetchall()
     finally:
         conn.close()
     keys = ("id", "name", "status", "epochs_done", "source", "message", "stored")

@@ -87,8 +87,9 @@ def test_a_version_1_store_gains_the_full_pass_columns_and_keeps_its_epochs(tmp_
     conn = sqlite3.connect(db)
     conn.executescript("""
         CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, created TEXT NOT NULL,
-            config TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
-            tags TEXT NOT NULL DEFAULT '[]', group_id TEXT, source TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '',
+            config TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]', group_id TEXT,
+            source TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '',
             epochs_done INTEGER NOT NULL DEFAULT 0, train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL,
             best_test_acc REAL, seconds REAL);
         CREATE TABLE epochs (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
@@ -111,7 +112,8 @@ def test_full_pass_only_at_the_requested_epochs(blobs):
 
     seen = []
     config = RunConfig(hidden=(16,), epochs=3, batch_size=32)
-    _, result = train_config(config, blobs, [type("Spy", (), {"on_epoch_end": lambda s, e, logs: seen.append(dict(logs))})()],
+    spy = type("Spy", (), {"on_epoch_end": lambda s, e, logs: seen.append(dict(logs))})()
+    _, result = train_config(config, blobs, [spy],
                              train_eval_epochs=[1, 3])
     assert [("full_train_acc" in logs) for logs in seen] == [True, False, True]  # callbacks see it too
     assert 0 <= seen[-1]["full_train_acc"] <= 1 and seen[-1]["full_train_loss"] > 0
@@ -125,8 +127,9 @@ def test_ctrl_c_stops_the_reproduction_and_keeps_finished_epochs(tmp_path, mnist
     import time
 
     db = tmp_path / "runs.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "experiments", "--db", str(db), "reproduce", "epochs", "--seeds", "2",
-                             "--train-size", "2000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    command = [sys.executable, "-m", "experiments", "--db", str(db), "reproduce", "epochs", "--seeds", "2",
+               "--train-size", "2000"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "MNIST_DIR": mnist_dir, "OMP_NUM_THREADS": "1"})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (db.exists() and any(r.epochs_done for r in RunStore(db).search_runs())):

@@ -94,16 +94,23 @@ def _reproduction(comparison: Comparison) -> Reproduction:
     runs = [r for r in runs if f"report:{comparison.id}" in r.tags]
     variants = {}
     for variant in presets.VARIANTS:
-        scaled = comparison.with_settings(reduction=variant).scaled(group_scale(runs))
-        keys = {m.label: presets.training_key(m.config) for m in scaled.members}
-        mine = [r for r in runs if r.config is not None and presets.training_key(r.config) in keys.values()]
-        if mine:
-            by_label = {label: [r.id for r in mine if r.config and presets.training_key(r.config) == key]
-                        for label, key in keys.items()}
-            variants[variant] = VariantRuns(scaled, mine, by_label)
+        found = _variant_runs(comparison.with_settings(reduction=variant).scaled(group_scale(runs)), runs)
+        if found is not None:
+            variants[variant] = found
     signature = (group_id, tuple((r.id, r.epochs_done, r.status) for r in runs))
     active = any(RunStatus.parse(r.status).is_active for r in runs)
     return Reproduction(signature, variants, active)
+
+
+def _variant_runs(scaled: Comparison, runs: list[RunRecord]) -> VariantRuns | None:
+    """The runs of one variant of a comparison, by line label; None if the group has none of them."""
+    keys = {m.label: presets.training_key(m.config) for m in scaled.members}
+    key_of = {r.id: presets.training_key(r.config) for r in runs if r.config is not None}
+    mine = [r for r in runs if key_of.get(r.id) in keys.values()]
+    if not mine:
+        return None
+    by_label = {label: [r.id for r in mine if key_of[r.id] == key] for label, key in keys.items()}
+    return VariantRuns(scaled, mine, by_label)
 
 
 def _progress(v: VariantRuns) -> str:

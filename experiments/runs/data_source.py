@@ -6,6 +6,7 @@ per queued run.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 
@@ -82,7 +83,5 @@ class DataSource:
             self._thread.start()
 
     def _prepare(self) -> None:
-        try:
+        with contextlib.suppress(DataError):  # the message is in status(); the page shows it
             self.load(RunConfig())
-        except DataError:
-            pass  # the message is in status(); the page shows it

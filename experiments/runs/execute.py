@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Collection, Iterable
 
 from threadpoolctl import threadpool_limits
@@ -21,6 +20,7 @@ from nn import (
     get_optimizer,
     load_mnist,
 )
+from nn.callbacks import Flag
 from nn.data import ProgressCallback
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
@@ -43,8 +43,8 @@ def build_model(config: RunConfig, num_features: int = 784) -> MLP:
 
 
 def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
-                 stop_event: threading.Event | None = None,
-                 pause_event: threading.Event | None = None,
+                 stop_event: Flag | None = None,
+                 pause_event: Flag | None = None,
                  train_eval_epochs: Collection[int] = ()) -> tuple[MLP, TrainResult]:
     """Build the network and optimizer the config describes and train it on ``data``.
 
