@@ -132,3 +132,17 @@ def test_the_cli_prints_the_same_numbers_as_json(store, capsys):
     assert "importance (permutation importance" in out and "noise floor" in out and "BH-adjusted" in out
     assert main(["--db", str(store.path), "insights", "--tag", "nothing-here"]) == 2
     assert "at least 4 are needed" in capsys.readouterr().err
+
+
+def test_a_sweep_and_a_dataset_select_their_own_runs(store):
+    from experiments.analysis.selection import dataset_choices, find_runs
+
+    sweep_ids = make_history(store, only_lr, seeds=1, tag="sweep:sw-test")
+    other = make_history(store, nothing, seeds=1, tag="other", train_size=2000)
+    assert [r.id for r in find_runs(store, Source(SourceKind.SWEEP, "sw-test"))] == sweep_ids
+    choices = dataset_choices(store)
+    assert len(choices) == 2 and all("train_size=" in c for c in choices)
+    by_data = {c: [r.id for r in find_runs(store, Source(SourceKind.DATASET, c))] for c in choices}
+    assert sorted(by_data.values()) == sorted([sweep_ids, other])
+    with pytest.raises(InsightError, match="mixes 2 datasets"):
+        select(store, Source(SourceKind.SEARCH, ""))  # every finished run: two training-set sizes
