@@ -28,7 +28,7 @@ def importance_figure(result: ImportanceResult) -> go.Figure:
     ranking = list(reversed(result.ranking))
     colors = ["#1f77b4" if r.above_floor is not False else "#9aa5b1" for r in ranking]
     fig = go.Figure(go.Bar(x=[r.importance for r in ranking], y=[safe(r.setting) for r in ranking],
-                           orientation="h", marker_color=colors,
+                           orientation="h", marker_color=colors, name="importance",
                            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     if result.floors is not None:
         fig.add_trace(go.Scatter(x=[result.floors[r.setting] for r in ranking], y=[safe(r.setting) for r in ranking],
@@ -64,7 +64,7 @@ def slice_figure(selection: Selection) -> go.Figure:
                                  marker=dict(size=8, opacity=0.7, color="#1f77b4"), showlegend=False,
                                  hovertemplate="%{text}: %{y:.4f}<extra></extra>"), row=1, col=col)
         _apply_axis(fig, axis, "x", row=1, col=col)
-    fig.update_yaxes(title_text=selection.metric.label, row=1, col=1)
+    fig.update_yaxes(title_text=selection.metric.label, tickformat=".1%", row=1, col=1)
     fig.update_layout(height=360, margin=dict(l=60, r=20, t=30, b=50))
     return fig
 
