@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,6 +222,11 @@ class TpeSweep:
         import optuna
 
         self._observe({item.run_id: item})
+        crash = item.future.exception()
+        if crash is not None and self.store.get_run(item.run_id).status.is_active:  # a worker died under it
+            died = isinstance(crash, BrokenProcessPool)
+            reason = "a worker process died" if died else f"{type(crash).__name__}: {crash}"
+            self.store.set_status(item.run_id, RunStatus.FAILED, reason)
         status = self.store.get_run(item.run_id).status
         if status == RunStatus.PRUNED:
             study.tell(item.trial, state=optuna.trial.TrialState.PRUNED)
