@@ -79,3 +79,25 @@ def test_a_tpe_sweep_from_the_cli_prunes_weak_trials_and_keeps_their_epochs(tmp_
         assert 1 <= run.epochs_done < 4 and len(store.get_epochs(run.id)) == run.epochs_done
         assert f"after epoch {run.epochs_done}" in run.message
     assert all(r.epochs_done == 4 for r in runs if r.status == "finished")
+
+
+@pytest.mark.mnist
+def test_stopping_a_tpe_sweep_stops_its_trial_and_starts_no_more(tmp_path, mnist_dir):
+    import time
+
+    from experiments.sweeps.tpe import TpeSweep
+
+    spec = parse_spec({"method": "tpe", "base": {"epochs": 200, "train_size": 2000, "hidden": "16",
+                                                 "data_dir": mnist_dir},
+                       "random": {"lr": {"log_uniform": [1e-3, 1e-2]}}, "tpe": {"trials": 5, "startup_trials": 2}})
+    sweep = TpeSweep(RunStore(tmp_path / "runs.sqlite"), spec, workers=1)
+    sweep.start()
+    deadline = time.monotonic() + 60
+    def started() -> bool:
+        return bool(sweep.run_ids) and sweep.store.get_run(sweep.run_ids[0]).epochs_done >= 1
+    while not started() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sweep.stop()
+    assert sweep.wait(timeout=60)
+    [run] = sweep.store.search_runs(group_id=sweep.sweep_id)
+    assert run.status == "stopped" and 1 <= run.epochs_done < 200
