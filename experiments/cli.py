@@ -17,7 +17,7 @@ from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
 from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore, StoreError
+from experiments.runs.store import RunRecord, RunStore, StoreError
 from nn import DataError
 from nn.status import RunStatus
 
@@ -47,8 +47,10 @@ class PrintEpochs:
         if self.as_json:
             print(json_text(logs), flush=True)
         else:
+            val = (f"val loss {_number(logs, 'val_loss', '.4f')}  val acc {_number(logs, 'val_acc', '.2%')}  "
+                   if logs.get("val_loss") is not None or logs.get("val_acc") is not None else "")
             print(f"epoch {epoch:>3}/{self.epochs}  loss {_number(logs, 'train_loss', '.4f')}  "
-                  f"train acc {_number(logs, 'train_acc', '.2%')}  test loss {_number(logs, 'test_loss', '.4f')}  "
+                  f"train acc {_number(logs, 'train_acc', '.2%')}  {val}test loss {_number(logs, 'test_loss', '.4f')}  "
                   f"test acc {_number(logs, 'test_acc', '.2%')}  {_number(logs, 'seconds', '.2f')}s", flush=True)
 
 
@@ -120,14 +122,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text([r.flat() for r in runs]))
         return 0
-    print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'test acc':>8}  {'created':<25} name / settings")
-    for r in runs:
-        acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
+    print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'val acc':>8} {'test acc':>8}  {'created':<25} name / settings")
+    for r in runs:  # at the best epoch by validation (the last one for a run without a validation set)
+        best = r.summary()
+        val, acc = (f"{v:.2%}" if v is not None else "-" for v in (best.val_acc, best.test_acc))
         c = r.config
         settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
                     f"seed={c.seed}") if c else r.settings_note
-        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{acc:>8}  {r.created:<25} {r.name}  "
-              f"[{settings}]")
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {acc:>8}  "
+              f"{r.created:<25} {r.name}  [{settings}]")
     return 0
 
 
@@ -148,7 +151,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     printer = PrintEpochs(False, run.planned_epochs)
     for e in epochs:
         printer.on_epoch_end(e["epoch"], e)
+    print(best_line(run))
     return 0
+
+
+def best_line(run: RunRecord) -> str:
+    """The run's best epoch by validation and its test accuracy there, or why there is none."""
+    if run.best_epoch is None:
+        return "best epoch: none (no validation set: the test numbers above were not held out from choosing)"
+    monitor = run.config.monitor if run.config else "val_loss"
+    test = f"{run.test_acc_at_best:.2%}" if run.test_acc_at_best is not None else "-"
+    return (f"best epoch {run.best_epoch} by {monitor}: val acc {_number(run.flat(), 'best_val_acc', '.2%')}, "
+            f"test acc there {test} (the held-out final check)")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -287,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--status", default=None, help="only runs with this status")
     ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
     ls.add_argument("--tag", default=None, help="only runs with this tag")
-    ls.add_argument("--sort", default="created", help="created, test_acc, name, ... (default %(default)s)")
+    ls.add_argument("--sort", default="created", help="created, best_val_acc, test_acc, ... (default %(default)s)")
     ls.add_argument("--limit", type=_positive_int, default=None, help="at most this many runs")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)

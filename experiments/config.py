@@ -13,6 +13,7 @@ point for such raw values).
 """
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -21,6 +22,7 @@ from typing import Any
 from experiments.settings.labels import differing_fields, labels_for, short_label
 from experiments.settings.limits import (
     DTYPES,
+    INITS,
     L2_VALUES,
     LEARNING_RATES,
     MAX_BATCH_SIZE,
@@ -28,21 +30,41 @@ from experiments.settings.limits import (
     MAX_EPOCHS,
     MAX_L2,
     MAX_LR,
+    MAX_MIN_DELTA,
     MAX_QUEUED,
     MAX_SEED,
     MAX_TRAIN_SIZE,
     MAX_TRIALS,
+    MAX_VAL_SIZE,
     MAX_WIDTH,
+    MONITORS,
 )
-from experiments.settings.parsers import Choice, ConfigError, FolderPath, RealNumber, WholeNumber, Widths, quote
+from experiments.settings.parsers import (
+    Choice,
+    ConfigError,
+    FolderPath,
+    RealNumber,
+    WholeNumber,
+    Widths,
+    YesNo,
+    quote,
+)
 from experiments.settings.setting import Setting, SettingField, Widget, schema_of, setting
 from nn.activations import ACTIVATIONS
 from nn.mlp import REDUCTIONS
 from nn.optim import OPTIMIZERS
+from nn.schedules import SCHEDULES
+
+UNIT = RealNumber(0.0, 1.0, low_inclusive=True, high_inclusive=False)  # [0, 1): dropout, decay constants
 
 __all__ = ["DTYPES", "MAX_BATCH_SIZE", "MAX_DEPTH", "MAX_EPOCHS", "MAX_L2", "MAX_LR", "MAX_QUEUED", "MAX_SEED",
            "MAX_TRAIN_SIZE", "MAX_TRIALS", "MAX_WIDTH", "ConfigError", "RunConfig", "differing_fields",
            "labels_for", "parse_hidden", "parse_setting", "quote", "schema", "setting_of", "short_label"]
+
+
+# Settings whose default is not what runs stored before the setting existed did: such a stored run gets this
+# value, not the default (runs from before the validation split held out no validation images).
+STORED_BEFORE: dict[str, Any] = {"val_size": 0}
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,19 @@ class RunConfig:
         0, "Seed", short="seed", parse=WholeNumber(0, MAX_SEED),
         help="Fixes the initial weights and the order of the batches: the same settings and seed give the same "
              "run. Change it to see how much results vary by chance.")
+    dropout: float = setting(
+        0.0, "Dropout", short="dropout", parse=UNIT,
+        help="The fraction of hidden units switched off at random in each training step (inverted dropout; "
+             "none at evaluation). It fights overfitting; try 0.2 to 0.5. 0 turns it off.")
+    schedule: str = setting(
+        "constant", "Learning-rate schedule", short="sched", parse=Choice(tuple(SCHEDULES)), widget=Widget.CHOICE,
+        help="How the learning rate changes over the epochs: constant, step (multiply by the step factor every "
+             "few epochs), exponential (multiply by gamma every epoch) or cosine (down to the cosine floor by "
+             "the last epoch). Its parameters are under More settings.")
+    early_stopping: str = setting(
+        "off", "Early stopping", short="stop", parse=Choice(MONITORS), widget=Widget.CHOICE,
+        help="Stop when the validation metric (val_loss or val_acc) has not improved for 'patience' epochs, "
+             "and keep the best epoch's weights. Needs a validation set (val_size > 0).")
     dtype: str = setting(
         "float32", "Precision", short="dtype", parse=Choice(DTYPES), widget=Widget.CHOICE, more=True,
         help="float32 is about twice as fast; float64 for checking numerics.")
@@ -89,7 +124,52 @@ class RunConfig:
              "batch size (the course report's bug).")
     train_size: int = setting(
         0, "Training images", short="train", parse=WholeNumber(0, MAX_TRAIN_SIZE), more=True,
-        help="Train on the first N images only, for quick experiments (0 = all 60,000).")
+        help="Train on the first N training images only, for quick experiments (0 = all of them: 60,000 less "
+             "the validation images).")
+    val_size: int = setting(
+        10_000, "Validation images", short="val", parse=WholeNumber(0, MAX_VAL_SIZE), more=True,
+        help="Training images held out to choose settings and epochs by (the same ones in every run, stratified "
+             "by class); the test set is kept for one final check. 0 = none (the course report's protocol).")
+    init: str = setting(
+        "auto", "Initialisation", short="init", parse=Choice(INITS), widget=Widget.CHOICE, more=True,
+        help="The initial weights: he (for relu), glorot (for sigmoid and tanh), or small (0.01 * randn, which "
+             "makes deep networks start slowly). auto picks he or glorot by the activation.")
+    patience: int = setting(
+        5, "Patience", short="patience", parse=WholeNumber(1, MAX_EPOCHS), more=True,
+        help="Early stopping: epochs without improvement before the run stops.")
+    min_delta: float = setting(
+        0.0, "Min delta", short="min_delta", parse=RealNumber(0.0, MAX_MIN_DELTA, low_inclusive=True), more=True,
+        help="Early stopping: the least change of the monitored metric that counts as an improvement.")
+    restore_best: bool = setting(
+        True, "Restore best weights", short="restore", parse=YesNo(), widget=Widget.CHECKBOX, more=True,
+        help="Early stopping: end the run with the weights of its best epoch rather than its last.")
+    step_factor: float = setting(
+        0.5, "Step factor", short="step_factor", parse=RealNumber(0.0, 1.0), more=True,
+        help="Step schedule: the learning rate is multiplied by this every 'step every' epochs.")
+    step_every: int = setting(
+        10, "Step every", short="step_every", parse=WholeNumber(1, MAX_EPOCHS), more=True,
+        help="Step schedule: epochs between two steps.")
+    gamma: float = setting(
+        0.95, "Exponential gamma", short="gamma", parse=RealNumber(0.0, 1.0), more=True,
+        help="Exponential schedule: the learning rate is multiplied by this every epoch.")
+    cosine_min: float = setting(
+        0.0, "Cosine floor", short="cos_min", parse=RealNumber(0.0, 1.0, low_inclusive=True), more=True,
+        help="Cosine schedule: the final learning rate as a fraction of the initial one.")
+    warmup_epochs: int = setting(
+        0, "Warm-up", short="warmup", parse=WholeNumber(0, MAX_EPOCHS), more=True,
+        help="Epochs of linear warm-up (the learning rate grows to its full value) before the schedule starts.")
+    momentum: float = setting(
+        0.9, "Momentum", short="momentum", parse=UNIT, more=True,
+        help="The momentum optimizer's constant: the fraction of the last step kept in the next.")
+    rho: float = setting(
+        0.9, "RMSprop rho", short="rho", parse=UNIT, more=True,
+        help="rmsprop's constant: how slowly its running average of squared gradients forgets.")
+    beta1: float = setting(
+        0.9, "Adam beta1", short="beta1", parse=UNIT, more=True,
+        help="adam's constant for its running average of gradients.")
+    beta2: float = setting(
+        0.999, "Adam beta2", short="beta2", parse=UNIT, more=True,
+        help="adam's constant for its running average of squared gradients.")
     data_dir: str = setting(
         "", "Data folder", short="data", parse=FolderPath(), widget=Widget.NONE,
         help="Folder with the MNIST IDX files (empty: $MNIST_DIR, else the per-user cache, downloading if "
@@ -136,7 +216,7 @@ class RunConfig:
         known = [entry.name for entry in schema()]
         unknown = sorted(set(d) - set(known), key=str)
         if unknown:
-            raise ConfigError(f"unknown setting {quote(unknown[0])}; known settings: {', '.join(sorted(known))}")
+            raise ConfigError(unknown_setting(unknown[0], known))
         return cls(**d)
 
     @classmethod
@@ -146,19 +226,61 @@ class RunConfig:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"the run configuration is not valid JSON ({exc.msg})") from None
 
+    @classmethod
+    def from_stored(cls, text: str) -> RunConfig:
+        """A config as the run store keeps it (JSON): a setting missing from a run stored before that setting
+        existed takes the value the run actually had (``STORED_BEFORE``), else its default."""
+        try:
+            stored = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"the run configuration is not valid JSON ({exc.msg})") from None
+        if isinstance(stored, dict):
+            stored = {**{k: v for k, v in STORED_BEFORE.items() if k not in stored}, **stored}
+        return cls.from_dict(stored)
+
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some settings changed (validated like any new config)."""
         return RunConfig.from_dict({**self.to_dict(), **changes})
 
+    @property
+    def monitor(self) -> str:
+        """The validation metric that picks the run's best epoch: early stopping's, else val_loss."""
+        return self.early_stopping if self.early_stopping != "off" else "val_loss"
 
-def _batch_fits_train_size(config: RunConfig) -> str:
-    if config.train_size and config.batch_size > config.train_size:
-        return f"batch_size ({config.batch_size}) is larger than the training set ({config.train_size})"
+
+
+
+def _training_images(config: RunConfig) -> int:
+    """How many MNIST training images the run trains on: ``train_size`` of those left after validation."""
+    left = MAX_TRAIN_SIZE - config.val_size
+    return min(config.train_size, left) if config.train_size else left
+
+
+def _sizes_fit(config: RunConfig) -> str:
+    left = MAX_TRAIN_SIZE - config.val_size
+    if config.train_size > left:
+        return (f"train_size ({config.train_size}) and val_size ({config.val_size}) together exceed the "
+                f"{MAX_TRAIN_SIZE} training images")
+    if config.batch_size > _training_images(config):
+        return f"batch_size ({config.batch_size}) is larger than the training set ({_training_images(config)})"
+    return ""
+
+
+def _early_stopping_has_validation(config: RunConfig) -> str:
+    if config.early_stopping != "off" and config.val_size == 0:
+        return (f"early stopping monitors {config.early_stopping} but val_size is 0: hold out validation "
+                f"images or turn early stopping off")
+    return ""
+
+
+def _warmup_fits(config: RunConfig) -> str:
+    if config.warmup_epochs and config.warmup_epochs >= config.epochs:
+        return f"warmup_epochs ({config.warmup_epochs}) must be fewer than epochs ({config.epochs})"
     return ""
 
 
 # Checks that involve several settings, run once every field has parsed; each returns a problem or "".
-CROSS_CHECKS: tuple[Callable[[RunConfig], str], ...] = (_batch_fits_train_size,)
+CROSS_CHECKS: tuple[Callable[[RunConfig], str], ...] = (_sizes_fit, _early_stopping_has_validation, _warmup_fits)
 
 
 def schema() -> tuple[SettingField, ...]:
@@ -170,8 +292,15 @@ def setting_of(name: str) -> Setting:
     """The Setting of RunConfig field ``name`` (e.g. its choices for a page's own widget)."""
     entries = {entry.name: entry for entry in schema()}
     if name not in entries:
-        raise ConfigError(f"unknown setting {quote(name)}; known settings: {', '.join(sorted(entries))}")
+        raise ConfigError(unknown_setting(name, list(entries)))
     return entries[name].setting
+
+
+def unknown_setting(name: Any, known: list[str]) -> str:
+    """One line refusing setting ``name``: the nearest known name if one is close, else where they are listed."""
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f"did you mean {close[0]}?" if close else "'python -m experiments run --help' lists the settings"
+    return f"unknown setting {quote(name)}; {hint}"
 
 
 def parse_setting(name: str, value: Any) -> Any:

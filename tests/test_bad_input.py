@@ -199,6 +199,12 @@ CLI_REFUSED = [  # (id, arguments after "python -m experiments --db DB", expecte
     ("batch-over-cap", ["run", "--batch-size", "100000"], "batch_size"),
     ("batch-larger-than-subset", ["run", "--train-size", "20", "--batch-size", "25"], "larger than the training set"),
     ("batch-larger-than-data", ["run", "--batch-size", "1000"], "larger than the training set"),
+    ("val-larger-than-data", ["run", "--val-size", "100"], "val_size (100) must be fewer than the 30"),
+    ("early-stopping-without-validation", ["run", "--early-stopping", "val_loss", "--val-size", "0"], "val_size is 0"),
+    ("patience-zero", ["run", "--patience", "0"], "patience must be"),
+    ("dropout-one", ["run", "--dropout", "1"], "dropout must be a number >= 0 and < 1"),
+    ("step-factor-zero", ["run", "--schedule", "step", "--step-factor", "0"], "step_factor must be"),
+    ("warmup-too-long", ["run", "--warmup-epochs", "10", "--epochs", "5"], "warmup_epochs (10) must be fewer"),
     ("epochs-zero", ["run", "--epochs", "0"], "epochs"),
     ("epochs-1e9", ["run", "--epochs", "1000000000"], "epochs"),
     ("hidden-double-comma", ["run", "--hidden", "128,,x"], "hidden layers"),
@@ -305,6 +311,8 @@ def cli_results(tmp_path_factory):
         target = _spoil_db(db, spoil_db) if spoil_db else db
         spoiled_bytes = db.read_bytes() if spoil_db else None
         mnist = _spoil_data(make_dataset(folder / "mnist"), spoil_data) if spoil_data else data
+        if args[:1] == ["run"] and "--val-size" not in args:
+            args = [*args, "--val-size", "0"]  # the tiny dataset's 30 images cannot spare the default 10,000
         proc = subprocess.run([sys.executable, "-m", "experiments", "--db", str(target), *args], cwd=ROOT,
                               capture_output=True, text=True, errors="surrogateescape", timeout=120,
                               env={**os.environ, "MNIST_DIR": str(mnist), "OMP_NUM_THREADS": "1"})
@@ -393,6 +401,11 @@ SIDEBAR_REFUSED = [  # (id, widget values, expected text in the "Not queued" mes
     ("epochs-1e9", {"cfg_epochs": str(10**9)}, "epochs must be"),
     ("epochs-fraction", {"cfg_epochs": "2.5"}, "epochs must be"),
     ("batch-zero", {"cfg_batch_size": "0"}, "batch_size must be"),
+    ("dropout-one", {"cfg_dropout": "1"}, "dropout must be a number"),
+    ("patience-zero", {"cfg_patience": "0"}, "patience must be a whole number from 1"),
+    ("step-factor-zero", {"cfg_step_factor": "0"}, "step_factor must be"),
+    ("val-size-all", {"cfg_val_size": "60000"}, "val_size must be"),
+    ("warmup-as-long-as-the-run", {"cfg_warmup_epochs": "10"}, "must be fewer than epochs"),
     ("seed-negative", {"cfg_seed": "-1"}, "seed must be"),
     ("train-size-over-cap", {"cfg_train_size": str(10**6)}, "train_size must be"),
     ("epochs-empty", {"cfg_epochs": ""}, "epochs must be"),

@@ -1,4 +1,5 @@
 """RunConfig: every bad setting refused with a message naming it; JSON round-trip; legend labels."""
+import json
 import math
 
 import pytest
@@ -18,6 +19,16 @@ BAD = [
     (dict(hidden=None), "hidden"), (dict(activation="swish"), "activation"), (dict(optimizer="lbfgs"), "optimizer"),
     (dict(dtype="float16"), "dtype"), (dict(reduction="max"), "reduction"),
     (dict(train_size=100, batch_size=200), "batch_size"),
+    (dict(early_stopping="val_loss", val_size=0), "val_size is 0"), (dict(early_stopping="test_acc"), "early_stopping"),
+    (dict(patience=0), "patience"), (dict(patience=-3), "patience"), (dict(min_delta=-0.1), "min_delta"),
+    (dict(dropout=1), "dropout"), (dict(dropout=-0.1), "dropout"), (dict(dropout=float("nan")), "dropout"),
+    (dict(schedule="linear"), "schedule"), (dict(step_factor=0), "step_factor"), (dict(step_factor=1.5), "step_factor"),
+    (dict(step_every=0), "step_every"), (dict(gamma=0), "gamma"), (dict(gamma=2), "gamma"),
+    (dict(cosine_min=-1), "cosine_min"), (dict(warmup_epochs=-1), "warmup_epochs"),
+    (dict(warmup_epochs=10, epochs=10), "warmup_epochs"), (dict(val_size=-1), "val_size"),
+    (dict(val_size=60_000), "val_size"), (dict(val_size=59_990), "batch_size"),
+    (dict(train_size=55_000), "val_size"), (dict(restore_best="maybe"), "restore_best"), (dict(init="zeros"), "init"),
+    (dict(momentum=1), "momentum"), (dict(rho=-0.5), "rho"), (dict(beta1=1.0), "beta1"), (dict(beta2=2), "beta2"),
 ]
 
 
@@ -25,7 +36,7 @@ BAD = [
 def test_bad_settings_are_refused_with_a_message_naming_the_field(changes, field):
     with pytest.raises(ConfigError) as err:
         RunConfig(**changes)
-    assert field.split("_")[0] in str(err.value)
+    assert field.split("_")[0] in str(err.value) and "\n" not in str(err.value)
 
 
 def test_all_problems_are_reported_at_once():
@@ -44,8 +55,8 @@ def test_text_is_parsed_and_normalized():
 def test_json_round_trip_and_unknown_keys():
     c = RunConfig(hidden=(96, 32), lr=0.1, l2=1e-4, seed=7)
     assert RunConfig.from_json(c.to_json()) == c
-    with pytest.raises(ConfigError, match="unknown setting 'momentum'"):
-        RunConfig.from_dict({"momentum": 0.9})
+    with pytest.raises(ConfigError, match="unknown setting 'nesterov'"):
+        RunConfig.from_dict({"nesterov": True})
     with pytest.raises(ConfigError, match="not valid JSON"):
         RunConfig.from_json("{nope")
 
@@ -129,4 +140,23 @@ def test_every_field_is_in_the_schema_with_a_parser_that_accepts_its_default():
         assert parse_setting(entry.name, entry.setting.parse.to_text(entry.default)) == entry.default
         assert entry.setting.label and entry.setting.help and entry.setting.short
     with pytest.raises(ConfigError, match="unknown setting"):
-        parse_setting("momentum", 0.9)
+        parse_setting("nesterov", True)
+
+
+def test_protocol_settings_parse_from_text_and_stored_runs_without_them_keep_what_they_did():
+    c = RunConfig(early_stopping=" VAL_ACC ", patience="3", restore_best="no", dropout="0.5", schedule="Cosine",
+                  init="small", momentum="0.5")
+    assert (c.early_stopping, c.patience, c.restore_best, c.dropout, c.schedule, c.init, c.momentum) == \
+        ("val_acc", 3, False, 0.5, "cosine", "small", 0.5)
+    assert c.monitor == "val_acc" and RunConfig().monitor == "val_loss"
+    assert RunConfig.from_json(c.to_json()) == c and RunConfig.from_stored(c.to_json()) == c
+    old = {k: v for k, v in RunConfig().to_dict().items() if k in ("hidden", "lr", "epochs", "seed")}
+    assert RunConfig.from_stored(json.dumps(old)).val_size == 0  # stored before validation: it held none out
+    assert RunConfig.from_json(json.dumps(old)).val_size == 10_000  # a new config takes the default
+    assert RunConfig().val_size == 10_000 and RunConfig().restore_best and RunConfig().early_stopping == "off"
+
+
+def test_labels_leave_out_protocol_settings_that_do_not_differ():
+    runs = [RunConfig(dropout=0.5), RunConfig(), RunConfig(schedule="step")]
+    assert labels_for(runs) == ["dropout=0.5, sched=constant", "dropout=0, sched=constant", "dropout=0, sched=step"]
+    assert labels_for([RunConfig(lr=0.1), RunConfig(lr=0.01)]) == ["lr=0.1", "lr=0.01"]  # no defaults listed

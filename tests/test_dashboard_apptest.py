@@ -52,6 +52,7 @@ def populate(path: Path) -> list[int]:
         for epoch in (1, 2):
             store.log_epoch(run_id, {"epoch": epoch, "train_loss": 1.0 / epoch, "test_loss": 1.1 / epoch,
                                      "train_acc": 0.8 + 0.05 * epoch + seed / 100, "test_acc": 0.8 + 0.04 * epoch,
+                                     "val_loss": 1.05 / epoch, "val_acc": 0.79 + 0.04 * epoch + seed / 200,
                                      "seconds": 0.5, "elapsed": 0.5 * epoch, "lr": lr,
                                      "majority_fraction": 0.12, "dead_fraction": 0.0})
         store.set_status(run_id, "finished")
@@ -133,7 +134,8 @@ def test_pages_render_with_a_populated_store(db):
     import json
     figure = json.loads(chart.proto.spec)
     names = [t.get("name", "") for t in figure["data"] if t.get("showlegend", True) is not False]
-    assert len(names) == 2 and any("mean of 2 seeds" in n for n in names)  # seeds 0 and 1 averaged
+    assert names[-1] == "best epoch (validation)"  # the single run's best epoch is starred
+    assert len(names[:-1]) == 2 and any("mean of 2 seeds" in n for n in names)  # seeds 0 and 1 averaged
     final = at.dataframe[-1].value
     assert sorted(final["id"]) == ids and "lr" in final.columns and "optimizer" not in final.columns
 
@@ -229,7 +231,8 @@ def test_compare_gives_a_seed_verdict(db):
     extra = store.create_run(config, name="lr 0.01 seed 1")
     for epoch in (1, 2):
         store.log_epoch(extra, {"epoch": epoch, "train_loss": 0.5, "test_loss": 0.5, "train_acc": 0.9,
-                                "test_acc": 0.85 + 0.03 * epoch, "elapsed": epoch})
+                                "test_acc": 0.85 + 0.03 * epoch, "val_loss": 0.5, "val_acc": 0.84 + 0.03 * epoch,
+                                "elapsed": epoch})
     store.set_status(extra, "finished")
     at = app()
     at.session_state["compare_ids"] = ids + [extra]
@@ -237,6 +240,7 @@ def test_compare_gives_a_seed_verdict(db):
     assert not at.exception
     verdicts = [m.value for m in at.markdown if "Verdict" in m.value]
     assert len(verdicts) == 1 and ("a real difference" in verdicts[0] or "within seed noise" in verdicts[0])
+    assert "validation accuracy" in verdicts[0]  # chosen on validation, not on test
 
 
 def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2) -> str:

@@ -198,7 +198,7 @@ def _journey(page, server, headless: list[float]) -> None:
         watcher.join()
     assert finished_at is not None, f"the chart never reached {SETTINGS['epochs']} points: {seen}"
     assert -1 in seen and seen[1] < watcher.committed[SETTINGS["epochs"]], "no point appeared before the run ended"
-    page.get_by_text("finished, test accuracy").first.wait_for()
+    page.get_by_text("finished, validation accuracy").first.wait_for()
     kept = page.evaluate("() => document.querySelector('.st-key-live_acc .js-plotly-plot').layout.xaxis.range")
     assert zoom is not None and kept == pytest.approx(zoom, abs=1e-6), (kept, zoom)  # zoom survived new epochs
     shoot(page, "train")
@@ -242,7 +242,8 @@ def _journey(page, server, headless: list[float]) -> None:
     _tick_row(page, "compare_table", 1)
     page.wait_for_function("""() => {
         const plot = document.querySelector('.st-key-compare_chart .js-plotly-plot');
-        return plot && plot.data && plot.data.filter(t => t.showlegend !== false).length === 2;
+        return plot && plot.data && plot.data.filter(
+            t => t.showlegend !== false && !(t.name || '').startsWith('best epoch')).length === 2;
     }""", timeout=20000)
     shoot(page, "compare")
 
@@ -267,8 +268,9 @@ def _tick_row(page, key: str, row: int) -> None:
 
 
 def _legend_traces(page) -> int:
+    """The runs' traces on Compare's chart (not the best-epoch stars)."""
     return page.evaluate("""() => document.querySelector('.st-key-compare_chart .js-plotly-plot').data
-        .filter(t => t.showlegend !== false).length""")
+        .filter(t => t.showlegend !== false && !(t.name || '').startsWith('best epoch')).length""")
 
 
 def _drag_zoom(page) -> list[float]:

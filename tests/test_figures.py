@@ -116,15 +116,6 @@ def test_image_grids():
     assert len(empty.data) == 0
 
 
-def test_final_metrics_table_shows_differing_settings_by_default():
-    runs = [{"id": 1, "name": "a", "status": "finished", "lr": 0.1, "optimizer": "sgd", "test_acc": 0.9},
-            {"id": 2, "name": "b", "status": "finished", "lr": 0.01, "optimizer": "sgd", "test_acc": 0.95}]
-    table = F.final_metrics_table(runs, ["lr"])
-    assert table.settings == ["lr"] and "optimizer" not in table.rows[0] and table.rows[1]["test_acc"] == 0.95
-    full = F.final_metrics_table(runs, ["lr"], all_settings=["optimizer", "lr"])
-    assert full.rows[0]["optimizer"] == "sgd"
-
-
 def test_live_figure_box_zoom_is_part_of_the_figure():
     fig = F.live_figure([F.LiveRun("run 1", epochs(3), 10)], "acc", zoom={"x": (1.5, 3.2), "y": (0.85, 0.9)})
     assert tuple(fig.layout.xaxis.range) == (1.5, 3.2) and fig.layout.xaxis.autorange is False

@@ -191,7 +191,7 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
 # ---------------------------------------------------------------------------------------------- SQL
 SQL_MODULES = ("store.py", "query.py")  # experiments/runs/: the store and the WHERE clauses it runs
 SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in SQL_MODULES, and why each is safe
-    r"', '\.join\(EPOCH_METRICS\)",                          # fixed column names
+    r"', '\.join\((EPOCH_METRICS|SUMMARY_METRICS|RUN_SUMMARY_COLUMNS)\)",  # fixed column names
     r"', '\.join\('\?' \* len\(\w+\)\)",                     # placeholders: '?, ?, ?'
     r"SORTABLE\[order_by\]",                                 # fixed column list; order_by checked first
     r"'DESC' if descending else 'ASC'",

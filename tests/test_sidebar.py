@@ -54,11 +54,12 @@ def test_every_sidebar_setting_has_its_widget_and_key():
     """The sidebar, CONFIG_KEYS and the CLI are generated from the schema: each setting appears in each."""
     from ui.common import CONFIG_KEYS, config_key
     at = AppTest.from_file(APP, default_timeout=30).run()
-    keys = {w.key for kind in ("text_input", "selectbox", "select_slider") for w in getattr(at.sidebar, kind)}
+    kinds = ("text_input", "selectbox", "select_slider", "checkbox")
+    keys = {w.key for kind in kinds for w in getattr(at.sidebar, kind)}
     shown = [e for e in schema() if e.setting.in_sidebar]
     assert len(shown) >= 11
     assert {config_key(e.name) for e in shown} | {"cfg_name"} == keys == set(CONFIG_KEYS)
-    labels = {w.label for kind in ("text_input", "selectbox", "select_slider") for w in getattr(at.sidebar, kind)}
+    labels = {w.label for kind in kinds for w in getattr(at.sidebar, kind)}
     assert {e.setting.label for e in shown} <= labels
     parser = argparse.ArgumentParser()
     add_config_arguments(parser)

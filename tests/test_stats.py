@@ -123,11 +123,11 @@ def test_a_run_queued_twice_is_one_seed_not_two():
     from experiments.analysis import seeds
     a = [_run(1, 0, 0.950), _run(2, 1, 0.940)]
     b = [_run(3, 0, 0.945, lr=0.01), _run(4, 1, 0.941, lr=0.01)]
-    honest = seeds.verdicts(seeds.group_by_config(a + b), ["lr"])
+    honest = seeds.verdicts(seeds.group_by_config(a + b), ["lr"], metric="test_acc")
     doubled = [_run(r.id + 10, r.config.seed, r.test_acc, r.config.lr) for r in a + b]  # the same clicks, twice
     groups = seeds.group_by_config(a + b + doubled)
     assert [len(g) for g in groups] == [2, 2] and [len(g.duplicates) for g in groups] == [2, 2]
-    [line] = seeds.verdicts(groups, ["lr"])
+    [line] = seeds.verdicts(groups, ["lr"], metric="test_acc")
     assert line.startswith(honest[0]) and "n = 2 and 2" in line and "within seed noise" in line
     assert "runs #1, #2 repeat the settings and seed of another run and are counted once" in line  # newest kept
     # without the collapse the same numbers would pass for four agreeing seeds each

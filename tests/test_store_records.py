@@ -30,9 +30,9 @@ def _store_unreadable_config(store, run_id, **extra):
 def test_an_unknown_setting_makes_the_config_unreadable_not_defaults(store):
     run_id = store.create_run(RunConfig(hidden=(32,), optimizer="sgd", lr=0.5), name="from the future")
     readable = store.create_run(RunConfig(hidden=(16,)), name="fine")
-    _store_unreadable_config(store, run_id, momentum=0.9)
+    _store_unreadable_config(store, run_id, nesterov=True)
     run = store.get_run(run_id)
-    assert run.config is None and "momentum" in run.config_error
+    assert run.config is None and "nesterov" in run.config_error
     assert run.settings_note.startswith(UNREADABLE_NOTE) and "\n" not in run.settings_note
     assert all(run.flat()[name] is None for name in SETTINGS)
     assert store.get_run(readable).config == RunConfig(hidden=(16,))
@@ -42,14 +42,14 @@ def test_an_unknown_setting_makes_the_config_unreadable_not_defaults(store):
 def test_the_csv_and_json_exports_show_no_default_values_for_an_unreadable_config(store):
     run_id = store.create_run(RunConfig(hidden=(32,), optimizer="sgd", lr=0.5))
     store.log_epoch(run_id, {"epoch": 1, "test_acc": 0.9})
-    _store_unreadable_config(store, run_id, momentum=0.9)
+    _store_unreadable_config(store, run_id, nesterov=True)
     (row,) = csv.DictReader(io.StringIO(export_csv(store)))
     defaults = RunConfig().to_dict()
     assert all(row[name] == "" for name in SETTINGS), row  # blank, not 128 / adam / 0.001
     assert row["optimizer"] != defaults["optimizer"] and row["hidden"] != "128"
-    assert "momentum" in row["config_error"] and row["test_acc"] == "0.9"
+    assert "nesterov" in row["config_error"] and row["test_acc"] == "0.9"
     (exported,) = json.loads(export_json(store))
-    assert exported["config"] is None and "momentum" in exported["config_error"]
+    assert exported["config"] is None and "nesterov" in exported["config_error"]
     assert len(exported["epochs"]) == 1
 
 
@@ -64,7 +64,7 @@ def test_invalid_json_in_the_config_column_is_unreadable_too(store):
 
 def test_cli_list_and_show_say_the_settings_are_unreadable(store, capsys):
     run_id = store.create_run(RunConfig(hidden=(32,), optimizer="sgd", lr=0.5), name="odd")
-    _store_unreadable_config(store, run_id, momentum=0.9)
+    _store_unreadable_config(store, run_id, nesterov=True)
     db = ["--db", str(store.path)]
     assert cli.main([*db, "list"]) == 0
     listed = capsys.readouterr().out
@@ -74,7 +74,7 @@ def test_cli_list_and_show_say_the_settings_are_unreadable(store, capsys):
     assert f"settings: {UNREADABLE_NOTE}" in shown and "adam" not in shown
     assert cli.main([*db, "show", "--json", str(run_id)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["config"] is None and data["optimizer"] is None and "momentum" in data["config_error"]
+    assert data["config"] is None and data["optimizer"] is None and "nesterov" in data["config_error"]
 
 
 # ---------------------------------------------------------------------------------------------- tags and JSON

@@ -26,7 +26,7 @@ def app_db(tmp_path, monkeypatch):
 
 def _make_unreadable(path, run_id) -> None:
     with sqlite3.connect(path) as conn:
-        config = {**RunConfig(hidden=(8,), optimizer="sgd", lr=0.5).to_dict(), "momentum": 0.9}
+        config = {**RunConfig(hidden=(8,), optimizer="sgd", lr=0.5).to_dict(), "nesterov": True}
         conn.execute("UPDATE runs SET config = ? WHERE id = ?", (json.dumps(config), run_id))
 
 

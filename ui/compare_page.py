@@ -7,22 +7,23 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from experiments.analysis import seeds, stats
+from experiments.analysis import ranking, seeds, stats
+from experiments.analysis.best_marks import best_mark, mark_best
 from experiments.analysis.figures import (
     METRIC_NAMES,
     X_AXES,
     Curve,
     colors_for_values,
     compare_figure,
-    final_metrics_table,
     parallel_coordinates,
     run_curve,
     scored_rows,
 )
+from experiments.analysis.ranking import SummaryBy
 from experiments.config import RunConfig, differing_fields, short_label
 from experiments.runs.store import RunRecord
 from ui import common
-from ui.tables import MISSING, column_config, pick_runs
+from ui.tables import MISSING, column_config, pick_runs, summary_by_control
 
 PARCOORDS_MIN_RUNS = 4
 
@@ -36,7 +37,8 @@ def render() -> None:
                 "then pick them here.", icon=":material/info:")
         return
     st.caption("Tick runs in the table to compare them (click a column header to sort).")
-    picked_ids = pick_runs(runs, key="compare_table")
+    by = summary_by_control("cmp_by")
+    picked_ids = pick_runs(runs, key="compare_table", by=by)
     if not picked_ids:
         st.info("Pick at least one run in the table.", icon=":material/touch_app:")
         return
@@ -46,7 +48,7 @@ def render() -> None:
     picked = [r for r in runs if r.id in picked_ids and r.config is not None]
     if not picked:
         return
-    compare_runs(picked)
+    compare_runs(picked, by)
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def _controls(differ: list[str]) -> Controls:
     return Controls(metric, x_axis, smoothing, color_by, group_seeds)
 
 
-def compare_runs(picked: list[RunRecord]) -> None:
-    """Controls, overlaid curves, the seed verdict, the final-metrics table and parallel coordinates.
+def compare_runs(picked: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> None:
+    """Controls, overlaid curves (each run's best epoch starred), the seed verdicts (on validation), the
+    metrics table at the best or last epoch and parallel coordinates.
 
     Runs without a finished epoch are named above the chart, not drawn (nor counted in a seed group's mean).
     """
@@ -94,28 +97,39 @@ def compare_runs(picked: list[RunRecord]) -> None:
             st.caption(f"Not drawn, no finished epoch: {_runs_text(empty)}.")
         groups: Sequence[Sequence[RunRecord]] = (seeds.group_by_config(drawn) if controls.group_seeds
                                                  else [[r] for r in drawn])
-        curves = _curves(groups, epochs, differ, controls)
-        st.plotly_chart(compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
-                                       uirevision=f"cmp-{controls.metric}-{controls.x_axis}"),
-                        key="compare_chart", config={"displaylogo": False})
-        _verdicts(groups, differ)
-    _final_table(picked, differ)
-    _settings_against_accuracy(picked, differ)
+        _chart(groups, epochs, differ, controls)
+        _verdicts(groups, differ, by)
+    _final_table(picked, differ, by)
+    _settings_against_accuracy(picked, differ, by)
 
 
-def _settings_against_accuracy(picked: list[RunRecord], differ: list[str]) -> None:
-    """Parallel coordinates of the runs that have a test accuracy (a run without one is named, not drawn at 0)."""
+def _chart(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], differ: list[str],
+           controls: Controls) -> None:
+    """The overlaid curves, each single run's best epoch starred; runs without the metric are named."""
+    if controls.metric.startswith("val_") and (apart := [g[0] for g in groups if not g[0].has_validation]):
+        st.caption(f"No validation set, so no {METRIC_NAMES[controls.metric].lower()} to draw: {_runs_text(apart)}.")
+    curves = _curves(groups, epochs, differ, controls)
+    figure = compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
+                            uirevision=f"cmp-{controls.metric}-{controls.x_axis}")
+    marks = [best_mark(c.label, epochs[g[0].id], g[0].best_epoch, controls.metric, controls.x_axis,
+                       _config(g[0]).monitor) for g, c in zip(groups, curves) if len(g) == 1]
+    st.plotly_chart(mark_best(figure, marks), key="compare_chart", config={"displaylogo": False})
+
+
+def _settings_against_accuracy(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:
+    """Parallel coordinates of the runs that have a validation accuracy (others are named, not drawn at 0)."""
     fields = differ or ["hidden", "lr"]
-    rows = [{**{f: _axis_value(getattr(r.config, f)) for f in fields}, "test_acc": r.test_acc, "id": r.id}
-            for r in picked]
-    scored = scored_rows(rows)
+    metric = ranking.RANK_METRIC
+    rows = [{**{f: _axis_value(getattr(r.config, f)) for f in fields}, metric: ranking.value(r, metric, by),
+             "id": r.id} for r in picked]
+    scored = scored_rows(rows, metric)
     if len(scored) < PARCOORDS_MIN_RUNS:
         return
-    st.subheader("Settings against test accuracy")
+    st.subheader("Settings against validation accuracy")
     left_out = [r for r in picked if r.id not in {row["id"] for row in scored}]
     if left_out:
-        st.caption(f"Not drawn, no test accuracy: {_runs_text(left_out)}.")
-    st.plotly_chart(parallel_coordinates(scored, fields), key="compare_parcoords")
+        st.caption(f"Not drawn, no validation accuracy: {_runs_text(left_out)}.")
+    st.plotly_chart(parallel_coordinates(scored, fields, metric), key="compare_parcoords")
 
 
 def _curves(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], differ: list[str],
@@ -142,14 +156,21 @@ def _curves(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], diff
     return curves
 
 
-def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
-    lines = seeds.verdicts(groups, names)
-    for line in lines:
-        st.markdown(f"**Verdict** (final test accuracy, best against the others): {common.md_escape(line)}")
+def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str], by: SummaryBy) -> None:
+    """Seed verdicts on validation accuracy; groups without a validation set are judged apart, on test."""
+    split = ranking.split_by_validation(groups)
+    epoch = "best epoch" if by is SummaryBy.BEST else "last epoch"
+    lines = [(f"validation accuracy at the {epoch}", line) for line in seeds.verdicts(split.validated, names, by=by)]
+    lines += [("test accuracy at the last epoch, runs without a validation set", line)
+              for line in seeds.verdicts(split.unvalidated, names, metric=ranking.FALLBACK_METRIC, by=by)]
+    for what, line in lines:
+        st.markdown(f"**Verdict** ({what}, best against the others): {common.md_escape(line)}")
     if not lines and any(len(g) > 1 for g in groups) and len(groups) > 1:
-        st.caption("A verdict needs at least two configurations with two or more seeds each.")
+        st.caption("A verdict needs at least two configurations with two or more seeds each"
+                   + (", all with a validation set or all without." if split.note() else "."))
     elif lines:
-        st.caption(stats.TEST_NAME + ". " + stats.SMALL_N_NOTE)
+        st.caption(" ".join(n for n in (stats.TEST_NAME + ".", stats.SMALL_N_NOTE, split.note("groups"),
+                                        ranking.WHY_NOT_TEST) if n))
 
 
 def _config(run: RunRecord) -> RunConfig:
@@ -163,13 +184,13 @@ def _runs_text(runs: list[RunRecord]) -> str:
     return ", ".join(f"run {r.id} {r.status}" for r in runs)
 
 
-def _final_table(picked, differ: list[str]) -> None:
-    st.subheader("Final metrics")
+def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:
+    st.subheader("Metrics at the best epoch" if by is SummaryBy.BEST else "Metrics at the last epoch")
+    st.caption(f"{ranking.summary_text(by)} {ranking.WHY_NOT_TEST}")
     show_all = st.toggle("Show every setting", value=False, key="cmp_all_settings",
                          help="By default only the settings that differ between the picked runs are shown.")
-    flat = [r.flat() for r in picked]
-    all_settings = [k for k in picked[0].config.to_dict()] if show_all else None
-    table = final_metrics_table(flat, differ, all_settings)
+    all_settings = list(_config(picked[0]).to_dict()) if show_all else None
+    table = ranking.metrics_table(picked, differ, all_settings, by)
     st.dataframe(pd.DataFrame(table.rows), hide_index=True, column_config=column_config(), key="cmp_final",
                  placeholder=MISSING)
 

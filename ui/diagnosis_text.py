@@ -71,9 +71,10 @@ def _collapsed(f: Finding) -> tuple[str, str]:
 
 def _overfitting(f: Finding) -> tuple[str, str]:
     train = f"{f.train_acc:.1%}" if f.train_acc is not None else "-"
-    test = f"{f.test_acc:.1%}" if f.test_acc is not None else "-"
-    return (f"Overfitting: train accuracy {train} vs test {test}, and the gap is growing; the network memorises "
-            f"the training images.", f"Raise {L2} (e.g. 1e-4), or stop earlier with fewer {EPOCHS}.")
+    held = f"{f.test_acc:.1%}" if f.test_acc is not None else "-"
+    return (f"Overfitting: train accuracy {train} vs {f.held_out} {held}, and the gap is growing; the network "
+            f"memorises the training images.", f"Raise {L2} (e.g. 1e-4) or the dropout, or turn on early "
+            f"stopping (or train fewer {EPOCHS}).")
 
 
 def _dead_relus(f: Finding) -> tuple[str, str]:

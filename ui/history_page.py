@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from experiments.analysis import ranking
+from experiments.analysis.ranking import SummaryBy
 from experiments.runs.export import export_csv
-from experiments.runs.store import STATUSES, StoreError
+from experiments.runs.store import STATUSES, RunRecord, StoreError
 from ui import common
-from ui.tables import pick_runs
+from ui.tables import pick_runs, summary_by_control
+
+ORDERS = {"validation": "best validation accuracy first", "newest": "newest first"}
 
 
 def _forget_delete() -> None:
@@ -70,6 +74,18 @@ def export_label(selected: int, listed: int) -> tuple[str, str]:
     return f"Export all {listed} listed (CSV)", "runs.csv"
 
 
+def _ordered(runs: list[RunRecord]) -> tuple[list[RunRecord], SummaryBy]:
+    """The order and "best or last epoch" controls, and the runs in that order (best on validation first by
+    default; the store's order, newest first, otherwise)."""
+    o1, o2 = st.columns([2, 3])
+    order = o1.selectbox("Order", list(ORDERS), format_func=ORDERS.__getitem__, key="hist_order",
+                         help="Best validation accuracy: runs without a validation set follow, by test accuracy, "
+                              "then runs with no finished epoch.") or "validation"
+    with o2:
+        by = summary_by_control("hist_by")
+    return (ranking.rank(runs, by) if order == "validation" else runs), by
+
+
 def render() -> None:
     st.title("History")
     store = common.store()
@@ -78,18 +94,18 @@ def render() -> None:
     text = f2.text_input("Search", key="hist_text", placeholder="name, notes, tags or settings, e.g. sgd",
                          help="Matches part of a run's name, notes, tags, message or settings; "
                          "lr=0.1, batch=64 or optimizer=adam match those settings.")
-    runs = store.search_runs(status=statuses or None, text=text.strip() or None)
+    runs, by = _ordered(store.search_runs(status=statuses or None, text=text.strip() or None))
     total = store.count_runs()
     if not total:
         st.info("No runs stored yet. Runs from the **Train** page and from `python -m experiments run` "
                 "appear here.", icon=":material/info:")
         return
-    # No word on the order: a click on a column header sorts the table in the browser, unseen by the server.
-    st.caption(f"{len(runs)} of {total} runs. Click a column header to sort; tick rows to select them (they "
-               f"are preselected on the Compare page).")
+    # A click on a column header re-sorts the table in the browser, unseen by the server.
+    st.caption(f"{len(runs)} of {total} runs. {ranking.summary_text(by)} {ranking.WHY_NOT_TEST} Click a column "
+               f"header to sort; tick rows to select them (they are preselected on the Compare page).")
     if unreadable := [str(r.id) for r in runs if r.config is None]:
         st.caption(f"Settings unreadable by this version (left blank): run {', '.join(unreadable)}.")
-    picked = pick_runs(runs, key="history_table") if runs else []
+    picked = pick_runs(runs, key="history_table", by=by) if runs else []
     scope = picked or [r.id for r in runs]
     c1, c2, c3, c4 = st.columns(4)
     with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs")

@@ -213,6 +213,9 @@ def render() -> None:
              "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each runs "
              "twice: the correct network averages the batch gradient (solid); 'as the report probably ran it' sums "
              "it (dash-dot), the same as multiplying the learning rate by the batch size.")
+    st.caption("Protocol: like the report, these runs train on all 60,000 training images and hold out no "
+               "validation set (val_size 0), so their verdicts are read on the test set and stay comparable with "
+               "the report's numbers. To choose settings yourself, keep a validation set and check test once.")
     c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
     seeds = int(c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
                                 help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "

@@ -63,6 +63,8 @@ def _widget(box: DeltaGenerator, entry: SettingField) -> None:
     elif s.widget is Widget.LOG_SLIDER:
         box.select_slider(s.label, options=_with(s.choices, st.session_state[key]), key=key, help=tip,
                           format_func=lambda v: f"{v:g}")
+    elif s.widget is Widget.CHECKBOX:
+        box.checkbox(s.label, key=key, help=tip)
     else:
         box.text_input(s.label, key=key, help=tip)
 

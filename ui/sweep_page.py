@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from experiments.analysis import ranking
 from experiments.config import ConfigError, parse_setting, quote, setting_of
 from experiments.runs.store import RunRecord
 from experiments.sweeps.catalog import stored_sweeps
@@ -176,13 +177,18 @@ def _live(sweep_id: str) -> None:
 
 
 def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
+    """The trials, each read at its best epoch by validation; the best trial is named (chosen on validation)."""
     table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
-                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "test acc": r.test_acc,
-                           "best test acc": r.best_test_acc} for r in runs],
-                         columns=["id", "trial", "status", "epochs", "test acc", "best test acc"])
+                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "best epoch": r.summary().epoch,
+                           "val acc": r.summary().val_acc, "test acc": r.summary().test_acc} for r in runs],
+                         columns=["id", "trial", "status", "epochs", "best epoch", "val acc", "test acc"])
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={
-        "test acc": st.column_config.NumberColumn(format="percent"),
-        "best test acc": st.column_config.NumberColumn(format="percent")})
+        "val acc": st.column_config.NumberColumn(format="percent"),
+        "test acc": st.column_config.NumberColumn(format="percent", help=ranking.WHY_NOT_TEST)})
+    best = next((r for r in ranking.rank(runs) if r.best_val_acc is not None), None)
+    if best is not None:
+        st.caption(f"Best on validation: run {best.id} ({best.name}), {best.best_val_acc:.2%} at epoch "
+                   f"{best.best_epoch}. {ranking.WHY_NOT_TEST}")
 
 
 def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, active: bool) -> None:

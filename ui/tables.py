@@ -1,21 +1,36 @@
-"""The runs table shared by Compare and History: sortable, with row selection that carries across pages."""
+"""The runs table shared by Compare and History: sortable, with row selection that carries across pages.
+
+Each run's metrics are read at its best epoch by validation (the default) or its last, as the user picks
+with ``summary_by_control``; the "at" column says which, per run.
+"""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from experiments.analysis.ranking import BY_NAMES, SummaryBy, summary_row
 from experiments.runs.store import RunRecord
 
-TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "test_acc", "best_test_acc", "train_acc",
-                 "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size", "seed",
-                 "reduction", "train_size", "tags", "source"]
-PERCENT = {"test_acc", "best_test_acc", "train_acc"}
+TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "summarised_by", "epoch", "val_acc", "test_acc",
+                 "train_acc", "val_loss", "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size",
+                 "seed", "dropout", "schedule", "early_stopping", "val_size", "reduction", "train_size", "tags",
+                 "source"]
+PERCENT = {"val_acc", "test_acc", "train_acc"}
 MISSING = "–"  # shown in a cell without a value (Streamlit would write "None")
 
 
-def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
-    """One row per run for the pick-and-sort tables (History uses it too)."""
-    rows = [{**r.flat(), "tags": ", ".join(r.tags)} for r in runs]
+def summary_by_control(key: str) -> SummaryBy:
+    """The "best or last epoch" switch above a runs table (best by default)."""
+    choice = st.radio("Read each run at its", list(SummaryBy), format_func=lambda b: BY_NAMES[SummaryBy(b)],
+                      key=key, horizontal=True,
+                      help="Best: the epoch with the best validation score (early stopping's monitor, else the "
+                           "validation loss), where the run would be stopped. Last: its last finished epoch.")
+    return SummaryBy(choice or SummaryBy.BEST)
+
+
+def runs_frame(runs: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> pd.DataFrame:
+    """One row per run for the pick-and-sort tables, its metrics at its best (or last) epoch."""
+    rows = [{**r.flat(), **summary_row(r, by), "tags": ", ".join(r.tags)} for r in runs]
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else TABLE_COLUMNS)
     return frame[[c for c in TABLE_COLUMNS if c in frame.columns]]
 
@@ -31,15 +46,21 @@ def column_config() -> dict:
         "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
         "batch_size": st.column_config.NumberColumn("batch"),
         "test_loss": st.column_config.NumberColumn("test loss", format="%.4f"),
+        "val_loss": st.column_config.NumberColumn("val loss", format="%.4f"),
+        "val_acc": st.column_config.NumberColumn("val acc", format="percent",
+                                                 help="Validation accuracy: what runs are chosen by."),
+        "test_acc": st.column_config.NumberColumn("test acc", format="percent",
+                                                  help="The held-out final check: read it, do not choose by it."),
+        "summarised_by": st.column_config.TextColumn("at", help="The epoch the numbers are read at: best or last."),
         "lr": st.column_config.NumberColumn("lr", format="%g"),
         "l2": st.column_config.NumberColumn("L2", format="%g"),
     })
     return config
 
 
-def pick_runs(runs: list[RunRecord], key: str) -> list[int]:
+def pick_runs(runs: list[RunRecord], key: str, by: SummaryBy = SummaryBy.BEST) -> list[int]:
     """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids."""
-    frame = runs_frame(runs)
+    frame = runs_frame(runs, by)
     if "created" in frame:
         frame["created"] = pd.to_datetime(frame["created"], utc=True, errors="coerce")
     ids = frame["id"].tolist()

@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from experiments.analysis.best_marks import best_mark, mark_best
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.figures import LiveRun, live_figure
 from experiments.runs.store import RunRecord, StoreError
@@ -83,14 +84,18 @@ def _progress_row(run: RunRecord, label: str) -> None:
 def _state_text(run: RunRecord, status: str, progress: Any) -> str:
     """Where the run stands, for its progress bar: accuracy and ETA while it trains, its outcome after."""
     if status in (RunStatus.RUNNING, PAUSED):
-        latest = progress.latest.get("test_acc") if progress else None
-        parts = [f"test accuracy {latest:.1%}"] if latest is not None else []
+        latest = progress.latest if progress else {}
+        split = "validation" if latest.get("val_acc") is not None else "test"
+        acc = latest.get("val_acc", latest.get("test_acc"))
+        parts = [f"{split} accuracy {acc:.1%}"] if acc is not None else []
         parts.append(common.format_eta(progress.eta_seconds if progress else None))
         return " · ".join(parts + (["paused"] if status == PAUSED else []))
     if status == LOADING:
         return "loading the data"
     if status == RunStatus.QUEUED:
         return "queued"
+    if run.best_val_acc is not None:
+        return f"{status}, validation accuracy {run.best_val_acc:.1%} at its best epoch ({run.best_epoch})"
     return f"{status}, test accuracy {run.test_acc:.1%}" if run.test_acc is not None else str(status)
 
 
@@ -150,7 +155,11 @@ def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, li
         return None, waiting
     live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
             for r in charted]
-    figures = {kind: live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]) for kind in ("loss", "acc")}
+    figures = {kind: mark_best(live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]),
+                               [best_mark(run.label, run.epochs, r.best_epoch, f"val_{kind}",
+                                          monitor=r.config.monitor if r.config else "val_loss")
+                                for r, run in zip(charted, live)])
+               for kind in ("loss", "acc")}
     return figures, waiting
 
 

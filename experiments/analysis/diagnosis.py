@@ -34,7 +34,7 @@ class DiagnosisKind(StrEnum):
     DIVERGED = "diverged"        # the loss became non-finite or exploded
     STUCK = "stuck"              # the loss stays at ln 10: chance level
     COLLAPSED = "collapsed"      # most test images get the same digit
-    OVERFITTING = "overfitting"  # train and test accuracy drift apart
+    OVERFITTING = "overfitting"  # train and held-out (validation, else test) accuracy drift apart
     DEAD_RELUS = "dead_relus"    # many hidden ReLUs never fire
 
 
@@ -55,6 +55,7 @@ class Finding:
     dead: float | None = None            # share of hidden ReLUs that never fire
     train_acc: float | None = None
     test_acc: float | None = None
+    held_out: str = "test"               # the split train accuracy is set against: "validation" when the run has one
 
     @property
     def effective_lr(self) -> float | None:
@@ -68,8 +69,9 @@ def diagnose(epochs: Sequence[Mapping[str, Any]], status: str = "", message: str
     """Findings about a run so far, worst first; empty when nothing looks wrong.
 
     Checks: diverged (non-finite or exploded loss; then nothing else is said), stuck (loss flat at ln 10,
-    i.e. chance), collapsed predictions (most test images get one class), overfitting (train and test
-    accuracy drifting apart), and dead ReLUs. ``message`` is the run's status message (unused today).
+    i.e. chance), collapsed predictions (most test images get one class), overfitting (train and held-out
+    accuracy drifting apart: validation when the run has it, else test), and dead ReLUs. ``message`` is the
+    run's status message (unused today).
     """
     losses = [e.get("train_loss") for e in epochs]
     if status == RunStatus.DIVERGED or any(v is not None and not math.isfinite(v) for v in losses):
@@ -98,19 +100,25 @@ def _collapsed(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) ->
 
 
 def _overfitting(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
+    """Train accuracy pulling away from held-out accuracy: the validation split's when the run has one (the
+    test set is kept for the final check), else the test split's (runs stored before validation existed)."""
     last = epochs[-1]
-    gaps = [e["train_acc"] - e["test_acc"] for e in epochs
-            if e.get("train_acc") is not None and e.get("test_acc") is not None]
+    split = "val" if any(e.get("val_acc") is not None for e in epochs) else "test"
+    acc, loss = f"{split}_acc", f"{split}_loss"
+    gaps = [e["train_acc"] - e[acc] for e in epochs if e.get("train_acc") is not None and e.get(acc) is not None]
     if not gaps:
         return None
-    test_losses = [e["test_loss"] for e in epochs if e.get("test_loss") is not None]
-    test_loss = last.get("test_loss")
-    rising_test_loss = len(epochs) >= 3 and test_loss is not None and test_loss > min(test_losses) * 1.05
     widening = gaps[-1] >= OVERFIT_GAP and (len(gaps) < 3 or gaps[-1] > gaps[-3])
-    if widening or (rising_test_loss and gaps[-1] > 0):
-        return Finding(DiagnosisKind.OVERFITTING, Severity.WARNING, config,
-                       train_acc=last.get("train_acc"), test_acc=last.get("test_acc"))
+    if widening or (_rising([e.get(loss) for e in epochs]) and gaps[-1] > 0):
+        return Finding(DiagnosisKind.OVERFITTING, Severity.WARNING, config, train_acc=last.get("train_acc"),
+                       test_acc=last.get(acc), held_out="validation" if split == "val" else "test")
     return None
+
+
+def _rising(losses: Sequence[float | None]) -> bool:
+    """Whether the last of at least three epochs' held-out losses is 5% above the lowest of them."""
+    known = [v for v in losses if v is not None]
+    return len(losses) >= 3 and losses[-1] is not None and losses[-1] > min(known) * 1.05
 
 
 def _dead_relus(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
-METRIC_NAMES = {"test_acc": "Test accuracy", "train_acc": "Train accuracy",
-                "test_loss": "Test loss", "train_loss": "Train loss"}
+METRIC_NAMES = {"val_acc": "Validation accuracy", "test_acc": "Test accuracy", "train_acc": "Train accuracy",
+                "val_loss": "Validation loss", "test_loss": "Test loss", "train_loss": "Train loss",
+                "lr": "Learning rate"}  # the lr per epoch: a schedule drawn
 X_AXES = {"epoch": "Epoch", "elapsed": "Seconds"}
 # Distinct colours: Plotly's ten, then Dark24 for more runs (colour-blind-friendlier first).
 PALETTE = list(qualitative.Plotly) + [c for c in qualitative.Dark24 if c not in qualitative.Plotly]
@@ -113,7 +114,7 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
                    tickformat=".1%" if kind == "acc" else None),
         height=360, margin=dict(l=60, r=20, t=30, b=45),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
-                    title=dict(text="solid train, dashed test:" if several else "")),
+                    title=dict(text="solid train, dotted validation, dashed test:" if several else "")),
         dragmode="select", selectdirection="any")
     y_range = value_range(values, kind == "acc")
     if y_range is not None:
@@ -128,13 +129,15 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
 
 
 def _add_live_traces(fig: go.Figure, runs: Sequence[LiveRun], kind: str) -> list[float | None]:
-    """Each run's train (solid) and test (dashed) line, one legend entry per run; returns every y value."""
+    """Each run's train (solid), validation (dotted, if any) and test (dashed) line; returns every y value."""
     several = len(runs) > 1
     values: list[float | None] = []
     for run, color in zip(runs, distinct_colors(len(runs))):
         xs = [int(e["epoch"]) for e in run.epochs]
-        for split, dash in (("train", "solid"), ("test", "dash")):
+        for split, dash in (("train", "solid"), ("val", "dot"), ("test", "dash")):
             ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
+            if split == "val" and all(y is None for y in ys):  # a run without a validation set
+                continue
             values += ys
             name = safe(run.label) if several else split
             fig.add_trace(go.Scatter(
@@ -368,31 +371,3 @@ def weights_figure(first_layer: np.ndarray, columns: int = 10) -> go.Figure:
     images = w.T.reshape(-1, 28, 28)
     return image_grid(images, [f"unit {i}" for i in range(len(images))], columns=columns, colorscale="RdBu_r",
                       symmetric=True)
-
-
-# ---------------------------------------------------------------------- tables
-@dataclass
-class MetricsTable:
-    """Rows for the final-metrics table and the settings shown in it."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    settings: list[str] = field(default_factory=list)
-
-
-FINAL_METRICS = ("test_acc", "best_test_acc", "train_acc", "test_loss", "train_loss", "epochs_done", "seconds")
-
-
-def final_metrics_table(runs: Sequence[Mapping[str, Any]], differing: Sequence[str],
-                        all_settings: Sequence[str] | None = None) -> MetricsTable:
-    """Final metrics of each run beside its settings: only the ``differing`` ones unless ``all_settings``.
-
-    ``runs`` are flat run dicts (``RunRecord.flat()``): id, name, status, settings and metrics.
-    """
-    settings = list(all_settings) if all_settings is not None else list(differing)
-    rows = []
-    for run in runs:
-        row = {"id": run.get("id"), "name": run.get("name"), "status": run.get("status")}
-        row.update({s: run.get(s) for s in settings})
-        row.update({m: run.get(m) for m in FINAL_METRICS})
-        rows.append(row)
-    return MetricsTable(rows, settings)

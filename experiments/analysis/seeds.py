@@ -15,6 +15,7 @@ import pandas as pd
 
 from experiments.analysis import stats
 from experiments.config import short_label
+from experiments.runs.best import SummaryBy
 from nn.status import RunStatus
 
 
@@ -100,14 +101,23 @@ def band(epoch_lists: Sequence[Sequence[Mapping[str, Any]]], metric: str, x_axis
     return Band(x, mean, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)])
 
 
-def verdicts(groups: Sequence[Sequence[Any]], names: Sequence[str]) -> list[str]:
+def score(run: Any, metric: str = "val_acc", by: SummaryBy = SummaryBy.BEST) -> float | None:
+    """``metric`` of a run at its best (or last) epoch; a plain record without ``summary`` gives its attribute."""
+    summary = run.summary(by) if hasattr(run, "summary") else run
+    value: float | None = getattr(summary, metric, None)
+    return value
+
+
+def verdicts(groups: Sequence[Sequence[Any]], names: Sequence[str], metric: str = "val_acc",
+             by: SummaryBy = SummaryBy.BEST) -> list[str]:
     """One line per seed group against the best one: "a real difference" or "within seed noise" (Welch).
 
-    Only groups with at least two distinct seeds are judged, on the final test accuracies of their runs;
-    a run repeating a group's (config, seed) is counted once, and the line says so.
+    Only groups with at least two distinct seeds are judged, on ``metric`` (validation accuracy unless told
+    otherwise) at each run's best (or last) epoch; a run repeating a group's (config, seed) is counted once,
+    and the line says so. Groups should all have a validation set or none (see ``ranking.split_by_validation``).
     """
     once = [one_per_seed([*g, *getattr(g, "duplicates", ())]) for g in groups]
-    finals = [[r.test_acc for r in o.kept if r.test_acc is not None] for o in once]
+    finals = [[v for r in o.kept if (v := score(r, metric, by)) is not None] for o in once]
     judged = [i for i, values in enumerate(finals) if len(values) >= 2]
     if len(judged) < 2:
         return []

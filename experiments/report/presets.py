@@ -35,12 +35,17 @@ L2 = 1e-4             # the report uses "L2" without a value; ours adds 0.5 * L2
 BATCH_SIZE = 64       # the report's methodology uses 64; several runs do not restate it
 PLAIN_LR = 0.1        # "no optimizer" run: its losses (0.86-1.02) track the report's lr=0.1 run, not lr=0.001
 
-BASE = RunConfig(hidden=(128,), activation="relu", optimizer="adam", lr=ADAM_LR, l2=L2, batch_size=BATCH_SIZE)
+# val_size 0: the report trained on all 60,000 training images and held nothing out, so ours do the same to
+# stay comparable; its comparisons are read on the test set (the report's protocol, not the one we teach).
+BASE = RunConfig(hidden=(128,), activation="relu", optimizer="adam", lr=ADAM_LR, l2=L2, batch_size=BATCH_SIZE,
+                 val_size=0)
 PLAIN = BASE.replace(optimizer="sgd", lr=PLAIN_LR, l2=0.0)
 
 COMMON_ASSUMPTIONS = (
     "Accuracies: the report's are on the 60,000 training images; ours are given on both sets, the training "
     "one measured by a full pass after the epoch (not the running average over the epoch's batches).",
+    "Protocol: like the report, these runs train on all 60,000 training images and hold out no validation set, "
+    "so their verdicts are read on the test set; to choose settings yourself, use a validation set instead.",
     "Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
     "we show the mean ± standard deviation over seeds.",
     "Each comparison runs twice: 'correct network' averages the batch gradient (reduction 'mean'); 'as the "

@@ -10,7 +10,7 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
-from experiments.config import RunConfig
+from experiments.config import ConfigError, RunConfig
 from experiments.runs.execute import load_data
 from nn import DataError, Dataset
 
@@ -68,6 +68,10 @@ class DataSource:
                 if track:
                     self._set(state="failed", error=message)
                 raise DataError(message) from None
+            except ConfigError:  # the data is fine, the config does not fit it (e.g. val_size too large)
+                if track:
+                    self._set(state="ready", error="")
+                raise
             if track:
                 self._set(state="ready", error="")
             return data
@@ -83,5 +87,6 @@ class DataSource:
             self._thread.start()
 
     def _prepare(self) -> None:
-        with contextlib.suppress(DataError):  # the message is in status(); the page shows it
+        # a DataError's message is in status(), which the page shows; a ConfigError is a run's to report
+        with contextlib.suppress(DataError, ConfigError):
             self.load(RunConfig())

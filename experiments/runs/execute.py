@@ -6,12 +6,15 @@ from collections.abc import Collection, Iterable
 
 from threadpoolctl import threadpool_limits
 
-from experiments.config import RunConfig
+from experiments.config import ConfigError, RunConfig
 from nn import (
     MLP,
+    OPTIMIZERS,
     Callback,
     Dataset,
+    EarlyStopping,
     FitOptions,
+    LearningRateScheduler,
     PauseOnEvent,
     StopOnEvent,
     TrainResult,
@@ -19,9 +22,12 @@ from nn import (
     fit,
     get_optimizer,
     load_mnist,
+    make_schedule,
 )
 from nn.callbacks import Flag
 from nn.data import ProgressCallback
+from nn.optim import Optimizer
+from nn.schedules import Schedule
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
 # gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,
@@ -31,15 +37,51 @@ BLAS_THREADS = max(1, int(os.environ.get("MLP_BLAS_THREADS", "1") or 1))
 
 
 def load_data(config: RunConfig, progress: ProgressCallback | None = None) -> Dataset:
-    """The dataset a run trains on (shared read-only within the process), cut to ``train_size``."""
-    data = load_mnist(config.data_dir or None, progress)
+    """The dataset a run trains on (shared read-only within the process): ``val_size`` training images held out
+    for validation (the same ones for every run, whatever its seed), then the first ``train_size`` of the rest."""
+    directory = config.data_dir or None
+    full = load_mnist(directory, progress)
+    available = len(full.y_train)
+    if config.val_size >= available:  # RunConfig checks MNIST's 60,000; another dataset may hold fewer
+        raise ConfigError(f"val_size ({config.val_size}) must be fewer than the {available} training images of "
+                          f"this dataset")
+    data = load_mnist(full.source, progress, validation=config.val_size)  # the folder just checked
     if config.train_size and config.train_size < len(data.y_train):
         data = data.subset(config.train_size, len(data.y_test))
     return data
 
 
 def build_model(config: RunConfig, num_features: int = 784) -> MLP:
-    return MLP(config.sizes(num_features), activation=config.activation, seed=config.seed, dtype=config.dtype)
+    init = None if config.init == "auto" else config.init
+    return MLP(config.sizes(num_features), activation=config.activation, seed=config.seed, dtype=config.dtype,
+               init=init, dropout=config.dropout)
+
+
+def build_optimizer(config: RunConfig) -> Optimizer:
+    """The optimizer with its own constants from the config (momentum, rho, beta1/beta2: those it takes)."""
+    takes = OPTIMIZERS[config.optimizer].HYPERPARAMETERS
+    constants = {name: getattr(config, name) for name in ("momentum", "rho", "beta1", "beta2") if name in takes}
+    return get_optimizer(config.optimizer, config.lr, **constants)
+
+
+def build_schedule(config: RunConfig) -> Schedule:
+    """The learning-rate schedule of the config; cosine decays over the epochs after the warm-up."""
+    parameters: dict[str, float | int] = {
+        "constant": {},
+        "step": {"factor": config.step_factor, "every": config.step_every},
+        "exponential": {"gamma": config.gamma},
+        "cosine": {"epochs": max(1, config.epochs - config.warmup_epochs), "min_factor": config.cosine_min},
+    }[config.schedule]
+    return make_schedule(config.schedule, config.lr, warmup_epochs=config.warmup_epochs, **parameters)
+
+
+def protocol_callbacks(config: RunConfig) -> list[Callback]:
+    """The callbacks that are settings: the lr schedule and, if on, early stopping."""
+    callbacks: list[Callback] = [LearningRateScheduler(build_schedule(config))]
+    if config.early_stopping != "off":
+        callbacks.append(EarlyStopping(config.early_stopping, patience=config.patience, min_delta=config.min_delta,
+                                       restore_best_weights=config.restore_best))
+    return callbacks
 
 
 def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
@@ -56,7 +98,7 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     """
     threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
     model = build_model(config, data.num_features)
-    optimizer = get_optimizer(config.optimizer, config.lr)
+    optimizer = build_optimizer(config)
     controls: list[Callback] = []
     if pause_event is not None:
         controls.append(PauseOnEvent(pause_event, stop_event))
@@ -66,8 +108,22 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
         controls.append(TrainSetPass(model, data, train_eval_epochs, config.l2))
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2, seed=config.seed,
                          reduction=config.reduction)
-    result = fit(model, optimizer, data, options, [*controls, *callbacks])
-    return model, result
+    protocol = protocol_callbacks(config)
+    result = fit(model, optimizer, data, options, [*controls, *protocol, *callbacks])
+    return model, _say_restored(result, protocol)
+
+
+def _say_restored(result: TrainResult, protocol: list[Callback]) -> TrainResult:
+    """A run that ran all its epochs but ends with an earlier epoch's weights (restored by early stopping)
+    says so in its message: its saved weights are not its last epoch's."""
+    stopper = next((cb for cb in protocol if isinstance(cb, EarlyStopping)), None)
+    last = result.history[-1]["epoch"] if result.history else 0
+    if (stopper is None or not stopper.restore_best_weights or stopper.stopped_epoch or result.message
+            or stopper.best_weights is None or stopper.best_epoch == last):
+        return result
+    result.message = (f"finished all epochs; weights restored from the best epoch, {stopper.best_epoch} "
+                      f"(best {stopper.monitor})")
+    return result
 
 
 class TrainSetPass(Callback):

@@ -21,7 +21,9 @@ from experiments.runs.records import MAX_NOTES, clean_text, parse_status
 SORTABLE = {"id": "id", "name": "name COLLATE NOCASE", "created": "created", "status": "status",
             "epochs_done": "epochs_done", "test_acc": "test_acc", "train_acc": "train_acc",
             "test_loss": "test_loss", "train_loss": "train_loss", "best_test_acc": "best_test_acc",
-            "seconds": "seconds"}
+            "seconds": "seconds", "val_acc": "val_acc", "val_loss": "val_loss", "best_epoch": "best_epoch",
+            "best_val_acc": "best_val_acc", "best_val_loss": "best_val_loss", "train_acc_at_best": "train_acc_at_best",
+            "test_acc_at_best": "test_acc_at_best", "test_loss_at_best": "test_loss_at_best"}
 # every way a setting is written: its field name, its legend name (batch, opt, act, L2, grad) and its CLI flag
 SETTING_KEYS = {key.lower(): entry.name for entry in schema()
                 for key in (entry.name, entry.setting.short, entry.setting.cli_flag(entry.name).lstrip("-"))}
@@ -123,8 +125,10 @@ def where_clause(status: str | Sequence[str] | None = None, text: str | None = N
 
 
 def order_clause(order_by: str, descending: bool) -> str:
-    """`` ORDER BY ...`` from the fixed list of sortable columns (ties broken by id, the same way)."""
+    """`` ORDER BY ...`` from the fixed list of sortable columns (ties broken by id, the same way); runs without
+    the value (no validation, no epoch yet) come last either way."""
     if order_by not in SORTABLE:
         raise StoreError(f"cannot sort by {order_by!r}; choose one of {', '.join(SORTABLE)}")
-    return f" ORDER BY {SORTABLE[order_by]} {'DESC' if descending else 'ASC'}, id {'DESC' if descending else 'ASC'}"
+    return (f" ORDER BY {SORTABLE[order_by]} IS NULL, {SORTABLE[order_by]} {'DESC' if descending else 'ASC'}, "
+            f"id {'DESC' if descending else 'ASC'}")
 

@@ -12,14 +12,16 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
+from experiments.runs.best import EpochSummary, SummaryBy
 from experiments.runs.errors import StoreError
 from nn.status import RunStatus
 
 STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
 # full_train_*: one pass over the whole training set after the epoch (only on the epochs a run asked for;
 # train_acc is the running accuracy over the epoch's batches while the weights were still changing).
-EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds", "elapsed", "lr",
-                 "majority_fraction", "dead_fraction", "full_train_loss", "full_train_acc")
+# val_*: on the validation split (None for runs without one, e.g. every run stored before it existed).
+EPOCH_METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "seconds", "elapsed",
+                 "lr", "majority_fraction", "dead_fraction", "full_train_loss", "full_train_acc")
 SETTINGS = tuple(f.name for f in fields(RunConfig))
 MAX_NAME = 200
 MAX_NOTES = 10_000
@@ -31,7 +33,9 @@ UNREADABLE_NOTE = "settings unreadable"
 
 @dataclass
 class RunRecord:
-    """One stored run: its settings, state and summary metrics (those of its last finished epoch)."""
+    """One stored run: its settings, state and summary metrics: those of its last finished epoch, and of its
+    best epoch by validation (``best_*`` and ``*_at_best``; None without validation). ``best_test_acc`` is the
+    highest test accuracy of any epoch, kept from older versions: an epoch chosen by it was chosen on test."""
 
     id: int
     name: str
@@ -50,12 +54,35 @@ class RunRecord:
     test_acc: float | None = None
     best_test_acc: float | None = None
     seconds: float | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
+    best_epoch: int | None = None
+    best_val_loss: float | None = None
+    best_val_acc: float | None = None
+    train_loss_at_best: float | None = None
+    train_acc_at_best: float | None = None
+    test_loss_at_best: float | None = None
+    test_acc_at_best: float | None = None
     config_error: str = ""  # why ``config`` is None; "" when it was read
 
     @property
     def planned_epochs(self) -> int:
         """The epochs the run was asked for (its finished ones when the settings are unreadable)."""
         return self.config.epochs if self.config is not None else self.epochs_done
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether the run holds out a validation set (by its settings; by its epochs when unreadable)."""
+        return self.config.val_size > 0 if self.config is not None else self.val_acc is not None
+
+    def summary(self, by: SummaryBy = SummaryBy.BEST) -> EpochSummary:
+        """The run's metrics at its best epoch (``by`` BEST) or its last; a run with no best epoch (no
+        validation, or no epoch yet) is summarised by its last, and the summary says so."""
+        if by is SummaryBy.BEST and self.best_epoch is not None:
+            return EpochSummary(self.best_epoch, SummaryBy.BEST, self.train_loss_at_best, self.train_acc_at_best,
+                                self.best_val_loss, self.best_val_acc, self.test_loss_at_best, self.test_acc_at_best)
+        return EpochSummary(self.epochs_done or None, SummaryBy.LAST, self.train_loss, self.train_acc,
+                            self.val_loss, self.val_acc, self.test_loss, self.test_acc)
 
     @property
     def settings_note(self) -> str:
@@ -89,7 +116,7 @@ def record_from_row(row: Mapping[str, Any]) -> RunRecord:
     d = dict(row)
     d.pop("owner", None)
     try:
-        d["config"], d["config_error"] = RunConfig.from_json(d["config"]), ""
+        d["config"], d["config_error"] = RunConfig.from_stored(d["config"]), ""
     except (ConfigError, TypeError) as exc:
         d["config"], d["config_error"] = None, " ".join(str(exc).split())[:300]
     d["status"] = parse_status(d["status"])

@@ -5,7 +5,7 @@ an older one is migrated step by step (see ``RunStore._migrate``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE runs (
@@ -23,7 +23,10 @@ CREATE TABLE runs (
     epochs_done   INTEGER NOT NULL DEFAULT 0,
     train_loss    REAL, train_acc REAL, test_loss REAL, test_acc REAL,
     best_test_acc REAL,
-    seconds       REAL
+    seconds       REAL,
+    val_loss REAL, val_acc REAL,
+    best_epoch INTEGER, best_val_loss REAL, best_val_acc REAL,
+    train_loss_at_best REAL, train_acc_at_best REAL, test_loss_at_best REAL, test_acc_at_best REAL
 );
 CREATE INDEX runs_group ON runs(group_id);
 CREATE TABLE epochs (
@@ -31,9 +34,16 @@ CREATE TABLE epochs (
     epoch  INTEGER NOT NULL,
     train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL, seconds REAL, elapsed REAL,
     lr REAL, majority_fraction REAL, dead_fraction REAL, full_train_loss REAL, full_train_acc REAL,
+    val_loss REAL, val_acc REAL,
     PRIMARY KEY (run_id, epoch)
 );
 """
 MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
     1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
+    # the validation split: per-epoch val metrics; per run the last epoch's and the best epoch with its metrics
+    2: "; ".join([*(f"ALTER TABLE epochs ADD COLUMN {c} REAL" for c in ("val_loss", "val_acc")),
+                  "ALTER TABLE runs ADD COLUMN best_epoch INTEGER",
+                  *(f"ALTER TABLE runs ADD COLUMN {c} REAL" for c in (
+                      "val_loss", "val_acc", "best_val_loss", "best_val_acc", "train_loss_at_best",
+                      "train_acc_at_best", "test_loss_at_best", "test_acc_at_best"))]),
 }

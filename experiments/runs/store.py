@@ -32,6 +32,7 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs import query
+from experiments.runs.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.runs.connections import ThreadConnections
 from experiments.runs.errors import QueueFullError, RunNotFoundError, StoreError, explain
 from experiments.runs.owner import current_owner, owner_is_dead
@@ -206,20 +207,23 @@ class RunStore:
         return run_id
 
     def log_epoch(self, run_id: int, logs: dict[str, Any]) -> None:
-        """Store one finished epoch (committed at once) and update the run's summary metrics.
-        RunNotFoundError if the run is gone (e.g. deleted while it trained)."""
+        """Store one finished epoch and, in the same transaction, the run's summary: the last epoch's metrics
+        and its best epoch so far (see best.py). RunNotFoundError if the run is gone (e.g. deleted while it
+        trained)."""
         values = [logs.get(k) for k in EPOCH_METRICS]
         with self._writing() as conn:
-            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            run = conn.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if run is None:
                 raise RunNotFoundError(f"run store {self.path}: there is no run {run_id} (deleted?); "
                                        f"epoch {logs.get('epoch')} was not stored")
             conn.execute(f"INSERT OR REPLACE INTO epochs (run_id, epoch, {', '.join(EPOCH_METRICS)}) "
                          f"VALUES (?, ?, {', '.join('?' * len(EPOCH_METRICS))})", (run_id, int(logs["epoch"]), *values))
-            conn.execute("UPDATE runs SET epochs_done = (SELECT count(*) FROM epochs WHERE run_id = ?), "
-                         "train_loss = ?, train_acc = ?, test_loss = ?, test_acc = ?, seconds = ?, "
-                         "best_test_acc = (SELECT max(test_acc) FROM epochs WHERE run_id = ?) WHERE id = ?",
-                         (run_id, logs.get("train_loss"), logs.get("train_acc"), logs.get("test_loss"),
-                          logs.get("test_acc"), logs.get("elapsed"), run_id, run_id))
+            history = conn.execute(f"SELECT epoch, {', '.join(SUMMARY_METRICS)} FROM epochs WHERE run_id = ? "
+                                   f"ORDER BY epoch", (run_id,)).fetchall()
+            conn.execute(f"UPDATE runs SET ({', '.join(RUN_SUMMARY_COLUMNS)}) = "
+                         f"({', '.join('?' * len(RUN_SUMMARY_COLUMNS))}), "
+                         f"best_test_acc = (SELECT max(test_acc) FROM epochs WHERE run_id = ?) WHERE id = ?",
+                         (*run_summary(logs, history, run["config"]), run_id, run_id))
 
     def set_status(self, run_id: int, status: RunStatus | str, message: str = "") -> bool:
         """Set a run's status and message; False if there is no such run (e.g. deleted meanwhile)."""

@@ -20,6 +20,7 @@ QUOTE_CHARS = 40
 # Python refuses to convert text of over 4,300 digits (a pasted wall of nines would raise ValueError).
 _WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
 _DIGITS = re.compile(r"[0-9]{1,30}")
+_YES_NO = {"yes": True, "true": True, "on": True, "1": True, "no": False, "false": False, "off": False, "0": False}
 
 
 class ConfigError(ValueError):
@@ -73,11 +74,13 @@ class WholeNumber(Parser):
 
 @dataclass(frozen=True)
 class RealNumber(Parser):
-    """A finite float in (low, high] or [low, high]; text must be ASCII (no full-width digits)."""
+    """A finite float between ``low`` and ``high``, each end included or not (by default (low, high]); text
+    must be ASCII (no full-width digits)."""
 
     low: float
     high: float
     low_inclusive: bool = False
+    high_inclusive: bool = True
 
     def __call__(self, name: str, value: Any) -> float:
         number = _real(value)
@@ -87,10 +90,12 @@ class RealNumber(Parser):
 
     def _inside(self, number: float) -> bool:
         above = number >= self.low if self.low_inclusive else number > self.low
-        return math.isfinite(number) and above and number <= self.high
+        below = number <= self.high if self.high_inclusive else number < self.high
+        return math.isfinite(number) and above and below
 
     def describe(self) -> str:
-        return f"a number {'>=' if self.low_inclusive else '>'} {self.low:g} and <= {self.high:g}"
+        return (f"a number {'>=' if self.low_inclusive else '>'} {self.low:g} and "
+                f"{'<=' if self.high_inclusive else '<'} {self.high:g}")
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,27 @@ class Choice(Parser):
 
     def describe(self) -> str:
         return f"one of {', '.join(self.choices)}"
+
+
+@dataclass(frozen=True)
+class YesNo(Parser):
+    """A switch: True/False, or text yes/no, true/false, on/off, 1/0 (without case)."""
+
+    def __call__(self, name: str, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text not in _YES_NO:
+            raise self.refuse(name, value)
+        return _YES_NO[text]
+
+    def describe(self) -> str:
+        return "yes or no"
+
+    def to_text(self, value: Any) -> str:
+        return "yes" if value else "no"
 
 
 @dataclass(frozen=True)

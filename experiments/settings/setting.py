@@ -27,6 +27,7 @@ class Widget(StrEnum):
     TEXT = "text"              # a text box, parsed by the setting's parser
     CHOICE = "choice"          # a select box over the parser's choices
     LOG_SLIDER = "log_slider"  # a slider over ``Setting.options`` (log-spaced values)
+    CHECKBOX = "checkbox"      # a check box (a YesNo setting)
     NONE = "none"              # not in the sidebar (command line and sweep specs only)
 
 

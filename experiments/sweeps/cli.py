@@ -9,6 +9,7 @@ import argparse
 import threading
 import time
 
+from experiments.analysis.ranking import rank
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.execute import load_data
 from experiments.runs.store import RunStore
@@ -90,14 +91,16 @@ def _progress_line(store: RunStore, sweep_id: str) -> str:
 
 
 def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
-    """The trials, best first, and an exit status: 0 when every trial finished (or was pruned), else 3."""
-    runs = sorted(store.search_runs(group_id=sweep_id), key=lambda r: -(r.test_acc or -1))
-    print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'test acc':>8}  name")
+    """The trials, best on validation first, and an exit status: 0 when every trial finished (or was pruned)."""
+    runs = rank(store.search_runs(group_id=sweep_id))  # on validation accuracy at each run's best epoch
+    print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'val acc':>8} {'test acc':>8}  name")
     for r in runs:
-        acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
-        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{acc:>8}  {r.name}")
+        s = r.summary()
+        val, test = (f"{v:.2%}" if v is not None else "-" for v in (s.val_acc, s.test_acc))
+        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {test:>8}  {r.name}")
     finished = sum(r.status == RunStatus.FINISHED for r in runs)
     pruned = sum(r.status == RunStatus.PRUNED for r in runs)
+    best = runs[0] if runs and runs[0].best_val_acc is not None else None
     print(f"wall time {seconds:.1f} s; {finished} of {len(runs)} finished" + (f", {pruned} pruned" if pruned else "")
-          + (f"; best: run {runs[0].id}" if runs and runs[0].test_acc is not None else ""))
+          + (f"; best on validation: run {best.id} (its test accuracy is the final check)" if best else ""))
     return 0 if finished + pruned == len(runs) else 3

@@ -16,7 +16,7 @@ from experiments.config import RunConfig
 from experiments.runs.store import EPOCH_METRICS, RunStore
 from nn.status import RunStatus
 
-METRIC = "test_acc"
+METRIC = "rank_acc"  # as ray_engine.METRIC: validation accuracy, else test accuracy
 DRIVER: dict[str, dict[str, Any]] = {}  # sweep id -> {"store": RunStore, "stop": Event, "progress": callable}
 
 
@@ -68,7 +68,7 @@ class StoreCallback(tune.Callback):
         self._store().log_epoch(run_id, {k: result.get(k) for k in ("epoch", *EPOCH_METRICS)})
         self.epochs[run_id] = int(result["epoch"])
         self._say(f"run {run_id}: epoch {result['epoch']}/{self.configs[run_id].epochs}  "
-                  f"test acc {result.get(METRIC, 0):.2%}")
+                  f"{'val' if result.get('val_acc') is not None else 'test'} acc {result.get(METRIC, 0):.2%}")
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
         run_id = self.run_id(trial)

@@ -25,7 +25,9 @@ from experiments.sweeps.local import SINGLE_THREAD_ENV, create_trial_runs
 from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
 
 INSTALL_HINT = "the Ray engine needs Ray: pip install -r requirements-ray.txt"
-METRIC = "test_acc"
+# What Tune and ASHA rank trials by: validation accuracy (test accuracy only in a sweep whose trials hold out no
+# validation set; a sweep mixing the two is refused, see ``_one_protocol``). Reported beside the epoch's metrics.
+METRIC = "rank_acc"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     ``stop_event`` stops every trial at its next epoch; trials that never ran end as "stopped".
     """
     import time
+
+    _one_protocol(trials)
 
     ray = import_ray()
     from ray import tune
@@ -109,6 +113,13 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     return RaySweepResult(sweep_id, run_ids, seconds)
 
 
+def _one_protocol(trials: Sequence[Trial]) -> None:
+    """Refuse a sweep whose trials mix runs with and without a validation set: they cannot be ranked together."""
+    if len({t.config.val_size > 0 for t in trials}) > 1:
+        raise ConfigError("some trials hold out a validation set and some do not (val_size 0): a sweep ranks "
+                          "its trials on one protocol, so give every trial the same val_size")
+
+
 def _runtime_env() -> dict:
     """Our packages and the data location for every Ray worker, with one BLAS thread per trial."""
     import nn
@@ -145,4 +156,5 @@ class _ReportEpochs:
         from ray import tune
         self.last = {k: float(logs[k]) for k in EPOCH_METRICS if isinstance(logs.get(k), (int, float))}
         self.last["epoch"] = int(epoch)
+        self.last[METRIC] = self.last.get("val_acc", self.last.get("test_acc", 0.0))
         tune.report(dict(self.last))
