@@ -101,3 +101,8 @@ def test_stopping_a_tpe_sweep_stops_its_trial_and_starts_no_more(tmp_path, mnist
     assert sweep.wait(timeout=60)
     [run] = sweep.store.search_runs(group_id=sweep.sweep_id)
     assert run.status == "stopped" and 1 <= run.epochs_done < 200
+
+
+def test_a_tpe_spec_without_a_validation_split_is_refused():
+    with pytest.raises(ConfigError, match="validation accuracy: hold out validation images"):
+        check_space(parse_spec({"method": "tpe", "base": {"val_size": 0}, **SPACE, "tpe": {"trials": 5}}))

@@ -25,7 +25,7 @@ from experiments.sweeps.spec import SweepSpec, Trial
 from experiments.sweeps.tpe import check_space, distributions
 from nn.status import RunStatus
 
-METRIC = "test_acc"  # the accuracy Tune ranks and ASHA prunes by
+METRIC = "val_acc"  # the accuracy Tune ranks and ASHA prunes by (never test: it would fit the test set)
 
 
 class TpeStoreCallback(StoreCallback):

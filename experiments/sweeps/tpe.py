@@ -10,8 +10,9 @@ acknowledgement, so the decision is taken before the next epoch starts even when
 polling interval; its stop switch reads the flag between batches, so a pruned trial stops at once, keeps its
 finished epochs and ends "pruned".
 
-Trials are judged on validation accuracy (``PRUNE_COLUMNS``: the first the epochs carry), the value told to
-the study is the trial's best epoch, and the sampler is TPE with ``constant_liar`` so that trials running
+Trials are judged on validation accuracy (``PRUNE_COLUMN``; a spec without a validation split is refused:
+pruning or choosing on test accuracy would fit the test set), the value told to the study is the trial's best
+epoch, and the sampler is TPE with ``constant_liar`` so that trials running
 side by side are not drawn on top of each other.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, 
 from experiments.sweeps.tpe_spec import Pruner
 from nn.status import RunStatus
 
-PRUNE_COLUMNS = ("val_acc", "test_acc")  # the first column the epochs carry is the one judged
+PRUNE_COLUMN = "val_acc"
 POLL = 0.1  # seconds between looks at the store
 ACK_TIMEOUT = 10.0  # seconds a worker waits for the pruner's decision on an epoch before it goes on anyway
 
@@ -65,6 +66,9 @@ def check_space(spec: SweepSpec) -> RunConfig:
         base = RunConfig.from_dict(spec.base)
     except ConfigError as exc:
         raise ConfigError(f"base: {exc}") from None
+    if base.val_size == 0 or "val_size" in spec.grid or "val_size" in spec.random:
+        raise ConfigError("a TPE sweep chooses and prunes trials on validation accuracy: hold out validation "
+                          "images with a fixed base.val_size above 0 (e.g. 10000)")
     for key, dist in distributions(spec).items():
         ends = list(dist.choices) if hasattr(dist, "choices") else [dist.low, dist.high]
         for value in ends:
@@ -237,10 +241,8 @@ class TpeSweep:
 
 
 def _epoch_value(epoch: Mapping[str, Any]) -> float | None:
-    for column in PRUNE_COLUMNS:
-        if epoch.get(column) is not None:
-            return float(epoch[column])
-    return None
+    value = epoch.get(PRUNE_COLUMN)
+    return None if value is None else float(value)
 
 
 # ---------------------------------------------------------------------- in the worker process
