@@ -340,18 +340,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "ran it) or both, overlaid (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
-    _add_module_parsers(sub)
+    _add_tool_parsers(sub)
     return parser
 
 
-def _add_module_parsers(sub: argparse._SubParsersAction) -> None:
-    """The commands that live in their own modules: sweep, insights, lr-find."""
+def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
+    """The commands defined in their own modules: sweep, insights, lr-find, fix, resume and continue."""
+    from experiments.fix_cli import add_fix_parser
     from experiments.insights_cli import add_insights_parser
     from experiments.lr_find_cli import add_lr_find_parser
+    from experiments.resume_cli import add_resume_parsers
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
     add_insights_parser(sub)
     add_lr_find_parser(sub)
+    add_fix_parser(sub)
+    add_resume_parsers(sub)
 
 
 def _comparison_ids() -> list[str]:

@@ -8,7 +8,8 @@
     result = fit(model, Adam(1e-3), data, FitOptions(epochs=10, batch_size=64), [EarlyStopping("val_loss")])
 
 Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``train`` (``fit``, ``FitOptions``),
-``callbacks`` (the hooks, stop/pause/divergence controls), ``early_stopping``, ``schedules`` (learning-rate
+``callbacks`` (the hooks, stop/pause/divergence controls), ``batch_curve`` (within-epoch points),
+``dynamics`` (per-layer norms, update ratios, unit health, histograms), ``early_stopping``, ``schedules`` (learning-rate
 schedules), ``checkpoint`` (save and resume), ``evaluate``, ``losses``, ``metrics``, ``data`` (MNIST and the
 validation split), ``status`` (``RunStatus``).
 """

@@ -6,7 +6,8 @@ the loaded model and optimizer with ``FitOptions(..., seed=ckpt.seed, initial_ep
 remaining epochs exactly as an uninterrupted run would.
 
 Layout: ``meta`` (a JSON string: format, epoch, seed, architecture, optimizer kind/hyperparameters/steps,
-history), ``params`` (the flat parameter buffer) and ``optimizer/<param index>/<state name>`` arrays.
+history, and ``extra``: JSON state of the caller's, e.g. early stopping's counters), ``params`` (the flat
+parameter buffer) and ``optimizer/<param index>/<state name>`` arrays.
 """
 from __future__ import annotations
 
@@ -41,17 +42,18 @@ class Checkpoint:
     epoch: int            # epochs finished: continue with FitOptions(initial_epoch=epoch)
     seed: int
     history: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # what the caller saved beside the training state
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: MLP, optimizer: Optimizer, *, epoch: int, seed: int,
-                    history: Sequence[dict[str, Any]] = ()) -> None:
+                    history: Sequence[dict[str, Any]] = (), extra: dict[str, Any] | None = None) -> None:
     """Write the checkpoint to a temporary file in ``path``'s folder, then rename it over ``path``: a
     reader (or a crash) never sees half a file, and the previous checkpoint stays until the new one is whole."""
     path = Path(path)
     state = optimizer.state_dict()
     meta = {"format": FORMAT, "epoch": int(epoch), "seed": int(seed), "model": model.architecture(),
             "optimizer": {"kind": state["kind"], "hyperparameters": state["hyperparameters"], "steps": state["steps"]},
-            "history": list(history)}
+            "history": list(history), "extra": dict(extra or {})}
     arrays = {f"optimizer/{i}/{name}": a for i, s in state["state"].items() for name, a in s.items()}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -82,6 +84,7 @@ def load_checkpoint(path: str | os.PathLike[str], model: MLP | None = None,
             raise CheckpointError(f"{path.name} has checkpoint format {meta.get('format')!r}, expected {FORMAT}")
         architecture = meta["model"]
         epoch, seed, history = int(meta["epoch"]), int(meta["seed"]), list(meta["history"])
+        extra = dict(meta.get("extra") or {})
         saved = meta["optimizer"]
         state_dict = {**saved, "state": _nest(arrays)}
     except CheckpointError:
@@ -92,7 +95,27 @@ def load_checkpoint(path: str | os.PathLike[str], model: MLP | None = None,
     model = _check_model(path.name, architecture, params, model)
     optimizer = _restore_optimizer(path.name, state_dict, model, optimizer)
     model.flat_params[...] = params  # last: nothing given is changed unless everything loaded
-    return Checkpoint(model, optimizer, epoch, seed, history)
+    return Checkpoint(model, optimizer, epoch, seed, history, extra)
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A checkpoint's ``meta`` (epoch, seed, architecture, optimizer, history, extra) without reading its
+    arrays: a quick check before a long load. CheckpointError (one line) for a missing or unreadable file;
+    a truncated file is found here too, since a zip's directory is at its end."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            if "params" not in f.files or not isinstance(meta, dict):
+                raise KeyError("params")
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{path.name} is not a readable checkpoint (truncated or corrupted: "
+                              f"{type(exc).__name__}): delete it or train from scratch") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path.name} has checkpoint format {meta.get('format')!r}, expected {FORMAT}")
+    return meta
 
 
 def _nest(arrays: dict[str, np.ndarray]) -> dict[int, dict[str, np.ndarray]]:

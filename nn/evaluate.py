@@ -8,10 +8,11 @@ from .metrics import accuracy, majority_fraction
 from .mlp import MLP
 
 
-def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, l2: float = 0.0, chunk: int = 2000) -> dict[str, float]:
-    """Loss (mean cross-entropy + L2 penalty, as training logs it), accuracy, majority_fraction (share of
-    examples given the most common prediction) and dead_fraction (hidden ReLU units never active on ``x``;
-    0 for other activations) of ``model`` on ``x``, evaluated ``chunk`` rows at a time (dropout off)."""
+def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> dict[str, float]:
+    """Loss (mean cross-entropy, as training logs it; the L2 penalty is ``model.l2_penalty``), accuracy,
+    majority_fraction (share of examples given the most common prediction) and dead_fraction (hidden ReLU
+    units never active on ``x``; 0 for other activations) of ``model`` on ``x``, evaluated ``chunk`` rows at
+    a time (dropout off)."""
     total_loss = 0.0
     predictions = []
     ever_active = [np.zeros(width, dtype=bool) for width in model.sizes[1:-1]]
@@ -26,7 +27,7 @@ def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, l2: float = 0.0, chunk: i
     dead = sum(int((~a).sum()) for a in ever_active)
     hidden_units = sum(model.sizes[1:-1])
     return {
-        "loss": total_loss / max(len(x), 1) + model.l2_penalty(l2),
+        "loss": total_loss / max(len(x), 1),
         "acc": accuracy(y, pred),
         "majority_fraction": majority_fraction(pred, model.sizes[-1]),
         "dead_fraction": dead / hidden_units if model.activation == "relu" and hidden_units else 0.0,

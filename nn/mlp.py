@@ -151,11 +151,12 @@ class MLP:
 
     # ------------------------------------------------------------------ backward
     def backprop(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0, reduction: str = "mean") -> tuple[float, int]:
-        """Forward and backward pass on one batch; fill ``flat_grads``; return (loss, correct predictions).
+        """Forward and backward pass on one batch; fill ``flat_grads``; return (cross-entropy, correct predictions).
 
-        The returned loss is always the per-example one, whatever ``reduction``: mean cross-entropy over the
-        batch + (l2 / 2) * sum of squared weights (biases excluded). So logged losses are comparable across
-        runs and with the report's printed losses. The gradient depends on ``reduction``:
+        The returned loss is the mean cross-entropy over the batch, whatever ``reduction`` and without the L2
+        penalty (``l2_penalty(l2)`` is that term, logged as its own series): so a logged loss near ln 10 means
+        chance, and losses are comparable across runs. The gradient is that of cross-entropy + (l2 / 2) * sum
+        of squared weights (biases excluded), and depends on ``reduction``:
 
         - ``"mean"``: the gradient of that loss (cross-entropy averaged over the batch, plus ``l2 * W``);
         - ``"sum"``: the gradient of the *summed* cross-entropy plus ``l2 * W`` unscaled, as student code
@@ -164,8 +165,8 @@ class MLP:
 
         This is the training step's pass, so dropout (if any) is applied, with masks from ``dropout_rng``.
         """
-        ce, penalty, correct = self._backward(X, y, l2, reduction, training=True)
-        return ce + penalty, correct
+        ce, _, correct = self._backward(X, y, l2, reduction, training=True)
+        return ce, correct
 
     def _backward(self, X: np.ndarray, y: np.ndarray, l2: float, reduction: str,
                   training: bool) -> tuple[float, float, int]:
@@ -194,7 +195,7 @@ class MLP:
         return ce, self.l2_penalty(l2), correct
 
     def l2_penalty(self, l2: float) -> float:
-        """(l2 / 2) * sum of squared weights (biases excluded): the regularisation term of every logged loss."""
+        """(l2 / 2) * sum of squared weights (biases excluded): the regularisation term, logged beside the loss."""
         return 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights) if l2 else 0.0
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0, reduction: str = "mean",

@@ -67,12 +67,14 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
 
     Epoch e's shuffle depends only on (seed, e), so the same model, optimizer, data and options give an
     identical history, and a run resumed from a checkpoint after epoch k replays the rest exactly. After
-    each epoch ``logs`` holds: epoch (1-based), train_loss (mean of the epoch's batch losses, per example in
-    either reduction), train_acc (over the epoch's batches), val_loss and val_acc (only when ``data`` has a
-    validation split), test_loss, test_acc, seconds (this epoch's training and evaluation), elapsed, lr,
-    majority_fraction and dead_fraction (on the test split, see ``evaluate``). The logs dict is appended to
-    the history, then each callback's ``on_epoch_end`` gets it. A ``DivergenceGuard`` is added first unless
-    ``callbacks`` holds one; an epoch whose evaluation overflows is still logged, then the run ends.
+    each epoch ``logs`` holds: epoch (1-based), train_loss (mean of the epoch's batch cross-entropies, per
+    example in either reduction; every logged loss is the cross-entropy alone), l2_penalty (the L2 term of the
+    objective with the epoch's final weights), train_acc (over the epoch's batches), val_loss and val_acc
+    (only when ``data`` has a validation split), test_loss, test_acc, seconds (this epoch's training and
+    evaluation), elapsed, lr, majority_fraction and dead_fraction (on the test split, see ``evaluate``). The
+    logs dict is appended to the history, then each callback's ``on_epoch_end`` gets it. A
+    ``DivergenceGuard`` is added first unless ``callbacks`` holds one; an epoch whose evaluation overflows is
+    still logged, then the run ends.
     """
     callbacks = list(callbacks)
     if not any(isinstance(cb, DivergenceGuard) for cb in callbacks):
@@ -91,7 +93,7 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
             trained = _train_epoch(loop, hooks, batches, epoch)
             if trained is None:
                 break
-            logs = {"epoch": epoch, **trained, **_evaluation(model, data, options.l2)}
+            logs = {"epoch": epoch, **trained, **_evaluation(model, data), "l2_penalty": model.l2_penalty(options.l2)}
             now = time.perf_counter()
             logs.update(seconds=now - epoch_start, elapsed=now - started, lr=optimizer.lr)
             loop.history.append(logs)
@@ -123,13 +125,13 @@ def _train_epoch(loop: TrainingLoop, hooks: CallbackList, batches: _Batches, epo
     return {"train_loss": loss_sum / (batch + 1), "train_acc": correct / batches.size}
 
 
-def _evaluation(model: MLP, data: Dataset, l2: float) -> dict[str, float]:
+def _evaluation(model: MLP, data: Dataset) -> dict[str, float]:
     """The epoch's held-out metrics: validation (when the data has a validation split) and test."""
     logs: dict[str, float] = {}
     if len(data.y_val):
-        val = evaluate(model, data.x_val, data.y_val, l2)
+        val = evaluate(model, data.x_val, data.y_val)
         logs.update(val_loss=val["loss"], val_acc=val["acc"])
-    test = evaluate(model, data.x_test, data.y_test, l2)
+    test = evaluate(model, data.x_test, data.y_test)
     logs.update(test_loss=test["loss"], test_acc=test["acc"], majority_fraction=test["majority_fraction"],
                 dead_fraction=test["dead_fraction"])
     return logs

@@ -6,10 +6,10 @@ import math
 import numpy as np
 
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, Severity, diagnose, inspect_model, inspect_weights
+from experiments.analysis.diagnosis_text import describe
 from experiments.config import RunConfig
 from nn import MLP
 from tests.conftest import make_blobs
-from ui.diagnosis_text import describe
 
 
 def log(epoch, train_loss=0.3, test_loss=0.3, train_acc=0.9, test_acc=0.9, majority=0.11, dead=0.0):

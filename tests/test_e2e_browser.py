@@ -282,7 +282,8 @@ def _drag_zoom(page) -> list[float]:
     page.mouse.up()
     page.wait_for_function("""() => {
         const p = document.querySelector('.st-key-live_acc .js-plotly-plot');
-        return p && p.layout.xaxis.autorange === false && p.layout.xaxis.range[0] > 0.5;
+        // unzoomed, the axis starts at 0 (within-epoch points drawn) or 0.5 (none yet)
+        return p && p.layout.xaxis.autorange === false && ![0, 0.5].includes(p.layout.xaxis.range[0]);
     }""", timeout=10000)
     return page.evaluate("() => document.querySelector('.st-key-live_acc .js-plotly-plot').layout.xaxis.range")
 

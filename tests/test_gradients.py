@@ -64,7 +64,7 @@ def test_cross_entropy_stays_finite_for_huge_logits():
 
 
 def test_sum_reduction_logs_the_per_example_loss_but_steps_batch_size_times_larger():
-    """backprop's loss is comparable across reductions; only the cross-entropy gradient is scaled by n."""
+    """backprop's loss (the cross-entropy) is comparable across reductions; only its gradient is scaled by n."""
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(16, 5)), rng.integers(0, 3, 16)
     model = MLP([5, 4, 3], seed=1, dtype=np.float64)
@@ -74,7 +74,7 @@ def test_sum_reduction_logs_the_per_example_loss_but_steps_batch_size_times_larg
     assert sum_loss == pytest.approx(mean_loss, rel=1e-12)  # per example in both: curves are comparable
     objective, sum_grads = model.loss_and_grads(X, y, 0.1, "sum")
     penalty = 0.5 * 0.1 * sum((W ** 2).sum() for W in model.weights)
-    assert objective == pytest.approx((mean_loss - penalty) * 16 + penalty, rel=1e-12)
+    assert objective == pytest.approx(mean_loss * 16 + penalty, rel=1e-12)  # backprop's loss: cross-entropy only
     for p, gm, gs in zip(model.params(), mean_grads, sum_grads):
         l2_part = 0.1 * p if p.ndim == 2 else 0.0  # weights only; the L2 gradient is not scaled by n
         np.testing.assert_allclose(gs - l2_part, (gm - l2_part) * 16, rtol=1e-10, atol=1e-12)

@@ -42,5 +42,5 @@ def test_summed_gradient_at_lr_0_1_collapses_to_one_class_as_the_report_did(mnis
     findings = diagnose(result.history, result.status, config=config)
     collapsed = [f for f in findings if f.kind == "collapsed"]
     assert collapsed and collapsed[0].effective_lr == pytest.approx(6.4)
-    from ui.diagnosis_text import describe
+    from experiments.analysis.diagnosis_text import describe
     assert "6.4" in describe(collapsed[0]).advice

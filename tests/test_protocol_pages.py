@@ -10,10 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.analysis import ranking, seeds
 from experiments.analysis.diagnosis import diagnose
+from experiments.analysis.diagnosis_text import describe
 from experiments.config import ConfigError, RunConfig
 from experiments.runs.best import SummaryBy
 from experiments.runs.store import RunStore
-from ui.diagnosis_text import describe
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 

@@ -41,7 +41,9 @@ def store_path() -> str:
 def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     store = RunStore(path)
     data = DataSource()
-    return store, RunManager(store, data_loader=data.load), data
+    manager = RunManager(store, data_loader=data.load)
+    manager.requeue_orphans()  # runs left queued when the last server died are queued again, in order
+    return store, manager, data
 
 
 def store() -> RunStore:

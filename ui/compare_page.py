@@ -9,6 +9,7 @@ import streamlit as st
 
 from experiments.analysis import ranking, seeds, stats
 from experiments.analysis.best_marks import best_mark, mark_best
+from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import (
     METRIC_NAMES,
     X_AXES,
@@ -21,8 +22,10 @@ from experiments.analysis.figures import (
 )
 from experiments.analysis.ranking import SummaryBy
 from experiments.config import RunConfig, differing_fields, short_label
+from experiments.runs.dynamics_store import get_batch_points
 from experiments.runs.store import RunRecord
 from ui import common
+from ui.fix_group import fix_group_view
 from ui.tables import MISSING, column_config, pick_runs, summary_by_control
 
 PARCOORDS_MIN_RUNS = 4
@@ -30,6 +33,8 @@ PARCOORDS_MIN_RUNS = 4
 
 def render() -> None:
     st.title("Compare")
+    if fix_group_view(compare_runs):
+        return
     store = common.store()
     runs = store.search_runs()
     if not runs:
@@ -60,10 +65,11 @@ class Controls:
     smoothing: float
     color_by: str
     group_seeds: bool
+    within_epochs: bool = False
 
 
 def _controls(differ: list[str]) -> Controls:
-    c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1.3, 2, 1.6])
+    c1, c2, c3, c4, c5, c6 = st.columns([1.8, 1.2, 1.2, 1.7, 1.8, 1.8])
     metrics: list[str] = list(METRIC_NAMES)
     axes: list[str] = list(X_AXES)
     metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric") or metrics[0]
@@ -74,7 +80,10 @@ def _controls(differ: list[str]) -> Controls:
                             help="Distinct colours per run, or a colour scale over one setting.") or "run"
     group_seeds = c5.toggle("Average seeds", value=True, key="cmp_seeds",
                             help="Runs that differ only in their seed are drawn as their mean with a band.")
-    return Controls(metric, x_axis, smoothing, color_by, group_seeds)
+    within = c6.toggle("Within epochs", value=False, key="cmp_batches",
+                       help="The training loss or accuracy every few batches, as thin lines (x = epoch as a fraction; "
+                            "train metrics on the epoch axis, single runs).")
+    return Controls(metric, x_axis, smoothing, color_by, group_seeds, within)
 
 
 def compare_runs(picked: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> None:
@@ -105,15 +114,30 @@ def compare_runs(picked: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> Non
 
 def _chart(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], differ: list[str],
            controls: Controls) -> None:
-    """The overlaid curves, each single run's best epoch starred; runs without the metric are named."""
+    """The overlaid curves, each single run's best epoch starred, within-epoch lines when asked; runs
+    without the metric are named."""
     if controls.metric.startswith("val_") and (apart := [g[0] for g in groups if not g[0].has_validation]):
         st.caption(f"No validation set, so no {METRIC_NAMES[controls.metric].lower()} to draw: {_runs_text(apart)}.")
     curves = _curves(groups, epochs, differ, controls)
     figure = compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
                             uirevision=f"cmp-{controls.metric}-{controls.x_axis}")
+    _within_epochs(figure, groups, curves, controls)
     marks = [best_mark(c.label, epochs[g[0].id], g[0].best_epoch, controls.metric, controls.x_axis,
                        _config(g[0]).monitor) for g, c in zip(groups, curves) if len(g) == 1]
     st.plotly_chart(mark_best(figure, marks), key="compare_chart", config={"displaylogo": False})
+
+
+def _within_epochs(figure, groups: Sequence[Sequence[RunRecord]], curves: list[Curve], controls: Controls) -> None:
+    """Thin lines of the single runs' within-epoch points under their curves, when asked and meaningful."""
+    kind = {"train_loss": "loss", "train_acc": "acc"}.get(controls.metric)
+    if not controls.within_epochs or kind is None or controls.x_axis != "epoch":
+        if controls.within_epochs:
+            st.caption("Within-epoch points exist for the train loss and accuracy on the epoch axis.")
+        return
+    colors = [trace.line.color for trace in figure.data if trace.mode and "lines" in trace.mode][:len(curves)]
+    lines = [BatchLine(curve.label, get_batch_points(common.store(), group[0].id), color)
+             for group, curve, color in zip(groups, curves, colors) if len(group) == 1]
+    add_batch_lines(figure, lines, kind)
 
 
 def _settings_against_accuracy(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:

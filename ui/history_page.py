@@ -7,7 +7,7 @@ from experiments.analysis import ranking
 from experiments.analysis.ranking import SummaryBy
 from experiments.runs.export import export_csv
 from experiments.runs.store import STATUSES, RunRecord, StoreError
-from ui import common
+from ui import common, resume_controls
 from ui.tables import pick_runs, summary_by_control
 
 ORDERS = {"validation": "best validation accuracy first", "newest": "newest first"}
@@ -19,8 +19,8 @@ def _forget_delete() -> None:
 
 @st.dialog("Delete runs?", on_dismiss=_forget_delete)
 def _confirm_delete(run_ids: list[int]) -> None:
-    st.write(f"This deletes {len(run_ids)} run(s) ({', '.join(map(str, run_ids))}) with their epochs and saved "
-             f"weights. It cannot be undone.")
+    st.write(f"This deletes {len(run_ids)} run(s) ({', '.join(map(str, run_ids))}) with their epochs, saved "
+             f"weights and checkpoints. It cannot be undone.")
     yes, no = st.columns(2)
     if yes.button("Delete", type="primary", key="confirm_delete", icon=":material/delete:"):
         manager = common.manager()
@@ -56,7 +56,7 @@ def _edit(run) -> None:
             else:
                 st.toast(f"Run {run.id} saved", icon=":material/check:")
                 st.rerun()
-    a, b = st.columns(2)
+    a, b, more = st.columns(3)
     if a.button("Load into sidebar", key=f"load_{run.id}", icon=":material/input:", disabled=c is None,
                 help="Open the Train page with this run's settings, to run it again or vary it.") and c:
         common.load_into_sidebar(c)
@@ -65,6 +65,8 @@ def _edit(run) -> None:
                 help="Confusion matrix, mistakes and first-layer weights of this run's network."):
         st.session_state["inspect_id"] = run.id
         st.switch_page(common.PAGES["inspect"])
+    resume_controls.resume_button(run, more, "hist")
+    resume_controls.continue_control(run, more, "hist")
 
 
 def export_label(selected: int, listed: int) -> tuple[str, str]:

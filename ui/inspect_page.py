@@ -10,6 +10,7 @@ from experiments.runs.store import RunRecord
 from nn.status import RunStatus
 from ui import common
 from ui.draw_digit import draw_digit_panel
+from ui.dynamics_view import dynamics_view
 
 MAX_WRONG = 60
 
@@ -88,6 +89,9 @@ def render() -> None:
     count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
     st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
     st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
+
+    st.subheader("Training dynamics")
+    dynamics_view(run, key="inspect_dyn")
 
     draw_digit_panel(run_id)
 

@@ -17,11 +17,17 @@ import streamlit as st
 
 from experiments.analysis.best_marks import best_mark, mark_best
 from experiments.analysis.diagnosis import diagnose
-from experiments.analysis.figures import LiveRun, live_figure
+from experiments.analysis.diagnosis_text import describe
+from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
+from experiments.analysis.figures import LiveRun, distinct_colors, live_figure
+from experiments.config import ConfigError
+from experiments.runs.dynamics_store import batch_progress, get_batch_points, get_layer_stats
 from experiments.runs.store import RunRecord, StoreError
 from nn.status import RunStatus
-from ui import common, sidebar
-from ui.diagnosis_text import describe
+from ui import common, resume_controls, sidebar
+from ui.dynamics_view import dynamics_view
+from ui.fix_button import try_fix_button
+from ui.lr_finder_panel import lr_finder_panel
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)
 MAX_REMEMBERED = 20  # run ids kept in the URL (the most recent ones)
@@ -77,7 +83,10 @@ def _progress_row(run: RunRecord, label: str) -> None:
     bar.progress(min(1.0, done / total) if total else 0.0, text=text)
     if status in BUSY:
         _controls(run.id, status, pause_col, stop_col)
-    elif run.message:
+        return
+    resume_controls.resume_button(run, pause_col, "train")
+    resume_controls.continue_control(run, pause_col, "train")
+    if run.message:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
 
@@ -126,10 +135,11 @@ class Snapshot:
 
 
 def _snapshot(runs: list[RunRecord], labels: dict[int, str]) -> Snapshot:
-    """Figures and findings of the watched runs, rebuilt only when a run has a new epoch or a new status
-    (or the user zoomed)."""
+    """Figures and findings of the watched runs, rebuilt only when a run has a new epoch, new within-epoch
+    points or a new status (or the user zoomed)."""
     zoom = {kind: st.session_state.get(f"zoom_{kind}") for kind in ("loss", "acc")}
-    signature = (tuple((r.id, r.epochs_done, r.status, labels[r.id]) for r in runs), repr(zoom))
+    reach = batch_progress(common.store(), [r.id for r in runs])
+    signature = (tuple((r.id, r.epochs_done, r.status, labels[r.id], reach.get(r.id)) for r in runs), repr(zoom))
     cached = st.session_state.get("live_snapshot")
     if isinstance(cached, Snapshot) and cached.signature == signature:
         return cached
@@ -137,8 +147,9 @@ def _snapshot(runs: list[RunRecord], labels: dict[int, str]) -> Snapshot:
               if r.epochs_done or r.status == RunStatus.DIVERGED}
     snapshot = Snapshot(signature)
     snapshot.figures, snapshot.waiting = _figures(runs, labels, epochs, zoom)
-    snapshot.findings = [(r, describe(f)) for r in runs if r.id in epochs
-                         for f in diagnose(epochs[r.id], r.status, r.message, r.config)]
+    snapshot.findings = [(r, f) for r in runs if r.id in epochs
+                         for f in diagnose(epochs[r.id], r.status, r.message, r.config,
+                                           layers=get_layer_stats(common.store(), r.id))]
     st.session_state["live_snapshot"] = snapshot
     return snapshot
 
@@ -155,7 +166,10 @@ def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, li
         return None, waiting
     live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
             for r in charted]
-    figures = {kind: mark_best(live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]),
+    lines = [BatchLine(run.label, get_batch_points(common.store(), r.id), color)
+             for run, r, color in zip(live, charted, distinct_colors(len(charted)))]
+    figures = {kind: mark_best(add_batch_lines(live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]),
+                                               lines, kind, widen_y=not zoom[kind]),
                                [best_mark(run.label, run.epochs, r.best_epoch, f"val_{kind}",
                                           monitor=r.config.monitor if r.config else "val_loss")
                                 for r, run in zip(charted, live)])
@@ -187,14 +201,31 @@ def _charts_and_diagnoses(runs: list[RunRecord], labels: dict[int, str]) -> None
         _chart(right, figures["acc"], "acc")
         zoomed = [k for k in ("loss", "acc") if st.session_state.get(f"zoom_{k}")]
         note, reset = st.columns([5, 1], vertical_alignment="center")
-        note.caption("Drag a box on a chart to zoom in; the zoom stays while new epochs arrive.")
+        note.caption("Thin lines: the training loss and accuracy every few batches. Drag a box on a chart to zoom "
+                     "in; the zoom stays while new epochs arrive.")
         if zoomed and reset.button("Reset zoom", key="reset_zoom", icon=":material/zoom_out_map:"):
             for kind in zoomed:
                 st.session_state.pop(f"zoom_{kind}", None)
             st.rerun(scope="fragment")
-    for run, finding in snapshot.findings:
-        show = st.error if finding.severity == "error" else st.warning
-        show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {finding.text}", icon=":material/troubleshoot:")
+    for i, (run, finding) in enumerate(snapshot.findings):
+        words = describe(finding)
+        show = st.error if words.severity == "error" else st.warning
+        show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {words.text}", icon=":material/troubleshoot:")
+        try_fix_button(run, finding, key=f"fix_{run.id}_{finding.kind}_{i}")
+    _dynamics_of_focus(runs, labels)
+
+
+def _dynamics_of_focus(runs: list[RunRecord], labels: dict[int, str]) -> None:
+    """The Dynamics view of one watched run (the newest by default), while the toggle is on."""
+    if not st.toggle("Show the training dynamics", key="train_dynamics", help="Per layer, after every epoch: "
+                     "weight and gradient norms, update-to-weight ratio, dead or saturated units, histograms."):
+        return
+    ids = [r.id for r in runs]
+    by_id = {r.id: r for r in runs}
+    focus = st.selectbox("Run in focus", ids[::-1], key="train_dynamics_run",
+                         format_func=lambda i: f"run {i} ({labels[i]})")
+    if focus is not None:
+        dynamics_view(by_id[focus], key="train_dyn")
 
 
 def _busy() -> bool:
@@ -227,11 +258,24 @@ def _live_panel() -> None:
     _charts_and_diagnoses(runs, labels)
 
 
+def _checkpoint_note() -> None:
+    """Under the settings: how much disk each run's checkpoint takes, when that is a lot (a big network)."""
+    try:
+        note = resume_controls.checkpoint_note(sidebar.config_from_state())
+    except ConfigError:
+        return  # Train says why when pressed
+    if note:
+        st.sidebar.caption(note)
+
+
 def render() -> None:
     st.title("Train")
     restore_watched()
     sidebar.settings_form()
+    _checkpoint_note()
     common.data_source().prepare()
+    with st.expander("Find a learning rate", icon=":material/search:"):
+        lr_finder_panel()
     busy = st.session_state["live_busy"] = _busy()
     st.fragment(live_panel, run_every=LIVE_EVERY if busy else IDLE_EVERY)()
 

@@ -1,9 +1,10 @@
 """Reading a run: a diagnosis of its curves as data, and a look inside its trained network.
 
 ``diagnose`` turns the epoch logs into ``Finding`` records (what kind of trouble, how bad, and the numbers
-it rests on: "the loss is stuck at ln 10 with lr 1e-05 and sgd"); the page words them (ui/diagnosis_text.py
-names the sidebar's settings and gives the advice). ``inspect_run`` reloads a run's saved weights and
-computes what the Inspect page shows. Neither knows about Streamlit or the sidebar's labels.
+it rests on: "the loss is stuck at ln 10 with lr 1e-05 and sgd"); the rules are in rules.py, and
+diagnosis_text.py words the findings (names the sidebar's settings and gives the advice). ``inspect_run``
+reloads a run's saved weights and computes what the Inspect page shows. Neither knows about Streamlit or
+the sidebar's labels.
 """
 from __future__ import annotations
 
@@ -18,24 +19,35 @@ import numpy as np
 
 from experiments.config import RunConfig
 from nn import MLP, Dataset
+from nn.dynamics import LayerStats
 from nn.metrics import confusion_matrix, per_class_accuracy
-from nn.status import RunStatus
 
 LN10 = math.log(10)
 STUCK_TOLERANCE = 0.05      # |loss - ln 10| below this after 2+ epochs: nothing is being learned
 COLLAPSE_FRACTION = 0.5     # one class gets at least this share of the test predictions (balanced: ~0.11)
-OVERFIT_GAP = 0.02          # train accuracy above test accuracy by this much, and the gap growing
-DEAD_FRACTION = 0.25        # share of hidden ReLU units that never fire on the test set
+OVERFIT_GAP = 0.02          # train accuracy above held-out accuracy by this much, and the gap growing ...
+OVERFIT_WIDE_GAP = 0.05     # ... or by this much whatever the trend
+DEAD_FRACTION = 0.25        # share of a layer's hidden ReLU units that never fire
+SATURATED_FRACTION = 0.3    # share of a sigmoid/tanh layer's activations at their limits
+UPDATE_RATIO = 1e-3         # rule of thumb: each step changes a layer's weights by about this fraction
+RATIO_HIGH, RATIO_LOW = 2e-2, 2e-4  # a typical step ratio above / below this: the lr is too high / too low
+L2_DOMINANT = 1.0           # the L2 penalty at least this many times the cross-entropy
+UNDERFIT_ACC = 0.9          # training accuracy below this at the end, with no gap to the held-out data
 
 
 class DiagnosisKind(StrEnum):
     """What is wrong with a run, worst first."""
 
     DIVERGED = "diverged"        # the loss became non-finite or exploded
+    L2_DOMINATES = "l2_dominates"  # the L2 penalty outweighs the cross-entropy: training shrinks weights
     STUCK = "stuck"              # the loss stays at ln 10: chance level
     COLLAPSED = "collapsed"      # most test images get the same digit
-    OVERFITTING = "overfitting"  # train and held-out (validation, else test) accuracy drift apart
+    LARGE_UPDATES = "large_updates"  # each step changes the weights by far more than ~1e-3 of them
+    SMALL_UPDATES = "small_updates"  # ... by far less
     DEAD_RELUS = "dead_relus"    # many hidden ReLUs never fire
+    SATURATED = "saturated"      # many sigmoid/tanh activations sit at their limits
+    OVERFITTING = "overfitting"  # train and held-out accuracy drift apart
+    UNDERFITTING = "underfitting"  # the network does not fit even its training images
 
 
 class Severity(StrEnum):
@@ -45,17 +57,27 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """One diagnosis and the numbers it rests on (None where they do not apply or are unknown)."""
+    """One diagnosis, the numbers it rests on (None where they do not apply) and the settings that fix it.
+
+    ``fix`` is the change of settings the rule proposes, as (setting, new value) pairs; ``fixed_config``
+    applies it to ``config``.
+    """
 
     kind: DiagnosisKind
     severity: Severity
     config: RunConfig | None = None      # the run's settings, for advice that names them
-    loss: float | None = None            # the last training loss
+    loss: float | None = None            # the last training loss (cross-entropy)
     majority: float | None = None        # share of test images given the most common digit
-    dead: float | None = None            # share of hidden ReLUs that never fire
+    dead: float | None = None            # share of a layer's hidden ReLUs that never fire
     train_acc: float | None = None
-    test_acc: float | None = None
-    held_out: str = "test"               # the split train accuracy is set against: "validation" when the run has one
+    test_acc: float | None = None        # the held-out accuracy (validation when the run has it, else test)
+    layer: int | None = None             # the layer the evidence is about (1 = first weight matrix)
+    ratio: float | None = None           # that layer's typical update-to-weight ratio per step
+    penalty: float | None = None         # the last L2 penalty
+    saturated: float | None = None       # share of that layer's activations saturated
+    held_out: str = "test"               # "validation" or "test": what test_acc was measured on
+    epochs: int | None = None            # epochs the evidence covers
+    fix: tuple[tuple[str, Any], ...] = ()
 
     @property
     def effective_lr(self) -> float | None:
@@ -63,69 +85,25 @@ class Finding:
         c = self.config
         return c.lr * c.batch_size if c is not None and c.reduction == "sum" else None
 
+    def fixed_config(self) -> RunConfig | None:
+        """The run's settings with the proposed change (None without settings or a fix)."""
+        if self.config is None or not self.fix:
+            return None
+        return self.config.replace(**dict(self.fix))
+
 
 def diagnose(epochs: Sequence[Mapping[str, Any]], status: str = "", message: str = "",
-             config: RunConfig | None = None) -> list[Finding]:
+             config: RunConfig | None = None, *, layers: Sequence[LayerStats] = ()) -> list[Finding]:
     """Findings about a run so far, worst first; empty when nothing looks wrong.
 
-    Checks: diverged (non-finite or exploded loss; then nothing else is said), stuck (loss flat at ln 10,
-    i.e. chance), collapsed predictions (most test images get one class), overfitting (train and held-out
-    accuracy drifting apart: validation when the run has it, else test), and dead ReLUs. ``message`` is the
+    Each check is a rule of ``experiments.analysis.rules.RULES`` over the logged series: the epochs, and the
+    per-layer dynamics (``layers``) when the run recorded them. A cause drops the symptoms it explains (L2
+    crushing the weights explains a loss stuck at chance); a divergence is said alone. ``message`` is the
     run's status message (unused today).
     """
-    losses = [e.get("train_loss") for e in epochs]
-    if status == RunStatus.DIVERGED or any(v is not None and not math.isfinite(v) for v in losses):
-        return [Finding(DiagnosisKind.DIVERGED, Severity.ERROR, config)]
-    if not epochs:
-        return []
-    checks = (_stuck, _collapsed, _overfitting, _dead_relus)
-    return [f for f in (check(epochs, config) for check in checks) if f is not None]
+    from experiments.analysis.rules import Evidence, apply_rules
 
-
-def _stuck(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
-    first, last = epochs[0].get("train_loss"), epochs[-1].get("train_loss")
-    if len(epochs) < 2 or first is None or last is None:
-        return None
-    if abs(last - LN10) < STUCK_TOLERANCE and abs(first - LN10) < 3 * STUCK_TOLERANCE:
-        return Finding(DiagnosisKind.STUCK, Severity.WARNING, config, loss=last)
-    return None
-
-
-def _collapsed(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
-    last = epochs[-1]
-    majority = last.get("majority_fraction")
-    if majority is None or majority < COLLAPSE_FRACTION:
-        return None
-    return Finding(DiagnosisKind.COLLAPSED, Severity.ERROR, config, majority=majority, dead=last.get("dead_fraction"))
-
-
-def _overfitting(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
-    """Train accuracy pulling away from held-out accuracy: the validation split's when the run has one (the
-    test set is kept for the final check), else the test split's (runs stored before validation existed)."""
-    last = epochs[-1]
-    split = "val" if any(e.get("val_acc") is not None for e in epochs) else "test"
-    acc, loss = f"{split}_acc", f"{split}_loss"
-    gaps = [e["train_acc"] - e[acc] for e in epochs if e.get("train_acc") is not None and e.get(acc) is not None]
-    if not gaps:
-        return None
-    widening = gaps[-1] >= OVERFIT_GAP and (len(gaps) < 3 or gaps[-1] > gaps[-3])
-    if widening or (_rising([e.get(loss) for e in epochs]) and gaps[-1] > 0):
-        return Finding(DiagnosisKind.OVERFITTING, Severity.WARNING, config, train_acc=last.get("train_acc"),
-                       test_acc=last.get(acc), held_out="validation" if split == "val" else "test")
-    return None
-
-
-def _rising(losses: Sequence[float | None]) -> bool:
-    """Whether the last of at least three epochs' held-out losses is 5% above the lowest of them."""
-    known = [v for v in losses if v is not None]
-    return len(losses) >= 3 and losses[-1] is not None and losses[-1] > min(known) * 1.05
-
-
-def _dead_relus(epochs: Sequence[Mapping[str, Any]], config: RunConfig | None) -> Finding | None:
-    dead = epochs[-1].get("dead_fraction")
-    if dead is not None and dead >= DEAD_FRACTION:
-        return Finding(DiagnosisKind.DEAD_RELUS, Severity.WARNING, config, dead=dead)
-    return None
+    return apply_rules(Evidence(list(epochs), str(status), config, list(layers)))
 
 
 # ---------------------------------------------------------------------- looking inside a trained network

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 from threadpoolctl import threadpool_limits
 
@@ -28,6 +29,9 @@ from nn.callbacks import Flag
 from nn.data import ProgressCallback
 from nn.optim import Optimizer
 from nn.schedules import Schedule
+
+if TYPE_CHECKING:
+    from experiments.runs.checkpoints import RunCheckpointer
 
 # BLAS threads per process while training. One is the default: at this network's sizes a second thread
 # gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,
@@ -87,7 +91,8 @@ def protocol_callbacks(config: RunConfig) -> list[Callback]:
 def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
                  stop_event: Flag | None = None,
                  pause_event: Flag | None = None,
-                 train_eval_epochs: Collection[int] = ()) -> tuple[MLP, TrainResult]:
+                 train_eval_epochs: Collection[int] = (),
+                 checkpoints: RunCheckpointer | None = None) -> tuple[MLP, TrainResult]:
     """Build the network and optimizer the config describes and train it on ``data``.
 
     ``pause_event``/``stop_event`` become the ``PauseOnEvent``/``StopOnEvent`` controls, run before the
@@ -95,10 +100,14 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     before any given callback sees the logs, as ``full_train_loss``/``full_train_acc`` (a full pass costs
     about a third of an epoch, so only runs that need it ask, e.g. to compare with the course report's
     training accuracies).
+
+    ``checkpoints`` saves the run after every epoch (it runs after every other callback, so it saves their
+    state too); when it holds a resume point, training goes on from there with its model and optimizer.
     """
     threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
-    model = build_model(config, data.num_features)
-    optimizer = build_optimizer(config)
+    start = checkpoints.start if checkpoints is not None else None
+    model = start.checkpoint.model if start else build_model(config, data.num_features)
+    optimizer = start.checkpoint.optimizer if start else build_optimizer(config)
     controls: list[Callback] = []
     if pause_event is not None:
         controls.append(PauseOnEvent(pause_event, stop_event))
@@ -107,9 +116,13 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     if train_eval_epochs:
         controls.append(TrainSetPass(model, data, train_eval_epochs, config.l2))
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2, seed=config.seed,
-                         reduction=config.reduction)
-    protocol = protocol_callbacks(config)
-    result = fit(model, optimizer, data, options, [*controls, *protocol, *callbacks])
+                         reduction=config.reduction, initial_epoch=start.epoch if start else 0)
+    protocol = protocol_callbacks(checkpoints.schedule_config(config) if checkpoints is not None else config)
+    last: list[Callback] = []
+    if checkpoints is not None:  # last of all, so it saves every other callback's state of the epoch
+        checkpoints.bind(next((cb for cb in protocol if isinstance(cb, EarlyStopping)), None))
+        last.append(checkpoints)
+    result = fit(model, optimizer, data, options, [*controls, *protocol, *callbacks, *last])
     return model, _say_restored(result, protocol)
 
 
@@ -134,5 +147,5 @@ class TrainSetPass(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if epoch in self.epochs:
-            result = evaluate(self.model, self.data.x_train, self.data.y_train, self.l2)
+            result = evaluate(self.model, self.data.x_train, self.data.y_train)
             logs["full_train_loss"], logs["full_train_acc"] = result["loss"], result["acc"]

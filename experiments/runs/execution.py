@@ -6,9 +6,12 @@ line (through the run manager) all call ``execute_run``; nothing else trains a s
 1. a run stopped before it started ends "stopped" without loading anything;
 2. mark the run "running" (a worker has it), load the dataset and check that the config fits it
    (``check_fits``, the one such check);
-3. train it, each finished epoch committed by ``StoreEpochs``;
+3. train it, each finished epoch committed by ``StoreEpochs``, its within-epoch points and per-layer
+   dynamics by ``dynamics_callbacks``, and then checkpointed (``RunCheckpointer``: model, optimizer and
+   RNG state, so it can be resumed); with ``resume=True`` the run goes on from its latest checkpoint
+   instead of from scratch (see experiments/runs/resume.py);
 4. save the weights, but only if at least one epoch finished and only while the run still exists
-   (``RunStore.attach_artifact``: a run deleted while it trained leaves no file behind);
+   (``RunStore.attach_artifact``: a run deleted while it trained leaves no file behind; checkpoints alike);
 5. record the final status and message. A run that goes wrong numerically ends "diverged" (a result);
    one that cannot train (missing data, a full disk, a bug) ends "failed" with a one-line reason. The
    function itself never raises for a run's failure.
@@ -22,7 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from experiments.config import ConfigError, RunConfig
+from experiments.runs.checkpoints import (
+    ElapsedFrom,
+    ResumeError,
+    ResumePoint,
+    RunCheckpointer,
+    latest_path,
+    load_resume_point,
+)
 from experiments.runs.execute import load_data, train_config
+from experiments.runs.record_dynamics import dynamics_callbacks
 from experiments.runs.store import RunStore, StoreError
 from nn import MLP, DataError, Dataset, RunStatus
 
@@ -86,11 +98,13 @@ def check_fits(config: RunConfig, data: Dataset) -> None:
 
 def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: RunControls | None = None,
                 load: DataLoader = load_data, callbacks: Sequence[object] = (), phase: Phase | None = None,
-                train_eval_epochs: Sequence[int] = ()) -> RunOutcome:
+                train_eval_epochs: Sequence[int] = (), resume: bool = False) -> RunOutcome:
     """Train stored run ``run_id`` with ``config`` into ``store``; return how it ended (never raises for it).
 
     ``callbacks`` see every epoch after it is stored; at the epochs in ``train_eval_epochs`` the whole
-    training set is evaluated too (see ``train_config``).
+    training set is evaluated too (see ``train_config``). ``resume``: go on from the run's latest checkpoint
+    (its stored epochs after the checkpoint's are trained again); a checkpoint that cannot be used leaves
+    the run "interrupted" with the reason, its epochs untouched.
     """
     controls = controls or RunControls()
     phase = phase or Phase()
@@ -99,20 +113,36 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
     try:
         store.set_status(run_id, RunStatus.RUNNING)  # taken by a worker: no longer counts as waiting
         phase.loading()
+        start = _resume_point(store, run_id, config) if resume else None
         data = load(config)
         check_fits(config, data)
         phase.training()
-        model, result = train_config(config, data, [StoreEpochs(store, run_id), *callbacks],
+        keeper = RunCheckpointer(store, run_id, start, train_eval_epochs or (start.train_eval_epochs if start else ()))
+        before = [ElapsedFrom(start.elapsed)] if start else []
+        recorders = [*before, StoreEpochs(store, run_id), *dynamics_callbacks(store, run_id, config.seed)]
+        model, result = train_config(config, data, [*recorders, *callbacks],
                                      stop_event=controls.stop, pause_event=controls.pause,
-                                     train_eval_epochs=train_eval_epochs)
-        if result.history:
+                                     train_eval_epochs=keeper.train_eval_epochs, checkpoints=keeper)
+        if result.history or start:
             save_weights(store, run_id, model)
         return _finish(store, run_id, RunStatus(result.status), result.message)
+    except ResumeError as exc:  # the checkpoint went bad after the run was queued: nothing was trained
+        return _finish(store, run_id, RunStatus.INTERRUPTED, f"could not resume: {exc}")
     except USER_ERRORS as exc:
         return _finish(store, run_id, RunStatus.FAILED, _reason(exc))
     except Exception as exc:  # a bug: record it on the run instead of losing it, and log the traceback
         traceback.print_exc()
         return _finish(store, run_id, RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _resume_point(store: RunStore, run_id: int, config: RunConfig) -> ResumePoint | None:
+    """The run's latest checkpoint, its stored epochs after it dropped (they are trained again); None for a
+    run with neither a checkpoint nor a stored epoch (it starts from scratch)."""
+    if not latest_path(store, run_id).is_file() and store.get_run(run_id).epochs_done == 0:
+        return None
+    start = load_resume_point(store, run_id, config)
+    store.trim_epochs(run_id, start.epoch)
+    return start
 
 
 def save_weights(store: RunStore, run_id: int, model: MLP) -> bool:

@@ -20,8 +20,10 @@ STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
 # full_train_*: one pass over the whole training set after the epoch (only on the epochs a run asked for;
 # train_acc is the running accuracy over the epoch's batches while the weights were still changing).
 # val_*: on the validation split (None for runs without one, e.g. every run stored before it existed).
+# Losses are cross-entropies; l2_penalty is the L2 term of the objective (runs stored before schema 4 had it
+# inside their losses and leave it empty).
 EPOCH_METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "seconds", "elapsed",
-                 "lr", "majority_fraction", "dead_fraction", "full_train_loss", "full_train_acc")
+                 "lr", "majority_fraction", "dead_fraction", "full_train_loss", "full_train_acc", "l2_penalty")
 SETTINGS = tuple(f.name for f in fields(RunConfig))
 MAX_NAME = 200
 MAX_NOTES = 10_000

@@ -4,10 +4,15 @@ The training threads never touch the UI. They train through ``execute_run`` (the
 which writes to the store (every finished epoch is committed); the manager keeps a locked table of live
 progress that any thread may read. One manager per process (the dashboard keeps it in
 ``st.cache_resource``) serves every browser session; the dataset is loaded once and shared read-only.
+
+A stored run that ended early is queued again with ``resume_run`` (from its latest checkpoint), a finished
+one with ``continue_run`` (for more epochs); ``requeue_orphans`` takes up the runs a dead process left
+queued (the dashboard calls it when it starts). All three train through ``execute_run(resume=True)``.
 """
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -19,7 +24,8 @@ from typing import Any
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs.execute import load_data
 from experiments.runs.execution import DataLoader, Phase, RunControls, execute_run
-from experiments.runs.store import RunStore
+from experiments.runs.resume import ResumePlan, plan_continue, plan_resume, requeue
+from experiments.runs.store import RunStore, StoreError
 from nn import RunStatus
 
 # Ended runs whose progress is kept for display; older ones are pruned (their state is in the store).
@@ -79,6 +85,7 @@ class _Job:
     config: RunConfig | None
     callbacks: list[object]
     train_eval_epochs: tuple[int, ...]
+    resume: bool = False  # go on from the run's latest checkpoint (resume, continue, an adopted orphan)
 
 
 class RunManager:
@@ -117,6 +124,51 @@ class RunManager:
                     group_id: str | None = None, source: str = "dashboard") -> list[int]:
         names = list(names) if names else [None] * len(configs)
         return [self.submit(c, n, group_id, source) for c, n in zip(configs, names)]
+
+    def resume_run(self, run_id: int, callbacks: Sequence[object] = ()) -> ResumePlan:
+        """Queue a run that ended early (interrupted, stopped, failed) to go on from its last checkpoint,
+        appending to the same run. ResumeError (one line, nothing changed) if it cannot; see resume.py.
+        (Not ``resume``, which lets a paused run go on.)"""
+        return self._requeue(plan_resume(self.store, run_id, busy=self._busy_ids()), callbacks)
+
+    def continue_run(self, run_id: int, more_epochs: int, callbacks: Sequence[object] = ()) -> ResumePlan:
+        """Queue a finished run for ``more_epochs`` more epochs (its stored config's epochs grow to match)."""
+        return self._requeue(plan_continue(self.store, run_id, more_epochs, busy=self._busy_ids()), callbacks)
+
+    def requeue_orphans(self) -> list[int]:
+        """Take up the runs left queued by processes that have ended (e.g. the dashboard killed with runs
+        waiting), in the order they were queued; returns their ids. Each goes on from its checkpoint if it
+        has one. (Runs those processes left running are "interrupted": resume them.)"""
+        try:
+            adopted = self.store.adopt_orphaned_queued()
+        except StoreError as exc:  # e.g. a read-only store: the dashboard still shows it; say why in the log
+            print(f"runs left queued by an ended process were not queued again: {exc}", file=sys.stderr)
+            return []
+        for run_id in adopted:
+            run = self.store.get_run(run_id)
+            if run.config is None:
+                self.store.set_status(run_id, RunStatus.FAILED, f"settings unreadable: {run.config_error}")
+                continue
+            self._schedule(run_id, run.config, (), Progress(run_id, LivePhase.QUEUED, epoch=run.epochs_done,
+                                                            epochs=run.config.epochs), resume=True)
+        return adopted
+
+    def _requeue(self, plan: ResumePlan, callbacks: Sequence[object]) -> ResumePlan:
+        requeue(self.store, plan)
+        progress = Progress(plan.run_id, LivePhase.QUEUED, epoch=plan.from_epoch, epochs=plan.config.epochs)
+        self._schedule(plan.run_id, plan.config, callbacks, progress, resume=True)
+        return plan
+
+    def _schedule(self, run_id: int, config: RunConfig, callbacks: Sequence[object], progress: Progress,
+                  resume: bool) -> None:
+        with self._lock:
+            self._jobs[run_id] = _Job(progress, RunControls(), config, list(callbacks), (), resume)
+            self._start_workers()
+        self._queue.put(run_id)
+
+    def _busy_ids(self) -> set[int]:
+        with self._lock:
+            return {i for i, j in self._jobs.items() if j.progress.active}
 
     def stop(self, run_id: int) -> None:
         """Stop a run: a queued run never starts; a running one stops within one batch."""
@@ -201,7 +253,7 @@ class RunManager:
         assert config is not None, f"run {run_id} was started twice"
         outcome = execute_run(self.store, run_id, config, controls=job.controls, load=self._load_data,
                               callbacks=[_LiveProgress(self, run_id), *callbacks], phase=_LivePhases(self, run_id),
-                              train_eval_epochs=job.train_eval_epochs)
+                              train_eval_epochs=job.train_eval_epochs, resume=job.resume)
         self._set(run_id, phase=LivePhase.ENDED, status=outcome.status, message=outcome.message)
         self._prune()
 

@@ -5,7 +5,25 @@ an older one is migrated step by step (see ``RunStore._migrate``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+# Within-epoch points (nn.batch_curve) and per-layer dynamics (nn.dynamics); the histograms as JSON
+# ({"weights": {"lo", "hi", "counts"}, ...}) since their bins are only ever read together.
+DYNAMICS_TABLES = (
+    """CREATE TABLE batch_points (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL, batch INTEGER NOT NULL, x REAL NOT NULL,
+    loss REAL, acc REAL, l2_penalty REAL,
+    PRIMARY KEY (run_id, epoch, batch)
+)""",
+    """CREATE TABLE layer_stats (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL, layer INTEGER NOT NULL,
+    weight_norm REAL, grad_norm REAL, update_ratio REAL, dead_fraction REAL, saturated_fraction REAL,
+    histograms TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (run_id, epoch, layer)
+)""",
+)
 
 SCHEMA = """
 CREATE TABLE runs (
@@ -34,10 +52,10 @@ CREATE TABLE epochs (
     epoch  INTEGER NOT NULL,
     train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL, seconds REAL, elapsed REAL,
     lr REAL, majority_fraction REAL, dead_fraction REAL, full_train_loss REAL, full_train_acc REAL,
-    val_loss REAL, val_acc REAL,
+    val_loss REAL, val_acc REAL, l2_penalty REAL,
     PRIMARY KEY (run_id, epoch)
 );
-"""
+""" + "".join(f"{table};" for table in DYNAMICS_TABLES)
 MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
     1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
     # the validation split: per-epoch val metrics; per run the last epoch's and the best epoch with its metrics
@@ -46,4 +64,6 @@ MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entr
                   *(f"ALTER TABLE runs ADD COLUMN {c} REAL" for c in (
                       "val_loss", "val_acc", "best_val_loss", "best_val_acc", "train_loss_at_best",
                       "train_acc_at_best", "test_loss_at_best", "test_acc_at_best"))]),
+    # losses as cross-entropy with the L2 penalty apart; within-epoch points and per-layer dynamics
+    3: "ALTER TABLE epochs ADD COLUMN l2_penalty REAL;" + "".join(f"{table};" for table in DYNAMICS_TABLES),
 }

@@ -35,7 +35,7 @@ from experiments.runs import query
 from experiments.runs.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.runs.connections import ThreadConnections
 from experiments.runs.errors import QueueFullError, RunNotFoundError, StoreError, explain
-from experiments.runs.owner import current_owner, owner_is_dead
+from experiments.runs.owner import current_owner
 from experiments.runs.records import (
     EPOCH_METRICS,
     MAX_MESSAGE,
@@ -52,6 +52,7 @@ from experiments.runs.records import (
     record_from_row,
 )
 from experiments.runs.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from experiments.runs.store_requeue import RequeueStatements
 from nn.status import ACTIVE, RunStatus
 
 __all__ = ["ACTIVE", "DEFAULT_DB", "EPOCH_METRICS", "MAX_NAME", "MAX_NOTES", "MAX_TAG", "MAX_TAGS", "SCHEMA_VERSION",
@@ -59,15 +60,17 @@ __all__ = ["ACTIVE", "DEFAULT_DB", "EPOCH_METRICS", "MAX_NAME", "MAX_NOTES", "MA
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "results" / "runs.sqlite"
 SORTABLE = query.SORTABLE
-_ACTIVE_WORDS = tuple(sorted(s.value for s in ACTIVE))
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class RunStore:
-    """The run store on one SQLite file (``RESULTS_DB`` or ``results/runs.sqlite`` by default)."""
+class RunStore(RequeueStatements):
+    """The run store on one SQLite file (``RESULTS_DB`` or ``results/runs.sqlite`` by default).
+
+    Runs that outlive a process (recovery, re-queueing, resuming) are handled by the statements of
+    ``RequeueStatements`` (store_requeue.py)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path or os.environ.get("RESULTS_DB") or DEFAULT_DB).expanduser()
@@ -262,18 +265,6 @@ class RunStore:
         except OSError as exc:
             raise StoreError(f"run {run_id} was deleted, but its files could not be removed "
                              f"({exc.strerror}: {exc.filename})") from None
-
-    def recover_interrupted(self) -> list[int]:
-        """Mark runs left queued or running by a process that has died as "interrupted" (epochs kept)."""
-        rows = self._execute(f"SELECT id, owner, epochs_done FROM runs WHERE status IN "
-                             f"({', '.join('?' * len(_ACTIVE_WORDS))})", _ACTIVE_WORDS).fetchall()
-        dead = [(r["id"], r["epochs_done"]) for r in rows if r["owner"] != self._owner and owner_is_dead(r["owner"])]
-        for run_id, done in dead:
-            self._execute(f"UPDATE runs SET status = ?, message = ? WHERE id = ? AND status IN "
-                          f"({', '.join('?' * len(_ACTIVE_WORDS))})",
-                          (RunStatus.INTERRUPTED.value, f"the process running it ended after {done} epoch(s); "
-                           f"the finished epochs are kept", run_id, *_ACTIVE_WORDS))
-        return [run_id for run_id, _ in dead]
 
     # ------------------------------------------------------------------ the run's files
     def weights_path(self, run_id: int) -> Path:

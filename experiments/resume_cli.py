@@ -1,0 +1,70 @@
+"""``python -m experiments resume RUN_ID`` and ``continue RUN_ID --epochs N``: train a stored run further.
+
+``resume`` goes on from the last finished epoch of a run that ended early (interrupted, stopped, failed);
+``continue`` gives a finished run N more epochs. Both append to the same run, print each epoch as ``run``
+does, and refuse with one line (exit 2, nothing changed) a run that cannot go on: see
+experiments/runs/resume.py. Ctrl-C stops the run after the current batch (exit 130); resume it again later.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from experiments.cli import PrintEpochs, open_store
+from experiments.interrupt import CtrlC, say_interrupted
+from experiments.runs.execute import load_data
+from experiments.runs.execution import check_fits
+from experiments.runs.resume import ResumePlan, plan_continue, plan_resume
+from experiments.runs.runner import RunManager
+from nn.status import RunStatus
+
+
+def add_resume_parsers(sub: argparse._SubParsersAction) -> None:
+    resume = sub.add_parser("resume", help="go on with a run that ended early, from its last finished epoch")
+    resume.add_argument("id", type=int, metavar="RUN_ID")
+    resume.add_argument("--json", action="store_true", help="print one JSON object per epoch")
+    resume.set_defaults(func=cmd_resume)
+
+    more = sub.add_parser("continue", help="train a finished run for more epochs, appending to it")
+    more.add_argument("id", type=int, metavar="RUN_ID")
+    more.add_argument("--epochs", type=int, required=True, metavar="N", help="how many more epochs")
+    more.add_argument("--json", action="store_true", help="print one JSON object per epoch")
+    more.set_defaults(func=cmd_continue)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    plan = plan_resume(store, args.id)  # every refusal before the data is loaded or anything changes
+    return _train(args, plan, lambda manager, printer: manager.resume_run(args.id, [printer]))
+
+
+def cmd_continue(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    plan = plan_continue(store, args.id, args.epochs)
+    return _train(args, plan, lambda manager, printer: manager.continue_run(args.id, args.epochs, [printer]))
+
+
+def _train(args: argparse.Namespace, plan: ResumePlan, queue: Callable[[RunManager, PrintEpochs], object]) -> int:
+    """Load the data (fail fast, nothing changed yet), queue the run through a run manager, follow it."""
+    data = load_data(plan.config)
+    check_fits(plan.config, data)
+    manager = RunManager(open_store(args))
+    printer = PrintEpochs(args.json, plan.config.epochs)
+    if not args.json:
+        start = f"after epoch {plan.from_epoch}" if plan.from_epoch else "from the start (no epoch was finished)"
+        print(f"run {plan.run_id}: training epochs {plan.from_epoch + 1}-{plan.config.epochs}, going on {start}",
+              flush=True)
+    queue(manager, printer)
+    with CtrlC(lambda: manager.stop(plan.run_id)) as ctrl_c:
+        while not manager.wait([plan.run_id], timeout=0.2):
+            pass
+    run = manager.store.get_run(plan.run_id)
+    if not args.json:
+        print(f"run {plan.run_id} {run.status}{': ' + run.message if run.message else ''}")
+    elif run.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
+        print(f"run {plan.run_id} {run.status}: {run.message}", file=sys.stderr)
+    if ctrl_c.pressed:
+        return say_interrupted(f"run {plan.run_id} kept with its {run.epochs_done} finished epoch(s); "
+                               f"resume it again later")
+    return 0 if run.status == RunStatus.FINISHED else 3
