@@ -347,12 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
-    """The commands defined in their own modules: sweep, lr-find, fix, resume and continue."""
+    """The commands defined in their own modules: sweep, insights, lr-find, fix, resume and continue."""
     from experiments.fix_cli import add_fix_parser
+    from experiments.insights_cli import add_insights_parser
     from experiments.lr_find_cli import add_lr_find_parser
     from experiments.resume_cli import add_resume_parsers
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
+    add_insights_parser(sub)
     add_lr_find_parser(sub)
     add_fix_parser(sub)
     add_resume_parsers(sub)
