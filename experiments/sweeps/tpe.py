@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
+from experiments.runs import threads
 from experiments.runs.store import RunStore
 from experiments.sweeps import local
-from experiments.sweeps.local import TrialOutcome, default_workers, single_thread_blas
+from experiments.sweeps.local import TrialOutcome, blas_environment, default_workers
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from experiments.sweeps.tpe_spec import Pruner
 from nn.status import RunStatus
@@ -132,7 +133,7 @@ class TpeSweep:
     # ------------------------------------------------------------------ controls
     def start(self) -> list[int]:
         """Start the driver thread (it stores and hands out trials as the pool frees up); returns at once."""
-        with single_thread_blas(), local._main_hidden():
+        with blas_environment(threads.pool_environment(self.workers)), local._main_hidden():
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
                                              initargs=(self._stop, self._flags, self._acked))
         self._thread = threading.Thread(target=self._drive, name=f"tpe-{self.sweep_id}", daemon=True)
