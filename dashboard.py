@@ -38,6 +38,7 @@ page = st.navigation([
     st.Page(common.PAGES["report"], title="Report", icon=":material/description:", url_path="report"),
     st.Page(common.PAGES["inspect"], title="Inspect", icon=":material/search:", url_path="inspect"),
     st.Page(common.PAGES["sweep"], title="Sweep", icon=":material/grid_view:", url_path="sweep"),
+    st.Page(common.PAGES["insights"], title="Insights", icon=":material/insights:", url_path="insights"),
     st.Page(common.PAGES["teacher"], title="Teacher", icon=":material/school:", url_path="teacher"),
 ])
 if page.url_path not in ("", ROOT):  # the root (the default page: url_path "") only forwards to Train

@@ -9,7 +9,7 @@ run store as a real run does (``dynamics_callbacks``). The three are interleaved
 shared machine hits them alike; each one's median is reported, and the ratios to the plain epoch. On a
 loaded machine those medians swing by more than the cost itself, so the time spent inside the recorders'
 hooks is also measured directly (``Timed``) and reported as a share of the same epoch: the robust figure.
-One BLAS thread, as runs train (experiments/runs/execute.BLAS_THREADS).
+BLAS threads as runs train them (experiments/runs/threads.py).
 """
 from __future__ import annotations
 

@@ -1,30 +1,27 @@
-"""How fast is one training epoch? Our NumPy trainer against PyTorch's eager CPU loop and a matmul floor.
+"""How fast is one training epoch? Ours against PyTorch eager, JAX (jit step loop and whole-epoch scan), the floor.
 
-    MNIST_DIR=/path/to/mnist python benchmarks/bench_epoch.py            # the headline table (a few minutes)
+    MNIST_DIR=/path/to/mnist python benchmarks/bench_epoch.py            # the headline table and goals
     python benchmarks/bench_epoch.py --quick                             # a quarter epoch, 3 repeats
     python benchmarks/bench_epoch.py --scaling                           # batch size x hidden width, ours only
 
-Every row trains on the same MNIST training images with Adam (lr 1e-3), float32, He-initialised ReLU
-layers, a freshly shuffled order per epoch, and times training only (no test-set evaluation):
+Every contender does the same work (see benchmarks/contenders.py): one epoch of the 60,000 MNIST training
+images in a fresh shuffled order with Adam (lr 1e-3), float32, He-initialised ReLU layers, then a pass over
+the 10,000 test images. "ours" is the product's own path (``train_config``, which decides its BLAS threads
+by context); torch and JAX use their default thread pools (all cores), as a user would run them.
 
-* ours:    ``nn.fit`` for one epoch (its per-epoch evaluation is given an empty test split);
-* PyTorch: the idiomatic eager loop - model(x), F.cross_entropy, zero_grad, loss.backward(), opt.step();
-* floor:   just the two first-layer matrix products of every batch, X @ W1 and X.T @ dZ1, with NumPy's
-           BLAS on the same shapes: what any implementation of this network has to spend.
-
-The machine is shared and noisy, so the contenders are timed alternately within each repeat and the table
-shows medians and ratios of medians. Needs ``pip install -r requirements-bench.txt`` (torch) for the
-PyTorch column; without torch that column is left empty.
+The machine is shared and noisy, so the contenders are timed alternately within each repeat (the order
+flips every repeat), repeat 0 (compilation, caches, allocators) is discarded, and the table shows medians
+and ratios of medians. The closing lines check each goal of issue 17. Needs
+``pip install -r requirements-bench.txt`` (torch, jax) for their columns; without them those stay empty.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,120 +29,144 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
-from nn.optim import Adam  # noqa: E402
+from benchmarks import contenders as c  # noqa: E402
+from benchmarks.whole_run import peak_memory, runner_overhead  # noqa: E402
+from nn import Dataset, load_mnist  # noqa: E402
 
-try:
-    import torch
-    import torch.nn.functional as F
-except ImportError:  # the table is still useful without the PyTorch column
-    torch = None
-
-HEADLINE = [((784, 128, 10), b) for b in (16, 64, 128, 256, 512)] + [
+Config = tuple[tuple[int, ...], int]
+HEADLINE: list[Config] = [((784, 128, 10), b) for b in (16, 64, 128, 256, 512)] + [
     ((784, 128, 96, 10), 64), ((784, 512, 256, 10), 64)]
 SCALING_BATCHES, SCALING_WIDTHS = (16, 64, 256), (64, 128, 512)
+COLUMNS = {"ours": "ours", "torch": "PyTorch eager", "jax_loop": "JAX jit loop", "jax_scan": "JAX scan",
+           "floor": "floor"}
+Runner = Callable[[tuple[int, ...], int, int], float]
 
 
-# ---------------------------------------------------------------------- the three contenders
-def time_ours(data: Dataset, sizes, batch: int, seed: int) -> float:
-    """Seconds for one epoch of ``nn.fit`` (training only: the test split is empty)."""
-    train_only = Dataset(data.x_train, data.y_train, data.x_test[:0], data.y_test[:0])
-    model = MLP(sizes, activation="relu", seed=seed)
-    start = time.perf_counter()
-    fit(model, Adam(1e-3), train_only, FitOptions(epochs=1, batch_size=batch, seed=seed))
-    return time.perf_counter() - start
+def contenders(data: Dataset, wanted: list[str]) -> dict[str, Runner]:
+    """The timing function of every wanted contender whose library is installed."""
+    runners: dict[str, Runner] = {"ours": lambda s, b, r: c.time_ours(data, s, b, r),
+                                  "floor": lambda s, b, r: c.time_floor(data, s, b, r)}
+    if c.torch is not None and "torch" in wanted:
+        td = c.TorchData(data)
+        runners["torch"] = lambda s, b, r: c.time_torch(td, s, b, r)
+    if c.jax is not None and "jax" in wanted:
+        jd = c.JaxData(data)
+        runners["jax_loop"] = lambda s, b, r: c.time_jax_loop(jd, s, b, r)
+        runners["jax_scan"] = lambda s, b, r: c.time_jax_scan(jd, s, b, r)
+    return {who: run for who, run in runners.items() if who in wanted or who.startswith(tuple(wanted))}
 
 
-def time_torch(x: torch.Tensor, y: torch.Tensor, sizes, batch: int, seed: int) -> float:
-    """Seconds for one epoch of the textbook PyTorch loop on the same data."""
-    torch.manual_seed(seed)
-    layers = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        linear = torch.nn.Linear(fan_in, fan_out)
-        torch.nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # He, as ours
-        torch.nn.init.zeros_(linear.bias)
-        layers += [linear, torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    start = time.perf_counter()
-    order = torch.randperm(len(x))
-    for i in range(0, len(x), batch):
-        idx = order[i:i + batch]
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return time.perf_counter() - start
-
-
-def time_floor(data: Dataset, sizes, batch: int, seed: int) -> float:
-    """Seconds spent in X @ W1 and X.T @ dZ1 alone, for the same shuffled batches as an epoch."""
-    x = data.x_train
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))
-    W1 = rng.standard_normal((sizes[0], sizes[1]), dtype=np.float32)
-    gW1 = np.empty_like(W1)
-    xb_full = np.empty((batch, sizes[0]), np.float32)
-    z_full = np.empty((batch, sizes[1]), np.float32)
-    total = 0.0
-    for i in range(0, len(x), batch):
-        idx = order[i:i + batch]
-        xb, z = np.take(x, idx, axis=0, out=xb_full[:len(idx)]), z_full[:len(idx)]  # gathered untimed
-        start = time.perf_counter()
-        np.matmul(xb, W1, out=z)
-        np.matmul(xb.T, z, out=gW1)  # z stands in for dZ1: same shape, same cost
-        total += time.perf_counter() - start
-    return total
-
-
-# ---------------------------------------------------------------------- tables
-def arch(sizes) -> str:
-    return "-".join(map(str, sizes))
-
-
-def bench(data: Dataset, configs, repeats: int, with_torch: bool, with_floor: bool, scale: float):
-    """Median seconds per epoch of each contender for each config, timed alternately, repeat after repeat."""
-    if with_torch:
-        tx, ty = torch.from_numpy(np.array(data.x_train)), torch.from_numpy(np.array(data.y_train))
-    times = {(c, who): [] for c in configs for who in ("ours", "torch", "floor")}
-    for r in range(repeats + 1):  # repeat 0 warms up caches, BLAS threads and torch's allocator: discarded
+def bench(runners: dict[str, Runner], configs: list[Config], repeats: int, scale: float) -> dict:
+    """Median seconds of each contender for each config, timed alternately, repeat after repeat."""
+    times: dict[tuple[Config, str], list[float]] = {(cf, who): [] for cf in configs for who in runners}
+    for r in range(repeats + 1):  # repeat 0 warms up caches, threads, allocators and JAX's compiler: discarded
         for config in configs:
             sizes, batch = config
-            runs = [("ours", lambda: time_ours(data, sizes, batch, r))]
-            if with_torch:
-                runs.append(("torch", lambda: time_torch(tx, ty, sizes, batch, r)))
-            if with_floor:
-                runs.append(("floor", lambda: time_floor(data, sizes, batch, r)))
+            order = list(runners.items())
             if r % 2:
-                runs.reverse()  # alternate who goes first, so neither always follows the other
-            for who, run in runs:
-                seconds = run() * scale
+                order.reverse()  # alternate who goes first, so neither always follows the other
+            for who, run in order:
+                seconds = run(sizes, batch, r) * scale
                 if r:
                     times[config, who].append(seconds)
         print(f"  repeat {r}/{repeats} done", file=sys.stderr, flush=True)
     return {key: statistics.median(v) for key, v in times.items() if v}
 
 
-def headline(args, data: Dataset, scale: float) -> None:
-    configs = HEADLINE[:3] if args.quick else HEADLINE
-    with_torch = torch is not None and not args.no_torch
-    med = bench(data, configs, args.repeats, with_torch, True, scale)
-    what = "s/epoch" + (f" (timed on {len(data.y_train)} images, scaled to 60,000)" if scale != 1 else "")
-    print(f"\nMedian {what} over {args.repeats} interleaved repeats; torch threads: "
-          f"{torch.get_num_threads() if with_torch else '-'}\n")
-    print("| config | ours | PyTorch | PyTorch / ours | floor | ours / floor |")
-    print("|---|---:|---:|---:|---:|---:|")
+def arch(sizes: tuple[int, ...]) -> str:
+    return "-".join(map(str, sizes))
+
+
+def print_table(med: dict, configs: list[Config], who: list[str]) -> None:
+    rivals = [w for w in ("torch", "jax_loop", "jax_scan") if w in who]
+    print("| config | " + " | ".join(COLUMNS[w] for w in who) + " | "
+          + " | ".join(f"{COLUMNS[w]} / ours" for w in rivals) + " | ours / floor |")
+    print("|---|" + "---:|" * (len(who) + len(rivals) + 1))
     for config in configs:
-        sizes, batch = config
-        ours, floor = med[config, "ours"], med[config, "floor"]
-        tt = med.get((config, "torch"))
-        t_cell, ratio = (f"{tt:.3f}", f"{tt / ours:.2f}x") if tt else ("-", "-")
-        print(f"| {arch(sizes)} b{batch} | {ours:.3f} | {t_cell} | {ratio} | {floor:.3f} | {ours / floor:.2f}x |")
+        ours = med[config, "ours"]
+        cells = [f"{med[config, w]:.3f}" for w in who]
+        ratios = [f"{med[config, w] / ours:.2f}x" for w in rivals]
+        print(f"| {arch(config[0])} b{config[1]} | " + " | ".join(cells + ratios)
+              + f" | {ours / med[config, 'floor']:.2f}x |")
 
 
-def scaling(args, data: Dataset, scale: float) -> None:
-    configs = [((784, w, 10), b) for b in SCALING_BATCHES for w in SCALING_WIDTHS]
-    med = bench(data, configs, args.repeats, False, False, scale)
+@dataclass(frozen=True)
+class Goal:
+    """One target of issue 17: ``value`` must reach ``target`` (at least, or at most when ``at_most``)."""
+
+    text: str
+    value: float | None
+    target: float
+    at_most: bool = False
+
+    def line(self) -> str:
+        if self.value is None or not np.isfinite(self.value):
+            return f"- {self.text}: n/a yet (target {'<=' if self.at_most else '>='} {self.target:g})"
+        met = self.value <= self.target if self.at_most else self.value >= self.target
+        return f"- {self.text}: {self.value:.2f} (target {'<=' if self.at_most else '>='} {self.target:g}) " + \
+            ("met" if met else "NOT met")
+
+
+def ratio(med: dict, config: Config, a: str, b: str) -> float | None:
+    """med[a] / med[b] for ``config``, or None when either was not measured."""
+    if (config, a) not in med or (config, b) not in med:
+        return None
+    return med[config, a] / med[config, b]
+
+
+def epoch_goals(med: dict) -> list[Goal]:
+    b64 = ((784, 128, 10), 64)
+    goals = [Goal("784-128-10 b64: JAX scan / ours", ratio(med, b64, "jax_scan", "ours"), 1.15),
+             Goal("784-128-10 b64: PyTorch eager / ours", ratio(med, b64, "torch", "ours"), 2.0),
+             Goal("784-128-10 b64: ours / floor", ratio(med, b64, "ours", "floor"), 1.5, at_most=True)]
+    for config in [((784, 128, 10), 16), ((784, 128, 10), 256), ((784, 128, 10), 512), ((784, 512, 256, 10), 64)]:
+        goals.append(Goal(f"{arch(config[0])} b{config[1]}: JAX scan / ours",
+                          ratio(med, config, "jax_scan", "ours"), 1.0))
+    return goals
+
+
+def seed_group(args: argparse.Namespace, data: Dataset, scale: float) -> Goal:
+    """Three seeds of 784-128-10 b64: one after another against one seed group, interleaved."""
+    config: Config = ((784, 128, 10), 64)
+    runners: dict[str, Runner] = {"sequential": lambda s, b, r: c.time_sequential(data, s, b, r),
+                                  "group": lambda s, b, r: c.time_group(data, s, b, r)}
+    med = bench(runners, [config], args.repeats, scale)
+    seq, group = med[config, "sequential"], med[config, "group"]
+    print(f"\nSeed group of 3, {arch(config[0])} b{config[1]}, one epoch + test pass each: one after another "
+          f"{seq:.3f} s, as a group {group:.3f} s, throughput ratio {seq / group:.2f}x")
+    return Goal("seed group of 3: one after another / group", seq / group, 1.5)
+
+
+def extras_goals(args: argparse.Namespace, data: Dataset) -> list[Goal]:
+    """Per-batch logging, per-layer statistics and checkpoints: each within 5% of an epoch (n/a when absent)."""
+    names = ("per-batch logging", "per-layer statistics", "checkpoint every epoch")
+    costs: dict[str, float | None] = dict.fromkeys(names)
+    if not args.quick and not args.no_hooks:
+        try:
+            from benchmarks.hook_costs import hook_costs
+        except ImportError as exc:  # a checkout without fit's callbacks
+            print(f"\nper-epoch extras: not measured ({exc})")
+        else:
+            costs.update(hook_costs(data, args.repeats))
+    return [Goal(f"{name}: extra time per epoch, %", None if cost is None else 100 * cost, 5, at_most=True)
+            for name, cost in costs.items()]
+
+
+def headline(args: argparse.Namespace, data: Dataset, scale: float) -> list[Goal]:
+    configs = [cf for cf in HEADLINE if cf[1] in (16, 64, 128)][:3] if args.quick else HEADLINE
+    runners = contenders(data, args.contenders.split(","))
+    med = bench(runners, configs, args.repeats, scale)
+    what = "s/epoch" + (f" (timed on {len(data.y_train)} images, scaled to 60,000)" if scale != 1 else "")
+    torch_threads = c.torch.get_num_threads() if "torch" in runners else "-"
+    print(f"\nMedian {what}, one epoch + test pass, over {args.repeats} interleaved repeats; "
+          f"PyTorch threads {torch_threads}\n")
+    print_table(med, configs, [w for w in COLUMNS if w in runners])
+    return epoch_goals(med)
+
+
+def scaling(args: argparse.Namespace, data: Dataset, scale: float) -> None:
+    configs: list[Config] = [((784, w, 10), b) for b in SCALING_BATCHES for w in SCALING_WIDTHS]
+    med = bench(contenders(data, ["ours"]), configs, args.repeats, scale)
     print(f"\nOurs, median s/epoch (784-width-10, Adam, float32) over {args.repeats} repeats"
           + (f", timed on {len(data.y_train)} images and scaled to 60,000" if scale != 1 else "") + "\n")
     print("| batch \\ width | " + " | ".join(map(str, SCALING_WIDTHS)) + " |")
@@ -154,113 +175,77 @@ def scaling(args, data: Dataset, scale: float) -> None:
         print(f"| {b} | " + " | ".join(f"{med[((784, w, 10), b), 'ours']:.3f}" for w in SCALING_WIDTHS) + " |")
 
 
-# ---------------------------------------------------------------------- whole-run measurements
-def peak_memory(args) -> None:
-    """Max RSS of a headless 10-epoch run, measured by a small launcher process.
-
-    The launcher matters: Linux's RUSAGE_CHILDREN max RSS also counts the image a child was forked from,
-    so measuring straight from this (big) process would report this process's size.
-    """
-    run = [sys.executable, "-m", "experiments", "run", "--epochs", "10"]
-    launcher = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True); "
-                "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-                "sys.stderr.write(done.stderr.decode()[-300:])")
-    with tempfile.TemporaryDirectory() as tmp:  # the run's store goes to a scratch file, not results/
-        env = dict(os.environ, RESULTS_DB=str(Path(tmp) / "runs.sqlite"))
-        if args.data_dir:
-            env["MNIST_DIR"] = args.data_dir
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", launcher, *run], cwd=ROOT, env=env, capture_output=True,
-                              text=True)
-        seconds = time.perf_counter() - start
-    code, max_rss_kib = (int(v) for v in done.stdout.split()) if done.returncode == 0 else (done.returncode, 0)
-    if code != 0:
-        print(f"\npeak memory: `python -m experiments run --epochs 10` failed ({code}): {done.stderr.strip()}")
-        return
-    print(f"\nPeak memory of `python -m experiments run --epochs 10` (784-128-10, b64): "
-          f"{max_rss_kib / 1024:.0f} MB max RSS, {seconds:.1f} s wall")
-
-
-def runner_overhead(args, data: Dataset) -> None:
-    """Wall time of runs through experiments.runs.runner.RunManager against fit called directly, alternately."""
-    try:
-        from experiments.config import RunConfig
-        from experiments.runs.execute import train_config
-        from experiments.runs.runner import RunManager
-        from experiments.runs.store import RunStore
-    except ImportError as exc:
-        print(f"\nrunner overhead: not measured ({exc})")
-        return
-    config = RunConfig(epochs=args.runner_epochs, data_dir=args.data_dir or "")
-    bare, managed = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        manager = RunManager(RunStore(Path(tmp) / "runs.sqlite"), data_loader=lambda c: data)
-        for r in range(args.repeats + 1):
-            start = time.perf_counter()
-            train_config(config, data)
-            t_bare = time.perf_counter() - start
-            start = time.perf_counter()
-            run_id = manager.submit(config, source="benchmark")
-            manager.wait([run_id])
-            t_managed = time.perf_counter() - start
-            if r:  # repeat 0 is a warm-up
-                bare.append(t_bare)
-                managed.append(t_managed)
-    b, m = statistics.median(bare), statistics.median(managed)
-    print(f"\nRunner overhead ({config.architecture} b{config.batch_size}, {config.epochs} epochs with test "
-          f"evaluation, {args.repeats} alternated repeats): bare train_config {b:.2f} s, RunManager "
-          f"submit+wait {m:.2f} s, ratio {m / b:.3f}x")
-
-
 def environment() -> str:
-    """Versions, CPUs and which BLAS kernel NumPy runs (OPENBLAS_CORETYPE etc. can change it)."""
-    text = f"numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'}, {os.cpu_count()} CPUs"
+    """Versions, CPUs, load, and which BLAS kernel NumPy runs (OPENBLAS_CORETYPE etc. can change it)."""
+    versions = [f"numpy {np.__version__}", f"torch {c.torch.__version__ if c.torch else 'absent'}",
+                f"jax {c.jax.__version__ if c.jax else 'absent'}"]
+    text = ", ".join(versions) + f", {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
     try:
         from threadpoolctl import threadpool_info
         text += "".join(f"; {p.get('internal_api')} {p.get('version')} kernel {p.get('architecture')} "
                         f"threads {p.get('num_threads')}" for p in threadpool_info() if p.get("user_api") == "blas")
     except ImportError:
         pass
-    flags = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))}
+    flags = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "MLP_"))}
     return text + (f"; environment {flags}" if flags else "")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per contender (default %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="3 repeats, a quarter of an epoch scaled up, the 784-128-10 b16/64/128 rows only")
     parser.add_argument("--fraction", type=float, default=1.0, help="time this fraction of an epoch and scale up")
     parser.add_argument("--scaling", action="store_true", help="the batch x width table (ours only) instead")
-    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    parser.add_argument("--contenders", default="ours,torch,jax,floor",
+                        help="comma-separated subset of ours,torch,jax,floor (default %(default)s)")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="PyTorch intra-op threads (default: its own, all cores; its spinning OpenMP threads "
+                             "can make it 10-50x slower when other work loads the machine)")
+    parser.add_argument("--steps", action="store_true", help="only the before/after table of issue 17's changes")
+    parser.add_argument("--profile", action="store_true", help="only profile one epoch of 784-128-10 b64")
+    parser.add_argument("--no-group", action="store_true", help="skip the seed-group row")
+    parser.add_argument("--no-hooks", action="store_true", help="skip the per-epoch extras' costs")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
     parser.add_argument("--no-runner", action="store_true", help="skip the background-runner overhead")
     parser.add_argument("--runner-epochs", type=int, default=2, help="epochs per run for the runner overhead")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="BLAS threads for NumPy and intra-op threads for torch (default: their own defaults)")
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", ""), help="MNIST folder ($MNIST_DIR)")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.fraction = min(args.repeats, 3), 0.25
-    if args.threads:
-        from threadpoolctl import threadpool_limits  # requirements-bench.txt
-        threadpool_limits(args.threads)
-        if torch is not None:
-            torch.set_num_threads(args.threads)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     data = load_mnist(args.data_dir or None)
     if args.fraction < 1:
-        n = max(1, int(len(data.y_train) * args.fraction))
-        data = Dataset(data.x_train[:n], data.y_train[:n], data.x_test, data.y_test, data.source)
+        n, m = (max(1, int(len(y) * args.fraction)) for y in (data.y_train, data.y_test))
+        data = data.subset(n, m)  # the test pass shrinks too, so scaling up keeps train and test in proportion
     scale = 60000 / len(data.y_train)
+    if args.torch_threads and c.torch is not None:
+        c.torch.set_num_threads(args.torch_threads)
     print(environment(), file=sys.stderr)
     if args.scaling:
         scaling(args, data, scale)
         return 0
-    headline(args, data, scale)
-    if not args.quick and not args.no_memory:
-        peak_memory(args)
+    if args.steps:
+        from benchmarks.steps import steps
+        steps(data, args.repeats, scale)
+        return 0
+    if args.profile:
+        from benchmarks.epoch_profile import profile_epoch
+        profile_epoch(data)
+        return 0
+    goals = headline(args, data, scale)
+    goals.append(seed_group(args, data, scale) if not args.no_group else Goal("seed group of 3", None, 1.5))
+    goals += extras_goals(args, data)
+    memory = None if args.quick or args.no_memory else peak_memory(args)
+    goals.append(Goal("peak memory of a headless 10-epoch run, MB", memory, 400, at_most=True))
     if not args.quick and not args.no_runner:
         runner_overhead(args, load_mnist(args.data_dir or None))
+    print(f"\nGoals of issue 17 (load average now {os.getloadavg()[0]:.2f}):")
+    print("\n".join(goal.line() for goal in goals))
     return 0
 
 

@@ -14,8 +14,8 @@ Every row runs the same 8 trials (lr x batch size x width, 2 x 2 x 2) into a thr
 
 The machine is shared and noisy: the contenders alternate within each repeat and the table shows medians
 and ratios of medians against serial; "cores used" is the workers' CPU time over the wall time (how much
-of the machine the sweep actually got: on a busy machine the pool's speed-up is capped by it).
-Needs ``pip install -r requirements-ray.txt`` for the Ray row.
+of the machine the sweep actually got: on a busy machine the pool's speed-up is capped by it). Needs
+``pip install -r requirements-ray.txt`` for the Ray row.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments import sweep_local  # noqa: E402
 from experiments.runs.store import RunStore  # noqa: E402
+from experiments.sweeps import local as sweep_local  # noqa: E402
 from experiments.sweeps.local import LocalSweep, default_workers  # noqa: E402
 from experiments.sweeps.spec import expand, parse_spec  # noqa: E402
 
@@ -47,9 +47,11 @@ def time_local(folder: Path, workers: int, limit_blas: bool, epochs: int, train_
     """(wall seconds, CPU seconds of the worker processes) of one local sweep."""
     s = spec(epochs, train_size)
     cpu_before = _children_cpu()
-    saved = dict(sweep_local.SINGLE_THREAD_ENV)
-    if not limit_blas:
-        sweep_local.SINGLE_THREAD_ENV.clear()
+    saved = sweep_local.threads.pool_environment
+    if not limit_blas:  # every worker takes every core, as NumPy would by default
+        every = str(os.cpu_count() or 1)
+        sweep_local.threads.pool_environment = lambda workers, total=None: {
+            name: every for name in (sweep_local.threads.ENV, *sweep_local.threads.THREAD_VARIABLES)}
     try:
         began = time.perf_counter()
         sweep = LocalSweep(RunStore(folder / f"local-{workers}-{limit_blas}-{time.time()}.sqlite"), s, expand(s),
@@ -58,7 +60,7 @@ def time_local(folder: Path, workers: int, limit_blas: bool, epochs: int, train_
         sweep.wait()
         seconds = time.perf_counter() - began
     finally:
-        sweep_local.SINGLE_THREAD_ENV.update(saved)
+        sweep_local.threads.pool_environment = saved
     assert {o.status for o in sweep.outcomes()} == {"finished"}, sweep.outcomes()
     time.sleep(0.5)  # let the pool reap its workers, so that their CPU time is counted
     return seconds, _children_cpu() - cpu_before

@@ -18,6 +18,7 @@ from experiments.runs.execution import check_fits
 from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunRecord, RunStore, StoreError
+from experiments.runs.threads import cores
 from nn import DataError
 from nn.status import RunStatus
 
@@ -198,6 +199,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     comparisons = [c.with_settings(**changes) for c in comparisons]
     presets.plan(comparisons, args.seeds)  # refuse a bad seed count before touching the data
     load_data(comparisons[0].members[0].config)  # fail fast, before any run is stored, if the data is missing
+    args.jobs = args.jobs if args.jobs > 0 else cores()
     manager = RunManager(open_store(args), max_concurrent=args.jobs)
     queued = queue(manager, comparisons, args.seeds)
     ids = ", ".join(dict.fromkeys(c.id for c in comparisons))
@@ -323,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
                        help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
     repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")
-    repro.add_argument("--jobs", type=int, default=1, help="runs trained at once (default %(default)s)")
+    repro.add_argument("--jobs", type=int, default=0, help="runs trained at once (default: one per core)")
     repro.add_argument("--epochs-scale", type=float, default=1.0,
                        help="multiply every epoch count, e.g. 0.1 for a quick look (default %(default)s)")
     repro.add_argument("--variant", default="both", help="the batch gradient: mean (the correct network), sum (as "
@@ -345,12 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
-    """The commands defined in their own modules: sweep, lr-find, fix, resume and continue."""
+    """The commands defined in their own modules: sweep, insights, lr-find, fix, resume and continue."""
     from experiments.fix_cli import add_fix_parser
+    from experiments.insights_cli import add_insights_parser
     from experiments.lr_find_cli import add_lr_find_parser
     from experiments.resume_cli import add_resume_parsers
     from experiments.sweeps.cli import add_sweep_parser
     add_sweep_parser(sub)
+    add_insights_parser(sub)
     add_lr_find_parser(sub)
     add_fix_parser(sub)
     add_resume_parsers(sub)

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels
+
 
 class Optimizer:
     """Base class: hyperparameters, per-parameter state, the ``step`` loop and ``state_dict``.
@@ -24,6 +26,9 @@ class Optimizer:
     """
 
     name = "optimizer"
+    # Run the compiled one-pass update (nn/kernels.py, bit-identical) where there is one and Numba is
+    # installed; False runs the NumPy code below, the readable reference (set it per optimizer or class).
+    fused: bool = kernels.AVAILABLE
     HYPERPARAMETERS: tuple[str, ...] = ("lr",)
     STATE: tuple[str, ...] = ()
     SCRATCH = False
@@ -127,6 +132,9 @@ class SGD(Optimizer):
     name = "sgd"
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
+        if self.fused and kernels.fusable(p, g):
+            kernels.sgd_kernel(p, g, p.dtype.type(self.lr))
+            return
         p -= self.lr * g
 
 
@@ -143,6 +151,9 @@ class Momentum(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         v = state["velocity"]
+        if self.fused and kernels.fusable(p, g, v):
+            kernels.momentum_kernel(p, g, v, p.dtype.type(self.momentum), p.dtype.type(self.lr))
+            return
         v *= self.momentum
         v += g
         p -= self.lr * v
@@ -162,6 +173,10 @@ class RMSprop(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         s = state["square_avg"]
+        if self.fused and kernels.fusable(p, g, s):
+            f = p.dtype.type
+            kernels.rmsprop_kernel(p, g, s, f(self.rho), f(1 - self.rho), f(self.eps), f(self.lr))
+            return
         s *= self.rho
         np.multiply(g, g, out=scratch)
         scratch *= 1 - self.rho
@@ -195,6 +210,11 @@ class Adam(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         m, v = state["m"], state["v"]
+        if self.fused and kernels.fusable(p, g, m, v):  # the same arithmetic in one pass
+            root, step = self._scalars()
+            f = p.dtype.type
+            kernels.adam_kernel(p, g, m, v, f(self.beta1), f(self.beta2), f(self.eps / root), f(step))
+            return
         m *= self.beta1                       # m = b1 m + g          (= textbook m / (1 - b1))
         m += g
         v *= self.beta2                       # v = b2 v + g^2        (= textbook v / (1 - b2))
@@ -203,14 +223,18 @@ class Adam(Optimizer):
         # sqrt(v_hat) = root * sqrt(v), so lr m_hat / (sqrt(v_hat) + eps) = step * m / (sqrt(v) + eps / root).
         # Python floats, not NumPy float64 scalars: under NumPy 2's promotion rules a float64 scalar would
         # send each float32 pass below through float64 and a cast back, several times slower.
-        t = self.steps
-        root = math.sqrt((1 - self.beta2) / (1 - self.beta2 ** t))
-        step = self.lr * (1 - self.beta1) / (1 - self.beta1 ** t) / root
+        root, step = self._scalars()
         np.sqrt(v, out=scratch)
         scratch += self.eps / root
         np.divide(m, scratch, out=scratch)
         scratch *= step
         p -= scratch
+
+    def _scalars(self) -> tuple[float, float]:
+        """(root, step) of this step t: sqrt((1 - b2) / (1 - b2^t)) and lr (1 - b1) / (1 - b1^t) / root."""
+        t = self.steps
+        root = math.sqrt((1 - self.beta2) / (1 - self.beta2 ** t))
+        return root, self.lr * (1 - self.beta1) / (1 - self.beta1 ** t) / root
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, RMSprop, Adam)}

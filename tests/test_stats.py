@@ -15,11 +15,41 @@ def test_student_t_two_sided_tail_matches_tables(t, df, p):
     assert stats.t_two_sided_p(t, df) == pytest.approx(p, rel=1e-6)
 
 
-def test_regularized_beta_known_values():
-    assert stats.regularized_beta(0.5, 2, 2) == pytest.approx(0.5)
-    assert stats.regularized_beta(0.3, 1, 1) == pytest.approx(0.3)          # uniform
-    assert stats.regularized_beta(0.2, 2, 1) == pytest.approx(0.04)         # x^2
-    assert stats.regularized_beta(0.0, 3, 4) == 0.0 and stats.regularized_beta(1.0, 3, 4) == 1.0
+# Wikipedia, "Welch's t-test", Examples 1 and 3 (published: t = -2.46, nu = 25.0, p = 0.021 and
+# t = -2.22, nu = 24.5, p = 0.036).
+WIKI_A1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
+WIKI_A2 = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4]
+WIKI_B1 = [19.8, 20.4, 19.6, 17.8, 18.5, 18.9, 18.3, 18.9, 19.5, 22.0]
+WIKI_B2 = [28.2, 26.6, 20.1, 23.3, 25.2, 22.1, 17.7, 27.6, 20.6, 13.7, 23.2, 17.5, 20.6, 18.0, 23.9, 21.6, 24.3,
+           20.4, 23.9, 13.3]
+
+
+@pytest.mark.parametrize("a,b,t,df,p", [(WIKI_A1, WIKI_A2, -2.46, 25.0, 0.021), (WIKI_B1, WIKI_B2, -2.22, 24.5, 0.036)])
+def test_welch_matches_published_worked_examples(a, b, t, df, p):
+    w = stats.welch(a, b)
+    # published to 2, 1 and 3 digits: agree to within one unit of the last published digit
+    assert w.t == pytest.approx(t, abs=0.01) and w.df == pytest.approx(df, abs=0.1)
+    assert w.p == pytest.approx(p, abs=0.001)
+
+
+def test_benjamini_hochberg_matches_the_papers_example():
+    # Benjamini & Hochberg (1995), section 4: 15 p-values; at q = 0.05 the four smallest are rejected.
+    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719,
+         0.6528, 0.7590, 1.000]
+    adjusted = stats.bh_adjust(p)
+    assert sum(a < 0.05 for a in adjusted) == 4
+    assert adjusted[3] == pytest.approx(0.0095 * 15 / 4) and adjusted[0] == pytest.approx(0.0015)
+    assert adjusted[5] == adjusted[6] == pytest.approx(0.0298 * 15 / 7)  # step-up: a later p caps an earlier one
+    assert stats.bh_adjust(list(reversed(p))) == pytest.approx(list(reversed(adjusted)))  # input order kept
+    assert stats.bh_adjust([]) == []
+
+
+def test_mean_interval_is_t_based():
+    ci = stats.mean_interval([1.0, 2.0, 3.0, None])
+    # t(0.975, 2) = 4.302653; s = 1; n = 3
+    assert ci.mean == 2.0 and ci.half_width == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    one = stats.mean_interval([0.9])
+    assert one.mean == 0.9 and math.isnan(one.low) and math.isnan(one.high)
 
 
 def test_welch_statistic_and_degrees_of_freedom():
@@ -125,3 +155,11 @@ def test_verdict_kinds_are_an_enum_with_words_apart():
     v = stats.verdict([0.981, 0.982, 0.980], [0.970, 0.971, 0.969])
     assert v.kind is stats.VerdictKind.REAL and v.text.startswith(stats.VERDICT_TEXT[v.kind])
     assert {k.text for k in stats.VerdictKind} == {"a real difference", "within seed noise", "cannot tell"}
+
+
+def test_welch_with_one_side_without_spread_gives_no_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = stats.welch([0.91, 0.91], [0.88, 0.91])
+    assert w.t == pytest.approx(1.0) and w.df == pytest.approx(1.0) and w.p == pytest.approx(0.5)

@@ -160,3 +160,36 @@ def test_the_grid_offers_the_configs_optimizers_and_refuses_none(db):
     at.text_input(key="sw_hidden").set_value("none; 16").run()
     at.multiselect(key="sw_opt").set_value(["sgd", "adam"]).run()
     assert not at.error and "16 trials" in texts(at)  # 2 lr x 2 batch x 2 architectures x 2 optimizers
+
+
+def test_the_tpe_tab_offers_budget_and_pruner_and_refuses_a_budget_below_startup(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    assert list(at.selectbox(key="tp_pruner").options) == ["median", "hyperband", "none"]
+    at.radio(key="sw_source").set_value("TPE").run()
+    assert "TPE: up to 24 trials" in texts(at) and not at.button(key="sw_start").disabled
+    at.number_input(key="tp_trials").set_value(4).run()
+    [error] = [e.value for e in at.error]
+    assert "tpe.trials \\(4\\) is below tpe.startup_trials \\(8\\)" in error and at.button(key="sw_start").disabled
+    assert RunStore(db).count_runs() == 0
+
+
+@pytest.mark.mnist
+def test_start_runs_a_tpe_sweep_from_the_page(db, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", mnist_dir)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    at.radio(key="sw_source").set_value("TPE").run()
+    for key, value in (("tp_hidden", "16"), ("tp_epochs", "2"), ("tp_train", "2000")):
+        at.text_input(key=key).set_value(value).run()
+    at.number_input(key="tp_trials").set_value(4).run()
+    at.number_input(key="tp_startup").set_value(2).run()
+    at.button(key="sw_start").click().run()
+    assert not at.exception and not at.error
+    store = RunStore(db)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (len(store.search_runs(tag="tpe")) < 4
+                                           or any(r.status in ("queued", "running") for r in store.search_runs())):
+        time.sleep(0.2)
+    runs = store.search_runs(tag="tpe")
+    assert len(runs) == 4 and {r.status for r in runs} <= {"finished", "pruned"}

@@ -60,6 +60,22 @@ def test_asha_stops_weak_trials_early_and_they_are_stored_as_stopped(tmp_path, l
     assert store.get_run(result.run_ids[0]).status == "finished"  # the good one, first, is never cut
 
 
+def test_a_tpe_spec_runs_through_optuna_search_with_asha_and_stores_pruned_trials(tmp_path, local_ray):
+    from experiments.sweeps.ray_engine import run_ray_sweep
+
+    spec = parse_spec({"method": "tpe", "seed": 0, "base": {"epochs": 3, "train_size": 2000, "hidden": "16"},
+                       "random": {"lr": {"log_uniform": [1e-5, 0.05]}}, "tpe": {"trials": 6, "startup_trials": 3}})
+    store = RunStore(tmp_path / "runs.sqlite")
+    result = run_ray_sweep(store, spec, [], workers=2)
+    runs = store.search_runs(tag=f"sweep:{result.sweep_id}")
+    assert len(runs) == 6 and sorted(r.id for r in runs) == sorted(result.run_ids)
+    assert {r.status for r in runs} <= {"finished", "pruned"} and "tpe" in runs[0].tags
+    assert all(r.epochs_done == len(store.get_epochs(r.id)) >= 1 for r in runs)
+    assert len({r.config.lr for r in runs}) == 6  # each trial its own draw
+    for run in runs:
+        assert (run.epochs_done == 3) == (run.status == "finished")
+
+
 def test_missing_ray_is_explained(monkeypatch):
     import builtins
 

@@ -28,7 +28,8 @@ NAME_KEY = config_key("name")  # the run name box (a run attribute, not a settin
 CONFIG_KEYS = (*(config_key(e.name) for e in schema() if e.setting.in_sidebar), NAME_KEY)
 PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
          "report": "ui/report_page.py", "inspect": "ui/inspect_page.py",
-         "sweep": "ui/sweep_page.py", "exercises": "ui/exercises_page.py", "teacher": "ui/teacher_page.py"}
+         "sweep": "ui/sweep_page.py", "insights": "ui/insights_page.py", "exercises": "ui/exercises_page.py",
+         "teacher": "ui/teacher_page.py"}
 USER_ERRORS = (ConfigError, StoreError, DataError)
 
 

@@ -20,6 +20,8 @@ from experiments.runs.store import RunRecord
 from experiments.sweeps.catalog import stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
+from experiments.sweeps.tpe import TpeSweep, check_space
+from experiments.sweeps.tpe_spec import DEFAULT_STARTUP, Pruner
 from nn.status import RunStatus
 from ui import common
 from ui.tables import MISSING
@@ -36,7 +38,7 @@ batch_size = [32, 128]
 
 
 @st.cache_resource(show_spinner=False)
-def _sweeps() -> dict[str, LocalSweep]:
+def _sweeps() -> dict[str, LocalSweep | TpeSweep]:
     """Sweeps started by this dashboard process, by sweep id (their pools run in the background)."""
     return {}
 
@@ -85,11 +87,44 @@ def _grid_form() -> tuple[SweepSpec, list[Trial]]:
 def _spec_form() -> tuple[SweepSpec, list[Trial]]:
     fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt")
     text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec",
-                        help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps).")
+                        help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps); "
+                             "method = \"tpe\" with a [tpe] table searches with TPE.")
     spec = parse_text(text, fmt)
     if spec.engine != "local":
         st.caption("The dashboard runs sweeps on the local pool; for Ray use the command line.")
+    if spec.is_tpe:
+        check_space(spec)
+        return spec, []
     return spec, expand(spec)
+
+
+def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
+    """TPE over a learning-rate range and lists of batch sizes and widths, with a budget and a pruner."""
+    c1, c2, c3 = st.columns(3)
+    low = c1.text_input("Learning rate from", "0.0001", key="tp_lr_low")
+    high = c1.text_input("Learning rate to", "0.1", key="tp_lr_high", help="Drawn on a log scale.")
+    batches = c2.text_input("Batch sizes", "32, 64, 128", key="tp_batch", help="Separated by commas.")
+    widths = c3.text_input("Hidden layers", "64; 128; 256", key="tp_hidden",
+                           help="Architectures separated by semicolons.")
+    c4, c5, c6, c7, c8 = st.columns(5)
+    trials = c4.number_input("Trial budget", 1, 200, 24, key="tp_trials")
+    startup = c5.number_input("Random start-up trials", 0, 200, DEFAULT_STARTUP, key="tp_startup",
+                              help="Drawn at random before TPE models the results.")
+    pruner = c6.selectbox("Pruner", [p.value for p in Pruner], key="tp_pruner",
+                          help="median: stop a trial whose accuracy is below the median of earlier trials at the same "
+                               "epoch; hyperband: successive halving; none: every trial runs all its epochs.")
+    epochs = c7.text_input("Epochs", "5", key="tp_epochs")
+    train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train")
+    bounds = [parse_setting("lr", low), parse_setting("lr", high)]
+    spec = parse_spec({"name": "tpe", "method": "tpe",
+                       "base": {"epochs": parse_setting("epochs", epochs),
+                                "train_size": parse_setting("train_size", train_size)},
+                       "random": {"lr": {"log_uniform": bounds}},
+                       "grid": {"batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
+                                "hidden": _values("hidden", widths, ";", "Hidden layers")},
+                       "tpe": {"trials": int(trials), "startup_trials": int(startup), "pruner": pruner}})
+    check_space(spec)
+    return spec, []
 
 
 @dataclass(frozen=True)
@@ -104,11 +139,15 @@ def _start(plan: Plan, workers: int) -> None:
     """Start the sweep once per click: a double click (two reruns seeing the button pressed) starts it once."""
     if not common.first_click("start_sweep", (plan.spec, [t.config for t in plan.trials], workers)):
         return
-    sweep = LocalSweep(common.store(), plan.spec, plan.trials, workers=workers, source="dashboard")
+    sweep: LocalSweep | TpeSweep
+    if plan.spec.is_tpe:
+        sweep = TpeSweep(common.store(), plan.spec, workers=workers, source="dashboard")
+    else:
+        sweep = LocalSweep(common.store(), plan.spec, plan.trials, workers=workers, source="dashboard")
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
     st.session_state["sweep_id"] = sweep.sweep_id
-    st.toast(f"Sweep started: {len(plan.trials)} trials", icon=":material/play_arrow:")
+    st.toast(f"Sweep started: {plan.spec.size} trials", icon=":material/play_arrow:")
 
 
 def _running(sweep_id: str) -> bool:
@@ -152,7 +191,7 @@ def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
                    f"{best.best_epoch}. {ranking.WHY_NOT_TEST}")
 
 
-def _stop_button(column: DeltaGenerator, sweep: LocalSweep | None, active: bool) -> None:
+def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, active: bool) -> None:
     """Stop for a sweep this process runs; a sweep run by another process is stopped there."""
     if sweep is None and active:
         column.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
@@ -164,19 +203,30 @@ def _stop_button(column: DeltaGenerator, sweep: LocalSweep | None, active: bool)
         st.rerun(scope="fragment")
 
 
-def _plans() -> tuple[Plan | None, Plan | None]:
-    """The grid's and the spec's sweeps (None where the input is refused, with the message shown)."""
-    grid_tab, spec_tab = st.tabs(["Grid", "Spec (TOML or JSON)"])
-    plans: list[Plan | None] = []
-    for tab, form in ((grid_tab, _grid_form), (spec_tab, _spec_form)):
+FORMS = {"Grid": ("Grid", _grid_form), "TPE": ("TPE (model-based, with pruning)", _tpe_form),
+         "Spec": ("Spec (TOML or JSON)", _spec_form)}
+
+
+def _plans() -> dict[str, Plan | None]:
+    """The sweep of each tab (None where the input is refused, with the message shown)."""
+    plans: dict[str, Plan | None] = {}
+    for (name, (_, form)), tab in zip(FORMS.items(), st.tabs([title for title, _ in FORMS.values()])):
         with tab:
             try:
                 planned = form()
             except ConfigError as exc:
                 planned = None
                 st.error(common.message_text(exc), icon=":material/error:")
-            plans.append(Plan(*planned) if planned else None)
-    return plans[0], plans[1]
+            plans[name] = Plan(*planned) if planned else None
+    return plans
+
+
+def _size_text(plan: Plan | None) -> str:
+    if plan is None:
+        return "Fix the settings above to start."
+    if plan.spec.tpe is not None:
+        return f"**TPE: up to {plan.spec.size} trials**, pruner {plan.spec.tpe.pruner}"
+    return f"**{len(plan.trials)} trials**"
 
 
 def _pick_sweep() -> str | None:
@@ -198,15 +248,16 @@ def _pick_sweep() -> str | None:
 
 def render() -> None:
     st.title("Sweep")
-    st.caption("Train every combination of the settings below, one trial per core, each a stored run. "
+    st.caption("Train every combination of the settings below, or let TPE choose the trials and prune weak ones; "
+               "one trial per core, each a stored run. "
                "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
-    planned, from_spec = _plans()
+    plans = _plans()
     c1, c2, c3 = st.columns([1, 1, 2])
-    source = c1.radio("Start from", ["Grid", "Spec"], horizontal=True, key="sw_source")
+    source = c1.radio("Start from", list(FORMS), horizontal=True, key="sw_source")
     counts = list(range(1, default_workers() + 1))
     workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers")
-    chosen = planned if source == "Grid" else from_spec
-    c3.write(f"**{len(chosen.trials)} trials**" if chosen else "Fix the settings above to start.")
+    chosen = plans[source]
+    c3.write(_size_text(chosen))
     if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:",
                  key="sw_start") and chosen is not None:
         _start(chosen, int(workers))

@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from experiments.config import MAX_LR, RunConfig
-from experiments.runs.execute import BLAS_THREADS, build_model
+from experiments.runs import threads
+from experiments.runs.execute import build_model
 from nn import Dataset, get_optimizer
 from nn.lr_finder import END_LR, START_LR, find_lr
 
@@ -67,11 +67,11 @@ def find_learning_rate(config: RunConfig, data: Dataset, steps: int | None = Non
                        start_lr: float = START_LR, end_lr: float = END_LR) -> LRFindReport:
     """Sweep the lr from ``start_lr`` to ``end_lr`` over at most one epoch of ``config``'s batches (or
     ``steps``) on a fresh copy of the network ``config`` describes; ``config.lr`` itself is not used."""
-    threadpool_limits(BLAS_THREADS, user_api="blas")  # as training does: one BLAS thread unless told otherwise
     began = time.perf_counter()
     model = build_model(config, data.num_features)
-    result = find_lr(model, get_optimizer(config.optimizer, config.lr), data.x_train, data.y_train,
-                     batch_size=config.batch_size, steps=steps, start_lr=start_lr, end_lr=end_lr, l2=config.l2,
-                     reduction=config.reduction, seed=config.seed)
+    with threads.training_threads():  # BLAS threads as training decides them (experiments/runs/threads.py)
+        result = find_lr(model, get_optimizer(config.optimizer, config.lr), data.x_train, data.y_train,
+                         batch_size=config.batch_size, steps=steps, start_lr=start_lr, end_lr=end_lr, l2=config.l2,
+                         reduction=config.reduction, seed=config.seed)
     return LRFindReport(config, result.lrs, result.losses, result.smoothed, result.steepest, result.minimum,
                         result.stopped_early, time.perf_counter() - began)

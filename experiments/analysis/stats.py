@@ -3,18 +3,21 @@
 The verdict is Welch's t-test (unequal variances) on the runs' final test accuracies, two-sided, at
 p < 0.05, always reported with the difference and an effect size (Cohen's d). With a few seeds per config
 the test has little power: it only passes large, consistent differences, and "within seed noise" means "not
-shown", not "equal". The Student-t distribution is computed here (regularized incomplete beta by continued
-fraction), so the product needs no SciPy. Pure functions on plain numbers and pandas frames.
+shown", not "equal". The distributions come from SciPy (``scipy.stats``: Welch's test, t-based confidence
+intervals, Benjamini-Hochberg's false discovery control for tables of many comparisons). Pure functions on
+plain numbers and pandas frames.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 ALPHA = 0.05
 TEST_NAME = "Welch's t-test on the final test accuracies (two-sided, p < 0.05)"
@@ -113,7 +116,11 @@ class Welch:
 
 
 def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
-    """Welch's unequal-variances t-test of mean(a) - mean(b); needs at least 2 values in each."""
+    """Welch's unequal-variances t-test of mean(a) - mean(b) (``scipy.stats.ttest_ind``, equal_var=False).
+
+    Needs at least 2 values in each. Two groups without any spread get t = 0 (p = 1) for equal means and
+    t = ±inf (p = 0) otherwise, where SciPy would return NaN.
+    """
     xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(xa) < 2 or len(xb) < 2:
         raise ValueError("Welch's t-test needs at least two values in each group")
@@ -121,47 +128,57 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
     diff = float(xa.mean() - xb.mean())
     if va + vb == 0:
         return Welch(0.0 if diff == 0 else math.copysign(math.inf, diff), math.inf, 1.0 if diff == 0 else 0.0)
-    t = diff / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / (len(xa) - 1) + vb ** 2 / (len(xb) - 1))
-    return Welch(t, df, t_two_sided_p(t, df))
+    with warnings.catch_warnings():  # a group of equal values (one side without spread) is exact, not imprecise
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        result = scipy_stats.ttest_ind(xa, xb, equal_var=False)
+    return Welch(float(result.statistic), float(result.df), float(result.pvalue))
 
 
 def t_two_sided_p(t: float, df: float) -> float:
-    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom (df may be fractional)."""
-    if math.isinf(t):
-        return 0.0
+    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom (df may be fractional or infinite)."""
     if math.isinf(df):
-        return math.erfc(abs(t) / math.sqrt(2))
-    return regularized_beta(df / (df + t * t), df / 2.0, 0.5)
+        return float(2 * scipy_stats.norm.sf(abs(t)))
+    return float(2 * scipy_stats.t.sf(abs(t), df))
 
 
-def regularized_beta(x: float, a: float, b: float) -> float:
-    """The regularized incomplete beta function I_x(a, b), by Lentz's continued fraction."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _beta_fraction(x, a, b) / a
-    return 1.0 - math.exp(log_front) * _beta_fraction(1.0 - x, b, a) / b
+# ---------------------------------------------------------------------- intervals and many comparisons
+@dataclass(frozen=True)
+class Interval:
+    """A t-based confidence interval for a mean (``low``/``high`` NaN when it cannot be given, n < 2)."""
+
+    mean: float
+    low: float
+    high: float
+    level: float = 0.95
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
 
 
-def _beta_fraction(x: float, a: float, b: float, tiny: float = 1e-300, eps: float = 1e-15) -> float:
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 500):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < eps:
-            break
-    return h
+def mean_interval(values: Sequence[float | None], level: float = 0.95) -> Interval:
+    """Mean and its ``level`` confidence interval, mean ± t(1 - (1-level)/2, n-1) · s/√n (``scipy.stats.t``).
+
+    Missing and NaN values are ignored. One value gives its mean with no interval (NaN bounds); values
+    without spread give a zero-width interval.
+    """
+    s = spread(values)
+    if s.n < 2:
+        return Interval(s.mean, math.nan, math.nan, level)
+    half = float(scipy_stats.t.ppf(0.5 + level / 2, s.n - 1)) * s.std / math.sqrt(s.n)
+    return Interval(s.mean, s.mean - half, s.mean + half, level)
+
+
+def bh_adjust(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (``scipy.stats.false_discovery_control``), in input order.
+
+    A difference is "real" at a false discovery rate ``alpha`` when its adjusted p is below ``alpha``;
+    across a whole table that keeps the expected share of false "real" calls at ``alpha`` or below.
+    """
+    if not len(p_values):
+        return []
+    adjusted = scipy_stats.false_discovery_control(np.asarray(p_values, dtype=float), method="bh")
+    return [float(p) for p in np.atleast_1d(adjusted)]
 
 
 # ---------------------------------------------------------------------- the verdict

@@ -1,13 +1,11 @@
 """Turn a RunConfig into a trained network: the one place where experiments/ calls into nn/."""
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-from threadpoolctl import threadpool_limits
-
 from experiments.config import ConfigError, RunConfig
+from experiments.runs import threads
 from nn import (
     MLP,
     OPTIMIZERS,
@@ -32,12 +30,6 @@ from nn.schedules import Schedule
 
 if TYPE_CHECKING:
     from experiments.runs.checkpoints import RunCheckpointer
-
-# BLAS threads per process while training. One is the default: at this network's sizes a second thread
-# gains little on an idle machine, but when anything else wants the cores (the browser drawing charts,
-# a second run, a test suite) OpenBLAS's spinning threads made epochs 10-40x slower here. Set
-# MLP_BLAS_THREADS to use more on a machine with cores to spare.
-BLAS_THREADS = max(1, int(os.environ.get("MLP_BLAS_THREADS", "1") or 1))
 
 
 def load_data(config: RunConfig, progress: ProgressCallback | None = None) -> Dataset:
@@ -104,7 +96,6 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     ``checkpoints`` saves the run after every epoch (it runs after every other callback, so it saves their
     state too); when it holds a resume point, training goes on from there with its model and optimizer.
     """
-    threadpool_limits(BLAS_THREADS, user_api="blas")  # process-wide; see BLAS_THREADS
     start = checkpoints.start if checkpoints is not None else None
     model = start.checkpoint.model if start else build_model(config, data.num_features)
     optimizer = start.checkpoint.optimizer if start else build_optimizer(config)
@@ -122,7 +113,11 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     if checkpoints is not None:  # last of all, so it saves every other callback's state of the epoch
         checkpoints.bind(next((cb for cb in protocol if isinstance(cb, EarlyStopping)), None))
         last.append(checkpoints)
-    result = fit(model, optimizer, data, options, [*controls, *protocol, *callbacks, *last])
+    # BLAS threads by context (experiments/runs/threads.py): every free core when the run trains alone,
+    # a share when others train too, decided again after every epoch.
+    with threads.training_threads():
+        result = fit(model, optimizer, data, options,
+                     [*controls, *protocol, threads.RedivideThreads(), *callbacks, *last])
     return model, _say_restored(result, protocol)
 
 

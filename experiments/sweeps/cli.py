@@ -15,10 +15,12 @@ from experiments.runs.execute import load_data
 from experiments.runs.store import RunStore
 from experiments.sweeps.local import LocalSweep
 from experiments.sweeps.spec import TAG_PREFIX, expand, load_spec, new_sweep_id
+from experiments.sweeps.tpe import TpeSweep, check_space
+from nn.status import RunStatus
 
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
-    sweep = sub.add_parser("sweep", help="grid or random search from a TOML/JSON spec (see README: Sweeps)")
+    sweep = sub.add_parser("sweep", help="grid, random or TPE search from a TOML/JSON spec (see README: Sweeps)")
     sweep.add_argument("spec", metavar="SPEC", help="sweep spec file (.toml or .json)")
     sweep.add_argument("--engine", choices=("local", "ray"), default=None,
                        help="local process pool (default) or Ray Tune; overrides the spec's engine")
@@ -33,67 +35,72 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Expand and validate the spec, store its trials, train them, print progress and a summary."""
     spec = load_spec(args.spec)
-    trials = expand(spec)  # every trial validated before anything is stored
+    # every trial (TPE: every end of its space) validated before anything is stored
+    trials = [] if spec.is_tpe else expand(spec)
+    first = check_space(spec) if spec.is_tpe else trials[0].config
     engine = args.engine or spec.engine
     if engine == "local" or not args.address:
-        load_data(trials[0].config)  # fail fast if the data is missing (a cluster loads its own)
+        load_data(first)  # fail fast if the data is missing (a cluster loads its own)
     store = RunStore(args.db)
     sweep_id = new_sweep_id()
     stop = threading.Event()
     began = time.perf_counter()
     with CtrlC(stop.set):  # the engines watch ``stop``
-        run_ids = _run(args, store, spec, trials, engine, sweep_id, stop)
-    code = _summary(store, run_ids, time.perf_counter() - began)
+        _run(args, store, spec, trials, engine, sweep_id, stop)
+    code = _summary(store, sweep_id, time.perf_counter() - began)
     if stop.is_set():
         return say_interrupted(f"sweep {sweep_id}, its finished epochs kept in the store")
     return code
 
 
 def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, sweep_id: str,
-         stop: threading.Event) -> list[int]:
+         stop: threading.Event) -> None:
     """Train the trials on the chosen engine, printing progress; Ctrl-C sets ``stop``."""
+    what = f"TPE, budget {spec.size} trials, pruner {spec.tpe.pruner}" if spec.is_tpe else f"{len(trials)} trials"
     if engine == "ray":
         from experiments.sweeps.ray_engine import import_ray, run_ray_sweep
         import_ray()
-        print(f"sweep {sweep_id}: {len(trials)} trials on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}",
-              flush=True)
-        result = run_ray_sweep(store, spec, trials, address=args.address, asha=args.asha, workers=args.workers,
-                               sweep_id=sweep_id, source="cli", stop_event=stop,
-                               progress=lambda line: print(line, flush=True))
-        run_ids = result.run_ids
+        print(f"sweep {sweep_id}: {what} on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}", flush=True)
+        run_ray_sweep(store, spec, trials, address=args.address, asha=args.asha or spec.is_tpe,
+                      workers=args.workers, sweep_id=sweep_id, source="cli", stop_event=stop,
+                      progress=lambda line: print(line, flush=True))
+        return
+    sweep: LocalSweep | TpeSweep
+    if spec.is_tpe:
+        sweep = TpeSweep(store, spec, workers=args.workers, sweep_id=sweep_id, source="cli")
     else:
         sweep = LocalSweep(store, spec, trials, workers=args.workers, sweep_id=sweep_id, source="cli")
-        run_ids = sweep.start()
-        print(f"sweep {sweep_id}: {len(trials)} trials, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}",
-              flush=True)
-        last = ""
-        while not sweep.wait(timeout=1.0):
-            if stop.is_set() and not sweep.stopping:
-                sweep.stop()
-            line = _progress_line(store, run_ids)
-            if line != last:
-                print(line, flush=True)
-                last = line
-    return run_ids
+    sweep.start()
+    print(f"sweep {sweep_id}: {what}, {sweep.workers} worker processes, tag {TAG_PREFIX}{sweep_id}", flush=True)
+    last = ""
+    while not sweep.wait(timeout=1.0):
+        if stop.is_set() and not sweep.stopping:
+            sweep.stop()
+        line = _progress_line(store, sweep_id)
+        if line != last:
+            print(line, flush=True)
+            last = line
 
 
-def _progress_line(store: RunStore, run_ids: list[int]) -> str:
-    runs = store.search_runs(ids=run_ids)
+def _progress_line(store: RunStore, sweep_id: str) -> str:
+    runs = store.search_runs(group_id=sweep_id)
     done = sum(r.epochs_done for r in runs)
     total = sum(r.planned_epochs for r in runs)
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
     return f"{done}/{total} epochs; " + ", ".join(f"{n} {s}" for s, n in counts.items())
 
 
-def _summary(store: RunStore, run_ids: list[int], seconds: float) -> int:
-    runs = rank(store.search_runs(ids=run_ids))  # on validation accuracy at each run's best epoch
+def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
+    """The trials, best on validation first, and an exit status: 0 when every trial finished (or was pruned)."""
+    runs = rank(store.search_runs(group_id=sweep_id))  # on validation accuracy at each run's best epoch
     print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'val acc':>8} {'test acc':>8}  name")
     for r in runs:
         s = r.summary()
         val, test = (f"{v:.2%}" if v is not None else "-" for v in (s.val_acc, s.test_acc))
         print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {test:>8}  {r.name}")
-    finished = sum(r.status == "finished" for r in runs)
+    finished = sum(r.status == RunStatus.FINISHED for r in runs)
+    pruned = sum(r.status == RunStatus.PRUNED for r in runs)
     best = runs[0] if runs and runs[0].best_val_acc is not None else None
-    print(f"wall time {seconds:.1f} s; {finished} of {len(runs)} finished"
+    print(f"wall time {seconds:.1f} s; {finished} of {len(runs)} finished" + (f", {pruned} pruned" if pruned else "")
           + (f"; best on validation: run {best.id} (its test accuracy is the final check)" if best else ""))
-    return 0 if finished == len(runs) else 3
+    return 0 if finished + pruned == len(runs) else 3

@@ -6,9 +6,10 @@ interpreter. The parent stores every trial as a queued run up front (group = swe
 same file (WAL mode lets them write together) and commits every epoch as it finishes. One shared stop
 event ends the whole sweep: running trials stop within a batch, waiting ones end as "stopped".
 
-Workers use one BLAS thread each: N processes each starting an OpenBLAS pool of N threads on N cores
-made epochs about 10x slower. The environment variables must be set before NumPy loads in the child,
-so they are put into the parent's environment while the pool's processes are spawned. For that moment
+Workers share the cores: each gets cores // workers BLAS threads (one each with the default one worker
+per core; see experiments/runs/threads.py): N processes each starting an OpenBLAS pool of N threads on N
+cores made epochs about 10x slower. The environment variables must be set before NumPy loads in the
+child, so they are put into the parent's environment while the pool's processes are spawned. For that moment
 the parent's ``__main__`` is hidden too: "spawn" would otherwise re-run the main script in every worker
 (under Streamlit that is dashboard.py), and the workers need only this module.
 """
@@ -26,12 +27,12 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from experiments.runs import threads
 from experiments.runs.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from nn.status import ACTIVE, RunStatus
 
-SINGLE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                            "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+SINGLE_THREAD_ENV = threads.pool_environment(workers=1, total=1)  # one core per process (Ray's trials)
 _ENV_LOCK = threading.Lock()
 
 
@@ -81,7 +82,7 @@ class LocalSweep:
     def start(self) -> list[int]:
         """Store the trials as queued runs and hand them to the pool; returns their run ids."""
         self.run_ids = create_trial_runs(self.store, self.spec, self.trials, self.sweep_id, self.source)
-        with single_thread_blas(), _main_hidden():
+        with blas_environment(threads.pool_environment(self.workers)), _main_hidden():
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
                                              initargs=(self._stop,))
             for trial, run_id in zip(self.trials, self.run_ids):
@@ -125,11 +126,11 @@ class LocalSweep:
 
 
 @contextmanager
-def single_thread_blas() -> Iterator[None]:
-    """Put one-thread BLAS settings into the environment while child processes are spawned."""
+def blas_environment(settings: dict[str, str]) -> Iterator[None]:
+    """Put the workers' BLAS thread settings into the environment while child processes are spawned."""
     with _ENV_LOCK:
-        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
-        os.environ.update(SINGLE_THREAD_ENV)
+        saved = {k: os.environ.get(k) for k in settings}
+        os.environ.update(settings)
         try:
             yield
         finally:

@@ -66,12 +66,10 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     from ray import tune
 
     sweep_id = sweep_id or new_sweep_id()
+    if spec.is_tpe:  # Optuna's TPE through OptunaSearch, ASHA as the pruner (ray_tpe.py)
+        return _run_tpe(ray, store, spec, sweep_id, address, workers, source, stop_event, progress)
     run_ids = create_trial_runs(store, spec, trials, sweep_id, source)
-    started_ray = not ray.is_initialized()
-    if started_ray:
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        ray.init(address=address or None, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, runtime_env=_runtime_env())
+    started_ray = _start_ray(ray, address, workers)
     storage = tempfile.mkdtemp(prefix="ray-sweep-")
     from experiments.sweeps.ray_driver import DRIVER, EventStopper, StoreCallback, close_unfinished
     DRIVER[sweep_id] = {"store": store, "stop": stop_event or threading.Event(), "progress": progress}
@@ -102,6 +100,31 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
         if started_ray:
             ray.shutdown()
     return RaySweepResult(sweep_id, run_ids, seconds)
+
+
+def _start_ray(ray: Any, address: str | None, workers: int | None) -> bool:
+    """Start (or join) Ray unless it is running in this process; True if this call started it."""
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(address=address or None, num_cpus=None if address else workers, include_dashboard=False,
+             log_to_driver=False, runtime_env=_runtime_env())
+    return True
+
+
+def _run_tpe(ray: Any, store: RunStore, spec: SweepSpec, sweep_id: str, address: str | None, workers: int | None,
+             source: str, stop_event: threading.Event | None,
+             progress: Callable[[str], None] | None) -> RaySweepResult:
+    from experiments.sweeps.ray_tpe import run_ray_tpe
+
+    started_ray = _start_ray(ray, address, workers)
+    try:
+        ids, seconds = run_ray_tpe(store, spec, sweep_id, workers=workers, source=source, stop_event=stop_event,
+                                   progress=progress)
+    finally:
+        if started_ray:
+            ray.shutdown()
+    return RaySweepResult(sweep_id, ids, seconds)
 
 
 def _one_protocol(trials: Sequence[Trial]) -> None:

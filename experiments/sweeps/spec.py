@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import MAX_TRIALS, ConfigError, RunConfig, quote, schema, short_label
+from experiments.sweeps.tpe_spec import TpeSettings, parse_tpe
 
 ENGINES = ("local", "ray")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")
 SETTINGS = tuple(entry.name for entry in schema())
-SPEC_KEYS = ("name", "base", "grid", "random", "seed", "engine")
+SPEC_KEYS = ("name", "base", "grid", "random", "seed", "engine", "method", "tpe")
+METHODS = ("grid", "random", "tpe")
 TAG_PREFIX = "sweep:"
 
 
@@ -57,9 +59,18 @@ class SweepSpec:
     samples: int = 0
     seed: int = 0
     engine: str = "local"
+    method: str = "grid"               # grid and random expand into trials; tpe searches (see tpe_spec)
+    tpe: TpeSettings | None = None
+
+    @property
+    def is_tpe(self) -> bool:
+        return self.method == "tpe"
 
     @property
     def size(self) -> int:
+        """Trials the sweep starts (TPE: its budget)."""
+        if self.tpe is not None:
+            return self.tpe.trials
         points = math.prod(len(v) for v in self.grid.values()) if self.grid else 1
         return points * (self.samples if self.random else 1)
 
@@ -72,7 +83,8 @@ def parse_spec(data: Mapping[str, Any]) -> SweepSpec:
     base = _settings_table(data.get("base", {}), "base")
     grid = _grid(data.get("grid", {}))
     rand = dict(_settings_table(data.get("random", {}), "random", extra=("samples",)))
-    samples = _samples(rand.pop("samples", None), rand)
+    method = _method(data.get("method"), data)
+    samples = _samples(rand.pop("samples", None), rand, method)
     both = sorted(set(grid) & set(rand))
     if both:
         raise ConfigError(f"{quote(both[0])} is in both grid and random: choose one")
@@ -81,7 +93,8 @@ def parse_spec(data: Mapping[str, Any]) -> SweepSpec:
     if not grid and not rand:
         raise ConfigError("a sweep needs a grid or a random section with at least one setting")
     spec = SweepSpec(_name(data.get("name")), dict(base), grid, {k: dict(v) for k, v in rand.items()}, samples,
-                     _seed(data.get("seed", 0)), _engine(data.get("engine", "local")))
+                     _seed(data.get("seed", 0)), _engine(data.get("engine", "local")), method,
+                     parse_tpe(data.get("tpe")) if method == "tpe" else None)
     if spec.size > MAX_TRIALS:
         raise ConfigError(f"the sweep has {spec.size} trials; at most {MAX_TRIALS} are allowed")
     return spec
@@ -91,6 +104,16 @@ def _check_keys(data: Mapping[str, Any]) -> None:
     unknown = sorted(set(data) - set(SPEC_KEYS), key=str)
     if unknown:
         raise ConfigError(f"unknown sweep key {quote(unknown[0])}; known: {', '.join(sorted(SPEC_KEYS))}")
+
+
+def _method(value: Any, data: Mapping[str, Any]) -> str:
+    """grid (the default), random or tpe; a [tpe] table belongs to method = "tpe" only."""
+    method = "grid" if value is None else str(value).strip().lower()
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {', '.join(METHODS)} (got {quote(value)})")
+    if method != "tpe" and "tpe" in data:
+        raise ConfigError('a [tpe] table needs method = "tpe"')
+    return method
 
 
 def _name(value: Any) -> str:
@@ -127,8 +150,13 @@ def _grid(value: Any) -> dict[str, list]:
     return {k: list(v) for k, v in grid.items()}
 
 
-def _samples(value: Any, rand: Mapping[str, Any]) -> int:
-    """``random.samples``: required (>= 1) when there are random settings, 0 otherwise."""
+def _samples(value: Any, rand: Mapping[str, Any], method: str = "grid") -> int:
+    """``random.samples``: required (>= 1) when there are random settings, 0 otherwise; TPE draws its own
+    (its budget is ``tpe.trials``)."""
+    if method == "tpe":
+        if value is not None:
+            raise ConfigError("random.samples does not apply to method = \"tpe\": set the budget with tpe.trials")
+        return 0
     if not rand and value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -156,7 +184,12 @@ def parse_text(text: str, fmt: str = "json") -> SweepSpec:
 
 
 def expand(spec: SweepSpec) -> list[Trial]:
-    """Every trial of the spec, each config validated; the same spec always gives the same trials."""
+    """Every trial of the spec, each config validated; the same spec always gives the same trials.
+
+    A TPE spec has no trial list (its trials are chosen as results come in): see ``sweeps.tpe.check_space``.
+    """
+    if spec.is_tpe:
+        raise ConfigError("a TPE sweep chooses its trials as it runs; it has no fixed list of trials")
     try:
         base = RunConfig.from_dict(spec.base)
     except ConfigError as exc:

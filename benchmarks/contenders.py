@@ -1,0 +1,234 @@
+"""The contenders of benchmarks/bench_epoch.py: one epoch of MNIST training plus a test pass, each its own way.
+
+Every contender does the same work: it builds a fresh He-initialised ReLU network of the given sizes, trains
+it for one epoch of the 60,000 training images in a freshly shuffled order (Adam, lr 1e-3, float32, mean
+cross-entropy, the last batch partial), then computes loss and accuracy on the 10,000 test images. Each
+returns the wall seconds of that work, with set-up (model construction, moving the data to the library,
+compilation in the warm-up repeat) left out:
+
+* ours:        the product's own path, ``experiments.runs.execute.train_config`` (which decides BLAS threads);
+* torch:       the idiomatic eager loop - model(x), F.cross_entropy, zero_grad, backward, opt.step();
+* jax_loop:    an idiomatic ``jax.jit``-compiled step (gather, forward, grad, Adam) called from a Python loop;
+* jax_scan:    the whole epoch as one ``jax.lax.scan`` over pre-shuffled batches, the fastest JAX idiom;
+* sequential / group: k seeds of one config, ours one after another or as one seed group;
+* floor:       only the first layer's matrix products, X @ W1 and X.T @ dZ1 for every batch and X_test @ W1,
+               with NumPy's BLAS: what any implementation of this network has to spend.
+
+JAX and torch are benchmark-only dependencies (requirements-bench.txt); a missing one leaves its column empty.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nn import Dataset
+
+
+def _optional(module: str) -> Any:
+    """The module, or None when it is not installed (the table is still useful without its column)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+torch, F = _optional("torch"), _optional("torch.nn.functional")
+jax, jnp = _optional("jax"), _optional("jax.numpy")
+
+Sizes = Sequence[int]
+
+
+# ---------------------------------------------------------------------- ours
+def time_ours(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
+    """Seconds for one epoch plus the test pass through the product's own training path."""
+    from experiments.config import RunConfig
+    from experiments.runs.execute import train_config
+
+    config = RunConfig(hidden=tuple(sizes[1:-1]), epochs=1, batch_size=batch, seed=seed)
+    start = time.perf_counter()
+    _, result = train_config(config, data)
+    seconds = time.perf_counter() - start
+    assert result.history, result.message
+    return seconds
+
+
+def time_sequential(data: Dataset, sizes: Sizes, batch: int, seed: int, k: int = 3) -> float:
+    """Seconds for ``k`` seeds of one config trained one after another in this process, ours."""
+    return sum(time_ours(data, sizes, batch, seed * k + i) for i in range(k))
+
+
+def time_group(data: Dataset, sizes: Sizes, batch: int, seed: int, k: int = 3) -> float:
+    """Seconds for the same ``k`` seeds trained together as a seed group (experiments.runs.group)."""
+    from experiments.config import RunConfig
+    from experiments.runs.group import train_seed_group
+
+    config = RunConfig(hidden=tuple(sizes[1:-1]), epochs=1, batch_size=batch)
+    start = time.perf_counter()
+    trained = train_seed_group(config, [seed * k + i for i in range(k)], data)
+    seconds = time.perf_counter() - start
+    assert all(result.history for _, result in trained)
+    return seconds
+
+
+# ---------------------------------------------------------------------- PyTorch
+class TorchData:
+    """The data as torch tensors, made once (not timed)."""
+
+    def __init__(self, data: Dataset):
+        assert torch is not None
+        self.x, self.y = torch.from_numpy(np.array(data.x_train)), torch.from_numpy(np.array(data.y_train)).long()
+        self.x_test, self.y_test = torch.from_numpy(np.array(data.x_test)), torch.from_numpy(np.array(data.y_test))
+
+
+def time_torch(data: TorchData, sizes: Sizes, batch: int, seed: int) -> float:
+    """Seconds for one epoch plus the test pass of the textbook PyTorch loop."""
+    torch.manual_seed(seed)
+    layers: list[Any] = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        linear = torch.nn.Linear(fan_in, fan_out)
+        torch.nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # He, as ours
+        torch.nn.init.zeros_(linear.bias)
+        layers += [linear, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = data.x, data.y
+    start = time.perf_counter()
+    order = torch.randperm(len(x))
+    for i in range(0, len(x), batch):
+        idx = order[i:i + batch]
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        logits = model(data.x_test)
+        float(F.cross_entropy(logits, data.y_test.long()))
+        int((logits.argmax(1) == data.y_test).sum())
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------- JAX
+class JaxData:
+    """The data as device arrays and the compiled functions, made once (not timed)."""
+
+    def __init__(self, data: Dataset):
+        assert jax is not None
+        self.x, self.y = jnp.asarray(data.x_train), jnp.asarray(data.y_train.astype(np.int32))
+        self.x_test, self.y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test.astype(np.int32))
+        self.step, self.epoch, self.evaluate = _jax_functions()
+
+
+def _jax_functions() -> tuple[Callable, Callable, Callable]:
+    """(train_step, train_epoch, evaluate), jit-compiled; written the way JAX's tutorials write them."""
+
+    def forward(params, x):
+        for W, b in params[:-1]:
+            x = jax.nn.relu(x @ W + b)
+        W, b = params[-1]
+        return x @ W + b
+
+    def loss_fn(params, x, y):
+        log_p = jax.nn.log_softmax(forward(params, x))
+        return -jnp.mean(jnp.take_along_axis(log_p, y[:, None], axis=1))
+
+    def adam(params, grads, state, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        m, v, t = state
+        t = t + 1
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, grads)
+        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, v, grads)
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        params = jax.tree.map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + eps), params, m, v)
+        return params, (m, v, t)
+
+    def step(params, state, x, y, idx):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x[idx], y[idx])
+        params, state = adam(params, grads, state)
+        return params, state, loss
+
+    def epoch(params, state, x, y, batches):
+        def body(carry, idx):
+            params, state, loss = step(carry[0], carry[1], x, y, idx)
+            return (params, state), loss
+        (params, state), losses = jax.lax.scan(body, (params, state), batches)
+        return params, state, losses
+
+    def evaluate(params, x, y):
+        logits = forward(params, x)
+        log_p = jax.nn.log_softmax(logits)
+        loss = -jnp.mean(jnp.take_along_axis(log_p, y[:, None], axis=1))
+        return loss, jnp.mean(jnp.argmax(logits, axis=1) == y)
+
+    return jax.jit(step), jax.jit(epoch), jax.jit(evaluate)
+
+
+def _jax_init(sizes: Sizes, seed: int) -> tuple[list, tuple]:
+    key = jax.random.PRNGKey(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        key, sub = jax.random.split(key)
+        W = jax.random.normal(sub, (fan_in, fan_out), jnp.float32) * np.float32(np.sqrt(2.0 / fan_in))
+        params.append((W, jnp.zeros(fan_out, jnp.float32)))
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    return params, (zeros, zeros, jnp.zeros((), jnp.float32))
+
+
+def time_jax_loop(data: JaxData, sizes: Sizes, batch: int, seed: int) -> float:
+    """Seconds for one epoch plus the test pass: a jit-compiled step called from a Python loop."""
+    params, state = jax.block_until_ready(_jax_init(sizes, seed))
+    start = time.perf_counter()
+    order = np.random.default_rng(seed).permutation(len(data.y))
+    for i in range(0, len(order), batch):
+        params, state, _ = data.step(params, state, data.x, data.y, order[i:i + batch])
+    loss, acc = data.evaluate(params, data.x_test, data.y_test)
+    float(loss), float(acc)
+    return time.perf_counter() - start
+
+
+def time_jax_scan(data: JaxData, sizes: Sizes, batch: int, seed: int) -> float:
+    """Seconds for one epoch plus the test pass: the full batches as one lax.scan, the partial one after it."""
+    params, state = jax.block_until_ready(_jax_init(sizes, seed))
+    start = time.perf_counter()
+    order = np.random.default_rng(seed).permutation(len(data.y))
+    full = len(order) // batch * batch
+    params, state, _ = data.epoch(params, state, data.x, data.y, order[:full].reshape(-1, batch))
+    if full < len(order):
+        params, state, _ = data.step(params, state, data.x, data.y, order[full:])
+    loss, acc = data.evaluate(params, data.x_test, data.y_test)
+    float(loss), float(acc)
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------- the floor
+def time_floor(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
+    """Seconds spent in X @ W1 and X.T @ dZ1 alone for an epoch's batches, plus X_test @ W1, with the BLAS
+    threads that the product's rule gives a run at this moment (as ``ours`` gets)."""
+    from experiments.runs.threads import training_threads
+
+    with training_threads():
+        return _floor(data, sizes, batch, seed)
+
+
+def _floor(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
+    x = data.x_train
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    W1 = rng.standard_normal((sizes[0], sizes[1]), dtype=np.float32)
+    gW1 = np.empty_like(W1)
+    xb_full = np.empty((batch, sizes[0]), np.float32)
+    z_full = np.empty((batch, sizes[1]), np.float32)
+    total = 0.0
+    for i in range(0, len(x), batch):
+        idx = order[i:i + batch]
+        xb, z = np.take(x, idx, axis=0, out=xb_full[:len(idx)]), z_full[:len(idx)]  # gathered untimed
+        start = time.perf_counter()
+        np.matmul(xb, W1, out=z)
+        np.matmul(xb.T, z, out=gW1)  # z stands in for dZ1: same shape, same cost
+        total += time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(0, len(data.x_test), 2000):  # in the chunks nn.evaluate uses
+        data.x_test[i:i + 2000] @ W1
+    return total + time.perf_counter() - start

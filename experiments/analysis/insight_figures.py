@@ -1,0 +1,121 @@
+"""Plotly figures of the Insights page: importance beside its noise floor, slices, a contour, parallel coordinates.
+
+Pure functions of plain data (an ImportanceResult, a Selection): no Streamlit, no store. Axes follow
+``experiments.analysis.axes`` (log for the learning rate and L2, categories for choices and widths), so the
+slices, the contour and the importance agree on how a setting is laid out. Labels that may come from
+users pass through ``figures.safe``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from experiments.analysis.axes import Axis, AxisKind, axis_for
+from experiments.analysis.figures import parallel_coordinates, safe
+from experiments.analysis.importance import ImportanceResult
+from experiments.analysis.selection import Selection, check_setting, setting_values
+
+FLOOR_COLOR = "#d62728"
+
+
+def importance_figure(result: ImportanceResult) -> go.Figure:
+    """Horizontal bars, most important on top, each with its seed-noise floor as a red tick when there is one
+    (bars within noise are grey)."""
+    ranking = list(reversed(result.ranking))
+    colors = ["#1f77b4" if r.above_floor is not False else "#9aa5b1" for r in ranking]
+    fig = go.Figure(go.Bar(x=[r.importance for r in ranking], y=[safe(r.setting) for r in ranking],
+                           orientation="h", marker_color=colors, name="importance",
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    if result.floors is not None:
+        fig.add_trace(go.Scatter(x=[result.floors[r.setting] for r in ranking], y=[safe(r.setting) for r in ranking],
+                                 mode="markers", name="seed-noise floor",
+                                 marker=dict(symbol="line-ns-open", size=26, color=FLOOR_COLOR, line_width=3),
+                                 hovertemplate="noise floor %{x:.3f}<extra></extra>"))
+    fig.update_layout(height=120 + 40 * len(ranking), margin=dict(l=90, r=30, t=40, b=40),
+                      xaxis_title="importance: squared error added by shuffling the setting (points²)")
+    return fig
+
+
+def _apply_axis(fig: go.Figure, axis: Axis, which: str, **where: int) -> None:
+    """Set a subplot axis to the setting's layout (log, linear or ordered categories; 0 labelled on log)."""
+    update = fig.update_xaxes if which == "x" else fig.update_yaxes
+    title = axis.name + (" (log)" if axis.kind is AxisKind.LOG else "")
+    if axis.kind is AxisKind.LOG:
+        ticks = sorted(set(axis.positions))
+        update(type="log", title_text=title, tickvals=ticks,
+               ticktext=["0" if t == axis.zero_at else f"{t:g}" for t in ticks], **where)
+    elif axis.kind is AxisKind.CATEGORICAL:
+        update(type="category", categoryorder="array", categoryarray=axis.categories, title_text=title, **where)
+    else:
+        update(title_text=title, **where)
+
+
+def slice_figure(selection: Selection) -> go.Figure:
+    """The metric against each varying setting, one panel each (every run a point, coloured alike)."""
+    axes = [axis_for(name, setting_values(selection, name)) for name in selection.settings]
+    fig = make_subplots(rows=1, cols=len(axes), shared_yaxes=True, horizontal_spacing=0.04)
+    hover = [f"run {r.id}" for r in selection.runs]
+    for col, axis in enumerate(axes, start=1):
+        fig.add_trace(go.Scatter(x=axis.positions, y=selection.values, mode="markers", text=hover,
+                                 marker=dict(size=8, opacity=0.7, color="#1f77b4"), showlegend=False,
+                                 hovertemplate="%{text}: %{y:.4f}<extra></extra>"), row=1, col=col)
+        _apply_axis(fig, axis, "x", row=1, col=col)
+    fig.update_yaxes(title_text=selection.metric.label, tickformat=".1%", row=1, col=1)
+    fig.update_layout(height=360, margin=dict(l=60, r=20, t=30, b=50))
+    return fig
+
+
+def _grid_positions(axis: Axis) -> list:
+    return axis.categories if axis.kind is AxisKind.CATEGORICAL else sorted(set(axis.positions))
+
+
+def contour_figure(selection: Selection, x_name: str, y_name: str) -> go.Figure:
+    """The mean metric over each (x, y) pair of values as a contour, with the runs drawn on top.
+
+    Cells no run visited stay empty (not interpolated). InsightError if a setting does not vary.
+    """
+    check_setting(selection, x_name)
+    check_setting(selection, y_name)
+    x_axis, y_axis = (axis_for(n, setting_values(selection, n)) for n in (x_name, y_name))
+    xs, ys = _grid_positions(x_axis), _grid_positions(y_axis)
+    sums, counts = np.zeros((len(ys), len(xs))), np.zeros((len(ys), len(xs)))
+    for xv, yv, value in zip(x_axis.positions, y_axis.positions, selection.values):
+        sums[ys.index(yv), xs.index(xv)] += value
+        counts[ys.index(yv), xs.index(xv)] += 1
+    z = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    fig = go.Figure(go.Contour(x=xs, y=ys, z=z.tolist(), colorscale="Viridis", connectgaps=False,
+                               colorbar=dict(title=dict(text=selection.metric.label)),
+                               hovertemplate="%{x}, %{y}: mean %{z:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x_axis.positions, y=y_axis.positions, mode="markers", showlegend=False,
+                             marker=dict(color="white", size=6, line=dict(color="black", width=1)),
+                             hoverinfo="skip"))
+    _apply_axis(fig, x_axis, "x")
+    _apply_axis(fig, y_axis, "y")
+    fig.update_layout(height=420, margin=dict(l=60, r=20, t=30, b=50))
+    return fig
+
+
+def insight_parallel(selection: Selection) -> go.Figure:
+    """The parallel coordinates of the selection's settings, ending in and coloured by the metric."""
+    rows = [{**{n: v for n, v in zip(selection.settings, values)}, selection.metric.label: metric}
+            for values, metric in zip(zip(*(setting_values(selection, n) for n in selection.settings)),
+                                      selection.values)]
+    return parallel_coordinates(rows, selection.settings, target=selection.metric.label)
+
+
+def interval_text(mean: float, low: float, high: float, percent: bool = True) -> tuple[str, str]:
+    """"97.81%" and "[97.60, 98.02]" (or "-" when the interval cannot be given)."""
+    k = 100.0 if percent else 1.0
+    unit = "%" if percent else ""
+    shown = f"{mean * k:.2f}{unit}" if math.isfinite(mean) else "-"
+    ci = f"[{low * k:.2f}, {high * k:.2f}]" if math.isfinite(low) and math.isfinite(high) else "-"
+    return shown, ci
+
+
+def pairs(settings: Sequence[str]) -> list[tuple[str, str]]:
+    """The pairs of settings a contour can show, in setting order."""
+    return [(a, b) for i, a in enumerate(settings) for b in settings[i + 1:]]

@@ -1,0 +1,68 @@
+"""The batch prefetcher yields exactly the batches a plain gather would; BLAS threads follow the context rule."""
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from experiments.runs import threads
+from nn.prefetch import BatchPrefetcher
+
+
+@pytest.mark.parametrize("n, batch, chunk", [(600, 64, 8), (64, 64, 1), (130, 64, 2), (7, 3, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prefetched_batches_are_the_plain_gather(blobs, n, batch, chunk, dtype):
+    x, y = blobs.x_train[:n], blobs.y_train[:n]
+    order = np.random.default_rng(n).permutation(n)
+    with BatchPrefetcher(x, y, batch, np.dtype(dtype), chunk=chunk) as prefetcher:
+        for epoch in range(2):  # the buffers are reused across epochs
+            got = [(xb.copy(), yb.copy()) for xb, yb in prefetcher.batches(order[::-1] if epoch else order)]
+            want_order = order[::-1] if epoch else order
+            starts = range(0, n, batch)
+            assert len(got) == len(starts)
+            for (xb, yb), start in zip(got, starts):
+                idx = want_order[start:start + batch]
+                assert xb.dtype == dtype
+                np.testing.assert_array_equal(xb, x[idx].astype(dtype))
+                np.testing.assert_array_equal(yb, y[idx])
+
+
+def test_prefetcher_can_be_left_mid_epoch(blobs):
+    with BatchPrefetcher(blobs.x_train, blobs.y_train, 10, np.dtype(np.float32), chunk=2) as prefetcher:
+        first = next(iter(prefetcher.batches(np.arange(len(blobs.y_train)))))
+        np.testing.assert_array_equal(first[0], blobs.x_train[:10])
+
+
+def test_blas_threads_divide_the_free_cores(monkeypatch):
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.delenv(threads.CORES_ENV, raising=False)
+    assert threads.blas_threads(1, total=2, busy=0) == 2      # alone on an idle machine: every core
+    assert threads.blas_threads(2, total=2, busy=0) == 1      # two runs: one each
+    assert threads.blas_threads(3, total=2, busy=0) == 1      # never fewer than one
+    assert threads.blas_threads(1, total=2, busy=1.2) == 1    # a core busy elsewhere is not free
+    assert threads.blas_threads(1, total=8, busy=2) == 6
+    assert threads.blas_threads(2, total=8, busy=0) == 4
+    monkeypatch.setenv(threads.CORES_ENV, "1")                # a pool worker's share
+    assert threads.blas_threads(1, busy=0) == 1
+    monkeypatch.setenv(threads.ENV, "3")                      # set by hand: obeyed
+    assert threads.blas_threads(1, total=2, busy=0) == 3
+
+
+def test_pool_workers_share_the_cores():
+    env = threads.pool_environment(2, total=2)
+    assert env[threads.CORES_ENV] == env["OPENBLAS_NUM_THREADS"] == "1"
+    assert threads.pool_environment(1, total=4)[threads.CORES_ENV] == "4"
+    assert threads.pool_environment(8, total=2)[threads.CORES_ENV] == "1"
+
+
+def test_runs_in_one_process_split_the_threads(monkeypatch):
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.setenv(threads.CORES_ENV, "2")
+    monkeypatch.setattr(threads, "busy_cores", lambda samples=5: 0.0)
+
+    def blas() -> int:
+        return min(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    with threads.training_threads():
+        assert blas() == 2
+        with threads.training_threads():
+            assert blas() == 1
+        assert blas() == 2

@@ -1,0 +1,108 @@
+"""TPE sweeps: the [tpe] table's refusals, and a real pruned sweep from the command line."""
+from __future__ import annotations
+
+import pytest
+
+from experiments.config import ConfigError
+from experiments.runs.store import RunStore
+from experiments.sweeps.spec import expand, parse_spec
+from experiments.sweeps.tpe import check_space, distributions
+from experiments.sweeps.tpe_spec import Pruner
+
+SPACE = {"random": {"lr": {"log_uniform": [1e-4, 0.3]}}, "grid": {"batch_size": [32, 128], "hidden": [[16], "32"]}}
+
+
+def test_a_tpe_spec_parses_into_a_space_not_a_trial_list():
+    spec = parse_spec({"method": "tpe", **SPACE, "tpe": {"trials": 10, "startup_trials": 4, "pruner": "Hyperband"}})
+    assert spec.is_tpe and spec.size == 10 and spec.tpe is not None and spec.tpe.pruner is Pruner.HYPERBAND
+    space = distributions(spec)
+    assert space["lr"].log and space["hidden"].choices == ("16", "32")
+    assert check_space(spec).epochs == 10
+    with pytest.raises(ConfigError, match="no fixed list"):
+        expand(spec)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"tpe": {"trials": 4, "startup_trials": 8}}, "tpe.trials (4) is below tpe.startup_trials (8)"),
+    ({"tpe": {"trials": 10, "pruner": "asha"}}, "tpe.pruner must be one of median, hyperband, none"),
+    ({"tpe": {"trials": 0}}, "tpe.trials must be a whole number >= 1"),
+    ({"tpe": {"trials": 10, "patience": 3}}, "unknown tpe key 'patience'"),
+    ({}, 'needs a [tpe] table'),
+])
+def test_bad_tpe_tables_are_refused_in_one_line(spec, message):
+    with pytest.raises(ConfigError) as info:
+        parse_spec({"method": "tpe", **SPACE, **spec})
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_tpe_keys_need_the_tpe_method():
+    with pytest.raises(ConfigError, match='needs method = "tpe"'):
+        parse_spec({**SPACE, "tpe": {"trials": 5}})
+    with pytest.raises(ConfigError, match="method must be one of grid, random, tpe"):
+        parse_spec({**SPACE, "method": "bayes"})
+    with pytest.raises(ConfigError, match="random.samples does not apply"):
+        parse_spec({"method": "tpe", "random": {"samples": 3, "lr": {"uniform": [0.1, 0.2]}}, "tpe": {"trials": 5}})
+    with pytest.raises(ConfigError, match="batch_size=99999"):
+        check_space(parse_spec({"method": "tpe", "grid": {"batch_size": [32, 99999]}, "tpe": {"trials": 5}}))
+
+
+def test_a_refused_tpe_spec_stores_nothing(tmp_path, capsys):
+    from experiments.cli import main
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text('method = "tpe"\n[random]\nlr = { log_uniform = [1e-4, 1e-1] }\n[tpe]\ntrials = 3\n'
+                    'startup_trials = 5\n')
+    db = tmp_path / "runs.sqlite"
+    assert main(["sweep", str(spec), "--db", str(db)]) == 2
+    assert "tpe.trials (3) is below tpe.startup_trials (5)" in capsys.readouterr().err
+    assert RunStore(db).count_runs() == 0
+
+
+@pytest.mark.mnist
+def test_a_tpe_sweep_from_the_cli_prunes_weak_trials_and_keeps_their_epochs(tmp_path, mnist_dir, capsys):
+    from experiments.cli import main
+
+    spec = tmp_path / "tpe.toml"
+    spec.write_text(f'name = "tpe"\nmethod = "tpe"\nseed = 1\n[base]\nepochs = 4\ntrain_size = 2000\nhidden = "16"\n'
+                    f'data_dir = "{mnist_dir}"\n[random]\nlr = {{ log_uniform = [1e-4, 0.3] }}\n'
+                    f'[grid]\nbatch_size = [32, 128]\n[tpe]\ntrials = 12\nstartup_trials = 4\npruner = "median"\n')
+    db = tmp_path / "runs.sqlite"
+    assert main(["sweep", str(spec), "--workers", "2", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "TPE, budget 12 trials, pruner median" in out and "pruned" in out
+    store = RunStore(db)
+    runs = store.search_runs(tag="tpe")
+    assert len(runs) == 12 and {r.status for r in runs} <= {"finished", "pruned"}
+    pruned = [r for r in runs if r.status == "pruned"]
+    assert pruned, "the median pruner stopped no trial"
+    for run in pruned:
+        assert 1 <= run.epochs_done < 4 and len(store.get_epochs(run.id)) == run.epochs_done
+        assert f"after epoch {run.epochs_done}" in run.message
+    assert all(r.epochs_done == 4 for r in runs if r.status == "finished")
+
+
+@pytest.mark.mnist
+def test_stopping_a_tpe_sweep_stops_its_trial_and_starts_no_more(tmp_path, mnist_dir):
+    import time
+
+    from experiments.sweeps.tpe import TpeSweep
+
+    spec = parse_spec({"method": "tpe", "base": {"epochs": 200, "train_size": 2000, "hidden": "16",
+                                                 "data_dir": mnist_dir},
+                       "random": {"lr": {"log_uniform": [1e-3, 1e-2]}}, "tpe": {"trials": 5, "startup_trials": 2}})
+    sweep = TpeSweep(RunStore(tmp_path / "runs.sqlite"), spec, workers=1)
+    sweep.start()
+    deadline = time.monotonic() + 60
+    def started() -> bool:
+        return bool(sweep.run_ids) and sweep.store.get_run(sweep.run_ids[0]).epochs_done >= 1
+    while not started() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sweep.stop()
+    assert sweep.wait(timeout=60)
+    [run] = sweep.store.search_runs(group_id=sweep.sweep_id)
+    assert run.status == "stopped" and 1 <= run.epochs_done < 200
+
+
+def test_a_tpe_spec_without_a_validation_split_is_refused():
+    with pytest.raises(ConfigError, match="validation accuracy: hold out validation images"):
+        check_space(parse_spec({"method": "tpe", "base": {"val_size": 0}, **SPACE, "tpe": {"trials": 5}}))
