@@ -104,8 +104,12 @@ def test_what_a_group_cannot_do_is_refused():
         fit_group([MLP([4, 3, 2])], lambda: Adam(1e-3), None, data_free, [0, 1])
 
 
-def test_train_seed_group_matches_train_config(mnist):
-    """The product's entry: each seed as train_config trains it alone (its lr schedule included)."""
+def test_train_seed_group_matches_train_config(mnist, monkeypatch):
+    """The product's entry: each seed as train_config trains it alone (its lr schedule included).
+
+    BLAS threads are pinned to one for both sides: by default the count follows the machine's load
+    (experiments/runs/threads.py), and a different count may sum a product in a different order."""
+    monkeypatch.setenv("MLP_BLAS_THREADS", "1")
     from experiments.config import RunConfig
     from experiments.runs.execute import train_config
     from experiments.runs.group import train_seed_group
