@@ -148,3 +148,14 @@ def undo_migrations_from(conn, step: int) -> None:
             else:
                 raise AssertionError(f"migration {version} is not additive: {statement.strip()[:60]}")
     conn.execute(f"PRAGMA user_version = {int(step)}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (Debian's, driven by Playwright); skipped where either is missing."""
+    pytest.importorskip("playwright.sync_api")
+    from tests.live_server import CHROMIUM, chromium
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with chromium() as b:
+        yield b

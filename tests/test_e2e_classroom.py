@@ -19,7 +19,7 @@ try:
 except ImportError:  # the browser fixture skips these tests
     expect = None
 
-from tests.live_server import CHROMIUM, chromium, running_server, wait_until
+from tests.live_server import running_server, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -45,15 +45,6 @@ lr = 0.001
 [prediction]
 kind = "winner"
 '''
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

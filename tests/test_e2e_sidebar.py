@@ -5,23 +5,12 @@ view without scrolling; a quick double click on Train queues one run; the run na
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.live_server import CHROMIUM, chromium, enter, open_train_page, running_server, runs, wait_until
+from tests.live_server import enter, open_train_page, running_server, runs, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 VIEWPORT = {"width": 1280, "height": 720}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,8 @@ import time
 import pytest
 
 from tests.live_server import (
-    CHROMIUM,
     ROOT,
     Server,
-    chromium,
     click_train,
     open_train_page,
     running_server,
@@ -29,16 +27,6 @@ from tests.live_server import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    from pathlib import Path
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -82,9 +82,9 @@ class LocalSweep:
     def start(self) -> list[int]:
         """Store the trials as queued runs and hand them to the pool; returns their run ids."""
         self.run_ids = create_trial_runs(self.store, self.spec, self.trials, self.sweep_id, self.source)
-        with blas_environment(threads.pool_environment(self.workers)), _main_hidden():
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
-                                             initargs=(self._stop,))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
+                                         initargs=(self._stop,))
+        with spawning(self.workers):
             for trial, run_id in zip(self.trials, self.run_ids):
                 future = self._pool.submit(_run_trial, str(self.store.path), run_id, trial.config.to_json())
                 self._futures[future] = run_id
@@ -123,6 +123,15 @@ class LocalSweep:
         reason = "a worker process died" if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}"
         if self.store.get_run(run_id).status in ACTIVE:
             self.store.set_status(run_id, RunStatus.FAILED, reason)
+
+
+@contextmanager
+def spawning(workers: int) -> Iterator[None]:
+    """Wrap every ``submit`` to a pool of ``workers`` in this: a pool starts its worker processes on demand,
+    at submit time, and they must get their share of the BLAS threads and must not re-run the parent's
+    main script (see the module docstring)."""
+    with blas_environment(threads.pool_environment(workers)), _main_hidden():
+        yield
 
 
 @contextmanager

@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
-from experiments.runs import threads
 from experiments.runs.store import RunStore
 from experiments.sweeps import local
-from experiments.sweeps.local import TrialOutcome, blas_environment, default_workers
+from experiments.sweeps.local import TrialOutcome, default_workers
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from experiments.sweeps.tpe_spec import Pruner
 from nn.status import RunStatus
@@ -133,9 +132,8 @@ class TpeSweep:
     # ------------------------------------------------------------------ controls
     def start(self) -> list[int]:
         """Start the driver thread (it stores and hands out trials as the pool frees up); returns at once."""
-        with blas_environment(threads.pool_environment(self.workers)), local._main_hidden():
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
-                                             initargs=(self._stop, self._flags, self._acked))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
+                                         initargs=(self._stop, self._flags, self._acked))
         self._thread = threading.Thread(target=self._drive, name=f"tpe-{self.sweep_id}", daemon=True)
         self._thread.start()
         return self.run_ids
@@ -201,8 +199,9 @@ class TpeSweep:
                                        tags=[TAG_PREFIX + self.sweep_id, "sweep", "tpe"])
         self.run_ids.append(run_id)
         assert self._pool is not None
-        future = self._pool.submit(_run_trial, str(self.store.path), run_id, config.to_json(), slot,
-                                   self.spec.tpe.pruner.value if self.spec.tpe else "")
+        with local.spawning(self.workers):  # a worker process may start now: its BLAS share, no __main__ re-run
+            future = self._pool.submit(_run_trial, str(self.store.path), run_id, config.to_json(), slot,
+                                       self.spec.tpe.pruner.value if self.spec.tpe else "")
         return _Running(trial, run_id, slot, future)
 
     def _observe(self, running: Mapping[int, _Running]) -> None:
