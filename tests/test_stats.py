@@ -6,15 +6,6 @@ import pytest
 
 from experiments.analysis import stats
 
-
-@pytest.mark.parametrize("t,df,p", [
-    (12.7062047, 1, 0.05), (4.30265273, 2, 0.05), (2.77644511, 4, 0.05), (2.22813885, 10, 0.05),
-    (3.16927267, 10, 0.01), (1.95996398, math.inf, 0.05), (0.0, 3, 1.0), (-2.77644511, 4, 0.05),
-])
-def test_student_t_two_sided_tail_matches_tables(t, df, p):
-    assert stats.t_two_sided_p(t, df) == pytest.approx(p, rel=1e-6)
-
-
 # Wikipedia, "Welch's t-test", Examples 1 and 3 (published: t = -2.46, nu = 25.0, p = 0.021 and
 # t = -2.22, nu = 24.5, p = 0.036).
 WIKI_A1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]

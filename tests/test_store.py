@@ -8,7 +8,7 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.runs.export import export_csv, export_json
-from experiments.runs.frames import epochs_frame, epochs_long
+from experiments.runs.frames import epochs_frame
 from experiments.runs.store import SCHEMA_VERSION, RunStore, StoreError
 from tests.conftest import run_in_threads
 
@@ -108,14 +108,13 @@ def test_export_csv_and_json(store):
     assert exported[0]["config"]["hidden"] == [32, 16] and len(exported[0]["epochs"]) == 2
 
 
-def test_epochs_in_long_format(store):
+def test_epochs_frame_has_one_row_per_run_and_epoch(store):
     ids = [store.create_run(RunConfig(lr=lr)) for lr in (0.1, 0.01)]
     for run_id in ids:
         for e in (1, 2):
             store.log_epoch(run_id, epoch_logs(e))
-    long = epochs_long(store, ids, metrics=["train_loss", "test_acc"])
-    assert len(long) == 2 * 2 * 2 and set(long["metric"]) == {"train_loss", "test_acc"}
-    assert set(long.columns) == {"run_id", "epoch", "elapsed", "metric", "value"}
+    frame = epochs_frame(store, ids)
+    assert len(frame) == 2 * 2 and sorted(set(frame["run_id"])) == sorted(ids)
     assert epochs_frame(store, []).empty
 
 

@@ -134,13 +134,6 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
     return Welch(float(result.statistic), float(result.df), float(result.pvalue))
 
 
-def t_two_sided_p(t: float, df: float) -> float:
-    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom (df may be fractional or infinite)."""
-    if math.isinf(df):
-        return float(2 * scipy_stats.norm.sf(abs(t)))
-    return float(2 * scipy_stats.t.sf(abs(t), df))
-
-
 # ---------------------------------------------------------------------- intervals and many comparisons
 @dataclass(frozen=True)
 class Interval:

@@ -1,4 +1,4 @@
-"""Turn a RunConfig into a trained network: the one place where experiments/ calls into nn/."""
+"""RunConfig to nn: the dataset a run trains on and the network, optimizer and callbacks its settings describe."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable

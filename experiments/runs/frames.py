@@ -16,7 +16,3 @@ def epochs_frame(store: RunStore, run_ids: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(store.get_epochs_of(run_ids), columns=EPOCH_COLUMNS)
 
 
-def epochs_long(store: RunStore, run_ids: Sequence[int], metrics: Sequence[str] = EPOCH_METRICS) -> pd.DataFrame:
-    """Long format (run_id, epoch, elapsed, metric, value) of many runs' epochs, for plotting."""
-    return epochs_frame(store, run_ids).melt(id_vars=["run_id", "epoch", "elapsed"], value_vars=list(metrics),
-                                             var_name="metric", value_name="value")

@@ -34,10 +34,6 @@ class ResumePlan:
     from_epoch: int
     status: RunStatus
 
-    @property
-    def epochs_left(self) -> int:
-        return self.config.epochs - self.from_epoch
-
 
 def can_resume(run: RunRecord) -> bool:
     """Whether a Resume button makes sense for this run (the full check is ``plan_resume``)."""

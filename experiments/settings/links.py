@@ -15,7 +15,6 @@ from typing import Any
 
 from experiments.config import ConfigError, RunConfig, schema
 from experiments.settings.parsers import quote
-from experiments.settings.setting import Widget
 
 PAGE, LOCK, HIDE, EXERCISE = "page", "lock", "hide", "exercise"
 FLAGS = (PAGE, LOCK, HIDE, EXERCISE)
@@ -135,7 +134,3 @@ def config_link(config: RunConfig, page: str | None = None, locked: Collection[s
     """The query parameters of a link to ``config``."""
     return write_link({n: getattr(config, n) for n in linked_settings()}, page, locked, hidden, exercise)
 
-
-def is_text_widget(name: str) -> bool:
-    """Whether the sidebar shows this setting as a text box (its Session State value is text)."""
-    return next(e for e in schema() if e.name == name).setting.widget is Widget.TEXT
