@@ -186,7 +186,7 @@ def _journey(page, server, headless: list[float]) -> None:
                 page.get_by_role("button", name="Resume").first.click()
                 resumed = time.time()
                 continue
-            still_going = not page.get_by_text("finished, test").count()
+            still_going = not page.get_by_text("finished, validation").count()
             if points and len(watcher.committed) < SETTINGS["epochs"] and still_going:
                 seen.setdefault(-1, now)  # a point was on the chart while the run was still going
             if points >= SETTINGS["epochs"]:
