@@ -128,7 +128,8 @@ DANGEROUS = """() => {
     for (const el of document.querySelectorAll('img[src="x"], iframe, a[href^="javascript"]'))
         bad.push(el.outerHTML.slice(0, 120));
     for (const el of document.querySelectorAll('strong, b, i, em, code'))
-        if (/bold|tag|code/.test(el.textContent) && !el.closest('[data-testid="stTooltipContent"]'))
+        if (/bold|tag|code/.test(el.textContent) && !el.closest('[data-testid="stTooltipContent"]')
+                && !el.closest('.st-key-copy_link'))  // the settings link: our own code box, URL-encoded text
             bad.push(el.outerHTML.slice(0, 120));
     for (const el of document.querySelectorAll('script'))
         if (el.textContent.includes('__xss')) bad.push('script element: ' + el.textContent.slice(0, 60));

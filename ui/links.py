@@ -104,4 +104,5 @@ def copy_link(page: str) -> None:
     """A "Copy link" expander with the link in a code box (its copy button copies it)."""
     with st.sidebar.expander("Copy link", icon=":material/link:"):
         st.caption("Anyone who opens this link gets these settings on this page.")
-        st.code(link_url(page), language=None, wrap_lines=True)
+        with st.container(key="copy_link"):  # the link, URL-encoded, as literal text with a copy button
+            st.code(link_url(page), language=None, wrap_lines=True)
