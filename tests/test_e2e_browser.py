@@ -273,18 +273,29 @@ def _legend_traces(page) -> int:
         .filter(t => t.showlegend !== false && !(t.name || '').startsWith('best epoch')).length""")
 
 
-def _drag_zoom(page) -> list[float]:
-    """Drag a box over the live accuracy chart; return the x range it zoomed to."""
-    area = page.locator(".st-key-live_acc .js-plotly-plot .nsewdrag").first.bounding_box()
-    page.mouse.move(area["x"] + area["width"] * 0.05, area["y"] + area["height"] * 0.05)
-    page.mouse.down()
-    page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.9, steps=5)
-    page.mouse.up()
-    page.wait_for_function("""() => {
-        const p = document.querySelector('.st-key-live_acc .js-plotly-plot');
-        // unzoomed, the axis starts at 0 (within-epoch points drawn) or 0.5 (none yet)
-        return p && p.layout.xaxis.autorange === false && ![0, 0.5].includes(p.layout.xaxis.range[0]);
-    }""", timeout=10000)
+def _drag_zoom(page, attempts: int = 3) -> list[float]:
+    """Drag a box over the live accuracy chart; return the x range it zoomed to.
+
+    The chart may be redrawn under the mouse (a within-epoch point flushed just after the pause), which
+    drops a drag in progress: then drag again, up to ``attempts`` times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        area = page.locator(".st-key-live_acc .js-plotly-plot .nsewdrag").first.bounding_box()
+        page.mouse.move(area["x"] + area["width"] * 0.05, area["y"] + area["height"] * 0.05)
+        page.mouse.down()
+        page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.9, steps=5)
+        page.mouse.up()
+        try:
+            page.wait_for_function("""() => {
+                const p = document.querySelector('.st-key-live_acc .js-plotly-plot');
+                // unzoomed, the axis starts at 0 (within-epoch points drawn) or 0.5 (none yet)
+                return p && p.layout.xaxis.autorange === false && ![0, 0.5].includes(p.layout.xaxis.range[0]);
+            }""", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
     return page.evaluate("() => document.querySelector('.st-key-live_acc .js-plotly-plot').layout.xaxis.range")
 
 
