@@ -230,7 +230,8 @@ def test_browser_sessions_on_a_class_server_queue_round_robin(tmp_path, mnist_di
         for i, page in enumerate(pages[1:], start=2):
             page.get_by_role("button", name="Train", exact=True).click()
             wait_until(lambda n=i: len(runs_of(live.db)) == n, 30, what=f"run {i} to be queued")
-        pages[0].get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
+        # greedy's page shows only greedy's runs (run 1 running, its others queued): stop run 1
+        pages[0].locator(".st-key-stop_1").get_by_role("button", name="Stop", exact=True).click()
         order = wait_until(lambda: len(start_order(live.db)) == len(sessions) and start_order(live.db), 240,
                            every=0.5, what="every run to start")
         done = wait_until(lambda: sorted(r[2] for r in runs_of(live.db)) == ["finished"] * 7 + ["stopped"], 240,

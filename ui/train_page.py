@@ -24,7 +24,7 @@ from experiments.config import ConfigError
 from experiments.runs.dynamics_store import batch_progress, get_batch_points, get_layer_stats
 from experiments.runs.store import RunRecord, StoreError
 from nn.status import RunStatus
-from ui import common, resume_controls, sidebar
+from ui import common, resume_controls, sidebar, student
 from ui.dynamics_view import dynamics_view
 from ui.fix_button import try_fix_button
 from ui.lr_finder_panel import lr_finder_panel
@@ -59,14 +59,20 @@ def _remember(ids: list[int]) -> None:
 
 
 def _watched_runs() -> list[RunRecord]:
-    """This session's runs plus any run the manager is working on, oldest first."""
-    ids = list(dict.fromkeys(st.session_state.get("watched", []) + [p.run_id for p in common.manager().active()]))
+    """This session's runs plus any run the manager is working on, oldest first. On a class server a student
+    sees (and can stop) only their own runs, not the rest of the class's."""
+    watched = list(st.session_state.get("watched", []))
+    ids = list(dict.fromkeys(watched + [p.run_id for p in common.manager().active()]))
+    me = student.current()
     found = []
     for run_id in ids:
         try:
-            found.append(common.store().get_run(run_id))
+            run = common.store().get_run(run_id)
         except StoreError:  # deleted in History meanwhile
             continue
+        if me and run_id not in watched and run.student != me:
+            continue
+        found.append(run)
     st.session_state["watched"] = [r.id for r in found]
     _remember(st.session_state["watched"])
     return found
