@@ -60,7 +60,7 @@ def test_a_double_click_queues_once_and_the_name_is_cleared(server, browser):
         train.click()
         train.click(delay=0)  # the second click lands while the first one's rerun is under way
         wait_until(lambda: runs(server.db), 30, what="the queued run")
-        wait_until(lambda: name.input_value() == "", 10, what="the name box to clear")
+        wait_until(lambda: name.input_value() == "", 30, what="the name box to clear")
         page.wait_for_timeout(2000)
         stored = runs(server.db)
         assert [r["name"] for r in stored] == ["double click"], stored

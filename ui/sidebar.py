@@ -81,7 +81,8 @@ def _queue(box: DeltaGenerator) -> None:
         box.error("Not queued: the MNIST images are not available (see the message on the page).",
                   icon=":material/cloud_off:")
         return
-    if not common.first_click("train", config):
+    if not common.first_click("train", config):  # the first click queued it (its rerun may have been cut short)
+        st.session_state[common.NAME_KEY] = ""
         st.toast("Already queued: the repeated click was ignored", icon=":material/block:")
         return
     try:
