@@ -205,6 +205,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", action="store_true", help="only the before/after table of issue 17's changes")
     parser.add_argument("--profile", action="store_true", help="only profile one epoch of 784-128-10 b64")
     parser.add_argument("--no-group", action="store_true", help="skip the seed-group row")
+    parser.add_argument("--only-group", action="store_true", help="only the seed-group row")
     parser.add_argument("--no-hooks", action="store_true", help="skip the per-epoch extras' costs")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
     parser.add_argument("--no-runner", action="store_true", help="skip the background-runner overhead")
@@ -236,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         from benchmarks.epoch_profile import profile_epoch
         profile_epoch(data)
+        return 0
+    if args.only_group:
+        print(seed_group(args, data, scale).line() + f" (load average now {os.getloadavg()[0]:.2f})")
         return 0
     goals = headline(args, data, scale)
     goals.append(seed_group(args, data, scale) if not args.no_group else Goal("seed group of 3", None, 1.5))

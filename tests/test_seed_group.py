@@ -1,13 +1,15 @@
 """A seed group trains each model exactly as fit trains it alone: same parameters, logs and callbacks, bit for bit."""
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from nn import MLP, Callback, FitOptions, StopOnEvent, fit
+from nn.fair_share import FairShare
 from nn.optim import SGD, Adam, Momentum
-from nn.seed_group import StackedMLP, fit_group
+from nn.seed_group import CHUNK, StackedMLP, fit_group
 
 COMPARED = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "majority_fraction", "dead_fraction",
             "l2_penalty")
@@ -42,12 +44,13 @@ def alone(sizes, make_optimizer, data, options, seeds, callbacks=None):
     return models, results
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
+# one stack of 3; 3 models taking turns on 2 workers; a worker each; two stacked pairs on 2 workers
+@pytest.mark.parametrize("threads, seeds", [(1, [4, 0, 7]), (2, [4, 0, 7]), (3, [4, 0, 7]), (2, [4, 0, 7, 9])])
 @pytest.mark.parametrize("make_optimizer, l2, reduction", [(lambda: Adam(1e-2), 0.0, "mean"),
                                                            (lambda: Momentum(0.05), 1e-3, "mean"),
                                                            (lambda: SGD(0.01), 0.0, "sum")])
-def test_group_matches_fit_bit_for_bit(blobs, threads, make_optimizer, l2, reduction):
-    sizes, seeds = [20, 16, 12, 10], [4, 0, 7]
+def test_group_matches_fit_bit_for_bit(blobs, threads, seeds, make_optimizer, l2, reduction):
+    sizes = [20, 16, 12, 10]
     options = FitOptions(epochs=3, batch_size=48, l2=l2, reduction=reduction)
     want_recorders, got_recorders = [Recorder() for _ in seeds], [Recorder() for _ in seeds]
     want_models, want = alone(sizes, make_optimizer, blobs, options, seeds, [[r] for r in want_recorders])
@@ -69,6 +72,54 @@ def test_group_matches_fit_on_mnist(mnist):
     fit_group(models, lambda: Adam(1e-3), data, options, seeds, threads=2)
     for model, want_model in zip(models, want_models):
         assert np.array_equal(model.flat_params, want_model.flat_params)
+
+
+class Progress(Callback):
+    """Counts each model's trained batches in one shared tally (and which threads called); ``delay`` slows it."""
+
+    def __init__(self, index, tally, delay=0.0):
+        self.index, self.tally, self.delay = index, tally, delay
+
+    def on_batch_end(self, batch, logs):
+        if self.delay:
+            time.sleep(self.delay)
+        with self.tally["lock"]:
+            self.tally["done"][self.index] += 1
+            self.tally["snapshots"].append(list(self.tally["done"]))
+            self.tally["threads"].add(threading.get_ident())
+
+
+def test_models_sharing_a_worker_progress_at_one_pace(blobs):
+    """3 models on 2 workers, model 0 slowed by its callback: models 1 and 2 share the other worker in turns.
+
+    Dealt into fixed threads (models 0 and 2 stacked on one, model 1 alone on the other), model 2 would be held
+    to slow model 0's pace while model 1 raced through the epoch, 150 batches ahead of it."""
+    tally = {"lock": threading.Lock(), "done": [0, 0, 0], "snapshots": [], "threads": set()}
+    options = FitOptions(epochs=1, batch_size=4)  # 150 batches
+    models = [MLP([20, 8, 10], seed=s) for s in range(3)]
+    fit_group(models, lambda: Adam(1e-3), blobs, options, [0, 1, 2],
+              [[Progress(0, tally, delay=0.002)], [Progress(1, tally)], [Progress(2, tally)]], threads=2)
+    evaluation = len(blobs.y_test) / (3 * options.batch_size)  # parts start half an evaluation apart
+    assert tally["done"] == [150, 150, 150] and len(tally["threads"]) <= 2
+    assert max(abs(done[1] - done[2]) for done in tally["snapshots"]) <= 2 * CHUNK + evaluation
+
+
+def test_fair_share_runs_each_job_in_order_and_reraises_a_failure():
+    trace, lock = [], threading.Lock()
+
+    def job(name, steps, fail_at=None):
+        for i in range(steps):
+            if i == fail_at:
+                raise RuntimeError(f"{name} failed")
+            with lock:
+                trace.append((name, i))
+            yield 1.0
+
+    FairShare([job("a", 20), job("b", 30), job("c", 5)], chunk=3).run(2)
+    for name, steps in (("a", 20), ("b", 30), ("c", 5)):
+        assert [i for n, i in trace if n == name] == list(range(steps))
+    with pytest.raises(RuntimeError, match="b failed"):
+        FairShare([job("a", 1000), job("b", 10, fail_at=4)], chunk=2).run(2)
 
 
 def test_a_diverging_model_stops_alone_as_fit_stops_it(blobs):

@@ -1,8 +1,10 @@
 """Train a seed group (one config, several seeds) together: the experiments-side entry to nn.seed_group.
 
 Each seed's model and result are exactly those of ``train_config`` for that seed alone (nn/seed_group.py
-explains why and tests check it); the group is faster because it runs its models side by side, one thread
-per core it is given (experiments/runs/threads.py decides how many), and stacks the models of a thread.
+explains why and tests check it); the group is faster because its models share the cores it is given
+(experiments/runs/threads.py decides how many): a worker thread per core, one BLAS thread each, taking fair
+turns at the models. A lone run's second BLAS thread only speeds up its big matrix products; the group
+keeps both cores busy with everything.
 """
 from __future__ import annotations
 

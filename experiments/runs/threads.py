@@ -117,8 +117,9 @@ def _apply() -> int:
 
 
 def group_split(models: int, given: int) -> tuple[int, int]:
-    """(threads, BLAS threads each) for a seed group of ``models`` given ``given`` cores: a thread per core
-    (at most one per model), each with its share of BLAS threads, so the total never exceeds ``given``."""
+    """(worker threads, BLAS threads each) for a seed group of ``models`` given ``given`` cores: a worker per
+    core (at most one per model), each with its share of BLAS threads, so the total never exceeds ``given``.
+    The workers take fair turns at the models (nn/seed_group.py), so 3 models on 2 cores get 1.5 cores each."""
     parts = max(1, min(models, given))
     return parts, max(1, given // parts)
 
