@@ -44,13 +44,14 @@ Runner = Callable[[tuple[int, ...], int, int], float]
 
 def contenders(data: Dataset, wanted: list[str]) -> dict[str, Runner]:
     """The timing function of every wanted contender whose library is installed."""
+    floats = c.float_inputs(data)  # theirs (and the floor's) made float once, untimed; ours scales each batch
     runners: dict[str, Runner] = {"ours": lambda s, b, r: c.time_ours(data, s, b, r),
-                                  "floor": lambda s, b, r: c.time_floor(data, s, b, r)}
+                                  "floor": lambda s, b, r: c.time_floor(floats, s, b, r)}
     if c.torch is not None and "torch" in wanted:
-        td = c.TorchData(data)
+        td = c.TorchData(floats)
         runners["torch"] = lambda s, b, r: c.time_torch(td, s, b, r)
     if c.jax is not None and "jax" in wanted:
-        jd = c.JaxData(data)
+        jd = c.JaxData(floats)
         runners["jax_loop"] = lambda s, b, r: c.time_jax_loop(jd, s, b, r)
         runners["jax_scan"] = lambda s, b, r: c.time_jax_scan(jd, s, b, r)
     return {who: run for who, run in runners.items() if who in wanted or who.startswith(tuple(wanted))}
