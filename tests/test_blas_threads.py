@@ -1,6 +1,4 @@
 """BLAS threads follow the context rule: every free core for a lone run, a share each when runs or workers share."""
-import numpy as np
-import pytest
 from threadpoolctl import threadpool_info
 
 from experiments.runs import threads
