@@ -5,9 +5,11 @@ path, ``train_config``):
 
 * before:          the NumPy Adam (10 passes) and one BLAS thread, as the product trained before;
 * + fused Adam:    the Numba kernel behind the same optimizer (nn/kernels.py), still one BLAS thread;
-* + threads:       BLAS threads by context (experiments/runs/threads.py): every free core when alone.
+* + threads:       BLAS threads by context (experiments/runs/threads.py): every free core when alone;
+* + uint8 pixels:  MNIST kept as bytes and each batch scaled as it is gathered (nn/pixels.py); the steps
+                   before train on the same images stored as float32, as the product did.
 
-The switches are the ones the product has: ``Optimizer.fused`` and ``MLP_BLAS_THREADS``.
+The switches are the ones the product has: ``Optimizer.fused``, ``MLP_BLAS_THREADS`` and the dataset's dtype.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import os
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from nn import Dataset
 from nn import optim as nn_optim
@@ -41,21 +44,32 @@ def _switches(fused: bool, one_thread: bool) -> Iterator[None]:
             os.environ["MLP_BLAS_THREADS"] = saved_env
 
 
-STEPS: dict[str, tuple[bool, bool]] = {"before": (False, True), "+ fused Adam": (True, True),
-                                       "+ threads by context": (True, False)}
+@dataclass(frozen=True)
+class Step:
+    """One column of the table: which of the changes are on."""
+
+    fused: bool
+    one_thread: bool
+    pixels: bool
+
+
+STEPS: dict[str, Step] = {"before": Step(False, True, False), "+ fused Adam": Step(True, True, False),
+                          "+ threads by context": Step(True, False, False),
+                          "+ uint8 pixels": Step(True, False, True)}
 
 
 def steps(data: Dataset, repeats: int, scale: float) -> None:
     """Print a before/after table: median seconds per step, each against the one before it."""
-    from benchmarks.contenders import time_ours
+    from benchmarks.contenders import float_inputs, time_ours
 
+    floats = float_inputs(data)
     times: dict[tuple[Config, str], list[float]] = {(c, s): [] for c in CONFIGS for s in STEPS}
     for r in range(repeats + 1):
         for config in CONFIGS:
             order = list(STEPS.items())
-            for name, (fused, one_thread) in order[::-1] if r % 2 else order:
-                with _switches(fused, one_thread):
-                    seconds = time_ours(data, config[0], config[1], r) * scale
+            for name, step in order[::-1] if r % 2 else order:
+                with _switches(step.fused, step.one_thread):
+                    seconds = time_ours(data if step.pixels else floats, config[0], config[1], r) * scale
                 if r:
                     times[config, name].append(seconds)
     print(f"\nWhat each change bought (median s/epoch, epoch + test pass, {repeats} interleaved repeats, "

@@ -32,6 +32,7 @@ from .fair_share import FairShare
 from .losses import softmax_cross_entropy_grad
 from .mlp import MLP
 from .optim import Optimizer
+from .pixels import as_inputs
 from .train import FitOptions, TrainResult, _evaluation
 
 CHUNK = 8  # batches a worker trains of one part before it takes the part furthest behind (about 1.5 ms)
@@ -198,6 +199,8 @@ def _train(members: list[_Member], data: Dataset, options: FitOptions, evaluatio
                                                      "batches_per_epoch": per_epoch})
     started = time.perf_counter()
     gathered = np.empty((len(members), options.batch_size, data.x_train.shape[1]), dtype=net.dtype)
+    # the stored rows as gathered, when they are not inputs already (uint8 pixels): made inputs in ``gathered``
+    staging = None if data.x_train.dtype == net.dtype else np.empty(gathered.shape, dtype=data.x_train.dtype)
     labels = np.empty((len(members), options.batch_size), dtype=data.y_train.dtype)
     for epoch in range(1, options.epochs + 1):
         live = [member for member in members if not member.done]
@@ -207,7 +210,7 @@ def _train(members: list[_Member], data: Dataset, options: FitOptions, evaluatio
         for member in live:
             member.loop.epoch, member.loss_sum, member.correct = epoch, 0.0, 0
             member.hooks.call(member.hooks.epoch_begin, epoch, {})
-        batches = yield from _train_epoch(live, net, optimizer, data, options, (gathered, labels), epoch)
+        batches = yield from _train_epoch(live, net, optimizer, data, options, (gathered, labels, staging), epoch)
         for member in live:
             if not member.done:
                 _end_epoch(member, net, data, options, batches, epoch_start, started)
@@ -219,10 +222,10 @@ def _train(members: list[_Member], data: Dataset, options: FitOptions, evaluatio
 
 
 def _train_epoch(live: list[_Member], net: StackedMLP | _Single, optimizer: Optimizer, data: Dataset,
-                 options: FitOptions, buffers: tuple[np.ndarray, np.ndarray],
+                 options: FitOptions, buffers: tuple[np.ndarray, np.ndarray, np.ndarray | None],
                  epoch: int) -> Generator[float, None, int]:
     """One epoch's batches for the part's live members, yielding 1 after each; returns how many were trained."""
-    gathered, labels = buffers
+    gathered, labels, staging = buffers
     n, size = len(data.y_train), options.batch_size
     orders = {m.index: np.random.default_rng([m.options.seed, epoch]).permutation(n) for m in live}
     batch = -1
@@ -239,7 +242,7 @@ def _train_epoch(live: list[_Member], net: StackedMLP | _Single, optimizer: Opti
         count = min(size, n - start)
         for member in live:
             _gather(data, orders[member.index][start:start + count], gathered[member.index, :count],
-                    labels[member.index, :count])
+                    labels[member.index, :count], None if staging is None else staging[member.index, :count])
         losses, correct = net.backprop(gathered[:, :count], labels[:, :count], options.l2, options.reduction)
         optimizer.step([net.flat_params.reshape(-1)], [net.flat_grads.reshape(-1)])
         for member in live:
@@ -254,12 +257,17 @@ def _train_epoch(live: list[_Member], net: StackedMLP | _Single, optimizer: Opti
     return batch + 1
 
 
-def _gather(data: Dataset, idx: np.ndarray, x_out: np.ndarray, y_out: np.ndarray) -> None:
-    """A model's batch ``idx`` of the training set into its rows of the part's buffers, as ``fit`` gathers it.
+def _gather(data: Dataset, idx: np.ndarray, x_out: np.ndarray, y_out: np.ndarray, staging: np.ndarray | None) -> None:
+    """A model's batch ``idx`` into its rows of the part's buffers, as ``fit`` gathers it: the stored rows
+    straight into ``x_out`` when they are inputs already (``staging`` None), else into ``staging`` and made
+    network inputs in ``x_out`` (``nn.pixels``: uint8 pixels scaled to [0, 1]).
 
     mode="clip" (the indices come from a permutation, so it never clips): the default mode="raise" gathers
     into a temporary and copies it into ``out``, about 30% slower."""
-    np.take(data.x_train, idx, axis=0, out=x_out, mode="clip")
+    if staging is None:
+        np.take(data.x_train, idx, axis=0, out=x_out, mode="clip")
+    else:
+        as_inputs(np.take(data.x_train, idx, axis=0, out=staging, mode="clip"), x_out.dtype, out=x_out)
     np.take(data.y_train, idx, out=y_out, mode="clip")
 
 
