@@ -21,7 +21,8 @@ import numpy as np
 
 
 class FairShare:
-    """``run`` advances every job of ``jobs`` to its end; the first exception a job raises stops all and is re-raised.
+    """``run`` advances every job of ``jobs`` to its end; the first exception a job raises stops all and is
+    re-raised (the other jobs stay where they were, as a failing ``fit`` leaves its run).
 
     A job's ``next`` runs on whichever worker took it (the calling thread is one of them), so per-thread state
     (a NumPy error state) must not be set inside a job: the workers set NumPy's to "ignore", as ``fit`` does.
@@ -32,7 +33,7 @@ class FairShare:
         self.done = list(offsets or [0.0] * len(jobs))   # work counted per job (its offset first)
         self._idle = dict(enumerate(jobs))                 # jobs waiting for a worker, by index
         self._running = 0
-        self._error: Exception | None = None
+        self._error: BaseException | None = None
         self._cond = threading.Condition()
 
     def run(self, workers: int) -> None:
@@ -69,7 +70,8 @@ class FairShare:
                         work += next(job)
                 except StopIteration:
                     ended = True
-                except Exception as exc:  # re-raised by run, in the caller's thread
+                except BaseException as exc:  # re-raised by run in the caller's thread (a Ctrl-C there too),
+                    # once the other workers have finished their chunks and stopped
                     ended, error = True, exc
                 with self._cond:
                     self._running -= 1
