@@ -9,7 +9,7 @@ import pytest
 from nn import MLP, Callback, FitOptions, StopOnEvent, fit
 from nn.fair_share import FairShare
 from nn.optim import SGD, Adam, Momentum
-from nn.seed_group import CHUNK, StackedMLP, fit_group
+from nn.seed_group import CHUNK, fit_group
 
 COMPARED = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "majority_fraction", "dead_fraction",
             "l2_penalty")
@@ -44,7 +44,7 @@ def alone(sizes, make_optimizer, data, options, seeds, callbacks=None):
     return models, results
 
 
-# one stack of 3; 3 models taking turns on 2 workers; a worker each; two stacked pairs on 2 workers
+# all on one thread; 3 models taking turns on 2 workers; a worker each; 4 models on 2 workers
 @pytest.mark.parametrize("threads, seeds", [(1, [4, 0, 7]), (2, [4, 0, 7]), (3, [4, 0, 7]), (2, [4, 0, 7, 9])])
 @pytest.mark.parametrize("make_optimizer, l2, reduction", [(lambda: Adam(1e-2), 0.0, "mean"),
                                                            (lambda: Momentum(0.05), 1e-3, "mean"),
@@ -125,7 +125,7 @@ def test_fair_share_runs_each_job_in_order_and_reraises_a_failure():
 def test_a_diverging_model_stops_alone_as_fit_stops_it(blobs):
     """lr 50 sends plain SGD on summed losses to overflow; the group's other model is unaffected."""
     sizes, options = [20, 16, 10], FitOptions(epochs=2, batch_size=100, reduction="sum")
-    lrs = iter([50.0, 0.01])  # a part per thread: the first gets the exploding step size
+    lrs = iter([50.0, 0.01])  # an optimizer per model, in order: the first gets the exploding step size
     bad, good = MLP(sizes, seed=1), MLP(sizes, seed=2)
     got = fit_group([bad, good], lambda: SGD(next(lrs)), blobs, options, [1, 2], threads=2)
     want_bad, want_good = MLP(sizes, seed=1), MLP(sizes, seed=2)
@@ -145,14 +145,22 @@ def test_a_stop_stops_every_model_within_a_batch(blobs):
     assert [r.status for r in results] == ["stopped", "stopped"] and not results[0].history
 
 
-def test_what_a_group_cannot_do_is_refused():
-    with pytest.raises(ValueError, match="one architecture"):
-        StackedMLP([MLP([4, 3, 2]), MLP([4, 5, 2])])
-    data_free = FitOptions(epochs=1, batch_size=2)
-    with pytest.raises(ValueError, match="dropout"):
-        fit_group([MLP([4, 3, 2], dropout=0.5)], lambda: Adam(1e-3), None, data_free, [0])
+def test_dropout_and_a_later_start_match_fit(blobs):
+    """Each model keeps fit's own per-epoch dropout masks and starts where fit would (initial_epoch)."""
+    seeds, options = [3, 5, 8], FitOptions(epochs=3, batch_size=32, initial_epoch=1)
+    want_models = [MLP([20, 16, 10], seed=s, dropout=0.3) for s in seeds]
+    want = [fit(m, Adam(1e-2), blobs, replace(options, seed=s)) for m, s in zip(want_models, seeds)]
+    models = [MLP([20, 16, 10], seed=s, dropout=0.3) for s in seeds]
+    got = fit_group(models, lambda: Adam(1e-2), blobs, options, seeds, threads=2)
+    for model, result, want_model, want_result in zip(models, got, want_models, want):
+        assert np.array_equal(model.flat_params, want_model.flat_params)
+        assert [h["epoch"] for h in result.history] == [2, 3]
+        assert [h["train_loss"] for h in result.history] == [h["train_loss"] for h in want_result.history]
+
+
+def test_a_group_needs_a_seed_per_model():
     with pytest.raises(ValueError, match="one seed"):
-        fit_group([MLP([4, 3, 2])], lambda: Adam(1e-3), None, data_free, [0, 1])
+        fit_group([MLP([4, 3, 2])], lambda: Adam(1e-3), None, FitOptions(epochs=1, batch_size=2), [0, 1])
 
 
 def test_train_seed_group_matches_train_config(mnist, monkeypatch):
