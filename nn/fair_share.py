@@ -5,8 +5,10 @@ models and the other 1 (measured 1.13x the throughput of training them one after
 2 cores' worth), and 3 threads on 2 cores fight over the GIL (1.2x). Here each job is a generator that
 does one unit of work (a training step) per ``next`` and yields its cost; ``workers`` threads (never more
 than the cores they were given, each running BLAS on one thread) repeatedly take the idle job that has
-done the least work so far and advance it by ``chunk`` work. So 3 jobs on 2 workers each get 1.5 cores'
-worth, all progress at one pace, and a job never runs on two threads at once (its steps stay in order).
+done the least work so far and advance it by ``chunk`` work. So 3 jobs on 2 workers each get two thirds
+of a core, all progress at one pace, and a job never runs on two threads at once (its steps stay in order).
+No worker waits while a job is idle: a job slowed by something of its own (a slow callback) does not hold
+the others back, they take the turns it cannot use.
 
 ``offsets`` start some jobs with work already counted against them, so jobs reach their ends one after
 another and a job's last, indivisible piece of work (a model's final evaluation) overlaps another job's

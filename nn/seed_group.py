@@ -1,10 +1,10 @@
 """Seed groups: k networks (say one config, three seeds) trained side by side, sharing the cores fairly.
 
 Why: a seed group is k independent runs, and a lone run of a small network cannot keep two cores busy: its
-second BLAS thread only helps the two big products of a step (172 us a step on one BLAS thread, about 130 on
+second BLAS thread only helps the two big products of a step (184 us a step on one BLAS thread, 135 on
 two, at 784-128-10 b64), and everything else in the step runs on one core. Trained together, the runs
 share the cores: ``threads`` workers, one BLAS thread each, take turns at the models (nn/fair_share.py),
-so 3 models on 2 cores each get 1.5 cores' worth and all of every step runs on both cores.
+so 3 models on 2 cores each get two thirds of a core and every part of a step keeps both cores busy.
 
 Each model trains through the very code ``fit`` runs (``MLP.backprop``, its own optimizer, ``fit``'s batch
 gathering and evaluation); only the loop is cut into steps, one batch per step, so a worker can hand the

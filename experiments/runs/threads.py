@@ -119,9 +119,9 @@ def _apply() -> int:
 def group_split(models: int, given: int) -> tuple[int, int]:
     """(worker threads, BLAS threads each) for a seed group of ``models`` given ``given`` cores: a worker per
     core (at most one per model), each with its share of BLAS threads, so the total never exceeds ``given``.
-    The workers take fair turns at the models (nn/seed_group.py), so 3 models on 2 cores get 1.5 cores each."""
-    parts = max(1, min(models, given))
-    return parts, max(1, given // parts)
+    The workers take fair turns at the models (nn/seed_group.py): 3 models on 2 cores get 2/3 of a core each."""
+    workers = max(1, min(models, given))
+    return workers, max(1, given // workers)
 
 
 @contextmanager
