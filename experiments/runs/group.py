@@ -37,8 +37,8 @@ def train_seed_group(config: RunConfig, seeds: Sequence[int], data: Dataset,
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2,
                          reduction=config.reduction)
     with threads.training_threads() as given:
-        parts, blas_each = threads.group_split(len(models), given)
+        workers, blas_each = threads.group_split(len(models), given)
         with threads.limit_blas(blas_each):
             results = fit_group(models, lambda: build_optimizer(config), data, options,
-                                seeds=list(seeds), callbacks=per_seed, threads=parts)
+                                seeds=list(seeds), callbacks=per_seed, threads=workers)
     return list(zip(models, results))
