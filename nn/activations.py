@@ -2,10 +2,15 @@
 
 Each derivative is written in terms of the activation's *output* ``a`` (not its input), because the
 forward pass keeps the outputs anyway: relu' = (a > 0), sigmoid' = a (1 - a), tanh' = 1 - a^2.
+
+The NumPy code is the reference. Where Numba runs (nn/kernels.py), ReLU's bias + activation and its
+derivative are each one compiled pass instead (bit-identical; a few microseconds saved per batch).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from . import kernels
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -26,9 +31,20 @@ def forward(name: str, z: np.ndarray, out: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
 
 
+def bias_forward(name: str, z: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Overwrite a layer's pre-bias output ``z`` with activation(z + b) and return it."""
+    if name == "relu" and kernels.fusable(z, b, ndim=None):
+        kernels.bias_relu_kernel(z, b)
+        return z
+    z += b
+    return forward(name, z, out=z)
+
+
 def backward(name: str, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """Multiply ``grad`` (dL/da) in place by da/dz, given the activation's output ``a``; return it."""
-    if name == "relu":
+    if name == "relu" and kernels.fusable(a, grad, ndim=None):
+        kernels.relu_backward_kernel(a, grad)
+    elif name == "relu":
         np.multiply(grad, a > 0, out=grad)
     elif name == "sigmoid":
         grad *= a * (1 - a)
