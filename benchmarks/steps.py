@@ -5,9 +5,10 @@ path, ``train_config``):
 
 * before:          the NumPy Adam (10 passes) and one BLAS thread, as the product trained before;
 * + fused Adam:    the Numba kernel behind the same optimizer (nn/kernels.py), still one BLAS thread;
+* + batch kernels: bias + ReLU, ReLU's derivative and softmax cross-entropy compiled too (nn/kernels.py);
 * + threads:       BLAS threads by context (experiments/runs/threads.py): every free core when alone.
 
-The switches are the ones the product has: ``Optimizer.fused`` and ``MLP_BLAS_THREADS``.
+The switches are the ones the product has: ``Optimizer.fused``, ``kernels.batch_fused`` and ``MLP_BLAS_THREADS``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nn import Dataset
+from nn import Dataset, kernels
 from nn import optim as nn_optim
 
 Config = tuple[tuple[int, ...], int]
@@ -24,9 +25,11 @@ CONFIGS: list[Config] = [((784, 128, 10), 64), ((784, 512, 256, 10), 64)]
 
 
 @contextmanager
-def _switches(fused: bool, one_thread: bool) -> Iterator[None]:
+def _switches(fused: bool, batch: bool, one_thread: bool) -> Iterator[None]:
     saved_fused, saved_env = nn_optim.Optimizer.fused, os.environ.get("MLP_BLAS_THREADS")
+    saved_batch = kernels.batch_fused
     nn_optim.Optimizer.fused = fused and saved_fused  # never claims a kernel that is not there
+    kernels.batch_fused = batch and saved_batch
     if one_thread:
         os.environ["MLP_BLAS_THREADS"] = "1"
     else:
@@ -34,15 +37,17 @@ def _switches(fused: bool, one_thread: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        nn_optim.Optimizer.fused = saved_fused
+        nn_optim.Optimizer.fused, kernels.batch_fused = saved_fused, saved_batch
         if saved_env is None:
             os.environ.pop("MLP_BLAS_THREADS", None)
         else:
             os.environ["MLP_BLAS_THREADS"] = saved_env
 
 
-STEPS: dict[str, tuple[bool, bool]] = {"before": (False, True), "+ fused Adam": (True, True),
-                                       "+ threads by context": (True, False)}
+# name: (fused Adam, batch kernels, one BLAS thread)
+STEPS: dict[str, tuple[bool, bool, bool]] = {"before": (False, False, True), "+ fused Adam": (True, False, True),
+                                             "+ batch kernels": (True, True, True),
+                                             "+ threads by context": (True, True, False)}
 
 
 def steps(data: Dataset, repeats: int, scale: float) -> None:
@@ -53,8 +58,8 @@ def steps(data: Dataset, repeats: int, scale: float) -> None:
     for r in range(repeats + 1):
         for config in CONFIGS:
             order = list(STEPS.items())
-            for name, (fused, one_thread) in order[::-1] if r % 2 else order:
-                with _switches(fused, one_thread):
+            for name, switches in order[::-1] if r % 2 else order:
+                with _switches(*switches):
                     seconds = time_ours(data, config[0], config[1], r) * scale
                 if r:
                     times[config, name].append(seconds)

@@ -18,7 +18,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 def forward(name: str, z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Write activation(z) into ``out`` (which may be ``z`` itself) and return it."""
-    if name == "relu" and out is z and kernels.fusable(z, ndim=None):  # in place, as the layers call it
+    if name == "relu" and out is z and kernels.batch_fusable(z):  # in place, as the layers call it
         kernels.relu_kernel(z)
         return z
     if name == "relu":
@@ -37,7 +37,7 @@ def forward(name: str, z: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def bias_forward(name: str, z: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Overwrite a layer's pre-bias output ``z`` with activation(z + b) and return it."""
-    if name == "relu" and b.ndim == 1 and kernels.fusable(z, b, ndim=None):
+    if name == "relu" and b.ndim == 1 and kernels.batch_fusable(z, b):
         kernels.bias_relu_kernel(z, b)
         return z
     z += b
@@ -46,7 +46,7 @@ def bias_forward(name: str, z: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def backward(name: str, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """Multiply ``grad`` (dL/da) in place by da/dz, given the activation's output ``a``; return it."""
-    if name == "relu" and kernels.fusable(a, grad, ndim=None):
+    if name == "relu" and kernels.batch_fusable(a, grad):
         kernels.relu_backward_kernel(a, grad)
     elif name == "relu":
         np.multiply(grad, a > 0, out=grad)

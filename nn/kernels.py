@@ -15,7 +15,7 @@ runs NumPy's exp between two kernels); it needs no thread pool, so it cannot con
 other runs for the cores; numexpr would need three expressions (one output each) and its own threads.
 Numba is optional: without it (or with ``MLP_KERNELS=numpy``) ``AVAILABLE`` is False and every caller
 runs its plain NumPy code, which stays the readable reference (nn/optim.py, nn/activations.py,
-nn/losses.py); setting ``AVAILABLE`` to False at run time does the same (tests compare both ways).
+nn/losses.py); ``Optimizer.fused`` and ``batch_fused`` below switch each group off at run time.
 
 The kernels take float32 or float64 arrays (all of one dtype) and scalars already converted to that
 dtype by the caller, exactly as NumPy would convert a Python float in ``array * float``.
@@ -37,6 +37,9 @@ def _numba_wanted() -> bool:
 
 
 AVAILABLE = _numba_wanted()
+# The batch kernels' switch, as ``Optimizer.fused`` is the optimizers': False runs the NumPy reference in
+# nn/activations.py and nn/losses.py (benchmarks/steps.py times both ways; ``batch_fusable`` reads it).
+batch_fused: bool = AVAILABLE
 
 
 class _Kernel:
@@ -207,3 +210,8 @@ def fusable(*arrays: np.ndarray, ndim: int | None = 1) -> bool:
         if a.dtype != dtype or not a.flags.c_contiguous or (ndim is not None and a.ndim != ndim):
             return False
     return True
+
+
+def batch_fusable(*arrays: np.ndarray, ndim: int | None = None) -> bool:
+    """``fusable`` for the batch kernels (any number of dimensions unless ``ndim``), while ``batch_fused``."""
+    return batch_fused and fusable(*arrays, ndim=ndim)

@@ -71,7 +71,7 @@ def softmax_cross_entropy_step(logits: np.ndarray, y: np.ndarray, scale: float) 
 
 def _fusable(logits: np.ndarray, y: np.ndarray) -> bool:
     """The kernels take these: float (n >= 1, classes <= 128) logits, one integer label per row."""
-    return (kernels.fusable(logits, ndim=2) and len(logits) > 0 and logits.shape[1] <= 128
+    return (kernels.batch_fusable(logits, ndim=2) and len(logits) > 0 and logits.shape[1] <= 128
             and y.ndim == 1 and y.dtype.kind in "iu")
 
 

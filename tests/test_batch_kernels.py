@@ -1,7 +1,8 @@
 """The per-batch kernels (bias + ReLU, ReLU's derivative, softmax cross-entropy) give the NumPy reference's numbers.
 
-Each test runs a function twice, with the kernels and with ``kernels.AVAILABLE`` set False (the reference,
-as ``MLP_KERNELS=numpy`` selects), and compares the bits: signed zeros and NaNs included.
+Each test runs a function twice, with the kernels and with ``kernels.batch_fused`` set False (the NumPy
+reference), and compares the bits: signed zeros and NaNs included. A whole fit compares the kernels with
+``kernels.AVAILABLE`` False, all reference, as ``MLP_KERNELS=numpy`` selects.
 """
 import os
 import subprocess
@@ -23,8 +24,8 @@ SHAPES = [(1, 1), (1, 128), (7, 13), (64, 128), (3, 5, 7)]
 def both_ways(monkeypatch, function, *arrays):
     """``function`` on copies of ``arrays``, with the kernels and then with the reference: (fused, reference)."""
     results = []
-    for available in (True, False):
-        monkeypatch.setattr(kernels, "AVAILABLE", available)
+    for fused in (True, False):
+        monkeypatch.setattr(kernels, "batch_fused", fused)
         copies = [a.copy() for a in arrays]
         with np.errstate(all="ignore"):  # inf * 0 and the like: the reference warns, the kernels do not
             results.append((function(*copies), copies))
