@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import contenders as c  # noqa: E402
-from benchmarks.whole_run import peak_memory, runner_overhead  # noqa: E402
+from benchmarks.whole_run import peak_memory, reproduction_minutes, runner_overhead  # noqa: E402
 from nn import Dataset, load_mnist  # noqa: E402
 
 Config = tuple[tuple[int, ...], int]
@@ -44,13 +44,14 @@ Runner = Callable[[tuple[int, ...], int, int], float]
 
 def contenders(data: Dataset, wanted: list[str]) -> dict[str, Runner]:
     """The timing function of every wanted contender whose library is installed."""
+    floats = c.float_inputs(data)  # theirs (and the floor's) made float once, untimed; ours scales each batch
     runners: dict[str, Runner] = {"ours": lambda s, b, r: c.time_ours(data, s, b, r),
-                                  "floor": lambda s, b, r: c.time_floor(data, s, b, r)}
+                                  "floor": lambda s, b, r: c.time_floor(floats, s, b, r)}
     if c.torch is not None and "torch" in wanted:
-        td = c.TorchData(data)
+        td = c.TorchData(floats)
         runners["torch"] = lambda s, b, r: c.time_torch(td, s, b, r)
     if c.jax is not None and "jax" in wanted:
-        jd = c.JaxData(data)
+        jd = c.JaxData(floats)
         runners["jax_loop"] = lambda s, b, r: c.time_jax_loop(jd, s, b, r)
         runners["jax_scan"] = lambda s, b, r: c.time_jax_scan(jd, s, b, r)
     return {who: run for who, run in runners.items() if who in wanted or who.startswith(tuple(wanted))}
@@ -138,16 +139,12 @@ def seed_group(args: argparse.Namespace, data: Dataset, scale: float) -> Goal:
 
 
 def extras_goals(args: argparse.Namespace, data: Dataset) -> list[Goal]:
-    """Per-batch logging, per-layer statistics and checkpoints: each within 5% of an epoch (n/a when absent)."""
+    """Per-batch logging, per-layer statistics and checkpoints: each within 5% of an epoch (n/a when skipped)."""
     names = ("per-batch logging", "per-layer statistics", "checkpoint every epoch")
     costs: dict[str, float | None] = dict.fromkeys(names)
     if not args.quick and not args.no_hooks:
-        try:
-            from benchmarks.hook_costs import hook_costs
-        except ImportError as exc:  # a checkout without fit's callbacks
-            print(f"\nper-epoch extras: not measured ({exc})")
-        else:
-            costs.update(hook_costs(data, args.repeats))
+        from benchmarks.hook_costs import hook_costs
+        costs.update(hook_costs(data, args.repeats))
     return [Goal(f"{name}: extra time per epoch, %", None if cost is None else 100 * cost, 5, at_most=True)
             for name, cost in costs.items()]
 
@@ -208,6 +205,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-hooks", action="store_true", help="skip the per-epoch extras' costs")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
     parser.add_argument("--no-runner", action="store_true", help="skip the background-runner overhead")
+    parser.add_argument("--no-reproduction", action="store_true",
+                        help="skip timing the whole report reproduction (about 2-4 minutes)")
     parser.add_argument("--runner-epochs", type=int, default=2, help="epochs per run for the runner overhead")
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", ""), help="MNIST folder ($MNIST_DIR)")
     args = parser.parse_args(argv)
@@ -242,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     goals += extras_goals(args, data)
     memory = None if args.quick or args.no_memory else peak_memory(args)
     goals.append(Goal("peak memory of a headless 10-epoch run, MB", memory, 400, at_most=True))
+    minutes = None if args.quick or args.no_reproduction else reproduction_minutes(args)
+    goals.append(Goal("whole report reproduction (both variants, 3 seeds), minutes", minutes, 4, at_most=True))
     if not args.quick and not args.no_runner:
         runner_overhead(args, load_mnist(args.data_dir or None))
     print(f"\nGoals of issue 17 (load average now {os.getloadavg()[0]:.2f}):")

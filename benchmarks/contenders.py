@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nn import Dataset
+from nn.pixels import as_inputs
 
 
 def _optional(module: str) -> Any:
@@ -40,6 +41,12 @@ torch, F = _optional("torch"), _optional("torch.nn.functional")
 jax, jnp = _optional("jax"), _optional("jax.numpy")
 
 Sizes = Sequence[int]
+
+
+def float_inputs(data: Dataset) -> Dataset:
+    """The data as float32 inputs in [0, 1], made once: how torch and JAX users hold MNIST. Ours reads the
+    product's uint8 pixels and scales each batch as it trains (nn/pixels.py), inside its timed epoch."""
+    return Dataset(as_inputs(data.x_train), data.y_train, as_inputs(data.x_test), data.y_test, data.source)
 
 
 # ---------------------------------------------------------------------- ours

@@ -1,8 +1,8 @@
 """What the per-epoch extras cost, for benchmarks/bench_epoch.py: per-batch logging, per-layer statistics, checkpoints.
 
-Each row trains the same epoch (784-128-10, batch 64, Adam, the test pass) through ``train_config`` with one extra
-callback and compares it, interleaved, with the same epoch without it. A row whose feature does not exist
-in this checkout says "n/a yet" rather than inventing one.
+Each row trains the same epoch (784-128-10, batch 64, Adam, the test pass) through ``train_config`` with one of
+the product's own recorders (storing into a scratch store, as a dashboard run does) and compares it,
+interleaved, with the same epoch without it.
 """
 from __future__ import annotations
 
@@ -18,36 +18,30 @@ from nn import Dataset
 SIZES, BATCH = (784, 128, 10), 64
 
 
-class BatchLossLog:
-    """Per-batch logging as a callback does it: keep every batch's loss and accuracy (what a live chart reads)."""
+def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
+    """Each extra as the product records it (made fresh per run): the within-epoch curve and the per-layer
+    monitor writing into a scratch run store (``experiments.runs.record_dynamics``, each measured alone), and a
+    checkpoint saved after every epoch."""
+    from experiments.config import RunConfig
+    from experiments.runs.dynamics_store import log_dynamics
+    from experiments.runs.record_dynamics import dynamics_callbacks
+    from experiments.runs.store import RunStore
+    from nn import SaveCheckpoint
+    from nn.batch_curve import BatchCurve
+    from nn.dynamics import LayerMonitor
 
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, int, float, float]] = []
-        self.epoch = 0
+    store = RunStore(folder / "runs.sqlite")
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
-        self.epoch = epoch
+    def curve() -> list[Any]:
+        run_id = store.create_run(RunConfig(), source="benchmark")
+        return [cb for cb in dynamics_callbacks(store, run_id) if isinstance(cb, BatchCurve)]
 
-    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
-        self.rows.append((self.epoch, batch, logs["loss"], logs["correct"] / logs["size"]))
+    def layers() -> list[Any]:
+        run_id = store.create_run(RunConfig(), source="benchmark")
+        return [LayerMonitor(lambda epoch, stats: log_dynamics(store, run_id, (), stats))]
 
-
-def _extras(folder: Path) -> dict[str, Callable[[], list[Any]] | None]:
-    """Each extra's callbacks (made fresh per run), or None when this checkout does not have it."""
-    extras: dict[str, Callable[[], list[Any]] | None] = {"per-batch logging": lambda: [BatchLossLog()]}
-    try:
-        from nn import SaveCheckpoint
-    except ImportError:
-        extras["checkpoint every epoch"] = None
-    else:
-        extras["checkpoint every epoch"] = lambda: [SaveCheckpoint(folder / "run.ckpt")]
-    try:
-        from nn import LayerStatistics  # type: ignore[attr-defined]
-    except ImportError:
-        extras["per-layer statistics"] = None
-    else:
-        extras["per-layer statistics"] = lambda: [LayerStatistics()]
-    return extras
+    return {"per-batch logging": curve, "per-layer statistics": layers,
+            "checkpoint every epoch": lambda: [SaveCheckpoint(folder / "run.ckpt")]}
 
 
 def _epoch(data: Dataset, seed: int, callbacks: list[Any]) -> float:
@@ -61,11 +55,10 @@ def _epoch(data: Dataset, seed: int, callbacks: list[Any]) -> float:
     return time.perf_counter() - start
 
 
-def hook_costs(data: Dataset, repeats: int) -> dict[str, float | None]:
-    """Each extra's cost as a fraction of the plain epoch (0.05 = 5% slower), or None when it does not exist."""
+def hook_costs(data: Dataset, repeats: int) -> dict[str, float]:
+    """Each extra's cost as a fraction of the plain epoch (0.05 = 5% slower)."""
     with tempfile.TemporaryDirectory() as tmp:
-        extras = _extras(Path(tmp))
-        present = {name: make for name, make in extras.items() if make is not None}
+        present = _extras(Path(tmp))
         times: dict[str, list[float]] = {name: [] for name in ["plain", *present]}
         for r in range(repeats + 1):  # repeat 0 warms up: discarded
             order = [("plain", list), *present.items()]
@@ -74,9 +67,7 @@ def hook_costs(data: Dataset, repeats: int) -> dict[str, float | None]:
                 if r:
                     times[name].append(seconds)
     plain = statistics.median(times["plain"])
-    costs: dict[str, float | None] = {name: None for name in extras}
-    costs.update({name: statistics.median(times[name]) / plain - 1 for name in present})
+    costs = {name: statistics.median(times[name]) / plain - 1 for name in present}
     print(f"\nPer-epoch extras (784-128-10 b64, epoch + test pass, {repeats} interleaved repeats): "
-          f"plain {plain:.3f} s; "
-          + "; ".join(f"{name} {'n/a yet' if cost is None else f'{cost:+.1%}'}" for name, cost in costs.items()))
+          f"plain {plain:.3f} s; " + "; ".join(f"{name} {cost:+.1%}" for name, cost in costs.items()))
     return costs

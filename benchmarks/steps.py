@@ -6,9 +6,12 @@ path, ``train_config``):
 * before:          the NumPy Adam (10 passes) and one BLAS thread, as the product trained before;
 * + fused Adam:    the Numba kernel behind the same optimizer (nn/kernels.py), still one BLAS thread;
 * + batch kernels: bias + ReLU, ReLU's derivative and softmax cross-entropy compiled too (nn/kernels.py);
-* + threads:       BLAS threads by context (experiments/runs/threads.py): every free core when alone.
+* + threads:       BLAS threads by context (experiments/runs/threads.py): every free core when alone;
+* + uint8 pixels:  MNIST kept as bytes and each batch scaled as it is gathered (nn/pixels.py); the steps
+                   before train on the same images stored as float32, as the product did.
 
-The switches are the ones the product has: ``Optimizer.fused``, ``kernels.batch_fused`` and ``MLP_BLAS_THREADS``.
+The switches are the ones the product has: ``Optimizer.fused``, ``kernels.batch_fused``, ``MLP_BLAS_THREADS``
+and the dataset's dtype.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import os
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from nn import Dataset, kernels
 from nn import optim as nn_optim
@@ -44,23 +48,34 @@ def _switches(fused: bool, batch: bool, one_thread: bool) -> Iterator[None]:
             os.environ["MLP_BLAS_THREADS"] = saved_env
 
 
-# name: (fused Adam, batch kernels, one BLAS thread)
-STEPS: dict[str, tuple[bool, bool, bool]] = {"before": (False, False, True), "+ fused Adam": (True, False, True),
-                                             "+ batch kernels": (True, True, True),
-                                             "+ threads by context": (True, True, False)}
+@dataclass(frozen=True)
+class Step:
+    """One column of the table: which of the changes are on."""
+
+    fused: bool
+    batch: bool
+    one_thread: bool
+    pixels: bool
+
+
+STEPS: dict[str, Step] = {"before": Step(False, False, True, False), "+ fused Adam": Step(True, False, True, False),
+                          "+ batch kernels": Step(True, True, True, False),
+                          "+ threads by context": Step(True, True, False, False),
+                          "+ uint8 pixels": Step(True, True, False, True)}
 
 
 def steps(data: Dataset, repeats: int, scale: float) -> None:
     """Print a before/after table: median seconds per step, each against the one before it."""
-    from benchmarks.contenders import time_ours
+    from benchmarks.contenders import float_inputs, time_ours
 
+    floats = float_inputs(data)
     times: dict[tuple[Config, str], list[float]] = {(c, s): [] for c in CONFIGS for s in STEPS}
     for r in range(repeats + 1):
         for config in CONFIGS:
             order = list(STEPS.items())
-            for name, switches in order[::-1] if r % 2 else order:
-                with _switches(*switches):
-                    seconds = time_ours(data, config[0], config[1], r) * scale
+            for name, step in order[::-1] if r % 2 else order:
+                with _switches(step.fused, step.batch, step.one_thread):
+                    seconds = time_ours(data if step.pixels else floats, config[0], config[1], r) * scale
                 if r:
                     times[config, name].append(seconds)
     print(f"\nWhat each change bought (median s/epoch, epoch + test pass, {repeats} interleaved repeats, "

@@ -42,6 +42,27 @@ def peak_memory(args: argparse.Namespace) -> float:
     return max_rss_kib / 1024
 
 
+def reproduction_minutes(args: argparse.Namespace) -> float:
+    """Wall minutes of the whole report reproduction (``reproduce all``: both variants, 3 seeds, 30 runs and 900
+    epochs, one run per core) into a scratch store, as a user would start it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, RESULTS_DB=str(Path(tmp) / "runs.sqlite"))
+        if args.data_dir:
+            env["MNIST_DIR"] = args.data_dir
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "experiments", "reproduce", "all"], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        minutes = (time.perf_counter() - start) / 60
+    if done.returncode != 0:
+        print(f"\nreproduction: `python -m experiments reproduce all` failed ({done.returncode}): "
+              f"{done.stderr.strip()[-300:]}")
+        return float("nan")
+    summary = next((line for line in done.stdout.splitlines() if line.startswith("wall time")), "")
+    print(f"\nWhole report reproduction (`reproduce all`: both variants, 3 seeds, 30 runs, 900 epochs): "
+          f"{minutes:.2f} min wall ({summary})")
+    return minutes
+
+
 def runner_overhead(args: argparse.Namespace, data: Dataset) -> None:
     """Wall time of runs through experiments.runs.runner.RunManager against fit called directly, alternately."""
     try:

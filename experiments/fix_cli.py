@@ -11,7 +11,6 @@ import argparse
 
 from experiments.analysis.diagnosis import DiagnosisKind
 from experiments.analysis.diagnosis_text import describe, fix_text
-from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore
@@ -34,6 +33,9 @@ def _plain(text: str) -> str:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
+    # imported here: its statistics bring SciPy, which a plain `run` should not load (memory, start-up)
+    from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix
+
     store = RunStore(args.db)
     try:
         plan = plan_fix(store, args.id, DiagnosisKind(args.kind) if args.kind else None, args.seeds)

@@ -8,7 +8,6 @@ import argparse
 import json
 
 from experiments.analysis.importance import SHUFFLES
-from experiments.analysis.insights import compute
 from experiments.analysis.selection import InsightError, Metric, Source, SourceKind
 from experiments.runs.store import RunStore
 
@@ -41,6 +40,9 @@ def source_from_args(args: argparse.Namespace) -> Source:
 
 
 def cmd_insights(args: argparse.Namespace) -> int:
+    # imported here: it brings pandas, SciPy and Plotly, which a plain `run` should not load (about 150 MB)
+    from experiments.analysis.insights import compute
+
     if args.shuffles < 10:
         raise InsightError(f"--shuffles must be at least 10 (got {args.shuffles})")
     result = compute(RunStore(args.db), source_from_args(args), Metric(args.metric) if args.metric else None,

@@ -51,7 +51,10 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train, validation and test splits: images as float32 rows scaled to [0, 1], labels as integers 0..9.
+    """Train, validation and test splits: images as rows, labels as integers 0..9.
+
+    ``load_mnist`` keeps images as uint8 pixels (0..255), which the network scales to [0, 1] as it reads them
+    (``nn.pixels``); float rows (synthetic data) are used as they are.
 
     The validation split may be empty (no validation): ``has_validation`` says which.
     """
@@ -212,8 +215,7 @@ def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np
                         f"the files do not belong together")
     if labels.size and labels.max() >= NUM_CLASSES:
         raise DataError(f"{labels_stem} holds label {labels.max()}, expected 0..9")
-    x = images.reshape(len(images), -1).astype(np.float32)
-    x *= np.float32(1 / 255)  # scaled once, at load
+    x = images.reshape(len(images), -1)  # uint8 pixels, scaled where used (nn.pixels): a quarter of float32
     x.flags.writeable = False
     y = labels.astype(np.int64)
     y.flags.writeable = False

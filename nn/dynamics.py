@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .callbacks import Callback
+from .pixels import as_inputs
 
 BINS = 32
 SATURATION = 0.02      # sigmoid output within this of 0 or 1, tanh within it of -1 or 1: saturated
@@ -74,7 +75,7 @@ class LayerMonitor(Callback):
         self._probe_at = {min(per_epoch - 1, int(per_epoch * (i + 0.5) / self.probes)) for i in range(self.probes)}
         x = self.loop.data.x_train if self.loop.data is not None else np.empty((0, self.loop.model.sizes[0]))
         rows = np.random.default_rng([self.seed, 7]).permutation(len(x))[:self.sample_size]
-        self._sample = np.asarray(x[np.sort(rows)], dtype=self.loop.model.dtype)
+        self._sample = as_inputs(x[np.sort(rows)], self.loop.model.dtype)
         self._before = np.empty_like(self.loop.model.flat_params)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:

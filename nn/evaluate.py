@@ -6,6 +6,7 @@ import numpy as np
 from .losses import cross_entropy
 from .metrics import accuracy, majority_fraction
 from .mlp import MLP
+from .pixels import as_inputs, is_pixels
 
 
 def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> dict[str, float]:
@@ -16,8 +17,11 @@ def evaluate(model: MLP, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> dic
     total_loss = 0.0
     predictions = []
     ever_active = [np.zeros(width, dtype=bool) for width in model.sizes[1:-1]]
+    # stored pixels are scaled chunk by chunk into one reused buffer (a fresh one per chunk costs page faults)
+    inputs = np.empty((min(chunk, len(x)), x.shape[1]), model.dtype) if is_pixels(x) else None
     for start in range(0, len(x), chunk):
-        outputs = model.layer_outputs(x[start:start + chunk])
+        rows = x[start:start + chunk]
+        outputs = model.layer_outputs(rows if inputs is None else as_inputs(rows, out=inputs[:len(rows)]))
         for active, hidden in zip(ever_active, outputs[1:-1]):
             active |= (hidden > 0).any(axis=0)
         logits = outputs[-1].astype(np.float64)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .mlp import MLP
 from .optim import Optimizer
+from .pixels import as_inputs
 
 START_LR, END_LR = 1e-6, 10.0
 BETA = 0.98             # smoothing of the loss (fastai's value): an average over about 50 steps
@@ -113,7 +114,7 @@ def find_lr(model: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, *, b
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for i, lr in enumerate(schedule):
             idx = next(batches)
-            loss, _ = work.backprop(np.asarray(x[idx], dtype=work.dtype), y[idx], l2, reduction)
+            loss, _ = work.backprop(as_inputs(x[idx], work.dtype), y[idx], l2, reduction)
             losses.append(loss)
             average = beta * average + (1 - beta) * loss
             smooth = average / (1 - beta ** (i + 1))

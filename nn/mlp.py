@@ -3,6 +3,9 @@
 All parameters live in one flat buffer (``flat_params``) and ``weights``/``biases`` are views into it;
 gradients likewise live in ``flat_grads``. Layer code reads naturally per layer, while an optimizer can
 update the whole network in a handful of vectorized operations on the two flat buffers.
+
+Inputs are float rows, or stored uint8 pixel rows (MNIST as ``load_mnist`` keeps it), which every entry
+point scales to [0, 1] through ``nn.pixels.as_inputs``.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import numpy as np
 
 from . import activations
 from .losses import softmax_cross_entropy_step
+from .pixels import as_inputs, is_pixels
 
 REDUCTIONS = ("mean", "sum")
 INITIALISATIONS = ("he", "glorot", "small")
@@ -139,7 +143,7 @@ class MLP:
         The arrays are the model's work buffers, overwritten by its next pass (like ``loss_and_grads``'s
         gradients): read them or copy them, do not keep them. Evaluation uses this without copying.
         """
-        return self._forward(np.asarray(X, dtype=self.dtype))
+        return self._forward(as_inputs(X, self.dtype))
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape ``(n, classes)`` for inputs ``X`` of shape ``(n, features)`` (a new array)."""
@@ -147,8 +151,8 @@ class MLP:
 
     def predict(self, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """Predicted class index for every row of ``X``."""
-        X = np.asarray(X, dtype=self.dtype)
-        return np.concatenate([self._forward(X[i:i + chunk])[-1].argmax(axis=1) for i in range(0, len(X), chunk)])
+        return np.concatenate([self._forward(as_inputs(X[i:i + chunk], self.dtype))[-1].argmax(axis=1)
+                               for i in range(0, len(X), chunk)])
 
     # ------------------------------------------------------------------ backward
     def backprop(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0, reduction: str = "mean") -> tuple[float, int]:
@@ -166,6 +170,8 @@ class MLP:
 
         This is the training step's pass, so dropout (if any) is applied, with masks from ``dropout_rng``.
         """
+        if is_pixels(X):  # the training loop passes inputs already scaled (see nn.pixels)
+            X = as_inputs(X, self.dtype)
         ce, _, correct = self._backward(X, y, l2, reduction, training=True)
         return ce, correct
 
@@ -207,7 +213,7 @@ class MLP:
         model's own buffers, overwritten by the next backward pass (like a PyTorch ``.grad``): copy them.
         ``training=True`` applies dropout; reseed ``dropout_rng`` before each call to keep one fixed mask.
         """
-        X = np.asarray(X, dtype=self.dtype)
+        X = as_inputs(X, self.dtype)
         ce, penalty, _ = self._backward(X, np.asarray(y), l2, reduction, training)
         return (ce * len(X) if reduction == "sum" else ce) + penalty, self.grads()
 

@@ -26,6 +26,7 @@ from .data import Dataset
 from .losses import softmax_cross_entropy_grad
 from .mlp import MLP
 from .optim import Optimizer
+from .pixels import as_inputs
 from .train import FitOptions, TrainResult, _evaluation
 
 
@@ -211,7 +212,7 @@ def _train_epoch(live: list[_Member], stacked: StackedMLP, optimizer: Optimizer,
         count = min(size, n - start)
         for member in live:
             idx = orders[member.index][start:start + count]
-            np.take(data.x_train, idx, axis=0, out=gathered[member.index, :count], mode="clip")
+            gathered[member.index, :count] = as_inputs(data.x_train[idx], stacked.dtype)  # pixels scaled
             np.take(data.y_train, idx, out=labels[member.index, :count])
         losses, correct = stacked.backprop(gathered[:, :count], labels[:, :count], options.l2, options.reduction)
         optimizer.step([stacked.flat_params.reshape(-1)], [stacked.flat_grads.reshape(-1)])

@@ -74,6 +74,15 @@ def temporary_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLP_BLAS_THREADS=1 for every test and its subprocesses: OpenBLAS's results differ in the last bits
+    between thread counts, and the context rule (experiments/runs/threads.py) picks a count from the
+    machine's load, so two runs compared for exact equality could differ on a busy machine. The rule itself
+    is tested with the variable removed (tests/test_blas_threads.py)."""
+    monkeypatch.setenv("MLP_BLAS_THREADS", "1")
+
+
 def make_blobs(n_train: int = 600, n_test: int = 200, features: int = 20, classes: int = 10, seed: int = 0) -> Dataset:
     """A learnable synthetic classification problem: Gaussian blobs, one per class, values in [0, 1]."""
     rng = np.random.default_rng(seed)

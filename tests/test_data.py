@@ -9,6 +9,7 @@ import pytest
 
 import nn.data as data
 from nn import DataError, load_mnist
+from nn.pixels import as_inputs
 
 
 def write_idx(path, array, magic, compress=True):
@@ -36,7 +37,9 @@ def test_any_folder_in_idx_layout_loads(tmp_path, compress):
     folder = make_dataset(tmp_path / "d", compress=compress)
     ds = load_mnist(folder)
     assert ds.x_train.shape == (30, 784) and ds.x_test.shape == (10, 784)
-    assert ds.x_train.dtype == np.float32 and ds.x_train.min() >= 0.0 and ds.x_train.max() <= 1.0
+    assert ds.x_train.dtype == np.uint8  # pixels as stored, a quarter of float32's memory
+    inputs = as_inputs(ds.x_train)
+    assert inputs.dtype == np.float32 and inputs.min() >= 0.0 and inputs.max() <= 1.0
     assert ds.y_train.dtype == np.int64
     assert not ds.x_train.flags.writeable  # shared read-only
     assert load_mnist(folder) is ds  # loaded once per process

@@ -25,6 +25,7 @@ from experiments.analysis.digit import (
 )
 from nn import MLP, FitOptions, fit
 from nn.optim import Adam
+from nn.pixels import as_inputs
 
 
 def canvas(height: int = 280, width: int = 280) -> np.ndarray:
@@ -156,7 +157,7 @@ def upscale_like_a_canvas(image28: np.ndarray) -> np.ndarray:
 def test_reprocessed_mnist_test_images_are_read_as_the_originals(mnist, trained):
     rng = np.random.default_rng(0)
     sample = rng.choice(len(mnist.y_test), 200, replace=False)
-    originals = mnist.x_test[sample]
+    originals = as_inputs(mnist.x_test[sample])
     reprocessed = np.array([preprocess(upscale_like_a_canvas(x.reshape(28, 28))).reshape(-1) for x in originals])
     agreement = float(np.mean(trained.predict(reprocessed) == trained.predict(originals)))
     print(f"re-processed MNIST test images read as the originals: {agreement:.1%} of {len(sample)}")

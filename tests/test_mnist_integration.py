@@ -4,14 +4,16 @@ import pytest
 
 from nn import MLP, FitOptions, fit
 from nn.optim import Adam
+from nn.pixels import as_inputs
 
 pytestmark = pytest.mark.mnist
 
 
 def test_real_mnist_loads_with_known_statistics(mnist):
     assert mnist.x_train.shape == (60000, 784) and mnist.x_test.shape == (10000, 784)
-    assert mnist.x_train.mean() == pytest.approx(0.1307, abs=1e-4)
-    assert mnist.x_train.std() == pytest.approx(0.3081, abs=1e-4)
+    x = as_inputs(mnist.x_train)  # the network's view of the stored uint8 pixels
+    assert x.mean() == pytest.approx(0.1307, abs=1e-4)
+    assert x.std() == pytest.approx(0.3081, abs=1e-4)
     np.testing.assert_array_equal(np.bincount(mnist.y_train),
                                   [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
 

@@ -157,7 +157,7 @@ def test_a_store_from_before_validation_is_migrated_and_its_runs_keep_working(tm
         conn.execute("INSERT INTO epochs (run_id, epoch, test_acc, lr) VALUES (1, 1, 0.96, 0.001), (1, 2, 0.97, 0.001)")
     conn.close()
     store = RunStore(path)
-    assert store._execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     old = store.get_run(1)
     assert old.config is not None and old.config.val_size == 0 and old.config.early_stopping == "off"
     assert not old.has_validation and old.best_epoch is None and old.summary().by is SummaryBy.LAST

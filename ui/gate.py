@@ -58,6 +58,23 @@ def guard_server() -> None:
     st.stop()
 
 
+def passed(realm: Realm) -> bool:
+    """Whether this session has entered ``realm``'s password."""
+    return bool(st.session_state.get(_PASSED[realm]))
+
+
+def teacher_allowed(label: str = "Teacher password") -> bool:
+    """True when this session may do what only the teacher may: it has entered the teacher password, or no
+    teacher password is set on a local server (a laptop). A class server without one refuses, in one line."""
+    if password(Realm.TEACHER):
+        return ask(Realm.TEACHER, label)
+    if class_server():
+        st.error("No teacher password is set: set teacher_password in .streamlit/secrets.toml or "
+                 "MNIST_LAB_TEACHER_PASSWORD.", icon=":material/lock:")
+        return False
+    return True
+
+
 def ask(realm: Realm, label: str) -> bool:
     """A password form for ``realm``; True once this session has entered the right password."""
     if st.session_state.get(_PASSED[realm]):

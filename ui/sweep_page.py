@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from experiments.access import Realm
 from experiments.analysis import ranking
 from experiments.config import ConfigError, parse_setting, quote, setting_of
 from experiments.runs.store import RunRecord
@@ -23,7 +24,7 @@ from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_
 from experiments.sweeps.tpe import TpeSweep, check_space
 from experiments.sweeps.tpe_spec import DEFAULT_STARTUP, Pruner
 from nn.status import RunStatus
-from ui import common
+from ui import common, gate
 from ui.tables import MISSING
 
 LIVE_EVERY = 1.0  # seconds between refreshes of the trial table while the sweep runs
@@ -196,8 +197,10 @@ def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, ac
     if sweep is None and active:
         column.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
         return
-    if column.button("Stop sweep", disabled=not (active and sweep and not sweep.stopping), icon=":material/stop:",
-                     key="sw_stop", help="Running trials stop after their current batch; waiting ones never start."):
+    may = not gate.class_server() or gate.passed(Realm.TEACHER)  # on a class server a sweep is the teacher's
+    if column.button("Stop sweep", disabled=not (may and active and sweep and not sweep.stopping),
+                     icon=":material/stop:", key="sw_stop",
+                     help="Running trials stop after their current batch; waiting ones never start."):
         if sweep is not None:
             sweep.stop()
         st.rerun(scope="fragment")
@@ -246,6 +249,15 @@ def _pick_sweep() -> str | None:
     return sweep_id
 
 
+def _may_start() -> bool:
+    """On a class server only the teacher starts sweeps: a sweep's worker processes take every core, outside
+    the run queue that shares the machine among the students in turn. Anyone may watch them."""
+    if not gate.class_server():
+        return True
+    st.caption("On a class server sweeps are the teacher's: they use every core, outside the class's run queue.")
+    return gate.teacher_allowed("Teacher password, to start a sweep")
+
+
 def render() -> None:
     st.title("Sweep")
     st.caption("Train every combination of the settings below, or let TPE choose the trials and prune weak ones; "
@@ -258,8 +270,8 @@ def render() -> None:
     workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers")
     chosen = plans[source]
     c3.write(_size_text(chosen))
-    if st.button("Start sweep", type="primary", disabled=chosen is None, icon=":material/play_arrow:",
-                 key="sw_start") and chosen is not None:
+    if _may_start() and st.button("Start sweep", type="primary", disabled=chosen is None,
+                                  icon=":material/play_arrow:", key="sw_start") and chosen is not None:
         _start(chosen, int(workers))
     sweep_id = _pick_sweep()
     if sweep_id is None:

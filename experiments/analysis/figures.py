@@ -17,6 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from nn.pixels import as_inputs
+
 METRIC_NAMES = {"val_acc": "Validation accuracy", "test_acc": "Test accuracy", "train_acc": "Train accuracy",
                 "val_loss": "Validation loss", "test_loss": "Test loss", "train_loss": "Train loss",
                 "lr": "Learning rate"}  # the lr per epoch: a schedule drawn
@@ -362,7 +364,7 @@ def misclassified_figure(images: np.ndarray, true: Sequence[int], predicted: Seq
                          columns: int = 10) -> go.Figure:
     """Misclassified test digits, each titled "true → predicted"."""
     titles = [f"{t} → {p}" for t, p in zip(true, predicted)]
-    return image_grid(np.asarray(images).reshape(-1, 28, 28), titles, columns=columns)
+    return image_grid(as_inputs(images).reshape(-1, 28, 28), titles, columns=columns)  # pixels shown in [0, 1]
 
 
 def weights_figure(first_layer: np.ndarray, columns: int = 10) -> go.Figure:

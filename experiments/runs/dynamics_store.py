@@ -47,7 +47,7 @@ def log_layer_stats(store: RunStore, run_id: int, stats: Sequence[LayerStats]) -
 
 def get_batch_points(store: RunStore, run_id: int, after_x: float = -1.0) -> list[BatchPoint]:
     """The run's within-epoch points in order (only those beyond ``after_x``, for a live chart's new points)."""
-    rows = store._execute(f"SELECT {', '.join(POINT_COLUMNS)} FROM batch_points WHERE run_id = ? AND x > ? "
+    rows = store.execute(f"SELECT {', '.join(POINT_COLUMNS)} FROM batch_points WHERE run_id = ? AND x > ? "
                           f"ORDER BY x", (run_id, after_x)).fetchall()
     return [BatchPoint(int(r["epoch"]), int(r["batch"]), float(r["x"]), _nan(r["loss"]), _nan(r["acc"]),
                        _nan(r["l2_penalty"])) for r in rows]
@@ -58,14 +58,14 @@ def batch_progress(store: RunStore, run_ids: Sequence[int]) -> dict[int, float]:
     ids = [int(i) for i in run_ids]
     if not ids:
         return {}
-    rows = store._execute(f"SELECT run_id, max(x) FROM batch_points WHERE run_id IN ({', '.join('?' * len(ids))}) "
+    rows = store.execute(f"SELECT run_id, max(x) FROM batch_points WHERE run_id IN ({', '.join('?' * len(ids))}) "
                           f"GROUP BY run_id", ids).fetchall()
     return {int(r[0]): float(r[1]) for r in rows}
 
 
 def get_layer_stats(store: RunStore, run_id: int) -> list[LayerStats]:
     """The run's per-layer dynamics, by epoch then layer."""
-    rows = store._execute(f"SELECT {', '.join(LAYER_COLUMNS)}, histograms FROM layer_stats WHERE run_id = ? "
+    rows = store.execute(f"SELECT {', '.join(LAYER_COLUMNS)}, histograms FROM layer_stats WHERE run_id = ? "
                           f"ORDER BY epoch, layer", (run_id,)).fetchall()
     out = []
     for r in rows:

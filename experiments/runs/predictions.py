@@ -36,7 +36,7 @@ def save_prediction(store: RunStore, student: str, exercise: str, answer: dict[s
     which = clean_text(exercise, MAX_EXERCISE_ID, "exercise id", strip=True)
     if not which:
         raise StoreError("an exercise id cannot be empty")
-    cur = store._execute(
+    cur = store.execute(
         "INSERT INTO predictions (student, exercise, created, answer) VALUES (?, ?, ?, ?)",
         (who, which, datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(answer, sort_keys=True)))
     return int(cur.lastrowid or 0)
@@ -44,7 +44,7 @@ def save_prediction(store: RunStore, student: str, exercise: str, answer: dict[s
 
 def attach_group(store: RunStore, prediction_id: int, group_id: str) -> None:
     """Record the group of runs queued to test a prediction."""
-    store._execute("UPDATE predictions SET group_id = ? WHERE id = ?", (group_id, int(prediction_id)))
+    store.execute("UPDATE predictions SET group_id = ? WHERE id = ?", (group_id, int(prediction_id)))
 
 
 def predictions(store: RunStore, exercise: str | None = None, student: str | None = None) -> list[Prediction]:
@@ -57,7 +57,7 @@ def predictions(store: RunStore, exercise: str | None = None, student: str | Non
         where.append("student = ?")
         params.append(student)
     sql = "SELECT * FROM predictions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-    return [_record(row) for row in store._execute(sql, params).fetchall()]
+    return [_record(row) for row in store.execute(sql, params).fetchall()]
 
 
 def latest(store: RunStore, exercise: str | None = None,

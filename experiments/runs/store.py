@@ -126,7 +126,10 @@ class RunStore(RequeueStatements):
     def _explain(self, exc: sqlite3.Error) -> StoreError:
         return explain(exc, self.path)
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """One statement with its parameters (never formatted into ``sql``) on this thread's connection, a
+        database error raised as a ``StoreError`` that says what happened. Public for the store's companion
+        modules, which keep their own tables (``dynamics_store``, ``predictions``)."""
         try:
             return self._conn().execute(sql, params)
         except sqlite3.Error as exc:
@@ -155,7 +158,7 @@ class RunStore(RequeueStatements):
     def _migrate(self) -> None:
         # version and table count read in one statement, so one snapshot: another process may be
         # creating this very file at the same moment
-        version, tables = self._execute(
+        version, tables = self.execute(
             "SELECT (SELECT user_version FROM pragma_user_version), "
             "(SELECT count(*) FROM sqlite_master WHERE type = 'table')").fetchone()
         if version > SCHEMA_VERSION:
@@ -165,7 +168,7 @@ class RunStore(RequeueStatements):
         if version == 0 and tables:  # checked before WAL mode is set, which would rewrite a foreign file's header
             raise StoreError(f"{self.path} is an SQLite file but not a run store: choose another file with RESULTS_DB")
         with contextlib.suppress(StoreError):  # e.g. a read-only folder: reads work, writes will say why they fail
-            self._execute("PRAGMA journal_mode = WAL")
+            self.execute("PRAGMA journal_mode = WAL")
         if version == 0:
             self._upgrade(0, SCHEMA, SCHEMA_VERSION)
             return
@@ -233,19 +236,19 @@ class RunStore(RequeueStatements):
     def set_status(self, run_id: int, status: RunStatus | str, message: str = "") -> bool:
         """Set a run's status and message; False if there is no such run (e.g. deleted meanwhile)."""
         word = parse_status(status).value
-        cur = self._execute("UPDATE runs SET status = ?, message = ?, owner = ? WHERE id = ?",
+        cur = self.execute("UPDATE runs SET status = ?, message = ?, owner = ? WHERE id = ?",
                             (word, clean_text(message, MAX_MESSAGE, "message"), self._owner, run_id))
         return cur.rowcount > 0
 
     def rename(self, run_id: int, name: str) -> None:
-        self._execute("UPDATE runs SET name = ? WHERE id = ?", (clean_name(name), run_id))
+        self.execute("UPDATE runs SET name = ? WHERE id = ?", (clean_name(name), run_id))
 
     def set_notes(self, run_id: int, notes: str) -> None:
-        self._execute("UPDATE runs SET notes = ? WHERE id = ?", (clean_text(notes, MAX_NOTES, "notes"), run_id))
+        self.execute("UPDATE runs SET notes = ? WHERE id = ?", (clean_text(notes, MAX_NOTES, "notes"), run_id))
 
     def set_tags(self, run_id: int, tags: Iterable[str] | str) -> None:
         """Replace a run's tags; text is split at commas; duplicates and blanks are dropped."""
-        self._execute("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(clean_tags(tags)), run_id))
+        self.execute("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(clean_tags(tags)), run_id))
 
     def edit_run(self, run_id: int, name: str, tags: Iterable[str] | str, notes: str) -> None:
         """Name, tags and notes at once: all are checked first, so a refused value changes nothing."""
@@ -312,13 +315,13 @@ class RunStore(RequeueStatements):
 
     # ------------------------------------------------------------------ reading
     def get_run(self, run_id: int) -> RunRecord:
-        row = self._execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"there is no run {run_id}")
         return record_from_row(row)
 
     def get_epochs(self, run_id: int) -> list[dict[str, Any]]:
-        rows = self._execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)).fetchall()
+        rows = self.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)).fetchall()
         return [dict(r) for r in rows]
 
     def get_epochs_of(self, run_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -326,7 +329,7 @@ class RunStore(RequeueStatements):
         ids = [int(i) for i in run_ids]
         if not ids:
             return []
-        rows = self._execute(f"SELECT * FROM epochs WHERE run_id IN ({', '.join('?' * len(ids))}) "
+        rows = self.execute(f"SELECT * FROM epochs WHERE run_id IN ({', '.join('?' * len(ids))}) "
                              f"ORDER BY run_id, epoch", ids).fetchall()
         return [dict(r) for r in rows]
 
@@ -346,10 +349,10 @@ class RunStore(RequeueStatements):
         if limit:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [record_from_row(r) for r in self._execute(sql, params).fetchall()]
+        return [record_from_row(r) for r in self.execute(sql, params).fetchall()]
 
     def count_runs(self) -> int:
-        return int(self._execute("SELECT count(*) FROM runs").fetchone()[0])
+        return int(self.execute("SELECT count(*) FROM runs").fetchone()[0])
 
 
 def _remove(path: Path) -> None:

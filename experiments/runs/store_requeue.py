@@ -30,7 +30,7 @@ class RequeueStatements:
 
     _owner: str
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         raise NotImplementedError
 
     def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
@@ -39,7 +39,7 @@ class RequeueStatements:
     def _dead_owned(self, conn: sqlite3.Connection | None, status: RunStatus) -> list[sqlite3.Row]:
         """Rows (id, owner, epochs_done) of runs with ``status`` whose owner is a process that has ended."""
         sql, params = "SELECT id, owner, epochs_done FROM runs WHERE status = ? ORDER BY id", (status.value,)
-        rows = (conn.execute(sql, params) if conn is not None else self._execute(sql, params)).fetchall()
+        rows = (conn.execute(sql, params) if conn is not None else self.execute(sql, params)).fetchall()
         return [r for r in rows if r["owner"] != self._owner and owner_is_dead(r["owner"])]
 
     def recover_interrupted(self) -> list[int]:
@@ -47,7 +47,7 @@ class RequeueStatements:
         so they can be resumed); return their ids. Queued ones of dead processes stay queued, noted so."""
         recovered = []
         for row in self._dead_owned(None, RunStatus.RUNNING):
-            cur = self._execute(
+            cur = self.execute(
                 "UPDATE runs SET status = ?, message = ? WHERE id = ? AND status = ? AND owner = ?",
                 (RunStatus.INTERRUPTED.value, f"the process running it ended after {row['epochs_done']} epoch(s); "
                  f"the finished epochs are kept and it can be resumed", row["id"], RunStatus.RUNNING.value,
@@ -55,7 +55,7 @@ class RequeueStatements:
             if cur.rowcount:
                 recovered.append(int(row["id"]))
         for row in self._dead_owned(None, RunStatus.QUEUED):
-            self._execute("UPDATE runs SET message = ? WHERE id = ? AND status = ? AND owner = ? AND message = ''",
+            self.execute("UPDATE runs SET message = ? WHERE id = ? AND status = ? AND owner = ? AND message = ''",
                           (ORPHAN_NOTE, row["id"], RunStatus.QUEUED.value, row["owner"]))
         return recovered
 

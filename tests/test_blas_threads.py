@@ -1,34 +1,7 @@
-"""The batch prefetcher yields exactly the batches a plain gather would; BLAS threads follow the context rule."""
-import numpy as np
-import pytest
+"""BLAS threads follow the context rule: every free core for a lone run, a share each when runs or workers share."""
 from threadpoolctl import threadpool_info
 
 from experiments.runs import threads
-from nn.prefetch import BatchPrefetcher
-
-
-@pytest.mark.parametrize("n, batch, chunk", [(600, 64, 8), (64, 64, 1), (130, 64, 2), (7, 3, 4)])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_prefetched_batches_are_the_plain_gather(blobs, n, batch, chunk, dtype):
-    x, y = blobs.x_train[:n], blobs.y_train[:n]
-    order = np.random.default_rng(n).permutation(n)
-    with BatchPrefetcher(x, y, batch, np.dtype(dtype), chunk=chunk) as prefetcher:
-        for epoch in range(2):  # the buffers are reused across epochs
-            got = [(xb.copy(), yb.copy()) for xb, yb in prefetcher.batches(order[::-1] if epoch else order)]
-            want_order = order[::-1] if epoch else order
-            starts = range(0, n, batch)
-            assert len(got) == len(starts)
-            for (xb, yb), start in zip(got, starts):
-                idx = want_order[start:start + batch]
-                assert xb.dtype == dtype
-                np.testing.assert_array_equal(xb, x[idx].astype(dtype))
-                np.testing.assert_array_equal(yb, y[idx])
-
-
-def test_prefetcher_can_be_left_mid_epoch(blobs):
-    with BatchPrefetcher(blobs.x_train, blobs.y_train, 10, np.dtype(np.float32), chunk=2) as prefetcher:
-        first = next(iter(prefetcher.batches(np.arange(len(blobs.y_train)))))
-        np.testing.assert_array_equal(first[0], blobs.x_train[:10])
 
 
 def test_blas_threads_divide_the_free_cores(monkeypatch):
