@@ -161,7 +161,8 @@ def _softmax_grad(e: np.ndarray, y: np.ndarray, scale: Any) -> float:
     row with (e / sum(e) - onehot(y)) * scale and return the sum of log(sum(e)) over rows, in float64.
     The row's sum adds up as NumPy's ``sum(axis=1)`` does (its pairwise sum: in order below 8 classes,
     else 8 running sums combined as a tree, then the rest in order; callers keep to 128 classes, where
-    NumPy starts splitting in halves), so the gradient is bit-identical to the reference's."""
+    NumPy starts splitting in halves), so the gradient is bit-identical to the reference's. Takes the
+    labels ``_softmax_shift`` checked."""
     n, classes = e.shape
     logs = 0.0
     for r in range(n):

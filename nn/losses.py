@@ -35,6 +35,8 @@ def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray, scale: float,
     has it already. The (n, 10) arrays are tiny, so the cost is per call: every step below is the
     cheapest NumPy call for its job (a row's max is its argmax's logit; flat indices select one entry
     per row), which makes this several times faster than the obvious ``max(axis=1)`` / ``np.mean`` code.
+    That NumPy code is the reference for ``_fused``, which runs instead where Numba does (and finds the
+    argmax itself).
     """
     if _fusable(logits, y):
         loss, _ = _fused(logits, y, scale)
