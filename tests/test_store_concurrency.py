@@ -51,6 +51,17 @@ def test_the_cap_counts_only_this_process_queued_runs(store):
     assert store.count_runs() == 5
 
 
+def test_the_cap_is_each_students_own(store):
+    """On a class server one student's full queue does not refuse another's runs."""
+    for _ in range(2):
+        store.create_run(RunConfig(), max_queued=2, student="ann")
+    with pytest.raises(QueueFullError, match="2 runs of yours are already waiting"):
+        store.create_run(RunConfig(), max_queued=2, student="ann")
+    store.create_run(RunConfig(), max_queued=2, student="bob")
+    store.create_run(RunConfig(), max_queued=2)  # the laptop's user ("" ) has a cap of their own too
+    assert store.count_runs() == 4
+
+
 def test_create_stores_name_and_tags_in_one_step_and_a_bad_tag_stores_nothing(store):
     run_id = store.create_run(RunConfig(), tags=["report", " report ", "seed 1"])
     run = store.get_run(run_id)

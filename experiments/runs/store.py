@@ -191,8 +191,9 @@ class RunStore(RequeueStatements):
         """Store a new run (queued by default) with its name and tags in one transaction; return its id.
 
         ``max_queued``: refuse (QueueFullError, nothing stored) when this process already has that many
-        queued runs; counted and inserted in the same write transaction, so concurrent callers cannot
-        pass the cap together. ``student``: the classroom name the run belongs to (checked by clean_student).
+        queued runs of this ``student`` (a class of 30 shares one server: each has their own cap); counted and
+        inserted in the same write transaction, so concurrent callers cannot pass the cap together.
+        ``student``: the classroom name the run belongs to (checked by clean_student).
         """
         word = parse_status(status).value
         name = clean_text(name, MAX_NAME, "run name", strip=True) if name else ""
@@ -200,11 +201,12 @@ class RunStore(RequeueStatements):
         student = clean_student(student) if student else ""
         with self._writing() as conn:
             if max_queued is not None:
-                waiting = conn.execute("SELECT count(*) FROM runs WHERE owner = ? AND status = ?",
-                                       (self._owner, RunStatus.QUEUED.value)).fetchone()[0]
+                waiting = conn.execute("SELECT count(*) FROM runs WHERE owner = ? AND status = ? AND student = ?",
+                                       (self._owner, RunStatus.QUEUED.value, student)).fetchone()[0]
                 if waiting >= max_queued:
-                    raise QueueFullError(f"{max_queued} runs are already waiting: stop some or wait for them "
-                                         f"to finish")
+                    whose = "of yours " if student else ""
+                    raise QueueFullError(f"{max_queued} runs {whose}are already waiting: stop some or wait for "
+                                         f"them to finish")
             cur = conn.execute(
                 "INSERT INTO runs (name, created, config, status, tags, group_id, source, owner, student) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
