@@ -5,11 +5,13 @@ path, ``train_config``):
 
 * before:          the NumPy Adam (10 passes) and one BLAS thread, as the product trained before;
 * + fused Adam:    the Numba kernel behind the same optimizer (nn/kernels.py), still one BLAS thread;
+* + batch kernels: bias + ReLU, ReLU's derivative and softmax cross-entropy compiled too (nn/kernels.py);
 * + threads:       BLAS threads by context (experiments/runs/threads.py): every free core when alone;
 * + uint8 pixels:  MNIST kept as bytes and each batch scaled as it is gathered (nn/pixels.py); the steps
                    before train on the same images stored as float32, as the product did.
 
-The switches are the ones the product has: ``Optimizer.fused``, ``MLP_BLAS_THREADS`` and the dataset's dtype.
+The switches are the ones the product has: ``Optimizer.fused``, ``kernels.batch_fused``, ``MLP_BLAS_THREADS``
+and the dataset's dtype.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from nn import Dataset
+from nn import Dataset, kernels
 from nn import optim as nn_optim
 
 Config = tuple[tuple[int, ...], int]
@@ -27,9 +29,11 @@ CONFIGS: list[Config] = [((784, 128, 10), 64), ((784, 512, 256, 10), 64)]
 
 
 @contextmanager
-def _switches(fused: bool, one_thread: bool) -> Iterator[None]:
+def _switches(fused: bool, batch: bool, one_thread: bool) -> Iterator[None]:
     saved_fused, saved_env = nn_optim.Optimizer.fused, os.environ.get("MLP_BLAS_THREADS")
+    saved_batch = kernels.batch_fused
     nn_optim.Optimizer.fused = fused and saved_fused  # never claims a kernel that is not there
+    kernels.batch_fused = batch and saved_batch
     if one_thread:
         os.environ["MLP_BLAS_THREADS"] = "1"
     else:
@@ -37,7 +41,7 @@ def _switches(fused: bool, one_thread: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        nn_optim.Optimizer.fused = saved_fused
+        nn_optim.Optimizer.fused, kernels.batch_fused = saved_fused, saved_batch
         if saved_env is None:
             os.environ.pop("MLP_BLAS_THREADS", None)
         else:
@@ -49,13 +53,15 @@ class Step:
     """One column of the table: which of the changes are on."""
 
     fused: bool
+    batch: bool
     one_thread: bool
     pixels: bool
 
 
-STEPS: dict[str, Step] = {"before": Step(False, True, False), "+ fused Adam": Step(True, True, False),
-                          "+ threads by context": Step(True, False, False),
-                          "+ uint8 pixels": Step(True, False, True)}
+STEPS: dict[str, Step] = {"before": Step(False, False, True, False), "+ fused Adam": Step(True, False, True, False),
+                          "+ batch kernels": Step(True, True, True, False),
+                          "+ threads by context": Step(True, True, False, False),
+                          "+ uint8 pixels": Step(True, True, False, True)}
 
 
 def steps(data: Dataset, repeats: int, scale: float) -> None:
@@ -68,7 +74,7 @@ def steps(data: Dataset, repeats: int, scale: float) -> None:
         for config in CONFIGS:
             order = list(STEPS.items())
             for name, step in order[::-1] if r % 2 else order:
-                with _switches(step.fused, step.one_thread):
+                with _switches(step.fused, step.batch, step.one_thread):
                     seconds = time_ours(data if step.pixels else floats, config[0], config[1], r) * scale
                 if r:
                     times[config, name].append(seconds)

@@ -1,7 +1,14 @@
-"""Softmax cross-entropy, computed stably: for evaluation (``cross_entropy``) and training (the fused gradient)."""
+"""Softmax cross-entropy, computed stably: for evaluation (``cross_entropy``) and training (the fused gradient).
+
+The training functions' NumPy code is the reference; where Numba runs (nn/kernels.py) two compiled passes
+around NumPy's exp do the same work about three times faster on a batch's (n, 10) logits: the gradient
+is bit-identical, the loss (added up in float64, not float32) equal to float32 rounding.
+"""
 from __future__ import annotations
 
 import numpy as np
+
+from . import kernels
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -28,7 +35,12 @@ def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray, scale: float,
     has it already. The (n, 10) arrays are tiny, so the cost is per call: every step below is the
     cheapest NumPy call for its job (a row's max is its argmax's logit; flat indices select one entry
     per row), which makes this several times faster than the obvious ``max(axis=1)`` / ``np.mean`` code.
+    That NumPy code is the reference for ``_fused``, which runs instead where Numba does (and finds the
+    argmax itself).
     """
+    if _fusable(logits, y):
+        loss, _ = _fused(logits, y, scale)
+        return loss, logits
     n, classes = logits.shape
     flat = logits.reshape(-1)  # a view of the same memory
     row_starts = np.arange(0, n * classes, classes)
@@ -45,3 +57,29 @@ def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray, scale: float,
     flat[target] -= 1
     logits *= scale
     return loss, logits
+
+
+def softmax_cross_entropy_step(logits: np.ndarray, y: np.ndarray, scale: float) -> tuple[float, int, np.ndarray]:
+    """A training batch's (mean cross-entropy, correct predictions, gradient), the gradient overwriting
+    ``logits`` as in ``softmax_cross_entropy_grad``; a prediction is a row's argmax (first one on ties)."""
+    if _fusable(logits, y):
+        loss, correct = _fused(logits, y, scale)
+        return loss, correct, logits
+    pred = logits.argmax(axis=1)
+    correct = int(np.count_nonzero(pred == y))
+    loss, grad = softmax_cross_entropy_grad(logits, y, scale, pred)
+    return loss, correct, grad
+
+
+def _fusable(logits: np.ndarray, y: np.ndarray) -> bool:
+    """The kernels take these: float (n >= 1, classes <= 128) logits, one integer label per row."""
+    return (kernels.batch_fusable(logits, ndim=2) and len(logits) > 0 and logits.shape[1] <= 128
+            and y.ndim == 1 and y.dtype.kind in "iu")
+
+
+def _fused(logits: np.ndarray, y: np.ndarray, scale: float) -> tuple[float, int]:
+    """The reference's steps in three calls: shift by the row max (and argmax), NumPy's exp, normalise."""
+    minus_targets, correct = kernels.softmax_shift_kernel(logits, y)
+    np.exp(logits, out=logits)
+    logs = kernels.softmax_grad_kernel(logits, y, logits.dtype.type(scale))
+    return (logs + minus_targets) / len(logits), correct

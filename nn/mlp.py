@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import activations
-from .losses import softmax_cross_entropy_grad
+from .losses import softmax_cross_entropy_step
 from .pixels import as_inputs, is_pixels
 
 REDUCTIONS = ("mean", "sum")
@@ -119,11 +119,12 @@ class MLP:
         drop = training and self.dropout > 0
         for i, (W, b, out) in enumerate(zip(self.weights, self.biases, work.outputs)):
             np.matmul(layer_inputs[-1], W, out=out)
-            out += b
             if i < last:
-                activations.forward(self.activation, out, out=out)
+                activations.bias_forward(self.activation, out, b)
                 if drop:
                     out = self._drop(out, work.masks[i], work.dropped[i])
+            else:
+                out += b
             layer_inputs.append(out)
         return layer_inputs
 
@@ -182,10 +183,8 @@ class MLP:
         layer_inputs = self._forward(X, training)
         work = self._work(len(X))
         logits = layer_inputs[-1]
-        pred = logits.argmax(axis=1)
-        correct = int(np.count_nonzero(pred == y))
         scale = 1.0 / len(X) if reduction == "mean" else 1.0
-        ce, delta = softmax_cross_entropy_grad(logits, y, scale, pred)  # delta overwrites the logits buffer
+        ce, correct, delta = softmax_cross_entropy_step(logits, y, scale)  # delta overwrites the logits buffer
         for i in range(len(self.weights) - 1, -1, -1):
             np.matmul(layer_inputs[i].T, delta, out=self.weight_grads[i])
             np.matmul(work.ones, delta, out=self.bias_grads[i])  # column sums; BLAS beats np.sum(axis=0) here

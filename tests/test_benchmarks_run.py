@@ -27,4 +27,4 @@ def test_the_headline_table_and_goals_print(mnist_dir):
 
 def test_the_steps_table_prints(mnist_dir):
     out = bench("--steps")
-    assert "| before | + fused Adam | + threads by context | + uint8 pixels |" in out
+    assert "| before | + fused Adam | + batch kernels | + threads by context | + uint8 pixels |" in out
