@@ -111,17 +111,6 @@ def _bias_relu(z: np.ndarray, b: np.ndarray) -> None:
             rows[r, c] = v
 
 
-def _relu(z: np.ndarray) -> None:
-    """In place: z = max(z, 0), with NaN and -0.0 as in ``np.maximum`` (see ``_bias_relu``). One array, not
-    (z, out): LLVM vectorises this loop, but not one whose input may alias its output (3x slower)."""
-    z = z.reshape(-1)
-    for i in range(z.size):
-        v = z[i]
-        if v <= 0:
-            v = 0
-        z[i] = v
-
-
 def _relu_backward(a: np.ndarray, grad: np.ndarray) -> None:
     """In place: grad *= (a > 0), a multiplication (not a select) so NaN, inf and -0.0 come out as NumPy's."""
     if a.shape != grad.shape:
@@ -194,7 +183,6 @@ momentum_kernel = _Kernel(_momentum)
 rmsprop_kernel = _Kernel(_rmsprop)
 sgd_kernel = _Kernel(_sgd)
 bias_relu_kernel = _Kernel(_bias_relu)
-relu_kernel = _Kernel(_relu)
 relu_backward_kernel = _Kernel(_relu_backward)
 softmax_shift_kernel = _Kernel(_softmax_shift)
 softmax_grad_kernel = _Kernel(_softmax_grad)
