@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from experiments.analysis.lr_find import find_learning_rate, rounded_lr  # noqa: E402
 from experiments.config import RunConfig  # noqa: E402
-from experiments.runs.execute import build_model  # noqa: E402
+from experiments.runs.training import build_model  # noqa: E402
 from nn import Dataset, fit, get_optimizer, load_mnist  # noqa: E402
 
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)

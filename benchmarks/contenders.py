@@ -6,7 +6,7 @@ cross-entropy, the last batch partial), then computes loss and accuracy on the 1
 returns the wall seconds of that work, with set-up (model construction, moving the data to the library,
 compilation in the warm-up repeat) left out:
 
-* ours:        the product's own path, ``experiments.runs.execute.train_config`` (which decides BLAS threads);
+* ours:        the product's own path, ``experiments.runs.training.train_config`` (which decides BLAS threads);
 * torch:       the idiomatic eager loop - model(x), F.cross_entropy, zero_grad, backward, opt.step();
 * jax_loop:    an idiomatic ``jax.jit``-compiled step (gather, forward, grad, Adam) called from a Python loop;
 * jax_scan:    the whole epoch as one ``jax.lax.scan`` over pre-shuffled batches, the fastest JAX idiom;
@@ -53,7 +53,7 @@ def float_inputs(data: Dataset) -> Dataset:
 def time_ours(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
     """Seconds for one epoch plus the test pass through the product's own training path."""
     from experiments.config import RunConfig
-    from experiments.runs.execute import train_config
+    from experiments.runs.training import train_config
 
     config = RunConfig(hidden=tuple(sizes[1:-1]), epochs=1, batch_size=batch, seed=seed)
     start = time.perf_counter()

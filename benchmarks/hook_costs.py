@@ -47,7 +47,7 @@ def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
 def _epoch(data: Dataset, seed: int, callbacks: list[Any]) -> float:
     """One epoch through the product's path (``train_config``: its BLAS threads, its callbacks)."""
     from experiments.config import RunConfig
-    from experiments.runs.execute import train_config
+    from experiments.runs.training import train_config
 
     config = RunConfig(hidden=SIZES[1:-1], epochs=1, batch_size=BATCH, seed=seed)
     start = time.perf_counter()

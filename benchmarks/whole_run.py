@@ -67,9 +67,9 @@ def runner_overhead(args: argparse.Namespace, data: Dataset) -> None:
     """Wall time of runs through experiments.runs.runner.RunManager against fit called directly, alternately."""
     try:
         from experiments.config import RunConfig
-        from experiments.runs.execute import train_config
         from experiments.runs.runner import RunManager
         from experiments.runs.store import RunStore
+        from experiments.runs.training import train_config
     except ImportError as exc:
         print(f"\nrunner overhead: not measured ({exc})")
         return

@@ -13,12 +13,12 @@ from typing import Any
 
 from experiments.config import ConfigError, RunConfig, schema
 from experiments.interrupt import EXIT_INTERRUPTED, CtrlC, say_interrupted
-from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
 from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunRecord, RunStore, StoreError
 from experiments.runs.threads import cores
+from experiments.runs.training import load_data
 from nn import DataError
 from nn.status import RunStatus
 

@@ -12,8 +12,8 @@ import json
 from experiments.analysis.lr_find import find_learning_rate, rounded_lr
 from experiments.cli import add_config_arguments, config_from_args
 from experiments.config import ConfigError
-from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
+from experiments.runs.training import load_data
 
 
 def add_lr_find_parser(sub: argparse._SubParsersAction) -> None:

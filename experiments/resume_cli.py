@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from experiments.cli import PrintEpochs, open_store
 from experiments.interrupt import CtrlC, say_interrupted
-from experiments.runs.execute import load_data
 from experiments.runs.execution import check_fits
 from experiments.runs.resume import ResumePlan, plan_continue, plan_resume
 from experiments.runs.runner import RunManager
+from experiments.runs.training import load_data
 from nn.status import RunStatus
 
 

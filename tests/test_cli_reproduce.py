@@ -108,7 +108,7 @@ def test_a_version_1_store_gains_the_full_pass_columns_and_keeps_its_epochs(tmp_
 
 def test_full_pass_only_at_the_requested_epochs(blobs):
     from experiments.config import RunConfig
-    from experiments.runs.execute import train_config
+    from experiments.runs.training import train_config
 
     seen = []
     config = RunConfig(hidden=(16,), epochs=3, batch_size=32)

@@ -7,9 +7,9 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.runs.best import SummaryBy
-from experiments.runs.execute import load_data
 from experiments.runs.execution import execute_run
 from experiments.runs.store import RunStore
+from experiments.runs.training import load_data
 from nn import MLP, RunStatus, evaluate
 
 
@@ -73,7 +73,7 @@ def test_a_step_schedule_halves_the_lr_at_the_right_epoch(store, mnist_dir):
 
 def _gap(config: RunConfig) -> float:
     """Validation loss less the loss on the whole training set (a pass without dropout), last 3 epochs."""
-    from experiments.runs.execute import train_config
+    from experiments.runs.training import train_config
     _, result = train_config(config, load_data(config), train_eval_epochs=range(1, config.epochs + 1))
     return float(np.mean([e["val_loss"] - e["full_train_loss"] for e in result.history[-3:]]))
 
@@ -86,7 +86,7 @@ def test_dropout_narrows_the_train_validation_gap_on_a_small_training_set(mnist_
 
 
 def test_optimizer_constants_and_init_reach_the_network(mnist_dir):
-    from experiments.runs.execute import build_model, build_optimizer
+    from experiments.runs.training import build_model, build_optimizer
     assert build_optimizer(RunConfig(optimizer="momentum", lr=0.1, momentum=0.5)).momentum == 0.5
     adam = build_optimizer(RunConfig(beta1=0.8, beta2=0.99))
     assert (adam.beta1, adam.beta2) == (0.8, 0.99)

@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
-from experiments.runs.execute import load_data
 from experiments.runs.runner import RunManager
 from experiments.runs.store import RunStore
+from experiments.runs.training import load_data
 from nn.status import RunStatus
 from tests.test_dashboard_apptest import APP, PAGES, texts
 

@@ -170,8 +170,8 @@ def test_train_seed_group_matches_train_config(mnist, monkeypatch):
     (experiments/runs/threads.py), and a different count may sum a product in a different order."""
     monkeypatch.setenv("MLP_BLAS_THREADS", "1")
     from experiments.config import RunConfig
-    from experiments.runs.execute import train_config
     from experiments.runs.group import train_seed_group
+    from experiments.runs.training import train_config
 
     data, config = mnist.subset(2000, 500), RunConfig(epochs=2, hidden=(32,))
     for seed, (model, result) in zip([3, 4], train_seed_group(config, [3, 4], data)):

@@ -14,7 +14,7 @@ import numpy as np
 
 from experiments.config import MAX_LR, RunConfig
 from experiments.runs import threads
-from experiments.runs.execute import build_model
+from experiments.runs.training import build_model
 from nn import Dataset, get_optimizer
 from nn.lr_finder import END_LR, START_LR, find_lr
 

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from experiments.config import ConfigError, RunConfig
-from experiments.runs.execute import load_data
+from experiments.runs.training import load_data
 from nn import DataError, Dataset
 
 

@@ -33,9 +33,9 @@ from experiments.runs.checkpoints import (
     latest_path,
     load_resume_point,
 )
-from experiments.runs.execute import load_data, train_config
 from experiments.runs.record_dynamics import dynamics_callbacks
 from experiments.runs.store import RunStore, StoreError
+from experiments.runs.training import load_data, train_config
 from nn import MLP, DataError, Dataset, RunStatus
 
 DataLoader = Callable[[RunConfig], Dataset]

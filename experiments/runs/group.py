@@ -15,7 +15,7 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs import threads
-from experiments.runs.execute import build_model, build_optimizer, protocol_callbacks
+from experiments.runs.training import build_model, build_optimizer, protocol_callbacks
 from nn import MLP, Dataset, FitOptions, StopOnEvent, TrainResult
 from nn.seed_group import fit_group
 

@@ -149,8 +149,8 @@ def _trainable(params: dict) -> None:
     """One trial: our trainer, reporting every epoch to Tune, then a final report if it did not finish."""
     from ray import tune
 
-    from experiments.runs.execute import load_data, train_config
     from experiments.runs.execution import check_fits
+    from experiments.runs.training import load_data, train_config
 
     config = RunConfig.from_dict(params["trial"]["config"])
     reporter = _ReportEpochs()
