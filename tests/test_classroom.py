@@ -160,16 +160,21 @@ def test_after_the_password_a_student_name_is_asked_and_shown_literally(class_se
     assert badge == [r"Student: \<b\>Ann\</b\> \[x\]\(javascript\:alert\(1\)\)"]
 
 
-def test_on_a_class_server_only_the_teacher_starts_a_sweep(class_server):
-    """A sweep's worker processes take every core outside the class's run queue: a student sees no Start."""
-    class_server.setenv("MNIST_LAB_CLASS_PASSWORD", "open sesame")
-    class_server.setenv("MNIST_LAB_TEACHER_PASSWORD", "staff only")
+def student_on_the_sweep_page() -> AppTest:
+    """A student's session on the class server (password "open sesame", name Ann), on the Sweep page."""
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.text_input[0].input("open sesame")
     at.button[0].click().run()
     at.text_input[0].input("Ann")
     at.button[0].click().run()
-    at.switch_page("ui/sweep_page.py").run()
+    return at.switch_page("ui/sweep_page.py").run()
+
+
+def test_on_a_class_server_only_the_teacher_starts_a_sweep(class_server):
+    """A sweep's worker processes take every core outside the class's run queue: a student sees no Start."""
+    class_server.setenv("MNIST_LAB_CLASS_PASSWORD", "open sesame")
+    class_server.setenv("MNIST_LAB_TEACHER_PASSWORD", "staff only")
+    at = student_on_the_sweep_page()
     assert not at.exception and "Sweep" in [t.value for t in at.title]
     assert not [b for b in at.button if b.key == "sw_start"]
     box = next(t for t in at.text_input if t.label == "Teacher password, to start a sweep")
@@ -180,11 +185,6 @@ def test_on_a_class_server_only_the_teacher_starts_a_sweep(class_server):
 
 def test_a_class_server_without_a_teacher_password_starts_no_sweep(class_server):
     class_server.setenv("MNIST_LAB_CLASS_PASSWORD", "open sesame")
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.text_input[0].input("open sesame")
-    at.button[0].click().run()
-    at.text_input[0].input("Ann")
-    at.button[0].click().run()
-    at.switch_page("ui/sweep_page.py").run()
+    at = student_on_the_sweep_page()
     assert not [b for b in at.button if b.key == "sw_start"]
     assert any("No teacher password is set" in e.value for e in at.error)
