@@ -63,6 +63,8 @@ class _Kernel:
 def _adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, beta1: Any, beta2: Any,
           eps: Any, step: Any) -> None:
     """In place: m = b1 m + g; v = b2 v + g^2; p -= (m / (sqrt(v) + eps)) * step (Adam in optim.py's form)."""
+    if g.size != p.size or m.size != p.size or v.size != p.size:  # the loop would read past an array's end
+        raise ValueError("the parameters, gradients and moments differ in size")
     for i in range(p.size):
         gi = g[i]
         mi = m[i] * beta1 + gi
@@ -74,6 +76,8 @@ def _adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, beta1: Any
 
 def _momentum(p: np.ndarray, g: np.ndarray, velocity: np.ndarray, momentum: Any, lr: Any) -> None:
     """In place: v = momentum v + g; p -= lr v."""
+    if g.size != p.size or velocity.size != p.size:
+        raise ValueError("the parameters, gradients and velocities differ in size")
     for i in range(p.size):
         vi = velocity[i] * momentum + g[i]
         velocity[i] = vi
@@ -83,6 +87,8 @@ def _momentum(p: np.ndarray, g: np.ndarray, velocity: np.ndarray, momentum: Any,
 def _rmsprop(p: np.ndarray, g: np.ndarray, square_avg: np.ndarray, rho: Any, one_minus_rho: Any, eps: Any,
              lr: Any) -> None:
     """In place: s = rho s + (g^2) (1 - rho); p -= (g / (sqrt(s) + eps)) * lr."""
+    if g.size != p.size or square_avg.size != p.size:
+        raise ValueError("the parameters, gradients and square averages differ in size")
     for i in range(p.size):
         gi = g[i]
         si = square_avg[i] * rho + gi * gi * one_minus_rho
@@ -92,6 +98,8 @@ def _rmsprop(p: np.ndarray, g: np.ndarray, square_avg: np.ndarray, rho: Any, one
 
 def _sgd(p: np.ndarray, g: np.ndarray, lr: Any) -> None:
     """In place: p -= lr g (without NumPy's temporary for lr g)."""
+    if g.size != p.size:
+        raise ValueError("the parameters and gradients differ in size")
     for i in range(p.size):
         p[i] -= lr * g[i]
 

@@ -60,3 +60,13 @@ def test_arrays_the_kernel_cannot_take_fall_back_to_the_reference():
     opt.step([a], [g])
     ref.step([b], [g])
     assert np.array_equal(a, b) and not np.array_equal(a, np.ones(5, np.float32))
+
+
+@pytest.mark.parametrize("make", [lambda: Adam(1e-3), lambda: Momentum(0.01), lambda: RMSprop(1e-3), lambda: SGD(0.1)])
+def test_a_gradient_of_another_size_is_refused_not_read_past_its_end(make):
+    """The loops index every array up to the parameters' size: a shorter gradient must raise, as NumPy does."""
+    opt = make()
+    params, grads = [np.ones(1000, np.float32)], [np.ones(10, np.float32)]
+    with pytest.raises(ValueError):
+        opt.step(params, grads)
+    assert (params[0] == 1).all()  # nothing was written
