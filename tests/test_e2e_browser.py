@@ -22,7 +22,7 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.runs.store import RunStore
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_server
+from tests.live_server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -35,15 +35,7 @@ RUN_NAME = "e2e-run"
 
 
 @pytest.fixture(scope="module")
-def playwright_api():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    return sync_api
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, mnist_dir, playwright_api):
+def server(tmp_path_factory, mnist_dir, browser):
     """A real server on a free port with its own store, holding one earlier command-line run."""
     tmp = tmp_path_factory.mktemp("e2e")
     db = tmp / "runs.sqlite"
@@ -60,14 +52,6 @@ def server(tmp_path_factory, mnist_dir, playwright_api):
         yield {"url": live.url, "db": db, "tmp": tmp}
         errors = (tmp / "server.log").read_text()
         assert "Traceback" not in errors, errors[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class EpochWatcher(threading.Thread):

@@ -15,7 +15,7 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.runs.store import RunStore
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS, enter, running_server, runs, wait_until
+from tests.live_server import enter, running_server, runs, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -23,16 +23,8 @@ VIEWPORT = {"width": 1280, "height": 720}
 SETTLE_MS = 4000  # after a double click: both reruns have ended well before this
 
 
-@pytest.fixture(scope="module")
-def playwright_api():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    return sync_api
-
-
 @pytest.fixture
-def live(tmp_path, mnist_dir, playwright_api):
+def live(tmp_path, mnist_dir, browser):
     """A server whose store holds three finished runs (ids 1-3), and a 1280 x 720 page."""
     db = tmp_path / "runs.sqlite"
     store = RunStore(db)
@@ -44,15 +36,13 @@ def live(tmp_path, mnist_dir, playwright_api):
                                      "seconds": 0.3, "elapsed": 0.3 * epoch, "lr": lr})
         store.set_status(run_id, "finished")
     store.close()
-    with running_server(db, mnist_dir, tmp_path / "server.log") as server, \
-            playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=VIEWPORT)
+    with running_server(db, mnist_dir, tmp_path / "server.log") as server:
+        page = browser.new_page(viewport=VIEWPORT)  # conftest's browser: one Chromium for the module
         page.set_default_timeout(30000)
         try:
             yield server, page, db
         finally:
-            browser.close()
+            page.close()
         log = server.log()
     assert "Traceback" not in log, log[-3000:]
 
