@@ -12,8 +12,8 @@ Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``tr
 ``dynamics`` (per-layer norms, update ratios, unit health, histograms), ``early_stopping``, ``schedules`` (learning-rate
 schedules), ``checkpoint`` (save and resume), ``evaluate``, ``losses``, ``metrics``, ``data`` (MNIST and the
 validation split), ``pixels`` (stored uint8 images to network inputs), ``kernels`` (optional Numba passes behind
-the optimizers, activations and loss; the NumPy code stays the reference), ``seed_group`` with ``fair_share``
-(several seeds trained side by side), ``lr_finder``, ``status`` (``RunStatus``).
+the optimizers, activations and loss; the NumPy code stays the reference), ``compute`` (products in
+fixed blocks, the same numbers on any thread count; subnormals flushed), ``lr_finder``, ``status`` (``RunStatus``).
 """
 from .callbacks import Callback, DivergenceGuard, PauseOnEvent, StopOnEvent, TrainingLoop
 from .checkpoint import Checkpoint, CheckpointError, SaveCheckpoint, load_checkpoint, save_checkpoint

@@ -48,7 +48,7 @@ class _Kernel:
     def __init__(self, function: Callable[..., Any]):
         self.function, self.compiled = function, None if AVAILABLE else function
         self.__doc__ = function.__doc__
-        self._lock = threading.Lock()  # a seed group's threads may make the first call together
+        self._lock = threading.Lock()  # runs training side by side may make the first call together
 
     def __call__(self, *args: Any) -> Any:
         if self.compiled is None:

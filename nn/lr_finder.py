@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import compute
 from .mlp import MLP
 from .optim import Optimizer
 from .pixels import as_inputs
@@ -111,7 +112,7 @@ def find_lr(model: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, *, b
     losses: list[float] = []
     smoothed: list[float] = []
     average, lowest, stopped = 0.0, math.inf, False
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with compute.arithmetic(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for i, lr in enumerate(schedule):
             idx = next(batches)
             loss, _ = work.backprop(as_inputs(x[idx], work.dtype), y[idx], l2, reduction)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import activations
+from . import activations, compute
 from .losses import softmax_cross_entropy_step
 from .pixels import as_inputs, is_pixels
 
@@ -118,7 +118,7 @@ class MLP:
         last = len(self.weights) - 1
         drop = training and self.dropout > 0
         for i, (W, b, out) in enumerate(zip(self.weights, self.biases, work.outputs)):
-            np.matmul(layer_inputs[-1], W, out=out)
+            compute.matmul(layer_inputs[-1], W, out)
             if i < last:
                 activations.bias_forward(self.activation, out, b)
                 if drop:
@@ -151,8 +151,9 @@ class MLP:
 
     def predict(self, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """Predicted class index for every row of ``X``."""
-        return np.concatenate([self._forward(as_inputs(X[i:i + chunk], self.dtype))[-1].argmax(axis=1)
-                               for i in range(0, len(X), chunk)])
+        with compute.arithmetic():
+            return np.concatenate([self._forward(as_inputs(X[i:i + chunk], self.dtype))[-1].argmax(axis=1)
+                                   for i in range(0, len(X), chunk)])
 
     # ------------------------------------------------------------------ backward
     def backprop(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0, reduction: str = "mean") -> tuple[float, int]:
@@ -186,10 +187,10 @@ class MLP:
         scale = 1.0 / len(X) if reduction == "mean" else 1.0
         ce, correct, delta = softmax_cross_entropy_step(logits, y, scale)  # delta overwrites the logits buffer
         for i in range(len(self.weights) - 1, -1, -1):
-            np.matmul(layer_inputs[i].T, delta, out=self.weight_grads[i])
+            compute.matmul(layer_inputs[i].T, delta, self.weight_grads[i])
             np.matmul(work.ones, delta, out=self.bias_grads[i])  # column sums; BLAS beats np.sum(axis=0) here
             if i > 0:  # no gradient is needed for the network's input
-                grad = np.matmul(delta, self.weights[i].T, out=work.deltas[i - 1])
+                grad = compute.matmul(delta, self.weights[i].T, work.deltas[i - 1])
                 if training and self.dropout:
                     grad *= work.masks[i - 1]  # through the dropout: dropped units pass no gradient
                 # the activation's derivative from its output before dropout (== layer_inputs[i] without it)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import kernels
+from . import compute, kernels
 
 
 class Optimizer:
@@ -133,7 +133,7 @@ class SGD(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         if self.fused and kernels.fusable(p, g):
-            kernels.sgd_kernel(p, g, p.dtype.type(self.lr))
+            compute.elementwise(kernels.sgd_kernel, (p, g), p.dtype.type(self.lr))
             return
         p -= self.lr * g
 
@@ -152,7 +152,7 @@ class Momentum(Optimizer):
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], scratch: Any) -> None:
         v = state["velocity"]
         if self.fused and kernels.fusable(p, g, v):
-            kernels.momentum_kernel(p, g, v, p.dtype.type(self.momentum), p.dtype.type(self.lr))
+            compute.elementwise(kernels.momentum_kernel, (p, g, v), p.dtype.type(self.momentum), p.dtype.type(self.lr))
             return
         v *= self.momentum
         v += g
@@ -175,7 +175,8 @@ class RMSprop(Optimizer):
         s = state["square_avg"]
         if self.fused and kernels.fusable(p, g, s):
             f = p.dtype.type
-            kernels.rmsprop_kernel(p, g, s, f(self.rho), f(1 - self.rho), f(self.eps), f(self.lr))
+            compute.elementwise(kernels.rmsprop_kernel, (p, g, s), f(self.rho), f(1 - self.rho), f(self.eps),
+                                f(self.lr))
             return
         s *= self.rho
         np.multiply(g, g, out=scratch)
@@ -213,7 +214,8 @@ class Adam(Optimizer):
         if self.fused and kernels.fusable(p, g, m, v):  # the same arithmetic in one pass
             root, step = self._scalars()
             f = p.dtype.type
-            kernels.adam_kernel(p, g, m, v, f(self.beta1), f(self.beta2), f(self.eps / root), f(step))
+            compute.elementwise(kernels.adam_kernel, (p, g, m, v), f(self.beta1), f(self.beta2), f(self.eps / root),
+                                f(step))
             return
         m *= self.beta1                       # m = b1 m + g          (= textbook m / (1 - b1))
         m += g

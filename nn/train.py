@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import compute
 from .callbacks import CallbackList, DivergenceGuard, TrainingLoop
 from .data import Dataset
 from .evaluate import evaluate
@@ -78,7 +79,8 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
     still logged, then the run ends.
     """
     loop, hooks = start_run(model, optimizer, data, options, callbacks)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    # one-thread BLAS, fixed product blocks, subnormals flushed: the same numbers at any thread count and load
+    with compute.arithmetic(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for _ in train_steps(loop, hooks):
             pass
     return TrainResult(loop.history, loop.status, loop.message)
