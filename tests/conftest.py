@@ -74,15 +74,6 @@ def temporary_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """MLP_BLAS_THREADS=1 for every test and its subprocesses: OpenBLAS's results differ in the last bits
-    between thread counts, and the context rule (experiments/runs/threads.py) picks a count from the
-    machine's load, so two runs compared for exact equality could differ on a busy machine. The rule itself
-    is tested with the variable removed (tests/test_blas_threads.py)."""
-    monkeypatch.setenv("MLP_BLAS_THREADS", "1")
-
-
 def make_blobs(n_train: int = 600, n_test: int = 200, features: int = 20, classes: int = 10, seed: int = 0) -> Dataset:
     """A learnable synthetic classification problem: Gaussian blobs, one per class, values in [0, 1]."""
     rng = np.random.default_rng(seed)
@@ -130,6 +121,41 @@ def mnist_dir() -> str:
     if not path or not Path(path).is_dir():
         pytest.skip("set MNIST_DIR to the real MNIST folder to run the integration tests")
     return path
+
+
+class CompetingLoad:
+    """One busy process per core (a plain Python loop), as a student's laptop or a class server has while a
+    run trains. Each loop also ends by itself after 10 minutes, should a test die without stopping it."""
+
+    LOOP = "import time\nend = time.time() + 600\nwhile time.time() < end: pass"
+
+    def __init__(self) -> None:
+        self.processes: list = []
+
+    def start(self) -> int:
+        import subprocess
+        import sys
+
+        from experiments.runs.threads import cores
+
+        self.processes = [subprocess.Popen([sys.executable, "-c", self.LOOP]) for _ in range(cores())]
+        return len(self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait(timeout=10)
+        self.processes = []
+
+
+@pytest.fixture
+def competing_load():
+    """A ``CompetingLoad`` for the test to start and stop; stopped when the test ends, whatever happens."""
+    load = CompetingLoad()
+    try:
+        yield load
+    finally:
+        load.stop()
 
 
 @pytest.fixture(scope="session")

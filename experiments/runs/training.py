@@ -113,11 +113,10 @@ def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
     if checkpoints is not None:  # last of all, so it saves every other callback's state of the epoch
         checkpoints.bind(next((cb for cb in protocol if isinstance(cb, EarlyStopping)), None))
         last.append(checkpoints)
-    # BLAS threads by context (experiments/runs/threads.py): every free core when the run trains alone,
-    # a share when others train too, decided again after every epoch.
+    # threads by context (experiments/runs/threads.py): every core when the run trains alone, a share when
+    # others train too; they change the time, never the numbers (nn/compute.py)
     with threads.training_threads():
-        result = fit(model, optimizer, data, options,
-                     [*controls, *protocol, threads.RedivideThreads(), *callbacks, *last])
+        result = fit(model, optimizer, data, options, [*controls, *protocol, *callbacks, *last])
     return model, _say_restored(result, protocol)
 
 
