@@ -126,18 +126,6 @@ def epoch_goals(med: dict) -> list[Goal]:
     return goals
 
 
-def seed_group(args: argparse.Namespace, data: Dataset, scale: float) -> Goal:
-    """Three seeds of 784-128-10 b64: one after another against one seed group, interleaved."""
-    config: Config = ((784, 128, 10), 64)
-    runners: dict[str, Runner] = {"sequential": lambda s, b, r: c.time_sequential(data, s, b, r),
-                                  "group": lambda s, b, r: c.time_group(data, s, b, r)}
-    med = bench(runners, [config], args.repeats, scale)
-    seq, group = med[config, "sequential"], med[config, "group"]
-    print(f"\nSeed group of 3, {arch(config[0])} b{config[1]}, one epoch + test pass each: one after another "
-          f"{seq:.3f} s, as a group {group:.3f} s, throughput ratio {seq / group:.2f}x")
-    return Goal("seed group of 3: one after another / group", seq / group, 1.5)
-
-
 def extras_goals(args: argparse.Namespace, data: Dataset) -> list[Goal]:
     """Per-batch logging, per-layer statistics and checkpoints: each within 5% of an epoch (n/a when skipped)."""
     names = ("per-batch logging", "per-layer statistics", "checkpoint every epoch")
@@ -201,8 +189,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "can make it 10-50x slower when other work loads the machine)")
     parser.add_argument("--steps", action="store_true", help="only the before/after table of issue 17's changes")
     parser.add_argument("--profile", action="store_true", help="only profile one epoch of 784-128-10 b64")
-    parser.add_argument("--no-group", action="store_true", help="skip the seed-group row")
-    parser.add_argument("--only-group", action="store_true", help="only the seed-group row")
     parser.add_argument("--no-hooks", action="store_true", help="skip the per-epoch extras' costs")
     parser.add_argument("--no-memory", action="store_true", help="skip the 10-epoch peak-memory run")
     parser.add_argument("--no-runner", action="store_true", help="skip the background-runner overhead")
@@ -237,11 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.epoch_profile import profile_epoch
         profile_epoch(data)
         return 0
-    if args.only_group:
-        print(seed_group(args, data, scale).line() + f" (load average now {os.getloadavg()[0]:.2f})")
-        return 0
     goals = headline(args, data, scale)
-    goals.append(seed_group(args, data, scale) if not args.no_group else Goal("seed group of 3", None, 1.5))
     goals += extras_goals(args, data)
     memory = None if args.quick or args.no_memory else peak_memory(args)
     goals.append(Goal("peak memory of a headless 10-epoch run, MB", memory, 400, at_most=True))

@@ -10,7 +10,6 @@ compilation in the warm-up repeat) left out:
 * torch:       the idiomatic eager loop - model(x), F.cross_entropy, zero_grad, backward, opt.step();
 * jax_loop:    an idiomatic ``jax.jit``-compiled step (gather, forward, grad, Adam) called from a Python loop;
 * jax_scan:    the whole epoch as one ``jax.lax.scan`` over pre-shuffled batches, the fastest JAX idiom;
-* sequential / group: k seeds of one config, ours one after another or as one seed group;
 * floor:       only the first layer's matrix products, X @ W1 and X.T @ dZ1 for every batch and X_test @ W1,
                with NumPy's BLAS: what any implementation of this network has to spend.
 
@@ -60,24 +59,6 @@ def time_ours(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
     _, result = train_config(config, data)
     seconds = time.perf_counter() - start
     assert result.history, result.message
-    return seconds
-
-
-def time_sequential(data: Dataset, sizes: Sizes, batch: int, seed: int, k: int = 3) -> float:
-    """Seconds for ``k`` seeds of one config trained one after another in this process, ours."""
-    return sum(time_ours(data, sizes, batch, seed * k + i) for i in range(k))
-
-
-def time_group(data: Dataset, sizes: Sizes, batch: int, seed: int, k: int = 3) -> float:
-    """Seconds for the same ``k`` seeds trained together as a seed group (experiments.runs.group)."""
-    from experiments.config import RunConfig
-    from experiments.runs.group import train_seed_group
-
-    config = RunConfig(hidden=tuple(sizes[1:-1]), epochs=1, batch_size=batch)
-    start = time.perf_counter()
-    trained = train_seed_group(config, [seed * k + i for i in range(k)], data)
-    seconds = time.perf_counter() - start
-    assert all(result.history for _, result in trained)
     return seconds
 
 
