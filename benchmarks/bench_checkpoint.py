@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from experiments.config import RunConfig  # noqa: E402
 from experiments.runs.checkpoints import RunCheckpointer, checkpoint_bytes  # noqa: E402
-from experiments.runs.store import RunStore  # noqa: E402
+from experiments.store import RunStore  # noqa: E402
 from nn import MLP, FitOptions, fit, load_mnist  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from experiments.config import RunConfig  # noqa: E402
 from experiments.runs.record_dynamics import dynamics_callbacks  # noqa: E402
-from experiments.runs.store import RunStore  # noqa: E402
+from experiments.store import RunStore  # noqa: E402
 from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
 from nn.batch_curve import BatchCurve  # noqa: E402
 from nn.callbacks import HOOKS, Callback, TrainingLoop  # noqa: E402

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments.config import RunConfig  # noqa: E402
-from experiments.runs.store import RunStore  # noqa: E402
+from experiments.store import RunStore  # noqa: E402
 
 
 def build_store(path: Path, runs: int, epochs: int) -> float:

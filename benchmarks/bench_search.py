@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.analysis.selection import Metric, metric_values  # noqa: E402
-from experiments.runs.store import RunStore  # noqa: E402
+from experiments.store import RunStore  # noqa: E402
 from experiments.sweeps.local import LocalSweep  # noqa: E402
 from experiments.sweeps.spec import expand, parse_spec  # noqa: E402
 from experiments.sweeps.tpe import TpeSweep  # noqa: E402

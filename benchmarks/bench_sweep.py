@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.runs.store import RunStore  # noqa: E402
+from experiments.store import RunStore  # noqa: E402
 from experiments.sweeps import local as sweep_local  # noqa: E402
 from experiments.sweeps.local import LocalSweep, default_workers  # noqa: E402
 from experiments.sweeps.spec import expand, parse_spec  # noqa: E402

@@ -23,9 +23,9 @@ def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
     monitor writing into a scratch run store (``experiments.runs.record_dynamics``, each measured alone), and a
     checkpoint saved after every epoch."""
     from experiments.config import RunConfig
-    from experiments.runs.dynamics_store import log_dynamics
     from experiments.runs.record_dynamics import dynamics_callbacks
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
+    from experiments.store.dynamics import log_dynamics
     from nn import SaveCheckpoint
     from nn.batch_curve import BatchCurve
     from nn.dynamics import LayerMonitor

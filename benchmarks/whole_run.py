@@ -68,8 +68,8 @@ def runner_overhead(args: argparse.Namespace, data: Dataset) -> None:
     try:
         from experiments.config import RunConfig
         from experiments.runs.runner import RunManager
-        from experiments.runs.store import RunStore
         from experiments.runs.training import train_config
+        from experiments.store import RunStore
     except ImportError as exc:
         print(f"\nrunner overhead: not measured ({exc})")
         return

@@ -14,11 +14,11 @@ from typing import Any
 from experiments.config import ConfigError, RunConfig, schema
 from experiments.interrupt import EXIT_INTERRUPTED, CtrlC, say_interrupted
 from experiments.runs.execution import check_fits
-from experiments.runs.export import export_csv, export_json
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunRecord, RunStore, StoreError
 from experiments.runs.threads import cores
 from experiments.runs.training import load_data
+from experiments.store import RunRecord, RunStore, StoreError
+from experiments.store.export import export_csv, export_json
 from nn import DataError
 from nn.status import RunStatus
 
@@ -229,7 +229,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from experiments.report import presets
     from experiments.report.html import render_report
     from experiments.report.outcomes import collect_variants
-    from experiments.runs.frames import epochs_frame
+    from experiments.store.export import epochs_frame
 
     try:
         comparisons = presets.select(args.comparisons)

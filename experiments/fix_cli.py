@@ -13,7 +13,7 @@ from experiments.analysis.diagnosis import DiagnosisKind
 from experiments.analysis.diagnosis_text import describe, fix_text
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from nn.status import RunStatus
 
 

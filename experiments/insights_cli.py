@@ -9,7 +9,7 @@ import json
 
 from experiments.analysis.importance import SHUFFLES
 from experiments.analysis.selection import InsightError, Metric, Source, SourceKind
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 
 
 def add_insights_parser(sub: argparse._SubParsersAction) -> None:

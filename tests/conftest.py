@@ -115,6 +115,16 @@ def blobs() -> Dataset:
     return make_blobs()
 
 
+@pytest.fixture
+def store(tmp_path: Path):
+    """A RunStore on a fresh file in the test's tmp_path (apart from RESULTS_DB's), its connections closed after."""
+    from experiments.store import RunStore
+
+    fresh = RunStore(tmp_path / "runs.sqlite")
+    yield fresh
+    fresh.close_all()
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> str:
     path = os.environ.get("MNIST_DIR")
@@ -170,7 +180,7 @@ def undo_migrations_from(conn, step: int) -> None:
     depend on the migrations other changes add after it (the version numbers are renumbered at merges)."""
     import re
 
-    from experiments.runs.schema import MIGRATIONS
+    from experiments.store.schema import MIGRATIONS
 
     undo = [(r"\s*ALTER TABLE (\w+) ADD COLUMN (\w+)", "ALTER TABLE {0} DROP COLUMN {1}"),
             (r"\s*CREATE TABLE (\w+)", "DROP TABLE {0}"), (r"\s*CREATE INDEX (\w+)", "DROP INDEX {0}")]

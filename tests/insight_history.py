@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from nn.status import RunStatus
 
 LRS = (0.1, 0.01, 0.001)

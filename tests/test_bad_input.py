@@ -29,8 +29,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.config import MAX_DEPTH, RunConfig
-from experiments.runs.export import export_json
-from experiments.runs.store import MAX_NAME, MAX_NOTES, MAX_TAG, MAX_TAGS, SCHEMA_VERSION, RunStore, StoreError
+from experiments.store import MAX_NAME, MAX_NOTES, MAX_TAG, MAX_TAGS, SCHEMA_VERSION, RunStore, StoreError
+from experiments.store.export import export_json
 from tests.conftest import ROOT
 from tests.test_data import corrupt, make_dataset, write_idx
 
@@ -510,7 +510,7 @@ def test_history_stores_hostile_text_literally(dash, edit):
     _history_edit(at, *edit)
     assert not at.exception and not at.error
     run = RunStore(db).get_run(ids[0])
-    from experiments.runs.records import clean_text as _clean_text
+    from experiments.store.records import clean_text as _clean_text
     clean = lambda t: _clean_text(t, 10**6, "text")  # noqa: E731
     assert run.name == clean(edit[0]) and run.notes == clean(edit[2])
     assert run.tags == [clean(t.strip()) for t in edit[1].split(",")]

@@ -12,9 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.access import Attempt, Realm, Throttle, attempt, configured_password, is_local, matches
 from experiments.config import RunConfig
-from experiments.runs import predictions
-from experiments.runs.schema import MIGRATIONS
-from experiments.runs.store import RunStore, StoreError
+from experiments.store import RunStore, StoreError, predictions
+from experiments.store.schema import MIGRATIONS
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 

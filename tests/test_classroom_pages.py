@@ -10,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.exercises.play import exercise_tag
-from experiments.runs import predictions
-from experiments.runs.store import RunStore
+from experiments.store import RunStore, predictions
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 NUMBER_EXERCISE = '''

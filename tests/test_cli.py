@@ -50,7 +50,7 @@ def test_missing_data_is_a_one_line_message(tmp_path):
 def _stored_runs(count: int = 1, tags: tuple[str, ...] = ()) -> list[int]:
     """Finished runs in the test's temporary store (RESULTS_DB, set by conftest)."""
     from experiments.config import RunConfig
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
     store = RunStore()
     ids = []
     for i in range(count):
@@ -115,7 +115,7 @@ def _interrupt_after_first_epoch(args: list[str], mnist_dir: str, tmp_path) -> s
     import signal
     import time
 
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
     db = tmp_path / "ctrl-c.sqlite"
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "--db", str(db), *args], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -130,7 +130,7 @@ def _interrupt_after_first_epoch(args: list[str], mnist_dir: str, tmp_path) -> s
 
 @pytest.mark.mnist
 def test_ctrl_c_stops_a_run_and_exits_130(mnist_dir, tmp_path):
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
     proc = _interrupt_after_first_epoch(["run", "--hidden", "16", "--epochs", "50", "--train-size", "3000",
                                          "--batch-size", "16"], mnist_dir, tmp_path)
     assert proc.returncode == 130, proc.stderr
@@ -141,7 +141,7 @@ def test_ctrl_c_stops_a_run_and_exits_130(mnist_dir, tmp_path):
 
 @pytest.mark.mnist
 def test_ctrl_c_stops_a_sweep_and_exits_130(mnist_dir, tmp_path):
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
     spec = tmp_path / "spec.toml"
     spec.write_text('name = "ctrl-c"\n[base]\nepochs = 50\ntrain_size = 3000\nbatch_size = 16\nhidden = "16"\n'
                     '[grid]\nlr = [0.01, 0.001]\n')
@@ -156,7 +156,7 @@ def test_ctrl_c_stops_a_sweep_and_exits_130(mnist_dir, tmp_path):
 def test_output_cut_short_by_the_reader_is_not_a_traceback():
     """`python -m experiments list --json | head -c 100`: the reader leaves; no BrokenPipeError traceback."""
     from experiments.config import RunConfig
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
     store = RunStore()
     for i in range(400):  # about 300 KB of JSON: more than a pipe holds
         store.create_run(RunConfig(), name=f"run {i}", source="cli")
@@ -174,7 +174,7 @@ def test_show_a_diverged_run_with_missing_and_infinite_metrics():
     """A diverged epoch's NaN loss is stored as NULL and its test loss may be infinite: `show` printed a
     TypeError traceback, and `show --json` wrote `Infinity`, which strict JSON readers refuse."""
     from experiments.config import RunConfig
-    from experiments.runs.store import RunStore
+    from experiments.store import RunStore
     store = RunStore()
     run_id = store.create_run(RunConfig(epochs=2), name="blew up", source="cli")
     store.log_epoch(run_id, {"epoch": 1, "train_loss": float("nan"), "test_loss": float("inf"), "train_acc": 0.1,

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from experiments.runs.frames import epochs_frame
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.export import epochs_frame
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.mnist

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from nn import MLP
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from experiments.analysis.digit import HiddenUnit
 from experiments.analysis.digit_figures import hidden_units_figure, input_figure, probabilities_figure
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from nn import MLP
 
 

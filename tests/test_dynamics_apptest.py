@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from experiments.analysis.fix_trial import PREFIX
 from experiments.config import RunConfig
-from experiments.runs.dynamics_store import log_batch_points, log_layer_stats
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.dynamics import log_batch_points, log_layer_stats
 from nn.batch_curve import BatchPoint
 from nn.dynamics import Histogram, LayerStats
 from tests import test_dashboard_apptest as dashboard

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.live_server import enter, running_server, runs, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]

@@ -11,7 +11,7 @@ import threading
 from experiments.config import RunConfig
 from experiments.runs.fair_queue import FairQueue
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.conftest import make_blobs, run_in_threads
 
 BLOBS = make_blobs(n_train=200, n_test=50)
@@ -87,7 +87,7 @@ def test_an_exercise_that_does_not_fit_the_queue_leaves_no_half_group(tmp_path, 
     from experiments.exercises.play import queue_exercise
     from experiments.exercises.spec import load_all
     from experiments.runs import runner as runner_module
-    from experiments.runs.store import StoreError
+    from experiments.store import StoreError
 
     monkeypatch.setattr(runner_module, "MAX_QUEUED", 3)
     gate = threading.Event()

@@ -7,7 +7,7 @@ from experiments.analysis.diagnosis import DiagnosisKind
 from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix, run_under_trial
 from experiments.cli import main
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 
 L2_CASE = RunConfig(hidden=(16,), activation="sigmoid", optimizer="sgd", lr=1e-5, l2=1.0, epochs=1, seed=4)
 

@@ -9,7 +9,7 @@ from experiments.analysis import insight_figures as figs
 from experiments.analysis.axes import AxisKind, axis_for
 from experiments.analysis.importance import ImportanceResult, SettingImportance
 from experiments.analysis.selection import InsightError, Selection, Source, SourceKind, select
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.insight_history import make_history, only_lr
 
 

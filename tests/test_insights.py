@@ -11,16 +11,11 @@ from experiments.analysis.importance import importance
 from experiments.analysis.selection import InsightError, Metric, Source, SourceKind, select
 from experiments.analysis.verdict_table import ONE_SEED, table_from_samples, verdict_table
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from nn.status import RunStatus
 from tests.insight_history import make_history, nothing, only_lr
 
 TAG = Source(SourceKind.TAG, "hist")
-
-
-@pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(tmp_path / "runs.sqlite")
 
 
 @pytest.mark.parametrize("rng_seed", [0, 1])

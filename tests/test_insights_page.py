@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.insight_history import make_history, only_lr
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")

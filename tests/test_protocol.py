@@ -6,22 +6,15 @@ import numpy as np
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.best import SummaryBy
 from experiments.runs.execution import execute_run
-from experiments.runs.store import RunStore
 from experiments.runs.training import load_data
+from experiments.store import RunStore
+from experiments.store.best import SummaryBy
 from nn import MLP, RunStatus, evaluate
 
 
 def rows(x: np.ndarray) -> set[bytes]:
     return {r.tobytes() for r in x}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs.sqlite")
-    yield s
-    s.close_all()
 
 
 def train(store: RunStore, config: RunConfig):
@@ -148,7 +141,7 @@ OLD_CONFIG = ('{"activation": "relu", "batch_size": 64, "data_dir": "", "dtype":
 
 
 def test_a_store_from_before_validation_is_migrated_and_its_runs_keep_working(tmp_path):
-    from experiments.runs.schema import SCHEMA_VERSION
+    from experiments.store.schema import SCHEMA_VERSION
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as conn:
         conn.executescript(OLD_SCHEMA)

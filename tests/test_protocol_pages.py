@@ -12,8 +12,8 @@ from experiments.analysis import ranking, seeds
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.config import ConfigError, RunConfig
-from experiments.runs.best import SummaryBy
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.best import SummaryBy
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 

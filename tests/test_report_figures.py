@@ -6,8 +6,7 @@ from experiments.report import outcomes, presets, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.html import render_report
 from experiments.report.outcomes import ClaimOutcome
-from experiments.runs.frames import epochs_frame
-from experiments.runs.store import RunStore
+from experiments.store.export import epochs_frame
 
 
 def fake_reproduction(store, comparisons, seeds=3, group="report-20990101T000000Z", final_acc=None, tags=()):
@@ -28,11 +27,6 @@ def fake_reproduction(store, comparisons, seeds=3, group="report-20990101T000000
         store.set_status(run_id, "finished")
         ids.append(run_id)
     return ids
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.sqlite")
 
 
 def test_figure_draws_ours_on_both_sets_beside_the_reports_numbers(store):

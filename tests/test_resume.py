@@ -18,11 +18,11 @@ from experiments.runs.checkpoints import (
     load_resume_point,
 )
 from experiments.runs.execution import execute_run
-from experiments.runs.records import EPOCH_METRICS
 from experiments.runs.resume import ResumePlan, requeue
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
-from experiments.runs.store_requeue import ORPHAN_NOTE
+from experiments.store import RunStore
+from experiments.store.records import EPOCH_METRICS
+from experiments.store.store import ORPHAN_NOTE
 from nn import MLP, EarlyStopping, FitOptions, fit, split_validation
 from nn.optim import Adam
 from nn.status import RunStatus

@@ -14,9 +14,9 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.runs.checkpoints import latest_path
-from experiments.runs.records import EPOCH_METRICS
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.records import EPOCH_METRICS
 from nn.status import RunStatus
 from tests.conftest import ROOT, make_blobs
 

@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
 from experiments.runs.training import load_data
+from experiments.store import RunStore
 from nn.status import RunStatus
 from tests.test_dashboard_apptest import APP, PAGES, texts
 

@@ -10,9 +10,9 @@ from experiments.analysis.diagnosis import DiagnosisKind as K
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.config import RunConfig
-from experiments.runs.dynamics_store import get_layer_stats
 from experiments.runs.execution import execute_run
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.dynamics import get_layer_stats
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.conftest import make_blobs, run_in_threads
 
 BLOBS = make_blobs(n_train=2000, n_test=200, features=784)
@@ -126,7 +126,7 @@ def test_a_run_stopped_before_its_first_epoch_keeps_no_weights(manager):
 
 def test_the_queue_cap_holds_under_concurrent_submits(tmp_path, monkeypatch):
     from experiments.runs import runner as runner_module
-    from experiments.runs.store import StoreError
+    from experiments.store import StoreError
 
     monkeypatch.setattr(runner_module, "MAX_QUEUED", 3)
     gate = __import__("threading").Event()

@@ -18,7 +18,7 @@ import pytest
 
 from experiments import config as config_module
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.live_server import CHROMIUM, ROOT, chromium, enter, open_train_page, running_server
 
 HOSTILE = {
@@ -190,8 +190,8 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
 
 
 # ---------------------------------------------------------------------------------------------- SQL
-# experiments/runs/: the store (store.py and its mixin for runs that outlive a process) and its WHERE clauses
-SQL_MODULES = ("store.py", "store_requeue.py", "query.py")
+# experiments/store/: the store (store.py) and its WHERE clauses (query.py)
+SQL_MODULES = ("store.py", "query.py")
 SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in SQL_MODULES, and why each is safe
     r"', '\.join\((EPOCH_METRICS|SUMMARY_METRICS|RUN_SUMMARY_COLUMNS)\)",  # fixed column names
     r"', '\.join\('\?' \* len\(\w+\)\)",                     # placeholders: '?, ?, ?'
@@ -202,7 +202,7 @@ SAFE_FRAGMENTS = [  # the only expressions formatted into SQL text in SQL_MODULE
 
 
 def test_every_sql_statement_is_parameterized():
-    sources = [(ROOT / "experiments" / "runs" / name).read_text() for name in SQL_MODULES]
+    sources = [(ROOT / "experiments" / "store" / name).read_text() for name in SQL_MODULES]
     tree = ast.parse("\n".join(sources))
     sql_words = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|ORDER BY|LIMIT|PRAGMA|IN \()\b", re.I)
     checked, offending = 0, []
@@ -227,7 +227,7 @@ def test_every_sql_statement_is_parameterized():
     assert "if order_by not in SORTABLE" in "".join(sources)  # the sort column is checked before it is formatted in
     # the store is the only module that talks SQL
     users = [p for folder in ("experiments", "ui", "nn") for p in (ROOT / folder).rglob("*.py")
-             if "sqlite3" in p.read_text() and p.name not in ("store.py", "store_requeue.py")]
+             if "sqlite3" in p.read_text() and p != ROOT / "experiments" / "store" / "store.py"]
     assert users == []
 
 
@@ -256,7 +256,7 @@ def test_caps_are_set_in_config_only_and_the_readme_lists_them():
 def test_the_caps_are_enforced(tmp_path):
     from experiments.config import ConfigError
     from experiments.runs.runner import RunManager
-    from experiments.runs.store import StoreError
+    from experiments.store import StoreError
     c = config_module
     for bad in (dict(hidden=[c.MAX_WIDTH + 1]), dict(hidden=[8] * (c.MAX_DEPTH + 1)), dict(epochs=c.MAX_EPOCHS + 1),
                 dict(batch_size=c.MAX_BATCH_SIZE + 1), dict(lr=c.MAX_LR * 1.01), dict(l2=c.MAX_L2 * 1.01)):

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.cli import add_config_arguments, config_from_args
 from experiments.config import RunConfig, schema
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from tests.conftest import ROOT
 from tests.test_data import make_dataset
 

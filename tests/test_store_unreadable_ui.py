@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
-from experiments.runs.records import UNREADABLE_NOTE
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.records import UNREADABLE_NOTE
 from tests.test_dashboard_apptest import APP, PAGES, populate, texts
 
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps.local import LocalSweep
 from experiments.sweeps.spec import expand, parse_spec
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGE = "ui/sweep_page.py"
@@ -105,7 +105,7 @@ def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch)
 
 def test_sweeps_are_found_by_tag_or_group():
     from experiments.config import RunConfig
-    from experiments.runs.store import RunRecord
+    from experiments.store import RunRecord
     from experiments.sweeps.catalog import summarize
 
     def run(run_id, name, tags, group, status="finished", created="2026-01-01T10:00:00+00:00"):

@@ -5,7 +5,7 @@ import importlib.util
 
 import pytest
 
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps.spec import expand, parse_spec
 
 pytestmark = [pytest.mark.ray, pytest.mark.mnist, pytest.mark.slow,

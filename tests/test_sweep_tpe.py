@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.config import ConfigError
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps.spec import expand, parse_spec
 from experiments.sweeps.tpe import check_space, distributions
 from experiments.sweeps.tpe_spec import Pruner

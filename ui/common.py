@@ -13,7 +13,7 @@ import streamlit as st
 from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
 from experiments.runs.runner import RunManager
-from experiments.runs.store import DEFAULT_DB, RunRecord, RunStore, StoreError
+from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from nn import DataError
 
 

@@ -22,8 +22,8 @@ from experiments.analysis.figures import (
 )
 from experiments.analysis.ranking import SummaryBy
 from experiments.config import RunConfig, differing_fields, short_label
-from experiments.runs.dynamics_store import get_batch_points
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
+from experiments.store.dynamics import get_batch_points
 from ui import common, student
 from ui.fix_group import fix_group_view
 from ui.tables import MISSING, column_config, pick_runs, summary_by_control

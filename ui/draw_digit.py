@@ -11,7 +11,7 @@ import streamlit as st
 
 from experiments.analysis.digit import DigitError, DigitReading, preprocess, read
 from experiments.analysis.digit_figures import hidden_units_figure, input_figure, probabilities_figure
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from nn import MLP
 from ui import common
 

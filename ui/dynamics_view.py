@@ -1,7 +1,7 @@
 """The Dynamics view of one run: per-layer series over the epochs and histograms as heatmaps.
 
 Shown live on Train (for the run in focus) and on Inspect (for any run). Widgets only: the numbers come from
-the store (experiments/runs/dynamics_store.py) and the figures from experiments/analysis/dynamics_figures.py.
+the store (experiments/store/dynamics.py) and the figures from experiments/analysis/dynamics_figures.py.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from experiments.analysis.dynamics_figures import (
     layer_series_figure,
     penalty_figure,
 )
-from experiments.runs.dynamics_store import get_batch_points, get_layer_stats
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
+from experiments.store.dynamics import get_batch_points, get_layer_stats
 from ui import common
 
 CONFIG = {"displaylogo": False}

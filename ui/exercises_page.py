@@ -16,9 +16,9 @@ from experiments.exercises.figure import METRIC_NAMES, reveal_figure
 from experiments.exercises.judge import answer_text, check_answer, grade
 from experiments.exercises.play import GroupState, group_state, queue_exercise
 from experiments.exercises.spec import Exercise, PredictionKind, load_all
-from experiments.runs import predictions
-from experiments.runs.predictions import Prediction
 from experiments.settings.links import config_link
+from experiments.store import predictions
+from experiments.store.predictions import Prediction
 from ui import common, links, student
 
 REFRESH_S = 1.0

@@ -7,7 +7,7 @@ import streamlit as st
 from experiments.analysis.diagnosis import Finding
 from experiments.analysis.diagnosis_text import fix_text
 from experiments.analysis.fix_trial import NoFixError, plan_fix, queue_fix
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
 from ui import common
 
 GROUP_PARAM = "group"  # Compare's URL parameter naming the group to show

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from experiments.analysis.fix_trial import fix_verdict, run_under_trial
-from experiments.runs.store import RunRecord, StoreError
+from experiments.store import RunRecord, StoreError
 from nn.status import RunStatus
 from ui import common
 from ui.fix_button import GROUP_PARAM

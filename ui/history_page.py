@@ -5,8 +5,8 @@ import streamlit as st
 
 from experiments.analysis import ranking
 from experiments.analysis.ranking import SummaryBy
-from experiments.runs.export import export_csv
-from experiments.runs.store import STATUSES, RunRecord, StoreError
+from experiments.store import STATUSES, RunRecord, StoreError
+from experiments.store.export import export_csv
 from ui import common, resume_controls, student
 from ui.tables import pick_runs, summary_by_control
 

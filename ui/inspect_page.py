@@ -6,7 +6,7 @@ import streamlit as st
 
 from experiments.analysis.diagnosis import Inspection, inspect_weights
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common
 from ui.draw_digit import draw_digit_panel

@@ -19,8 +19,8 @@ from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import Outcome, group_scale, outcome
 from experiments.report.presets import Comparison
-from experiments.runs.frames import epochs_frame
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
+from experiments.store.export import epochs_frame
 from nn.status import RunStatus
 from ui import common, student
 

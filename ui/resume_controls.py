@@ -12,7 +12,7 @@ import streamlit as st
 from experiments.config import MAX_EPOCHS, RunConfig
 from experiments.runs.checkpoints import estimated_checkpoint_bytes
 from experiments.runs.resume import can_continue, can_resume
-from experiments.runs.store import RunRecord, StoreError
+from experiments.store import RunRecord, StoreError
 from ui import common
 
 LARGE_CHECKPOINT = 100e6  # bytes: from here on, say how much disk each run's checkpoint takes

@@ -14,8 +14,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from experiments.config import ConfigError, RunConfig, schema
 from experiments.exercises.play import exercise_tag
-from experiments.runs.store import MAX_NAME, StoreError
 from experiments.settings.setting import SettingField, Widget
+from experiments.store import MAX_NAME, StoreError
 from ui import common, links, student
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from experiments.runs.records import MAX_STUDENT, clean_student
-from experiments.runs.store import StoreError
+from experiments.store import StoreError
+from experiments.store.records import MAX_STUDENT, clean_student
 from ui import common, gate
 
 KEY = "_student"

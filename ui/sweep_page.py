@@ -17,7 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 from experiments.access import Realm
 from experiments.analysis import ranking
 from experiments.config import ConfigError, parse_setting, quote, setting_of
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
 from experiments.sweeps.catalog import stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text

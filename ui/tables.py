@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from experiments.analysis.ranking import BY_NAMES, SummaryBy, summary_row
-from experiments.runs.store import RunRecord
+from experiments.store import RunRecord
 
 TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "summarised_by", "epoch", "val_acc", "test_acc",
                  "train_acc", "val_loss", "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size",

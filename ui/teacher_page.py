@@ -17,7 +17,7 @@ from experiments.access import Realm
 from experiments.exercises.judge import answer_text, grade
 from experiments.exercises.play import exercise_tag, group_state
 from experiments.exercises.spec import Exercise, load_all
-from experiments.runs import predictions
+from experiments.store import predictions
 from ui import common, gate
 
 

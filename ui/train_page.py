@@ -21,8 +21,8 @@ from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, distinct_colors, live_figure
 from experiments.config import ConfigError
-from experiments.runs.dynamics_store import batch_progress, get_batch_points, get_layer_stats
-from experiments.runs.store import RunRecord, StoreError
+from experiments.store import RunRecord, StoreError
+from experiments.store.dynamics import batch_progress, get_batch_points, get_layer_stats
 from nn.status import RunStatus
 from ui import common, resume_controls, sidebar, student
 from ui.dynamics_view import dynamics_view

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from experiments.analysis import ranking, stats
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, diagnose
 from experiments.config import MAX_SEED, RunConfig
-from experiments.runs.dynamics_store import get_layer_stats
-from experiments.runs.store import RunRecord, RunStore
+from experiments.store import RunRecord, RunStore
+from experiments.store.dynamics import get_layer_stats
 from nn.status import RunStatus
 
 PREFIX = "fix-"

@@ -14,7 +14,7 @@ from experiments.analysis.insight_figures import interval_text
 from experiments.analysis.selection import Metric, Selection, Source, SourceKind, select
 from experiments.analysis.verdict_table import VerdictTable, verdict_table
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX
 
 MAX_REPLICATES = 24  # runs one click queues

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from experiments.runs.best import WHY_NOT_TEST, SummaryBy
-from experiments.runs.records import RunRecord
+from experiments.store.best import WHY_NOT_TEST, SummaryBy
+from experiments.store.records import RunRecord
 
 __all__ = ["RANK_METRIC", "WHY_NOT_TEST", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
            "sort_column", "split_by_validation", "summary_row", "summary_text"]

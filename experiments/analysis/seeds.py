@@ -15,7 +15,7 @@ import pandas as pd
 
 from experiments.analysis import stats
 from experiments.config import short_label
-from experiments.runs.best import SummaryBy
+from experiments.store.best import SummaryBy
 from nn.status import RunStatus
 
 

@@ -20,8 +20,8 @@ from enum import StrEnum
 from typing import Any
 
 from experiments.config import ConfigError, differing_fields
-from experiments.runs.records import RunRecord
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.records import RunRecord
 from experiments.sweeps.spec import TAG_PREFIX
 from nn.status import RunStatus
 

@@ -89,7 +89,7 @@ def spread(values: Sequence[float | None]) -> Spread:
 def seed_bands(epochs, groups: Mapping[str, Sequence[int]], metric: str):
     """Per-epoch spread of ``metric`` for each group of runs (a pandas DataFrame).
 
-    ``epochs`` is a frame with ``run_id``, ``epoch`` and the metric (e.g. ``frames.epochs_frame``);
+    ``epochs`` is a frame with ``run_id``, ``epoch`` and the metric (e.g. ``export.epochs_frame``);
     ``groups`` maps a label to the ids of its runs (one per seed). Returns one row per (label, epoch) with
     n, mean, std (sample; 0 for one run), min and max, over the runs that have a value at that epoch.
     """

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from experiments.exercises.judge import Outcome, outcome
 from experiments.exercises.spec import Exercise, load_all
-from experiments.runs.records import RunRecord
 from experiments.runs.runner import RunManager
-from experiments.runs.store import RunStore, StoreError
+from experiments.store import RunStore, StoreError
+from experiments.store.records import RunRecord
 
 SOURCE = "exercise"
 

@@ -29,7 +29,7 @@ def comparison_figure(comparison: Comparison, epochs: Any, runs: Mapping[str, Se
                       metric: str = "accuracy", summed: Mapping[str, Sequence[int]] | None = None) -> go.Figure:
     """One comparison: our runs' curves for ``metric`` ("accuracy" or "loss") beside the report's numbers.
 
-    ``epochs``: a frame with run_id, epoch and the metrics (``frames.epochs_frame``); ``runs``: the run
+    ``epochs``: a frame with run_id, epoch and the metrics (``export.epochs_frame``); ``runs``: the run
     ids of each line, by the line's label (``Outcome.runs_by_label()``); lines without runs show only the
     report's numbers. Lines that share their runs (one long training read at several epochs) share a curve.
     ``summed``: the run ids of the sum variant of the same lines, by label (``epochs`` must hold them too).

@@ -19,8 +19,8 @@ from experiments.analysis import stats
 from experiments.analysis.seeds import one_per_seed
 from experiments.report.presets import Claim, Comparison, Member, training_key, variants
 from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
-from experiments.runs.frames import epochs_frame
-from experiments.runs.store import RunRecord, RunStore
+from experiments.store import RunRecord, RunStore
+from experiments.store.export import epochs_frame
 from nn.status import RunStatus
 
 
@@ -131,7 +131,7 @@ def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
 
 
 def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, group_id: str | None = None) -> Outcome:
-    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (a frames.epochs_frame)."""
+    """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (an export.epochs_frame)."""
     lines = [line_result(m, runs, epochs) for m in comparison.members]
     by_label = {line.member.label: line for line in lines}
     claims = []
@@ -273,5 +273,5 @@ def collect_variants(store: RunStore, comparisons: Sequence[Comparison], which: 
 def _empty_frame() -> Any:
     import pandas as pd
 
-    from experiments.runs.store import EPOCH_METRICS
+    from experiments.store import EPOCH_METRICS
     return pd.DataFrame(columns=["run_id", "epoch", *EPOCH_METRICS])

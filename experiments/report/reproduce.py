@@ -14,7 +14,7 @@ from typing import TextIO
 
 from experiments.report.presets import Comparison, PlannedRun, plan
 from experiments.runs.runner import MAX_QUEUED, LivePhase, RunManager
-from experiments.runs.store import StoreError
+from experiments.store import StoreError
 from nn.status import RunStatus
 
 GROUP_PREFIX = "report-"

@@ -1,1 +1,2 @@
-"""Running runs: the store, the run manager, the one execution path, the dataset source."""
+"""Running runs: the queue and its worker threads, the one execution path, training, checkpoints and resume,
+BLAS threads, the dataset source. The run store they write is ``experiments.store``."""

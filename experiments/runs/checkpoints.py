@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore, StoreError
+from experiments.store import RunStore, StoreError
 from nn import MLP, Callback, Checkpoint, CheckpointError, EarlyStopping, load_checkpoint
 from nn.checkpoint import read_meta, save_checkpoint
 from nn.optim import OPTIMIZERS

@@ -34,8 +34,8 @@ from experiments.runs.checkpoints import (
     load_resume_point,
 )
 from experiments.runs.record_dynamics import dynamics_callbacks
-from experiments.runs.store import RunStore, StoreError
 from experiments.runs.training import load_data, train_config
+from experiments.store import RunStore, StoreError
 from nn import MLP, DataError, Dataset, RunStatus
 
 DataLoader = Callable[[RunConfig], Dataset]

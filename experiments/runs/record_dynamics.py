@@ -6,8 +6,8 @@ commit costs a disk sync; see benchmarks/bench_dynamics.py).
 """
 from __future__ import annotations
 
-from experiments.runs.dynamics_store import log_dynamics
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.dynamics import log_dynamics
 from nn.batch_curve import BatchCurve, BatchPoint
 from nn.dynamics import LayerMonitor, LayerStats
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from experiments.config import MAX_EPOCHS, RunConfig
 from experiments.runs.checkpoints import ResumeError, checked_meta, latest_path
-from experiments.runs.records import RunRecord
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.records import RunRecord
 from nn.status import RunStatus
 
 # Ended before their last epoch, for a reason that another try can get past.

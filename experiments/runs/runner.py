@@ -24,10 +24,10 @@ from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
 from experiments.runs.execution import DataLoader, Phase, RunControls, execute_run
 from experiments.runs.fair_queue import FairQueue
-from experiments.runs.records import clean_student
 from experiments.runs.resume import ResumePlan, plan_continue, plan_resume, requeue
-from experiments.runs.store import RunStore, StoreError
 from experiments.runs.training import load_data
+from experiments.store import RunStore, StoreError
+from experiments.store.records import clean_student
 from nn import RunStatus
 
 # Ended runs whose progress is kept for display; older ones are pruned (their state is in the store).

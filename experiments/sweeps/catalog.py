@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from experiments.runs.store import RunRecord, RunStore
+from experiments.store import RunRecord, RunStore
 from experiments.sweeps.spec import TAG_PREFIX
 from nn.status import RunStatus
 

@@ -11,8 +11,8 @@ import time
 
 from experiments.analysis.ranking import rank
 from experiments.interrupt import CtrlC, say_interrupted
-from experiments.runs.store import RunStore
 from experiments.runs.training import load_data
+from experiments.store import RunStore
 from experiments.sweeps.local import LocalSweep
 from experiments.sweeps.spec import TAG_PREFIX, expand, load_spec, new_sweep_id
 from experiments.sweeps.tpe import TpeSweep, check_space

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from experiments.runs import threads
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from nn.status import ACTIVE, RunStatus
 

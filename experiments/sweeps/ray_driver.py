@@ -13,7 +13,7 @@ from ray import tune
 from ray.tune.stopper import Stopper
 
 from experiments.config import RunConfig
-from experiments.runs.store import EPOCH_METRICS, RunStore
+from experiments.store import EPOCH_METRICS, RunStore
 from nn.status import RunStatus
 
 METRIC = "rank_acc"  # as ray_engine.METRIC: validation accuracy, else test accuracy

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
-from experiments.runs.store import EPOCH_METRICS, RunStore
+from experiments.store import EPOCH_METRICS, RunStore
 from experiments.sweeps.local import SINGLE_THREAD_ENV, create_trial_runs
 from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
 

@@ -18,7 +18,7 @@ from typing import Any
 from ray import tune
 
 from experiments.config import RunConfig
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps.local import create_trial_runs
 from experiments.sweeps.ray_driver import DRIVER, EventStopper, StoreCallback, close_unfinished
 from experiments.sweeps.spec import SweepSpec, Trial

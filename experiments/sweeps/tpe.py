@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
 from experiments.sweeps import local
 from experiments.sweeps.local import TrialOutcome, default_workers
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name

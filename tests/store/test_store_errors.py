@@ -4,8 +4,8 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.errors import SqliteProblem, classify, explain
-from experiments.runs.store import RunStore, StoreError
+from experiments.store import RunStore, StoreError
+from experiments.store.errors import SqliteProblem, classify, explain
 
 
 def sqlite_error(name: str, text: str, kind: type = sqlite3.OperationalError) -> sqlite3.Error:

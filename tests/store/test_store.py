@@ -7,20 +7,14 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.export import export_csv, export_json
-from experiments.runs.frames import epochs_frame
-from experiments.runs.store import SCHEMA_VERSION, RunStore, StoreError
+from experiments.store import SCHEMA_VERSION, RunStore, StoreError
+from experiments.store.export import epochs_frame, export_csv, export_json
 from tests.conftest import run_in_threads
 
 
 def epoch_logs(epoch, acc=0.5):
     return dict(epoch=epoch, train_loss=1.0 / epoch, train_acc=acc, test_loss=1.1 / epoch, test_acc=acc + 0.01,
                 seconds=0.5, elapsed=0.5 * epoch, lr=0.001, majority_fraction=0.11, dead_fraction=0.0)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.sqlite")
 
 
 def test_round_trip(store, tmp_path):

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from experiments.runs.store import RunStore
+from experiments.store.store import RunStore
 from nn.batch_curve import BatchPoint
 from nn.dynamics import Histogram, LayerStats
 
@@ -32,7 +32,7 @@ def log_dynamics(store: RunStore, run_id: int, points: Sequence[BatchPoint] = ()
     rows += [(LAYER_SQL, (run_id, *(_finite(getattr(s, c)) for c in LAYER_COLUMNS),
                           json.dumps({k: asdict(h) for k, h in s.histograms.items()}))) for s in stats]
     if rows:
-        store._transaction(rows)
+        store.transaction(rows)
 
 
 def log_batch_points(store: RunStore, run_id: int, points: Sequence[BatchPoint]) -> None:

@@ -1,8 +1,10 @@
-"""Runs out of the store as text: CSV for spreadsheets, JSON with every epoch for programs.
+"""Runs out of the store for other programs: CSV for spreadsheets, JSON with every epoch, pandas frames.
 
 In JSON a run's tags are a list and its settings a nested "config" (None when the stored settings cannot
 be read, with "config_error" saying why); the CSV joins the tags into one cell, has one column per setting
 (blank for an unreadable config, never defaults) and neutralizes spreadsheet formulas in user text.
+``epochs_frame`` hands the epochs to the charts and the statistics as a DataFrame; pandas is imported only
+when it is called, so the command line starts without it.
 """
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from experiments.runs.records import EPOCH_METRICS, SETTINGS, RunRecord
-from experiments.runs.store import RunStore
+from experiments.store.records import EPOCH_METRICS, SETTINGS, RunRecord
+from experiments.store.store import RunStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EPOCH_COLUMNS = ["run_id", "epoch", *EPOCH_METRICS]
 
 
 def _runs(store: RunStore, run_ids: Sequence[int] | None) -> list[RunRecord]:
@@ -54,6 +61,13 @@ def export_json(store: RunStore, run_ids: Sequence[int] | None = None) -> str:
     for e in store.get_epochs_of(list(epochs)):
         epochs[e["run_id"]].append(e)
     return json.dumps([{**run.to_json_dict(), "epochs": epochs[run.id]} for run in runs], indent=1)
+
+
+def epochs_frame(store: RunStore, run_ids: Sequence[int]) -> pd.DataFrame:
+    """One row per (run, epoch) with every metric, ordered by run and epoch."""
+    import pandas as pd
+
+    return pd.DataFrame(store.get_epochs_of(run_ids), columns=EPOCH_COLUMNS)
 
 
 def csv_safe(value: Any) -> Any:

@@ -5,17 +5,25 @@ Each call commits at once, so a process killed mid-run loses at most the epoch i
 a busy timeout let the dashboard and the command line write at the same time. All SQL is parameterized;
 sort columns come from a fixed list (see query.py).
 
-Connections are per thread (one sqlite3 connection is used only by the thread that opened it), so one
-RunStore may be shared by threads. A thread whose work is done closes its own connection with ``close()``
-(or runs its work inside ``with store.thread_connection():``); otherwise the connection is closed when the
-thread ends and its thread-local storage is freed. ``close_all()`` closes every thread's connection, for
-shutdown and tests, when no other thread is using the store.
+Connections are per thread: a SQLite connection must stay in the thread that uses it, so one RunStore
+shared by threads (the dashboard's sessions, the run manager's workers) gives each thread its own, opened
+on first use. A thread whose work is done closes its own connection with ``close()`` (or runs its work
+inside ``with store.thread_connection():``); otherwise the connection is closed when the thread ends and
+its thread-local holder is freed (the set of holders is weak for that reason). ``close_all()`` closes
+every thread's connection, for shutdown and tests, when no other thread is using the store.
+
+Runs outlive the process that queued or ran them. Each run records its owner, ``host:pid:token`` (the
+token is the process's start time, so a new process that gets the same pid is not mistaken for the old
+one); a run left *running* by a dead owner becomes "interrupted" (resumable), one left *queued* stays
+queued until a dashboard adopts it (``adopt_orphaned_queued``). ``requeue_run`` queues an ended run again
+(resume, continue) and ``trim_epochs`` forgets the epochs after a checkpoint's. Each of these is one write
+transaction whose conditions are in its ``WHERE`` clause, so two processes (or two clicks) cannot both
+take the same run. The run's summary columns (last epoch, best epoch: see best.py) are written in one
+place, ``_write_summary``, by ``log_epoch`` and ``trim_epochs`` alike.
 
 Files: a run's final weights (``weights/<id>.npz``) and its checkpoints (``checkpoints/<id>/``) live beside
 the database. They are moved into place with ``attach_artifact``, which does so only while the run exists,
 inside a write transaction, so a run deleted while it trains never leaves a file behind.
-
-Exports and pandas frames are in export.py and frames.py; records and text checks in records.py.
 """
 from __future__ import annotations
 
@@ -23,27 +31,25 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from experiments.config import RunConfig
-from experiments.runs import query
-from experiments.runs.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
-from experiments.runs.connections import ThreadConnections
-from experiments.runs.errors import QueueFullError, RunNotFoundError, StoreError, explain
-from experiments.runs.owner import current_owner
-from experiments.runs.records import (
+from experiments.store import query
+from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
+from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, explain
+from experiments.store.records import (
     EPOCH_METRICS,
     MAX_MESSAGE,
     MAX_NAME,
     MAX_NOTES,
-    MAX_TAG,
-    MAX_TAGS,
-    STATUSES,
     RunRecord,
     clean_name,
     clean_student,
@@ -52,30 +58,112 @@ from experiments.runs.records import (
     parse_status,
     record_from_row,
 )
-from experiments.runs.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
-from experiments.runs.store_requeue import RequeueStatements
-from nn.status import ACTIVE, RunStatus
-
-__all__ = ["ACTIVE", "DEFAULT_DB", "EPOCH_METRICS", "MAX_NAME", "MAX_NOTES", "MAX_TAG", "MAX_TAGS", "SCHEMA_VERSION",
-           "SORTABLE", "STATUSES", "QueueFullError", "RunNotFoundError", "RunRecord", "RunStore", "StoreError"]
+from experiments.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from nn.status import RunStatus
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "results" / "runs.sqlite"
-SORTABLE = query.SORTABLE
+ORPHAN_NOTE = "queued by a process that has ended: the dashboard queues it again when it starts"
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class RunStore(RequeueStatements):
-    """The run store on one SQLite file (``RESULTS_DB`` or ``results/runs.sqlite`` by default).
+# ---------------------------------------------------------------------------------------- the owning process
+def process_token(pid: int) -> str | None:
+    """An identity for a live process that survives pid reuse (its start time), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "alive"
 
-    Runs that outlive a process (recovery, re-queueing, resuming) are handled by the statements of
-    ``RequeueStatements`` (store_requeue.py)."""
+
+def current_owner() -> str:
+    """This process's owner string, ``host:pid:token``."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{process_token(pid)}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True if ``owner`` names a process on this machine that has ended (another machine's: False)."""
+    try:
+        host, pid, token = owner.rsplit(":", 2)
+    except ValueError:
+        return True
+    if host != socket.gethostname():
+        return False  # another machine's process: we cannot tell, so leave its runs alone
+    return process_token(int(pid)) != token
+
+
+# ---------------------------------------------------------------------------------------- one connection per thread
+class _Held:
+    """One thread's connection; referenced strongly only by that thread's local storage."""
+
+    __slots__ = ("conn", "closed", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn, self.closed = conn, False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.conn.close()
+
+
+class _ThreadConnections:
+    """Per-thread connections made by ``opener`` (which must pass ``check_same_thread=False``, so that
+    ``close_all`` may close a connection from another thread; each is still used by one thread only)."""
+
+    def __init__(self, opener: Callable[[], sqlite3.Connection]):
+        self._opener = opener
+        self._local = threading.local()
+        self._all: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def mine(self) -> sqlite3.Connection:
+        """The calling thread's connection, opened on first use and again after it was closed."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.closed:
+            held = self._local.held = _Held(self._opener())
+            with self._lock:
+                self._all.add(held)
+        return held.conn
+
+    def close_mine(self) -> None:
+        """Close the calling thread's connection, if it has one."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            held.close()
+            self._local.held = None
+
+    def close_all(self) -> None:
+        """Close every thread's connection (when no other thread is using them: shutdown, tests)."""
+        with self._lock:
+            everyone = list(self._all)
+        for held in everyone:
+            held.close()
+        self._local.held = None
+
+    def open_count(self) -> int:
+        """How many threads hold an open connection."""
+        with self._lock:
+            return sum(1 for held in self._all if not held.closed)
+
+
+# ---------------------------------------------------------------------------------------- the store
+class RunStore:
+    """The run store on one SQLite file (``RESULTS_DB`` or ``results/runs.sqlite`` by default)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path or os.environ.get("RESULTS_DB") or DEFAULT_DB).expanduser()
-        self._connections: ThreadConnections[sqlite3.Connection] = ThreadConnections(self._open)
+        self._connections = _ThreadConnections(self._open)
         self._owner = current_owner()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,8 +216,8 @@ class RunStore(RequeueStatements):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """One statement with its parameters (never formatted into ``sql``) on this thread's connection, a
-        database error raised as a ``StoreError`` that says what happened. Public for the store's companion
-        modules, which keep their own tables (``dynamics_store``, ``predictions``)."""
+        database error raised as a ``StoreError`` that says what happened. Public for the package's modules
+        that keep their own tables (``dynamics``, ``predictions``)."""
         try:
             return self._conn().execute(sql, params)
         except sqlite3.Error as exc:
@@ -150,7 +238,9 @@ class RunStore(RequeueStatements):
                 raise self._explain(exc) from None
             raise
 
-    def _transaction(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+    def transaction(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        """Several parameterized statements in one write transaction, all applied or none (public, like
+        ``execute``, for the package's modules that keep their own tables)."""
         with self._writing() as conn:
             for sql, params in statements:
                 conn.execute(sql, params)
@@ -228,12 +318,22 @@ class RunStore(RequeueStatements):
                                        f"epoch {logs.get('epoch')} was not stored")
             conn.execute(f"INSERT OR REPLACE INTO epochs (run_id, epoch, {', '.join(EPOCH_METRICS)}) "
                          f"VALUES (?, ?, {', '.join('?' * len(EPOCH_METRICS))})", (run_id, int(logs["epoch"]), *values))
-            history = conn.execute(f"SELECT epoch, {', '.join(SUMMARY_METRICS)} FROM epochs WHERE run_id = ? "
-                                   f"ORDER BY epoch", (run_id,)).fetchall()
-            conn.execute(f"UPDATE runs SET ({', '.join(RUN_SUMMARY_COLUMNS)}) = "
-                         f"({', '.join('?' * len(RUN_SUMMARY_COLUMNS))}), "
-                         f"best_test_acc = (SELECT max(test_acc) FROM epochs WHERE run_id = ?) WHERE id = ?",
-                         (*run_summary(logs, history, run["config"]), run_id, run_id))
+            self._write_summary(conn, run_id, run["config"], logs)
+
+    @staticmethod
+    def _write_summary(conn: sqlite3.Connection, run_id: int, config_json: str,
+                       last: Mapping[str, Any] | None) -> None:
+        """Set the run's summary columns from its stored epochs, inside the caller's write transaction: the
+        metrics of ``last`` (the epoch just logged; None: the last one stored), the count of epochs, the best
+        epoch by validation (best.py) and the highest test accuracy of any epoch."""
+        history = conn.execute(f"SELECT epoch, elapsed, {', '.join(SUMMARY_METRICS)} FROM epochs "
+                               f"WHERE run_id = ? ORDER BY epoch", (run_id,)).fetchall()
+        if last is None:
+            last = dict(history[-1]) if history else {}
+        conn.execute(f"UPDATE runs SET ({', '.join(RUN_SUMMARY_COLUMNS)}) = "
+                     f"({', '.join('?' * len(RUN_SUMMARY_COLUMNS))}), "
+                     f"best_test_acc = (SELECT max(test_acc) FROM epochs WHERE run_id = ?) WHERE id = ?",
+                     (*run_summary(last, history, config_json), run_id, run_id))
 
     def set_status(self, run_id: int, status: RunStatus | str, message: str = "") -> bool:
         """Set a run's status and message; False if there is no such run (e.g. deleted meanwhile)."""
@@ -256,7 +356,7 @@ class RunStore(RequeueStatements):
         """Name, tags and notes at once: all are checked first, so a refused value changes nothing."""
         values = (clean_name(name), json.dumps(clean_tags(tags)), clean_text(notes, MAX_NOTES, "notes"))
         self.get_run(run_id)  # "there is no run N" rather than a silent no-op
-        self._transaction([("UPDATE runs SET name = ?, tags = ?, notes = ? WHERE id = ?", (*values, run_id))])
+        self.transaction([("UPDATE runs SET name = ?, tags = ?, notes = ? WHERE id = ?", (*values, run_id))])
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run and its epochs (one transaction), then its weights and checkpoints.
@@ -264,7 +364,7 @@ class RunStore(RequeueStatements):
         Files go after the rows: from then on ``attach_artifact`` refuses this run, so no file can
         arrive after the removal below.
         """
-        self._transaction([("DELETE FROM epochs WHERE run_id = ?", (run_id,)),
+        self.transaction([("DELETE FROM epochs WHERE run_id = ?", (run_id,)),
                            ("DELETE FROM runs WHERE id = ?", (run_id,))])
         try:
             _remove(self.weights_path(run_id))
@@ -272,6 +372,65 @@ class RunStore(RequeueStatements):
         except OSError as exc:
             raise StoreError(f"run {run_id} was deleted, but its files could not be removed "
                              f"({exc.strerror}: {exc.filename})") from None
+
+    # ------------------------------------------------------------------ runs that outlive a process
+    def _dead_owned(self, conn: sqlite3.Connection | None, status: RunStatus) -> list[sqlite3.Row]:
+        """Rows (id, owner, epochs_done) of runs with ``status`` whose owner is a process that has ended."""
+        sql, params = "SELECT id, owner, epochs_done FROM runs WHERE status = ? ORDER BY id", (status.value,)
+        rows = (conn.execute(sql, params) if conn is not None else self.execute(sql, params)).fetchall()
+        return [r for r in rows if r["owner"] != self._owner and owner_is_dead(r["owner"])]
+
+    def recover_interrupted(self) -> list[int]:
+        """Mark runs left running by a process that has died as "interrupted" (epochs and checkpoint kept,
+        so they can be resumed); return their ids. Queued ones of dead processes stay queued, noted so."""
+        recovered = []
+        for row in self._dead_owned(None, RunStatus.RUNNING):
+            cur = self.execute(
+                "UPDATE runs SET status = ?, message = ? WHERE id = ? AND status = ? AND owner = ?",
+                (RunStatus.INTERRUPTED.value, f"the process running it ended after {row['epochs_done']} epoch(s); "
+                 f"the finished epochs are kept and it can be resumed", row["id"], RunStatus.RUNNING.value,
+                 row["owner"]))
+            if cur.rowcount:
+                recovered.append(int(row["id"]))
+        for row in self._dead_owned(None, RunStatus.QUEUED):
+            self.execute("UPDATE runs SET message = ? WHERE id = ? AND status = ? AND owner = ? AND message = ''",
+                         (ORPHAN_NOTE, row["id"], RunStatus.QUEUED.value, row["owner"]))
+        return recovered
+
+    def adopt_orphaned_queued(self) -> list[int]:
+        """Take over every queued run whose process has ended (re-owned by this one, its note cleared) and
+        return their ids in the order they were queued. One transaction: two processes starting at once
+        never both take a run."""
+        with self._writing() as conn:
+            adopted = []
+            for row in self._dead_owned(conn, RunStatus.QUEUED):
+                cur = conn.execute("UPDATE runs SET owner = ?, message = '' WHERE id = ? AND status = ? AND owner = ?",
+                                   (self._owner, row["id"], RunStatus.QUEUED.value, row["owner"]))
+                if cur.rowcount:
+                    adopted.append(int(row["id"]))
+        return adopted
+
+    def requeue_run(self, run_id: int, expected: RunStatus, config: RunConfig | None = None) -> bool:
+        """Queue an ended run again for this process, if its status is still ``expected`` (else False and
+        nothing changes); with ``config``, its stored settings become that (continue: more epochs)."""
+        sql = "UPDATE runs SET status = ?, message = '', owner = ?"
+        params: list[Any] = [RunStatus.QUEUED.value, self._owner]
+        if config is not None:
+            sql += ", config = ?"
+            params.append(config.to_json())
+        with self._writing() as conn:
+            cur = conn.execute(sql + " WHERE id = ? AND status = ?", (*params, run_id, RunStatus(expected).value))
+            return cur.rowcount > 0
+
+    def trim_epochs(self, run_id: int, after_epoch: int) -> int:
+        """Delete the run's stored epochs after ``after_epoch`` (a checkpoint's, which the resumed run trains
+        again) and bring its summary back to the epochs kept; returns how many were deleted."""
+        with self._writing() as conn:
+            cur = conn.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, int(after_epoch)))
+            run = conn.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if cur.rowcount and run is not None:
+                self._write_summary(conn, run_id, run["config"], None)
+            return cur.rowcount
 
     # ------------------------------------------------------------------ the run's files
     def weights_path(self, run_id: int) -> Path:

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
-from experiments.runs.best import EpochSummary, SummaryBy
-from experiments.runs.errors import StoreError
+from experiments.store.best import EpochSummary, SummaryBy
+from experiments.store.errors import StoreError
 from nn.status import RunStatus
 
 STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)

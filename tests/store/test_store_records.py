@@ -8,15 +8,10 @@ import pytest
 
 from experiments import cli
 from experiments.config import RunConfig
-from experiments.runs.export import export_csv, export_json
-from experiments.runs.records import MAX_TAG, SETTINGS, UNREADABLE_NOTE
-from experiments.runs.store import STATUSES, RunStore, StoreError
+from experiments.store import STATUSES, StoreError
+from experiments.store.export import export_csv, export_json
+from experiments.store.records import MAX_TAG, SETTINGS, UNREADABLE_NOTE
 from nn.status import RunStatus
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.sqlite")
 
 
 def _store_unreadable_config(store, run_id, **extra):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.config import ConfigError, parse_setting, schema
-from experiments.runs.errors import StoreError
-from experiments.runs.records import MAX_NOTES, clean_text, parse_status
+from experiments.store.errors import StoreError
+from experiments.store.records import MAX_NOTES, clean_text, parse_status
 
 SORTABLE = {"id": "id", "name": "name COLLATE NOCASE", "created": "created", "status": "status",
             "epochs_done": "epochs_done", "test_acc": "test_acc", "train_acc": "train_acc",

@@ -4,10 +4,10 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.dynamics_store import get_batch_points, get_layer_stats
 from experiments.runs.execution import execute_run
-from experiments.runs.schema import MIGRATIONS
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.dynamics import get_batch_points, get_layer_stats
+from experiments.store.schema import MIGRATIONS
 from tests.conftest import undo_migrations_from
 
 

@@ -7,14 +7,9 @@ import numpy as np
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.store import QueueFullError, RunNotFoundError, RunStore, StoreError
+from experiments.store import QueueFullError, RunNotFoundError, RunStore, StoreError
 from nn.status import RunStatus
 from tests.conftest import run_in_threads
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.sqlite")
 
 
 # ---------------------------------------------------------------------------------------------- create and the cap
@@ -201,7 +196,7 @@ def test_close_all_closes_every_thread_connection(store):
 PROCESS_SUBMITS = """
 import sys, threading, time
 from experiments.config import RunConfig
-from experiments.runs.store import QueueFullError, RunStore
+from experiments.store import QueueFullError, RunStore
 path, start, cap = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 stored = []
 def submit():

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from experiments.runs.errors import StoreError
-from experiments.runs.records import clean_student, clean_text
-from experiments.runs.store import RunStore
+from experiments.store.errors import StoreError
+from experiments.store.records import clean_student, clean_text
+from experiments.store.store import RunStore
 
 MAX_EXERCISE_ID = 80
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from experiments.runs.store import DEFAULT_DB, RunStore
+from experiments.store import DEFAULT_DB, RunStore
 from tests.conftest import ROOT
 
 
