@@ -1,8 +1,8 @@
-"""``python -m experiments``: see experiments/cli.py."""
+"""``python -m experiments``: see experiments/cli/entry.py."""
 import os
 import sys
 
-from experiments.cli import main
+from experiments.cli.entry import main
 
 try:
     code = main()

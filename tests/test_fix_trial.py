@@ -5,7 +5,7 @@ import pytest
 
 from experiments.analysis.diagnosis import DiagnosisKind
 from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix, run_under_trial
-from experiments.cli import main
+from experiments.cli.entry import main
 from experiments.config import RunConfig
 from experiments.store import RunStore
 

@@ -116,7 +116,7 @@ def test_test_metrics_are_never_used_silently(store):
 
 
 def test_the_cli_prints_the_same_numbers_as_json(store, capsys):
-    from experiments.cli import main
+    from experiments.cli.entry import main
 
     make_history(store, only_lr, seeds=2)
     assert main(["--db", str(store.path), "insights", "--tag", "hist", "--json", "--shuffles", "20"]) == 0

@@ -10,7 +10,7 @@ import pytest
 
 from experiments.analysis.lr_find import find_learning_rate, rounded_lr
 from experiments.analysis.lr_find_figure import lr_find_figure
-from experiments.cli import main
+from experiments.cli.entry import main
 from experiments.config import RunConfig
 from nn import MLP, Dataset, FitOptions, evaluate, fit, get_optimizer
 from nn.lr_finder import MIN_STEPS, copy_model, find_lr, lr_schedule, smooth_losses, suggest

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from experiments.cli import add_config_arguments, config_from_args
+from experiments.cli.common import add_config_arguments, config_from_args
 from experiments.config import RunConfig, schema
 from experiments.store import RunStore
 from tests.conftest import ROOT

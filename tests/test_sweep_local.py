@@ -47,7 +47,7 @@ def test_stop_ends_running_and_waiting_trials(tmp_path, mnist_dir):
 
 
 def test_the_sweep_command_trains_a_spec_file_and_refuses_a_bad_one(tmp_path, mnist_dir, capsys):
-    from experiments.cli import main
+    from experiments.cli.entry import main
 
     spec = tmp_path / "spec.toml"
     spec.write_text(f'name = "cli"\n[base]\nepochs = 1\ntrain_size = 2000\nhidden = "16"\ndata_dir = "{mnist_dir}"\n'

@@ -47,7 +47,7 @@ def test_tpe_keys_need_the_tpe_method():
 
 
 def test_a_refused_tpe_spec_stores_nothing(tmp_path, capsys):
-    from experiments.cli import main
+    from experiments.cli.entry import main
 
     spec = tmp_path / "spec.toml"
     spec.write_text('method = "tpe"\n[random]\nlr = { log_uniform = [1e-4, 1e-1] }\n[tpe]\ntrials = 3\n'
@@ -60,7 +60,7 @@ def test_a_refused_tpe_spec_stores_nothing(tmp_path, capsys):
 
 @pytest.mark.mnist
 def test_a_tpe_sweep_from_the_cli_prunes_weak_trials_and_keeps_their_epochs(tmp_path, mnist_dir, capsys):
-    from experiments.cli import main
+    from experiments.cli.entry import main
 
     spec = tmp_path / "tpe.toml"
     spec.write_text(f'name = "tpe"\nmethod = "tpe"\nseed = 1\n[base]\nepochs = 4\ntrain_size = 2000\nhidden = "16"\n'

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from experiments.runs import threads
-from experiments.runs.records import EPOCH_METRICS
-from experiments.runs.store import RunStore
+from experiments.store import RunStore
+from experiments.store.records import EPOCH_METRICS
 from nn import compute
 from nn.status import RunStatus
 from tests.conftest import ROOT

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from experiments import cli
+from experiments.cli.entry import main as cli_main
 from experiments.config import RunConfig
 from experiments.store import STATUSES, StoreError
 from experiments.store.export import export_csv, export_json
@@ -61,13 +61,13 @@ def test_cli_list_and_show_say_the_settings_are_unreadable(store, capsys):
     run_id = store.create_run(RunConfig(hidden=(32,), optimizer="sgd", lr=0.5), name="odd")
     _store_unreadable_config(store, run_id, nesterov=True)
     db = ["--db", str(store.path)]
-    assert cli.main([*db, "list"]) == 0
+    assert cli_main([*db, "list"]) == 0
     listed = capsys.readouterr().out
     assert UNREADABLE_NOTE in listed and "adam" not in listed and "lr=0.001" not in listed
-    assert cli.main([*db, "show", str(run_id)]) == 0
+    assert cli_main([*db, "show", str(run_id)]) == 0
     shown = capsys.readouterr().out
     assert f"settings: {UNREADABLE_NOTE}" in shown and "adam" not in shown
-    assert cli.main([*db, "show", "--json", str(run_id)]) == 0
+    assert cli_main([*db, "show", "--json", str(run_id)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"] is None and data["optimizer"] is None and "nesterov" in data["config_error"]
 
@@ -90,11 +90,11 @@ def test_tags_are_a_list_in_every_json_and_joined_text_only_in_the_csv(store, ca
     empty = store.create_run(RunConfig())
     db = ["--db", str(store.path)]
     exported = {r["id"]: r for r in json.loads(export_json(store))}
-    cli.main([*db, "show", "--json", str(run_id)])
+    cli_main([*db, "show", "--json", str(run_id)])
     shown = json.loads(capsys.readouterr().out)
-    cli.main([*db, "show", "--json", str(empty)])
+    cli_main([*db, "show", "--json", str(empty)])
     shown_empty = json.loads(capsys.readouterr().out)
-    cli.main([*db, "list", "--json"])
+    cli_main([*db, "list", "--json"])
     listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert shown["tags"] == exported[run_id]["tags"] == listed[run_id]["tags"] == ["baseline", "lr sweep"]
     assert shown_empty["tags"] == exported[empty]["tags"] == listed[empty]["tags"] == []

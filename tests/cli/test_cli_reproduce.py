@@ -1,19 +1,10 @@
 """``python -m experiments reproduce`` and ``report`` as real subprocesses, into a temporary store."""
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from experiments.store import RunStore
 from experiments.store.export import epochs_frame
-from tests.conftest import ROOT
-
-
-def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
 
 
 @pytest.mark.parametrize("args,message", [
@@ -22,14 +13,14 @@ def run_cli(*args, env=None):
     (["reproduce", "--epochs-scale", "0"], "epochs scale"),
     (["report", "nope"], "no comparison 'nope'"),
 ])
-def test_bad_requests_are_one_line_and_store_nothing(tmp_path, args, message):
+def test_bad_requests_are_one_line_and_store_nothing(tmp_path, args, message, run_cli):
     db = tmp_path / "runs.sqlite"
     proc = run_cli("--db", str(db), *args, env={"MNIST_DIR": str(tmp_path)})
     assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1
     assert not db.exists() or RunStore(db).count_runs() == 0
 
 
-def test_missing_data_refuses_before_queueing(tmp_path):
+def test_missing_data_refuses_before_queueing(tmp_path, run_cli):
     db = tmp_path / "runs.sqlite"
     proc = run_cli("--db", str(db), "reproduce", "epochs", env={"MNIST_DIR": str(tmp_path / "none")})
     assert proc.returncode == 2 and "MNIST_DIR" in proc.stderr and "Traceback" not in proc.stderr
@@ -37,7 +28,7 @@ def test_missing_data_refuses_before_queueing(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["missing/r.html", ".", "r.html/x.html"])
-def test_report_to_a_path_it_cannot_write_is_one_line_and_exit_2(tmp_path, where):
+def test_report_to_a_path_it_cannot_write_is_one_line_and_exit_2(tmp_path, where, run_cli):
     """Issue 12 item 5: ``report -o /nonexistent/r.html`` printed a traceback."""
     (tmp_path / "r.html").write_text("a file, not a folder")
     out = tmp_path / where
@@ -46,7 +37,7 @@ def test_report_to_a_path_it_cannot_write_is_one_line_and_exit_2(tmp_path, where
     assert proc.stderr.startswith("error: cannot write the report to") and not (tmp_path / "missing").exists()
 
 
-def test_report_on_an_empty_store_still_writes_a_page(tmp_path):
+def test_report_on_an_empty_store_still_writes_a_page(tmp_path, run_cli):
     out = tmp_path / "r.html"
     proc = run_cli("--db", str(tmp_path / "runs.sqlite"), "report", "-o", str(out))
     assert proc.returncode == 1 and out.is_file()
@@ -55,10 +46,10 @@ def test_report_on_an_empty_store_still_writes_a_page(tmp_path):
 
 
 @pytest.mark.mnist
-def test_reproduce_a_comparison_on_a_tiny_setting_then_report_it(tmp_path, mnist_dir):
+def test_reproduce_a_comparison_on_a_tiny_setting_then_report_it(tmp_path, mnist_dir, run_cli):
     db, out = tmp_path / "runs.sqlite", tmp_path / "report.html"
     proc = run_cli("--db", str(db), "reproduce", "second-layer-width", "--seeds", "2", "--train-size", "1000",
-                   "--epochs-scale", "0.2", "--jobs", "2", env={"MNIST_DIR": mnist_dir})
+                   "--epochs-scale", "0.2", "--jobs", "2", env={"MNIST_DIR": mnist_dir, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr
     assert "8 runs, 16 epochs" in proc.stdout and "8/8 runs done" in proc.stdout and "4 finished" in proc.stdout
     store = RunStore(db)
@@ -122,21 +113,10 @@ def test_full_pass_only_at_the_requested_epochs(blobs):
 
 
 @pytest.mark.mnist
-def test_ctrl_c_stops_the_reproduction_and_keeps_finished_epochs(tmp_path, mnist_dir):
-    import signal
-    import time
-
+def test_ctrl_c_stops_the_reproduction_and_keeps_finished_epochs(tmp_path, mnist_dir, interrupt_after_first_epoch):
     db = tmp_path / "runs.sqlite"
-    command = [sys.executable, "-m", "experiments", "--db", str(db), "reproduce", "epochs", "--seeds", "2",
-               "--train-size", "2000"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "MNIST_DIR": mnist_dir, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (db.exists() and any(r.epochs_done for r in RunStore(db).search_runs())):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 3, err
-    assert "stopped by Ctrl-C" in out
+    proc = interrupt_after_first_epoch(db, ["reproduce", "epochs", "--seeds", "2", "--train-size", "2000"], mnist_dir)
+    assert proc.returncode == 3, proc.stderr
+    assert "stopped by Ctrl-C" in proc.stdout
     runs = RunStore(db).search_runs()
     assert {r.status for r in runs} == {"stopped"} and sum(r.epochs_done for r in runs) >= 1

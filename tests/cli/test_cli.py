@@ -1,17 +1,11 @@
 """The headless command line, run as a real subprocess."""
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import ROOT
-
-
-def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize("args,message", [
@@ -25,7 +19,7 @@ def run_cli(*args, env=None):
     (["--epochs", "-5", "--batch-size", "99999999"], "epochs must be a whole number from 1 to 1000 (got '-5'); "
                                                      "batch_size must be"),
 ])
-def test_invalid_settings_exit_nonzero_with_one_line_before_training(args, message):
+def test_invalid_settings_exit_nonzero_with_one_line_before_training(args, message, run_cli):
     proc = run_cli("run", *args)
     assert proc.returncode == 2
     assert proc.stdout == ""  # no epoch ran
@@ -33,7 +27,7 @@ def test_invalid_settings_exit_nonzero_with_one_line_before_training(args, messa
 
 
 @pytest.mark.mnist
-def test_json_mode_prints_one_object_per_epoch(mnist_dir):
+def test_json_mode_prints_one_object_per_epoch(mnist_dir, run_cli):
     proc = run_cli("run", "--hidden", "32", "--epochs", "2", "--train-size", "2000", "--json",
                    env={"MNIST_DIR": mnist_dir})
     assert proc.returncode == 0, proc.stderr
@@ -42,7 +36,7 @@ def test_json_mode_prints_one_object_per_epoch(mnist_dir):
     assert {"train_loss", "train_acc", "test_loss", "test_acc", "seconds", "lr"} <= set(lines[0])
 
 
-def test_missing_data_is_a_one_line_message(tmp_path):
+def test_missing_data_is_a_one_line_message(tmp_path, run_cli):
     proc = run_cli("run", "--epochs", "1", env={"MNIST_DIR": str(tmp_path / "none")})
     assert proc.returncode == 2 and "MNIST_DIR" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -76,7 +70,7 @@ def _one_line_error(proc, *words: str) -> None:
     ("{tmp}", ("is a folder", "runs.{fmt}")),
     ("/proc/version", ("cannot write /proc/version",)),
 ])
-def test_export_to_a_path_that_cannot_be_written_is_one_line(tmp_path, target, words):
+def test_export_to_a_path_that_cannot_be_written_is_one_line(tmp_path, target, words, run_cli):
     _stored_runs()
     output = target.format(tmp=tmp_path)
     for fmt in ("csv", "json"):
@@ -85,7 +79,7 @@ def test_export_to_a_path_that_cannot_be_written_is_one_line(tmp_path, target, w
     assert not (tmp_path / "nonexistent").exists()
 
 
-def test_export_writes_the_file_and_refuses_unknown_ids(tmp_path):
+def test_export_writes_the_file_and_refuses_unknown_ids(tmp_path, run_cli):
     ids = _stored_runs(2)
     proc = run_cli("export", str(ids[1]), "-o", str(tmp_path / "one.csv"))
     assert proc.returncode == 0 and proc.stdout.strip() == f"wrote {tmp_path / 'one.csv'}"
@@ -94,14 +88,14 @@ def test_export_writes_the_file_and_refuses_unknown_ids(tmp_path):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_list_limit_must_be_positive():
+def test_list_limit_must_be_positive(run_cli):
     _stored_runs(2)
     proc = run_cli("list", "--limit", "0")
     assert proc.returncode == 2 and "at least 1" in proc.stderr and "Traceback" not in proc.stderr
     assert run_cli("list", "--limit", "1").stdout.count("\n") == 2  # header and one run
 
 
-def test_json_outputs_agree_on_tags():
+def test_json_outputs_agree_on_tags(run_cli):
     untagged, = _stored_runs()
     tagged, = _stored_runs(tags=("baseline", "lr sweep"))
     shown = {i: json.loads(run_cli("show", str(i), "--json").stdout)["tags"] for i in (untagged, tagged)}
@@ -110,29 +104,11 @@ def test_json_outputs_agree_on_tags():
     assert shown == listed == exported == {untagged: [], tagged: ["baseline", "lr sweep"]}
 
 
-def _interrupt_after_first_epoch(args: list[str], mnist_dir: str, tmp_path) -> subprocess.CompletedProcess:
-    """Start the command line, press Ctrl-C once the store holds an epoch, return what it did."""
-    import signal
-    import time
-
-    from experiments.store import RunStore
-    db = tmp_path / "ctrl-c.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "experiments", "--db", str(db), *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "MNIST_DIR": mnist_dir, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (db.exists() and any(r.epochs_done for r in RunStore(db).search_runs())):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
 @pytest.mark.mnist
-def test_ctrl_c_stops_a_run_and_exits_130(mnist_dir, tmp_path):
+def test_ctrl_c_stops_a_run_and_exits_130(mnist_dir, tmp_path, interrupt_after_first_epoch):
     from experiments.store import RunStore
-    proc = _interrupt_after_first_epoch(["run", "--hidden", "16", "--epochs", "50", "--train-size", "3000",
-                                         "--batch-size", "16"], mnist_dir, tmp_path)
+    proc = interrupt_after_first_epoch(tmp_path / "ctrl-c.sqlite", ["run", "--hidden", "16", "--epochs", "50",
+                                       "--train-size", "3000", "--batch-size", "16"], mnist_dir)
     assert proc.returncode == 130, proc.stderr
     assert "stopped by Ctrl-C" in proc.stderr and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     (run,) = RunStore(tmp_path / "ctrl-c.sqlite").search_runs()
@@ -140,12 +116,12 @@ def test_ctrl_c_stops_a_run_and_exits_130(mnist_dir, tmp_path):
 
 
 @pytest.mark.mnist
-def test_ctrl_c_stops_a_sweep_and_exits_130(mnist_dir, tmp_path):
+def test_ctrl_c_stops_a_sweep_and_exits_130(mnist_dir, tmp_path, interrupt_after_first_epoch):
     from experiments.store import RunStore
     spec = tmp_path / "spec.toml"
     spec.write_text('name = "ctrl-c"\n[base]\nepochs = 50\ntrain_size = 3000\nbatch_size = 16\nhidden = "16"\n'
                     '[grid]\nlr = [0.01, 0.001]\n')
-    proc = _interrupt_after_first_epoch(["sweep", str(spec), "--workers", "2"], mnist_dir, tmp_path)
+    proc = interrupt_after_first_epoch(tmp_path / "ctrl-c.sqlite", ["sweep", str(spec), "--workers", "2"], mnist_dir)
     assert proc.returncode == 130, proc.stderr
     assert "stopped by Ctrl-C" in proc.stderr and "Traceback" not in proc.stderr
     runs = RunStore(tmp_path / "ctrl-c.sqlite").search_runs()
@@ -170,7 +146,7 @@ def test_output_cut_short_by_the_reader_is_not_a_traceback():
     assert proc.wait(timeout=60) == 1 and "Traceback" not in err and "Error" not in err, err
 
 
-def test_show_a_diverged_run_with_missing_and_infinite_metrics():
+def test_show_a_diverged_run_with_missing_and_infinite_metrics(run_cli):
     """A diverged epoch's NaN loss is stored as NULL and its test loss may be infinite: `show` printed a
     TypeError traceback, and `show --json` wrote `Infinity`, which strict JSON readers refuse."""
     from experiments.config import RunConfig

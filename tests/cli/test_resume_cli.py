@@ -24,17 +24,12 @@ TIMING = ("seconds", "elapsed")
 ARGS = ("--hidden", "64", "--epochs", "5", "--train-size", "8000", "--lr", "0.002", "--seed", "4")
 
 
-def cli(db: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments", "--db", str(db), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def numbers(epochs: list[dict]) -> list[dict]:
     return [{k: e.get(k) for k in ("epoch", *EPOCH_METRICS) if k not in TIMING} for e in epochs]
 
 
 @pytest.mark.mnist
-def test_sigkill_after_epoch_two_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_dir):
+def test_sigkill_after_epoch_two_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_dir, run_cli):
     db = tmp_path / "runs.sqlite"
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "--db", str(db), "run", "--json", *ARGS],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -45,11 +40,11 @@ def test_sigkill_after_epoch_two_then_resume_equals_an_uninterrupted_run(tmp_pat
     (run,) = RunStore(db).search_runs()
     assert run.status == RunStatus.INTERRUPTED and 2 <= run.epochs_done < 5, "killed too late to test a resume"
 
-    resumed = cli(db, "resume", str(run.id), "--json")
+    resumed = run_cli("--db", str(db), "resume", str(run.id), "--json")
     assert resumed.returncode == 0, resumed.stderr
     printed = [json.loads(line) for line in resumed.stdout.splitlines()]
     assert [p["epoch"] for p in printed][-1] == 5 and printed[0]["epoch"] <= 3
-    straight = cli(db, "run", "--json", *ARGS)
+    straight = run_cli("--db", str(db), "run", "--json", *ARGS)
     assert straight.returncode == 0, straight.stderr
 
     store = RunStore(db)
@@ -117,7 +112,7 @@ CASES = [  # (what is done to a finished run, command, the expected one-line mes
 
 
 @pytest.mark.parametrize(("case", "command", "message"), CASES)
-def test_requests_that_cannot_be_met_get_one_line_and_change_nothing(tmp_path, case, command, message):
+def test_requests_that_cannot_be_met_get_one_line_and_change_nothing(tmp_path, case, command, message, run_cli):
     db = tmp_path / "runs.sqlite"
     run_id = trained(db)
     if case in ("running", "queued", "diverged", "stopped"):
@@ -131,13 +126,13 @@ def test_requests_that_cannot_be_met_get_one_line_and_change_nothing(tmp_path, c
     before = state(store, run_id)
     word, *more = command.split()
     args = [word, str(run_id)] + (["--epochs", more[0]] if more else ["--epochs", "2"] if word == "continue" else [])
-    result = cli(db, *args, timeout=60)
+    result = run_cli("--db", str(db), *args, timeout=60)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr
     assert result.stdout == ""
     assert state(RunStore(db), run_id) == before
 
 
-def test_a_run_that_does_not_exist(tmp_path):
-    result = cli(tmp_path / "runs.sqlite", "resume", "999", timeout=60)
+def test_a_run_that_does_not_exist(tmp_path, run_cli):
+    result = run_cli("--db", str(tmp_path / "runs.sqlite"), "resume", "999", timeout=60)
     assert (result.returncode, result.stderr) == (2, "error: there is no run 999\n")

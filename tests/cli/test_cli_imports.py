@@ -6,14 +6,14 @@ when they run.
 """
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
+
 HEAVY = ("pandas", "plotly", "scipy", "streamlit", "optuna", "pyarrow")
 
 
 def test_building_the_command_line_imports_no_heavy_library():
-    code = ("import sys; from experiments.cli import build_parser; build_parser(); "
+    code = ("import sys; from experiments.cli.entry import build_parser; build_parser(); "
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", f"the CLI's start-up imports {done.stdout.strip()}"

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from experiments.cli import PrintEpochs, open_store
+from experiments.cli.common import PrintEpochs, open_store
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.execution import check_fits
 from experiments.runs.resume import ResumePlan, plan_continue, plan_resume

@@ -1,0 +1,55 @@
+"""Command line: ``python -m experiments run --hidden 128 --optimizer adam --lr 0.001 ...``.
+
+The one entry: builds the parser from the command modules (each adds its sub-commands) and turns the errors
+a user can cause into one line on stderr and an exit code. The command modules import ``common``, never
+this module.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from experiments.cli.common import OutputError
+from experiments.cli.fix import add_fix_parser
+from experiments.cli.insights import add_insights_parser
+from experiments.cli.lr_find import add_lr_find_parser
+from experiments.cli.report import add_report_parsers
+from experiments.cli.resume import add_resume_parsers
+from experiments.cli.runs import add_runs_parsers
+from experiments.cli.sweeps import add_sweep_parser
+from experiments.config import ConfigError
+from experiments.interrupt import EXIT_INTERRUPTED
+from experiments.store import StoreError
+from nn import DataError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m experiments",
+                                     description="Train the NumPy MLP on MNIST and browse the stored runs.")
+    parser.add_argument("--db", default=None, help="run store file (default: $RESULTS_DB or results/runs.sqlite)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_runs_parsers(sub)  # run, list, show, export
+    add_report_parsers(sub)  # reproduce, report
+    add_sweep_parser(sub)
+    add_insights_parser(sub)
+    add_lr_find_parser(sub)
+    add_fix_parser(sub)
+    add_resume_parsers(sub)  # resume, continue
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, DataError, StoreError, OutputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a training loop (loading the data, reading the store)
+        print("stopped by Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `list | head`: the reader left; say nothing more and exit quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

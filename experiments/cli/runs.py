@@ -1,0 +1,146 @@
+"""``python -m experiments run | list | show | export``: train one run, and browse or export the stored runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from experiments.cli.common import (
+    PrintEpochs,
+    add_config_arguments,
+    config_from_args,
+    json_text,
+    metric_text,
+    open_store,
+    write_output,
+)
+from experiments.interrupt import CtrlC, say_interrupted
+from experiments.runs.execution import check_fits
+from experiments.runs.runner import RunManager
+from experiments.runs.training import load_data
+from experiments.store import RunRecord, StoreError
+from experiments.store.export import export_csv, export_json
+from nn.status import RunStatus
+
+
+def add_runs_parsers(sub: argparse._SubParsersAction) -> None:
+    """The ``run``, ``list``, ``show`` and ``export`` commands."""
+    run = sub.add_parser("run", help="train one network, store it, and print each epoch")
+    add_config_arguments(run)
+    run.add_argument("--name", default=None, help="a name for the run")
+    run.add_argument("--json", action="store_true", help="print one JSON object per epoch")
+    run.set_defaults(func=cmd_run)
+
+    ls = sub.add_parser("list", help="list stored runs, newest first")
+    ls.add_argument("--status", default=None, help="only runs with this status")
+    ls.add_argument("--text", default=None, help="only runs whose name, notes or settings contain this")
+    ls.add_argument("--tag", default=None, help="only runs with this tag")
+    ls.add_argument("--sort", default="created", help="created, best_val_acc, test_acc, ... (default %(default)s)")
+    ls.add_argument("--limit", type=_positive_int, default=None, help="at most this many runs")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    show = sub.add_parser("show", help="one run's settings and epochs")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+
+    export = sub.add_parser("export", help="export runs as CSV or JSON")
+    export.add_argument("ids", nargs="*", type=int, help="run ids (default: all)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--epochs", action="store_true", help="CSV: one row per epoch instead of per run")
+    export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Train one run through the run manager, into the store, printing each epoch."""
+    config = config_from_args(args)
+    data = load_data(config)  # fail fast, before a run is stored, if the data is missing or too small
+    check_fits(config, data)
+    manager = RunManager(open_store(args))
+    run_id = manager.submit(config, name=args.name, source="cli", callbacks=[PrintEpochs(args.json, config.epochs)])
+    with CtrlC(lambda: manager.stop(run_id)) as ctrl_c:  # Ctrl-C stops the run after the current batch
+        while not manager.wait([run_id], timeout=0.2):
+            pass
+    run = manager.store.get_run(run_id)
+    if not args.json:
+        print(f"run {run_id} {run.status}{': ' + run.message if run.message else ''}")
+    if ctrl_c.pressed:
+        return say_interrupted(f"run {run_id} kept in the store with its {run.epochs_done} finished epoch(s)")
+    return 0 if run.status == RunStatus.FINISHED else 3
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    runs = open_store(args).search_runs(status=args.status, text=args.text, tag=args.tag,
+                                        order_by=args.sort, limit=args.limit)
+    if args.json:
+        print(json_text([r.flat() for r in runs]))
+        return 0
+    print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'val acc':>8} {'test acc':>8}  {'created':<25} name / settings")
+    for r in runs:  # at the best epoch by validation (the last one for a run without a validation set)
+        best = r.summary()
+        val, acc = (f"{v:.2%}" if v is not None else "-" for v in (best.val_acc, best.test_acc))
+        c = r.config
+        settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
+                    f"seed={c.seed}") if c else r.settings_note
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {acc:>8}  "
+              f"{r.created:<25} {r.name}  [{settings}]")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    run = store.get_run(args.id)
+    epochs = store.get_epochs(run.id)
+    if args.json:
+        print(json_text({**run.flat(), **run.to_json_dict(), "epochs": epochs}))  # tags a list, as in export
+        return 0
+    print(f"run {run.id}: {run.name}  ({run.status}{': ' + run.message if run.message else ''})")
+    print(f"created {run.created}  source {run.source or '-'}  group {run.group_id or '-'}  "
+          f"tags {', '.join(run.tags) or '-'}")
+    settings = run.config.to_dict().items() if run.config else ()
+    print("settings: " + (", ".join(f"{k}={v}" for k, v in settings) or run.settings_note))
+    if run.notes:
+        print(f"notes: {run.notes}")
+    printer = PrintEpochs(False, run.planned_epochs)
+    for e in epochs:
+        printer.on_epoch_end(e["epoch"], e)
+    print(best_line(run))
+    return 0
+
+
+def best_line(run: RunRecord) -> str:
+    """The run's best epoch by validation and its test accuracy there, or why there is none."""
+    if run.best_epoch is None:
+        return "best epoch: none (no validation set: the test numbers above were not held out from choosing)"
+    monitor = run.config.monitor if run.config else "val_loss"
+    test = f"{run.test_acc_at_best:.2%}" if run.test_acc_at_best is not None else "-"
+    return (f"best epoch {run.best_epoch} by {monitor}: val acc {metric_text(run.flat(), 'best_val_acc', '.2%')}, "
+            f"test acc there {test} (the held-out final check)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    ids = list(dict.fromkeys(args.ids)) or None
+    if ids:
+        found = {r.id for r in store.search_runs(ids=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"there is no run {', '.join(map(str, missing))}: nothing written")
+    text = export_json(store, ids) if args.format == "json" else export_csv(store, ids, epochs=args.epochs)
+    if args.output:
+        write_output(args.output, text, example=f"runs.{args.format}")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
