@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from experiments.analysis.diagnosis import Inspection, inspect_weights
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
+from experiments.analysis.inspection import Inspection, inspect_weights
 from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common

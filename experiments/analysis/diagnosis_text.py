@@ -1,6 +1,6 @@
 """The words for a diagnosis: what a ``Finding`` means, its evidence, and which setting to change.
 
-``experiments.analysis.rules`` finds the trouble, the numbers behind it and the fix (a change of settings);
+``experiments.analysis.diagnosis`` finds the trouble, the numbers behind it and the fix (a change of settings);
 this module names the settings as the sidebar labels them (in Markdown bold; the command line strips the
 asterisks) and says it in words. Plain text, no Streamlit, for the Train page and ``python -m experiments
 fix`` alike.

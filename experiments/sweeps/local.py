@@ -21,28 +21,19 @@ import signal
 import sys
 import threading
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from experiments.runs import threads
+from experiments.runs.execution import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from nn.status import ACTIVE, RunStatus
 
 SINGLE_THREAD_ENV = threads.pool_environment(workers=1, total=1)  # one core per process (Ray's trials)
 _ENV_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class TrialOutcome:
-    """How one trial ended, as the worker recorded it in the store."""
-
-    run_id: int
-    status: RunStatus
-    message: str = ""
 
 
 def default_workers() -> int:
@@ -82,11 +73,11 @@ class LocalSweep:
     def start(self) -> list[int]:
         """Store the trials as queued runs and hand them to the pool; returns their run ids."""
         self.run_ids = create_trial_runs(self.store, self.spec, self.trials, self.sweep_id, self.source)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=init_worker,
                                          initargs=(self._stop,))
         with spawning(self.workers):
             for trial, run_id in zip(self.trials, self.run_ids):
-                future = self._pool.submit(_run_trial, str(self.store.path), run_id, trial.config.to_json())
+                future = self._pool.submit(run_trial, str(self.store.path), run_id, trial.config.to_json())
                 self._futures[future] = run_id
         self._pool.shutdown(wait=False)  # the workers exit once the queue is empty
         return self.run_ids
@@ -110,10 +101,9 @@ class LocalSweep:
             self._record_crash(future)
         return not pending
 
-    def outcomes(self) -> list[TrialOutcome]:
+    def outcomes(self) -> list[RunOutcome]:
         """Each trial's status as stored (live: queued and running while the sweep goes on)."""
-        runs = {r.id: r for r in self.store.search_runs(ids=self.run_ids)}
-        return [TrialOutcome(i, RunStatus(runs[i].status), runs[i].message) for i in self.run_ids if i in runs]
+        return stored_outcomes(self.store, self.run_ids)
 
     def _record_crash(self, future: Future) -> None:
         exc = future.exception()
@@ -123,6 +113,12 @@ class LocalSweep:
         reason = "a worker process died" if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}"
         if self.store.get_run(run_id).status in ACTIVE:
             self.store.set_status(run_id, RunStatus.FAILED, reason)
+
+
+def stored_outcomes(store: RunStore, run_ids: Sequence[int]) -> list[RunOutcome]:
+    """The runs' statuses and messages as stored, in ``run_ids``' order (runs deleted since are left out)."""
+    runs = {r.id: r for r in store.search_runs(ids=list(run_ids))}
+    return [RunOutcome(i, RunStatus(runs[i].status), runs[i].message) for i in run_ids if i in runs]
 
 
 @contextmanager
@@ -166,7 +162,8 @@ def _main_hidden() -> Iterator[None]:
 _worker: dict = {}
 
 
-def _init_worker(stop_event) -> None:
+def init_worker(stop_event) -> None:
+    """The pool's initializer: ignore Ctrl-C (the parent sets the stop event) and keep the sweep's stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which sets the stop event
     _worker["stop"] = stop_event
 
@@ -177,19 +174,24 @@ def _store(path: str) -> RunStore:
     return _worker["store"]
 
 
-def _run_trial(store_path: str, run_id: int, config_json: str) -> TrialOutcome:
-    """Train one trial into the store through the one execution path; never raises for a run that fails."""
+def run_trial(store_path: str, run_id: int, config_json: str,
+              callbacks: Callable[[], Sequence[object]] | None = None) -> RunOutcome:
+    """Train one trial into the store through the one execution path; never raises for a run that fails.
+
+    ``callbacks`` (picklable: a module-level function or a partial of one) makes, in the worker, training
+    callbacks that see every stored epoch: the TPE sweep's report to its Optuna trial."""
     from experiments.config import ConfigError, RunConfig
     from experiments.runs.execution import RunControls, execute_run
 
     store, stop = _store(store_path), _worker["stop"]
     if stop.is_set():
-        store.set_status(run_id, RunStatus.STOPPED, "the sweep was stopped before this trial started")
-        return TrialOutcome(run_id, RunStatus.STOPPED)
+        message = "the sweep was stopped before this trial started"
+        store.set_status(run_id, RunStatus.STOPPED, message)
+        return RunOutcome(run_id, RunStatus.STOPPED, message)
     try:
         config = RunConfig.from_json(config_json)
     except ConfigError as exc:
         store.set_status(run_id, RunStatus.FAILED, str(exc))
-        return TrialOutcome(run_id, RunStatus.FAILED, str(exc))
-    outcome = execute_run(store, run_id, config, controls=RunControls(stop=stop))
-    return TrialOutcome(run_id, outcome.status, outcome.message)
+        return RunOutcome(run_id, RunStatus.FAILED, str(exc))
+    extra = callbacks() if callbacks is not None else ()
+    return execute_run(store, run_id, config, controls=RunControls(stop=stop), callbacks=extra)

@@ -1,41 +1,45 @@
 """A TPE sweep on the local pool: Optuna chooses each trial from the results so far and prunes weak ones.
 
-The parent process holds the Optuna study and is the only one that talks to it (ask, report, tell, from one
-driver thread). Each trial it asks for becomes a stored run (group = sweep id, tag ``sweep:<id>``) and is
-trained by a pool worker through the one execution path (``execute_run``), which commits every epoch to the
-store. The driver polls the store: each new epoch's accuracy is reported to the trial, and when the pruner
-says stop, the driver raises that trial's flag in a shared byte array, then acknowledges the epoch in a
-shared int array. After each stored epoch the worker waits (at most ``ACK_TIMEOUT``) for that
-acknowledgement, so the decision is taken before the next epoch starts even when epochs are shorter than the
-polling interval; its stop switch reads the flag between batches, so a pruned trial stops at once, keeps its
-finished epochs and ends "pruned".
+Optuna's own pattern, spread over processes: the study lives in a shared storage (a ``JournalStorage`` on a
+file in a temporary folder, removed when the sweep ends; never beside the user's run store). The parent's
+driver thread asks the study for each trial (``study.ask``), stores it as a run (group = sweep id, tag
+``sweep:<id>``) and hands it to a pool worker, which trains it through the one execution path
+(``execute_run``). In the worker, ``ReportToTrial`` loads the study from the storage and, after every stored
+epoch, reports the epoch's validation accuracy to the trial (``trial.report``) and asks the study's pruner
+(``trial.should_prune``); told to stop, it ends the run "pruned" at once, its finished epochs kept. When the
+run has ended the driver tells the study its outcome (``study.tell``): the best epoch's accuracy for a
+finished (or diverged) run, PRUNED or FAIL otherwise.
 
 Trials are judged on validation accuracy (``PRUNE_COLUMN``; a spec without a validation split is refused:
 pruning or choosing on test accuracy would fit the test set), the value told to the study is the trial's best
-epoch, and the sampler is TPE with ``constant_liar`` so that trials running
-side by side are not drawn on top of each other.
+epoch, and the sampler is TPE with ``constant_liar`` so that trials running side by side are not drawn on top
+of each other.
 """
 from __future__ import annotations
 
+import functools
+import shutil
+import tempfile
 import threading
-import time
 from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
+from experiments.runs.execution import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps import local
-from experiments.sweeps.local import TrialOutcome, default_workers
+from experiments.sweeps.local import default_workers
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from experiments.sweeps.tpe_spec import Pruner
+from nn.callbacks import Callback
 from nn.status import RunStatus
 
 PRUNE_COLUMN = "val_acc"
-POLL = 0.1  # seconds between looks at the store
-ACK_TIMEOUT = 10.0  # seconds a worker waits for the pruner's decision on an epoch before it goes on anyway
+STUDY_FILE = "study.journal"
 
 
 def distributions(spec: SweepSpec) -> dict[str, Any]:
@@ -79,33 +83,60 @@ def check_space(spec: SweepSpec) -> RunConfig:
     return base
 
 
-def make_study(spec: SweepSpec, epochs: int) -> Any:
-    """An in-memory study: TPE (seeded by the spec) and the spec's pruner, maximising accuracy."""
-    import optuna
+@dataclass(frozen=True)
+class StudyPlace:
+    """Where a sweep's study lives and how it prunes: what a worker process needs to load it (picklable).
 
-    assert spec.tpe is not None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe.startup_trials, seed=spec.seed,
-                                         constant_liar=True)
-    pruner: optuna.pruners.BasePruner
-    if spec.tpe.pruner is Pruner.MEDIAN:
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=min(4, spec.tpe.startup_trials), n_warmup_steps=0)
-    elif spec.tpe.pruner is Pruner.HYPERBAND:
-        pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1), reduction_factor=3)
-    else:
-        pruner = optuna.pruners.NopPruner()
-    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+    The pruner is not kept in the storage, so each process that loads the study builds the same one."""
+
+    path: str                # the journal file
+    name: str                # the study's name in it (the sweep id)
+    pruner: Pruner
+    startup_trials: int      # the spec's tpe.startup_trials
+    epochs: int              # each trial's epochs: Hyperband's maximum resource
+
+    def storage(self) -> Any:
+        """The shared storage: Optuna's journal on a file, safe for several processes on one machine."""
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        return JournalStorage(JournalFileBackend(self.path))
+
+    def make_pruner(self) -> Any:
+        """The spec's pruner: the median of earlier trials at the same epoch, or Hyperband's brackets."""
+        import optuna
+
+        if self.pruner is Pruner.MEDIAN:
+            return optuna.pruners.MedianPruner(n_startup_trials=min(4, self.startup_trials), n_warmup_steps=0)
+        if self.pruner is Pruner.HYPERBAND:
+            return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(self.epochs, 1),
+                                                  reduction_factor=3)
+        return optuna.pruners.NopPruner()
+
+    def create_study(self, seed: int | None) -> Any:
+        """The study, new in the storage: TPE (seeded by the spec) and the pruner, maximising accuracy."""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = optuna.samplers.TPESampler(n_startup_trials=self.startup_trials, seed=seed, constant_liar=True)
+        return optuna.create_study(storage=self.storage(), study_name=self.name, direction="maximize",
+                                   sampler=sampler, pruner=self.make_pruner())
+
+    def load_trial(self, trial_id: int) -> Any:
+        """Trial ``trial_id`` of the study, loaded from the storage in this process, to report to and ask
+        the pruner. (Optuna builds a ``Trial`` itself in ``optimize``; with ask-and-tell across processes the
+        worker builds it from the id the driver's ``study.ask`` gave.)"""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.load_study(study_name=self.name, storage=self.storage(), pruner=self.make_pruner())
+        return optuna.trial.Trial(study, trial_id)
 
 
 @dataclass
 class _Running:
     trial: Any              # optuna.Trial from study.ask
     run_id: int
-    slot: int
     future: Future
-    reported: int = 0       # epochs reported to the trial so far
-    values: list[float] = field(default_factory=list)
-    pruned: bool = False
 
 
 class TpeSweep:
@@ -122,8 +153,6 @@ class TpeSweep:
         self.run_ids: list[int] = []
         self._ctx = local.multiprocessing.get_context("spawn")
         self._stop = self._ctx.Event()
-        self._flags = self._ctx.Array("b", spec.tpe.trials, lock=False)
-        self._acked = self._ctx.Array("i", spec.tpe.trials, lock=False)
         self._pool: ProcessPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
@@ -132,8 +161,8 @@ class TpeSweep:
     # ------------------------------------------------------------------ controls
     def start(self) -> list[int]:
         """Start the driver thread (it stores and hands out trials as the pool frees up); returns at once."""
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_init_worker,
-                                         initargs=(self._stop, self._flags, self._acked))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=local.init_worker,
+                                         initargs=(self._stop,))
         self._thread = threading.Thread(target=self._drive, name=f"tpe-{self.sweep_id}", daemon=True)
         self._thread.start()
         return self.run_ids
@@ -151,41 +180,44 @@ class TpeSweep:
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def outcomes(self) -> list[TrialOutcome]:
-        runs = {r.id: r for r in self.store.search_runs(ids=self.run_ids)}
-        return [TrialOutcome(i, RunStatus(runs[i].status), runs[i].message) for i in self.run_ids if i in runs]
+    def outcomes(self) -> list[RunOutcome]:
+        """Each trial's status as stored (live: running while the sweep goes on)."""
+        return local.stored_outcomes(self.store, self.run_ids)
 
     # ------------------------------------------------------------------ the driver thread
     def _drive(self) -> None:
-        """Keep every worker busy until the budget is spent, report epochs, prune, tell results."""
+        """Keep every worker busy until the budget is spent; tell the study each trial's outcome as it ends."""
         assert self.spec.tpe is not None and self._pool is not None
-        study = make_study(self.spec, self.base.epochs)
-        space = distributions(self.spec)
-        running: dict[int, _Running] = {}
+        folder = tempfile.mkdtemp(prefix=f"tpe-{self.sweep_id}-")
+        place = StudyPlace(str(Path(folder) / STUDY_FILE), self.sweep_id, self.spec.tpe.pruner,
+                           self.spec.tpe.startup_trials, self.base.epochs)
+        running: dict[Future, _Running] = {}
         started = 0
         try:
+            study = place.create_study(self.spec.seed)
+            space = distributions(self.spec)
             with self.store.thread_connection():
                 while True:
                     while len(running) < self.workers and started < self.spec.tpe.trials and not self.stopping:
-                        item = self._launch(study, space, started)
+                        item = self._launch(study, space, place, started)
                         started += 1
                         if item is not None:
-                            running[item.run_id] = item
+                            running[item.future] = item
                     if not running:
                         break
-                    time.sleep(POLL)
-                    self._observe(running)
-                    for run_id in [i for i, r in running.items() if r.future.done()]:
-                        self._finish(study, running.pop(run_id))
+                    ended, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in ended:
+                        self._finish(study, running.pop(future))
         except Exception as exc:  # a bug: say so on the sweep, stop the trials, never hang the page
             self.error = f"{type(exc).__name__}: {exc}"
             self._stop.set()
             raise
         finally:
             self._pool.shutdown(wait=True)
+            shutil.rmtree(folder, ignore_errors=True)
             self._done.set()
 
-    def _launch(self, study: Any, space: Mapping[str, Any], slot: int) -> _Running | None:
+    def _launch(self, study: Any, space: Mapping[str, Any], place: StudyPlace, slot: int) -> _Running | None:
         trial = study.ask(dict(space))
         try:
             config = self.base.replace(**trial.params)
@@ -199,112 +231,54 @@ class TpeSweep:
                                        tags=[TAG_PREFIX + self.sweep_id, "sweep", "tpe"])
         self.run_ids.append(run_id)
         assert self._pool is not None
+        callbacks = functools.partial(_report_to_trial, place, trial._trial_id)  # the id Optuna's Trial is built on
         with local.spawning(self.workers):  # a worker process may start now: its BLAS share, no __main__ re-run
-            future = self._pool.submit(_run_trial, str(self.store.path), run_id, config.to_json(), slot,
-                                       self.spec.tpe.pruner.value if self.spec.tpe else "")
-        return _Running(trial, run_id, slot, future)
-
-    def _observe(self, running: Mapping[int, _Running]) -> None:
-        """Report each new epoch to its trial; raise the flag of a trial the pruner stops."""
-        epochs = self.store.get_epochs_of(list(running))
-        for e in epochs:
-            item = running[int(e["run_id"])]
-            if int(e["epoch"]) <= item.reported:
-                continue
-            value = _epoch_value(e)
-            item.reported = int(e["epoch"])
-            if value is not None:
-                item.values.append(value)
-                item.trial.report(value, item.reported)
-                if not item.pruned and item.trial.should_prune():
-                    item.pruned = True
-                    self._flags[item.slot] = 1
-            self._acked[item.slot] = item.reported  # after the flag: the worker goes on only once it is set
+            future = self._pool.submit(local.run_trial, str(self.store.path), run_id, config.to_json(), callbacks)
+        return _Running(trial, run_id, future)
 
     def _finish(self, study: Any, item: _Running) -> None:
-        """Tell the study how the trial ended (after the last epochs are reported)."""
+        """Tell the study how the trial ended: pruned, its best epoch's accuracy, or failed."""
         import optuna
 
-        self._observe({item.run_id: item})
         crash = item.future.exception()
         if crash is not None and self.store.get_run(item.run_id).status.is_active:  # a worker died under it
             died = isinstance(crash, BrokenProcessPool)
             reason = "a worker process died" if died else f"{type(crash).__name__}: {crash}"
             self.store.set_status(item.run_id, RunStatus.FAILED, reason)
         status = self.store.get_run(item.run_id).status
+        best = self._best_value(item.run_id)
         if status == RunStatus.PRUNED:
             study.tell(item.trial, state=optuna.trial.TrialState.PRUNED)
-        elif item.values and status in (RunStatus.FINISHED, RunStatus.DIVERGED):
-            study.tell(item.trial, max(item.values))
+        elif best is not None and status in (RunStatus.FINISHED, RunStatus.DIVERGED):
+            study.tell(item.trial, best)
         else:
             study.tell(item.trial, state=optuna.trial.TrialState.FAIL)
 
-
-def _epoch_value(epoch: Mapping[str, Any]) -> float | None:
-    value = epoch.get(PRUNE_COLUMN)
-    return None if value is None else float(value)
+    def _best_value(self, run_id: int) -> float | None:
+        """The trial's value: its best epoch's validation accuracy, as reported epoch by epoch (None without)."""
+        values = [float(e[PRUNE_COLUMN]) for e in self.store.get_epochs(run_id) if e.get(PRUNE_COLUMN) is not None]
+        return max(values) if values else None
 
 
 # ---------------------------------------------------------------------- in the worker process
-_worker: dict = {}
+class ReportToTrial(Callback):
+    """After each stored epoch: report its validation accuracy to the Optuna trial and, when the study's
+    pruner says so, end the run "pruned" (its finished epochs kept). The last epoch is reported but never
+    pruned: the run has finished by then."""
+
+    def __init__(self, trial: Any, pruner: Pruner):
+        self.trial, self.pruner = trial, pruner
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        value = logs.get(PRUNE_COLUMN)
+        if value is None:
+            return
+        self.trial.report(float(value), epoch)
+        if epoch < self.loop.options.epochs and self.trial.should_prune():
+            self.loop.request_stop(RunStatus.PRUNED, f"pruned by the {self.pruner} pruner after epoch {epoch}: its "
+                                   f"validation accuracy was behind the other trials' at that epoch")
 
 
-class _TrialSwitch:
-    """The stop switch of one trial: the sweep's stop, or this trial's prune flag."""
-
-    def __init__(self, stop: Any, flags: Any, slot: int):
-        self.stop, self.flags, self.slot = stop, flags, slot
-
-    def is_set(self) -> bool:
-        return bool(self.stop.is_set() or self.flags[self.slot])
-
-    def set(self) -> None:
-        self.flags[self.slot] = 1
-
-    def clear(self) -> None:
-        self.flags[self.slot] = 0
-
-    @property
-    def pruned(self) -> bool:
-        return bool(self.flags[self.slot]) and not self.stop.is_set()
-
-
-class _AwaitDecision:
-    """Worker callback: after an epoch is stored, wait until the driver has judged it (or ACK_TIMEOUT)."""
-
-    def __init__(self, switch: _TrialSwitch, acked: Any):
-        self.switch, self.acked = switch, acked
-
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
-        deadline = time.monotonic() + ACK_TIMEOUT
-        while self.acked[self.switch.slot] < epoch and not self.switch.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-
-def _init_worker(stop_event: Any, flags: Any, acked: Any) -> None:
-    local._init_worker(stop_event)
-    _worker["flags"], _worker["acked"] = flags, acked
-
-
-def _run_trial(store_path: str, run_id: int, config_json: str, slot: int, pruner: str) -> TrialOutcome:
-    """Train one trial; a trial its prune flag stopped ends "pruned", with its finished epochs kept."""
-    from experiments.runs.execution import RunControls, execute_run
-
-    store = local._store(store_path)
-    switch = _TrialSwitch(local._worker["stop"], _worker["flags"], slot)
-    if switch.is_set():
-        store.set_status(run_id, RunStatus.STOPPED, "the sweep was stopped before this trial started")
-        return TrialOutcome(run_id, RunStatus.STOPPED)
-    outcome = execute_run(store, run_id, RunConfig.from_json(config_json), controls=RunControls(stop=switch),
-                          callbacks=[_AwaitDecision(switch, _worker["acked"])])
-    if outcome.status == RunStatus.STOPPED and switch.pruned:
-        done = store.get_run(run_id).epochs_done
-        message = (f"pruned by the {pruner} pruner after epoch {done}: its validation accuracy was behind the "
-                   f"other trials' at that epoch")
-        store.set_status(run_id, RunStatus.PRUNED, message)
-        return TrialOutcome(run_id, RunStatus.PRUNED, message)
-    return outcome_of(outcome)
-
-
-def outcome_of(outcome: Any) -> TrialOutcome:
-    return TrialOutcome(outcome.run_id, outcome.status, outcome.message)
+def _report_to_trial(place: StudyPlace, trial_id: int) -> list[object]:
+    """The worker's callbacks for one trial (called in the worker, where the study is loaded)."""
+    return [ReportToTrial(place.load_trial(trial_id), place.pruner)]

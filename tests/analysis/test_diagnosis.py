@@ -1,15 +1,11 @@
-"""Plain-words diagnosis of a run's curves, and inspection of a trained network."""
+"""Plain-words diagnosis of a run's curves: the findings and their words."""
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from experiments.analysis.diagnosis import DiagnosisKind, Finding, Severity, diagnose, inspect_model, inspect_weights
+from experiments.analysis.diagnosis import DiagnosisKind, Finding, Severity, diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.config import RunConfig
-from nn import MLP
-from tests.conftest import make_blobs
 
 
 def log(epoch, train_loss=0.3, test_loss=0.3, train_acc=0.9, test_acc=0.9, majority=0.11, dead=0.0):
@@ -59,25 +55,6 @@ def test_overfitting_when_gap_grows():
 def test_dead_relus():
     findings = diagnose([log(1, dead=0.6)], "finished", config=RunConfig())
     assert kinds(findings) == ["dead_relus"] and "60%" in describe(findings[0]).message
-
-
-def test_inspect_model_and_saved_weights(tmp_path):
-    data = make_blobs(features=784, n_train=50, n_test=40)
-    model = MLP([784, 5, 10], seed=0)
-    result = inspect_model(model, data)
-    assert result.confusion.sum() == 40 and result.confusion.shape == (10, 10)
-    assert result.first_layer.shape == (784, 5)
-    assert len(result.wrong) == 40 - int(np.trace(result.confusion))
-    path = tmp_path / "w.npz"
-    model.save(str(path))
-    again = inspect_weights(path, data)
-    assert np.array_equal(again.predictions, result.predictions)
-    try:
-        inspect_weights(tmp_path / "missing.npz", data)
-    except FileNotFoundError as exc:
-        assert "no saved weights" in str(exc)
-    else:
-        raise AssertionError("expected FileNotFoundError")
 
 
 def test_collapse_of_a_sum_run_explains_the_effective_learning_rate():

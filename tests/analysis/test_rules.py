@@ -1,7 +1,7 @@
 """Each diagnosis rule fires on a recorded run that shows its trouble, and stays quiet on one that does not.
 
 The recorded runs are epoch logs and per-layer stats shaped like those the trainer writes (the numbers taken
-from real MNIST runs of 784-128-10; tests/test_rules_mnist.py trains the real ones).
+from real MNIST runs of 784-128-10; tests/analysis/test_rules_mnist.py trains the real ones).
 """
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import math
 
 import pytest
 
+from experiments.analysis.diagnosis import RULES, Evidence, diagnose
 from experiments.analysis.diagnosis import DiagnosisKind as K
-from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
-from experiments.analysis.rules import RULES, Evidence
 from experiments.config import RunConfig
 from nn.dynamics import LayerStats
 
@@ -115,3 +114,48 @@ def test_overfitting_uses_validation_when_the_run_has_it():
     assert "vs validation 90.0%" in describe(finding).message
     quiet = [epoch(e, 0.1, 0.999, 0.9, val_acc=0.995, val_loss=0.1) for e in (1, 2, 3)]
     assert K.OVERFITTING not in [f.kind for f in diagnose(quiet, "finished", config=RunConfig())]
+
+
+ODD_NUMBERS = {"zero": 0.0, "nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+ODD_CONFIGS = [RunConfig(), RunConfig(optimizer="sgd", lr=5.0), RunConfig(optimizer="sgd", lr=10.0, l2=1.0),
+               RunConfig(activation="sigmoid", optimizer="sgd", reduction="sum", train_size=500)]
+
+
+def odd_evidence(value: float, config: RunConfig, status: str) -> Evidence:
+    """Two epochs and two layers where every measured number is ``value`` (zero, NaN or infinite)."""
+    keys = ("train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc", "majority_fraction",
+            "dead_fraction", "l2_penalty")
+    epochs = [{"epoch": e, **dict.fromkeys(keys, value)} for e in (1, 2)]
+    stats = [LayerStats(e, layer, value, value, value, value, value) for e in (1, 2) for layer in (1, 2)]
+    return Evidence(epochs, status, config, stats)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.kind.value)
+@pytest.mark.parametrize("value", ODD_NUMBERS.values(), ids=list(ODD_NUMBERS))
+def test_every_rule_survives_zero_nan_and_infinite_evidence(rule, value):
+    """A run that blew up (NaN, inf) or learned nothing (zeros) is diagnosed, never crashes the page: each
+    finding's numbers are finite, its fix a valid config, its words printable (lr 5 with every ReLU dead made
+    every update ratio 0 and raised ZeroDivisionError)."""
+    for config in ODD_CONFIGS:
+        for status in ("finished", "diverged"):
+            finding = rule.check(odd_evidence(value, config, status))
+            if finding is None:
+                continue
+            assert finding.kind is rule.kind
+            numbers = [finding.loss, finding.majority, finding.dead, finding.train_acc, finding.test_acc,
+                       finding.ratio, finding.penalty, finding.saturated]
+            assert all(n is None or math.isfinite(n) for n in numbers), finding
+            fixed = finding.fixed_config()
+            assert fixed is None or fixed != config
+            assert describe(finding).text
+
+
+def test_dead_relus_at_a_huge_learning_rate_are_diagnosed_without_a_division_by_zero():
+    """sgd at lr 5: every ReLU dead, so no weight moves (update ratio 0): dead ReLUs, lower the lr; not
+    "too-small updates", whose larger lr would move nothing."""
+    dead = [LayerStats(e, layer, 5.0, 0.0, 0.0, 1.0 if layer == 1 else None) for e in (1, 2) for layer in (1, 2)]
+    epochs = [epoch(e, 2.30, 0.1, 0.1, majority=1.0, dead=1.0) for e in (1, 2)]
+    findings = diagnose(epochs, "finished", config=RunConfig(optimizer="sgd", lr=5.0), layers=dead)
+    kinds = [f.kind for f in findings]
+    assert K.SMALL_UPDATES not in kinds and (K.COLLAPSED in kinds or K.DEAD_RELUS in kinds)
+    assert all(dict(f.fix).get("lr", 0.0) < 5.0 for f in findings)
