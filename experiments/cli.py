@@ -19,7 +19,7 @@ from experiments.runs.runner import RunManager
 from experiments.runs.store import RunRecord, RunStore, StoreError
 from experiments.runs.threads import cores
 from experiments.runs.training import load_data
-from nn import DataError
+from nn import Callback, DataError
 from nn.status import RunStatus
 
 
@@ -38,7 +38,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig.from_dict({entry.name: getattr(args, entry.name) for entry in schema()})
 
 
-class PrintEpochs:
+class PrintEpochs(Callback):
     """Prints one line (or one JSON object) per epoch."""
 
     def __init__(self, as_json: bool, epochs: int):

@@ -31,6 +31,7 @@ from experiments.sweeps import local
 from experiments.sweeps.local import TrialOutcome, default_workers
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from experiments.sweeps.tpe_spec import Pruner
+from nn.callbacks import Callback
 from nn.status import RunStatus
 
 PRUNE_COLUMN = "val_acc"
@@ -269,7 +270,7 @@ class _TrialSwitch:
         return bool(self.flags[self.slot]) and not self.stop.is_set()
 
 
-class _AwaitDecision:
+class _AwaitDecision(Callback):
     """Worker callback: after an epoch is stored, wait until the driver has judged it (or ACK_TIMEOUT)."""
 
     def __init__(self, switch: _TrialSwitch, acked: Any):
