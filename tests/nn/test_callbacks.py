@@ -22,8 +22,8 @@ from nn import (
 from nn.batch_curve import BatchCurve
 from nn.callbacks import CallbackList, RunState
 from nn.dynamics import LayerMonitor
-from nn.schedules import Constant
 from nn.optim import SGD, Adam
+from nn.schedules import Constant
 
 
 class Trace(Callback):
