@@ -250,8 +250,8 @@ def _epoch_value(epoch: Mapping[str, Any]) -> float | None:
 _worker: dict = {}
 
 
-class _TrialSwitch:
-    """The stop switch of one trial: the sweep's stop, or this trial's prune flag."""
+class _TrialFlag:
+    """The stop flag of one trial: set by the sweep's stop, or by this trial's prune flag."""
 
     def __init__(self, stop: Any, flags: Any, slot: int):
         self.stop, self.flags, self.slot = stop, flags, slot
@@ -273,7 +273,7 @@ class _TrialSwitch:
 class _AwaitDecision(Callback):
     """Worker callback: after an epoch is stored, wait until the driver has judged it (or ACK_TIMEOUT)."""
 
-    def __init__(self, switch: _TrialSwitch, acked: Any):
+    def __init__(self, switch: _TrialFlag, acked: Any):
         self.switch, self.acked = switch, acked
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
@@ -292,7 +292,7 @@ def _run_trial(store_path: str, run_id: int, config_json: str, slot: int, pruner
     from experiments.runs.execution import RunControls, execute_run
 
     store = local._store(store_path)
-    switch = _TrialSwitch(local._worker["stop"], _worker["flags"], slot)
+    switch = _TrialFlag(local._worker["stop"], _worker["flags"], slot)
     if switch.is_set():
         store.set_status(run_id, RunStatus.STOPPED, "the sweep was stopped before this trial started")
         return TrialOutcome(run_id, RunStatus.STOPPED)
