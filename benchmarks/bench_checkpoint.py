@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.config import RunConfig  # noqa: E402
-from experiments.runs.checkpoints import RunCheckpointer, checkpoint_bytes  # noqa: E402
+from experiments.runs.checkpoints import RunBackup as RunCheckpointer  # noqa: E402
+from experiments.runs.checkpoints import checkpoint_bytes  # noqa: E402
 from experiments.store import RunStore  # noqa: E402
 from nn import MLP, FitOptions, fit, load_mnist  # noqa: E402
 from nn.optim import Adam  # noqa: E402

@@ -31,7 +31,8 @@ from experiments.runs.record_dynamics import dynamics_callbacks  # noqa: E402
 from experiments.store import RunStore  # noqa: E402
 from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
 from nn.batch_curve import BatchCurve  # noqa: E402
-from nn.callbacks import HOOKS, Callback, TrainingLoop  # noqa: E402
+from nn.callbacks import HOOKS, Callback  # noqa: E402
+from nn.callbacks import RunState as TrainingLoop  # noqa: E402
 from nn.dynamics import LayerMonitor  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 

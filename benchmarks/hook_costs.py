@@ -26,7 +26,7 @@ def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
     from experiments.runs.record_dynamics import dynamics_callbacks
     from experiments.store import RunStore
     from experiments.store.dynamics import log_dynamics
-    from nn import SaveCheckpoint
+    from nn import BackupAndRestore as SaveCheckpoint
     from nn.batch_curve import BatchCurve
     from nn.dynamics import LayerMonitor
 

@@ -8,15 +8,16 @@
     result = fit(model, Adam(1e-3), data, FitOptions(epochs=10, batch_size=64), [EarlyStopping("val_loss")])
 
 Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``train`` (``fit``, ``FitOptions``),
-``callbacks`` (the hooks, stop/pause/divergence controls), ``batch_curve`` (within-epoch points),
-``dynamics`` (per-layer norms, update ratios, unit health, histograms), ``early_stopping``, ``schedules`` (learning-rate
-schedules), ``checkpoint`` (save and resume), ``evaluate``, ``losses``, ``metrics``, ``data`` (MNIST and the
-validation split), ``pixels`` (stored uint8 images to network inputs), ``kernels`` (optional Numba passes behind
-the optimizers, activations and loss; the NumPy code stays the reference), ``compute`` (products in
-fixed blocks, the same numbers on any thread count; subnormals flushed), ``lr_finder``, ``status`` (``RunStatus``).
+``callbacks`` (the hooks and their order, stop/pause/divergence controls), ``batch_curve`` (within-epoch points),
+``dynamics`` (per-layer norms, update ratios, unit health, histograms), ``early_stopping``, ``schedules``
+(learning-rate schedules), ``checkpoint`` (``BackupAndRestore``: save and resume), ``evaluate``, ``losses``,
+``metrics``, ``data`` (MNIST and the validation split), ``pixels`` (stored uint8 images to network inputs),
+``kernels`` (optional Numba passes behind the optimizers, activations and loss; the NumPy code stays the
+reference), ``compute`` (products in fixed blocks, the same numbers on any thread count; subnormals
+flushed), ``lr_finder``, ``status`` (``RunStatus``).
 """
-from .callbacks import Callback, DivergenceGuard, PauseOnEvent, StopOnEvent, TrainingLoop
-from .checkpoint import Checkpoint, CheckpointError, SaveCheckpoint, load_checkpoint, save_checkpoint
+from .callbacks import Callback, DivergenceGuard, Flag, Order, PauseOnEvent, RunState, Stateful, StopOnEvent
+from .checkpoint import BackupAndRestore, Checkpoint, CheckpointError, RunClock, load_checkpoint, save_checkpoint
 from .data import DataError, Dataset, load_mnist, split_validation
 from .early_stopping import EarlyStopping, best_epoch
 from .evaluate import evaluate
@@ -28,6 +29,6 @@ from .train import DIVERGED, FINISHED, STOPPED, FitOptions, TrainResult, fit
 
 __all__ = ["MLP", "Dataset", "DataError", "load_mnist", "split_validation", "fit", "FitOptions", "evaluate",
            "TrainResult", "get_optimizer", "OPTIMIZERS", "RunStatus", "FINISHED", "STOPPED", "DIVERGED",
-           "Callback", "TrainingLoop", "StopOnEvent", "PauseOnEvent", "DivergenceGuard", "EarlyStopping",
-           "best_epoch", "LearningRateScheduler", "make_schedule", "SCHEDULES", "Checkpoint", "CheckpointError",
-           "SaveCheckpoint", "save_checkpoint", "load_checkpoint"]
+           "Callback", "Order", "Stateful", "Flag", "RunState", "StopOnEvent", "PauseOnEvent", "DivergenceGuard",
+           "EarlyStopping", "best_epoch", "LearningRateScheduler", "make_schedule", "SCHEDULES", "Checkpoint",
+           "CheckpointError", "BackupAndRestore", "RunClock", "save_checkpoint", "load_checkpoint"]

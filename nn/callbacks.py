@@ -1,19 +1,22 @@
 """Callbacks in Keras's shape, and the controls that end or hold a run: stop, pause, divergence.
 
-``fit`` hands every callback the ``TrainingLoop`` (Keras: ``set_model``) before training starts. A callback
-reads the model, optimizer, options and history from it, and ends the run with
-``loop.request_stop(status, message)``: that is the one way a run ends early, used alike by the user's stop
+``fit`` hands every callback the ``RunState`` (Keras: ``set_model``) before training starts. A callback
+reads the model, optimizer, options, history and the other callbacks from it, and ends the run with
+``run.request_stop(status, message)``: that is the one way a run ends early, used alike by the user's stop
 button (``StopOnEvent``), the divergence check (``DivergenceGuard``, on by default) and early stopping.
 
-Only hooks a callback overrides are called, so an unused per-batch hook costs nothing. Objects that do not
-derive from ``Callback`` but have some of the hook methods (e.g. only ``on_epoch_end``) work too.
+Every callback subclasses ``Callback`` and says where it runs by its ``order`` (see ``Order``); a callback
+that carries state from epoch to epoch also has ``state_dict()``/``load_state_dict()`` (``Stateful``), which
+the checkpoint callback (``nn.checkpoint.BackupAndRestore``) saves and a resumed run loads back.
+Only hooks a callback overrides are called, so an unused per-batch hook costs nothing.
 """
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .status import RunStatus
 
@@ -29,18 +32,42 @@ EXPLODED_LOSS = 1e4
 HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
-
 class Flag(Protocol):
-    """Anything with ``is_set()``: a threading.Event, or a multiprocessing Event shared by a sweep's workers."""
+    """A switch a user holds over a run (stop, pause): a threading.Event, or a multiprocessing Event shared by
+    a sweep's worker processes; the trainer only reads it (``is_set``), its holder sets and clears it."""
 
     def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
 
 
-class TrainingLoop:
+@runtime_checkable
+class Stateful(Protocol):
+    """A training piece whose state a checkpoint keeps (PyTorch's shape): ``state_dict()`` returns a copy of
+    it (JSON values and NumPy arrays), ``load_state_dict(state)`` goes on from one, raising ValueError with
+    nothing changed if it does not fit. Optimizers, early stopping and the lr scheduler are stateful."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class Order(IntEnum):
+    """Where a callback runs among the others at each hook (``Callback.order``; ties keep the given order)."""
+
+    PAUSE = 0       # holds the run between batches: first, so a run stopped while paused stops at once
+    STOP = 1        # ends the run: the user's stop, the divergence guard (before early stopping can)
+    MEASURE = 2     # adds to an epoch's logs for every callback after it (a whole-training-set pass, the clock)
+    PROTOCOL = 3    # the settings that steer training: the lr schedule, early stopping
+    RECORD = 4      # the default: store the epoch, record dynamics, show progress
+    CHECKPOINT = 5  # last: saves the state every other callback left at the epoch's end
+
+
+class RunState:
     """What callbacks see of the run in progress, and the one way to end it early (``request_stop``)."""
 
     def __init__(self, model: MLP, optimizer: Optimizer, options: FitOptions, data: Dataset | None = None):
         self.model, self.optimizer, self.options, self.data = model, optimizer, options, data
+        self.callbacks: list[Any] = []           # the run's callbacks, in the order they run (set by CallbackList)
         self.history: list[dict[str, Any]] = []  # one logs dict per epoch finished in this call of fit
         self.epoch = options.initial_epoch       # the epoch in progress (1-based) once training runs
         self.status = RunStatus.FINISHED
@@ -56,16 +83,21 @@ class TrainingLoop:
 
 
 class Callback:
-    """Base class with a documented no-op for every hook; override the ones you need.
+    """Base class of every callback, with a documented no-op for every hook; override the ones you need.
 
     ``logs`` per hook: train_begin {epochs, initial_epoch, batches_per_epoch}; epoch_begin {}; batch_begin
     {}; batch_end {loss (per example), correct, size}; epoch_end the epoch's metrics (see ``fit``), which a
     callback may add keys to for the callbacks after it; train_end {status, message}.
+
+    ``order`` places the callback at every hook, whatever order it was given in (``CallbackList`` sorts by
+    it, stably): controls first (pause, then stop and divergence), then callbacks that add to the logs, the
+    protocol (lr schedule, early stopping), the recorders (the default), and the checkpoint last. See ``Order``.
     """
 
-    loop: TrainingLoop
+    order: Order = Order.RECORD
+    loop: RunState
 
-    def set_loop(self, loop: TrainingLoop) -> None:
+    def set_loop(self, loop: RunState) -> None:
         """Called by ``fit`` before ``on_train_begin``: the run this callback observes and may stop."""
         self.loop = loop
 
@@ -89,10 +121,13 @@ class Callback:
 
 
 class CallbackList:
-    """Dispatches each hook to the callbacks that implement it, in order (built once per ``fit``)."""
+    """Dispatches each hook to the callbacks that implement it, sorted by their ``order`` (built once per
+    ``fit``). An object that is not a ``Callback`` but has some hook methods (a proxy that times another
+    callback, say) runs as a recorder."""
 
-    def __init__(self, callbacks: Iterable[Any], loop: TrainingLoop):
-        self.callbacks = list(callbacks)
+    def __init__(self, callbacks: Iterable[Any], loop: RunState):
+        self.callbacks = sorted(callbacks, key=lambda cb: getattr(cb, "order", Order.RECORD))
+        loop.callbacks = self.callbacks
         for cb in self.callbacks:
             set_loop = getattr(cb, "set_loop", None)
             if set_loop is not None:
@@ -119,6 +154,8 @@ def _implemented(cb: Any, name: str) -> Callable[..., None] | None:
 class StopOnEvent(Callback):
     """Ends the run as STOPPED before the next batch once ``event`` is set (e.g. by a Stop button)."""
 
+    order = Order.STOP
+
     def __init__(self, event: Flag):
         self.event = event
 
@@ -130,8 +167,10 @@ class StopOnEvent(Callback):
 class PauseOnEvent(Callback):
     """Holds training between batches while ``event`` is set; a set ``stop_event`` releases it.
 
-    Put it before ``StopOnEvent`` so a run stopped while paused stops at once.
+    It runs before ``StopOnEvent`` (``Order.PAUSE``), so a run stopped while paused stops at once.
     """
+
+    order = Order.PAUSE
 
     def __init__(self, event: Flag, stop_event: Flag | None = None, poll: float = 0.05):
         self.event, self.stop_event, self.poll = event, stop_event, poll
@@ -147,6 +186,8 @@ class DivergenceGuard(Callback):
 
     ``loss`` is per example in both reductions (see ``MLP.backprop``), so one threshold fits both.
     """
+
+    order = Order.STOP
 
     def __init__(self, threshold: float = EXPLODED_LOSS):
         if not threshold > 0:

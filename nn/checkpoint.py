@@ -1,13 +1,22 @@
-"""Checkpoints: model + optimizer + epoch/seed + history in one ``.npz`` (no pickle), written atomically.
+"""Checkpoints and resume (Keras's ``BackupAndRestore``): the whole training state in one ``.npz``, no pickle.
 
-A run's only randomness after initialisation is drawn from generators seeded by (seed, epoch) (the
-shuffle, dropout masks), so the seed and the number of finished epochs are its whole RNG state: training
-the loaded model and optimizer with ``FitOptions(..., seed=ckpt.seed, initial_epoch=ckpt.epoch)`` replays the
-remaining epochs exactly as an uninterrupted run would.
+A run's only randomness after initialisation is drawn from generators seeded by (seed, epoch) (the shuffle,
+dropout masks), so the seed and the number of finished epochs are its whole RNG state. Everything else that
+decides the next epochs is the model's parameters, the optimizer's state and the state of the stateful
+callbacks (``nn.callbacks.Stateful``: early stopping's patience and best weights, the lr schedule in use,
+the dynamics' histogram bins, the run's clock). ``BackupAndRestore`` saves all of it after every epoch;
+``load_checkpoint(path).restore(model, optimizer, callbacks)`` puts it back into freshly built pieces, and
+training them with ``FitOptions(..., seed=ckpt.seed, initial_epoch=ckpt.epoch)`` replays the remaining
+epochs exactly as an uninterrupted run would.
 
 Layout: ``meta`` (a JSON string: format, epoch, seed, architecture, optimizer kind/hyperparameters/steps,
-history, and ``extra``: JSON state of the caller's, e.g. early stopping's counters), ``params`` (the flat
-parameter buffer) and ``optimizer/<param index>/<state name>`` arrays.
+history, ``callbacks``: each stateful callback's state by name, its arrays replaced by references, and
+``extra``: the caller's JSON, e.g. which stored run the file belongs to), ``params`` (the flat parameter
+buffer), ``optimizer/<param index>/<state name>`` and ``callbacks/<name>/<key>...`` arrays. Format 1 files
+(written before callbacks kept their state) load with no callback state: their callbacks start afresh.
+
+nn knows nothing of storage: the file is written to the path it is given, atomically by default, or through
+a caller's ``place`` (e.g. a run store that keeps the file only while its run exists).
 """
 from __future__ import annotations
 
@@ -15,63 +24,153 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback
+from .callbacks import Callback, Order, Stateful
 from .mlp import MLP
 from .optim import OPTIMIZERS, Optimizer
 
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, FORMAT)
+ARRAY = "__array__"  # in meta's callback states: {"__array__": key} stands for the array stored under key
+
+# Puts a file in place at a path: given the path and a function that writes the whole file to a path it is
+# handed (a temporary one), it must leave either the whole new file at the path or the previous one.
+Place = Callable[[Path, Callable[[Path], None]], object]
 
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be used (missing, truncated, another architecture), with a one-line message."""
 
 
-@dataclass
-class Checkpoint:
-    """What ``load_checkpoint`` returns: ready-to-train objects and where training stopped."""
-
-    model: MLP
-    optimizer: Optimizer
-    epoch: int            # epochs finished: continue with FitOptions(initial_epoch=epoch)
-    seed: int
-    history: list[dict[str, Any]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # what the caller saved beside the training state
-
-
-def save_checkpoint(path: str | os.PathLike[str], model: MLP, optimizer: Optimizer, *, epoch: int, seed: int,
-                    history: Sequence[dict[str, Any]] = (), extra: dict[str, Any] | None = None) -> None:
-    """Write the checkpoint to a temporary file in ``path``'s folder, then rename it over ``path``: a
-    reader (or a crash) never sees half a file, and the previous checkpoint stays until the new one is whole."""
-    path = Path(path)
-    state = optimizer.state_dict()
-    meta = {"format": FORMAT, "epoch": int(epoch), "seed": int(seed), "model": model.architecture(),
-            "optimizer": {"kind": state["kind"], "hyperparameters": state["hyperparameters"], "steps": state["steps"]},
-            "history": list(history), "extra": dict(extra or {})}
-    arrays = {f"optimizer/{i}/{name}": a for i, s in state["state"].items() for name, a in s.items()}
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` to a temporary file in ``path``'s folder, fsync it, then rename it over ``path``: a reader (or
+    a crash) never sees half a file, and the previous file stays until the new one is whole."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta, default=float)), params=model.flat_params, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
+        write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def load_checkpoint(path: str | os.PathLike[str], model: MLP | None = None,
-                    optimizer: Optimizer | None = None) -> Checkpoint:
-    """Read a checkpoint into fresh objects, or into ``model``/``optimizer`` when given (which must match its
-    architecture and optimizer kind). Every problem raises CheckpointError with a one-line message, and a
-    given model or optimizer is changed only when the whole checkpoint has been read and checked."""
+def stateful_callbacks(callbacks: Iterable[Any]) -> dict[str, Stateful]:
+    """The callbacks with ``state_dict``/``load_state_dict``, by the name their state is saved under: the
+    class name, with ``#2``, ``#3``... for later callbacks of the same class (in the order given)."""
+    named: dict[str, Stateful] = {}
+    for cb in callbacks:
+        if isinstance(cb, Stateful):
+            name, n = type(cb).__name__, 1
+            while (key := name if n == 1 else f"{name}#{n}") in named:
+                n += 1
+            named[key] = cb
+    return named
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: MLP, optimizer: Optimizer, *, epoch: int, seed: int,
+                    history: Sequence[dict[str, Any]] = (), callbacks: Iterable[Any] = (),
+                    extra: dict[str, Any] | None = None, place: Place = write_atomically) -> None:
+    """Write the training state to ``path`` through ``place`` (atomically by default): the model, optimizer,
+    epochs finished, seed, the whole run's ``history``, the state of every stateful callback among
+    ``callbacks``, and the caller's JSON ``extra``."""
+    state = optimizer.state_dict()
+    arrays = {f"optimizer/{i}/{name}": a for i, s in state["state"].items() for name, a in s.items()}
+    states = {name: _pack(cb.state_dict(), f"callbacks/{name}", arrays)
+              for name, cb in stateful_callbacks(callbacks).items()}
+    meta = {"format": FORMAT, "epoch": int(epoch), "seed": int(seed), "model": model.architecture(),
+            "optimizer": {"kind": state["kind"], "hyperparameters": state["hyperparameters"], "steps": state["steps"]},
+            "history": list(history), "callbacks": states, "extra": dict(extra or {})}
+    encoded = np.array(json.dumps(meta, default=float))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would add ".npz" to a path without it
+            np.savez(f, meta=encoded, params=model.flat_params, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+
+    place(Path(path), write)
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint as read from its file: where training stopped and the saved state of every piece."""
+
+    epoch: int            # epochs finished: continue with FitOptions(initial_epoch=epoch)
+    seed: int
+    architecture: dict[str, Any]
+    params: np.ndarray
+    optimizer_state: dict[str, Any]  # Optimizer.state_dict()'s shape
+    history: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)  # state by name (stateful_callbacks)
+    extra: dict[str, Any] = field(default_factory=dict)  # what the caller saved beside the training state
+    name: str = "checkpoint"  # the file's name, for messages
+
+    def restore(self, model: MLP, optimizer: Optimizer, callbacks: Iterable[Any] = ()) -> None:
+        """Load the saved state into ``model``, ``optimizer`` and the stateful ``callbacks`` (each by its name;
+        one without saved state keeps its own), which must match the checkpoint's architecture, optimizer
+        kind and callbacks' settings. A ``BackupAndRestore`` among ``callbacks`` goes on with the saved
+        history. Every problem raises CheckpointError (one line), with nothing changed."""
+        named = stateful_callbacks(callbacks)
+        self._check_model(model)
+        pieces: list[tuple[str, Any, dict[str, Any]]] = [
+            (f"its {self.optimizer_state.get('kind')} optimizer state", optimizer, self.optimizer_state),
+            *((f"the state of {name}", named[name], state) for name, state in self.callbacks.items() if name in named)]
+        before = [(piece, piece.state_dict()) for _, piece, _ in pieces]
+        try:
+            for what, piece, state in pieces:
+                try:
+                    if piece is optimizer:
+                        optimizer.load_state_dict(state, [model.flat_params])
+                    else:
+                        piece.load_state_dict(state)
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise CheckpointError(f"{self.name}: cannot restore {what} ({exc})") from None
+        except CheckpointError:
+            for piece, state in before:
+                piece.load_state_dict(state)
+            raise
+        model.flat_params[...] = self.params
+        for cb in callbacks:
+            if isinstance(cb, BackupAndRestore):
+                cb.history_before = list(self.history)
+
+    def build(self) -> tuple[MLP, Optimizer]:
+        """A fresh model and optimizer of the saved architecture and kind, with the saved state."""
+        try:
+            model = MLP.from_architecture(self.architecture)
+            optimizer = OPTIMIZERS[str(self.optimizer_state.get("kind"))](**self.optimizer_state["hyperparameters"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CheckpointError(f"{self.name} describes no valid network and optimizer ({exc})") from None
+        self.restore(model, optimizer)
+        return model, optimizer
+
+    def _check_model(self, model: MLP) -> None:
+        """CheckpointError unless ``model`` is of the saved architecture and the parameters fit it (checked on
+        a one-unit network of the saved kind, so nothing of the saved size is allocated)."""
+        try:
+            sizes = [int(n) for n in self.architecture["sizes"]]
+            tiny = MLP.from_architecture({**self.architecture, "sizes": [1, 1]})
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CheckpointError(f"{self.name} describes no valid network ({exc})") from None
+        if model.architecture() != {**tiny.architecture(), "sizes": sizes}:
+            kind = tiny.describe().split(" ", 1)[1]
+            raise CheckpointError(f"{self.name} holds a {'-'.join(map(str, sizes))} {kind} network, not the "
+                                  f"{model.describe()} one it is loaded into")
+        if self.params.shape != model.flat_params.shape:
+            raise CheckpointError(f"{self.name} holds {self.params.size} parameters but its network needs "
+                                  f"{model.flat_params.size}: the file is corrupted")
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint (to ``restore`` into built pieces, or ``build`` afresh). CheckpointError, with a
+    one-line message, for a missing, truncated or corrupted file or one of an unknown format."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
@@ -79,29 +178,23 @@ def load_checkpoint(path: str | os.PathLike[str], model: MLP | None = None,
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
             params = f["params"]
-            arrays = {key: f[key] for key in f.files if key.startswith("optimizer/")}
-        if meta.get("format") != FORMAT:
-            raise CheckpointError(f"{path.name} has checkpoint format {meta.get('format')!r}, expected {FORMAT}")
-        architecture = meta["model"]
-        epoch, seed, history = int(meta["epoch"]), int(meta["seed"]), list(meta["history"])
-        extra = dict(meta.get("extra") or {})
-        saved = meta["optimizer"]
-        state_dict = {**saved, "state": _nest(arrays)}
+            arrays = {key: f[key] for key in f.files if key.startswith(("optimizer/", "callbacks/"))}
+        _check_format(path.name, meta)
+        optimizer = {**meta["optimizer"], "state": _nest({k: a for k, a in arrays.items()
+                                                           if k.startswith("optimizer/")})}
+        callbacks = {name: _unpack(state, arrays) for name, state in (meta.get("callbacks") or {}).items()}
+        return Checkpoint(int(meta["epoch"]), int(meta["seed"]), dict(meta["model"]), params, optimizer,
+                          list(meta["history"]), callbacks, dict(meta.get("extra") or {}), path.name)
     except CheckpointError:
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"{path.name} is not a readable checkpoint (truncated or corrupted: "
-                              f"{type(exc).__name__}): delete it or train from scratch") from None
-    model = _check_model(path.name, architecture, params, model)
-    optimizer = _restore_optimizer(path.name, state_dict, model, optimizer)
-    model.flat_params[...] = params  # last: nothing given is changed unless everything loaded
-    return Checkpoint(model, optimizer, epoch, seed, history, extra)
+        raise _unreadable(path.name, exc) from None
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A checkpoint's ``meta`` (epoch, seed, architecture, optimizer, history, extra) without reading its
-    arrays: a quick check before a long load. CheckpointError (one line) for a missing or unreadable file;
-    a truncated file is found here too, since a zip's directory is at its end."""
+    """A checkpoint's ``meta`` (epoch, seed, architecture, optimizer, history, callbacks, extra) without
+    reading its arrays: a quick check before a long load. CheckpointError (one line) for a missing or
+    unreadable file; a truncated file is found here too, since a zip's directory is at its end."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
@@ -111,11 +204,20 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
             if "params" not in f.files or not isinstance(meta, dict):
                 raise KeyError("params")
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"{path.name} is not a readable checkpoint (truncated or corrupted: "
-                              f"{type(exc).__name__}): delete it or train from scratch") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name} has checkpoint format {meta.get('format')!r}, expected {FORMAT}")
+        raise _unreadable(path.name, exc) from None
+    _check_format(path.name, meta)
     return meta
+
+
+def _check_format(name: str, meta: Any) -> None:
+    if not isinstance(meta, dict) or meta.get("format") not in READABLE_FORMATS:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{name} has checkpoint format {found!r}, expected {FORMAT}")
+
+
+def _unreadable(name: str, exc: BaseException) -> CheckpointError:
+    return CheckpointError(f"{name} is not a readable checkpoint (truncated or corrupted: {type(exc).__name__}): "
+                           f"delete it or train from scratch")
 
 
 def _nest(arrays: dict[str, np.ndarray]) -> dict[int, dict[str, np.ndarray]]:
@@ -127,44 +229,70 @@ def _nest(arrays: dict[str, np.ndarray]) -> dict[int, dict[str, np.ndarray]]:
     return state
 
 
-def _check_model(name: str, architecture: dict[str, Any], params: np.ndarray, model: MLP | None) -> MLP:
-    """The model to load into (``model``, or a fresh one): CheckpointError unless ``params`` fit it."""
-    try:
-        fresh = MLP.from_architecture(architecture)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CheckpointError(f"{name} describes no valid network ({exc})") from None
-    if model is None:
-        model = fresh
-    elif model.architecture() != fresh.architecture():
-        raise CheckpointError(f"{name} holds a {fresh.describe()} network, not the {model.describe()} one "
-                              f"it is loaded into")
-    if params.shape != model.flat_params.shape:
-        raise CheckpointError(f"{name} holds {params.size} parameters but its network needs "
-                              f"{model.flat_params.size}: the file is corrupted")
-    return model
+def _pack(value: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` with every array moved into ``arrays`` (under a key made from its place) and referenced."""
+    if isinstance(value, np.ndarray):
+        arrays[key] = value
+        return {ARRAY: key}
+    if isinstance(value, dict):
+        return {str(k): _pack(v, f"{key}/{k}", arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_pack(v, f"{key}/{i}", arrays) for i, v in enumerate(value)]
+    return value
 
 
-def _restore_optimizer(name: str, state_dict: dict[str, Any], model: MLP, optimizer: Optimizer | None) -> Optimizer:
-    kind = state_dict.get("kind")
-    try:
-        if optimizer is None:
-            optimizer = OPTIMIZERS[str(kind)](**state_dict["hyperparameters"])
-        optimizer.load_state_dict(state_dict, [model.flat_params])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CheckpointError(f"{name}: cannot restore its {kind} optimizer state ({exc})") from None
-    return optimizer
+def _unpack(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """``_pack`` undone: each reference replaced by its array (KeyError for a missing one)."""
+    if isinstance(value, dict):
+        if set(value) == {ARRAY}:
+            return arrays[value[ARRAY]]
+        return {k: _unpack(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unpack(v, arrays) for v in value]
+    return value
 
 
-class SaveCheckpoint(Callback):
-    """Checkpoints the run to ``path`` after every epoch (atomically, so only the latest is kept).
+class BackupAndRestore(Callback):
+    """Checkpoints the run to ``path`` after every epoch (Keras's ``BackupAndRestore``): the model, optimizer,
+    epoch, seed, the whole run's history and every stateful callback's state; only the latest is kept.
 
-    ``history_before`` is the history of the epochs before this call of ``fit`` (when it resumes a run),
-    so the file always holds the whole run's history.
+    It runs last (``Order.CHECKPOINT``), so it saves the state every other callback left at the epoch's end.
+    ``place`` puts the file in place (atomically by default); ``extra`` is JSON saved beside the state (e.g.
+    the stored run the file belongs to). ``history_before`` is the history of the epochs before this call of
+    ``fit``, set by ``Checkpoint.restore`` when the run resumes, so the file always holds the whole run's.
     """
 
-    def __init__(self, path: str | os.PathLike[str], history_before: Sequence[dict[str, Any]] = ()):
-        self.path, self.history_before = Path(path), list(history_before)
+    order = Order.CHECKPOINT
+
+    def __init__(self, path: str | os.PathLike[str], *, place: Place = write_atomically,
+                 extra: dict[str, Any] | None = None):
+        self.path, self.place, self.extra = Path(path), place, dict(extra or {})
+        self.history_before: list[dict[str, Any]] = []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        save_checkpoint(self.path, self.loop.model, self.loop.optimizer, epoch=epoch, seed=self.loop.options.seed,
-                        history=[*self.history_before, *self.loop.history])
+        run = self.loop
+        save_checkpoint(self.path, run.model, run.optimizer, epoch=epoch, seed=run.options.seed,
+                        history=[*self.history_before, *run.history], callbacks=run.callbacks, extra=self.extra,
+                        place=self.place)
+
+
+class RunClock(Callback):
+    """Makes each epoch's ``elapsed`` the run's training time across resumes: ``fit`` counts from its own
+    start, so the time before the checkpoint (its state) is added to every epoch after it."""
+
+    order = Order.MEASURE
+
+    def __init__(self) -> None:
+        self.before = self.elapsed = 0.0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        logs["elapsed"] = self.elapsed = self.before + float(logs.get("elapsed") or 0.0)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"elapsed": self.elapsed}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        try:
+            self.before = self.elapsed = float(state["elapsed"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a run clock state ({type(exc).__name__}: {exc})") from None

@@ -10,7 +10,8 @@ It stays cheap (well under 5% of an epoch, see benchmarks/bench_dynamics.py): gr
 read at a few probe steps per epoch (one copy of the parameters before each), activations from a fixed sample
 of training images at the epoch's end. Histogram bins are fixed per layer and kind at the first measurement
 (twice the largest magnitude seen then), so the epochs can be drawn as one heatmap; values outside fall into
-the end bins.
+the end bins. The bins are ``LayerMonitor``'s state (``state_dict``): a resumed run keeps them, and its
+histograms equal those of a run trained without a break.
 """
 from __future__ import annotations
 
@@ -69,6 +70,20 @@ class LayerMonitor(Callback):
         self._before = np.empty(0)
         self._sample = np.empty((0, 0))
         self._probed: list[dict[str, Any]] = []
+
+    def state_dict(self) -> dict[str, Any]:
+        """The histogram bins fixed so far: ``{"limits": [[kind, layer, lo, hi], ...]}``."""
+        return {"limits": [[kind, layer, lo, hi] for (kind, layer), (lo, hi) in self._limits.items()]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go on with the saved bins; ValueError, nothing changed, if ``state`` holds none."""
+        try:
+            limits = {(str(kind), int(layer)): (float(lo), float(hi)) for kind, layer, lo, hi in state["limits"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a layer monitor state ({type(exc).__name__}: {exc})") from None
+        if any(kind not in KINDS or not hi > lo for (kind, _), (lo, hi) in limits.items()):
+            raise ValueError("the saved histogram bins are malformed")
+        self._limits = limits
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         per_epoch = max(1, int(logs.get("batches_per_epoch", 1)))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback
+from .callbacks import Callback, Order
 from .status import RunStatus
 
 MONITORS = {"val_loss": "min", "val_acc": "max", "test_loss": "min", "test_acc": "max", "train_loss": "min",
@@ -42,7 +42,10 @@ class EarlyStopping(Callback):
     accepted too, but choosing by test numbers fits the test set. With ``restore_best_weights`` (default)
     the model ends with the parameters of the best epoch, whether training stopped early or ran out of
     epochs. ``best_epoch``/``best_logs`` record that epoch; ``stopped_epoch`` is 0 unless it stopped the run.
+    ``state_dict``/``load_state_dict`` keep all of it (the best weights too) across a checkpoint.
     """
+
+    order = Order.PROTOCOL
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best_weights: bool = True):
@@ -62,6 +65,31 @@ class EarlyStopping(Callback):
     def best_epoch(self) -> int:
         """The best epoch so far (1-based), 0 before any."""
         return int(self.best_logs["epoch"]) if self.best_logs else 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of where early stopping stands: what it monitors, the best epoch's logs and weights, the
+        epochs without improvement since, and the epoch it stopped the run at (0 if it did not)."""
+        return {"monitor": self.monitor, "best_logs": dict(self.best_logs) if self.best_logs else None,
+                "wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "best_weights": None if self.best_weights is None else self.best_weights.copy()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go on from ``state_dict()``'s output. A state saved when this ended the run (a run continued for
+        more epochs after early stopping) starts a fresh patience. ValueError, nothing changed, for another
+        monitor or malformed state."""
+        try:
+            monitor, best_logs, wait = state["monitor"], state["best_logs"], int(state["wait"])
+            weights = state.get("best_weights")
+            weights = None if weights is None else np.array(weights, copy=True)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not an early stopping state ({type(exc).__name__}: {exc})") from None
+        if monitor != self.monitor:
+            raise ValueError(f"the saved early stopping monitors {monitor}, this one {self.monitor}")
+        if best_logs is not None and self.monitor not in best_logs:
+            raise ValueError(f"the saved best epoch has no {self.monitor}")
+        self.best_logs, self.best_weights = (dict(best_logs) if best_logs else None), weights
+        self.wait = 0 if wait >= self.patience or state.get("stopped_epoch") else wait
+        self.stopped_epoch = 0
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         data = self.loop.data

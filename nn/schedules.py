@@ -8,16 +8,20 @@ then the decay starts from the full lr at epoch w + 1 (t = epoch - w - 1 epochs 
 - ``Exponential``:  lr * gamma ** t
 - ``Cosine``:       lr * (m + (1 - m) * (1 + cos(pi * min(t, T) / T)) / 2), m = min_factor, T = ``epochs``
 
-Because the lr depends on the epoch alone, a resumed or continued run picks the schedule up where it was.
-``LearningRateScheduler`` applies one to the optimizer before each epoch; ``fit`` logs the lr per epoch.
+Because the lr depends on the epoch alone, a resumed run picks the schedule up where it was.
+``LearningRateScheduler`` applies one to the optimizer before each epoch; ``fit`` logs the lr per epoch. Its
+``state_dict`` is the schedule itself (``Schedule.state_dict``), so a run continued for more epochs than it
+was planned with goes on with the schedule it was built with (a cosine stays at its floor) instead of one
+stretched over the new length.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from .callbacks import Callback
+from .callbacks import Callback, Order
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +48,11 @@ class Schedule:
     def decay(self, t: int) -> float:
         """The factor on ``lr`` ``t`` epochs after warm-up (t = 0 is the first full epoch)."""
         return 1.0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule as data: its name and parameters (``make_schedule(**state)`` builds it again)."""
+        name = next(key for key, cls in SCHEDULES.items() if cls is type(self))
+        return {"name": name, **dataclasses.asdict(self)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,8 +132,26 @@ def make_schedule(name: str, lr: float, **parameters: Any) -> Schedule:
 class LearningRateScheduler(Callback):
     """Sets the optimizer's lr to ``schedule.lr_at(epoch)`` before each epoch."""
 
+    order = Order.PROTOCOL
+
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule in use (see ``Schedule.state_dict``)."""
+        return {"schedule": self.schedule.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go on with the saved schedule; ValueError, nothing changed, if it describes none."""
+        try:
+            saved = dict(state["schedule"])
+            name = str(saved.pop("name"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a learning-rate scheduler state ({type(exc).__name__}: {exc})") from None
+        lr = saved.pop("lr", None)
+        if not isinstance(lr, (int, float)):
+            raise ValueError(f"the saved {name} schedule has no learning rate")
+        self.schedule = make_schedule(name, float(lr), **saved)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
         self.loop.optimizer.lr = self.schedule.lr_at(epoch)

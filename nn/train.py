@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import compute
-from .callbacks import CallbackList, DivergenceGuard, TrainingLoop
+from .callbacks import CallbackList, DivergenceGuard, RunState
 from .data import Dataset
 from .evaluate import evaluate
 from .mlp import MLP, REDUCTIONS
@@ -87,16 +87,16 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
 
 
 def start_run(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
-              callbacks: Iterable[Any] = ()) -> tuple[TrainingLoop, CallbackList]:
+              callbacks: Iterable[Any] = ()) -> tuple[RunState, CallbackList]:
     """A run as its callbacks see it, with a ``DivergenceGuard`` first unless ``callbacks`` holds one."""
     callbacks = list(callbacks)
     if not any(isinstance(cb, DivergenceGuard) for cb in callbacks):
         callbacks.insert(0, DivergenceGuard())
-    loop = TrainingLoop(model, optimizer, options, data)
+    loop = RunState(model, optimizer, options, data)
     return loop, CallbackList(callbacks, loop)
 
 
-def train_steps(loop: TrainingLoop, hooks: CallbackList, evaluation: float = 0.0) -> Iterator[float]:
+def train_steps(loop: RunState, hooks: CallbackList, evaluation: float = 0.0) -> Iterator[float]:
     """The training loop, one batch per step: it yields the work done, 1 after each batch and ``evaluation``
     after each epoch's evaluation. ``fit`` runs it to its end; a seed group hands each model's steps to fair
     turns at the cores (nn/seed_group.py). Set NumPy's error state around it, never inside: a seed group's
@@ -125,7 +125,7 @@ def train_steps(loop: TrainingLoop, hooks: CallbackList, evaluation: float = 0.0
     hooks.call(hooks.train_end, {"status": loop.status, "message": loop.message})
 
 
-def _train_epoch(loop: TrainingLoop, hooks: CallbackList, batches: _Batches,
+def _train_epoch(loop: RunState, hooks: CallbackList, batches: _Batches,
                  epoch: int) -> Generator[float, None, dict[str, float] | None]:
     """One pass over the shuffled training set, yielding 1 after each batch; its train_loss and train_acc, or
     None if a stop was requested."""

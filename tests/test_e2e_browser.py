@@ -151,7 +151,7 @@ def _journey(page, server, headless: list[float]) -> None:
     seen: dict[int, float] = {}
     deadline = time.monotonic() + 120
     finished_at = None
-    zoom = paused_epochs = resumed = None
+    zoom = paused_epochs = unpaused = None
     try:
         while time.monotonic() < deadline:
             points = live_points(page)
@@ -159,16 +159,16 @@ def _journey(page, server, headless: list[float]) -> None:
             for k in range(1, points + 1):
                 seen.setdefault(k, now)
             if points and zoom is None and len(watcher.committed) < SETTINGS["epochs"]:
-                # mid-run: pause, zoom in, check that nothing trains meanwhile, resume
+                # mid-run: pause, zoom in, check that nothing trains meanwhile, unpause
                 page.get_by_role("button", name="Pause").first.click()
-                page.get_by_role("button", name="Resume").first.wait_for()
+                page.get_by_role("button", name="Unpause").first.wait_for()
                 zoom = _drag_zoom(page)
                 page.wait_for_timeout(1000)
                 paused_epochs = len(watcher.committed)
                 page.wait_for_timeout(1500)
                 assert len(watcher.committed) == paused_epochs, "a paused run went on training"
-                page.get_by_role("button", name="Resume").first.click()
-                resumed = time.time()
+                page.get_by_role("button", name="Unpause").first.click()
+                unpaused = time.time()
                 continue
             still_going = not page.get_by_text("finished, validation").count()
             if points and len(watcher.committed) < SETTINGS["epochs"] and still_going:
@@ -188,7 +188,7 @@ def _journey(page, server, headless: list[float]) -> None:
     shoot(page, "train")
 
     # delays of the epochs that ended after the pause (those before it were not polled during it)
-    after = [k for k in range(1, SETTINGS["epochs"] + 1) if watcher.committed[k] > resumed]
+    after = [k for k in range(1, SETTINGS["epochs"] + 1) if watcher.committed[k] > unpaused]
     delays = [seen[k] - watcher.committed[k] for k in after]
     with sqlite3.connect(server["db"]) as conn:
         dashboard = [s for (e, s) in conn.execute(

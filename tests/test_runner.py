@@ -50,7 +50,7 @@ def test_stop_ends_a_run_within_one_batch_and_skips_queued_ones(manager):
     assert manager.store.get_run(second).message == "stopped before it started"
 
 
-def test_pause_and_resume(manager):
+def test_pause_and_unpause(manager):
     run_id = manager.submit(SMALL.replace(epochs=40))
     while manager.progress(run_id).phase != "running":
         time.sleep(0.01)
@@ -60,7 +60,7 @@ def test_pause_and_resume(manager):
     frozen = manager.progress(run_id).epoch
     time.sleep(0.5)
     assert manager.progress(run_id).epoch == frozen
-    manager.resume(run_id)
+    manager.unpause(run_id)
     assert manager.wait(timeout=60)
     assert manager.store.get_run(run_id).epochs_done == 40
 

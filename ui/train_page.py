@@ -115,11 +115,11 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
 
 
 def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
-    """Pause or Resume, and Stop, for a run that is queued, loading or training."""
+    """Pause or Unpause, and Stop, for a run that is queued, loading or training."""
     manager = common.manager()
     if status == PAUSED:
-        if pause_col.button("Resume", key=f"resume_{run_id}", icon=":material/play_arrow:"):
-            manager.resume(run_id)
+        if pause_col.button("Unpause", key=f"unpause_{run_id}", icon=":material/play_arrow:"):
+            manager.unpause(run_id)
             st.rerun(scope="fragment")
     elif pause_col.button("Pause", key=f"pause_{run_id}", icon=":material/pause:",
                           disabled=status != RunStatus.RUNNING):

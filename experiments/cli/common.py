@@ -13,6 +13,7 @@ from typing import Any
 
 from experiments.config import RunConfig, schema
 from experiments.store import RunStore
+from nn import Callback
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +31,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig.from_dict({entry.name: getattr(args, entry.name) for entry in schema()})
 
 
-class PrintEpochs:
+class PrintEpochs(Callback):
     """Prints one line (or one JSON object) per epoch."""
 
     def __init__(self, as_json: bool, epochs: int):

@@ -1,4 +1,4 @@
-"""The one path that takes a stored run from "queued" to its final status.
+"""The one path that takes a stored run from "queued" to its final status, and back to "queued" to go on.
 
 The dashboard's run manager (worker threads), the local sweep pool (worker processes) and the command
 line (through the run manager) all call ``execute_run``; nothing else trains a stored run. The sequence:
@@ -7,36 +7,39 @@ line (through the run manager) all call ``execute_run``; nothing else trains a s
 2. mark the run "running" (a worker has it), load the dataset and check that the config fits it
    (``check_fits``, the one such check);
 3. train it, each finished epoch committed by ``StoreEpochs``, its within-epoch points and per-layer
-   dynamics by ``dynamics_callbacks``, and then checkpointed (``RunCheckpointer``: model, optimizer and
-   RNG state, so it can be resumed); with ``resume=True`` the run goes on from its latest checkpoint
-   instead of from scratch (see experiments/runs/resume.py);
+   dynamics by ``dynamics_callbacks``, and then checkpointed (``RunBackup``: model, optimizer, RNG state and
+   every stateful callback, so it can be resumed); with ``resume=True`` the run goes on from its
+   checkpoint instead of from scratch, its stored epochs after the checkpoint's trained again;
 4. save the weights, but only if at least one epoch finished and only while the run still exists
    (``RunStore.attach_artifact``: a run deleted while it trained leaves no file behind; checkpoints alike);
 5. record the final status and message. A run that goes wrong numerically ends "diverged" (a result);
    one that cannot train (missing data, a full disk, a bug) ends "failed" with a one-line reason. The
    function itself never raises for a run's failure.
+
+An ended run goes on through the same path: ``plan_resume`` (a run that ended early goes on from its last
+finished epoch) or ``plan_continue`` (a finished run gets more epochs) checks the request, ``requeue`` queues
+it again (same id, same rows), and ``execute_run(..., resume=True)`` trains the epochs after its checkpoint,
+appending to the run. Training is a pure function of (config, seed, epoch) once the model, optimizer and
+callbacks' state are restored, so the result equals the same config trained without a break. Every refusal
+is a ``ResumeError`` with one line, raised before anything is changed: a run that does not exist, is still
+queued or running, finished (continue it instead), diverged, has unreadable settings, or whose checkpoint is
+missing, truncated, another run's or ahead of its stored epochs.
 """
 from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from experiments.config import ConfigError, RunConfig
-from experiments.runs.checkpoints import (
-    ElapsedFrom,
-    ResumeError,
-    ResumePoint,
-    RunCheckpointer,
-    latest_path,
-    load_resume_point,
-)
+from experiments.config import MAX_EPOCHS, ConfigError, RunConfig
+from experiments.runs.checkpoints import ResumeError, RunBackup, checkpoint_epoch, load_start
 from experiments.runs.record_dynamics import dynamics_callbacks
 from experiments.runs.training import load_data, train_config
 from experiments.store import RunStore, StoreError
-from nn import MLP, DataError, Dataset, RunStatus
+from experiments.store.records import RunRecord
+from nn import MLP, Callback, Checkpoint, CheckpointError, DataError, Dataset, Flag, RunStatus
 
 DataLoader = Callable[[RunConfig], Dataset]
 # Errors a user can act on: recorded on the run as they are worded. Anything else is a bug: recorded as
@@ -54,20 +57,17 @@ class Phase:
         """The run is marked running and training starts."""
 
 
-class Switch(Protocol):
-    """A threading.Event or a multiprocessing Event (the sweep pool's stop is shared across processes)."""
-
-    def is_set(self) -> bool: ...
-    def set(self) -> None: ...
-    def clear(self) -> None: ...
+# Ended before their last epoch, for a reason that another try can get past.
+RESUMABLE = frozenset({RunStatus.INTERRUPTED, RunStatus.STOPPED, RunStatus.FAILED, RunStatus.PRUNED})
 
 
 @dataclass
 class RunControls:
-    """The switches a user holds over one run: stop (within one batch) and pause (between batches)."""
+    """The flags a user holds over one run: stop (within one batch) and pause (between batches). A
+    multiprocessing Event serves too (the sweep pool's stop is shared across processes)."""
 
-    stop: Switch = field(default_factory=threading.Event)
-    pause: Switch = field(default_factory=threading.Event)
+    stop: Flag = field(default_factory=threading.Event)
+    pause: Flag = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class RunOutcome:
     message: str = ""
 
 
-class StoreEpochs:
+class StoreEpochs(Callback):
     """The trainer callback that commits each finished epoch to the store (the only one there is)."""
 
     def __init__(self, store: RunStore, run_id: int):
@@ -102,9 +102,9 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
     """Train stored run ``run_id`` with ``config`` into ``store``; return how it ended (never raises for it).
 
     ``callbacks`` see every epoch after it is stored; at the epochs in ``train_eval_epochs`` the whole
-    training set is evaluated too (see ``train_config``). ``resume``: go on from the run's latest checkpoint
-    (its stored epochs after the checkpoint's are trained again); a checkpoint that cannot be used leaves
-    the run "interrupted" with the reason, its epochs untouched.
+    training set is evaluated too (see ``train_config``; a resumed run keeps the epochs it was queued with).
+    ``resume``: go on from the run's checkpoint (its stored epochs after the checkpoint's are trained
+    again); a checkpoint that cannot be used leaves the run "interrupted" with the reason, its epochs untouched.
     """
     controls = controls or RunControls()
     phase = phase or Phase()
@@ -113,20 +113,19 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
     try:
         store.set_status(run_id, RunStatus.RUNNING)  # taken by a worker: no longer counts as waiting
         phase.loading()
-        start = _resume_point(store, run_id, config) if resume else None
+        start = _start(store, run_id) if resume else None
         data = load(config)
         check_fits(config, data)
         phase.training()
-        keeper = RunCheckpointer(store, run_id, start, train_eval_epochs or (start.train_eval_epochs if start else ()))
-        before = [ElapsedFrom(start.elapsed)] if start else []
-        recorders = [*before, StoreEpochs(store, run_id), *dynamics_callbacks(store, run_id, config.seed)]
+        recorders = [StoreEpochs(store, run_id), *dynamics_callbacks(store, run_id, config.seed)]
         model, result = train_config(config, data, [*recorders, *callbacks],
                                      stop_event=controls.stop, pause_event=controls.pause,
-                                     train_eval_epochs=keeper.train_eval_epochs, checkpoints=keeper)
+                                     train_eval_epochs=train_eval_epochs, start=start,
+                                     backup=RunBackup(store, run_id))
         if result.history or start:
             save_weights(store, run_id, model)
         return _finish(store, run_id, RunStatus(result.status), result.message)
-    except ResumeError as exc:  # the checkpoint went bad after the run was queued: nothing was trained
+    except (ResumeError, CheckpointError) as exc:  # the checkpoint went bad after the run was queued
         return _finish(store, run_id, RunStatus.INTERRUPTED, f"could not resume: {exc}")
     except USER_ERRORS as exc:
         return _finish(store, run_id, RunStatus.FAILED, _reason(exc))
@@ -135,13 +134,12 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
         return _finish(store, run_id, RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}")
 
 
-def _resume_point(store: RunStore, run_id: int, config: RunConfig) -> ResumePoint | None:
-    """The run's latest checkpoint, its stored epochs after it dropped (they are trained again); None for a
-    run with neither a checkpoint nor a stored epoch (it starts from scratch)."""
-    if not latest_path(store, run_id).is_file() and store.get_run(run_id).epochs_done == 0:
-        return None
-    start = load_resume_point(store, run_id, config)
-    store.trim_epochs(run_id, start.epoch)
+def _start(store: RunStore, run_id: int) -> Checkpoint | None:
+    """The run's checkpoint to go on from, its stored epochs after it dropped (they are trained again); None
+    for a run with neither a checkpoint nor a stored epoch (it starts from scratch)."""
+    start = load_start(store, store.get_run(run_id))
+    if start is not None:
+        store.trim_epochs(run_id, start.epoch)
     return start
 
 
@@ -171,3 +169,83 @@ def _finish(store: RunStore, run_id: int, status: RunStatus, message: str) -> Ru
     except StoreError as exc:
         message = f"{message} (and the store could not be updated: {exc})"
     return RunOutcome(run_id, status, message)
+
+
+@dataclass(frozen=True)
+class ResumePlan:
+    """A checked request to train a stored run further: the config to train (more epochs when continuing),
+    the epoch its checkpoint reached (0: no epoch yet, train from the start) and the status it had."""
+
+    run_id: int
+    config: RunConfig
+    from_epoch: int
+    status: RunStatus
+    student: str = ""  # whose turn in the queue it waits for
+
+
+def can_resume(run: RunRecord) -> bool:
+    """Whether a Resume button makes sense for this run (the full check is ``plan_resume``)."""
+    return run.status in RESUMABLE and run.config is not None
+
+
+def can_continue(run: RunRecord) -> bool:
+    """Whether a Continue button makes sense for this run (the full check is ``plan_continue``)."""
+    return run.status == RunStatus.FINISHED and run.config is not None
+
+
+def plan_resume(store: RunStore, run_id: int, busy: Collection[int] = ()) -> ResumePlan:
+    """Check that run ``run_id`` can resume from its last finished epoch (ResumeError, one line, if not).
+
+    ``busy``: ids the caller's run manager is still working on (they are active whatever the store says).
+    """
+    run = store.get_run(run_id)  # RunNotFoundError: "there is no run N"
+    config = _readable(run)
+    if run.status.is_active or run_id in busy:
+        raise ResumeError(f"run {run_id} is still {run.status}: stop it first, or wait for it to end")
+    if run.status == RunStatus.FINISHED:
+        raise ResumeError(f"run {run_id} has finished all its {config.epochs} epochs: continue it for more "
+                          f"epochs instead (python -m experiments continue {run_id} --epochs N)")
+    if run.status == RunStatus.DIVERGED:
+        raise ResumeError(f"run {run_id} diverged: resumed, it would diverge again at the same point; train it "
+                          f"again with a lower learning rate")
+    if run.status not in RESUMABLE:
+        raise ResumeError(f"run {run_id} is {run.status} and cannot be resumed")
+    return ResumePlan(run_id, config, checkpoint_epoch(store, run), run.status, run.student)
+
+
+def plan_continue(store: RunStore, run_id: int, more_epochs: int, busy: Collection[int] = ()) -> ResumePlan:
+    """Check that finished run ``run_id`` can train ``more_epochs`` more epochs; the plan's config has them."""
+    if int(more_epochs) != more_epochs or more_epochs < 1:
+        raise ResumeError(f"continue needs a whole number of more epochs, at least 1 (got {more_epochs})")
+    run = store.get_run(run_id)
+    config = _readable(run)
+    if run.status.is_active or run_id in busy:
+        raise ResumeError(f"run {run_id} is still {run.status}: wait for it to finish before continuing it")
+    if run.status != RunStatus.FINISHED:
+        advice = "resume it first" if run.status in RESUMABLE else "train it again"
+        raise ResumeError(f"run {run_id} is {run.status} after {run.epochs_done} of {config.epochs} epochs, not "
+                          f"finished: {advice}")
+    epoch = checkpoint_epoch(store, run)
+    if epoch != run.epochs_done:
+        raise ResumeError(f"run {run_id}'s checkpoint is of epoch {epoch}, but {run.epochs_done} epochs are "
+                          f"stored: it cannot be continued exactly; train it again")
+    if epoch + more_epochs > MAX_EPOCHS:
+        raise ResumeError(f"run {run_id} has {epoch} epochs and a run has at most {MAX_EPOCHS}: continue it "
+                          f"for at most {MAX_EPOCHS - epoch} more")
+    return ResumePlan(run_id, config.replace(epochs=epoch + int(more_epochs)), epoch, run.status, run.student)
+
+
+def requeue(store: RunStore, plan: ResumePlan) -> None:
+    """Queue the planned run again for this process (with the grown config when continuing). ResumeError
+    if its status changed since the plan was made (e.g. a second click already queued it)."""
+    changed = plan.config if plan.status == RunStatus.FINISHED else None
+    if not store.requeue_run(plan.run_id, plan.status, changed):
+        raise ResumeError(f"run {plan.run_id} changed meanwhile (it is {store.get_run(plan.run_id).status} now): "
+                          f"nothing was queued")
+
+
+def _readable(run: RunRecord) -> RunConfig:
+    if run.config is None:
+        raise ResumeError(f"run {run.id}'s settings cannot be read by this version ({run.config_error}): it "
+                          f"cannot be trained further")
+    return run.config

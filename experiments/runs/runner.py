@@ -22,13 +22,21 @@ from typing import Any
 
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
-from experiments.runs.execution import DataLoader, Phase, RunControls, execute_run
+from experiments.runs.execution import (
+    DataLoader,
+    Phase,
+    ResumePlan,
+    RunControls,
+    execute_run,
+    plan_continue,
+    plan_resume,
+    requeue,
+)
 from experiments.runs.fair_queue import FairQueue
-from experiments.runs.resume import ResumePlan, plan_continue, plan_resume, requeue
 from experiments.runs.training import load_data
 from experiments.store import RunStore, StoreError
 from experiments.store.records import clean_student
-from nn import RunStatus
+from nn import Callback, RunStatus
 
 # Ended runs whose progress is kept for display; older ones are pruned (their state is in the store).
 KEEP_ENDED = 200
@@ -138,8 +146,8 @@ class RunManager:
 
     def resume_run(self, run_id: int, callbacks: Sequence[object] = ()) -> ResumePlan:
         """Queue a run that ended early (interrupted, stopped, failed) to go on from its last checkpoint,
-        appending to the same run. ResumeError (one line, nothing changed) if it cannot; see resume.py.
-        (Not ``resume``, which lets a paused run go on.)"""
+        appending to the same run. ResumeError (one line, nothing changed) if it cannot; see execution.py.
+        (A paused run goes on with ``unpause``.)"""
         return self._requeue(plan_resume(self.store, run_id, busy=self._busy_ids()), callbacks)
 
     def continue_run(self, run_id: int, more_epochs: int, callbacks: Sequence[object] = ()) -> ResumePlan:
@@ -168,8 +176,7 @@ class RunManager:
     def _requeue(self, plan: ResumePlan, callbacks: Sequence[object]) -> ResumePlan:
         requeue(self.store, plan)
         progress = Progress(plan.run_id, LivePhase.QUEUED, epoch=plan.from_epoch, epochs=plan.config.epochs)
-        self._schedule(plan.run_id, plan.config, callbacks, progress, resume=True,
-                       student=self.store.get_run(plan.run_id).student)
+        self._schedule(plan.run_id, plan.config, callbacks, progress, resume=True, student=plan.student)
         return plan
 
     def _schedule(self, run_id: int, config: RunConfig, callbacks: Sequence[object], progress: Progress,
@@ -192,9 +199,11 @@ class RunManager:
                 job.controls.pause.clear()
 
     def pause(self, run_id: int) -> None:
+        """Hold a running run between batches (``unpause`` lets it go on)."""
         self._toggle_pause(run_id, LivePhase.RUNNING, LivePhase.PAUSED)
 
-    def resume(self, run_id: int) -> None:
+    def unpause(self, run_id: int) -> None:
+        """Let a paused run go on. (Resuming is another thing: going on from a checkpoint, ``resume_run``.)"""
         self._toggle_pause(run_id, LivePhase.PAUSED, LivePhase.RUNNING)
 
     def _toggle_pause(self, run_id: int, from_phase: LivePhase, to_phase: LivePhase) -> None:
@@ -292,7 +301,7 @@ class _LivePhases(Phase):
                           status=RunStatus.RUNNING, started=time.time(), message="")
 
 
-class _LiveProgress:
+class _LiveProgress(Callback):
     """The trainer callback that moves the live progress on after each stored epoch."""
 
     def __init__(self, manager: RunManager, run_id: int):

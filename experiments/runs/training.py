@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs import threads
 from nn import (
     MLP,
     OPTIMIZERS,
+    BackupAndRestore,
     Callback,
+    Checkpoint,
     Dataset,
     EarlyStopping,
     FitOptions,
     LearningRateScheduler,
+    Order,
     PauseOnEvent,
+    RunClock,
     StopOnEvent,
     TrainResult,
     evaluate,
@@ -27,9 +31,6 @@ from nn.callbacks import Flag
 from nn.data import ProgressCallback
 from nn.optim import Optimizer
 from nn.schedules import Schedule
-
-if TYPE_CHECKING:
-    from experiments.runs.checkpoints import RunCheckpointer
 
 
 def load_data(config: RunConfig, progress: ProgressCallback | None = None) -> Dataset:
@@ -80,43 +81,44 @@ def protocol_callbacks(config: RunConfig) -> list[Callback]:
     return callbacks
 
 
-def train_config(config: RunConfig, data: Dataset, callbacks: Iterable = (),
+def train_config(config: RunConfig, data: Dataset, callbacks: Iterable[Any] = (),
                  stop_event: Flag | None = None,
                  pause_event: Flag | None = None,
-                 train_eval_epochs: Collection[int] = (),
-                 checkpoints: RunCheckpointer | None = None) -> tuple[MLP, TrainResult]:
-    """Build the network and optimizer the config describes and train it on ``data``.
+                 train_eval_epochs: Collection[int] = (), *,
+                 start: Checkpoint | None = None,
+                 backup: BackupAndRestore | None = None) -> tuple[MLP, TrainResult]:
+    """Build the network, optimizer and callbacks the config describes, once, and train them on ``data``.
 
-    ``pause_event``/``stop_event`` become the ``PauseOnEvent``/``StopOnEvent`` controls, run before the
-    given callbacks. After each epoch in ``train_eval_epochs`` the whole training set is also evaluated,
-    before any given callback sees the logs, as ``full_train_loss``/``full_train_acc`` (a full pass costs
-    about a third of an epoch, so only runs that need it ask, e.g. to compare with the course report's
-    training accuracies).
+    ``pause_event``/``stop_event`` become the ``PauseOnEvent``/``StopOnEvent`` controls. After each epoch in
+    ``train_eval_epochs`` the whole training set is also evaluated, before the given callbacks see the logs,
+    as ``full_train_loss``/``full_train_acc`` (a full pass costs about a third of an epoch, so only runs that
+    need it ask, e.g. to compare with the course report's training accuracies).
 
-    ``checkpoints`` saves the run after every epoch (it runs after every other callback, so it saves their
-    state too); when it holds a resume point, training goes on from there with its model and optimizer.
+    ``start``: a checkpoint to go on from: the model, optimizer and every stateful callback (schedule, early
+    stopping, the epochs with a full pass, the clock, the given ones) load their state from it, and training
+    goes on after its epoch (CheckpointError, one line, if it does not fit them). ``backup`` checkpoints the
+    run after every epoch (it runs after every other callback, so it saves their state of the epoch too).
     """
-    start = checkpoints.start if checkpoints is not None else None
-    model = start.checkpoint.model if start else build_model(config, data.num_features)
-    optimizer = start.checkpoint.optimizer if start else build_optimizer(config)
+    model = build_model(config, data.num_features)
+    optimizer = build_optimizer(config)
     controls: list[Callback] = []
     if pause_event is not None:
         controls.append(PauseOnEvent(pause_event, stop_event))
     if stop_event is not None:
         controls.append(StopOnEvent(stop_event))
-    if train_eval_epochs:
-        controls.append(TrainSetPass(model, data, train_eval_epochs, config.l2))
+    controls += [TrainSetPass(data, train_eval_epochs, config.l2), RunClock()]
+    protocol = protocol_callbacks(config)
+    callbacks = list(callbacks)
+    last: list[Callback] = [backup] if backup is not None else []
+    if start is not None:
+        start.restore(model, optimizer, [*controls, *protocol, *callbacks, *last])
     options = FitOptions(epochs=config.epochs, batch_size=config.batch_size, l2=config.l2, seed=config.seed,
                          reduction=config.reduction, initial_epoch=start.epoch if start else 0)
-    protocol = protocol_callbacks(checkpoints.schedule_config(config) if checkpoints is not None else config)
-    last: list[Callback] = []
-    if checkpoints is not None:  # last of all, so it saves every other callback's state of the epoch
-        checkpoints.bind(next((cb for cb in protocol if isinstance(cb, EarlyStopping)), None))
-        last.append(checkpoints)
     # threads by context (experiments/runs/threads.py): every core when the run trains alone, a share when
     # others train too; they change the time, never the numbers (nn/compute.py)
     with threads.training_threads():
-        result = fit(model, optimizer, data, options, [*controls, *protocol, *callbacks, *last])
+        result = fit(model, optimizer, data, options,
+                     [*controls, *protocol, *callbacks, *last])
     return model, _say_restored(result, protocol)
 
 
@@ -134,12 +136,26 @@ def _say_restored(result: TrainResult, protocol: list[Callback]) -> TrainResult:
 
 
 class TrainSetPass(Callback):
-    """Adds loss and accuracy on the whole training set, with the epoch's final weights, to chosen epochs' logs."""
+    """Adds loss and accuracy on the whole training set, with the epoch's final weights, to chosen epochs' logs.
 
-    def __init__(self, model: MLP, data: Dataset, epochs: Collection[int], l2: float = 0.0):
-        self.model, self.data, self.epochs, self.l2 = model, data, set(int(e) for e in epochs), l2
+    The chosen epochs are its state, so a resumed run goes on making the passes it was queued with.
+    """
+
+    order = Order.MEASURE
+
+    def __init__(self, data: Dataset, epochs: Collection[int], l2: float = 0.0):
+        self.data, self.epochs, self.l2 = data, {int(e) for e in epochs}, l2
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epochs": sorted(self.epochs)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        try:
+            self.epochs = {int(e) for e in state["epochs"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a training-set pass state ({type(exc).__name__}: {exc})") from None
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if epoch in self.epochs:
-            result = evaluate(self.model, self.data.x_train, self.data.y_train)
+            result = evaluate(self.loop.model, self.data.x_train, self.data.y_train)
             logs["full_train_loss"], logs["full_train_acc"] = result["loss"], result["acc"]

@@ -23,6 +23,7 @@ from experiments.config import ConfigError, RunConfig
 from experiments.store import EPOCH_METRICS, RunStore
 from experiments.sweeps.local import SINGLE_THREAD_ENV, create_trial_runs
 from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
+from nn.callbacks import Callback
 
 INSTALL_HINT = "the Ray engine needs Ray: pip install -r requirements-ray.txt"
 # What Tune and ASHA rank trials by: validation accuracy (test accuracy only in a sweep whose trials hold out no
@@ -162,7 +163,7 @@ def _trainable(params: dict) -> None:
                      "final_message": result.message[:500]})
 
 
-class _ReportEpochs:
+class _ReportEpochs(Callback):
     def __init__(self) -> None:
         self.last: dict = {}
 

@@ -89,7 +89,7 @@ def break_checkpoint(how: str, db: Path, run_id: int) -> None:
         path.unlink()
     elif how == "truncated":
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    elif how == "another network":
+    elif how == "another run's":
         other = trained(db, SMALL.replace(hidden=(12,)))
         path.write_bytes(latest_path(store, other).read_bytes())
 
@@ -103,7 +103,7 @@ CASES = [  # (what is done to a finished run, command, the expected one-line mes
     ("no checkpoint", "resume", "has no checkpoint"),
     ("missing", "resume", "latest.npz is missing"),
     ("truncated", "resume", "truncated or corrupted"),
-    ("another network", "resume", "holds another network (sizes [784, 12, 10]"),
+    ("another run's", "resume", "checkpoint belongs to run 2: it is another run's file"),
     ("stopped", "continue", "resume it first"),
     ("finished", "continue 0", "at least 1"),
     ("finished", "continue 2000", "continue it for at most 997 more"),

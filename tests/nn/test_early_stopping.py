@@ -2,7 +2,7 @@
 import pytest
 
 from nn import MLP, Callback, FitOptions, RunStatus, evaluate, fit, split_validation
-from nn.callbacks import TrainingLoop
+from nn.callbacks import RunState
 from nn.early_stopping import EarlyStopping, best_epoch
 from nn.optim import Adam
 from tests.conftest import make_blobs
@@ -15,7 +15,7 @@ def overfitting_data():
 
 def drive(stopper, values, monitor="val_loss"):
     """Feed ``values`` as successive epochs' logs; return the epochs seen before the stop request."""
-    loop = TrainingLoop(MLP([2, 2]), Adam(0.1), FitOptions(epochs=len(values), batch_size=1))
+    loop = RunState(MLP([2, 2]), Adam(0.1), FitOptions(epochs=len(values), batch_size=1))
     stopper.set_loop(loop)
     for epoch, value in enumerate(values, start=1):
         stopper.on_epoch_end(epoch, {"epoch": epoch, monitor: value})
@@ -79,3 +79,32 @@ def test_best_epoch_of_a_history():
     history = [{"epoch": 1, "val_acc": 0.5}, {"epoch": 2, "val_acc": 0.7}, {"epoch": 3, "val_acc": 0.7}]
     assert best_epoch(history, "val_acc")["epoch"] == 2
     assert best_epoch([{"epoch": 1}], "val_acc") is None
+
+
+def test_its_state_goes_on_where_it_was():
+    """Saved after two epochs without improvement, loaded into a fresh one: it stops one epoch later, as the
+    uninterrupted one does, with the best epoch's logs and weights."""
+    whole = EarlyStopping(patience=3)
+    assert drive(whole, [1.0, 0.5, 0.6, 0.7, 0.8])[0] == 5
+    first = EarlyStopping(patience=3)
+    drive(first, [1.0, 0.5, 0.6, 0.7])
+    state = first.state_dict()
+    assert state["best_weights"] is not first.best_weights and state["wait"] == 2
+    resumed = EarlyStopping(patience=3)
+    resumed.load_state_dict(state)
+    loop = RunState(MLP([2, 2]), Adam(0.1), FitOptions(epochs=5, batch_size=1))
+    resumed.set_loop(loop)
+    resumed.on_epoch_end(5, {"epoch": 5, "val_loss": 0.8})
+    assert loop.stop_requested and (resumed.best_epoch, resumed.stopped_epoch) == (2, 5)
+    assert resumed.best_weights is not None and loop.message == whole.loop.message
+
+
+def test_a_state_it_stopped_at_starts_a_fresh_patience_and_another_monitor_is_refused():
+    stopped = EarlyStopping(patience=1)
+    drive(stopped, [1.0, 2.0])
+    assert stopped.stopped_epoch == 2
+    again = EarlyStopping(patience=1)
+    again.load_state_dict(stopped.state_dict())
+    assert (again.wait, again.stopped_epoch, again.best_epoch) == (0, 0, 1)  # continued for more epochs
+    with pytest.raises(ValueError, match="monitors val_loss"):
+        EarlyStopping("val_acc").load_state_dict(stopped.state_dict())

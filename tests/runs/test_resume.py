@@ -10,20 +10,18 @@ import pytest
 from experiments.config import RunConfig
 from experiments.runs.checkpoints import (
     ResumeError,
-    RunCheckpointer,
-    best_path,
+    RunBackup,
     checkpoint_bytes,
     estimated_checkpoint_bytes,
     latest_path,
-    load_resume_point,
+    load_start,
 )
-from experiments.runs.execution import execute_run
-from experiments.runs.resume import ResumePlan, requeue
+from experiments.runs.execution import ResumePlan, StoreEpochs, execute_run, requeue
 from experiments.runs.runner import RunManager
 from experiments.store import RunStore
 from experiments.store.records import EPOCH_METRICS
 from experiments.store.store import ORPHAN_NOTE
-from nn import MLP, EarlyStopping, FitOptions, fit, split_validation
+from nn import MLP, Callback, EarlyStopping, FitOptions, fit, load_checkpoint, split_validation
 from nn.optim import Adam
 from nn.status import RunStatus
 from tests.conftest import make_blobs
@@ -38,7 +36,7 @@ def numbers(epochs: list[dict]) -> list[dict]:
     return [{k: e.get(k) for k in ("epoch", *EPOCH_METRICS) if k not in TIMING} for e in epochs]
 
 
-class StopAfter:
+class StopAfter(Callback):
     """Stops the run (as the Stop button does) once epoch ``epoch`` is stored."""
 
     def __init__(self, manager: RunManager, epoch: int):
@@ -103,16 +101,28 @@ def test_continue_a_finished_run_equals_a_longer_straight_run(manager):
     assert numbers(store.get_epochs(run_id)) == numbers(store.get_epochs(reference))
 
 
+class KeepCheckpointAt(Callback):
+    """Keeps the bytes of the run's checkpoint as they are when epoch ``epoch`` is stored (the checkpoint
+    runs last, so it is still the previous epoch's)."""
+
+    def __init__(self, manager: RunManager, epoch: int):
+        self.manager, self.epoch, self.run_id, self.kept = manager, epoch, 0, b""
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        if epoch == self.epoch:
+            self.kept = latest_path(self.manager.store, self.run_id).read_bytes()
+
+
 def test_resume_trains_again_the_stored_epochs_after_the_checkpoint(manager):
     """A process killed between storing an epoch and checkpointing it: the epoch is trained again, identically."""
     reference = straight(manager, CONFIG)
-    run_id = stopped_run(manager, CONFIG, after=3)
+    keep, stop = KeepCheckpointAt(manager, 3), StopAfter(manager, 3)
+    run_id = keep.run_id = stop.run_id = manager.submit(CONFIG, callbacks=[keep, stop])
+    assert manager.wait([run_id], timeout=60)
     store = manager.store
     ahead = store.get_epochs(run_id)[2]
-    kept = latest_path(store, run_id).read_bytes()
-    run_two = stopped_run(manager, CONFIG, after=2)  # a checkpoint of epoch 2 of the same config
-    latest_path(store, run_id).write_bytes(latest_path(store, run_two).read_bytes())
-    assert latest_path(store, run_id).read_bytes() != kept
+    latest_path(store, run_id).write_bytes(keep.kept)  # the checkpoint of epoch 2, with 3 epochs stored
+    assert store.get_run(run_id).epochs_done == 3
     manager.resume_run(run_id)
     assert manager.wait([run_id], timeout=60)
     epochs = store.get_epochs(run_id)
@@ -120,10 +130,29 @@ def test_resume_trains_again_the_stored_epochs_after_the_checkpoint(manager):
     assert numbers([epochs[2]]) == numbers([ahead])
 
 
+def test_a_checkpoint_that_is_not_the_runs_is_refused_in_one_line(manager):
+    """Another run's file, or one ahead of the epochs stored for the run: refused, nothing changed."""
+    store = manager.store
+    run_id, other = stopped_run(manager, CONFIG, after=2), stopped_run(manager, CONFIG, after=1)
+    kept = latest_path(store, run_id).read_bytes()
+    latest_path(store, run_id).write_bytes(latest_path(store, other).read_bytes())
+    before = (store.get_run(run_id), store.get_epochs(run_id))
+    with pytest.raises(ResumeError, match=f"checkpoint belongs to run {other}: it is another run's file") as info:
+        manager.resume_run(run_id)
+    assert "\n" not in str(info.value) and (store.get_run(run_id), store.get_epochs(run_id)) == before
+
+    latest_path(store, run_id).write_bytes(kept)
+    store.trim_epochs(run_id, 1)  # the stored epochs end before the checkpoint's
+    before = (store.get_run(run_id), store.get_epochs(run_id))
+    with pytest.raises(ResumeError, match="checkpoint is of epoch 2, ahead of its 1 stored epochs") as info:
+        manager.resume_run(run_id)
+    assert "\n" not in str(info.value) and (store.get_run(run_id), store.get_epochs(run_id)) == before
+
+
 def test_a_deleted_run_gets_no_checkpoint_back(manager):
     store = manager.store
 
-    class DeleteAtEpochOne:
+    class DeleteAtEpochOne(Callback):
         run_id = 0
 
         def on_epoch_end(self, epoch: int, logs: dict) -> None:
@@ -139,18 +168,19 @@ def test_a_deleted_run_gets_no_checkpoint_back(manager):
 
 
 def early_stopping_run(store: RunStore, run_id: int, epochs: int, *, start=None, patience=2):
-    """Train run ``run_id`` with early stopping (restoring the best weights) and the run's checkpointer."""
+    """Train run ``run_id`` with early stopping (restoring the best weights), storing its epochs and
+    checkpointing it as the execution path does; ``start``: the checkpoint to go on from."""
     es = EarlyStopping("test_loss", patience=patience, restore_best_weights=True)
-    keeper = RunCheckpointer(store, run_id, start)
-    keeper.bind(es)
-    model = start.checkpoint.model if start else MLP([784, 16, 10], seed=3)
-    optimizer = start.checkpoint.optimizer if start else Adam(0.05)
+    model, optimizer = MLP([784, 16, 10], seed=3), Adam(0.05)
+    callbacks = [es, StoreEpochs(store, run_id), RunBackup(store, run_id)]
+    if start is not None:
+        start.restore(model, optimizer, callbacks)
     options = FitOptions(epochs=epochs, batch_size=50, seed=3, initial_epoch=start.epoch if start else 0)
-    return fit(model, optimizer, BLOBS, options, [es, keeper]), model, es
+    return fit(model, optimizer, BLOBS, options, callbacks), model, es
 
 
 def test_early_stopping_state_and_best_weights_survive_a_resume(tmp_path):
-    """Best weights (a file beside the latest checkpoint) and patience come back: the resumed run stops at
+    """Best weights and patience are saved in the run's checkpoint and come back: the resumed run stops at
     the same epoch with the same restored weights as the straight one."""
     store = RunStore(tmp_path / "runs.sqlite")
     a, b = store.create_run(CONFIG), store.create_run(CONFIG)
@@ -158,15 +188,17 @@ def test_early_stopping_state_and_best_weights_survive_a_resume(tmp_path):
     assert whole_es.stopped_epoch, "the test needs a run that early stopping ends"
     cut = whole_es.stopped_epoch - 1  # after the best epoch, with patience partly used
     first, _, _ = early_stopping_run(store, b, cut)
-    start = load_resume_point(store, b, CONFIG.replace(epochs=40, lr=0.05))
-    assert start.best_weights is not None and start.epoch == cut
-    assert [p.name for p in store.checkpoint_dir(b).glob("best-*.npy")] == [f"best-{whole_es.best_epoch}.npy"]
+    start = load_start(store, store.get_run(b))
+    assert start is not None and start.epoch == cut
+    saved = start.callbacks["EarlyStopping"]
+    assert saved["best_logs"]["epoch"] == whole_es.best_epoch and saved["best_weights"] is not None
+    assert sorted(p.name for p in store.checkpoint_dir(b).iterdir()) == ["latest.npz"]
     rest, model, es = early_stopping_run(store, b, 40, start=start)
     assert numbers(first.history + rest.history) == numbers(whole.history)
     assert (es.stopped_epoch, es.best_epoch, rest.message) == (whole_es.stopped_epoch, whole_es.best_epoch,
                                                                 whole.message)
     np.testing.assert_array_equal(model.flat_params, whole_model.flat_params)
-    assert best_path(store, b, es.best_epoch).is_file()
+    assert numbers(load_checkpoint(latest_path(store, b)).history) == numbers(whole.history)
 
 
 def test_runs_queued_by_a_dead_process_are_queued_again_in_order(tmp_path):

@@ -1,11 +1,29 @@
-"""The Keras-shaped callback hooks and the controls built on them: stop, pause, divergence."""
+"""The Keras-shaped callback hooks, their explicit order, and the controls built on them: stop, pause, divergence."""
 import threading
 
 import pytest
 
-from nn import MLP, Callback, DivergenceGuard, FitOptions, RunStatus, StopOnEvent, fit
-from nn.callbacks import CallbackList, TrainingLoop
+from nn import (
+    MLP,
+    BackupAndRestore,
+    Callback,
+    DivergenceGuard,
+    EarlyStopping,
+    FitOptions,
+    LearningRateScheduler,
+    Order,
+    PauseOnEvent,
+    RunClock,
+    RunStatus,
+    Stateful,
+    StopOnEvent,
+    fit,
+)
+from nn.batch_curve import BatchCurve
+from nn.callbacks import CallbackList, RunState
+from nn.dynamics import LayerMonitor
 from nn.optim import SGD, Adam
+from nn.schedules import Constant
 
 
 class Trace(Callback):
@@ -44,7 +62,7 @@ def test_hooks_run_in_keras_order(blobs):
                            ("train_end", {"status": RunStatus.FINISHED, "message": ""})]
 
 
-def test_callbacks_get_the_loop_and_can_end_the_run(blobs):
+def test_callbacks_get_the_run_state_and_can_end_the_run(blobs):
     class StopAfterSecond(Callback):
         def on_epoch_end(self, epoch, logs):
             assert self.loop.history[-1] is logs and self.loop.epoch == epoch
@@ -59,7 +77,7 @@ def test_callbacks_get_the_loop_and_can_end_the_run(blobs):
 
 
 def test_first_stop_request_wins():
-    loop = TrainingLoop(MLP([2, 2]), SGD(0.1), FitOptions(epochs=1, batch_size=1))
+    loop = RunState(MLP([2, 2]), SGD(0.1), FitOptions(epochs=1, batch_size=1))
     loop.request_stop(RunStatus.DIVERGED, "first")
     loop.request_stop(RunStatus.STOPPED, "second")
     assert (loop.status, loop.message) == (RunStatus.DIVERGED, "first")
@@ -70,12 +88,35 @@ def test_only_overridden_hooks_are_dispatched():
         def on_epoch_end(self, epoch, logs):
             pass
 
-    class DuckTyped:  # no base class: only the hooks it has are called
+    class Proxy:  # no base class (e.g. a benchmark's timing proxy): only the hooks it has are called
         def on_batch_end(self, batch, logs):
             pass
 
-    hooks = CallbackList([EpochOnly(), DuckTyped()], TrainingLoop(MLP([2, 2]), SGD(0.1), FitOptions(1, 1)))
+    hooks = CallbackList([EpochOnly(), Proxy()], RunState(MLP([2, 2]), SGD(0.1), FitOptions(1, 1)))
     assert (len(hooks.batch_begin), len(hooks.batch_end), len(hooks.epoch_end)) == (0, 1, 1)
+
+
+def test_callbacks_run_in_their_order_whatever_order_they_are_given_in(tmp_path):
+    """Controls first (pause before stop), then what adds to the logs, the protocol, recorders (ties keep
+    the given order), the checkpoint last: the run state lists them so."""
+    stop, pause = threading.Event(), threading.Event()
+    first, second = Callback(), Callback()
+    given = [BackupAndRestore(tmp_path / "c.npz"), first, EarlyStopping("test_loss"), RunClock(), second,
+             LearningRateScheduler(Constant(lr=0.1)), StopOnEvent(stop), PauseOnEvent(pause, stop)]
+    run = RunState(MLP([2, 2]), SGD(0.1), FitOptions(1, 1))
+    hooks = CallbackList(given, run)
+    assert [type(cb).__name__ for cb in hooks.callbacks] == [
+        "PauseOnEvent", "StopOnEvent", "RunClock", "EarlyStopping", "LearningRateScheduler", "Callback", "Callback",
+        "BackupAndRestore"]
+    assert hooks.callbacks.index(first) < hooks.callbacks.index(second) and run.callbacks == hooks.callbacks
+    assert [cb.order for cb in hooks.callbacks] == sorted(cb.order for cb in given)
+    assert DivergenceGuard.order == Order.STOP < EarlyStopping.order  # a divergence is reported, not an early stop
+
+
+def test_every_stateful_piece_says_so():
+    stateful = [EarlyStopping(), LearningRateScheduler(Constant(lr=0.1)), LayerMonitor(), RunClock(), SGD(0.1)]
+    assert all(isinstance(piece, Stateful) for piece in stateful)
+    assert not any(isinstance(cb, Stateful) for cb in (BatchCurve(), DivergenceGuard(), Callback()))
 
 
 def test_stop_event_set_before_training_runs_no_batch(blobs):

@@ -28,6 +28,20 @@ def test_resumed_run_continues_the_schedule(blobs):
     assert [h["lr"] for h in result.history] == [0.1 * 0.5 ** 3, 0.1 * 0.5 ** 4]  # epochs 4 and 5
 
 
+def test_the_scheduler_state_is_its_schedule(blobs):
+    """A run continued for more epochs than planned goes on with the saved schedule, not one built anew."""
+    planned = LearningRateScheduler(Cosine(lr=0.1, epochs=3, min_factor=0.1, warmup_epochs=1))
+    continued = LearningRateScheduler(Cosine(lr=0.1, epochs=8, min_factor=0.1, warmup_epochs=1))
+    continued.load_state_dict(planned.state_dict())
+    assert continued.schedule == planned.schedule and planned.state_dict()["schedule"]["name"] == "cosine"
+    result = fit(MLP([20, 8, 10]), SGD(9.0), blobs, FitOptions(epochs=6, batch_size=100, initial_epoch=4),
+                 [continued])
+    assert [h["lr"] for h in result.history] == pytest.approx([0.01, 0.01])  # at the floor, not climbing again
+    with pytest.raises(ValueError, match="unknown schedule"):
+        continued.load_state_dict({"schedule": {"name": "sawtooth", "lr": 0.1}})
+    assert continued.schedule == planned.schedule  # nothing changed
+
+
 def test_exponential_cosine_and_warmup():
     assert [Exponential(lr=1.0, gamma=0.5).lr_at(e) for e in (1, 2, 3)] == [1.0, 0.5, 0.25]
     cosine = Cosine(lr=1.0, epochs=4, min_factor=0.1)
