@@ -98,17 +98,22 @@ class _Job:
     resume: bool = False  # go on from the run's latest checkpoint (resume, continue, an adopted orphan)
 
 
+def one_per_core() -> int:
+    """Runs to train at once so that every core has one: the dashboard's and the multi-seed commands' setting."""
+    return threads.cores()
+
+
 class RunManager:
     """Queues runs and trains up to ``max_concurrent`` of them at once in daemon threads.
 
-    By default one run per core: the seeds a page queues together (Report, Try this fix, Exercises) train
-    side by side, 1.4-1.5x the throughput of one after another on 2 cores (benchmarks/bench_epoch.py), while
-    a run alone still gets every core for its products (experiments/runs/threads.py divides them; the
-    numbers are the same either way, nn/compute.py)."""
+    The dashboard and the commands that queue several seeds give it ``one_per_core()``: seeds queued together
+    (Report, Try this fix, Exercises) then train side by side, 1.4-1.5x the throughput of one after another
+    on 2 cores (benchmarks/bench_epoch.py), while a run alone still gets every core for its products
+    (experiments/runs/threads.py divides them; the numbers are the same either way, nn/compute.py)."""
 
-    def __init__(self, store: RunStore, max_concurrent: int | None = None, data_loader: DataLoader = load_data):
+    def __init__(self, store: RunStore, max_concurrent: int = 1, data_loader: DataLoader = load_data):
         self.store = store
-        self.max_concurrent = max(1, int(max_concurrent or threads.cores()))
+        self.max_concurrent = max(1, int(max_concurrent))
         self._load_data = data_loader
         self._queue: FairQueue[int] = FairQueue()  # round-robin by student
         self._lock = threading.Lock()
