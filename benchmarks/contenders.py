@@ -1,17 +1,18 @@
-"""The contenders of benchmarks/bench_epoch.py: one epoch of MNIST training plus a test pass, each its own way.
+"""The contenders of benchmarks/bench_epoch.py: epochs of MNIST training plus a test pass, each its own way.
 
-Every contender does the same work: it builds a fresh He-initialised ReLU network of the given sizes, trains
-it for one epoch of the 60,000 training images in a freshly shuffled order (Adam, lr 1e-3, float32, mean
-cross-entropy, the last batch partial), then computes loss and accuracy on the 10,000 test images. Each
-returns the wall seconds of that work, with set-up (model construction, moving the data to the library,
-compilation in the warm-up repeat) left out:
+Every contender does the same work: it builds a fresh He-initialised ReLU network of the given sizes and trains
+it for ``epochs`` epochs of the 60,000 training images, each in a freshly shuffled order (Adam, lr 1e-3,
+float32, mean cross-entropy, the last batch partial), each followed by loss and accuracy on the 10,000 test
+images. Each returns the wall seconds of every epoch after the first (the first pays for compilation, caches
+and allocators; later epochs are where a long run spends its time, subnormal moments included):
 
-* ours:        the product's own path, ``experiments.runs.training.train_config`` (which decides BLAS threads);
+* ours, the product's paths (benchmarks/user_path.py): the command line and the dashboard's runner, as a
+  user runs them, and bare ``train_config`` beside them (the product's overhead is their ratio);
 * torch:       the idiomatic eager loop - model(x), F.cross_entropy, zero_grad, backward, opt.step();
 * jax_loop:    an idiomatic ``jax.jit``-compiled step (gather, forward, grad, Adam) called from a Python loop;
 * jax_scan:    the whole epoch as one ``jax.lax.scan`` over pre-shuffled batches, the fastest JAX idiom;
 * floor:       only the first layer's matrix products, X @ W1 and X.T @ dZ1 for every batch and X_test @ W1,
-               with NumPy's BLAS: what any implementation of this network has to spend.
+               with NumPy's BLAS on every core: what any implementation of this network has to spend.
 
 JAX and torch are benchmark-only dependencies (requirements-bench.txt); a missing one leaves its column empty.
 """
@@ -48,20 +49,6 @@ def float_inputs(data: Dataset) -> Dataset:
     return Dataset(as_inputs(data.x_train), data.y_train, as_inputs(data.x_test), data.y_test, data.source)
 
 
-# ---------------------------------------------------------------------- ours
-def time_ours(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
-    """Seconds for one epoch plus the test pass through the product's own training path."""
-    from experiments.config import RunConfig
-    from experiments.runs.training import train_config
-
-    config = RunConfig(hidden=tuple(sizes[1:-1]), epochs=1, batch_size=batch, seed=seed)
-    start = time.perf_counter()
-    _, result = train_config(config, data)
-    seconds = time.perf_counter() - start
-    assert result.history, result.message
-    return seconds
-
-
 # ---------------------------------------------------------------------- PyTorch
 class TorchData:
     """The data as torch tensors, made once (not timed)."""
@@ -72,8 +59,8 @@ class TorchData:
         self.x_test, self.y_test = torch.from_numpy(np.array(data.x_test)), torch.from_numpy(np.array(data.y_test))
 
 
-def time_torch(data: TorchData, sizes: Sizes, batch: int, seed: int) -> float:
-    """Seconds for one epoch plus the test pass of the textbook PyTorch loop."""
+def time_torch(data: TorchData, sizes: Sizes, batch: int, seed: int, epochs: int) -> list[float]:
+    """Seconds of each epoch after the first (with its test pass) of the textbook PyTorch loop."""
     torch.manual_seed(seed)
     layers: list[Any] = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -84,19 +71,22 @@ def time_torch(data: TorchData, sizes: Sizes, batch: int, seed: int) -> float:
     model = torch.nn.Sequential(*layers[:-1])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = data.x, data.y
-    start = time.perf_counter()
-    order = torch.randperm(len(x))
-    for i in range(0, len(x), batch):
-        idx = order[i:i + batch]
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        logits = model(data.x_test)
-        float(F.cross_entropy(logits, data.y_test.long()))
-        int((logits.argmax(1) == data.y_test).sum())
-    return time.perf_counter() - start
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), batch):
+            idx = order[i:i + batch]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            logits = model(data.x_test)
+            float(F.cross_entropy(logits, data.y_test.long()))
+            int((logits.argmax(1) == data.y_test).sum())
+        seconds.append(time.perf_counter() - start)
+    return seconds[1:]
 
 
 # ---------------------------------------------------------------------- JAX
@@ -164,40 +154,49 @@ def _jax_init(sizes: Sizes, seed: int) -> tuple[list, tuple]:
     return params, (zeros, zeros, jnp.zeros((), jnp.float32))
 
 
-def time_jax_loop(data: JaxData, sizes: Sizes, batch: int, seed: int) -> float:
-    """Seconds for one epoch plus the test pass: a jit-compiled step called from a Python loop."""
+def time_jax_loop(data: JaxData, sizes: Sizes, batch: int, seed: int, epochs: int) -> list[float]:
+    """Seconds of each epoch after the first (with its test pass): a jit-compiled step called from a loop."""
     params, state = jax.block_until_ready(_jax_init(sizes, seed))
-    start = time.perf_counter()
-    order = np.random.default_rng(seed).permutation(len(data.y))
-    for i in range(0, len(order), batch):
-        params, state, _ = data.step(params, state, data.x, data.y, order[i:i + batch])
-    loss, acc = data.evaluate(params, data.x_test, data.y_test)
-    float(loss), float(acc)
-    return time.perf_counter() - start
+    rng, seconds = np.random.default_rng(seed), []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(len(data.y))
+        for i in range(0, len(order), batch):
+            params, state, _ = data.step(params, state, data.x, data.y, order[i:i + batch])
+        loss, acc = data.evaluate(params, data.x_test, data.y_test)
+        float(loss), float(acc)
+        seconds.append(time.perf_counter() - start)
+    return seconds[1:]
 
 
-def time_jax_scan(data: JaxData, sizes: Sizes, batch: int, seed: int) -> float:
-    """Seconds for one epoch plus the test pass: the full batches as one lax.scan, the partial one after it."""
+def time_jax_scan(data: JaxData, sizes: Sizes, batch: int, seed: int, epochs: int) -> list[float]:
+    """Seconds of each epoch after the first (with its test pass): the full batches as one lax.scan, the
+    partial one after it."""
     params, state = jax.block_until_ready(_jax_init(sizes, seed))
-    start = time.perf_counter()
-    order = np.random.default_rng(seed).permutation(len(data.y))
-    full = len(order) // batch * batch
-    params, state, _ = data.epoch(params, state, data.x, data.y, order[:full].reshape(-1, batch))
-    if full < len(order):
-        params, state, _ = data.step(params, state, data.x, data.y, order[full:])
-    loss, acc = data.evaluate(params, data.x_test, data.y_test)
-    float(loss), float(acc)
-    return time.perf_counter() - start
+    rng, seconds = np.random.default_rng(seed), []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(len(data.y))
+        full = len(order) // batch * batch
+        params, state, _ = data.epoch(params, state, data.x, data.y, order[:full].reshape(-1, batch))
+        if full < len(order):
+            params, state, _ = data.step(params, state, data.x, data.y, order[full:])
+        loss, acc = data.evaluate(params, data.x_test, data.y_test)
+        float(loss), float(acc)
+        seconds.append(time.perf_counter() - start)
+    return seconds[1:]
 
 
 # ---------------------------------------------------------------------- the floor
-def time_floor(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:
-    """Seconds spent in X @ W1 and X.T @ dZ1 alone for an epoch's batches, plus X_test @ W1, with the BLAS
-    threads that the product's rule gives a run at this moment (as ``ours`` gets)."""
-    from experiments.runs.threads import training_threads
+def time_floor(data: Dataset, sizes: Sizes, batch: int, seed: int, epochs: int) -> list[float]:
+    """Seconds spent in X @ W1 and X.T @ dZ1 alone for an epoch's batches, plus X_test @ W1, with NumPy's BLAS
+    on every core (multi-threaded OpenBLAS: the fastest these products go here, deterministic or not)."""
+    from threadpoolctl import threadpool_limits
 
-    with training_threads():
-        return _floor(data, sizes, batch, seed)
+    from experiments.runs.threads import cores
+
+    with threadpool_limits(cores(), user_api="blas"):
+        return [_floor(data, sizes, batch, seed + e) for e in range(epochs)][1:]
 
 
 def _floor(data: Dataset, sizes: Sizes, batch: int, seed: int) -> float:

@@ -55,7 +55,7 @@ ELEMENTS_PER_PIECE = 1 << 17
 ALIGN = 16  # block edges on multiples of 16 rows or columns: whole SIMD registers for BLAS's kernels
 # A helper that finished a block looks for the next product this many times (about 0.3 us each, yielding
 # the core between looks) before it sleeps: waking a sleeping thread takes ~40 us, a block 40-300 us.
-WAIT_ROUNDS = int(os.environ.get('WR','300'))
+WAIT_ROUNDS = 300
 FLUSH_BITS = 0x8040  # MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6)
 
 
@@ -120,8 +120,9 @@ Task = Callable[[], Any]
 class _Job:
     """One operation's pieces, taken one at a time by whichever worker asks first (the caller among them)."""
 
-    def __init__(self, tasks: list[Task]):
+    def __init__(self, tasks: list[Task], flushing: bool):
         self.tasks = tasks
+        self.flushing = flushing  # the caller's float mode, which the helpers take on for these pieces
         self.taken = itertools.count()  # next() on a count is atomic under the GIL
         self.left = len(tasks)
         self.lock = threading.Lock()
@@ -165,7 +166,7 @@ class _Pool:
                 task()
             return
         self._ensure(helpers)
-        job = _Job(tasks)
+        job = _Job(tasks, getattr(_state, "flushing", False))
         for _ in range(helpers):
             self._jobs.put(job)
         self._posted[0] += 1
@@ -183,14 +184,21 @@ class _Pool:
                 self._helpers.append(helper)
 
     def _serve(self) -> None:
-        flush_subnormals()  # for good: a helper only ever computes inside ``arithmetic``
         wait = _polite_wait()
         seen = int(self._posted[0])
+        plain = _read_float_mode()  # this thread's float mode as it started: what "not flushing" means here
+        flushing = False
         while True:
             if wait is not None and self._jobs.empty():
                 wait(self._posted, seen, WAIT_ROUNDS)  # without the GIL, yielding the core at every look
             job = self._jobs.get()  # sleeps when the short wait saw nothing
             seen = int(self._posted[0])
+            if job.flushing != flushing:  # the caller's float mode, so a piece computes as the caller would
+                if job.flushing:
+                    flush_subnormals()
+                else:
+                    restore_float_mode(plain)
+                flushing = job.flushing
             job.work()
 
 
@@ -268,12 +276,15 @@ def arithmetic() -> Iterator[None]:
     (restored on leaving). Nests; cheap when already inside."""
     depth = getattr(_state, "depth", 0)
     previous = None if depth else flush_subnormals()
+    if not depth:
+        _state.flushing = previous is not None
     _state.depth = depth + 1
     try:
         yield
     finally:
         _state.depth = depth
         if not depth:
+            _state.flushing = False
             restore_float_mode(previous)
 
 
@@ -282,8 +293,6 @@ def _mxcsr_access() -> tuple[Callable[[], int], Callable[[int], int]] | None:
     """(read, swap) of this thread's MXCSR, compiled by Numba from LLVM's two intrinsics; None where there is
     no MXCSR (not x86-64) or no Numba."""
     if platform.machine().lower() not in ("x86_64", "amd64") or importlib.util.find_spec("numba") is None:
-        return None
-    if os.environ.get("MLP_FLUSH_SUBNORMALS", "1") == "0":
         return None
     from llvmlite import ir
     from numba import njit, types
@@ -346,14 +355,25 @@ def can_flush() -> bool:
     return _mxcsr() is not None
 
 
+# The switch, as ``Optimizer.fused`` is the optimizers': False leaves subnormals as they are (benchmarks/steps.py
+# times both ways). Changing it changes a run's numbers.
+flush: bool = True
+
+
 def flush_subnormals() -> int | None:
     """Flush subnormal results to zero and read subnormal inputs as zero in this thread; return the previous
-    float mode (for ``restore_float_mode``), or None where it cannot be done."""
+    float mode (for ``restore_float_mode``), or None where it cannot be done (or ``flush`` is off)."""
     access = _mxcsr()
-    if access is None:
+    if access is None or not flush:
         return None
     read, swap = access
     return int(swap(int(read()) | FLUSH_BITS))
+
+
+def _read_float_mode() -> int | None:
+    """This thread's float mode now (for ``restore_float_mode``), or None where it cannot be read."""
+    access = _mxcsr()
+    return None if access is None else int(access[0]())
 
 
 def restore_float_mode(previous: int | None) -> None:

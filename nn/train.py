@@ -7,7 +7,7 @@ see ``nn.callbacks``.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,64 +78,50 @@ def fit(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
     ``DivergenceGuard`` is added first unless ``callbacks`` holds one; an epoch whose evaluation overflows is
     still logged, then the run ends.
     """
-    loop, hooks = start_run(model, optimizer, data, options, callbacks)
-    # one-thread BLAS, fixed product blocks, subnormals flushed: the same numbers at any thread count and load
-    with compute.arithmetic(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for _ in train_steps(loop, hooks):
-            pass
-    return TrainResult(loop.history, loop.status, loop.message)
-
-
-def start_run(model: MLP, optimizer: Optimizer, data: Dataset, options: FitOptions,
-              callbacks: Iterable[Any] = ()) -> tuple[RunState, CallbackList]:
-    """A run as its callbacks see it, with a ``DivergenceGuard`` first unless ``callbacks`` holds one."""
     callbacks = list(callbacks)
     if not any(isinstance(cb, DivergenceGuard) for cb in callbacks):
         callbacks.insert(0, DivergenceGuard())
-    loop = RunState(model, optimizer, options, data)
-    return loop, CallbackList(callbacks, loop)
+    run = RunState(model, optimizer, options, data)
+    hooks = CallbackList(callbacks, run)
+    # products in fixed blocks, subnormals flushed: the same numbers at any thread count and load
+    with compute.arithmetic(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        _train(run, hooks, data)
+    return TrainResult(run.history, run.status, run.message)
 
 
-def train_steps(loop: RunState, hooks: CallbackList, evaluation: float = 0.0) -> Iterator[float]:
-    """The training loop, one batch per step: it yields the work done, 1 after each batch and ``evaluation``
-    after each epoch's evaluation. ``fit`` runs it to its end; a seed group hands each model's steps to fair
-    turns at the cores (nn/seed_group.py). Set NumPy's error state around it, never inside: a seed group's
-    steps may run on different threads, and the error state is per thread."""
-    model, optimizer, options, data = loop.model, loop.optimizer, loop.options, loop.data
-    assert data is not None, "a run trains on data"
+def _train(run: RunState, hooks: CallbackList, data: Dataset) -> None:
+    """The epochs: each one trained, evaluated, logged and handed to the callbacks, until the last or a stop."""
+    model, optimizer, options = run.model, run.optimizer, run.options
     batches = _Batches(data.x_train, data.y_train, options.batch_size, model.dtype)
     hooks.call(hooks.train_begin, {"epochs": options.epochs, "initial_epoch": options.initial_epoch,
                                    "batches_per_epoch": batches.per_epoch})
     started = time.perf_counter()
     for epoch in range(options.initial_epoch + 1, options.epochs + 1):
-        loop.epoch, epoch_start = epoch, time.perf_counter()
+        run.epoch, epoch_start = epoch, time.perf_counter()
         model.dropout_rng = np.random.default_rng([options.seed, epoch, 1])  # like the shuffle: (seed, epoch)
         hooks.call(hooks.epoch_begin, epoch, {})
-        trained = yield from _train_epoch(loop, hooks, batches, epoch)
+        trained = _train_epoch(run, hooks, batches, epoch)
         if trained is None:
             break
         logs = {"epoch": epoch, **trained, **_evaluation(model, data), "l2_penalty": model.l2_penalty(options.l2)}
         now = time.perf_counter()
         logs.update(seconds=now - epoch_start, elapsed=now - started, lr=optimizer.lr)
-        loop.history.append(logs)
+        run.history.append(logs)
         hooks.call(hooks.epoch_end, epoch, logs)
-        yield evaluation
-        if loop.stop_requested:
+        if run.stop_requested:
             break
-    hooks.call(hooks.train_end, {"status": loop.status, "message": loop.message})
+    hooks.call(hooks.train_end, {"status": run.status, "message": run.message})
 
 
-def _train_epoch(loop: RunState, hooks: CallbackList, batches: _Batches,
-                 epoch: int) -> Generator[float, None, dict[str, float] | None]:
-    """One pass over the shuffled training set, yielding 1 after each batch; its train_loss and train_acc, or
-    None if a stop was requested."""
-    model, optimizer, options = loop.model, loop.optimizer, loop.options
+def _train_epoch(run: RunState, hooks: CallbackList, batches: _Batches, epoch: int) -> dict[str, float] | None:
+    """One pass over the shuffled training set: its train_loss and train_acc, or None if a stop was requested."""
+    model, optimizer, options = run.model, run.optimizer, run.options
     begin, end = hooks.batch_begin, hooks.batch_end
     loss_sum, correct, batch = 0.0, 0, 0
     for batch, (xb, yb) in enumerate(batches.epoch(options.seed, epoch)):
         for hook in begin:
             hook(batch, {})
-        if loop.stop_requested:
+        if run.stop_requested:
             return None
         loss, batch_correct = model.backprop(xb, yb, options.l2, options.reduction)
         optimizer.step([model.flat_params], [model.flat_grads])
@@ -143,9 +129,8 @@ def _train_epoch(loop: RunState, hooks: CallbackList, batches: _Batches,
         correct += batch_correct
         for hook in end:
             hook(batch, {"loss": loss, "correct": batch_correct, "size": len(yb)})
-        if loop.stop_requested:
+        if run.stop_requested:
             return None
-        yield 1.0
     return {"train_loss": loss_sum / (batch + 1), "train_acc": correct / batches.size}
 
 
