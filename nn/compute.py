@@ -117,7 +117,7 @@ def elementwise(kernel: Callable[..., Any], arrays: Sequence[np.ndarray], *scala
 Task = Callable[[], Any]
 
 
-class _Job:
+class _Pieces:
     """One operation's pieces, taken one at a time by whichever worker asks first (the caller among them)."""
 
     def __init__(self, tasks: list[Task], flushing: bool):
@@ -154,7 +154,7 @@ class _Pool:
 
     def __init__(self) -> None:
         self.workers = _cores()
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._waiting: queue.SimpleQueue[_Pieces] = queue.SimpleQueue()
         self._posted = np.zeros(1, np.int64)  # bumped after every post: what a waiting helper watches
         self._helpers: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -166,12 +166,12 @@ class _Pool:
                 task()
             return
         self._ensure(helpers)
-        job = _Job(tasks, getattr(_state, "flushing", False))
+        pieces = _Pieces(tasks, getattr(_state, "flushing", False))
         for _ in range(helpers):
-            self._jobs.put(job)
+            self._waiting.put(pieces)
         self._posted[0] += 1
-        job.work()
-        job.wait()
+        pieces.work()
+        pieces.wait()
 
     def _ensure(self, helpers: int) -> None:
         if len(self._helpers) >= helpers:
@@ -189,17 +189,17 @@ class _Pool:
         plain = _read_float_mode()  # this thread's float mode as it started: what "not flushing" means here
         flushing = False
         while True:
-            if wait is not None and self._jobs.empty():
+            if wait is not None and self._waiting.empty():
                 wait(self._posted, seen, WAIT_ROUNDS)  # without the GIL, yielding the core at every look
-            job = self._jobs.get()  # sleeps when the short wait saw nothing
+            pieces = self._waiting.get()  # sleeps when the short wait saw nothing
             seen = int(self._posted[0])
-            if job.flushing != flushing:  # the caller's float mode, so a piece computes as the caller would
-                if job.flushing:
+            if pieces.flushing != flushing:  # the caller's float mode, so a piece computes as the caller would
+                if pieces.flushing:
                     flush_subnormals()
                 else:
                     restore_float_mode(plain)
-                flushing = job.flushing
-            job.work()
+                flushing = pieces.flushing
+            pieces.work()
 
 
 def _cores() -> int:
