@@ -56,12 +56,12 @@ def time_cli(data_dir: str, sizes: Sizes, batch: int, seed: int, epochs: int,
 def time_runner(data: Dataset, sizes: Sizes, batch: int, seed: int, epochs: int) -> list[float]:
     """The dashboard's runner: a RunManager as ``ui/common.py`` builds it, the run submitted as the Train page
     does, its epochs read back from the store."""
-    from experiments.runs.runner import RunManager, one_per_core
+    from experiments.runs.runner import RunManager, runs_at_once
     from experiments.store import RunStore
 
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(Path(tmp) / "runs.sqlite")
-        manager = RunManager(store, max_concurrent=one_per_core(), data_loader=lambda config: data)
+        manager = RunManager(store, max_concurrent=runs_at_once(), data_loader=lambda config: data)
         run_id = manager.submit(_config(sizes, batch, seed, epochs), source="benchmark")
         manager.wait([run_id])
         run = store.get_run(run_id)

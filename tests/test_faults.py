@@ -32,7 +32,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, mnist_dir, browser):
     tmp = tmp_path_factory.mktemp("faults")
-    with running_server(tmp / "runs.sqlite", mnist_dir, tmp / "server.log") as s:
+    # one run at a time (MNIST_LAB_WORKERS=1): these tests watch a run wait in the queue behind a running one
+    with running_server(tmp / "runs.sqlite", mnist_dir, tmp / "server.log", env={"MNIST_LAB_WORKERS": "1"}) as s:
         yield s
     assert "Traceback" not in s.log(), s.log()[-3000:]
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
-from experiments.runs.runner import RunManager, one_per_core
+from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from nn import DataError
 
@@ -42,7 +42,7 @@ def store_path() -> str:
 def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     store = RunStore(path)
     data = DataSource()
-    manager = RunManager(store, max_concurrent=one_per_core(), data_loader=data.load)
+    manager = RunManager(store, max_concurrent=runs_at_once(), data_loader=data.load)
     manager.requeue_orphans()  # runs left queued when the last server died are queued again, in order
     return store, manager, data
 

@@ -12,7 +12,7 @@ import argparse
 from experiments.analysis.diagnosis import DiagnosisKind
 from experiments.analysis.diagnosis_text import describe, fix_text
 from experiments.interrupt import CtrlC, say_interrupted
-from experiments.runs.runner import RunManager, one_per_core
+from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import RunStore
 from nn.status import RunStatus
 
@@ -45,7 +45,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     words = describe(plan.finding)
     print(f"run {args.id}: {_plain(words.message)}")
     print(f"fix: {_plain(fix_text(plan.finding))}; {len(plan.seeds)} seeds each ({', '.join(map(str, plan.seeds))})")
-    manager = RunManager(store, max_concurrent=one_per_core())
+    manager = RunManager(store, max_concurrent=runs_at_once())
     group_id = queue_fix(manager, plan, source="cli")
     ids = [r.id for r in store.search_runs(group_id=group_id)]
     print(f"queued runs {', '.join(map(str, sorted(ids)))} as group {group_id}", flush=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from experiments.exercises.judge import Outcome, outcome
 from experiments.exercises.spec import Exercise, load_all
-from experiments.runs.runner import RunManager, one_per_core
+from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import RunStore, StoreError
 from experiments.store.records import RunRecord
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     for line in errors:
         print(line)
     store = RunStore()
-    manager = RunManager(store, max_concurrent=one_per_core())
+    manager = RunManager(store, max_concurrent=runs_at_once())
     for exercise in (e for e in exercises if not args.ids or e.id in args.ids):
         group_id, ids = queue_exercise(manager, exercise)
         manager.wait(ids)

@@ -11,6 +11,7 @@ queued (the dashboard calls it when it starts). All three train through ``execut
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -98,15 +99,25 @@ class _Job:
     resume: bool = False  # go on from the run's latest checkpoint (resume, continue, an adopted orphan)
 
 
-def one_per_core() -> int:
-    """Runs to train at once so that every core has one: the dashboard's and the multi-seed commands' setting."""
+WORKERS_ENV = "MNIST_LAB_WORKERS"  # runs the dashboard trains at once; unset: one per core
+
+
+def runs_at_once() -> int:
+    """Runs the dashboard and the multi-seed commands train at once: ``MNIST_LAB_WORKERS`` when set (a teacher
+    may want 1, so each run has every core), else one per core."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV} must be a whole number of runs, got {configured!r}") from None
     return threads.cores()
 
 
 class RunManager:
     """Queues runs and trains up to ``max_concurrent`` of them at once in daemon threads.
 
-    The dashboard and the commands that queue several seeds give it ``one_per_core()``: seeds queued together
+    The dashboard and the commands that queue several seeds give it ``runs_at_once()``: seeds queued together
     (Report, Try this fix, Exercises) then train side by side, 1.4-1.5x the throughput of one after another
     on 2 cores (benchmarks/bench_epoch.py), while a run alone still gets every core for its products
     (experiments/runs/threads.py divides them; the numbers are the same either way, nn/compute.py)."""
