@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import RunConfig
-from experiments.store import query
 from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, explain
+from experiments.store.query import order_clause, where_clause
 from experiments.store.records import (
     EPOCH_METRICS,
     MAX_MESSAGE,
@@ -504,9 +504,9 @@ class RunStore:
         and any other words as a case-insensitive substring of the name, notes, message, tags or settings.
         ``student``: only that student's runs (classroom "mine").
         """
-        where, params = query.where_clause(status=status, text=text, tag=tag, group_id=group_id, ids=ids,
+        where, params = where_clause(status=status, text=text, tag=tag, group_id=group_id, ids=ids,
                                            student=student)
-        sql = "SELECT * FROM runs" + where + query.order_clause(order_by, descending)
+        sql = "SELECT * FROM runs" + where + order_clause(order_by, descending)
         if limit:
             sql += " LIMIT ?"
             params.append(int(limit))

@@ -120,8 +120,8 @@ def _run_tpe(ray: Any, store: RunStore, spec: SweepSpec, sweep_id: str, address:
 
     started_ray = _start_ray(ray, address, workers)
     try:
-        ids, seconds = run_ray_tpe(store, spec, sweep_id, workers=workers, source=source, stop_event=stop_event,
-                                   progress=progress)
+        ids, seconds = run_ray_tpe(store, spec, sweep_id, train_one=_trainable, workers=workers, source=source,
+                                   stop_event=stop_event, progress=progress)
     finally:
         if started_ray:
             ray.shutdown()

@@ -52,9 +52,11 @@ class TpeStoreCallback(StoreCallback):
         return self.run_ids[trial.trial_id]
 
 
-def run_ray_tpe(store: RunStore, spec: SweepSpec, sweep_id: str, *, workers: int | None, source: str,
-                stop_event: threading.Event | None, progress: Callable[[str], None] | None) -> tuple[list[int], float]:
-    """Run the TPE spec on the Ray instance already initialised; returns the run ids and Tuner.fit's seconds."""
+def run_ray_tpe(store: RunStore, spec: SweepSpec, sweep_id: str, *, train_one: Callable[[dict], None],
+                workers: int | None, source: str, stop_event: threading.Event | None,
+                progress: Callable[[str], None] | None) -> tuple[list[int], float]:
+    """Run the TPE spec on the Ray instance already initialised; returns the run ids and Tuner.fit's seconds.
+    ``train_one`` is the grid engine's trainable (ray_engine.py), which each sampled trial runs."""
     import optuna
     from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search.optuna import OptunaSearch
@@ -70,7 +72,8 @@ def run_ray_tpe(store: RunStore, spec: SweepSpec, sweep_id: str, *, workers: int
     storage = tempfile.mkdtemp(prefix="ray-tpe-")
     try:
         tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(_trainable, base=base.to_dict()), {"cpu": 1}),
+            tune.with_resources(tune.with_parameters(_trainable, base=base.to_dict(), train_one=train_one),
+                                {"cpu": 1}),
             tune_config=tune.TuneConfig(metric=METRIC, mode="max", search_alg=search, num_samples=spec.tpe.trials,
                                         scheduler=ASHAScheduler(time_attr="training_iteration", max_t=base.epochs,
                                                                 grace_period=1),
@@ -87,9 +90,8 @@ def run_ray_tpe(store: RunStore, spec: SweepSpec, sweep_id: str, *, workers: int
     return callback.ordered, seconds
 
 
-def _trainable(params: dict, base: dict | None = None) -> None:
+def _trainable(params: dict, base: dict | None = None, train_one: Callable[[dict], None] | None = None) -> None:
     """One TPE trial on a Ray worker: the base settings with the sampled ones, trained like a grid trial."""
-    from experiments.sweeps.ray_engine import _trainable as train_one
-
+    assert train_one is not None, "run_ray_tpe passes the grid engine's trainable"
     config = RunConfig.from_dict({**(base or {}), **params})
     train_one({"trial": {"config": config.to_dict()}})
