@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from nn import MLP, FitOptions, compute, fit, kernels
+from nn import MLP, Callback, FitOptions, compute, fit, kernels
 from nn.optim import Adam
 from tests.conftest import make_blobs
 
@@ -179,3 +179,36 @@ def test_an_update_over_subnormal_moments_is_not_ten_times_slower_than_over_ordi
             ordinary.append(update_seconds(f(1e-3)))
             subnormal.append(update_seconds(TINY))
     assert statistics.median(subnormal) < 10 * statistics.median(ordinary)
+
+
+class _FlushSeen(Callback):
+    """Records, at each epoch's end, whether the training thread flushes subnormals."""
+
+    def __init__(self) -> None:
+        self.seen: list[bool] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.seen.append(compute.flushing())
+
+
+@needs_flush
+def test_fit_flushes_in_its_thread_and_gives_the_thread_back_as_it_was():
+    seen = _FlushSeen()
+    fit(MLP([20, 8, 10]), Adam(1e-3), make_blobs(n_train=100, n_test=20), FitOptions(epochs=2, batch_size=50),
+        [seen])
+    assert seen.seen == [True, True] and not compute.flushing()
+
+
+@needs_flush
+def test_the_dashboards_worker_threads_flush_too(tmp_path):
+    from experiments.config import RunConfig
+    from experiments.runs.runner import RunManager
+    from experiments.store import RunStore
+
+    seen = _FlushSeen()
+    manager = RunManager(RunStore(tmp_path / "runs.sqlite"), max_concurrent=2,
+                         data_loader=lambda config: make_blobs(n_train=100, n_test=20, features=784))
+    run_id = manager.submit(RunConfig(hidden=(8,), epochs=2, batch_size=50, val_size=0, train_size=100),
+                            callbacks=[seen])
+    assert manager.wait([run_id], timeout=120)
+    assert seen.seen == [True, True]
