@@ -22,11 +22,10 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.store import RunStore
-from tests.live_server import running_server
+from tests.live_server import ROOT, goto_page, running_server, tick_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 # Small network, tiny batches: each epoch takes a couple of seconds, long enough to watch it arrive.
@@ -104,11 +103,6 @@ def shoot(page, name: str) -> None:
     page.wait_for_timeout(900)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size(size)
-
-
-def goto_page(page, title: str) -> None:
-    page.get_by_role("link", name=title).first.click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=20000)
 
 
 def test_train_watch_history_compare(server, browser, mnist_dir):
@@ -215,7 +209,7 @@ def _journey(page, server, headless: list[float]) -> None:
     search.fill("")
     search.press("Enter")
     page.get_by_text("2 of 2 runs").wait_for()
-    _tick_row(page, "history_table", 0)  # the newest: our run; its edit panel opens
+    tick_row(page, "history_table", 0)  # the newest: our run; its edit panel opens
     page.get_by_role("button", name="Load into sidebar").wait_for()
     shoot(page, "history")
 
@@ -223,7 +217,7 @@ def _journey(page, server, headless: list[float]) -> None:
     goto_page(page, "Compare")
     page.locator(".st-key-compare_chart .js-plotly-plot").wait_for()
     assert _legend_traces(page) == 1
-    _tick_row(page, "compare_table", 1)
+    tick_row(page, "compare_table", 1)
     page.wait_for_function("""() => {
         const plot = document.querySelector('.st-key-compare_chart .js-plotly-plot');
         return plot && plot.data && plot.data.filter(
@@ -239,16 +233,6 @@ def _journey(page, server, headless: list[float]) -> None:
     page.locator(".st-key-inspect_weights .js-plotly-plot").wait_for(timeout=60000)
     shoot(page, "inspect")
     assert not page.get_by_text("Traceback").count()
-
-
-def _tick_row(page, key: str, row: int) -> None:
-    """Tick a row's box in a Streamlit dataframe (drawn on a canvas: click its position)."""
-    table = page.locator(f'[class*="st-key-{key}"]').first
-    table.wait_for()
-    page.wait_for_timeout(800)
-    box = table.bounding_box()
-    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
-    page.wait_for_timeout(1000)
 
 
 def _legend_traces(page) -> int:

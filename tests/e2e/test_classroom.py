@@ -19,7 +19,8 @@ try:
 except ImportError:  # the browser fixture skips these tests
     expect = None
 
-from tests.live_server import running_server, wait_until
+from tests.conftest import wait_until
+from tests.live_server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -84,7 +85,7 @@ def test_a_link_opens_with_its_settings_and_locked_controls(local_server, browse
     assert sidebar.get_by_role("textbox", name="Epochs").is_enabled()
     expect(sidebar.get_by_text("not a setting and was ignored")).to_have_count(1)
     wait_until(lambda: "lr=0.1" in page.url and "epochs=3" in page.url, 30,
-               what="the address bar to mirror the settings")
+               "the address bar to mirror the settings")
     sidebar.get_by_text("Copy link").click()
     link = page.get_by_test_id("stCode").filter(has_text="lock=").inner_text()
     assert link.startswith(local_server.url) and "lr=0.1" in link and "hidden=32%2C+16" in link
@@ -143,7 +144,7 @@ def test_one_exercise_end_to_end(local_server, browser):
     assert href and "exercise=tiny" in href and "lock=optimizer" in href
     progress = page.get_by_test_id("stTable")
     wait_until(lambda: progress.count() and ("right" in progress.inner_text() or "wrong" in progress.inner_text()),
-               30, what="the progress table")
+               30, "the progress table")
     page.close()
     trial = new_page(browser, href)
     trial.get_by_role("heading", name="Train").wait_for()
@@ -226,16 +227,16 @@ def test_browser_sessions_on_a_class_server_queue_round_robin(tmp_path, mnist_di
         # greedy's first run starts and holds the only worker while the others queue (greedy's other two first,
         # then the five others); then it is stopped
         pages[0].get_by_role("button", name="Train", exact=True).click()
-        wait_until(lambda: [r for r in runs_of(live.db) if r[3] >= 1], 60, what="greedy's first epoch")
+        wait_until(lambda: [r for r in runs_of(live.db) if r[3] >= 1], 60, "greedy's first epoch")
         for i, page in enumerate(pages[1:], start=2):
             page.get_by_role("button", name="Train", exact=True).click()
-            wait_until(lambda n=i: len(runs_of(live.db)) == n, 30, what=f"run {i} to be queued")
+            wait_until(lambda n=i: len(runs_of(live.db)) == n, 30, f"run {i} to be queued")
         # greedy's page shows only greedy's runs (run 1 running, its others queued): stop run 1
         pages[0].locator(".st-key-stop_1").get_by_role("button", name="Stop", exact=True).click()
         order = wait_until(lambda: len(start_order(live.db)) == len(sessions) and start_order(live.db), 240,
-                           every=0.5, what="every run to start")
+                           "every run to start", every=0.5)
         done = wait_until(lambda: sorted(r[2] for r in runs_of(live.db)) == ["finished"] * 7 + ["stopped"], 240,
-                          every=0.5, what="every run to end")
+                          "every run to end", every=0.5)
         assert done
         for page in pages:
             page.context.close()

@@ -15,7 +15,8 @@ import pytest
 
 from experiments.config import RunConfig
 from experiments.store import RunStore
-from tests.live_server import enter, running_server, runs, wait_until
+from tests.conftest import wait_until
+from tests.live_server import enter, running_server, runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -116,7 +117,7 @@ def test_double_clicks_queue_each_work_once(live):
     before = {r["id"] for r in runs(db)}
     _double_click(page, page.get_by_role("button", name="Train", exact=True))
     trained = _new_runs(db, before)
-    wait_until(lambda: all(r["status"] not in ("queued", "running") for r in runs(db)), 120, what="the Train run")
+    wait_until(lambda: all(r["status"] not in ("queued", "running") for r in runs(db)), 120, "the Train run")
     if trained:  # the page's address names the run (beside the settings), so that a reload shows it again
         page.wait_for_url(re.compile(rf"/train\?(.*&)?runs={trained[-1]['id']}(&|$)"), timeout=10000)
 
@@ -131,7 +132,7 @@ def test_double_clicks_queue_each_work_once(live):
     before = {r["id"] for r in runs(db)}
     _double_click(page, _fresh(page, "sw_start"))
     swept = _new_runs(db, before)
-    wait_until(lambda: all(r["status"] not in ("queued", "running") for r in runs(db)), 120, what="the sweep")
+    wait_until(lambda: all(r["status"] not in ("queued", "running") for r in runs(db)), 120, "the sweep")
 
     # Report: one comparison per click (seeds 1, a tenth of the epochs, the correct network only)
     page.get_by_role("link", name="Report").first.click()

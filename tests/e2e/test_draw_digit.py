@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_server import CHROMIUM, chromium, running_server, wait_until
+from tests.conftest import wait_until
+from tests.live_server import CHROMIUM, chromium, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -71,7 +72,7 @@ def test_draw_a_digit_and_see_ten_probabilities(server):
         box = canvas.bounding_box()
         assert box and box["width"] >= 200
         stroke(page, [(70, 60), (210, 60), (150, 160), (110, 250)], box)   # a '7'
-        wait_until(lambda: len(probabilities_in_page(page)) == 10, 60, 0.2, "ten probabilities")
+        wait_until(lambda: len(probabilities_in_page(page)) == 10, 60, "ten probabilities", every=0.2)
         probabilities = probabilities_in_page(page)
         assert abs(sum(probabilities) - 1) < 1e-6 and all(p >= 0 for p in probabilities)
         assert page.locator('[class*="st-key-draw_input"] .js-plotly-plot').count() == 1  # the 28 x 28 shown

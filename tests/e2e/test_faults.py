@@ -15,16 +15,8 @@ import time
 
 import pytest
 
-from tests.live_server import (
-    ROOT,
-    Server,
-    click_train,
-    open_train_page,
-    running_server,
-    runs,
-    set_sidebar,
-    wait_until,
-)
+from tests.conftest import wait_until
+from tests.live_server import ROOT, Server, click_train, open_train_page, running_server, runs, set_sidebar
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -48,7 +40,7 @@ def test_sigkill_of_the_server_mid_run_keeps_every_finished_epoch(tmp_path, mnis
         page = open_train_page(browser, server.url)
         set_sidebar(page, hidden="16", epochs=200, batch_size=64)
         run_id = click_train(page, db)
-        wait_until(lambda: stored(db, run_id)["stored"] >= 2, 120, what="two stored epochs")
+        wait_until(lambda: stored(db, run_id)["stored"] >= 2, 120, "two stored epochs")
         server.kill()
         before = stored(db, run_id)
         assert before["status"] == "running" and before["stored"] >= 2
@@ -61,7 +53,7 @@ def test_sigkill_of_the_server_mid_run_keeps_every_finished_epoch(tmp_path, mnis
         page.get_by_role("link", name="History").first.click()
         page.get_by_text("1 of 1 runs").wait_for()
         after = wait_until(lambda: stored(db, run_id)["status"] == "interrupted" and stored(db, run_id), 30,
-                           what="the run marked interrupted")
+                           "the run marked interrupted")
         page.close()
     assert after["stored"] == after["epochs_done"] == before["stored"]  # epochs lost: 0
     assert f"after {before['stored']} epoch(s)" in after["message"]
@@ -73,11 +65,11 @@ def test_stop_during_the_first_batch(server, browser):
     try:
         set_sidebar(page, hidden="16", epochs=3, batch_size=1)  # 60,000 batches in the first epoch
         run_id = click_train(page, server.db)
-        wait_until(lambda: stored(server.db, run_id)["status"] == "running", 60, what="the run to start")
+        wait_until(lambda: stored(server.db, run_id)["status"] == "running", 60, "the run to start")
         page.locator(f".st-key-stop_{run_id} button").click()  # a batch of one image: within the first ones
         started = time.monotonic()
         final = wait_until(lambda: stored(server.db, run_id)["status"] not in ("queued", "running")
-                           and stored(server.db, run_id), 30, what="the run to stop")
+                           and stored(server.db, run_id), 30, "the run to stop")
         page.get_by_text("stopped").first.wait_for()
         assert final["status"] == "stopped" and final["stored"] == final["epochs_done"] == 0
         assert time.monotonic() - started < 15
@@ -96,11 +88,11 @@ def test_four_queued_runs_train_after_the_running_one_is_stopped(server, browser
         for seed in range(4):  # distinct settings: a repeated click with the same ones queues once
             set_sidebar(page, hidden="16", epochs=2, batch_size=64, seed=seed)
             queued.append(click_train(page, server.db))
-        wait_until(lambda: stored(server.db, first)["stored"] >= 1, 120, what="the first run's first epoch")
+        wait_until(lambda: stored(server.db, first)["stored"] >= 1, 120, "the first run's first epoch")
         assert all(stored(server.db, q)["status"] == "queued" for q in queued)
         page.locator(f".st-key-stop_{first} button").click()
         wait_until(lambda: all(stored(server.db, i)["status"] not in ("queued", "running") for i in [first, *queued]),
-                   180, what="every run to end")
+                   180, "every run to end")
         stopped, rest = stored(server.db, first), [stored(server.db, q) for q in queued]
         assert stopped["status"] == "stopped" and 1 <= stopped["stored"] == stopped["epochs_done"] < 1000
         assert [r["status"] for r in rest] == ["finished"] * 4
@@ -115,7 +107,7 @@ def test_two_browser_sessions_train_at_once(server, browser):
         for page in pages:
             set_sidebar(page, hidden="16", epochs=3, batch_size=64)
         ids = [click_train(page, server.db) for page in pages]
-        wait_until(lambda: all(stored(server.db, i)["status"] == "finished" for i in ids), 180, what="both runs")
+        wait_until(lambda: all(stored(server.db, i)["status"] == "finished" for i in ids), 180, "both runs")
         assert [stored(server.db, i)["stored"] for i in ids] == [3, 3]
         for page, run_id in zip(pages, ids):  # each session watches its own run to the end
             page.get_by_text(f"Run {run_id} (").first.wait_for()
@@ -137,7 +129,7 @@ def test_command_line_and_dashboard_write_together(server, browser, mnist_dir):
         out, err = cli.communicate(timeout=240)
         assert cli.returncode == 0, err
         printed = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        wait_until(lambda: stored(server.db, dash_id)["status"] == "finished", 180, what="the dashboard run")
+        wait_until(lambda: stored(server.db, dash_id)["status"] == "finished", 180, "the dashboard run")
         (cli_run,) = [r for r in runs(server.db) if r["name"] == "from cli"]
         assert cli_run["status"] == "finished" and cli_run["stored"] == len(printed) == 4
         assert stored(server.db, dash_id)["stored"] == 4

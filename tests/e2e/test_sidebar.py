@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.live_server import enter, open_train_page, running_server, runs, wait_until
+from tests.conftest import wait_until
+from tests.live_server import enter, open_train_page, running_server, runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 VIEWPORT = {"width": 1280, "height": 720}
@@ -59,8 +60,8 @@ def test_a_double_click_queues_once_and_the_name_is_cleared(server, browser):
         train = page.get_by_role("button", name="Train", exact=True)
         train.click()
         train.click(delay=0)  # the second click lands while the first one's rerun is under way
-        wait_until(lambda: runs(server.db), 30, what="the queued run")
-        wait_until(lambda: name.input_value() == "", 30, what="the name box to clear")
+        wait_until(lambda: runs(server.db), 30, "the queued run")
+        wait_until(lambda: name.input_value() == "", 30, "the name box to clear")
         page.wait_for_timeout(2000)
         stored = runs(server.db)
         assert [r["name"] for r in stored] == ["double click"], stored

@@ -1,7 +1,5 @@
 """The MNIST loader on crafted IDX files: valid layouts load, every bad file gets a one-line message."""
-import gzip
 import hashlib
-import struct
 import urllib.error
 
 import numpy as np
@@ -10,26 +8,7 @@ import pytest
 import nn.data as data
 from nn import DataError, load_mnist
 from nn.pixels import as_inputs
-
-
-def write_idx(path, array, magic, compress=True):
-    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
-    raw = header + array.astype(np.uint8).tobytes()
-    if compress:
-        path = path.with_name(path.name + ".gz")
-        path.write_bytes(gzip.compress(raw))
-    else:
-        path.write_bytes(raw)
-    return path
-
-
-def make_dataset(folder, n_train=30, n_test=10, compress=True, seed=0):
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 2051, compress)
-        write_idx(folder / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n), 2049, compress)
-    return folder
+from tests.conftest import corrupt, make_dataset, write_idx
 
 
 @pytest.mark.parametrize("compress", [True, False], ids=["gz", "raw"])
@@ -49,21 +28,6 @@ def test_mnist_dir_environment_variable_is_used(tmp_path, monkeypatch):
     folder = make_dataset(tmp_path / "env", n_train=12)
     monkeypatch.setenv("MNIST_DIR", str(folder))
     assert load_mnist().x_train.shape[0] == 12
-
-
-def corrupt(folder, name, how):
-    path = folder / (name + ".gz")
-    raw = gzip.decompress(path.read_bytes())
-    if how == "truncated":
-        raw = raw[: len(raw) // 2]
-    elif how == "wrong_magic":
-        raw = struct.pack(">I", 1234) + raw[4:]
-    elif how == "header_only":
-        raw = raw[:6]
-    elif how == "not_gzip":
-        path.write_bytes(b"this is not gzip at all")
-        return
-    path.write_bytes(gzip.compress(raw))
 
 
 @pytest.mark.parametrize("name,how,expected", [

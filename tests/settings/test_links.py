@@ -1,18 +1,12 @@
 """Shareable links: the query string from RunConfig's schema, read back exactly; bad parameters noticed.
-
-Unit tests of experiments.settings.links, and AppTest of the dashboard opened with a link: its settings in
-the sidebar, a locked control disabled, a hidden one absent, one notice per bad parameter."""
+(The dashboard opened with a link: tests/ui/test_links.py.)"""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.settings.links import config_link, linked_settings, read_link
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ("train", "compare")
 
 
@@ -52,58 +46,6 @@ def test_settings_that_do_not_fit_together_are_not_applied():
 def test_a_long_pasted_value_is_quoted_short():
     state = read_link({"lr": "9" * 10_000}, PAGES)
     assert len(state.notices[0]) < 200
-
-
-# ---------------------------------------------------------------------- the dashboard opened with a link
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(path))
-    empty = tmp_path / "no-mnist"
-    empty.mkdir()
-    monkeypatch.setenv("MNIST_DIR", str(empty))
-    return path
-
-
-def open_link(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def widget(at: AppTest, label: str):
-    for kind in ("text_input", "selectbox", "select_slider"):
-        for element in getattr(at.sidebar, kind):
-            if element.label == label:
-                return element
-    return None
-
-
-def test_opening_a_link_sets_the_sidebar_and_locks_and_hides(db):
-    at = open_link({"lr": "0.1", "optimizer": "sgd", "hidden": "32, 16", "epochs": "3", "lock": "lr,optimizer",
-                    "hide": "l2"})
-    assert not at.exception
-    assert widget(at, "Learning rate").value == 0.1 and widget(at, "Learning rate").disabled
-    assert widget(at, "Optimizer").value == "sgd" and widget(at, "Optimizer").disabled
-    assert widget(at, "Hidden layers").value == "32, 16" and not widget(at, "Hidden layers").disabled
-    assert widget(at, "Epochs").value == "3"
-    assert widget(at, "L2") is None
-    assert at.query_params["lr"] == "0.1" and set(at.query_params["lock"].split(",")) == {"lr", "optimizer"}
-
-
-def test_a_bad_link_parameter_is_one_line_and_the_rest_applies(db):
-    at = open_link({"lr": "abc", "epochs": "4", "colour": "red"})
-    warnings = [w.value for w in at.sidebar.warning]
-    assert len(warnings) == 2 and any("lr" in w for w in warnings) and any("colour" in w for w in warnings)
-    assert widget(at, "Epochs").value == "4"
-    assert widget(at, "Learning rate").value == RunConfig().lr
-
-
-def test_changing_a_setting_updates_the_address_bar(db):
-    at = open_link({})
-    widget(at, "Epochs").set_value("12").run()
-    assert at.query_params["epochs"] == "12" and at.query_params["page"] == "train"
 
 
 def test_an_exercise_link_carries_its_id_and_refuses_a_bad_one():

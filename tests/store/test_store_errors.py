@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
-from experiments.store import RunStore, StoreError
+from experiments.store import StoreError
 from experiments.store.errors import SqliteProblem, classify, explain
 
 
@@ -51,11 +51,10 @@ def test_text_alone_decides_nothing(tmp_path):
         assert message.startswith("run store ") and text in message
 
 
-def test_a_real_full_disk_is_classified_by_its_code(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_a_real_full_disk_is_classified_by_its_code(store, full_disk):
     run_id = store.create_run(RunConfig())
     conn = store._conn()
-    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+    full_disk.fill(conn)
     with pytest.raises(sqlite3.OperationalError) as raw:  # what the store gets from sqlite3
         for epoch in range(1, 5000):
             conn.execute("INSERT INTO epochs (run_id, epoch, train_loss) VALUES (?, ?, ?)", (run_id, epoch, 1.0))
@@ -64,8 +63,7 @@ def test_a_real_full_disk_is_classified_by_its_code(tmp_path):
         store.set_notes(run_id, "n" * 9000)
 
 
-def test_a_real_read_only_store_is_a_permission_problem(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_a_real_read_only_store_is_a_permission_problem(store):
     store._conn().execute("PRAGMA query_only = ON")
     with pytest.raises(StoreError, match="cannot write the run store .*permissions"):
         store.create_run(RunConfig())

@@ -1,4 +1,5 @@
-"""Sweep specs: parsing (JSON and TOML), grid and random expansion, refusal of bad specs."""
+"""Sweep specs: parsing (JSON and TOML), grid and random expansion, refusal of bad specs (and of a Ray sweep
+whose trials mix validation protocols)."""
 from __future__ import annotations
 
 import pytest
@@ -87,3 +88,13 @@ def test_unreadable_or_malformed_files_are_refused(tmp_path):
     bad.write_text("[grid\nlr = [")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_spec(bad)
+
+
+def test_a_ray_sweep_mixing_validation_protocols_is_refused_in_one_line():
+    from experiments.sweeps.ray_engine import _one_protocol
+    from experiments.sweeps.spec import Trial
+    trials = [Trial(i, RunConfig(val_size=v), {"val_size": v}) for i, v in enumerate((0, 10_000))]
+    with pytest.raises(ConfigError, match="same val_size") as err:
+        _one_protocol(trials)
+    assert "\n" not in str(err.value)
+    _one_protocol(trials[1:])  # one protocol: fine

@@ -12,7 +12,6 @@ from experiments.config import RunConfig
 from experiments.exercises.play import exercise_tag
 from experiments.store import RunStore, predictions
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 NUMBER_EXERCISE = '''
 title = "Number"
 question = "What accuracy?"
@@ -35,22 +34,18 @@ run = "a"
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch) -> Path:
-    db = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(db))
-    empty = tmp_path / "no-mnist"
-    empty.mkdir()
-    monkeypatch.setenv("MNIST_DIR", str(empty))
+def env(offline_db, tmp_path, monkeypatch) -> Path:
+    """The app's store (no MNIST) with one number exercise in its own folder, no teacher password."""
     folder = tmp_path / "exercises"
     folder.mkdir()
     (folder / "num.toml").write_text(NUMBER_EXERCISE)
     monkeypatch.setenv("MNIST_LAB_EXERCISES", str(folder))
     monkeypatch.delenv("MNIST_LAB_TEACHER_PASSWORD", raising=False)
-    return db
+    return offline_db
 
 
-def on_page(page: str, student: str = "Ann") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
+def on_page(app, page: str, student: str = "Ann") -> AppTest:
+    at = app()
     at.session_state["_student"] = student
     at.run()
     at.switch_page(page)
@@ -61,8 +56,8 @@ def box(at: AppTest, label: str):
     return next(t for t in at.text_input if t.label.startswith(label))
 
 
-def test_a_prediction_out_of_range_is_one_line_and_stores_nothing(env):
-    at = on_page("ui/exercises_page.py")
+def test_a_prediction_out_of_range_is_one_line_and_stores_nothing(env, app):
+    at = on_page(app, "ui/exercises_page.py")
     box(at, "Your prediction").input("150")
     at.button(key="save_num").click().run()
     assert len(at.error) == 1 and "from 0% to 100%" in at.error[0].value
@@ -76,11 +71,11 @@ def test_a_prediction_out_of_range_is_one_line_and_stores_nothing(env):
     assert at.button(key="run_num")
 
 
-def test_history_filters_mine_and_everyone(env):
+def test_history_filters_mine_and_everyone(env, app):
     store = RunStore(env)
     for who in ("Ann", "Bob", "Bob"):
         store.create_run(RunConfig(), student=who)
-    at = on_page("ui/history_page.py")
+    at = on_page(app, "ui/history_page.py")
     assert len(at.dataframe[0].value) == 1
     at.segmented_control(key="hist_scope").set_value("Everyone").run()
     assert len(at.dataframe[0].value) == 3
@@ -106,7 +101,7 @@ def exercise_group(store: RunStore, student: str, group: str, finals: dict[float
             store.set_status(run_id, "finished")
 
 
-def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env):
+def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env, app):
     store = RunStore(env)
     for who, guess in (("Ann", 0.9), ("Bob", 0.2), ("Cy", 0.5)):
         prediction = predictions.save_prediction(store, who, "num", {"kind": "number", "value": guess})
@@ -115,7 +110,7 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env)
             exercise_group(store, who, f"g-{who}", {0.1: 0.95, 0.001: 0.5})
     finished_run(store, "Ann", 0.91, 0.905)
     finished_run(store, "Bob", 0.80, 0.795)
-    at = on_page("ui/teacher_page.py", student="Teacher")
+    at = on_page(app, "ui/teacher_page.py", student="Teacher")
     assert not at.exception
     assert at.metric[0].value == "1 of 2"
     table = at.dataframe[0].value
@@ -130,8 +125,8 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env)
 
 
 @pytest.mark.parametrize("name, kept", [("<b>Ann</b>", True), ("z" * 10_000, False), ("a\nb", False)])
-def test_a_reload_takes_the_name_from_the_address_bar_if_it_is_valid(env, name, kept):
-    at = AppTest.from_file(APP, default_timeout=30)
+def test_a_reload_takes_the_name_from_the_address_bar_if_it_is_valid(env, name, kept, app):
+    at = app()
     at.query_params["student"] = name
     at.run()
     badges = [c.value for c in at.sidebar.caption if c.value.startswith("Student:")]

@@ -11,60 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.store import RunStore
-from nn import MLP
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-PAGES = {"Compare": "ui/compare_page.py", "History": "ui/history_page.py", "Report": "ui/report_page.py",
-         "Inspect": "ui/inspect_page.py"}
+from tests.conftest import make_dataset
+from tests.ui.conftest import PAGES, populate, texts
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    """A fresh store file for the app; MNIST_DIR points at an empty folder unless the real data is there."""
-    path = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(path))
-    real = os.environ.get("MNIST_DIR")
-    if not real or not Path(real).is_dir():
-        empty = tmp_path / "no-mnist"
-        empty.mkdir()
-        monkeypatch.setenv("MNIST_DIR", str(empty))
-    return path
-
-
-def app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=30).run()
-
-
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("title", "info", "error", "warning", "caption", "markdown", "text")
-             for e in getattr(at, kind)]
-    parts += [e.value for e in at.sidebar.error]
-    return "\n".join(str(p) for p in parts)
-
-
-def populate(path: Path) -> list[int]:
-    """Three finished runs (two seeds of one config and another lr) with epochs and saved weights."""
-    store = RunStore(path)
-    ids = []
-    for lr, seed in ((0.001, 0), (0.001, 1), (0.01, 0)):
-        config = RunConfig(hidden=(8,), lr=lr, seed=seed, epochs=2, train_size=1000)
-        run_id = store.create_run(config, name=f"lr {lr} seed {seed}", source="cli")
-        for epoch in (1, 2):
-            store.log_epoch(run_id, {"epoch": epoch, "train_loss": 1.0 / epoch, "test_loss": 1.1 / epoch,
-                                     "train_acc": 0.8 + 0.05 * epoch + seed / 100, "test_acc": 0.8 + 0.04 * epoch,
-                                     "val_loss": 1.05 / epoch, "val_acc": 0.79 + 0.04 * epoch + seed / 200,
-                                     "seconds": 0.5, "elapsed": 0.5 * epoch, "lr": lr,
-                                     "majority_fraction": 0.12, "dead_fraction": 0.0})
-        store.set_status(run_id, "finished")
-        store.weights_path(run_id).parent.mkdir(parents=True, exist_ok=True)
-        MLP(config.sizes(), seed=seed).save(str(store.weights_path(run_id)))
-        ids.append(run_id)
-    store.close()
-    return ids
-
-
-def test_every_page_renders_with_an_empty_store(db):
-    at = app()
+def test_every_page_renders_with_an_empty_store(db, app):
+    at = app().run()
     assert not at.exception
     assert at.title[0].value == "Train"
     assert "No run yet" in texts(at)
@@ -75,8 +27,8 @@ def test_every_page_renders_with_an_empty_store(db):
     assert RunStore(db).count_runs() == 0
 
 
-def test_invalid_settings_are_refused_before_queuing(db):
-    at = app()
+def test_invalid_settings_are_refused_before_queuing(db, app):
+    at = app().run()
     at.sidebar.text_input(key="cfg_hidden").set_value("128, abc")
     at.sidebar.button(key="train_button").click().run()
     assert not at.exception
@@ -91,11 +43,11 @@ def test_invalid_settings_are_refused_before_queuing(db):
     assert RunStore(db).count_runs() == 0
 
 
-def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
+def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch, app):
     if not Path(os.environ["MNIST_DIR"]).joinpath("train-images-idx3-ubyte.gz").exists():
-        from tests.test_data import make_dataset  # Train refuses while the data cannot load: give it some
+        # Train refuses while the data cannot load: give it some
         monkeypatch.setenv("MNIST_DIR", str(make_dataset(tmp_path / "tiny-mnist")))
-    at = app()
+    at = app().run()
     at.sidebar.text_input(key="cfg_hidden").set_value("8")
     at.sidebar.text_input(key="cfg_epochs").set_value("1")
     at.sidebar.text_input(key="cfg_train_size").set_value("500")
@@ -114,9 +66,9 @@ def test_train_queues_a_run_and_watches_it(db, tmp_path, monkeypatch):
     assert store.get_run(runs[0].id).status in ("finished", "failed")
 
 
-def test_pages_render_with_a_populated_store(db):
+def test_pages_render_with_a_populated_store(db, app):
     ids = populate(db)
-    at = app()
+    at = app().run()
     at.session_state["watched"] = ids
     at.run()
     assert not at.exception
@@ -143,9 +95,9 @@ def test_pages_render_with_a_populated_store(db):
     assert not at.exception
 
 
-def test_history_edits_and_loads_a_run_into_the_sidebar(db):
+def test_history_edits_and_loads_a_run_into_the_sidebar(db, app):
     ids = populate(db)
-    at = app()
+    at = app().run()
     at.session_state["compare_ids"] = [ids[2]]
     at.switch_page(PAGES["History"]).run()
     assert not at.exception
@@ -167,10 +119,10 @@ def _submit(at: AppTest) -> None:
     button.click().run()
 
 
-def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch):
+def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch, app):
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
     ids = populate(db)
-    at = app()
+    at = app().run()
     at.session_state["inspect_id"] = ids[0]
     at.switch_page(PAGES["Inspect"]).run(timeout=60)
     assert not at.exception
@@ -178,9 +130,9 @@ def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch):
     assert len(at.get("plotly_chart")) == 4
 
 
-def test_download_progress_and_offline_message(db, monkeypatch):
+def test_download_progress_and_offline_message(db, monkeypatch, app):
     from ui.common import _resources
-    at = app()
+    at = app().run()
     source = _resources(str(db))[2]
     deadline = time.monotonic() + 30
     while source.status().state not in ("ready", "failed") and time.monotonic() < deadline:
@@ -196,25 +148,25 @@ def test_download_progress_and_offline_message(db, monkeypatch):
     assert "offline?" in texts(at) and "MNIST_DIR=/path/to/folder" in texts(at)
 
 
-def test_a_damaged_store_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+def test_a_damaged_store_is_a_message_not_a_traceback(tmp_path, monkeypatch, app):
     bad = tmp_path / "runs.sqlite"
     bad.write_text("this is not a database " * 100)
     monkeypatch.setenv("RESULTS_DB", str(bad))
-    at = app()
+    at = app().run()
     assert not at.exception
     assert "damaged or is not a run store" in texts(at)
     at.switch_page(PAGES["History"]).run()
     assert not at.exception and "RESULTS_DB" in texts(at)
 
 
-def test_diagnosis_and_user_text_shown_safely(db):
+def test_diagnosis_and_user_text_shown_safely(db, app):
     store = RunStore(db)
     config = RunConfig(hidden=(8,), lr=5.0, optimizer="sgd", epochs=3)
     run_id = store.create_run(config, name="![img](http://evil/x.png) [click](javascript:alert(1))")
     store.log_epoch(run_id, {"epoch": 1, "train_loss": 2.3, "test_loss": 2.3, "train_acc": 0.1, "test_acc": 0.098,
                              "majority_fraction": 1.0, "dead_fraction": 0.9, "elapsed": 1.0})
     store.set_status(run_id, "diverged", "the loss became nan in epoch 2")
-    at = app()
+    at = app().run()
     at.session_state["watched"] = [run_id]
     at.run()
     assert not at.exception
@@ -224,7 +176,7 @@ def test_diagnosis_and_user_text_shown_safely(db):
     assert "](http" not in shown and "](javascript" not in shown  # names never become links or images
 
 
-def test_compare_gives_a_seed_verdict(db):
+def test_compare_gives_a_seed_verdict(db, app):
     ids = populate(db)
     store = RunStore(db)
     config = RunConfig(hidden=(8,), lr=0.01, seed=1, epochs=2, train_size=1000)
@@ -234,7 +186,7 @@ def test_compare_gives_a_seed_verdict(db):
                                 "test_acc": 0.85 + 0.03 * epoch, "val_loss": 0.5, "val_acc": 0.84 + 0.03 * epoch,
                                 "elapsed": epoch})
     store.set_status(extra, "finished")
-    at = app()
+    at = app().run()
     at.session_state["compare_ids"] = ids + [extra]
     at.switch_page(PAGES["Compare"]).run()
     assert not at.exception
@@ -261,9 +213,9 @@ def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 
     return group
 
 
-def test_report_shows_the_reports_numbers_and_our_verdict(db):
+def test_report_shows_the_reports_numbers_and_our_verdict(db, app):
     report_group(db)
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["Report"]).run()
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 6  # one figure per comparison
@@ -272,8 +224,8 @@ def test_report_shows_the_reports_numbers_and_our_verdict(db):
     assert sum("Not reproduced yet" in line for line in lines) == 5
 
 
-def test_report_button_queues_the_comparison(db):
-    at = app()
+def test_report_button_queues_the_comparison(db, app):
+    at = app().run()
     at.switch_page(PAGES["Report"]).run()
     at.selectbox(key="report_scale").set_value(0.1)
     at.number_input(key="report_seeds").set_value(1)
@@ -290,9 +242,9 @@ def test_report_button_queues_the_comparison(db):
     assert at.session_state["report_groups"]["learning-rate"] == runs[0].group_id
 
 
-def test_report_double_click_queues_the_comparison_once(db):
+def test_report_double_click_queues_the_comparison_once(db, app):
     """Issue 12 item 1: two quick clicks on a Report button stored every run twice."""
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["Report"]).run()
     at.selectbox(key="report_scale").set_value(0.1)
     at.number_input(key="report_seeds").set_value(2)
@@ -309,7 +261,7 @@ def test_report_double_click_queues_the_comparison_once(db):
     assert any("Already queued" in t.proto.body for t in at.toast)
 
 
-def test_report_page_counts_a_duplicated_seed_once_and_says_so(db):
+def test_report_page_counts_a_duplicated_seed_once_and_says_so(db, app):
     group = report_group(db)
     store = RunStore(db)
     twin = store.search_runs(group_id=group, order_by="id", descending=False)[0]
@@ -318,7 +270,7 @@ def test_report_page_counts_a_duplicated_seed_once_and_says_so(db):
     for e in store.get_epochs(twin.id):
         store.log_epoch(copy, {k: v for k, v in e.items() if k != "run_id"})
     store.set_status(copy, "finished")
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["Report"]).run()
     assert not at.exception
     lines = [m.value.replace("\\", "") for m in at.markdown if "conclusion" in m.value]
@@ -326,9 +278,9 @@ def test_report_page_counts_a_duplicated_seed_once_and_says_so(db):
                for line in lines), lines
 
 
-def test_an_idle_report_page_has_no_refresh_timer_and_an_active_one_has(db):
+def test_an_idle_report_page_has_no_refresh_timer_and_an_active_one_has(db, app):
     report_group(db)
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["Report"]).run()
     assert at.session_state["report_busy"] is False
     store = RunStore(db)
@@ -342,9 +294,9 @@ def test_an_idle_report_page_has_no_refresh_timer_and_an_active_one_has(db):
     assert at.session_state["report_busy"] is False and not at.exception
 
 
-def test_history_filters_exports_and_deletes_with_confirmation(db):
+def test_history_filters_exports_and_deletes_with_confirmation(db, app):
     ids = populate(db)
-    at = app()
+    at = app().run()
     at.session_state["compare_ids"] = [ids[0]]  # as if ticked on Compare
     at.switch_page(PAGES["History"]).run()
     assert at.get("download_button")[0].proto.label == "Export 1 selected (CSV)"
@@ -365,7 +317,7 @@ def test_history_filters_exports_and_deletes_with_confirmation(db):
     assert "0 of 2 runs" in texts(at)
 
 
-def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
+def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db, app):
     from experiments.report import presets
     store = RunStore(db)
     lr = presets.get_comparison("learning-rate").scaled(0.1)
@@ -379,7 +331,7 @@ def test_report_overlays_both_variants_and_says_when_the_conclusion_flips(db):
             store.log_epoch(run_id, {"epoch": epoch, "train_loss": 0.3, "test_loss": 0.3, "train_acc": acc,
                                      "test_acc": acc, "full_train_acc": acc, "elapsed": epoch})
         store.set_status(run_id, "finished")
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["Report"]).run()
     assert not at.exception
     lines = [m.value.replace("\\", "") for m in at.markdown if "conclusion" in m.value]
@@ -400,14 +352,14 @@ def _ended_run(path: Path, status: str, epochs: int = 0, message: str = "", lr: 
     return run_id
 
 
-def test_reloading_train_shows_this_sessions_runs_again(db):
+def test_reloading_train_shows_this_sessions_runs_again(db, app):
     """The watched runs live in the URL (?runs=...), so a reload (a new session) keeps them."""
     ids = populate(db)
-    at = app()
+    at = app().run()
     at.session_state["watched"] = ids
     at.run()
     assert at.query_params.get("runs") == ",".join(map(str, ids))
-    reloaded = AppTest.from_file(APP, default_timeout=30)
+    reloaded = app()
     junk = ",x,99999,\uff11," + "9" * 5000  # junk, a deleted run, a full-width digit, a 5000-digit number
     reloaded.query_params["runs"] = ",".join(map(str, ids)) + junk  # are ignored
     reloaded.run()
@@ -417,9 +369,9 @@ def test_reloading_train_shows_this_sessions_runs_again(db):
     assert all(any(f"Run {i} " in b for b in bars) for i in ids) and len(reloaded.get("plotly_chart")) == 2
 
 
-def test_train_says_curves_will_come_only_while_a_run_can_still_make_them(db):
+def test_train_says_curves_will_come_only_while_a_run_can_still_make_them(db, app):
     diverged = _ended_run(db, "diverged", message="the loss became nan in epoch 1")
-    at = app()
+    at = app().run()
     at.session_state["watched"] = [diverged]
     at.run()
     assert not at.exception
@@ -431,9 +383,9 @@ def test_train_says_curves_will_come_only_while_a_run_can_still_make_them(db):
     assert "after the first epoch" in texts(at)
 
 
-def test_compare_with_only_zero_epoch_runs_draws_nothing_and_says_why(db):
+def test_compare_with_only_zero_epoch_runs_draws_nothing_and_says_why(db, app):
     ids = [_ended_run(db, "stopped", lr=0.1), _ended_run(db, "failed", message="no data", lr=0.01)]
-    at = app()
+    at = app().run()
     at.session_state["compare_ids"] = ids
     at.switch_page(PAGES["Compare"]).run()
     assert not at.exception
@@ -450,10 +402,10 @@ def test_compare_with_only_zero_epoch_runs_draws_nothing_and_says_why(db):
     assert not any("mean of" in n for n in names)  # the queued seed is not averaged into its group's curve
 
 
-def test_missing_metrics_show_a_dash_not_none(db):
+def test_missing_metrics_show_a_dash_not_none(db, app):
     populate(db)
     _ended_run(db, "failed", message="no data")
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["History"]).run()
     assert at.dataframe[0].proto.placeholder == "–"
     at.session_state["compare_ids"] = [1, 4]
@@ -461,24 +413,24 @@ def test_missing_metrics_show_a_dash_not_none(db):
     assert all(d.proto.placeholder == "–" for d in at.dataframe)
 
 
-def test_history_export_says_what_it_exports_and_the_caption_no_order(db):
+def test_history_export_says_what_it_exports_and_the_caption_no_order(db, app):
     ids = populate(db)
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["History"]).run()
     assert at.get("download_button")[0].proto.label == "Export all 3 listed (CSV)"
     assert "newest first" not in texts(at)  # a click on a header sorts in the browser, unseen by the server
-    ticked = app()
+    ticked = app().run()
     ticked.session_state["compare_ids"] = ids[:2]
     ticked.switch_page(PAGES["History"]).run()
     assert ticked.get("download_button")[0].proto.label == "Export 2 selected (CSV)"
 
 
 @pytest.mark.mnist
-def test_inspect_warns_that_a_diverged_runs_network_is_broken(db, mnist_dir, monkeypatch):
+def test_inspect_warns_that_a_diverged_runs_network_is_broken(db, mnist_dir, monkeypatch, app):
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
     ids = populate(db)
     RunStore(db).set_status(ids[1], "diverged", "the loss became nan in epoch 2")
-    at = app()
+    at = app().run()
     at.session_state["inspect_id"] = ids[1]
     at.switch_page(PAGES["Inspect"]).run(timeout=60)
     assert not at.exception

@@ -7,10 +7,7 @@ from experiments.store import RunStore
 from experiments.store.dynamics import log_batch_points, log_layer_stats
 from nn.batch_curve import BatchPoint
 from nn.dynamics import Histogram, LayerStats
-from tests import test_dashboard_apptest as dashboard
-from tests.test_dashboard_apptest import PAGES, app, texts
-
-db = dashboard.db  # the same fixture: a fresh store, MNIST_DIR pointing at nothing unless it is real
+from tests.ui.conftest import PAGES, texts
 
 L2_CASE = RunConfig(hidden=(8,), activation="sigmoid", optimizer="sgd", lr=1e-5, l2=1.0, epochs=2, train_size=1000)
 
@@ -30,9 +27,9 @@ def l2_run(path) -> int:
     return run_id
 
 
-def test_train_shows_the_finding_its_fix_and_the_dynamics(db):
+def test_train_shows_the_finding_its_fix_and_the_dynamics(db, app):
     run_id = l2_run(db)
-    at = app()
+    at = app().run()
     at.session_state["watched"] = [run_id]
     at.run()
     assert not at.exception
@@ -44,9 +41,9 @@ def test_train_shows_the_finding_its_fix_and_the_dynamics(db):
     assert len(charts) >= 2 + 5  # the live loss and accuracy, four series, the penalty (+ the heatmap)
 
 
-def test_try_this_fix_queues_both_settings_as_one_group(db):
+def test_try_this_fix_queues_both_settings_as_one_group(db, app):
     run_id = l2_run(db)
-    at = app()
+    at = app().run()
     at.session_state["watched"] = [run_id]
     at.run()
     at.button(key=next(b.key for b in at.button if b.key and b.key.startswith(f"fix_{run_id}_"))).click().run()
@@ -57,7 +54,7 @@ def test_try_this_fix_queues_both_settings_as_one_group(db):
     assert f"Trying a fix for run {run_id}" in [s.value for s in at.subheader]  # Compare shows the group
 
 
-def test_compare_shows_a_fix_group_with_its_verdict(db):
+def test_compare_shows_a_fix_group_with_its_verdict(db, app):
     run_id = l2_run(db)
     store = RunStore(db)
     group = f"{PREFIX}{run_id}-abc"
@@ -67,7 +64,7 @@ def test_compare_shows_a_fix_group_with_its_verdict(db):
         store.log_epoch(rid, {"epoch": 1, "train_loss": 1.0, "val_acc": acc, "val_loss": 1 - acc, "test_acc": acc,
                               "train_acc": acc, "elapsed": 1})
         store.set_status(rid, "finished")
-    at = app()
+    at = app().run()
     at.switch_page(PAGES["Compare"])
     at.query_params["group"] = group
     at.run()
@@ -76,13 +73,13 @@ def test_compare_shows_a_fix_group_with_its_verdict(db):
     assert f"Trying a fix for run {run_id}" in shown and "The fix helped" in shown
 
 
-def test_inspect_has_the_dynamics_view(db, mnist_dir):
+def test_inspect_has_the_dynamics_view(db, mnist_dir, app):
     run_id = l2_run(db)
     store = RunStore(db)
     from nn import MLP
     store.weights_path(run_id).parent.mkdir(parents=True, exist_ok=True)
     MLP(L2_CASE.sizes(), activation="sigmoid").save(str(store.weights_path(run_id)))
-    at = app()
+    at = app().run()
     at.session_state["inspect_id"] = run_id
     at.switch_page(PAGES["Inspect"]).run(timeout=60)
     assert not at.exception
@@ -90,9 +87,9 @@ def test_inspect_has_the_dynamics_view(db, mnist_dir):
     assert any(c.key == "inspect_dyn_heatmap" for c in at.get("plotly_chart") if hasattr(c, "key"))
 
 
-def test_compare_draws_within_epoch_points_as_thin_lines(db):
+def test_compare_draws_within_epoch_points_as_thin_lines(db, app):
     run_id = l2_run(db)
-    at = app()
+    at = app().run()
     at.session_state["compare_ids"] = [run_id]
     at.switch_page(PAGES["Compare"]).run()
     at.selectbox(key="cmp_metric").set_value("train_loss").run()

@@ -1,23 +1,12 @@
 """The Insights page through Streamlit's AppTest: a sweep-like history, a refused selection, replicates offered."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.store import RunStore
 from tests.insight_history import make_history, only_lr
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGE = "ui/insights_page.py"
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(path))
-    return path
 
 
 def _texts(at: AppTest) -> str:
@@ -25,8 +14,8 @@ def _texts(at: AppTest) -> str:
                      for e in getattr(at, kind))
 
 
-def _open(kind: str, value: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def _open(app, kind: str, value: str) -> AppTest:
+    at = app(timeout=60).run()
     at.switch_page(PAGE).run()
     at.radio(key="in_kind").set_value(kind).run()
     box = "in_tag" if kind == "A tag" else "in_search"
@@ -34,9 +23,9 @@ def _open(kind: str, value: str) -> AppTest:
     return at
 
 
-def test_the_page_shows_importance_slices_contour_and_verdicts(db):
+def test_the_page_shows_importance_slices_contour_and_verdicts(db, app):
     make_history(RunStore(db), only_lr, seeds=2)
-    at = _open("A tag", "hist")
+    at = _open(app, "A tag", "hist")
     assert not at.exception and not at.error, _texts(at)
     text = _texts(at)
     assert "24 runs" in text and "Above it: lr" in text and "Benjamini-Hochberg" in text
@@ -45,14 +34,14 @@ def test_the_page_shows_importance_slices_contour_and_verdicts(db):
     assert len(at.get("plotly_chart")) == 4  # importance, slices, contour, parallel coordinates
 
 
-def test_a_selection_too_small_gets_one_line_and_replicates_are_offered_when_missing(db, tmp_path, monkeypatch):
+def test_a_selection_too_small_gets_one_line_and_replicates_are_offered_when_missing(db, tmp_path, monkeypatch, app):
     empty = tmp_path / "no-mnist"
     empty.mkdir()
     monkeypatch.setenv("MNIST_DIR", str(empty))  # the queued replicates fail fast instead of downloading
     make_history(RunStore(db), only_lr, seeds=1)
-    at = _open("A search (as in History)", "lr=0.1 batch=32")
+    at = _open(app, "A search (as in History)", "lr=0.1 batch=32")
     assert not at.exception and [e.value for e in at.error] and "at least 4 are needed" in at.error[0].value
-    at = _open("A tag", "hist")
+    at = _open(app, "A tag", "hist")
     assert "no seed replicates" in _texts(at)
     button = at.button(key="in_replicates")
     assert "Queue 12 seed replicates" in button.label

@@ -5,25 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
 from experiments.store import RunStore
 from nn.status import RunStatus
-from tests.test_dashboard_apptest import APP, PAGES, texts
+from tests.ui.conftest import PAGES, texts
 
 pytestmark = pytest.mark.mnist
 CONFIG = RunConfig(hidden=(8,), epochs=3, train_size=500, batch_size=50, lr=0.01)
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch, mnist_dir) -> Path:
-    path = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(path))
+def db(db, monkeypatch, mnist_dir) -> Path:
+    """The app's store, on the real MNIST."""
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
-    return path
+    return db
 
 
 class StopAfterFirst:
@@ -48,9 +46,9 @@ def dashboard_manager(db: Path) -> RunManager:
     return _resources(str(db))[1]
 
 
-def test_resume_then_continue_from_history(db):
+def test_resume_then_continue_from_history(db, app):
     run_id = stopped_after_one_epoch(db)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app(timeout=60).run()
     at.session_state["compare_ids"] = [run_id]
     at.switch_page(PAGES["History"]).run()
     assert not at.exception
@@ -72,11 +70,11 @@ def test_resume_then_continue_from_history(db):
     assert (run.status, run.epochs_done, run.config.epochs) == (RunStatus.FINISHED, 5, 5)
 
 
-def test_train_page_offers_resume_and_says_why_it_cannot(db):
+def test_train_page_offers_resume_and_says_why_it_cannot(db, app):
     run_id = stopped_after_one_epoch(db)
     store = RunStore(db)
     store.checkpoint_dir(run_id).joinpath("latest.npz").unlink()  # the checkpoint file went missing
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app(timeout=60)
     at.session_state["watched"] = [run_id]
     at.run()
     at.button(key=f"train_resume_{run_id}").click().run()
@@ -85,8 +83,8 @@ def test_train_page_offers_resume_and_says_why_it_cannot(db):
     assert store.get_run(run_id).status == RunStatus.STOPPED  # nothing changed
 
 
-def test_the_sidebar_warns_of_a_big_networks_checkpoint(db):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def test_the_sidebar_warns_of_a_big_networks_checkpoint(db, app):
+    at = app(timeout=60).run()
     assert "checkpoint" not in " ".join(c.value for c in at.sidebar.caption)
     at.sidebar.text_input(key="cfg_hidden").set_value("4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096").run()
     note = " ".join(c.value for c in at.sidebar.caption)

@@ -9,23 +9,15 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.store import RunStore
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGE = "ui/sweep_page.py"
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(path))
-    return path
 
 
 def texts(at: AppTest) -> str:
     return "\n".join(str(e.value) for kind in ("title", "error", "caption", "markdown") for e in getattr(at, kind))
 
 
-def test_the_page_renders_and_refuses_a_bad_grid(db):
-    at = AppTest.from_file(APP, default_timeout=30).run()
+def test_the_page_renders_and_refuses_a_bad_grid(db, app):
+    at = app().run()
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "Sweep" in texts(at) and "8 trials" in texts(at)  # 2 lr x 2 batch x 2 widths x adam
@@ -34,9 +26,9 @@ def test_the_page_renders_and_refuses_a_bad_grid(db):
 
 
 @pytest.mark.mnist
-def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch):
+def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch, app):
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = app().run()
     at.switch_page(PAGE).run()
     at.text_input(key="sw_lr").set_value("0.01").run()
     at.text_input(key="sw_batch").set_value("64").run()
@@ -68,11 +60,11 @@ def _stored_sweep(db: Path, name: str, lrs: tuple[float, ...], source: str = "cl
     return sweep_id
 
 
-def test_the_page_lists_every_stored_sweep_by_name_and_date(db):
+def test_the_page_lists_every_stored_sweep_by_name_and_date(db, app):
     """Sweeps started from the command line (or before a restart) are listed, not only this process's."""
     older = _stored_sweep(db, "first sweep", (0.1, 0.01))
     newer = _stored_sweep(db, "second sweep", (0.1, 0.01, 0.001))
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = app().run()
     at.switch_page(PAGE).run()
     assert not at.exception
     pick = at.selectbox(key="sw_pick")
@@ -84,11 +76,11 @@ def test_the_page_lists_every_stored_sweep_by_name_and_date(db):
     assert any("0 of 2 epochs" in str(p.proto) for p in at.get("progress"))
 
 
-def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch):
+def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch, app):
     empty = tmp_path / "no-mnist"
     empty.mkdir()
     monkeypatch.setenv("MNIST_DIR", str(empty))  # the trials fail at once: only the queuing is tested
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = app().run()
     at.switch_page(PAGE).run()
     at.text_input(key="sw_lr").set_value("0.01").run()
     at.text_input(key="sw_batch").set_value("64").run()
@@ -138,8 +130,8 @@ GRID_REFUSED = [  # (widget key, typed text, expected words): refused in one lin
 
 
 @pytest.mark.parametrize("key,text,words", GRID_REFUSED, ids=[f"{k}={t[:12]!r}" for k, t, _ in GRID_REFUSED])
-def test_a_bad_grid_entry_is_refused_in_one_line_and_nothing_starts(db, key, text, words):
-    at = AppTest.from_file(APP, default_timeout=30).run()
+def test_a_bad_grid_entry_is_refused_in_one_line_and_nothing_starts(db, key, text, words, app):
+    at = app().run()
     at.switch_page(PAGE).run()
     at.text_input(key=key).set_value(text).run()
     assert not at.exception
@@ -150,9 +142,9 @@ def test_a_bad_grid_entry_is_refused_in_one_line_and_nothing_starts(db, key, tex
     assert RunStore(db).count_runs() == 0
 
 
-def test_the_grid_offers_the_configs_optimizers_and_refuses_none(db):
+def test_the_grid_offers_the_configs_optimizers_and_refuses_none(db, app):
     from experiments.config import setting_of
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = app().run()
     at.switch_page(PAGE).run()
     assert list(at.multiselect(key="sw_opt").options) == list(setting_of("optimizer").choices)
     at.multiselect(key="sw_opt").set_value([]).run()
@@ -162,8 +154,8 @@ def test_the_grid_offers_the_configs_optimizers_and_refuses_none(db):
     assert not at.error and "16 trials" in texts(at)  # 2 lr x 2 batch x 2 architectures x 2 optimizers
 
 
-def test_the_tpe_tab_offers_budget_and_pruner_and_refuses_a_budget_below_startup(db):
-    at = AppTest.from_file(APP, default_timeout=30).run()
+def test_the_tpe_tab_offers_budget_and_pruner_and_refuses_a_budget_below_startup(db, app):
+    at = app().run()
     at.switch_page(PAGE).run()
     assert list(at.selectbox(key="tp_pruner").options) == ["median", "hyperband", "none"]
     at.radio(key="sw_source").set_value("TPE").run()
@@ -175,9 +167,9 @@ def test_the_tpe_tab_offers_budget_and_pruner_and_refuses_a_budget_below_startup
 
 
 @pytest.mark.mnist
-def test_start_runs_a_tpe_sweep_from_the_page(db, mnist_dir, monkeypatch):
+def test_start_runs_a_tpe_sweep_from_the_page(db, mnist_dir, monkeypatch, app):
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = app().run()
     at.switch_page(PAGE).run()
     at.radio(key="sw_source").set_value("TPE").run()
     for key, value in (("tp_hidden", "16"), ("tp_epochs", "2"), ("tp_train", "2000")):

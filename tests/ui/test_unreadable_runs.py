@@ -5,23 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
 from experiments.config import RunConfig
 from experiments.store import RunStore
 from experiments.store.records import UNREADABLE_NOTE
-from tests.test_dashboard_apptest import APP, PAGES, populate, texts
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """A fresh store for the app (RESULTS_DB) and an empty MNIST folder: no page here loads data."""
-    path = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("RESULTS_DB", str(path))
-    (tmp_path / "no-mnist").mkdir()
-    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-mnist"))
-    return path
+from tests.ui.conftest import PAGES, populate, texts
 
 
 def _make_unreadable(path, run_id) -> None:
@@ -30,11 +17,11 @@ def _make_unreadable(path, run_id) -> None:
         conn.execute("UPDATE runs SET config = ? WHERE id = ?", (json.dumps(config), run_id))
 
 
-def test_pages_show_an_unreadable_config_as_unreadable(app_db):
-    db = app_db
+def test_pages_show_an_unreadable_config_as_unreadable(offline_db, app):
+    db = offline_db
     ids = populate(db)
     _make_unreadable(db, ids[2])
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = app().run()
     at.session_state["compare_ids"] = [ids[2]]
     at.switch_page(PAGES["History"]).run()
     assert not at.exception
