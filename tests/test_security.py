@@ -9,7 +9,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from experiments import config as config_module
 from experiments.config import RunConfig
 from experiments.store import RunStore
+from tests.conftest import wait_until
 from tests.live_server import CHROMIUM, ROOT, chromium, enter, goto_page, open_train_page, running_server, tick_row
 
 HOSTILE = {
@@ -271,9 +271,8 @@ def test_the_caps_are_enforced(tmp_path):
     manager = RunManager(RunStore(tmp_path / "runs.sqlite"), data_loader=blocked)
     try:
         first = manager.submit(RunConfig(epochs=1))  # taken by the worker (running), blocked while loading
-        deadline = time.monotonic() + 10
-        while manager.store.get_run(first).status == "queued" and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: manager.store.get_run(first).status != "queued", 10, "the worker to take the first run",
+                   every=0.01)
         for _ in range(c.MAX_QUEUED):  # MAX_QUEUED waiting
             manager.submit(RunConfig(epochs=1))
         with pytest.raises(StoreError, match=f"{c.MAX_QUEUED} runs are already waiting"):

@@ -9,7 +9,7 @@ import pytest
 from experiments.config import RunConfig
 from experiments.runs.data_source import DataSource
 from nn import DataError
-from tests.conftest import make_blobs
+from tests.conftest import make_blobs, wait_until
 
 
 def test_progress_then_ready():
@@ -32,9 +32,7 @@ def test_failure_keeps_the_message_and_prepare_runs_in_background():
 
     source = DataSource(loader)
     source.prepare()
-    deadline = time.monotonic() + 5
-    while source.status().state != "failed" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: source.status().state == "failed", 5, "the background load to fail", every=0.01)
     assert source.status().error.startswith("could not download")
     with pytest.raises(DataError):
         source.load(RunConfig())

@@ -6,10 +6,22 @@ import pytest
 from experiments.config import RunConfig
 from experiments.runs.runner import RunManager
 from experiments.store import RunStore
-from tests.conftest import make_blobs, run_in_threads
+from nn.callbacks import Callback
+from tests.conftest import make_blobs, run_in_threads, wait_until
 
 BLOBS = make_blobs(n_train=2000, n_test=200, features=784)
 SMALL = RunConfig(hidden=(16,), epochs=3, batch_size=50, lr=0.01)
+
+
+class BatchCounter(Callback):
+    """Counts the batches a run finishes (in its worker thread): how far a run went after a stop or a pause,
+    whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def on_batch_end(self, batch: int, logs: dict) -> None:
+        self.batches += 1
 
 
 @pytest.fixture
@@ -34,32 +46,30 @@ def test_queued_runs_train_in_order_and_store_every_epoch(manager):
 
 
 def test_stop_ends_a_run_within_one_batch_and_skips_queued_ones(manager):
-    slow = SMALL.replace(epochs=50, batch_size=1, hidden=(256,))
-    first = manager.submit(slow)
+    slow = SMALL.replace(epochs=50, batch_size=1, hidden=(256,))  # 100,000 batches if nothing stopped it
+    counter = BatchCounter()
+    first = manager.submit(slow, callbacks=[counter])
     second = manager.submit(slow)
-    deadline = time.time() + 30
-    while manager.progress(first).phase != "running" and time.time() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: counter.batches >= 1, 30, "the first run's first batch")
     manager.stop(second)
     manager.stop(first)
-    asked = time.time()
-    assert manager.wait(timeout=10)
-    assert time.time() - asked < 2  # one batch of one image, plus thread hand-over
+    at_stop = counter.batches  # read once the flag is set: only the batch in progress may still end
+    assert manager.wait(timeout=60)
+    assert counter.batches - at_stop <= 1  # within one batch, counted, not timed
     assert manager.store.get_run(first).status == "stopped"
     assert manager.store.get_run(second).status == "stopped"
     assert manager.store.get_run(second).message == "stopped before it started"
 
 
 def test_pause_and_unpause(manager):
-    run_id = manager.submit(SMALL.replace(epochs=40))
-    while manager.progress(run_id).phase != "running":
-        time.sleep(0.01)
+    counter = BatchCounter()
+    run_id = manager.submit(SMALL.replace(epochs=40), callbacks=[counter])
+    wait_until(lambda: counter.batches >= 1, 30, "the run's first batch")
     manager.pause(run_id)
     assert manager.progress(run_id).phase == "paused" and manager.progress(run_id).label == "paused"
-    time.sleep(0.2)
-    frozen = manager.progress(run_id).epoch
-    time.sleep(0.5)
-    assert manager.progress(run_id).epoch == frozen
+    at_pause = counter.batches  # read once the flag is set: only the batch in progress may still end
+    time.sleep(0.5)  # the run holds meanwhile
+    assert counter.batches - at_pause <= 1 and manager.progress(run_id).phase == "paused"
     manager.unpause(run_id)
     assert manager.wait(timeout=60)
     assert manager.store.get_run(run_id).epochs_done == 40
@@ -100,9 +110,7 @@ def test_one_manager_serves_many_threads(manager):
 def test_a_run_deleted_while_it_trains_leaves_no_weights_file(manager):
     """The worker saves weights after training returns; a run deleted meanwhile must not get an orphan file."""
     run_id = manager.submit(SMALL.replace(epochs=200, hidden=(64,)))
-    deadline = time.time() + 30
-    while not manager.store.get_epochs(run_id) and time.time() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: manager.store.get_epochs(run_id), 30, "the run's first stored epoch")
     manager.store.delete_run(run_id)
     manager.stop(run_id)
     assert manager.wait(timeout=30)
@@ -114,9 +122,7 @@ def test_a_run_deleted_while_it_trains_leaves_no_weights_file(manager):
 def test_a_run_stopped_before_its_first_epoch_keeps_no_weights(manager):
     """A stopped run with no finished epoch has nothing worth keeping (an 8 x 4096 network would be ~480 MB)."""
     run_id = manager.submit(SMALL.replace(epochs=5, batch_size=1, hidden=(256,)))
-    deadline = time.time() + 30
-    while manager.progress(run_id).phase != "running" and time.time() < deadline:
-        time.sleep(0.005)
+    wait_until(lambda: manager.progress(run_id).phase == "running", 30, "the run to start", every=0.005)
     manager.stop(run_id)
     assert manager.wait(timeout=30)
     run = manager.store.get_run(run_id)
@@ -132,9 +138,8 @@ def test_the_queue_cap_holds_under_concurrent_submits(tmp_path, monkeypatch):
     gate = __import__("threading").Event()
     manager = RunManager(RunStore(tmp_path / "cap.sqlite"), data_loader=lambda config: (gate.wait(30), BLOBS)[1])
     blocker = manager.submit(SMALL.replace(epochs=1))  # the worker takes it (running) and waits at the gate
-    deadline = time.time() + 10
-    while manager.store.get_run(blocker).status == "queued" and time.time() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: manager.store.get_run(blocker).status != "queued", 10, "the worker to take the first run",
+               every=0.01)
     refused = []
 
     def submit():

@@ -1,13 +1,12 @@
 """The local sweep engine: a real process pool on tiny MNIST configs, every trial in the store, stop."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from experiments.store import RunStore
 from experiments.sweeps.local import LocalSweep
 from experiments.sweeps.spec import expand, parse_spec
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.mnist
 
@@ -35,10 +34,11 @@ def test_every_trial_is_stored_with_the_sweep_tag_and_its_epochs(tmp_path, mnist
 def test_stop_ends_running_and_waiting_trials(tmp_path, mnist_dir):
     sweep = _sweep(tmp_path, mnist_dir, 200, {"lr": [0.01, 0.003, 0.001]}, workers=1)
     ids = sweep.start()
-    deadline = time.monotonic() + 60
-    while sweep.store.get_run(ids[0]).epochs_done < 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    sweep.stop()
+    try:
+        wait_until(lambda: sweep.store.get_run(ids[0]).epochs_done >= 1, 60, "the first trial's first epoch",
+                   every=0.1)
+    finally:
+        sweep.stop()
     assert sweep.wait(timeout=60)
     first, *rest = [sweep.store.get_run(i) for i in ids]
     assert first.status == "stopped" and 1 <= first.epochs_done < 200

@@ -14,6 +14,7 @@ from experiments.sweeps.spec import expand, parse_spec
 from experiments.sweeps.tpe import ReportToTrial, StudyPlace, check_space, distributions
 from experiments.sweeps.tpe_spec import Pruner
 from nn.status import RunStatus
+from tests.conftest import wait_until
 
 SPACE = {"random": {"lr": {"log_uniform": [1e-4, 0.3]}}, "grid": {"batch_size": [32, 128], "hidden": [[16], "32"]}}
 
@@ -128,8 +129,6 @@ def test_a_tpe_sweep_from_the_cli_prunes_weak_trials_and_keeps_their_epochs(tmp_
 
 @pytest.mark.mnist
 def test_stopping_a_tpe_sweep_stops_its_trial_and_starts_no_more(tmp_path, mnist_dir):
-    import time
-
     from experiments.sweeps.tpe import TpeSweep
 
     spec = parse_spec({"method": "tpe", "base": {"epochs": 200, "train_size": 2000, "hidden": "16",
@@ -137,12 +136,13 @@ def test_stopping_a_tpe_sweep_stops_its_trial_and_starts_no_more(tmp_path, mnist
                        "random": {"lr": {"log_uniform": [1e-3, 1e-2]}}, "tpe": {"trials": 5, "startup_trials": 2}})
     sweep = TpeSweep(RunStore(tmp_path / "runs.sqlite"), spec, workers=1)
     sweep.start()
-    deadline = time.monotonic() + 60
+
     def started() -> bool:
         return bool(sweep.run_ids) and sweep.store.get_run(sweep.run_ids[0]).epochs_done >= 1
-    while not started() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    sweep.stop()
+    try:
+        wait_until(started, 60, "the first trial's first epoch", every=0.1)
+    finally:
+        sweep.stop()
     assert sweep.wait(timeout=60)
     [run] = sweep.store.search_runs(group_id=sweep.sweep_id)
     assert run.status == "stopped" and 1 <= run.epochs_done < 200

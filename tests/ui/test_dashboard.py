@@ -3,7 +3,6 @@ populated store, invalid settings refused before queuing, Train queues a run, Hi
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.store import RunStore
-from tests.conftest import make_dataset
+from tests.conftest import make_dataset, wait_until
 from tests.ui.conftest import PAGES, populate, texts
 
 
@@ -134,9 +133,8 @@ def test_download_progress_and_offline_message(db, monkeypatch, app):
     from ui.common import _resources
     at = app().run()
     source = _resources(str(db))[2]
-    deadline = time.monotonic() + 30
-    while source.status().state not in ("ready", "failed") and time.monotonic() < deadline:
-        time.sleep(0.05)  # let the real background load end first
+    # let the real background load end first
+    wait_until(lambda: source.status().state in ("ready", "failed"), 30, "the real background load to end")
     monkeypatch.setattr(source, "prepare", lambda: None)  # the page would load again; here we play its states
     source._set(state="downloading", file="train-images-idx3-ubyte", done=4_000_000, total=9_912_422)
     at.run()

@@ -1,13 +1,13 @@
 """The Sweep page through AppTest: it renders, refuses a bad grid, starts a tiny sweep and shows its trials."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.store import RunStore
+from tests.conftest import wait_until
 
 PAGE = "ui/sweep_page.py"
 
@@ -38,9 +38,8 @@ def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch, app
     at.button(key="sw_start").click().run()
     assert not at.exception
     store = RunStore(db)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and any(r.status in ("queued", "running") for r in store.search_runs()):
-        time.sleep(0.2)
+    wait_until(lambda: not any(r.status in ("queued", "running") for r in store.search_runs()), 90,
+               "the sweep's trials to end", every=0.2)
     runs = store.search_runs(tag="sweep")
     assert len(runs) == 2 and {r.status for r in runs} == {"finished"}
     at.run()
@@ -90,9 +89,8 @@ def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch,
     assert not at.exception
     store = RunStore(db)
     assert store.count_runs() == 2
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(r.status in ("queued", "running") for r in store.search_runs()):
-        time.sleep(0.2)
+    wait_until(lambda: not any(r.status in ("queued", "running") for r in store.search_runs()), 60,
+               "the failing trials to end", every=0.2)
 
 
 def test_sweeps_are_found_by_tag_or_group():
@@ -179,9 +177,8 @@ def test_start_runs_a_tpe_sweep_from_the_page(db, mnist_dir, monkeypatch, app):
     at.button(key="sw_start").click().run()
     assert not at.exception and not at.error
     store = RunStore(db)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (len(store.search_runs(tag="tpe")) < 4
-                                           or any(r.status in ("queued", "running") for r in store.search_runs())):
-        time.sleep(0.2)
+    wait_until(lambda: len(store.search_runs(tag="tpe")) == 4
+               and not any(r.status in ("queued", "running") for r in store.search_runs()), 120,
+               "the four TPE trials to end", every=0.2)
     runs = store.search_runs(tag="tpe")
     assert len(runs) == 4 and {r.status for r in runs} <= {"finished", "pruned"}
