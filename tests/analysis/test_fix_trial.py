@@ -30,8 +30,7 @@ class Recorder:
         return [self.store.create_run(c, n, group_id) for c, n in zip(configs, names)]
 
 
-def test_plan_queues_both_settings_with_the_same_seeds_as_one_group(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_plan_queues_both_settings_with_the_same_seeds_as_one_group(store):
     run_id = l2_run(store)
     plan = plan_fix(store, run_id)
     assert plan.finding.kind == DiagnosisKind.L2_DOMINATES and plan.fixed == L2_CASE.replace(l2=1e-4)
@@ -44,8 +43,7 @@ def test_plan_queues_both_settings_with_the_same_seeds_as_one_group(tmp_path):
     assert len(store.search_runs(group_id=group)) == 6
 
 
-def test_a_run_without_a_fix_is_refused(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_a_run_without_a_fix_is_refused(store):
     healthy = store.create_run(RunConfig())
     store.log_epoch(healthy, {"epoch": 1, "train_loss": 0.2, "train_acc": 0.95, "test_acc": 0.95,
                               "majority_fraction": 0.11})
@@ -55,8 +53,7 @@ def test_a_run_without_a_fix_is_refused(tmp_path):
         plan_fix(store, l2_run(store), DiagnosisKind.OVERFITTING)
 
 
-def test_verdict_says_whether_the_fix_helped(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_verdict_says_whether_the_fix_helped(store):
     run_id = l2_run(store)
     group = queue_fix(Recorder(store), plan_fix(store, run_id))
     runs = store.search_runs(group_id=group, order_by="id", descending=False)

@@ -9,13 +9,11 @@ from experiments.analysis import insight_figures as figs
 from experiments.analysis.axes import AxisKind, axis_for
 from experiments.analysis.importance import ImportanceResult, SettingImportance
 from experiments.analysis.selection import InsightError, Selection, Source, SourceKind, select
-from experiments.store import RunStore
 from tests.insight_history import make_history, only_lr
 
 
 @pytest.fixture
-def selection(tmp_path) -> Selection:
-    store = RunStore(tmp_path / "runs.sqlite")
+def selection(store) -> Selection:
     make_history(store, only_lr, seeds=1)
     return select(store, Source(SourceKind.TAG, "hist"))
 

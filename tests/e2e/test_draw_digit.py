@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_until
-from tests.live_server import CHROMIUM, chromium, running_server
+from tests.live_server import CHROMIUM, ROOT, chromium, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 

@@ -25,8 +25,8 @@ class BatchCounter(Callback):
 
 
 @pytest.fixture
-def manager(tmp_path):
-    m = RunManager(RunStore(tmp_path / "runs.sqlite"), data_loader=lambda config: BLOBS)
+def manager(store):
+    m = RunManager(store, data_loader=lambda config: BLOBS)
     yield m
     m.stop_all()
     m.wait(timeout=30)

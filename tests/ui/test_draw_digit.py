@@ -1,5 +1,5 @@
 """Inspect's "Draw a digit" panel through AppTest, with the canvas component replaced by a stand-in that
-returns a fixed drawing (AppTest has no browser to draw with; tests/test_e2e_draw_digit.py draws for real)."""
+returns a fixed drawing (AppTest has no browser to draw with; tests/e2e/test_draw_digit.py draws for real)."""
 from __future__ import annotations
 
 import sys

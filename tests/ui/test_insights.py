@@ -5,13 +5,9 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.store import RunStore
 from tests.insight_history import make_history, only_lr
+from tests.ui.conftest import texts
 
 PAGE = "ui/insights_page.py"
-
-
-def _texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("title", "info", "error", "warning", "caption", "markdown")
-                     for e in getattr(at, kind))
 
 
 def _open(app, kind: str, value: str) -> AppTest:
@@ -26,8 +22,8 @@ def _open(app, kind: str, value: str) -> AppTest:
 def test_the_page_shows_importance_slices_contour_and_verdicts(db, app):
     make_history(RunStore(db), only_lr, seeds=2)
     at = _open(app, "A tag", "hist")
-    assert not at.exception and not at.error, _texts(at)
-    text = _texts(at)
+    assert not at.exception and not at.error, texts(at)
+    text = texts(at)
     assert "24 runs" in text and "Above it: lr" in text and "Benjamini-Hochberg" in text
     table = at.dataframe[0].value
     assert len(table) == 12 and table["configuration"].iloc[0].startswith("★ ")
@@ -42,7 +38,7 @@ def test_a_selection_too_small_gets_one_line_and_replicates_are_offered_when_mis
     at = _open(app, "A search (as in History)", "lr=0.1 batch=32")
     assert not at.exception and [e.value for e in at.error] and "at least 4 are needed" in at.error[0].value
     at = _open(app, "A tag", "hist")
-    assert "no seed replicates" in _texts(at)
+    assert "no seed replicates" in texts(at)
     button = at.button(key="in_replicates")
     assert "Queue 12 seed replicates" in button.label
     button.click().run()

@@ -4,16 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from experiments.store import RunStore
 from tests.conftest import wait_until
+from tests.ui.conftest import texts
 
 PAGE = "ui/sweep_page.py"
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("title", "error", "caption", "markdown") for e in getattr(at, kind))
 
 
 def test_the_page_renders_and_refuses_a_bad_grid(db, app):
