@@ -21,14 +21,6 @@ from tests.live_server import ROOT, Server, click_train, open_train_page, runnin
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, mnist_dir, browser):
-    tmp = tmp_path_factory.mktemp("faults")
-    with running_server(tmp / "runs.sqlite", mnist_dir, tmp / "server.log") as s:
-        yield s
-    assert "Traceback" not in s.log(), s.log()[-3000:]
-
-
 def stored(db, run_id) -> dict:
     return next(r for r in runs(db) if r["id"] == run_id)
 

@@ -8,18 +8,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import wait_until
-from tests.live_server import enter, open_train_page, running_server, runs
+from tests.live_server import enter, open_train_page, runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 VIEWPORT = {"width": 1280, "height": 720}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, mnist_dir, browser):
-    tmp = tmp_path_factory.mktemp("sidebar")
-    with running_server(tmp / "runs.sqlite", mnist_dir, tmp / "server.log") as s:
-        yield s
-    assert "Traceback" not in s.log(), s.log()[-3000:]
 
 
 def _in_view(page, locator) -> bool:

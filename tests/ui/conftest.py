@@ -68,3 +68,10 @@ def offline_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     empty.mkdir()
     monkeypatch.setenv("MNIST_DIR", str(empty))
     return path
+
+
+@pytest.fixture
+def mnist_db(db: Path, monkeypatch: pytest.MonkeyPatch, mnist_dir: str) -> Path:
+    """The app's store file, on the real MNIST (skipped without it)."""
+    monkeypatch.setenv("MNIST_DIR", mnist_dir)
+    return db

@@ -16,13 +16,7 @@ def panel_app() -> AppTest:
     return AppTest.from_function(script, default_timeout=60)
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch, mnist_dir):
-    monkeypatch.setenv("RESULTS_DB", str(tmp_path / "runs.sqlite"))
-    monkeypatch.setenv("MNIST_DIR", mnist_dir)
-
-
-def test_find_then_use_the_suggestion(env):
+def test_find_then_use_the_suggestion(mnist_db):
     at = panel_app()
     at.session_state["cfg_optimizer"] = "sgd"
     at.session_state["cfg_train_size"] = "3000"  # the sidebar holds numbers as typed text
@@ -48,7 +42,7 @@ def test_find_then_use_the_suggestion(env):
     assert any("settings changed" in w.value for w in at.warning)  # the old sweep no longer holds
 
 
-def test_invalid_settings_get_one_line_and_no_sweep(env):
+def test_invalid_settings_get_one_line_and_no_sweep(mnist_db):
     at = panel_app()
     at.session_state["cfg_hidden"] = "12, x"
     at.run()
@@ -57,7 +51,7 @@ def test_invalid_settings_get_one_line_and_no_sweep(env):
     assert not at.button
 
 
-def test_use_works_beside_the_real_sidebar(env):
+def test_use_works_beside_the_real_sidebar(mnist_db):
     """The sidebar draws its Learning rate widget before the panel: the value must still change (it is set
     in a button callback, before the widget exists in the next run) and show in the widget."""
     def script() -> None:

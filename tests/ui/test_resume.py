@@ -17,13 +17,6 @@ pytestmark = pytest.mark.mnist
 CONFIG = RunConfig(hidden=(8,), epochs=3, train_size=500, batch_size=50, lr=0.01)
 
 
-@pytest.fixture
-def db(db, monkeypatch, mnist_dir) -> Path:
-    """The app's store, on the real MNIST."""
-    monkeypatch.setenv("MNIST_DIR", mnist_dir)
-    return db
-
-
 class StopAfterFirst:
     def __init__(self, manager: RunManager):
         self.manager, self.run_id = manager, 0
@@ -46,8 +39,8 @@ def dashboard_manager(db: Path) -> RunManager:
     return _resources(str(db))[1]
 
 
-def test_resume_then_continue_from_history(db, app):
-    run_id = stopped_after_one_epoch(db)
+def test_resume_then_continue_from_history(mnist_db, app):
+    run_id = stopped_after_one_epoch(mnist_db)
     at = app(timeout=60).run()
     at.session_state["compare_ids"] = [run_id]
     at.switch_page(PAGES["History"]).run()
@@ -55,8 +48,8 @@ def test_resume_then_continue_from_history(db, app):
     assert not any(b.key == f"hist_continue_{run_id}" for b in at.button)  # stopped: Resume, not Continue
     at.button(key=f"hist_resume_{run_id}").click().run()
     assert not at.exception
-    assert dashboard_manager(db).wait(timeout=120)
-    store = RunStore(db)
+    assert dashboard_manager(mnist_db).wait(timeout=120)
+    store = RunStore(mnist_db)
     run = store.get_run(run_id)
     assert (run.status, run.epochs_done) == (RunStatus.FINISHED, 3)
 
@@ -65,14 +58,14 @@ def test_resume_then_continue_from_history(db, app):
     at.number_input(key=f"hist_more_{run_id}").set_value(2)
     at.button(key=f"hist_continue_{run_id}").click().run()
     assert not at.exception
-    assert dashboard_manager(db).wait(timeout=120)
+    assert dashboard_manager(mnist_db).wait(timeout=120)
     run = store.get_run(run_id)
     assert (run.status, run.epochs_done, run.config.epochs) == (RunStatus.FINISHED, 5, 5)
 
 
-def test_train_page_offers_resume_and_says_why_it_cannot(db, app):
-    run_id = stopped_after_one_epoch(db)
-    store = RunStore(db)
+def test_train_page_offers_resume_and_says_why_it_cannot(mnist_db, app):
+    run_id = stopped_after_one_epoch(mnist_db)
+    store = RunStore(mnist_db)
     store.checkpoint_dir(run_id).joinpath("latest.npz").unlink()  # the checkpoint file went missing
     at = app(timeout=60)
     at.session_state["watched"] = [run_id]
@@ -83,7 +76,7 @@ def test_train_page_offers_resume_and_says_why_it_cannot(db, app):
     assert store.get_run(run_id).status == RunStatus.STOPPED  # nothing changed
 
 
-def test_the_sidebar_warns_of_a_big_networks_checkpoint(db, app):
+def test_the_sidebar_warns_of_a_big_networks_checkpoint(mnist_db, app):
     at = app(timeout=60).run()
     assert "checkpoint" not in " ".join(c.value for c in at.sidebar.caption)
     at.sidebar.text_input(key="cfg_hidden").set_value("4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096").run()
