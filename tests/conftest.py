@@ -6,18 +6,26 @@ the session if anything under ``results/`` was created, changed or removed all t
 """
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
+import struct
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from experiments.config import RunConfig
 from nn import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
+APP = str(ROOT / "dashboard.py")
 _SESSION: dict[str, object] = {}
 
 
@@ -110,6 +118,23 @@ def run_in_threads(target, count: int) -> list[Exception]:
     return errors
 
 
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, message: str, every: float = 0.05) -> T:
+    """Poll ``predicate`` every ``every`` seconds until it returns something truthy, and return that; fail the
+    test with ``message`` (what was awaited, as "the run to start") if ``timeout`` seconds pass first. Every
+    poll in the tests goes through here, so none can hang the suite where the awaited thing never happens."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {message}")
+        time.sleep(every)
+
+
 @pytest.fixture
 def blobs() -> Dataset:
     return make_blobs()
@@ -123,6 +148,112 @@ def store(tmp_path: Path):
     fresh = RunStore(tmp_path / "runs.sqlite")
     yield fresh
     fresh.close_all()
+
+
+def on_every_store_connection(monkeypatch: pytest.MonkeyPatch, pragma: Callable) -> None:
+    """Every connection a RunStore opens from now on (in this test) gets ``pragma(conn)`` applied first: how
+    the tests degrade a store (read-only, full) without touching the code under test."""
+    from experiments.store import RunStore
+
+    original = RunStore._conn
+
+    def conn(self):
+        c = original(self)
+        pragma(c)
+        return c
+    monkeypatch.setattr(RunStore, "_conn", conn)
+
+
+class FullDisk:
+    """A full disk as SQLite itself simulates one: ``PRAGMA max_page_count`` set to the file's current size, so
+    the next write that needs a new page fails with SQLITE_FULL, exactly as on a full disk. (A real full disk
+    cannot be made here; this changes nothing in the code under test.)"""
+
+    NO_LIMIT = 1073741823  # SQLite's default max_page_count
+
+    def fill(self, conn) -> None:
+        """The file behind this connection is full from now on."""
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    def free(self, conn) -> None:
+        """Room again on the file behind this connection."""
+        conn.execute(f"PRAGMA max_page_count = {self.NO_LIMIT}")
+
+
+@pytest.fixture
+def full_disk() -> FullDisk:
+    """The full-disk simulation: ``full_disk.fill(conn)`` on one connection, or on every store connection with
+    ``on_every_store_connection(monkeypatch, full_disk.fill)``."""
+    return FullDisk()
+
+
+@pytest.fixture
+def app() -> Callable[..., AppTest]:
+    """A maker of dashboard sessions: ``app()`` is a fresh AppTest of dashboard.py, not run yet (set its query
+    parameters or secrets, then ``.run()``), each run waiting up to ``timeout`` seconds (30 unless given).
+    Call it again for a second session (a reload, another browser tab)."""
+    def fresh(timeout: float = 30) -> AppTest:
+        return AppTest.from_file(APP, default_timeout=timeout)
+    return fresh
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool = True) -> Path:
+    """One MNIST-layout IDX file (gzipped unless ``compress`` is False) holding ``array`` as uint8."""
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(raw))
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+def make_dataset(folder: Path, n_train: int = 30, n_test: int = 10, compress: bool = True, seed: int = 0) -> Path:
+    """A valid MNIST-layout folder of random images and labels: loads in milliseconds."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 2051, compress)
+        write_idx(folder / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n), 2049, compress)
+    return folder
+
+
+def corrupt(folder: Path, name: str, how: str) -> None:
+    """Spoil one gzipped file of a ``make_dataset`` folder: truncated, wrong_magic, header_only or not_gzip."""
+    path = folder / (name + ".gz")
+    raw = gzip.decompress(path.read_bytes())
+    if how == "truncated":
+        raw = raw[: len(raw) // 2]
+    elif how == "wrong_magic":
+        raw = struct.pack(">I", 1234) + raw[4:]
+    elif how == "header_only":
+        raw = raw[:6]
+    elif how == "not_gzip":
+        path.write_bytes(b"this is not gzip at all")
+        return
+    path.write_bytes(gzip.compress(raw))
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path: Path) -> Path:
+    """A valid MNIST-layout folder of 30 + 10 random images: loads in milliseconds."""
+    return make_dataset(tmp_path / "tiny-mnist")
+
+
+def store_finished_run(store, val: list[float] | None, test: list[float], **settings) -> int:
+    """A finished run with the given per-epoch validation (None: no validation set) and test accuracies."""
+    config = RunConfig(hidden=(8,), epochs=len(test), val_size=0 if val is None else 10_000, **settings)
+    run_id = store.create_run(config, name=f"run {settings}")
+    for i, acc in enumerate(test):
+        logs = {"epoch": i + 1, "train_loss": 0.5, "train_acc": 0.99, "test_loss": 1 - acc, "test_acc": acc,
+                "elapsed": float(i + 1)}
+        if val is not None:
+            logs.update(val_acc=val[i], val_loss=1 - val[i])
+        store.log_epoch(run_id, logs)
+    store.set_status(run_id, "finished")
+    return run_id
 
 
 @pytest.fixture(scope="session")

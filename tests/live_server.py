@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests import conftest
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -107,13 +109,8 @@ def runs(db: Path) -> list[dict]:
 
 
 def wait_until(condition, timeout: float = 60, every: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    """``tests.conftest.wait_until`` in the order benchmarks/bench_load.py calls it (``every`` third)."""
+    return conftest.wait_until(condition, timeout, what, every=every)
 
 
 def open_train_page(browser, url: str, viewport=None):
@@ -147,5 +144,21 @@ def click_train(page, db: Path) -> int:
     """Press Train; return the id of the run it stored."""
     before = {r["id"] for r in runs(db)}
     page.get_by_role("button", name="Train", exact=True).click()
-    new = wait_until(lambda: [r["id"] for r in runs(db) if r["id"] not in before], 30, what="the queued run")
+    new = conftest.wait_until(lambda: [r["id"] for r in runs(db) if r["id"] not in before], 30, "the queued run")
     return new[0]
+
+
+def goto_page(page, title: str) -> None:
+    """Open another page of the dashboard from its navigation and wait for its heading."""
+    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=20000)
+
+
+def tick_row(page, key: str, row: int) -> None:
+    """Tick a row's box in a Streamlit dataframe (drawn on a canvas: click its position)."""
+    table = page.locator(f'[class*="st-key-{key}"]').first
+    table.wait_for()
+    page.wait_for_timeout(800)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
+    page.wait_for_timeout(1000)

@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +32,8 @@ from streamlit.testing.v1 import AppTest
 from experiments.config import MAX_DEPTH, RunConfig
 from experiments.store import MAX_NAME, MAX_NOTES, MAX_TAG, MAX_TAGS, SCHEMA_VERSION, RunStore, StoreError
 from experiments.store.export import export_json
-from tests.conftest import ROOT
-from tests.test_data import corrupt, make_dataset, write_idx
+from tests.conftest import ROOT, FullDisk, corrupt, make_dataset, on_every_store_connection, write_idx
 
-APP = str(ROOT / "dashboard.py")
 HISTORY = "ui/history_page.py"
 FIFTY = ",".join(["16"] * 50)
 HOSTILE_NAME = "<img src=x onerror=alert(1)> <script>alert(1)</script> **bold** [x](javascript:alert(1))"
@@ -73,32 +72,17 @@ def one_line(message: str) -> bool:
     return bool(message.strip()) and "\n" not in message.strip() and "Traceback" not in message
 
 
-def _wrap_conn(monkeypatch, pragma) -> None:
-    """Every store connection gets ``pragma(conn)`` applied (see the module docstring)."""
-    original = RunStore._conn
-
-    def conn(self):
-        c = original(self)
-        pragma(c)
-        return c
-    monkeypatch.setattr(RunStore, "_conn", conn)
+class Degradation(Enum):
+    READ_ONLY = "read-only"
+    FULL_DISK = "full disk"
 
 
-def read_only(monkeypatch) -> None:
-    _wrap_conn(monkeypatch, lambda c: c.execute("PRAGMA query_only = ON"))
-
-
-def full_disk(monkeypatch) -> None:
-    def limit(c):
-        pages = c.execute("PRAGMA page_count").fetchone()[0]
-        c.execute(f"PRAGMA max_page_count = {pages}")
-    _wrap_conn(monkeypatch, limit)
-
-
-@pytest.fixture
-def tiny_mnist(tmp_path) -> Path:
-    """A valid MNIST-layout folder of 30 + 10 random images: loads in milliseconds."""
-    return make_dataset(tmp_path / "tiny-mnist")
+def degrade(how: Degradation, monkeypatch, full_disk: FullDisk) -> None:
+    """Every store connection opened from now on is read-only or finds its disk full (see the module docstring)."""
+    if how is Degradation.READ_ONLY:
+        on_every_store_connection(monkeypatch, lambda c: c.execute("PRAGMA query_only = ON"))
+    else:
+        on_every_store_connection(monkeypatch, full_disk.fill)
 
 
 # ---------------------------------------------------------------------------------------------- store API
@@ -123,10 +107,12 @@ STORE_REFUSED = [
     ("epoch-of-missing-run", lambda s, i: s.log_epoch(999_999, {"epoch": 1, "test_acc": 0.5}), "run store"),
 ]
 STORE_DEGRADED = [  # (id, how the store is degraded, action, expected message)
-    ("read-only-create", read_only, lambda s, i: s.create_run(RunConfig()), "cannot write the run store"),
-    ("read-only-epoch", read_only, lambda s, i: s.log_epoch(i, {"epoch": 4, "test_acc": 0.9}), "cannot write"),
-    ("full-disk-notes", full_disk, lambda s, i: s.set_notes(i, "n" * MAX_NOTES), "disk holding"),
-    ("full-disk-edit", full_disk, lambda s, i: s.edit_run(i, "m" * MAX_NAME, "a, b", "m" * MAX_NOTES), "full"),
+    ("read-only-create", Degradation.READ_ONLY, lambda s, i: s.create_run(RunConfig()), "cannot write the run store"),
+    ("read-only-epoch", Degradation.READ_ONLY, lambda s, i: s.log_epoch(i, {"epoch": 4, "test_acc": 0.9}),
+     "cannot write"),
+    ("full-disk-notes", Degradation.FULL_DISK, lambda s, i: s.set_notes(i, "n" * MAX_NOTES), "disk holding"),
+    ("full-disk-edit", Degradation.FULL_DISK, lambda s, i: s.edit_run(i, "m" * MAX_NAME, "a, b", "m" * MAX_NOTES),
+     "full"),
 ]
 STORE_ACCEPTED = [  # hostile but legal text: stored literally (valid Unicode), nothing else changes
     ("bytes-name", lambda s, i: s.create_run(RunConfig(), name=BAD_BYTES), "caf\ufffd \ufffd\ufffd run"),
@@ -151,9 +137,10 @@ def test_store_refuses_with_a_message_and_changes_nothing(tmp_path, action, expe
     assert snapshot(db) == before
 
 
-@pytest.mark.parametrize("degrade,action,expected", [c[1:] for c in STORE_DEGRADED],
+@pytest.mark.parametrize("how,action,expected", [c[1:] for c in STORE_DEGRADED],
                          ids=[c[0] for c in STORE_DEGRADED])
-def test_a_read_only_or_full_store_refuses_and_keeps_what_is_stored(tmp_path, monkeypatch, degrade, action, expected):
+def test_a_read_only_or_full_store_refuses_and_keeps_what_is_stored(tmp_path, monkeypatch, full_disk, how, action,
+                                                                    expected):
     db = tmp_path / "runs.sqlite"
     ids = seed_store(db)
     before = snapshot(db)
@@ -161,7 +148,7 @@ def test_a_read_only_or_full_store_refuses_and_keeps_what_is_stored(tmp_path, mo
     store.get_run(ids[0])  # the store opens and reads normally before the condition starts
     store.close()
     with monkeypatch.context() as m:
-        degrade(m)
+        degrade(how, m, full_disk)
         store = RunStore(db)
         assert store.count_runs() == 2  # still readable
         with pytest.raises(StoreError) as err:
@@ -380,10 +367,6 @@ def dash(tmp_path, monkeypatch, tiny_mnist):
     return db, ids
 
 
-def _app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=30).run()
-
-
 SIDEBAR_REFUSED = [  # (id, widget values, expected text in the "Not queued" message)
     ("hidden-double-comma", {"cfg_hidden": "128,,x"}, "hidden layers must be"),
     ("hidden-zero", {"cfg_hidden": "0"}, "hidden layer width must be"),
@@ -413,10 +396,10 @@ SIDEBAR_REFUSED = [  # (id, widget values, expected text in the "Not queued" mes
 
 
 @pytest.mark.parametrize("values,expected", [c[1:] for c in SIDEBAR_REFUSED], ids=[c[0] for c in SIDEBAR_REFUSED])
-def test_sidebar_refuses_with_a_message_and_queues_nothing(dash, values, expected):
+def test_sidebar_refuses_with_a_message_and_queues_nothing(dash, values, expected, app):
     db, _ = dash
     before = snapshot(db)
-    at = _app()
+    at = app().run()
     for key, value in values.items():
         at.sidebar.text_input(key=key).set_value(value)
     at.sidebar.button(key="train_button").click().run()
@@ -429,10 +412,10 @@ def test_sidebar_refuses_with_a_message_and_queues_nothing(dash, values, expecte
     assert snapshot(db) == before
 
 
-def test_sidebar_quotes_a_pasted_wall_of_text_cut_short(dash):
+def test_sidebar_quotes_a_pasted_wall_of_text_cut_short(dash, app):
     db, _ = dash
     before = snapshot(db)
-    at = _app()
+    at = app().run()
     at.sidebar.text_input(key="cfg_hidden").set_value("9" * 5083)
     at.sidebar.button(key="train_button").click().run()
     [error] = [e.value for e in at.sidebar.error]
@@ -440,11 +423,11 @@ def test_sidebar_quotes_a_pasted_wall_of_text_cut_short(dash):
     assert snapshot(db) == before
 
 
-def test_sidebar_name_box_stops_at_the_store_cap(dash):
+def test_sidebar_name_box_stops_at_the_store_cap(dash, app):
     """An over-long name cannot even be entered: the name box stops at the store's 200 characters."""
     db, _ = dash
     before = snapshot(db)
-    at = _app()
+    at = app().run()
     at.sidebar.text_input(key="cfg_name").set_value("n" * 5000).run()
     assert not at.exception and len(at.session_state["cfg_name"]) == MAX_NAME
     assert snapshot(db) == before
@@ -456,8 +439,8 @@ HISTORY_REFUSED = [  # (id, (name, tags, notes) or None to keep, degradation, ex
     ("too-many-tags", (None, ", ".join(f"t{k}" for k in range(MAX_TAGS + 5)), None), None, "at most"),
     ("tag-too-long-with-new-name", ("a new name", "ok, " + "t" * 60, None), None, "too long"),
     ("notes-too-long-with-new-name", ("a new name", None, "n" * (MAX_NOTES + 1)), None, "too long"),
-    ("read-only-store", ("a new name", None, None), read_only, "cannot write the run store"),
-    ("full-disk", (None, None, "n" * MAX_NOTES), full_disk, "disk holding"),
+    ("read-only-store", ("a new name", None, None), Degradation.READ_ONLY, "cannot write the run store"),
+    ("full-disk", (None, None, "n" * MAX_NOTES), Degradation.FULL_DISK, "disk holding"),
 ]
 HISTORY_ACCEPTED = [
     ("html-and-markdown", (HOSTILE_NAME, "<b>tag</b>, **t**", "[click](javascript:alert(1)) <script>x</script>")),
@@ -478,21 +461,22 @@ def _history_edit(at: AppTest, name, tags, notes) -> None:
     button.click().run()
 
 
-def _open_history(ids) -> AppTest:
-    at = _app()
+def _open_history(app, ids) -> AppTest:
+    at = app().run()
     at.session_state["compare_ids"] = [ids[0]]
     at.switch_page(HISTORY).run()
     assert at.title[0].value == "History" and len(at.text_area) == 1
     return at
 
 
-@pytest.mark.parametrize("edit,degrade,expected", [c[1:] for c in HISTORY_REFUSED], ids=[c[0] for c in HISTORY_REFUSED])
-def test_history_refuses_an_edit_with_a_message_and_changes_nothing(dash, monkeypatch, edit, degrade, expected):
+@pytest.mark.parametrize("edit,how,expected", [c[1:] for c in HISTORY_REFUSED], ids=[c[0] for c in HISTORY_REFUSED])
+def test_history_refuses_an_edit_with_a_message_and_changes_nothing(dash, monkeypatch, full_disk, edit, how, expected,
+                                                                    app):
     db, ids = dash
     before = snapshot(db)
-    at = _open_history(ids)
-    if degrade:
-        degrade(monkeypatch)
+    at = _open_history(app, ids)
+    if how:
+        degrade(how, monkeypatch, full_disk)
     _history_edit(at, *edit)
     monkeypatch.undo()
     assert not at.exception and at.title[0].value == "History"
@@ -503,10 +487,10 @@ def test_history_refuses_an_edit_with_a_message_and_changes_nothing(dash, monkey
 
 
 @pytest.mark.parametrize("edit", [c[1] for c in HISTORY_ACCEPTED], ids=[c[0] for c in HISTORY_ACCEPTED])
-def test_history_stores_hostile_text_literally(dash, edit):
+def test_history_stores_hostile_text_literally(dash, edit, app):
     db, ids = dash
     before_other = snapshot(db, ids[1:])
-    at = _open_history(ids)
+    at = _open_history(app, ids)
     _history_edit(at, *edit)
     assert not at.exception and not at.error
     run = RunStore(db).get_run(ids[0])
@@ -517,14 +501,14 @@ def test_history_stores_hostile_text_literally(dash, edit):
     assert RunStore(db).get_epochs(ids[0]) and snapshot(db, ids[1:]) == before_other
 
 
-def test_dashboard_on_a_newer_schema_store_says_so_and_leaves_the_file(tmp_path, monkeypatch, tiny_mnist):
+def test_dashboard_on_a_newer_schema_store_says_so_and_leaves_the_file(tmp_path, monkeypatch, tiny_mnist, app):
     db = tmp_path / "runs.sqlite"
     seed_store(db)
     _spoil_db(db, "newer")
     raw = db.read_bytes()
     monkeypatch.setenv("RESULTS_DB", str(db))
     monkeypatch.setenv("MNIST_DIR", str(tiny_mnist))
-    at = _app()
+    at = app().run()
     assert not at.exception and at.title[0].value == "Train"
     assert any("newer version" in e.value and one_line(e.value) for e in at.error)
     at.switch_page(HISTORY).run()

@@ -9,7 +9,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,7 +18,8 @@ import pytest
 from experiments import config as config_module
 from experiments.config import RunConfig
 from experiments.store import RunStore
-from tests.live_server import CHROMIUM, ROOT, chromium, enter, open_train_page, running_server
+from tests.conftest import wait_until
+from tests.live_server import CHROMIUM, ROOT, chromium, enter, goto_page, open_train_page, running_server, tick_row
 
 HOSTILE = {
     "name": "<img src=x onerror=\"window.__xss=1\"> **bold** [link](javascript:window.__xss=2)",
@@ -150,7 +150,6 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     server, ids = hostile_server
-    from tests.test_e2e_browser import _tick_row, goto_page
     with chromium() as browser:
         page = open_train_page(browser, server.url, {"width": 1400, "height": 1400})
         try:
@@ -163,7 +162,7 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
             assert "<img src=x" in page.get_by_text("Not queued").first.inner_text()  # shown literally
             # History: the edit panel of a picked run holds the name, tags, notes and message
             goto_page(page, "History")
-            _tick_row(page, "history_table", 0)
+            tick_row(page, "history_table", 0)
             page.get_by_role("button", name="Load into sidebar").wait_for()
             values = _inputs(page)
             assert f"{HOSTILE['name']} 1" in values and HOSTILE["notes"] in values
@@ -172,7 +171,7 @@ def test_user_text_is_never_rendered_as_html_or_markdown(hostile_server):
             assert page.evaluate(DANGEROUS) == []
             # Compare: the picked run's curve; its hover text holds the name (HTML-escaped for Plotly)
             goto_page(page, "Compare")
-            _tick_row(page, "compare_table", 1)
+            tick_row(page, "compare_table", 1)
             page.locator(".st-key-compare_chart .js-plotly-plot").wait_for()
             page.wait_for_timeout(800)
             hover = page.evaluate("""() => document.querySelector('.st-key-compare_chart .js-plotly-plot').data
@@ -272,9 +271,8 @@ def test_the_caps_are_enforced(tmp_path):
     manager = RunManager(RunStore(tmp_path / "runs.sqlite"), data_loader=blocked)
     try:
         first = manager.submit(RunConfig(epochs=1))  # taken by the worker (running), blocked while loading
-        deadline = time.monotonic() + 10
-        while manager.store.get_run(first).status == "queued" and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: manager.store.get_run(first).status != "queued", 10, "the worker to take the first run",
+                   every=0.01)
         for _ in range(c.MAX_QUEUED):  # MAX_QUEUED waiting
             manager.submit(RunConfig(epochs=1))
         with pytest.raises(StoreError, match=f"{c.MAX_QUEUED} runs are already waiting"):

@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from experiments.store import RunStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until
 
 CliRun = Callable[..., subprocess.CompletedProcess]
 CliInterrupt = Callable[[Path, Sequence[str], str], subprocess.CompletedProcess]
@@ -33,11 +32,12 @@ def _interrupt_after_first_epoch(db: Path, args: Sequence[str], mnist_dir: str) 
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "--db", str(db), *args], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "MNIST_DIR": mnist_dir, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (db.exists() and any(r.epochs_done for r in RunStore(db).search_runs())):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    try:
+        wait_until(lambda: db.exists() and any(r.epochs_done for r in RunStore(db).search_runs()), 120,
+                   "the command's first stored epoch", every=0.2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 

@@ -48,8 +48,8 @@ class StopAfter(Callback):
 
 
 @pytest.fixture
-def manager(tmp_path):
-    m = RunManager(RunStore(tmp_path / "runs.sqlite"), data_loader=lambda config: BLOBS)
+def manager(store):
+    m = RunManager(store, data_loader=lambda config: BLOBS)
     yield m
     m.stop_all()
     m.wait(timeout=30)
@@ -179,10 +179,9 @@ def early_stopping_run(store: RunStore, run_id: int, epochs: int, *, start=None,
     return fit(model, optimizer, BLOBS, options, callbacks), model, es
 
 
-def test_early_stopping_state_and_best_weights_survive_a_resume(tmp_path):
+def test_early_stopping_state_and_best_weights_survive_a_resume(store):
     """Best weights and patience are saved in the run's checkpoint and come back: the resumed run stops at
     the same epoch with the same restored weights as the straight one."""
-    store = RunStore(tmp_path / "runs.sqlite")
     a, b = store.create_run(CONFIG), store.create_run(CONFIG)
     whole, whole_model, whole_es = early_stopping_run(store, a, 40)
     assert whole_es.stopped_epoch, "the test needs a run that early stopping ends"

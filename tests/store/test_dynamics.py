@@ -11,8 +11,7 @@ from experiments.store.schema import MIGRATIONS
 from tests.conftest import undo_migrations_from
 
 
-def test_a_run_stores_its_points_and_layer_stats(tmp_path, blobs):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_a_run_stores_its_points_and_layer_stats(store, blobs):
     config = RunConfig(hidden=(16,), epochs=2, batch_size=16, l2=1e-3)
     run_id = store.create_run(config)
     outcome = execute_run(store, run_id, config, load=lambda c: blobs)

@@ -150,16 +150,15 @@ def test_unwritable_location_gives_a_clear_message(tmp_path):
         RunStore(blocker / "runs.sqlite")
 
 
-def test_a_full_disk_refuses_the_write_and_keeps_what_is_stored(store):
+def test_a_full_disk_refuses_the_write_and_keeps_what_is_stored(store, full_disk):
     run_id = store.create_run(RunConfig())
     store.log_epoch(run_id, epoch_logs(1))
     conn = store._conn()
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own way to simulate a full disk
+    full_disk.fill(conn)
     with pytest.raises(StoreError, match="full"):
         for epoch in range(2, 5000):
             store.log_epoch(run_id, epoch_logs(epoch))
-    conn.execute("PRAGMA max_page_count = 1073741823")
+    full_disk.free(conn)
     stored = store.get_epochs(run_id)
     assert stored[0]["epoch"] == 1 and [e["epoch"] for e in stored] == list(range(1, len(stored) + 1))
     assert store.get_run(run_id).epochs_done == len(stored)  # summary and epochs agree: no torn write
