@@ -133,7 +133,7 @@ def data_banner() -> None:
                     "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`) "
                     "in a folder and start the app with `MNIST_DIR=/path/to/folder streamlit run dashboard.py`.")
         if st.button("Try again", key="data_retry"):
-            data_source().prepare()
+            data_source().retry()
             st.rerun()
 
 

@@ -242,7 +242,9 @@ def _busy() -> bool:
 def live_panel() -> None:
     """Progress, curves and diagnosis of the watched runs: a fragment rerun every second while something
     is moving, every few seconds otherwise (each rerun costs the server and the browser some CPU)."""
-    if _busy() != st.session_state.get("live_busy"):
+    # In its own timed reruns only: when the whole page runs, render has just read the state, and a whole-page
+    # rerun from here would drop what that run did (a click's "Not queued" message)
+    if not st.session_state.pop("live_in_page_run", False) and _busy() != st.session_state.get("live_busy"):
         st.rerun()  # the whole page, so that the fragment is made again with the other interval
     common.run_page(_live_panel)
 
@@ -283,6 +285,7 @@ def render() -> None:
     with st.expander("Find a learning rate", icon=":material/search:"):
         lr_finder_panel()
     busy = st.session_state["live_busy"] = _busy()
+    st.session_state["live_in_page_run"] = True
     st.fragment(live_panel, run_every=LIVE_EVERY if busy else IDLE_EVERY)()
 
 

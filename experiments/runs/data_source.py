@@ -77,14 +77,25 @@ class DataSource:
             return data
 
     def prepare(self) -> None:
-        """Start loading the default dataset in the background (downloading it on first start)."""
+        """Start loading the default dataset in the background (downloading it on first start), once: a load
+        that failed is tried again only by ``retry`` (the page's "Try again"). Restarting it on every page run
+        flipped the page between loading and failed while a student clicked, and lost the click."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            if self._status.state in ("ready", "failed"):
                 return
-            if self._status.state == "ready":
-                return
-            self._thread = threading.Thread(target=self._prepare, name="data-prepare", daemon=True)
-            self._thread.start()
+            self._start()
+
+    def retry(self) -> None:
+        """Try a failed load again (the files may be there now, or the network back)."""
+        with self._lock:
+            if self._status.state != "ready":
+                self._start()
+
+    def _start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._prepare, name="data-prepare", daemon=True)
+        self._thread.start()
 
     def _prepare(self) -> None:
         # a DataError's message is in status(), which the page shows; a ConfigError is a run's to report

@@ -38,6 +38,25 @@ def test_failure_keeps_the_message_and_prepare_runs_in_background():
         source.load(RunConfig())
 
 
+def test_a_failed_load_is_tried_again_only_when_asked():
+    """Page runs call prepare() every time: a failed load must stay failed until "Try again" (retry), or the page
+    flips between loading and failed under a student's click."""
+    calls = []
+
+    def loader(config, progress):
+        calls.append(1)
+        raise DataError("offline")
+
+    source = DataSource(loader)
+    source.prepare()
+    wait_until(lambda: source.status().state == "failed", 5, "the background load to fail", every=0.01)
+    for _ in range(5):
+        source.prepare()
+    assert len(calls) == 1 and source.status().state == "failed"
+    source.retry()
+    wait_until(lambda: len(calls) == 2, 5, "the retried load", every=0.01)
+
+
 def test_loads_are_serialized_and_own_folders_do_not_touch_the_status():
     active, overlaps = [0], []
     lock = threading.Lock()
