@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from experiments.config import RunConfig  # noqa: E402
-from experiments.runs.record_dynamics import dynamics_callbacks  # noqa: E402
 from experiments.store import RunStore  # noqa: E402
+from experiments.store.dynamics import dynamics_callbacks  # noqa: E402
 from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
 from nn.batch_curve import BatchCurve  # noqa: E402
 from nn.callbacks import HOOKS, Callback  # noqa: E402

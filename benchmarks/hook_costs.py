@@ -20,12 +20,11 @@ SIZES, BATCH = (784, 128, 10), 64
 
 def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
     """Each extra as the product records it (made fresh per run): the within-epoch curve and the per-layer
-    monitor writing into a scratch run store (``experiments.runs.record_dynamics``, each measured alone), and a
+    monitor writing into a scratch run store (``experiments.store.dynamics``, each measured alone), and a
     checkpoint saved after every epoch."""
     from experiments.config import RunConfig
-    from experiments.runs.record_dynamics import dynamics_callbacks
     from experiments.store import RunStore
-    from experiments.store.dynamics import log_dynamics
+    from experiments.store.dynamics import dynamics_callbacks, log_dynamics
     from nn import BackupAndRestore as SaveCheckpoint
     from nn.batch_curve import BatchCurve
     from nn.dynamics import LayerMonitor

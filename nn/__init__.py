@@ -7,7 +7,7 @@
     model = MLP([784, 128, 10], activation="relu", seed=0, dropout=0.2)
     result = fit(model, Adam(1e-3), data, FitOptions(epochs=10, batch_size=64), [EarlyStopping("val_loss")])
 
-Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``train`` (``fit``, ``FitOptions``),
+Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``loop`` (``fit``, ``FitOptions``: the training loop),
 ``callbacks`` (the hooks and their order, stop/pause/divergence controls), ``batch_curve`` (within-epoch points),
 ``dynamics`` (per-layer norms, update ratios, unit health, histograms), ``early_stopping``, ``schedules``
 (learning-rate schedules), ``checkpoint`` (``BackupAndRestore``: save and resume), ``evaluate``, ``losses``,
@@ -21,11 +21,11 @@ from .checkpoint import BackupAndRestore, Checkpoint, CheckpointError, RunClock,
 from .data import DataError, Dataset, load_mnist, split_validation
 from .early_stopping import EarlyStopping, best_epoch
 from .evaluate import evaluate
+from .loop import DIVERGED, FINISHED, STOPPED, FitOptions, TrainResult, fit
 from .mlp import MLP
 from .optim import OPTIMIZERS, get_optimizer
 from .schedules import SCHEDULES, LearningRateScheduler, make_schedule
 from .status import RunStatus
-from .train import DIVERGED, FINISHED, STOPPED, FitOptions, TrainResult, fit
 
 __all__ = ["MLP", "Dataset", "DataError", "load_mnist", "split_validation", "fit", "FitOptions", "evaluate",
            "TrainResult", "get_optimizer", "OPTIMIZERS", "RunStatus", "FINISHED", "STOPPED", "DIVERGED",

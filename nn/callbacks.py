@@ -22,9 +22,9 @@ from .status import RunStatus
 
 if TYPE_CHECKING:
     from .data import Dataset
+    from .loop import FitOptions
     from .mlp import MLP
     from .optim import Optimizer
-    from .train import FitOptions
 
 # A mean cross-entropy this large means the correct class gets probability below e^-10000: the weights
 # have blown up even if the arithmetic has not yet overflowed to inf or NaN (e.g. every ReLU died).

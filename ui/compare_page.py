@@ -8,14 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from experiments.analysis import ranking, seeds, stats
-from experiments.analysis.best_marks import best_mark, mark_best
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import (
     METRIC_NAMES,
     X_AXES,
     Curve,
+    best_mark,
     colors_for_values,
     compare_figure,
+    mark_best,
     parallel_coordinates,
     run_curve,
     scored_rows,
@@ -25,7 +26,7 @@ from experiments.config import RunConfig, differing_fields, short_label
 from experiments.store import RunRecord
 from experiments.store.dynamics import get_batch_points
 from ui import common, student
-from ui.fix_group import fix_group_view
+from ui.fix import fix_group_view
 from ui.tables import MISSING, column_config, pick_runs, summary_by_control
 
 PARCOORDS_MIN_RUNS = 4

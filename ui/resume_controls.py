@@ -1,7 +1,7 @@
 """Resume and Continue buttons for a stored run (Train's progress rows, History), and the checkpoint-size note.
 
 Both queue work, so both call ``common.first_click`` first; a request that cannot be met (see
-experiments/runs/execution.py) shows its one-line reason and changes nothing.
+experiments/runs/lifecycle.py) shows its one-line reason and changes nothing.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import streamlit as st
 
 from experiments.config import MAX_EPOCHS, RunConfig
 from experiments.runs.checkpoints import estimated_checkpoint_bytes
-from experiments.runs.execution import can_continue, can_resume
+from experiments.runs.lifecycle import can_continue, can_resume
 from experiments.store import RunRecord, StoreError
 from ui import common
 

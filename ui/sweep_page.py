@@ -20,9 +20,8 @@ from experiments.config import ConfigError, parse_setting, quote, setting_of
 from experiments.store import RunRecord
 from experiments.sweeps.catalog import stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
-from experiments.sweeps.spec import SweepSpec, Trial, expand, parse_spec, parse_text
+from experiments.sweeps.spec import DEFAULT_STARTUP, Pruner, SweepSpec, Trial, expand, parse_spec, parse_text
 from experiments.sweeps.tpe import TpeSweep, check_space
-from experiments.sweeps.tpe_spec import DEFAULT_STARTUP, Pruner
 from nn.status import RunStatus
 from ui import common, gate
 from ui.tables import MISSING

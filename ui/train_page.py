@@ -15,18 +15,17 @@ from typing import Any
 
 import streamlit as st
 
-from experiments.analysis.best_marks import best_mark, mark_best
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
-from experiments.analysis.figures import LiveRun, distinct_colors, live_figure
+from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, live_figure, mark_best
 from experiments.config import ConfigError
 from experiments.store import RunRecord, StoreError
 from experiments.store.dynamics import batch_progress, get_batch_points, get_layer_stats
 from nn.status import RunStatus
 from ui import common, resume_controls, sidebar, student
 from ui.dynamics_view import dynamics_view
-from ui.fix_button import try_fix_button
+from ui.fix import try_fix_button
 from ui.lr_finder_panel import lr_finder_panel
 
 MAX_CHARTED = 8  # runs drawn on the live charts (the most recent ones)

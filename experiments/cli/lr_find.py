@@ -12,7 +12,7 @@ import json
 from experiments.analysis.lr_find import find_learning_rate, rounded_lr
 from experiments.cli.common import add_config_arguments, config_from_args
 from experiments.config import ConfigError
-from experiments.runs.execution import check_fits
+from experiments.runs.lifecycle import check_fits
 from experiments.runs.training import load_data
 
 

@@ -3,7 +3,7 @@
 ``resume`` goes on from the last finished epoch of a run that ended early (interrupted, stopped, failed);
 ``continue`` gives a finished run N more epochs. Both append to the same run, print each epoch as ``run``
 does, and refuse with one line (exit 2, nothing changed) a run that cannot go on: see
-experiments/runs/execution.py. Ctrl-C stops the run after the current batch (exit 130); resume it again later.
+experiments/runs/lifecycle.py. Ctrl-C stops the run after the current batch (exit 130); resume it again later.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from experiments.cli.common import PrintEpochs, open_store
 from experiments.interrupt import CtrlC, say_interrupted
-from experiments.runs.execution import ResumePlan, check_fits, plan_continue, plan_resume
+from experiments.runs.lifecycle import ResumePlan, check_fits, plan_continue, plan_resume
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
 from nn.status import RunStatus

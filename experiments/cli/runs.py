@@ -14,7 +14,7 @@ from experiments.cli.common import (
     write_output,
 )
 from experiments.interrupt import CtrlC, say_interrupted
-from experiments.runs.execution import check_fits
+from experiments.runs.lifecycle import check_fits
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
 from experiments.store import RunRecord, StoreError

@@ -23,7 +23,8 @@ from typing import Any
 
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
-from experiments.runs.execution import (
+from experiments.runs.fair_queue import FairQueue
+from experiments.runs.lifecycle import (
     DataLoader,
     Phase,
     ResumePlan,
@@ -33,7 +34,6 @@ from experiments.runs.execution import (
     plan_resume,
     requeue,
 )
-from experiments.runs.fair_queue import FairQueue
 from experiments.runs.training import load_data
 from experiments.store import RunStore, StoreError
 from experiments.store.records import clean_student
@@ -162,7 +162,7 @@ class RunManager:
 
     def resume_run(self, run_id: int, callbacks: Sequence[object] = ()) -> ResumePlan:
         """Queue a run that ended early (interrupted, stopped, failed) to go on from its last checkpoint,
-        appending to the same run. ResumeError (one line, nothing changed) if it cannot; see execution.py.
+        appending to the same run. ResumeError (one line, nothing changed) if it cannot; see lifecycle.py.
         (A paused run goes on with ``unpause``.)"""
         return self._requeue(plan_resume(self.store, run_id, busy=self._busy_ids()), callbacks)
 

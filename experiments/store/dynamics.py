@@ -4,6 +4,11 @@ Points arrive a few at a time (``nn.batch_curve.BatchCurve`` flushes every few p
 them in one transaction; a layer-stats call writes one epoch's layers in one. Rows go with their run: the
 tables reference ``runs`` with ON DELETE CASCADE, and a write for a deleted run raises StoreError (as
 ``log_epoch`` does), so a run deleted while it trains stops.
+
+The callbacks that record a run's points and stats as it trains (``dynamics_callbacks``) write one
+transaction per flush: the ``LayerMonitor`` runs first at an epoch's end and leaves its stats with the
+writer, and the ``BatchCurve``'s end-of-epoch flush stores them with the epoch's last points (a commit
+costs a disk sync; see benchmarks/bench_dynamics.py).
 """
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from experiments.store.store import RunStore
-from nn.batch_curve import BatchPoint
-from nn.dynamics import Histogram, LayerStats
+from nn.batch_curve import BatchCurve, BatchPoint
+from nn.dynamics import Histogram, LayerMonitor, LayerStats
 
 POINT_COLUMNS = ("epoch", "batch", "x", "loss", "acc", "l2_penalty")
 LAYER_COLUMNS = ("epoch", "layer", "weight_norm", "grad_norm", "update_ratio", "dead_fraction", "saturated_fraction")
@@ -82,3 +87,42 @@ def _finite(value: object) -> object:
 
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
+
+
+class _Writer:
+    """Stores points as they are flushed, with any layer stats waiting for them."""
+
+    def __init__(self, store: RunStore, run_id: int):
+        self.store, self.run_id = store, run_id
+        self.waiting: list[LayerStats] = []
+
+    def points(self, batch: list[BatchPoint]) -> None:
+        stats, self.waiting = self.waiting, []
+        log_dynamics(self.store, self.run_id, batch, stats)
+
+    def layers(self, epoch: int, stats: list[LayerStats]) -> None:
+        self.waiting.extend(stats)
+
+    def flush(self) -> None:
+        """Stats left without points (a run whose epoch produced none) are stored on their own."""
+        if self.waiting:
+            self.points([])
+
+
+class _Curve(BatchCurve):
+    """The batch curve; after its end-of-epoch flush, any layer stats still waiting are stored too."""
+
+    def __init__(self, writer: _Writer):
+        super().__init__(writer.points)
+        self.writer = writer
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        super().on_epoch_end(epoch, logs)
+        self.writer.flush()
+
+
+def dynamics_callbacks(store: RunStore, run_id: int, seed: int = 0) -> list[BatchCurve | LayerMonitor]:
+    """A ``LayerMonitor`` and a ``BatchCurve`` writing into ``store`` for ``run_id`` (nn.dynamics, nn.batch_curve);
+    the monitor first, so an epoch's stats and last points share one write."""
+    writer = _Writer(store, run_id)
+    return [LayerMonitor(writer.layers, seed=seed), _Curve(writer)]

@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from experiments.runs import threads
-from experiments.runs.execution import RunOutcome
+from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from nn.status import ACTIVE, RunStatus
@@ -181,7 +181,7 @@ def run_trial(store_path: str, run_id: int, config_json: str,
     ``callbacks`` (picklable: a module-level function or a partial of one) makes, in the worker, training
     callbacks that see every stored epoch: the TPE sweep's report to its Optuna trial."""
     from experiments.config import ConfigError, RunConfig
-    from experiments.runs.execution import RunControls, execute_run
+    from experiments.runs.lifecycle import RunControls, execute_run
 
     store, stop = _store(store_path), _worker["stop"]
     if stop.is_set():

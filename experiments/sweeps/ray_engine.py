@@ -67,12 +67,12 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     from ray import tune
 
     sweep_id = sweep_id or new_sweep_id()
-    if spec.is_tpe:  # Optuna's TPE through OptunaSearch, ASHA as the pruner (ray_tpe.py)
+    if spec.is_tpe:  # Optuna's TPE through OptunaSearch, ASHA as the pruner (ray_tune.py)
         return _run_tpe(ray, store, spec, sweep_id, address, workers, source, stop_event, progress)
     run_ids = create_trial_runs(store, spec, trials, sweep_id, source)
     started_ray = _start_ray(ray, address, workers)
     storage = tempfile.mkdtemp(prefix="ray-sweep-")
-    from experiments.sweeps.ray_driver import DRIVER, EventStopper, StoreCallback, close_unfinished
+    from experiments.sweeps.ray_tune import DRIVER, EventStopper, StoreCallback, close_unfinished
     DRIVER[sweep_id] = {"store": store, "stop": stop_event or threading.Event(), "progress": progress}
     try:
         configs = {r: t.config for r, t in zip(run_ids, trials)}
@@ -116,7 +116,7 @@ def _start_ray(ray: Any, address: str | None, workers: int | None) -> bool:
 def _run_tpe(ray: Any, store: RunStore, spec: SweepSpec, sweep_id: str, address: str | None, workers: int | None,
              source: str, stop_event: threading.Event | None,
              progress: Callable[[str], None] | None) -> RaySweepResult:
-    from experiments.sweeps.ray_tpe import run_ray_tpe
+    from experiments.sweeps.ray_tune import run_ray_tpe
 
     started_ray = _start_ray(ray, address, workers)
     try:
@@ -150,7 +150,7 @@ def _trainable(params: dict) -> None:
     """One trial: our trainer, reporting every epoch to Tune, then a final report if it did not finish."""
     from ray import tune
 
-    from experiments.runs.execution import check_fits
+    from experiments.runs.lifecycle import check_fits
     from experiments.runs.training import load_data, train_config
 
     config = RunConfig.from_dict(params["trial"]["config"])

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
-from experiments.runs.execution import RunOutcome
+from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps import local
 from experiments.sweeps.local import default_workers
-from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
-from experiments.sweeps.tpe_spec import Pruner
+from experiments.sweeps.spec import TAG_PREFIX, Pruner, SweepSpec, Trial, new_sweep_id, run_name
 from nn.callbacks import Callback
 from nn.status import RunStatus
 

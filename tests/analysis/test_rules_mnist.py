@@ -10,7 +10,7 @@ from experiments.analysis.diagnosis import DiagnosisKind as K
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.config import RunConfig
-from experiments.runs.execution import execute_run
+from experiments.runs.lifecycle import execute_run
 from experiments.store import RunStore
 from experiments.store.dynamics import get_layer_stats
 

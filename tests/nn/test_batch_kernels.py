@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from nn import MLP, activations, kernels, losses
+from nn.loop import FitOptions, fit
 from nn.optim import Adam
-from nn.train import FitOptions, fit
 from tests.conftest import ROOT, make_blobs
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="Numba is not installed: the NumPy reference runs")

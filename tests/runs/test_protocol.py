@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.execution import execute_run
+from experiments.runs.lifecycle import execute_run
 from experiments.runs.training import load_data
 from experiments.store import RunStore
 from experiments.store.best import SummaryBy

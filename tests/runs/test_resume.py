@@ -16,7 +16,7 @@ from experiments.runs.checkpoints import (
     latest_path,
     load_start,
 )
-from experiments.runs.execution import ResumePlan, StoreEpochs, execute_run, requeue
+from experiments.runs.lifecycle import ResumePlan, StoreEpochs, execute_run, requeue
 from experiments.runs.runner import RunManager
 from experiments.store import RunStore
 from experiments.store.records import EPOCH_METRICS

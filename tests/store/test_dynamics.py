@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 
 from experiments.config import RunConfig
-from experiments.runs.execution import execute_run
+from experiments.runs.lifecycle import execute_run
 from experiments.store import RunStore
 from experiments.store.dynamics import get_batch_points, get_layer_stats
 from experiments.store.schema import MIGRATIONS

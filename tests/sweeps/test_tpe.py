@@ -10,9 +10,8 @@ import pytest
 
 from experiments.config import ConfigError
 from experiments.store import RunStore
-from experiments.sweeps.spec import expand, parse_spec
+from experiments.sweeps.spec import Pruner, expand, parse_spec
 from experiments.sweeps.tpe import ReportToTrial, StudyPlace, check_space, distributions
-from experiments.sweeps.tpe_spec import Pruner
 from nn.status import RunStatus
 from tests.conftest import wait_until
 

@@ -1,18 +1,45 @@
-"""Compare's view of a "Try this fix" group: the original and the fixed settings side by side, and the
-verdict (did the fix help, by how much, or is it within seed noise), refreshed while the runs train."""
+"""Try this fix, in the dashboard: the button under a diagnosis (on Train) that queues the run's settings and the
+fixed ones, 3 seeds each, as one group, then opens Compare on that group; and Compare's view of the group:
+the original and the fixed settings side by side and the verdict (did the fix help, by how much, or is it
+within seed noise), refreshed while the runs train."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import streamlit as st
 
-from experiments.analysis.fix_trial import fix_verdict, run_under_trial
+from experiments.analysis.diagnosis import Finding
+from experiments.analysis.diagnosis_text import fix_text
+from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix, run_under_trial
 from experiments.store import RunRecord, StoreError
 from nn.status import RunStatus
 from ui import common
-from ui.fix_button import GROUP_PARAM
 
+GROUP_PARAM = "group"  # Compare's URL parameter naming the group to show
 REFRESH_S = 2.0
+
+
+def try_fix_button(run: RunRecord, finding: Finding, key: str) -> None:
+    """A button that tests ``finding``'s fix on ``run`` (nothing when the finding has no fix)."""
+    if not finding.fix or run.config is None:
+        return
+    if not st.button("Try this fix", key=key, icon=":material/science:",
+                     help=f"Queue the run's settings and the fixed ones ({fix_text(finding).replace('**', '')}), "
+                          f"3 seeds each, and compare them with a t-test."):
+        return
+    try:
+        plan = plan_fix(common.store(), run.id, finding.kind)
+    except (NoFixError, *common.USER_ERRORS) as exc:
+        st.error(common.message_text(exc), icon=":material/error:")
+        return
+    if not common.first_click("try_fix", (run.id, finding.kind, plan.fixed)):
+        return
+    try:
+        group_id = queue_fix(common.manager(), plan)
+    except common.USER_ERRORS as exc:
+        st.error(common.message_text(exc), icon=":material/error:")
+        return
+    st.switch_page(common.PAGES["compare"], query_params={GROUP_PARAM: group_id})
 
 
 def fix_group_view(compare_runs: Callable[[list[RunRecord]], None]) -> bool:

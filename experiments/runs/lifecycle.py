@@ -35,9 +35,9 @@ from typing import Any
 
 from experiments.config import MAX_EPOCHS, ConfigError, RunConfig
 from experiments.runs.checkpoints import ResumeError, RunBackup, checkpoint_epoch, load_start
-from experiments.runs.record_dynamics import dynamics_callbacks
 from experiments.runs.training import load_data, train_config
 from experiments.store import RunStore, StoreError
+from experiments.store.dynamics import dynamics_callbacks
 from experiments.store.records import RunRecord
 from nn import MLP, Callback, Checkpoint, CheckpointError, DataError, Dataset, Flag, RunStatus
 
