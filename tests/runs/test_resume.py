@@ -48,11 +48,8 @@ class StopAfter(Callback):
 
 
 @pytest.fixture
-def manager(store):
-    m = RunManager(store, data_loader=lambda config: BLOBS)
-    yield m
-    m.stop_all()
-    m.wait(timeout=30)
+def manager(run_manager):
+    return run_manager(BLOBS)
 
 
 def stopped_run(manager: RunManager, config: RunConfig, after: int) -> int:

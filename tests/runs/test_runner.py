@@ -25,11 +25,8 @@ class BatchCounter(Callback):
 
 
 @pytest.fixture
-def manager(store):
-    m = RunManager(store, data_loader=lambda config: BLOBS)
-    yield m
-    m.stop_all()
-    m.wait(timeout=30)
+def manager(run_manager):
+    return run_manager(BLOBS)
 
 
 def test_queued_runs_train_in_order_and_store_every_epoch(manager):
