@@ -7,14 +7,14 @@
     model = MLP([784, 128, 10], activation="relu", seed=0, dropout=0.2)
     result = fit(model, Adam(1e-3), data, FitOptions(epochs=10, batch_size=64), [EarlyStopping("val_loss")])
 
-Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``loop`` (``fit``, ``FitOptions``: the training loop),
-``callbacks`` (the hooks and their order, stop/pause/divergence controls), ``batch_curve`` (within-epoch points),
-``dynamics`` (per-layer norms, update ratios, unit health, histograms), ``early_stopping``, ``schedules``
-(learning-rate schedules), ``checkpoint`` (``BackupAndRestore``: save and resume), ``evaluate``, ``losses``,
-``metrics``, ``data`` (MNIST and the validation split), ``pixels`` (stored uint8 images to network inputs),
-``kernels`` (optional Numba passes behind the optimizers, activations and loss; the NumPy code stays the
-reference), ``compute`` (products in fixed blocks, the same numbers on any thread count; subnormals
-flushed), ``lr_finder``, ``status`` (``RunStatus``).
+Modules: ``mlp`` (the network), ``optim`` (optimizers with ``state_dict``), ``loop`` (the training loop:
+``fit``, ``FitOptions``), ``callbacks`` (the hooks and their order, stop/pause/divergence controls),
+``batch_curve`` (within-epoch points), ``dynamics`` (per-layer norms, update ratios, unit health, histograms),
+``early_stopping``, ``schedules`` (learning-rate schedules), ``checkpoint`` (``BackupAndRestore``: save and
+resume), ``evaluate``, ``losses``, ``metrics``, ``data`` (MNIST and the validation split), ``pixels`` (stored
+uint8 images to network inputs), ``kernels`` (optional Numba passes behind the optimizers, activations and
+loss; the NumPy code stays the reference), ``compute`` (products in fixed blocks, the same numbers on any
+thread count; subnormals flushed), ``lr_finder``, ``status`` (``RunStatus``).
 """
 from .callbacks import Callback, DivergenceGuard, Flag, Order, PauseOnEvent, RunState, Stateful, StopOnEvent
 from .checkpoint import BackupAndRestore, Checkpoint, CheckpointError, RunClock, load_checkpoint, save_checkpoint
