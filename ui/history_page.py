@@ -10,7 +10,7 @@ from experiments.store.export import export_csv
 from ui import common, resume_controls, student
 from ui.tables import pick_runs, summary_by_control
 
-ORDERS = {"validation": "best validation accuracy first", "newest": "newest first"}
+ORDERS = {"validation": f"{ranking.RANK_NAME}, highest first", "newest": "newest first"}
 
 
 def _forget_delete() -> None:
@@ -81,7 +81,8 @@ def _ordered(runs: list[RunRecord]) -> tuple[list[RunRecord], SummaryBy]:
     default; the store's order, newest first, otherwise)."""
     o1, o2 = st.columns([2, 3])
     order = o1.selectbox("Order", list(ORDERS), format_func=ORDERS.__getitem__, key="hist_order",
-                         help="Best validation accuracy: runs without a validation set follow, by test accuracy, "
+                         help="Validation accuracy at the epoch chosen below (the best epoch is the one with the "
+                              "lowest validation loss): runs without a validation set follow, by test accuracy, "
                               "then runs with no finished epoch.") or "validation"
     with o2:
         by = summary_by_control("hist_by")

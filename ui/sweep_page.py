@@ -177,18 +177,23 @@ def _live(sweep_id: str) -> None:
 
 
 def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
-    """The trials, each read at its best epoch by validation; the best trial is named (chosen on validation)."""
+    """The trials, each read at its best epoch (the one validation loss picks) or, without one, its last (the
+    "at" column says which); the best trial is named with the number it is chosen by."""
+    summaries = [r.summary() for r in runs]
     table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
-                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "best epoch": r.summary().epoch,
-                           "val acc": r.summary().val_acc, "test acc": r.summary().test_acc} for r in runs],
-                         columns=["id", "trial", "status", "epochs", "best epoch", "val acc", "test acc"])
+                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "at": s.by.value, "epoch": s.epoch,
+                           "val acc": s.val_acc, "test acc": s.test_acc} for r, s in zip(runs, summaries)],
+                         columns=["id", "trial", "status", "epochs", "at", "epoch", "val acc", "test acc"])
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={
+        "at": st.column_config.TextColumn(help=f"best: the {ranking.BY_NAMES[ranking.SummaryBy.BEST]}; last: the last "
+                                               f"finished epoch (a trial without a best epoch yet)."),
+        "epoch": st.column_config.NumberColumn(help="The epoch the accuracies are read at."),
         "val acc": st.column_config.NumberColumn(format="percent"),
         "test acc": st.column_config.NumberColumn(format="percent", help=ranking.WHY_NOT_TEST)})
     best = next((r for r in ranking.rank(runs) if r.best_val_acc is not None), None)
     if best is not None:
-        st.caption(f"Best on validation: run {best.id} ({best.name}), {best.best_val_acc:.2%} at epoch "
-                   f"{best.best_epoch}. {ranking.WHY_NOT_TEST}")
+        st.caption(f"Best trial by {ranking.RANK_NAME}: run {best.id} ({best.name}), {best.best_val_acc:.2%} at "
+                   f"epoch {best.best_epoch}. {ranking.WHY_NOT_TEST}")
 
 
 def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, active: bool) -> None:

@@ -21,6 +21,7 @@ from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, live_figure, mark_best
 from experiments.config import ConfigError
 from experiments.store import RunRecord, StoreError
+from experiments.store.best import MONITOR_RULES
 from experiments.store.dynamics import batch_progress, get_batch_points, get_layer_stats
 from nn.status import RunStatus
 from ui import common, resume_controls, sidebar, student
@@ -109,8 +110,12 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
     if status == RunStatus.QUEUED:
         return "queued"
     if run.best_val_acc is not None:
-        return f"{status}, validation accuracy {run.best_val_acc:.1%} at its best epoch ({run.best_epoch})"
-    return f"{status}, test accuracy {run.test_acc:.1%}" if run.test_acc is not None else str(status)
+        monitor = run.config.monitor if run.config is not None else "val_loss"
+        return (f"{status}, val. accuracy {run.best_val_acc:.1%} at its best epoch, {run.best_epoch} "
+                f"({MONITOR_RULES.get(monitor, MONITOR_RULES['val_loss'])})")
+    if run.test_acc is not None:
+        return f"{status}, test accuracy {run.test_acc:.1%} at its last epoch, {run.epochs_done}"
+    return str(status)
 
 
 def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:

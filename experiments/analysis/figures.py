@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from experiments.store.best import best_epoch_choice, best_epoch_name
 from nn.pixels import as_inputs
 
 METRIC_NAMES = {"val_acc": "Validation accuracy", "test_acc": "Test accuracy", "train_acc": "Train accuracy",
@@ -384,27 +385,33 @@ class BestMark:
     x: float
     y: float
     text: str
+    monitor: str = "val_loss"
 
 
 def best_mark(label: str, epochs: Sequence[Mapping[str, Any]], best_epoch: int | None, metric: str,
               x_axis: str = "epoch", monitor: str = "val_loss") -> BestMark | None:
     """The mark of epoch ``best_epoch`` on the curve of ``metric`` (None if the run has no best epoch or no
-    finite value there)."""
+    finite value there). The hover says the epoch is chosen by ``monitor`` (validation loss by default): on
+    an accuracy chart the star may sit below a higher point, and the words say why."""
     row = next((e for e in epochs if e.get("epoch") == best_epoch), None) if best_epoch else None
     if row is None:
         return None
     x, y = row.get(x_axis), row.get(metric)
     if x is None or y is None or not math.isfinite(y):
         return None
-    return BestMark(label, float(x), float(y), f"{label}: best epoch {best_epoch} (by {monitor})")
+    return BestMark(label, float(x), float(y), f"{label}: best epoch {best_epoch}, {best_epoch_choice(monitor)}",
+                    monitor)
 
 
 def mark_best(fig: go.Figure, marks: Sequence[BestMark | None]) -> go.Figure:
-    """Add a star per mark (one legend entry, "best epoch"); marks that are None are skipped."""
+    """Add a star per mark (one legend entry naming the rule, "best epoch (lowest val. loss)"); marks that
+    are None are skipped."""
     shown = [m for m in marks if m is not None]
     if shown:
+        monitors = {m.monitor for m in shown}
+        name = best_epoch_name(monitors.pop()) if len(monitors) == 1 else "best epoch (by each run's validation rule)"
         fig.add_trace(go.Scatter(
-            x=[m.x for m in shown], y=[m.y for m in shown], mode="markers", name="best epoch (validation)",
+            x=[m.x for m in shown], y=[m.y for m in shown], mode="markers", name=name,
             marker=dict(symbol="star", size=14, color="gold", line=dict(color="black", width=1)),
             hovertext=[safe(m.text) for m in shown], hovertemplate="%{hovertext}<extra></extra>"))
     return fig

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from experiments.store.best import WHY_NOT_TEST, SummaryBy
+from experiments.store.best import WHY_NOT_TEST, SummaryBy, at_best_epoch, best_epoch_name
 from experiments.store.records import RunRecord
 
 __all__ = ["RANK_METRIC", "WHY_NOT_TEST", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
@@ -20,7 +20,9 @@ __all__ = ["RANK_METRIC", "WHY_NOT_TEST", "MetricsTable", "Split", "SummaryBy", 
 
 RANK_METRIC = "val_acc"        # what ranks runs that have a validation set
 FALLBACK_METRIC = "test_acc"   # what runs without one can only be compared on, apart from the others
-BY_NAMES = {SummaryBy.BEST: "best epoch (by validation)", SummaryBy.LAST: "last epoch"}
+BY_NAMES = {SummaryBy.BEST: best_epoch_name(), SummaryBy.LAST: "last epoch"}
+# What History's default order and a sweep's "best trial" rank by, named with the epoch it is read at.
+RANK_NAME = at_best_epoch("val. accuracy")
 
 T = TypeVar("T")
 
@@ -88,8 +90,8 @@ def summary_row(run: RunRecord, by: SummaryBy = SummaryBy.BEST) -> dict[str, Any
 def summary_text(by: SummaryBy) -> str:
     """One line saying which epoch the numbers are read at."""
     if by is SummaryBy.BEST:
-        return ("Numbers at each run's best epoch by validation (a run without a validation set: its last "
-                "epoch, marked 'last').")
+        return (f"Numbers at each run's {best_epoch_name()}: early stopping's metric instead when it monitors "
+                f"accuracy; a run without a validation set: its last epoch, marked 'last'.")
     return "Numbers at each run's last finished epoch."
 
 

@@ -6,10 +6,12 @@ data (data folder, training images and, once runs have one, validation split), w
 that varies. Anything else is refused with a one-line ``InsightError`` that says what to change; nothing
 here writes to the store.
 
-The metric is computed from each run's stored epochs, so a run is judged the same way whatever its summary
-columns hold. The default is the best validation accuracy: choosing settings by test accuracy fits the test
-set. Runs from before the validation split have no validation numbers; then the default falls back to the
-best test accuracy and ``Selection.notes`` says so in plain words (never silently).
+The metric is read from each run's stored epochs at one epoch: its best epoch (the one validation picks,
+``experiments.store.best``: lowest validation loss unless early stopping monitors accuracy; the same epoch
+Sweep, History and Compare read) or its last. A "best" accuracy is never the highest accuracy over epochs.
+The default is the validation accuracy at the best epoch: choosing settings by test accuracy fits the test
+set. Runs from before the validation split have no validation numbers and no best epoch; then the default
+falls back to the test accuracy at the last epoch and ``Selection.notes`` says so in plain words.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from experiments.config import ConfigError, differing_fields
 from experiments.store import RunStore
+from experiments.store.best import at_best_epoch
 from experiments.store.records import RunRecord
 from experiments.sweeps.spec import TAG_PREFIX
 from nn.status import RunStatus
@@ -55,7 +58,10 @@ class Metric(StrEnum):
 
     @property
     def label(self) -> str:
-        return f"{'best' if self.best else 'final'} {'validation' if 'val' in self.value else 'test'} accuracy"
+        """What the number is, with the epoch it is read at: "val. accuracy at the best epoch (lowest val.
+        loss)" or "test accuracy at the last epoch"."""
+        what = "val. accuracy" if "val" in self.value else "test accuracy"
+        return at_best_epoch(what) if self.best else f"{what} at the last epoch"
 
     @property
     def is_test(self) -> bool:
@@ -142,17 +148,23 @@ def dataset_choices(store: RunStore) -> list[str]:
 
 
 def metric_values(store: RunStore, runs: Sequence[RunRecord], metric: Metric) -> list[float | None]:
-    """Each run's metric from its stored epochs (None when it has no such number)."""
-    by_run: dict[int, list[float]] = {}
+    """Each run's metric from its stored epochs, at its best epoch (the stored one that validation picked,
+    see ``experiments.store.best``) or its last finished one (None when it has no such epoch or number)."""
+    by_run: dict[int, dict[int, float | None]] = {}
     for e in store.get_epochs_of([r.id for r in runs]):
         value = e.get(metric.column)
-        if value is not None and math.isfinite(value):
-            by_run.setdefault(int(e["run_id"]), []).append(float(value))
-    return [(max(v) if metric.best else v[-1]) if (v := by_run.get(r.id)) else None for r in runs]
+        finite = float(value) if value is not None and math.isfinite(value) else None
+        by_run.setdefault(int(e["run_id"]), {})[int(e["epoch"])] = finite
+    out: list[float | None] = []
+    for run in runs:
+        epochs = by_run.get(run.id, {})
+        epoch = run.best_epoch if metric.best else max(epochs, default=None)
+        out.append(epochs.get(epoch) if epoch is not None else None)
+    return out
 
 
 def select(store: RunStore, source: Source, metric: Metric | None = None, include_pruned: bool = False) -> Selection:
-    """The comparable runs of ``source`` with their ``metric`` (default: best validation accuracy).
+    """The comparable runs of ``source`` with their ``metric`` (default: val. accuracy at the best epoch).
 
     InsightError (one line, what to change) for fewer than MIN_RUNS runs, mixed datasets or splits, a
     metric the runs lack, or no setting that varies.
@@ -199,8 +211,9 @@ def _metric_for(store: RunStore, runs: Sequence[RunRecord], metric: Metric | Non
         return metric, [TEST_CAVEAT] if metric.is_test else []
     if any(v is not None for v in metric_values(store, runs, DEFAULT_METRIC)):
         return DEFAULT_METRIC, []
-    return Metric.BEST_TEST_ACC, [f"these runs have no validation numbers (trained before the validation split), "
-                                  f"so they are ranked by best test accuracy; {TEST_CAVEAT}"]
+    return Metric.FINAL_TEST_ACC, [f"these runs have no validation numbers (trained before the validation split) "
+                                   f"and so no best epoch: they are ranked by the {Metric.FINAL_TEST_ACC.label}; "
+                                   f"{TEST_CAVEAT}"]
 
 
 def setting_values(selection: Selection, name: str) -> list[Any]:

@@ -22,7 +22,9 @@ def add_insights_parser(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--dataset", help="every finished run on this dataset and split, written as the page shows "
                                          "it (e.g. 'data=default MNIST, train_size=10000')")
     parser.add_argument("--metric", choices=[m.value for m in Metric], default=None,
-                        help="default: best_val_acc (runs without validation numbers: best_test_acc, said so)")
+                        help="best_*: at each run's best epoch (lowest val. loss, the epoch every page calls best), "
+                             "final_*: at its last epoch; default: best_val_acc (runs without validation "
+                             "numbers: final_test_acc, said so)")
     parser.add_argument("--include-pruned", action="store_true", help="count runs a sweep's pruner ended early")
     parser.add_argument("--shuffles", type=int, default=SHUFFLES,
                         help="null histories for the noise floor (default %(default)s)")

@@ -29,6 +29,28 @@ WHY_NOT_TEST = ("Settings and epochs are chosen on validation; the test accuracy
                 "and choosing by it would fit the test set and overstate it.")
 
 
+# How the best epoch is chosen, in the words every page and command uses beside a "best" number.
+MONITOR_RULES = {"val_loss": "lowest val. loss", "val_acc": "highest val. accuracy"}
+MONITOR_CHOICE = {"val_loss": "chosen by validation loss", "val_acc": "chosen by validation accuracy"}
+
+
+def best_epoch_name(monitor: str = DEFAULT_MONITOR) -> str:
+    """The best epoch named with its rule, e.g. "best epoch (lowest val. loss)": a "best" accuracy is the
+    accuracy at this epoch, never the highest accuracy over epochs."""
+    return f"best epoch ({MONITOR_RULES.get(monitor, MONITOR_RULES[DEFAULT_MONITOR])})"
+
+
+def best_epoch_choice(monitor: str = DEFAULT_MONITOR) -> str:
+    """How the best epoch was chosen, for a hover: "chosen by validation loss" (or accuracy)."""
+    return MONITOR_CHOICE.get(monitor, MONITOR_CHOICE[DEFAULT_MONITOR])
+
+
+def at_best_epoch(what: str, monitor: str = DEFAULT_MONITOR) -> str:
+    """A metric read at the best epoch, named with the rule: "val. accuracy at the best epoch (lowest val.
+    loss)"."""
+    return f"{what} at the {best_epoch_name(monitor)}"
+
+
 class SummaryBy(StrEnum):
     """Which epoch stands for a run in tables and verdicts."""
 

@@ -107,7 +107,7 @@ def test_a_selection_where_only_the_seed_varies_is_refused(store):
 def test_test_metrics_are_never_used_silently(store):
     make_history(store, only_lr, seeds=1)
     selection = select(store, TAG)
-    if selection.metric is Metric.BEST_TEST_ACC:  # runs without validation numbers: the fallback is said
+    if selection.metric is Metric.FINAL_TEST_ACC:  # runs without validation numbers: the fallback is said
         assert any("no validation numbers" in n for n in selection.notes)
     else:
         assert selection.metric is Metric.BEST_VAL_ACC and not selection.notes
