@@ -108,7 +108,7 @@ def compare_runs(picked: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> Non
         groups: Sequence[Sequence[RunRecord]] = (seeds.group_by_config(drawn) if controls.group_seeds
                                                  else [[r] for r in drawn])
         _chart(groups, epochs, differ, controls)
-        _verdicts(groups, differ, by)
+        _verdicts(groups, differ)
     _final_table(picked, differ, by)
     _settings_against_accuracy(picked, differ, by)
 
@@ -150,7 +150,7 @@ def _settings_against_accuracy(picked: list[RunRecord], differ: list[str], by: S
     scored = scored_rows(rows, metric)
     if len(scored) < PARCOORDS_MIN_RUNS:
         return
-    st.subheader("Settings against validation accuracy")
+    st.subheader(f"Settings against val. accuracy at the {ranking.BY_NAMES[by]}")
     left_out = [r for r in picked if r.id not in {row["id"] for row in scored}]
     if left_out:
         st.caption(f"Not drawn, no validation accuracy: {_runs_text(left_out)}.")
@@ -181,21 +181,23 @@ def _curves(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], diff
     return curves
 
 
-def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str], by: SummaryBy) -> None:
-    """Seed verdicts on validation accuracy; groups without a validation set are judged apart, on test."""
+def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
+    """Seed verdicts on validation accuracy at each seed's last epoch (never the best epoch, which is chosen on
+    those numbers; the best/last switch does not move it); groups without a validation set apart, on test."""
     split = ranking.split_by_validation(groups)
-    epoch = "best epoch" if by is SummaryBy.BEST else "last epoch"
-    lines = [(f"validation accuracy at the {epoch}", line) for line in seeds.verdicts(split.validated, names, by=by)]
-    lines += [("test accuracy at the last epoch, runs without a validation set", line)
-              for line in seeds.verdicts(split.unvalidated, names, metric=ranking.FALLBACK_METRIC, by=by)]
+    validated, unvalidated = seeds.verdict_subject(ranking.RANK_METRIC), seeds.verdict_subject(ranking.FALLBACK_METRIC)
+    lines = [(validated, line) for line in seeds.verdicts(split.validated, names)]
+    lines += [(f"{unvalidated}, runs without a validation set", line)
+              for line in seeds.verdicts(split.unvalidated, names, metric=ranking.FALLBACK_METRIC)]
     for what, line in lines:
         st.markdown(f"**Verdict** ({what}, best against the others): {common.md_escape(line)}")
     if not lines and any(len(g) > 1 for g in groups) and len(groups) > 1:
         st.caption("A verdict needs at least two configurations with two or more seeds each"
                    + (", all with a validation set or all without." if split.note() else "."))
     elif lines:
-        st.caption(" ".join(n for n in (stats.TEST_NAME + ".", stats.SMALL_N_NOTE, split.note("groups"),
-                                        ranking.WHY_NOT_TEST) if n))
+        tested = validated if split.validated else unvalidated
+        st.caption(" ".join(n for n in (stats.test_name(tested) + ".", seeds.VERDICT_RULE, stats.SMALL_N_NOTE,
+                                        split.note("groups"), ranking.WHY_NOT_TEST) if n))
 
 
 def _config(run: RunRecord) -> RunConfig:
@@ -210,7 +212,7 @@ def _runs_text(runs: list[RunRecord]) -> str:
 
 
 def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:
-    st.subheader("Metrics at the best epoch" if by is SummaryBy.BEST else "Metrics at the last epoch")
+    st.subheader(f"Metrics at the {ranking.BY_NAMES[by]}")
     st.caption(f"{ranking.summary_text(by)} {ranking.WHY_NOT_TEST}")
     show_all = st.toggle("Show every setting", value=False, key="cmp_all_settings",
                          help="By default only the settings that differ between the picked runs are shown.")

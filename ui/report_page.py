@@ -17,7 +17,7 @@ import streamlit as st
 
 from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
-from experiments.report.outcomes import Outcome, group_scale, outcome
+from experiments.report.outcomes import Outcome, group_scale, outcome, waiting_runs
 from experiments.report.presets import Comparison
 from experiments.store import RunRecord
 from experiments.store.export import epochs_frame
@@ -114,20 +114,24 @@ def _variant_runs(scaled: Comparison, runs: list[RunRecord]) -> VariantRuns | No
 
 
 def _progress(v: VariantRuns) -> str:
-    """How far the runs of an unfinished reproduction have got."""
+    """How far the runs of an unfinished reproduction have got, and how many runs the verdict waits for."""
     total = sum(r.planned_epochs for r in v.runs)
     have = sum(r.epochs_done for r in v.runs)
     ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
     note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
-    return f"running, {have} of {total} epochs done{note}. The verdict comes when every line has its epochs."
+    waiting = waiting_runs(v.scaled, v.runs)
+    if not waiting:
+        return (f"no verdict: {have} of {total} epochs done{note}, and a line has no run that reached its epoch: "
+                f"resume its runs or queue the comparison again.")
+    return (f"no verdict yet, {wording.waiting_text(len(waiting))}: {have} of {total} epochs done{note}. The "
+            f"verdict comes when every run has its epochs.")
 
 
 def _outcome(v: VariantRuns, frame: Any) -> Outcome | None:
-    """The variant's outcome once every line has its epochs (or diverged), else None."""
-    needed = {m.label: m.read_epoch for m in v.scaled.members}
-    done = all(any(r.id in v.by_label[label] and (r.epochs_done >= epoch or r.status == RunStatus.DIVERGED)
-                   for r in v.runs) for label, epoch in needed.items())
-    return outcome(v.scaled, v.runs, frame, v.runs[0].group_id) if done else None
+    """The variant's outcome once every run of it has its epochs (or ended) and every line has a number (or
+    diverged), else None: no verdict on the seeds that happen to be done first."""
+    result = outcome(v.scaled, v.runs, frame, v.runs[0].group_id)
+    return result if result.complete else None
 
 
 def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:

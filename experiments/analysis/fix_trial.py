@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from experiments.analysis import ranking, stats
+from experiments.analysis import ranking, seeds, stats
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, diagnose
 from experiments.config import MAX_SEED, RunConfig
 from experiments.store import RunRecord, RunStore
@@ -90,8 +90,9 @@ def run_under_trial(group_id: str) -> int | None:
 
 @dataclass(frozen=True)
 class FixVerdict:
-    """The trial's outcome: each side's accuracies (validation at the best epoch when every run holds out a
-    validation set, as Compare judges; else the final test accuracy) and Welch's verdict (fix - original)."""
+    """The trial's outcome: each side's accuracies at each seed's last epoch (validation when every run holds
+    out a validation set, as Compare judges; else test; never at the best epoch, which is chosen on the
+    validation numbers tested: see ``seeds.VERDICT_BY``) and Welch's verdict (fix - original)."""
 
     original: list[float]
     fixed: list[float]
@@ -105,7 +106,7 @@ class FixVerdict:
         if not self.original or not self.fixed:
             return "No verdict yet: both sides need finished runs."
         mean = stats.spread
-        what = "Validation accuracy (best epoch)" if self.metric == "val_acc" else "Test accuracy"
+        what = seeds.verdict_subject(self.metric).capitalize()
         head = (f"{what} {mean(self.original).mean:.2%} with the original settings, "
                 f"{mean(self.fixed).mean:.2%} with the fix")
         if self.verdict.real:
@@ -125,7 +126,7 @@ def fix_verdict(store: RunStore, group_id: str) -> FixVerdict:
     original = [r for r in runs if _same(r.config, base)]
     fixed = [r for r in runs if r not in original]
     metric = ranking.metric_for(bool(runs) and all(r.has_validation for r in runs))
-    values = {r.id: ranking.value(r, metric) for r in runs}
+    values = {r.id: ranking.value(r, metric, seeds.VERDICT_BY) for r in runs}
     accs = [[v for r in side if (v := values[r.id]) is not None] for side in (original, fixed)]
     verdict = stats.verdict(accs[1], accs[0], "fix", "original")
     pending = sum(RunStatus(r.status).is_active for r in runs)

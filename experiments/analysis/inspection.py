@@ -3,7 +3,9 @@
 ``inspect_weights`` reloads the weights a run saved and ``inspect_model`` computes the predictions, the
 confusion matrix, the accuracy per digit, the misclassified images and the first layer's weights. Reading the
 run's curves (what went wrong while it trained) is diagnosis.py's concern; reading a drawn digit is digit.py's.
-No Streamlit.
+``weights_epoch`` says which epoch the saved weights are (the last, or the best one early stopping restored),
+so that the accuracy measured here is never shown without its epoch beside History's (read at the best
+epoch). No Streamlit.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.store.best import best_epoch_name
+from experiments.store.records import RunRecord
 from nn import MLP, Dataset
 from nn.metrics import confusion_matrix, per_class_accuracy
 
@@ -27,6 +31,45 @@ class Inspection:
     wrong: np.ndarray               # indices of misclassified test images
     first_layer: np.ndarray         # (784, units) incoming weights of the first layer
     sizes: list[int]
+
+
+@dataclass(frozen=True)
+class WeightsEpoch:
+    """The epoch whose weights a run saved: its last finished one, or its best one when early stopping
+    restored it (``restored``)."""
+
+    epoch: int
+    restored: bool
+    monitor: str = "val_loss"
+
+    def text(self) -> str:
+        """"epoch 10, the last" or "epoch 7, the best epoch (lowest val. loss), restored by early stopping"."""
+        if self.restored:
+            return f"epoch {self.epoch}, the {best_epoch_name(self.monitor)}, restored by early stopping"
+        return f"epoch {self.epoch}, the last"
+
+
+def weights_epoch(run: RunRecord) -> WeightsEpoch:
+    """Which epoch's weights ``run`` saved: the best epoch when early stopping (with "restore best weights")
+    monitored it, else the last finished epoch."""
+    config = run.config
+    restored = (config is not None and config.early_stopping != "off" and config.restore_best
+                and run.best_epoch is not None)
+    if restored and run.best_epoch is not None and config is not None:
+        return WeightsEpoch(run.best_epoch, True, config.monitor)
+    return WeightsEpoch(run.epochs_done, False, config.monitor if config is not None else "val_loss")
+
+
+def history_accuracy_note(run: RunRecord, weights: WeightsEpoch) -> str:
+    """One sentence when History shows this run's test accuracy at another epoch than the saved weights'
+    ("" when both read the same epoch): the two numbers differ because they are two epochs."""
+    summary = run.summary()
+    if summary.test_acc is None or summary.epoch is None or summary.epoch == weights.epoch:
+        return ""
+    where = (f"its {best_epoch_name(weights.monitor)}, {summary.epoch}" if summary.by.value == "best"
+             else f"its last epoch, {summary.epoch}")
+    return (f"History and Compare read this run at {where}: test accuracy {summary.test_acc:.2%} there. The "
+            f"accuracy here is that of the saved weights ({weights.text()}).")
 
 
 def inspect_model(model: MLP, data: Dataset) -> Inspection:

@@ -15,8 +15,24 @@ import pandas as pd
 
 from experiments.analysis import stats
 from experiments.config import short_label
-from experiments.store.best import SummaryBy
+from experiments.store.best import SummaryBy, best_epoch_name
 from nn.status import RunStatus
+
+# The epoch a verdict reads each seed at: the last, fixed before training (the config's epochs). Never the
+# best epoch: that epoch is picked on the validation numbers the verdict would then test, and a test on the
+# numbers it selected on favours the noisier configuration (its lucky epochs are picked). The best/last
+# switch of the tables does not move it.
+VERDICT_BY = SummaryBy.LAST
+VERDICT_EPOCH = "each seed's last epoch"
+VERDICT_RULE = (f"The verdict reads every seed at its last epoch, fixed before training, whatever the table shows: "
+                f"the {best_epoch_name()} is picked on these same validation numbers, and a test of the numbers "
+                f"it selected on would favour the noisier configuration.")
+
+
+def verdict_subject(metric: str = "val_acc") -> str:
+    """What a verdict tests, in words: "val. accuracy at each seed's last epoch" (or test accuracy)."""
+    what = "val. accuracy" if metric == "val_acc" else "test accuracy" if metric == "test_acc" else metric
+    return f"{what} at {VERDICT_EPOCH}"
 
 
 @dataclass(frozen=True)
@@ -108,16 +124,16 @@ def score(run: Any, metric: str = "val_acc", by: SummaryBy = SummaryBy.BEST) -> 
     return value
 
 
-def verdicts(groups: Sequence[Sequence[Any]], names: Sequence[str], metric: str = "val_acc",
-             by: SummaryBy = SummaryBy.BEST) -> list[str]:
+def verdicts(groups: Sequence[Sequence[Any]], names: Sequence[str], metric: str = "val_acc") -> list[str]:
     """One line per seed group against the best one: "a real difference" or "within seed noise" (Welch).
 
     Only groups with at least two distinct seeds are judged, on ``metric`` (validation accuracy unless told
-    otherwise) at each run's best (or last) epoch; a run repeating a group's (config, seed) is counted once,
-    and the line says so. Groups should all have a validation set or none (see ``ranking.split_by_validation``).
+    otherwise) at each run's last epoch (``VERDICT_BY``: an epoch not chosen on the numbers tested); a run
+    repeating a group's (config, seed) is counted once, and the line says so. Groups should all have a
+    validation set or none (see ``ranking.split_by_validation``).
     """
     once = [one_per_seed([*g, *getattr(g, "duplicates", ())]) for g in groups]
-    finals = [[v for r in o.kept if (v := score(r, metric, by)) is not None] for o in once]
+    finals = [[v for r in o.kept if (v := score(r, metric, VERDICT_BY)) is not None] for o in once]
     judged = [i for i, values in enumerate(finals) if len(values) >= 2]
     if len(judged) < 2:
         return []

@@ -1,11 +1,12 @@
 """Seed groups: mean and spread of runs that differ only by seed, and whether two configs really differ.
 
-The verdict is Welch's t-test (unequal variances) on the runs' final test accuracies, two-sided, at
-p < 0.05, always reported with the difference and an effect size (Cohen's d). With a few seeds per config
-the test has little power: it only passes large, consistent differences, and "within seed noise" means "not
-shown", not "equal". The distributions come from SciPy (``scipy.stats``: Welch's test, t-based confidence
-intervals, Benjamini-Hochberg's false discovery control for tables of many comparisons). Pure functions on
-plain numbers and pandas frames.
+The verdict is Welch's t-test (unequal variances) on one accuracy per seed, two-sided, at p < 0.05; the
+caller picks which accuracy and names it (``test_name``): never one read at an epoch chosen on the same
+numbers (see ``seeds.VERDICT_BY``); always reported with the difference and an effect size (Cohen's d).
+With a few seeds per config the test has little power: it only passes large, consistent differences, and
+"within seed noise" means "not shown", not "equal". The distributions come from SciPy (``scipy.stats``:
+Welch's test, t-based confidence intervals, Benjamini-Hochberg's false discovery control for tables of many
+comparisons). Pure functions on plain numbers and pandas frames.
 """
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 ALPHA = 0.05
-TEST_NAME = "Welch's t-test on the final test accuracies (two-sided, p < 0.05)"
+TEST_NAME = "Welch's t-test (two-sided, p < 0.05)"
+
+
+def test_name(on: str) -> str:
+    """The test named with the numbers it is run on: "Welch's t-test on <on> (two-sided, p < 0.05)"."""
+    return f"Welch's t-test on {on} (two-sided, p < 0.05)"
 
 
 class VerdictKind(Enum):

@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.io as pio
 
-from experiments.analysis.stats import TEST_NAME, small_n_note
+from experiments.analysis.stats import small_n_note
 from experiments.report import wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import ClaimOutcome, LineResult, Outcome, VariantOutcomes
@@ -60,7 +60,7 @@ def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs: Any, st
              "batch; <b>as the report probably ran it</b> sums it (the same as multiplying the learning rate by the "
              "batch size, 64). Charts overlay both: correct network solid, summed gradient dash-dot (open diamonds "
              "for its training accuracy), the report dashed or stars.</p>",
-             f"<p class='muted'>Seed verdicts: {e(TEST_NAME)}. {e(small_n_note(seeds))}"
+             f"<p class='muted'>Seed verdicts: {e(wording.VERDICT_TEST)}. {e(small_n_note(seeds))}"
              f"{' ' + e(seeds_note) if seeds_note else ''}</p>",
              _summary(pairs)]
     first = True

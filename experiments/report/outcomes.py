@@ -85,10 +85,14 @@ class Outcome:
     lines: list[LineResult]
     claims: list[ClaimResult]
     train_size: int = 0
+    waiting: list[int] = field(default_factory=list)   # runs still to reach their line's epoch (``waiting_runs``)
 
     @property
     def complete(self) -> bool:
-        return all(line.test.n or line.diverged for line in self.lines)
+        """Every run of the comparison has its epochs (none is still queued or training towards them) and
+        every line has a number or diverged: only then is there a verdict (a verdict on the seeds that
+        happen to be done first would change as the others finish)."""
+        return not self.waiting and all(line.test.n or line.diverged for line in self.lines)
 
     @property
     def status(self) -> ClaimOutcome:
@@ -130,6 +134,15 @@ def matching_runs(member: Member, runs: Sequence[RunRecord]) -> list[RunRecord]:
             and (r.epochs_done >= member.read_epoch or r.status == RunStatus.DIVERGED)]
 
 
+def waiting_runs(comparison: Comparison, runs: Sequence[RunRecord]) -> list[int]:
+    """Ids of the runs of ``comparison``'s lines still on their way to the line's epoch (queued or training):
+    while any is, there is no verdict. Runs that ended (finished, stopped, diverged, failed) are not waited
+    for."""
+    read_at = {training_key(m.config): m.read_epoch for m in comparison.members}
+    return [r.id for r in runs if r.config is not None and RunStatus.parse(r.status).is_active
+            and r.epochs_done < read_at.get(training_key(r.config), -1)]
+
+
 def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, group_id: str | None = None) -> Outcome:
     """Our numbers and verdicts for ``comparison`` from ``runs`` and their epochs (an export.epochs_frame)."""
     lines = [line_result(m, runs, epochs) for m in comparison.members]
@@ -140,7 +153,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, grou
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
                                                                claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
-    return Outcome(comparison, group_id, lines, claims, _train_size(runs))
+    return Outcome(comparison, group_id, lines, claims, _train_size(runs), waiting_runs(comparison, runs))
 
 
 def _seed(run: RunRecord) -> int:

@@ -10,6 +10,10 @@ from experiments.analysis import stats
 from experiments.report.outcomes import ClaimOutcome, Outcome
 from experiments.report.presets import VARIANT_NAMES
 
+# What a comparison's verdict tests: one number per seed at an epoch fixed in advance (the report's).
+VERDICT_TEST = stats.test_name("each seed's test accuracy at the epoch the report reads its number (fixed in "
+                               "advance, not chosen on these numbers)")
+
 # Short form, for a table cell: "the report's conclusion ..."
 OUTCOME_LABEL = {
     ClaimOutcome.HOLDS: "holds",
@@ -37,13 +41,21 @@ _FLIP_CLAUSE = {
 }
 
 
+def waiting_text(n: int) -> str:
+    """"waiting for N runs": why there is no verdict yet while runs are still training."""
+    return f"waiting for {n} run{'s' if n != 1 else ''}"
+
+
 def status_label(o: Outcome) -> str:
-    """The table cell for ``o``: how its conclusion fares, or that it is not reproduced yet."""
-    return OUTCOME_LABEL[o.status] if o.complete else "not reproduced yet"
+    """The table cell for ``o``: how its conclusion fares, or that it is not reproduced yet (or waiting)."""
+    if o.complete:
+        return OUTCOME_LABEL[o.status]
+    return waiting_text(len(o.waiting)) if o.waiting else "not reproduced yet"
 
 
 def evidence(o: Outcome) -> str:
-    """Our numbers behind the verdict: each claim's two lines, final test accuracy over seeds, the test."""
+    """Our numbers behind the verdict: each claim's two lines, test accuracy at the read epoch over seeds,
+    the test."""
     parts = []
     for c in o.claims:
         better, worse = o.line(c.claim.better), o.line(c.claim.worse)
@@ -77,6 +89,8 @@ def verdict_line(o: Outcome) -> str:
     """One line: does the report's conclusion hold for this variant of our network, on what numbers."""
     c = o.comparison
     name = c.id if c.variant == "mean" else f"{c.id} ({c.variant_name})"
+    if o.waiting:
+        return f"{name}: no verdict yet, {waiting_text(len(o.waiting))} to reach their epochs"
     if not o.complete:
         return f"{name}: not reproduced yet (run: python -m experiments reproduce {c.id} --variant {c.variant})"
     return f"{name}: {verdict_sentence(o)}"

@@ -64,7 +64,7 @@ def test_verdict_says_whether_the_fix_helped(store):
     verdict = fix_verdict(store, group)
     assert verdict.verdict.real and verdict.verdict.diff == pytest.approx(0.7533, abs=1e-3)
     assert verdict.metric == "val_acc"  # judged on validation, as Compare does; test is kept for the final check
-    assert verdict.text.startswith("The fix helped: Validation accuracy (best epoch) 10.00% with the original "
+    assert verdict.text.startswith("The fix helped: Val. accuracy at each seed's last epoch 10.00% with the original "
                                    "settings, 85.33%")
     assert "p <" in verdict.text or "p =" in verdict.text
     with pytest.raises(ValueError):

@@ -221,3 +221,30 @@ def test_html_header_names_no_path_and_the_seeds_actually_used(store):
     assert "from the default run store" in page and str(store.path) not in page
     assert "With 2 seeds per config" in page and "3 seeds" not in page
     assert "cannot tell for our runs" not in page
+
+
+def test_no_verdict_while_any_run_of_the_comparison_is_still_training(store):
+    """Issue 23 item 6: with 2 of 3 seeds of one line done, the verdict was given on n = 2 and 3."""
+    lr = presets.get_comparison("learning-rate").scaled(0.1)
+    ids = fake_reproduction(store, [lr], seeds=3,
+                            final_acc=lambda c, seed: (0.98 if c.lr == 0.1 else 0.90) + 0.002 * seed)
+    late = store.create_run(store.get_run(ids[0]).config.replace(seed=3), name="seed 3",
+                            group_id="report-20990101T000000Z")
+    store.set_tags(late, store.get_run(ids[0]).tags)
+    store.set_status(late, "running")  # queued with the others, still on its way to the line's epoch
+    runs = store.search_runs(order_by="id", descending=False)
+    assert outcomes.waiting_runs(lr, runs) == [late]
+    frame = epochs_frame(store, [*ids, late])
+    result = outcomes.outcome(lr, runs, frame)
+    assert not result.complete and result.waiting == [late]
+    assert wording.status_label(result) == "waiting for 1 run"
+    assert "no verdict yet, waiting for 1 run" in wording.verdict_line(result)
+    store.set_status(late, "stopped")  # a run that ended is not waited for: the seeds that have the epoch count
+    assert outcomes.outcome(lr, store.search_runs(order_by="id", descending=False), frame).complete
+
+
+def test_the_report_names_what_its_verdict_tests(store):
+    fake_reproduction(store, [presets.get_comparison("optimizer")])
+    page = render_report(outcomes.collect(store, [presets.get_comparison("optimizer")]), epochs_frame(store, []))
+    assert "final test accuracies" not in page
+    assert "test accuracy at the epoch the report reads its number" in page

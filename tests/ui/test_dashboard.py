@@ -85,7 +85,7 @@ def test_pages_render_with_a_populated_store(db, app):
     import json
     figure = json.loads(chart.proto.spec)
     names = [t.get("name", "") for t in figure["data"] if t.get("showlegend", True) is not False]
-    assert names[-1] == "best epoch (validation)"  # the single run's best epoch is starred
+    assert names[-1] == "best epoch (lowest val. loss)"  # the single run's best epoch is starred, its rule named
     assert len(names[:-1]) == 2 and any("mean of 2 seeds" in n for n in names)  # seeds 0 and 1 averaged
     final = at.dataframe[-1].value
     assert sorted(final["id"]) == ids and "lr" in final.columns and "optimizer" not in final.columns
@@ -125,7 +125,7 @@ def test_inspect_shows_the_network_of_a_run(db, mnist_dir, monkeypatch, app):
     at.session_state["inspect_id"] = ids[0]
     at.switch_page(PAGES["Inspect"]).run(timeout=60)
     assert not at.exception
-    assert [m.label for m in at.metric][:2] == ["Test accuracy", "Misclassified"]
+    assert [m.label for m in at.metric][:2] == ["Test accuracy at epoch 2", "Misclassified"]
     assert len(at.get("plotly_chart")) == 4
 
 
@@ -190,7 +190,7 @@ def test_compare_gives_a_seed_verdict(db, app):
     assert not at.exception
     verdicts = [m.value for m in at.markdown if "Verdict" in m.value]
     assert len(verdicts) == 1 and ("a real difference" in verdicts[0] or "within seed noise" in verdicts[0])
-    assert "validation accuracy" in verdicts[0]  # chosen on validation, not on test
+    assert "val. accuracy at each seed's last epoch" in verdicts[0]  # on validation, at an epoch not chosen on it
 
 
 def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2) -> str:

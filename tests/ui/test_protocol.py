@@ -18,12 +18,12 @@ def test_compare_defaults_to_validation_marks_the_best_epoch_and_splits_verdicts
     assert at.selectbox(key="cmp_metric").value == "val_acc" and at.radio(key="cmp_by").value == "best"
     verdicts = [m.value for m in at.markdown if "Verdict" in m.value]
     assert len(verdicts) == 2
-    assert "validation accuracy at the best epoch" in verdicts[0] and "0.001" not in verdicts[0]
+    assert "val. accuracy at each seed's last epoch" in verdicts[0] and "0.001" not in verdicts[0]
     assert "without a validation set" in verdicts[1] and "lr=0.1" not in verdicts[1]
     shown = "\n".join(c.value for c in at.caption)
     assert "judged apart" in shown and "final check" in shown
     at.toggle(key="cmp_seeds").set_value(False).run()  # single runs: each run's best epoch is starred
-    assert "best epoch (validation)" in at.get("plotly_chart")[0].proto.spec
+    assert "best epoch (lowest val. loss)" in at.get("plotly_chart")[0].proto.spec
 
 
 def test_history_lists_the_best_on_validation_first_and_reads_runs_at_best_or_last(offline_db, store, app):
