@@ -57,7 +57,9 @@ def _leaderboard(exercise: Exercise, show_test: bool) -> None:
         value = run.best_val_acc if run.best_val_acc is not None else run.val_acc
         if not run.student or value is None or not math.isfinite(value):
             continue
-        row: dict[str, object] = {"student": run.student, "run": run.name, "epoch": run.best_epoch,
+        # the epoch the numbers are read at: the best epoch, or the last one when there is none yet
+        epoch = run.best_epoch if run.best_val_acc is not None else run.epochs_done
+        row: dict[str, object] = {"student": run.student, "run": run.name, "epoch": epoch,
                                   "validation accuracy": value}
         if show_test:
             row["test accuracy"] = run.test_acc_at_best if run.best_epoch is not None else run.test_acc

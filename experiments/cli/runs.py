@@ -86,14 +86,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text([r.flat() for r in runs]))
         return 0
-    print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'val acc':>8} {'test acc':>8}  {'created':<25} name / settings")
-    for r in runs:  # at the best epoch by validation (the last one for a run without a validation set)
+    print(f"{'id':>5}  {'status':<11} {'epochs':>6} {'at epoch':>9} {'val acc':>8} {'test acc':>8}  {'created':<25} "
+          f"name / settings")
+    for r in runs:  # at the best epoch by validation (the last one for a run without a validation set), named
         best = r.summary()
         val, acc = (f"{v:.2%}" if v is not None else "-" for v in (best.val_acc, best.test_acc))
+        at = f"{best.by.value} {best.epoch}" if best.epoch is not None else "-"
         c = r.config
         settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
                     f"seed={c.seed}") if c else r.settings_note
-        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {acc:>8}  "
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>8} {acc:>8}  "
               f"{r.created:<25} {r.name}  [{settings}]")
     return 0
 

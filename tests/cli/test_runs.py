@@ -163,3 +163,11 @@ def test_show_a_diverged_run_with_missing_and_infinite_metrics(run_cli):
     shown = run_cli("show", str(run_id), "--json")
     epoch = json.loads(shown.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))["epochs"][0]
     assert epoch["train_loss"] is None and epoch["test_loss"] is None and epoch["train_acc"] == 0.1
+
+
+def test_list_names_the_epoch_its_accuracies_are_read_at(run_cli):
+    """Issue 23 item 12: a per-run accuracy is never shown without its epoch."""
+    _stored_runs(1)
+    header, row = run_cli("list").stdout.splitlines()[:2]
+    assert "at epoch" in header
+    assert " last " in row or " best " in row

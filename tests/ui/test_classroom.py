@@ -119,6 +119,7 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env,
     leaderboard = at.dataframe[-1].value
     assert list(leaderboard["student"]) == ["Ann", "Bob"]
     assert list(leaderboard["validation accuracy"]) == [0.91, 0.80]
+    assert list(leaderboard["epoch"]) == [1, 1]  # the epoch they are read at, also without a best epoch (item 12)
     assert "test accuracy" not in leaderboard
     at.toggle(key="teacher_show_test").set_value(True).run()
     assert list(at.dataframe[-1].value["test accuracy"]) == [0.905, 0.795]
