@@ -11,7 +11,7 @@ from typing import Any
 
 from experiments.analysis.importance import SHUFFLES, ImportanceResult, importance
 from experiments.analysis.insight_figures import interval_text
-from experiments.analysis.selection import Metric, Selection, Source, SourceKind, select
+from experiments.analysis.selection import Metric, Selection, Source, SourceKind, for_verdict, select
 from experiments.analysis.verdict_table import VerdictTable, verdict_table
 from experiments.config import RunConfig
 from experiments.store import RunStore
@@ -57,7 +57,7 @@ class Insights:
         lines.append(f"  (noise floors from the seed spread of {imp.replicated_configs} replicated configurations, "
                      f"{imp.shuffles} null histories)"
                      if imp.floors is not None else f"  {imp.note}")
-        lines += ["", f"verdicts ({sel.metric.label}, one row per configuration, seeds pooled):",
+        lines += ["", f"verdicts ({self.table.metric_label}, one row per configuration, seeds pooled):",
                   f"  {'config':<36} {'n':>2} {'mean':>8} {'95% CI':>17} {'diff':>7}  verdict"]
         for row in self.table.rows:
             mean, ci = interval_text(row.mean, row.low, row.high)
@@ -75,7 +75,8 @@ def compute(store: RunStore, source: Source, metric: Metric | None = None, inclu
             shuffles: int = SHUFFLES) -> Insights:
     """Select the runs (InsightError for a selection that cannot be judged) and analyse them."""
     selection = select(store, source, metric, include_pruned)
-    return Insights(source, selection, importance(selection, shuffles=shuffles), verdict_table(selection))
+    return Insights(source, selection, importance(selection, shuffles=shuffles),
+                    verdict_table(for_verdict(store, selection)))
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,12 @@ class Metric(StrEnum):
     def is_test(self) -> bool:
         return self.column == "test_acc"
 
+    @property
+    def at_last_epoch(self) -> Metric:
+        """The same accuracy at the last epoch: what a verdict tests (never the best epoch, which is chosen
+        on the validation numbers it would test; see ``seeds.VERDICT_BY``)."""
+        return Metric.FINAL_VAL_ACC if self.column == "val_acc" else Metric.FINAL_TEST_ACC
+
 
 DEFAULT_METRIC = Metric.BEST_VAL_ACC
 TEST_CAVEAT = ("test accuracy is the held-out final check: choosing settings by it fits the test set, so treat "
@@ -185,6 +191,18 @@ def select(store: RunStore, source: Source, metric: Metric | None = None, includ
         raise InsightError(f"the runs of {source.describe()} differ only by seed: no setting varies, so there is "
                            f"nothing to rank; add runs that change a setting")
     return Selection([r for r, _ in kept], [float(v) for _, v in kept if v is not None], chosen, settings, notes)
+
+
+def for_verdict(store: RunStore, selection: Selection) -> Selection:
+    """The selection's runs read at their last epoch (``Metric.at_last_epoch``), for the verdict table: the
+    ranking may choose on the best epoch, a test must not test the numbers that chose it. Runs without a
+    number there are left out."""
+    metric = selection.metric.at_last_epoch
+    if metric is selection.metric:
+        return selection
+    kept = [(r, v) for r, v in zip(selection.runs, metric_values(store, selection.runs, metric)) if v is not None]
+    return Selection([r for r, _ in kept], [float(v) for _, v in kept if v is not None], metric, selection.settings,
+                     list(selection.notes))
 
 
 def _check_runs(source: Source, runs: Sequence[RunRecord], include_pruned: bool) -> None:

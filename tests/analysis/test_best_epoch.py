@@ -70,3 +70,17 @@ def test_the_star_says_it_is_chosen_by_validation_loss():
     figure = mark_best(go.Figure(), [mark])
     assert figure.data[-1].name == "best epoch (lowest val. loss)"
     assert "chosen by validation loss" in figure.data[-1].hovertext[0]
+
+
+def test_insights_verdict_table_tests_the_last_epoch_not_the_one_validation_chose(store):
+    """Item 5 on Insights: its verdict table tested val. accuracy at the best epoch, chosen on those numbers."""
+    from experiments.analysis.insights import compute
+    for seed in (0, 1):
+        for i, lr in enumerate((0.1, 0.03, 0.01)):
+            _run(store, lr, seed=seed, shift=i / 100 + seed / 1000)
+    result = compute(store, Source(SourceKind.TAG, "best"), shuffles=5)
+    assert result.selection.metric is Metric.BEST_VAL_ACC  # the ranking chooses on the best epoch
+    assert result.table.metric_label == "val. accuracy at the last epoch"
+    assert "Welch's t-test on the val. accuracy at the last epoch" in result.table.note
+    best = next(r for r in result.table.rows if r.best)
+    assert best.mean == pytest.approx(0.9237 + 0.02 + 0.0005)  # epoch 3 of lr 0.01, the last
