@@ -93,11 +93,12 @@ def _progress_line(store: RunStore, sweep_id: str) -> str:
 def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
     """The trials, best on validation first, and an exit status: 0 when every trial finished (or was pruned)."""
     runs = rank(store.search_runs(group_id=sweep_id))  # on validation accuracy at each run's best epoch
-    print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'val acc':>8} {'test acc':>8}  name")
-    for r in runs:
+    print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'at epoch':>9} {'val acc':>8} {'test acc':>8}  name")
+    for r in runs:  # each read at its best epoch (lowest val. loss), or its last without one: the row says which
         s = r.summary()
         val, test = (f"{v:.2%}" if v is not None else "-" for v in (s.val_acc, s.test_acc))
-        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {test:>8}  {r.name}")
+        at = f"{s.by.value} {s.epoch}" if s.epoch is not None else "-"
+        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>8} {test:>8}  {r.name}")
     finished = sum(r.status == RunStatus.FINISHED for r in runs)
     pruned = sum(r.status == RunStatus.PRUNED for r in runs)
     best = runs[0] if runs and runs[0].best_val_acc is not None else None

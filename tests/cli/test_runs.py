@@ -171,3 +171,16 @@ def test_list_names_the_epoch_its_accuracies_are_read_at(run_cli):
     header, row = run_cli("list").stdout.splitlines()[:2]
     assert "at epoch" in header
     assert " last " in row or " best " in row
+
+
+def test_a_sweeps_summary_names_the_epoch_of_each_trials_accuracies(store, capsys):
+    """Issue 23 item 12 on the CLI: the sweep summary printed accuracies without the epoch they are read at."""
+    from experiments.cli.sweeps import _summary
+    from experiments.config import RunConfig
+    run_id = store.create_run(RunConfig(hidden=(8,), epochs=2), name="trial 1", group_id="sw-test")
+    for epoch, loss in ((1, 0.3), (2, 0.4)):  # validation loss lowest at epoch 1
+        store.log_epoch(run_id, {"epoch": epoch, "val_loss": loss, "val_acc": 0.9, "test_acc": 0.8, "elapsed": 1.0})
+    store.set_status(run_id, "finished")
+    _summary(store, "sw-test", 1.0)
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert "at epoch" in header and " best 1 " in row
