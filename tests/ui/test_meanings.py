@@ -90,3 +90,13 @@ def test_inspect_names_the_epoch_of_its_accuracy_beside_historys(db, mnist_dir, 
     caption = "\n".join(c.value for c in at.caption)
     assert "saved weights (epoch 2, the last)" in caption
     assert "at its best epoch (lowest val. loss), 1: test accuracy 94.63% there" in caption
+
+
+def test_train_names_the_epoch_and_rule_of_a_finished_runs_accuracy(db, app):
+    ids = populate(db)
+    at = app().run()
+    at.session_state["watched"] = ids
+    at.run()
+    assert not at.exception
+    bars = [p.proto.text for p in at.get("progress")]
+    assert any("val. accuracy" in t and "at its best epoch, 2 (lowest val. loss)" in t for t in bars), bars
