@@ -140,7 +140,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, grou
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
                                                                claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
-    return Outcome(comparison, group_id, lines, claims, _train_size(runs))
+    return Outcome(comparison, group_id, lines, claims, train_size_of(runs))
 
 
 def _seed(run: RunRecord) -> int:
@@ -152,7 +152,7 @@ def _training_key(run: RunRecord) -> str | None:
     return training_key(run.config) if run.config else None
 
 
-def _train_size(runs: Sequence[RunRecord]) -> int:
+def train_size_of(runs: Sequence[RunRecord]) -> int:
     """The largest training-set cut among the runs (0: the whole set); unreadable settings count as none."""
     return max((r.config.train_size for r in runs if r.config), default=0)
 

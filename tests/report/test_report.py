@@ -221,3 +221,14 @@ def test_html_header_names_no_path_and_the_seeds_actually_used(store):
     assert "from the default run store" in page and str(store.path) not in page
     assert "With 2 seeds per config" in page and "3 seeds" not in page
     assert "cannot tell for our runs" not in page
+
+
+def test_the_protocol_note_says_how_many_images_and_how_long():
+    """Issue 23: the Report page's header promised 60,000 images whatever the stored runs did."""
+    from experiments.report.wording import protocol_note
+    full = protocol_note(0, 1.0)
+    assert "all 60,000 training images" in full and "comparable with the report" in full
+    reduced = protocol_note(5000, 0.1)
+    assert reduced.startswith("Reduced reproduction") and "first 5,000 training images only" in reduced
+    assert "every epoch count × 0.1" in reduced and "Not comparable" in reduced
+    assert "all 60,000 training images" in protocol_note(0, 0.5) and "× 0.5" in protocol_note(0, 0.5)
