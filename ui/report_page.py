@@ -19,6 +19,7 @@ from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import Outcome, group_scale, outcome, train_size_of
 from experiments.report.presets import Comparison
+from experiments.runs.completion import RunEpochs, completion
 from experiments.store import RunRecord
 from experiments.store.export import epochs_frame
 from nn.status import RunStatus
@@ -115,11 +116,12 @@ def _variant_runs(scaled: Comparison, runs: list[RunRecord]) -> VariantRuns | No
 
 def _progress(v: VariantRuns) -> str:
     """How far the runs of an unfinished reproduction have got."""
-    total = sum(r.planned_epochs for r in v.runs)
-    have = sum(r.epochs_done for r in v.runs)
+    reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus.parse(r.status).is_active)
+                       for r in v.runs)
     ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
     note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
-    return f"running, {have} of {total} epochs done{note}. The verdict comes when every line has its epochs."
+    return (f"running, {reach.done} of {reach.total} epochs done{note}. The verdict comes when every line has its "
+            f"epochs.")
 
 
 def _outcome(v: VariantRuns, frame: Any) -> Outcome | None:

@@ -367,6 +367,17 @@ def _ended_run(path: Path, status: str, epochs: int = 0, message: str = "", lr: 
     return run_id
 
 
+def test_an_early_stopped_run_is_shown_done_and_where_it_ended(db, app):
+    """Issue 23: "epoch 9/40 · finished" at 22% for a run early stopping ended."""
+    run_id = _ended_run(db, "finished", epochs=1, message="early stopping: val_loss did not improve")
+    at = app().run()
+    at.session_state["watched"] = [run_id]
+    at.run()
+    assert not at.exception
+    [bar] = [p.proto for p in at.get("progress") if f"Run {run_id}" in p.proto.text]
+    assert bar.value == 100 and "ended at epoch 1 of 3 (early stopping)" in bar.text
+
+
 def test_reloading_train_shows_this_sessions_runs_again(db, app):
     """The watched runs live in the URL (?runs=...), so a reload (a new session) keeps them."""
     ids = populate(db)
