@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
+from experiments.analysis.rounding import rounded
+
 ALPHA = 0.05
 TEST_NAME = "Welch's t-test on the final test accuracies (two-sided, p < 0.05)"
 
@@ -67,14 +69,14 @@ class Spread:
     max: float
 
     def text(self, percent: bool = True, digits: int = 2) -> str:
-        """E.g. ``"97.81 ± 0.12%"`` (``"97.81%"`` for one run, ``"-"`` for none)."""
+        """E.g. ``"97.81 ± 0.12%"`` (``"97.81%"`` for one run, ``"-"`` for none), rounded by ``rounded``."""
         if self.n == 0:
             return "-"
         k = 100.0 if percent else 1.0
         unit = "%" if percent else ""
         if self.n == 1:
-            return f"{self.mean * k:.{digits}f}{unit}"
-        return f"{self.mean * k:.{digits}f} ± {self.std * k:.{digits}f}{unit}"
+            return f"{rounded(self.mean * k, digits)}{unit}"
+        return f"{rounded(self.mean * k, digits)} ± {rounded(self.std * k, digits)}{unit}"
 
 
 def spread(values: Sequence[float | None]) -> Spread:

@@ -175,7 +175,7 @@ def _table(v: VariantOutcomes) -> str:
 
     rows = []
     for m in v.comparison.members:
-        report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+        report = m.report_text
         what = e(m.report_what) if m.report_pct is not None else "(ours only)"
         reading = "mean over epochs 1-" + str(m.read_epoch) if m.measure == "mean" else f"after epoch {m.read_epoch}"
         rows.append(f"<tr><td>{e(m.label)}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"

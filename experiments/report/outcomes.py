@@ -103,6 +103,13 @@ class Outcome:
         return ClaimOutcome.PARTLY if ClaimOutcome.HOLDS in kinds else ClaimOutcome.NOT_SHOWN
 
     @property
+    def both_diverged(self) -> bool:
+        """Whether a claim cannot be judged because both its lines diverged on every seed: no more waiting
+        will decide it (the verdict is "cannot tell", and the words must not say "yet")."""
+        return any(c.status is ClaimOutcome.UNKNOWN and self.line(c.claim.better).all_diverged
+                   and self.line(c.claim.worse).all_diverged for c in self.claims)
+
+    @property
     def duplicates(self) -> list[int]:
         """Ids of runs left out because they repeat a counted run's settings and seed."""
         return sorted({i for line in self.lines for i in line.duplicates})

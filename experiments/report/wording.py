@@ -55,9 +55,16 @@ def protocol_note(train_size: int, epochs_scale: float) -> str:
             f"images or epochs leave every line lower, a slow learning rate most of all.")
 
 
+BOTH_DIVERGED_LABEL = "cannot tell: both sides diverged"
+BOTH_DIVERGED_SENTENCE = ("our runs cannot tell whether the report's conclusion holds: both sides diverged on every "
+                          "seed, so neither network learned anything to compare")
+
+
 def status_label(o: Outcome) -> str:
     """The table cell for ``o``: how its conclusion fares, or that it is not reproduced yet."""
-    return OUTCOME_LABEL[o.status] if o.complete else "not reproduced yet"
+    if not o.complete:
+        return "not reproduced yet"
+    return BOTH_DIVERGED_LABEL if o.status is ClaimOutcome.UNKNOWN and o.both_diverged else OUTCOME_LABEL[o.status]
 
 
 def evidence(o: Outcome) -> str:
@@ -86,7 +93,9 @@ def duplicates_note(o: Outcome) -> str:
 
 def verdict_sentence(o: Outcome) -> str:
     """The sentence about ``o`` without its name: how the conclusion fares, on which numbers."""
-    text = f"{OUTCOME_SENTENCE[o.status]}. Ours on test: {evidence(o)}"
+    undecidable = o.status is ClaimOutcome.UNKNOWN and o.both_diverged
+    said = BOTH_DIVERGED_SENTENCE if undecidable else OUTCOME_SENTENCE[o.status]
+    text = f"{said}. Ours on test: {evidence(o)}"
     note = duplicates_note(o)
     return f"{text}. {note}" if note else text
 
