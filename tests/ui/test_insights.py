@@ -42,7 +42,7 @@ def test_the_verdict_table_shows_no_none_no_interval_past_100_and_the_verdict_se
 
 def test_a_selection_too_small_gets_one_line_and_replicates_are_offered_when_missing(db, tmp_path, monkeypatch, app):
     empty = tmp_path / "no-mnist"
-    empty.mkdir()
+    empty.mkdir(exist_ok=True)  # the db fixture made it when MNIST_DIR is unset
     monkeypatch.setenv("MNIST_DIR", str(empty))  # the queued replicates fail fast instead of downloading
     make_history(RunStore(db), only_lr, seeds=1)
     at = _open(app, "A search (as in History)", "lr=0.1 batch=32")

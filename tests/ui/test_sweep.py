@@ -88,7 +88,7 @@ def test_a_sweep_whose_trials_all_ended_shows_100_percent(db, app):
 
 def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch, app):
     empty = tmp_path / "no-mnist"
-    empty.mkdir()
+    empty.mkdir(exist_ok=True)  # the db fixture made it when MNIST_DIR is unset
     monkeypatch.setenv("MNIST_DIR", str(empty))  # the trials fail at once: only the queuing is tested
     at = app().run()
     at.switch_page(PAGE).run()
