@@ -11,6 +11,7 @@ dash-dot with its band, training full pass as open diamonds, training loss dash-
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,8 +120,9 @@ def _draw_ours(fig: go.Figure, epochs: Any, ids: Sequence[int], members: Sequenc
         n = int(b["n"].max())
         label = f"{who}: {name} ({series.what}{f', {n} seeds' if n > 1 else ''})"
         if series.band and n > 1:
-            fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)] +
-                                     [m - s for m, s in zip(mean, std)][::-1],
+            ceiling = 100.0 if metric == "accuracy" else math.inf  # a band never leaves what the value can be
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=[min(m + s, ceiling) for m, s in zip(mean, std)] +
+                                     [max(m - s, 0.0) for m, s in zip(mean, std)][::-1],
                                      fill="toself", fillcolor=_fade(color, 0.09 if variant == "sum" else 0.18),
                                      line=dict(width=0), hoverinfo="skip",
                                      showlegend=False))

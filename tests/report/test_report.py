@@ -279,3 +279,15 @@ def test_the_protocol_note_says_how_many_images_and_how_long():
     assert reduced.startswith("Reduced reproduction") and "first 5,000 training images only" in reduced
     assert "every epoch count × 0.1" in reduced and "Not comparable" in reduced
     assert "all 60,000 training images" in protocol_note(0, 0.5) and "× 0.5" in protocol_note(0, 0.5)
+
+
+def test_the_report_chart_band_stays_within_0_and_100_percent(store):
+    """A seed at 97% beside one at 10% drew the band of mean ± std past 100% (and below 0)."""
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    frame = epochs_frame(store, ids)
+    frame.loc[frame["run_id"] == ids[0], "test_acc"] = 0.10  # the first seed of the first line collapsed
+    [result] = outcomes.collect(store, [lr])
+    fig = comparison_figure(lr, frame, result.runs_by_label(), "accuracy")
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert bands and all(0.0 <= y <= 100.0 for t in bands for y in t.y)
