@@ -62,3 +62,17 @@ def test_reproduces_bar_ends_at_100_percent_when_a_run_ended_early():
     line = ProgressBar(queued, io.StringIO()).line(_Manager(progress))  # type: ignore[arg-type]
     assert line.startswith("[" + "#" * 30 + "] 100%"), line
     assert f"{queued.total_epochs - first + 1}/{queued.total_epochs - first + 1} epochs" in line
+
+
+def test_the_sweep_commands_progress_line_counts_pruned_trials_as_done(tmp_path):
+    """`python -m experiments sweep` printed "2/3 epochs" for ever after a trial was pruned."""
+    from experiments.cli.sweeps import _progress_line
+    from experiments.config import RunConfig
+    from experiments.store import RunStore
+    store = RunStore(tmp_path / "runs.sqlite")
+    for status, epochs in (("finished", 1), ("pruned", 0), ("finished", 1)):
+        run_id = store.create_run(RunConfig(hidden=(8,), epochs=1), name=status, group_id="sweep-x")
+        for epoch in range(1, epochs + 1):
+            store.log_epoch(run_id, {"epoch": epoch, "train_loss": 0.5, "test_acc": 0.8, "elapsed": 1.0})
+        store.set_status(run_id, status)
+    assert _progress_line(store, "sweep-x").startswith("2 of 2 epochs (1 planned epoch not needed: 1 run ended early)")
