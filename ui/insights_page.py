@@ -97,12 +97,13 @@ def _verdicts(result: Insights) -> None:
     rows = []
     for r in table.rows:
         mean, ci = figs.interval_text(r.mean, r.low, r.high)
-        rows.append({"configuration": ("★ " if r.best else "") + r.label, "n": r.n, "mean": mean, "95% CI": ci,
-                     "difference (points)": None if r.diff is None else round(r.diff * 100, 2),
-                     "p (Welch)": r.p, "p (BH-adjusted)": r.p_adjusted, "verdict": r.verdict})
+        p, p_adjusted = r.p_texts
+        rows.append({"configuration": ("★ " if r.best else "") + r.label, "verdict": r.verdict, "n": r.n,
+                     "mean": mean, "95% CI": ci, "difference (points)": r.diff_text, "p (Welch)": p,
+                     "p (BH-adjusted)": p_adjusted})
+    # the verdict second and wide: last in a nine-column table it was cut off at 1280 px
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="in_table", column_config={
-        "p (Welch)": st.column_config.NumberColumn(format="%.4f"),
-        "p (BH-adjusted)": st.column_config.NumberColumn(format="%.4f")})
+        "verdict": st.column_config.TextColumn(width="large")})
     st.caption(common.message_text(table.note))
 
 

@@ -17,8 +17,9 @@ import streamlit as st
 
 from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
-from experiments.report.outcomes import Outcome, group_scale, outcome, waiting_runs
+from experiments.report.outcomes import Outcome, group_scale, outcome, train_size_of, waiting_runs
 from experiments.report.presets import Comparison
+from experiments.runs.completion import RunEpochs, completion
 from experiments.store import RunRecord
 from experiments.store.export import epochs_frame
 from nn.status import RunStatus
@@ -59,7 +60,7 @@ class View:
     figure: Any
     verdicts: list[str]
     flip: str
-    epochs_scale: float
+    protocol: str    # what the shown runs did (images, length); "" when nothing is reproduced yet
 
 
 def _group_for(comparison_id: str) -> str | None:
@@ -115,16 +116,16 @@ def _variant_runs(scaled: Comparison, runs: list[RunRecord]) -> VariantRuns | No
 
 def _progress(v: VariantRuns) -> str:
     """How far the runs of an unfinished reproduction have got, and how many runs the verdict waits for."""
-    total = sum(r.planned_epochs for r in v.runs)
-    have = sum(r.epochs_done for r in v.runs)
+    reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus.parse(r.status).is_active)
+                       for r in v.runs)
     ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
     note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
     waiting = waiting_runs(v.scaled, v.runs)
     if not waiting:
-        return (f"no verdict: {have} of {total} epochs done{note}, and a line has no run that reached its epoch: "
-                f"resume its runs or queue the comparison again.")
-    return (f"no verdict yet, {wording.waiting_text(len(waiting))}: {have} of {total} epochs done{note}. The "
-            f"verdict comes when every run has its epochs.")
+        return (f"no verdict: {reach.done} of {reach.total} epochs done{note}, and a line has no run that reached its "
+                f"epoch: resume its runs or queue the comparison again.")
+    return (f"no verdict yet, {wording.waiting_text(len(waiting))}: {reach.done} of {reach.total} epochs "
+            f"done{note}. The verdict comes when every run has its epochs.")
 
 
 def _outcome(v: VariantRuns, frame: Any) -> Outcome | None:
@@ -149,7 +150,10 @@ def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
     figure = comparison_figure(shown, frame, mean.by_label if mean else {}, metric,
                                summed.by_label if summed else None)
     flip = wording.flip_note(results.get("mean"), results.get("sum"))
-    return View(state.signature, figure, verdicts, flip, shown.epochs_scale)
+    runs = [r for v in state.variants.values() for r in v.runs]
+    protocol = wording.protocol_note(train_size_of(runs), shown.epochs_scale) if runs else ""
+    return View(state.signature, figure, verdicts, flip, protocol)
+
 
 
 def _comparison_view(comparison: Comparison, state: Reproduction, metric: str) -> None:
@@ -165,9 +169,8 @@ def _comparison_view(comparison: Comparison, state: Reproduction, metric: str) -
         st.markdown(f"**{common.md_escape(text)}**")
     if view.flip:
         st.warning(common.md_escape(view.flip), icon=":material/swap_horiz:")
-    if view.epochs_scale != 1:
-        st.caption(f"Reduced reproduction: every epoch count × {view.epochs_scale:g}; the labels name the epochs "
-                   f"trained, the report's numbers stay at its own epochs.")
+    if view.protocol:
+        st.caption(view.protocol)
 
 
 def _live(comparisons: list[Comparison], metric: str) -> None:
@@ -217,9 +220,11 @@ def render() -> None:
              "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each runs "
              "twice: the correct network averages the batch gradient (solid); 'as the report probably ran it' sums "
              "it (dash-dot), the same as multiplying the learning rate by the batch size.")
-    st.caption("Protocol: like the report, these runs train on all 60,000 training images and hold out no "
-               "validation set (val_size 0), so their verdicts are read on the test set and stay comparable with "
-               "the report's numbers. To choose settings yourself, keep a validation set and check test once.")
+    st.caption("Protocol: like the report, the runs these buttons queue train on all 60,000 training images and "
+               "hold out no validation set (val_size 0), so their verdicts are read on the test set. A shorter "
+               "Length, or `reproduce --train-size` on the command line, makes a reduced reproduction: each "
+               "comparison says what its runs did. To choose settings yourself, keep a validation set and check "
+               "test once.")
     c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
     seeds = int(c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
                                 help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "

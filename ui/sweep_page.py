@@ -17,6 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 from experiments.access import Realm
 from experiments.analysis import ranking
 from experiments.config import ConfigError, parse_setting, quote, setting_of
+from experiments.runs.completion import RunEpochs, completion
 from experiments.store import RunRecord
 from experiments.sweeps.catalog import stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
@@ -164,9 +165,8 @@ def _live(sweep_id: str) -> None:
     if _running(sweep_id) != st.session_state.get("sw_live_running"):
         st.rerun()  # the whole page, so that the fragment is made again with the other interval
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
-    done = sum(r.epochs_done for r in runs)
-    total = sum(r.planned_epochs for r in runs) or 1
-    st.progress(min(1.0, done / total), text=f"{done} of {total} epochs · " + ", ".join(
+    reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus(r.status).is_active) for r in runs)
+    st.progress(reach.fraction, text=f"{reach.epochs_text()} · " + ", ".join(
         f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
     _trial_table(sweep_id, runs)
     a, b = st.columns(2)

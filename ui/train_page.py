@@ -20,6 +20,7 @@ from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, live_figure, mark_best
 from experiments.config import ConfigError
+from experiments.runs.completion import run_epochs_text, run_fraction
 from experiments.store import RunRecord, StoreError
 from experiments.store.best import MONITOR_RULES
 from experiments.store.dynamics import batch_progress, get_batch_points, get_layer_stats
@@ -84,9 +85,10 @@ def _progress_row(run: RunRecord, label: str) -> None:
     status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.planned_epochs
-    text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total} · {_state_text(run, status, progress)}"
+    text = (f"Run {run.id} ({common.md_escape(label)}): {run_epochs_text(done, total, status)} · "
+            f"{_state_text(run, status, progress)}")
     bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
-    bar.progress(min(1.0, done / total) if total else 0.0, text=text)
+    bar.progress(run_fraction(done, total, status in BUSY), text=text)
     if status in BUSY:
         _controls(run.id, status, pause_col, stop_col)
         return
@@ -103,8 +105,9 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
         split = "validation" if latest.get("val_acc") is not None else "test"
         acc = latest.get("val_acc", latest.get("test_acc"))
         parts = [f"{split} accuracy {acc:.1%}"] if acc is not None else []
-        parts.append(common.format_eta(progress.eta_seconds if progress else None))
-        return " · ".join(parts + (["paused"] if status == PAUSED else []))
+        # paused: no ETA, since the time left does not run down while the run waits
+        parts.append("paused" if status == PAUSED else common.format_eta(progress.eta_seconds if progress else None))
+        return " · ".join(parts)
     if status == LOADING:
         return "loading the data"
     if status == RunStatus.QUEUED:

@@ -139,9 +139,13 @@ def _saturated(f: Finding) -> tuple[str, str]:
 def _overfitting(f: Finding) -> tuple[str, str]:
     train = f"{f.train_acc:.1%}" if f.train_acc is not None else "-"
     test = f"{f.test_acc:.1%}" if f.test_acc is not None else "-"
+    which = "train accuracy" if f.train_acc_full else "train accuracy (average over the epoch)"
+    rose = (f"the {f.held_out} loss rose from {f.best_loss:.3f} at its best (epoch {f.best_loss_epoch}) to "
+            f"{f.held_loss:.3f} at epoch {f.last_epoch}" if f.best_loss is not None and f.held_loss is not None
+            else f"the {f.held_out} loss rose from its best")
     more = any(name == "train_size" for name, _ in f.fix)
-    return (f"Overfitting: train accuracy {train} vs {f.held_out} {test}; the network memorises the training "
-            f"images.", "Give it more training images." if more else
+    return (f"Overfitting: {rose}, with {which} {train} vs {f.held_out} {test}; the network memorises the "
+            f"training images.", "Give it more training images." if more else
             f"Raise {L2} or the dropout, or turn on early stopping (or train fewer {EPOCHS}).")
 
 

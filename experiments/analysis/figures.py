@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from experiments.analysis.rounding import percent_text, rounded
 from experiments.store.best import best_epoch_choice, best_epoch_name
 from nn.pixels import as_inputs
 
@@ -229,13 +230,16 @@ def _add_curve(fig: go.Figure, curve: Curve, color: str, smoothing: float, metri
                                  name=f"{label} band"))
     seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
     hover = safe(curve.hover or curve.label).replace("\n", "<br>")
-    value = "%{y:.2%}" if metric.endswith("acc") else "%{y:.4f}"
+    ys = smooth(curve.y, smoothing)
+    # the hover text is formatted by the same rounding as the verdict's sentence (Plotly's "%{y:.2%}" rounded
+    # 68.385% down where the sentence said 68.39%)
+    shown = [("-" if y is None else percent_text(y) if metric.endswith("acc") else rounded(y, 4)) for y in ys]
     fig.add_trace(go.Scatter(
-        x=list(curve.x), y=smooth(curve.y, smoothing), name=label + seeds,
+        x=list(curve.x), y=ys, name=label + seeds, customdata=shown,
         mode="lines+markers" if len(curve.x) <= 30 else "lines", line=dict(color=color, width=2),
         marker=dict(size=5), legendgroup=label,
         hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
-                      f"{METRIC_NAMES[metric].lower()} {value}<extra></extra>"))
+                      f"{METRIC_NAMES[metric].lower()} %{{customdata}}<extra></extra>"))
 
 
 def _check_metric(metric: str, x_axis: str) -> None:

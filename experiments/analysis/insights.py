@@ -61,8 +61,7 @@ class Insights:
                   f"  {'config':<36} {'n':>2} {'mean':>8} {'95% CI':>17} {'diff':>7}  verdict"]
         for row in self.table.rows:
             mean, ci = interval_text(row.mean, row.low, row.high)
-            diff = f"{row.diff * 100:+.2f}" if row.diff is not None else ""
-            lines.append(f"  {row.label[:36]:<36} {row.n:>2} {mean:>8} {ci:>17} {diff:>7}  {row.verdict}")
+            lines.append(f"  {row.label[:36]:<36} {row.n:>2} {mean:>8} {ci:>17} {row.diff_text:>7}  {row.verdict}")
         lines.append("  " + self.table.note)
         return lines
 

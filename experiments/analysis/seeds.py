@@ -7,6 +7,7 @@ perfectly agreeing seed. ``one_per_seed`` collapses such repeats; every grouping
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,7 +115,15 @@ def band(epoch_lists: Sequence[Sequence[Mapping[str, Any]]], metric: str, x_axis
         seconds = stats.seed_bands(frame, {"group": ids}, "elapsed").set_index("epoch")["mean"]
         x = [float(seconds.get(e, float("nan"))) for e in x]
     mean, std = rows["mean"].tolist(), rows["std"].tolist()
-    return Band(x, mean, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)])
+    floor, ceiling = value_bounds(metric)
+    return Band(x, mean, [max(m - s, floor) for m, s in zip(mean, std)],
+                [min(m + s, ceiling) for m, s in zip(mean, std)])
+
+
+def value_bounds(metric: str) -> tuple[float, float]:
+    """What ``metric`` can be: an accuracy lies in [0, 1], a loss is never negative. A band of mean ± one
+    standard deviation is cut to it: a seed that diverged (10%) beside one at 97% gave a band past 100%."""
+    return (0.0, 1.0) if metric.endswith("acc") else (0.0, math.inf)
 
 
 def score(run: Any, metric: str = "val_acc", by: SummaryBy = SummaryBy.BEST) -> float | None:

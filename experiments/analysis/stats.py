@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
+from experiments.analysis.rounding import rounded
+
 ALPHA = 0.05
 TEST_NAME = "Welch's t-test (two-sided, p < 0.05)"
 
@@ -73,14 +75,14 @@ class Spread:
     max: float
 
     def text(self, percent: bool = True, digits: int = 2) -> str:
-        """E.g. ``"97.81 ± 0.12%"`` (``"97.81%"`` for one run, ``"-"`` for none)."""
+        """E.g. ``"97.81 ± 0.12%"`` (``"97.81%"`` for one run, ``"-"`` for none), rounded by ``rounded``."""
         if self.n == 0:
             return "-"
         k = 100.0 if percent else 1.0
         unit = "%" if percent else ""
         if self.n == 1:
-            return f"{self.mean * k:.{digits}f}{unit}"
-        return f"{self.mean * k:.{digits}f} ± {self.std * k:.{digits}f}{unit}"
+            return f"{rounded(self.mean * k, digits)}{unit}"
+        return f"{rounded(self.mean * k, digits)} ± {rounded(self.std * k, digits)}{unit}"
 
 
 def spread(values: Sequence[float | None]) -> Spread:
@@ -155,17 +157,27 @@ class Interval:
         return (self.high - self.low) / 2
 
 
-def mean_interval(values: Sequence[float | None], level: float = 0.95) -> Interval:
+ACCURACY_RANGE = (0.0, 1.0)  # what an accuracy (a fraction) can be
+
+
+def mean_interval(values: Sequence[float | None], level: float = 0.95,
+                  bounds: tuple[float, float] | None = None) -> Interval:
     """Mean and its ``level`` confidence interval, mean ± t(1 - (1-level)/2, n-1) · s/√n (``scipy.stats.t``).
 
     Missing and NaN values are ignored. One value gives its mean with no interval (NaN bounds); values
-    without spread give a zero-width interval.
+    without spread give a zero-width interval. ``bounds`` is the range the quantity can take (an accuracy:
+    ``ACCURACY_RANGE``): the interval is cut to it, since with two seeds the t-interval is wide enough to
+    reach past 100% although no mean accuracy can lie there (the cut interval still covers every possible
+    mean the uncut one covered).
     """
     s = spread(values)
     if s.n < 2:
         return Interval(s.mean, math.nan, math.nan, level)
     half = float(scipy_stats.t.ppf(0.5 + level / 2, s.n - 1)) * s.std / math.sqrt(s.n)
-    return Interval(s.mean, s.mean - half, s.mean + half, level)
+    low, high = s.mean - half, s.mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Interval(s.mean, low, high, level)
 
 
 def bh_adjust(p_values: Sequence[float]) -> list[float]:

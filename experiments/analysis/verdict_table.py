@@ -1,13 +1,12 @@
 """A verdict table for many configurations: each against the best, with the false discovery rate controlled.
 
-One row per configuration (its seeds pooled, each (config, seed) counted once): n, mean and its 95%
-t-interval. The best row is the highest mean among configurations with at least two seeds (one lucky seed
-cannot be "the best"; if no configuration has two, the highest mean is marked and no row gets a verdict).
-Every other row with two or more seeds gets its difference from the best and Welch's p-value, and the
-p-values of the whole table are adjusted together by Benjamini-Hochberg: comparing twelve settings at
-p < 0.05 one by one would call some differences real by chance, while adjusted p < 0.05 keeps the expected
-share of false "really worse" calls in the table at 5% or below. A row with a single seed says that no
-verdict is possible.
+One row per configuration (its seeds pooled, each (config, seed) counted once): n, mean and its 95% t-interval, cut
+to [0, 100]% (every metric here is an accuracy). The best row is the highest mean among configurations with at least
+two seeds (one lucky seed cannot be "the best"; if no configuration has two, the highest mean is marked and no row
+gets a verdict). Every other row with two or more seeds gets its difference from the best and Welch's p-value, and
+the p-values of the whole table are adjusted together by Benjamini-Hochberg: comparing twelve settings at p < 0.05
+one by one would call some differences real by chance, while adjusted p < 0.05 keeps the expected share of false
+"really worse" calls in the table at 5% or below. A row with a single seed says that no verdict is possible.
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from experiments.analysis.selection import Selection
 from experiments.config import short_label
 
 ALPHA = 0.05
-ONE_SEED = "one seed: no verdict is possible (run more seeds)"
+ONE_SEED = "one seed: run more seeds for a verdict"
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,18 @@ class ConfigRow:
     kind: stats.VerdictKind = stats.VerdictKind.UNKNOWN
 
     @property
+    def diff_text(self) -> str:
+        """The difference from the best in points, e.g. "-1.23"; "best" on the best row, "-" without one."""
+        if self.best:
+            return "best"
+        return f"{self.diff * 100:+.2f}" if self.diff is not None else "-"
+
+    @property
+    def p_texts(self) -> tuple[str, str]:
+        """Welch's p and the BH-adjusted p to four places ("-" where the row has none)."""
+        return _p_text(self.p), _p_text(self.p_adjusted)
+
+    @property
     def verdict(self) -> str:
         if self.best:
             return "best"
@@ -51,6 +62,10 @@ class ConfigRow:
         return f"{worse} (BH-adjusted {stats.format_p(self.p_adjusted)})"
 
 
+def _p_text(p: float | None) -> str:
+    return f"{p:.4f}" if p is not None else "-"
+
+
 @dataclass(frozen=True)
 class VerdictTable:
     rows: list[ConfigRow]          # best first, then by mean
@@ -60,7 +75,8 @@ class VerdictTable:
     @property
     def note(self) -> str:
         return (f"{self.comparisons} comparison(s) with the best by Welch's t-test on the {self.metric_label}, "
-                f"p-values adjusted by Benjamini-Hochberg (false discovery rate {ALPHA:.0%}). "
+                f"p-values adjusted by Benjamini-Hochberg (false discovery rate {ALPHA:.0%}). 95% intervals are "
+                "t-intervals cut to 0-100%, the range of an accuracy. "
                 + stats.small_n_note([r.n for r in self.rows if r.n >= 2]))
 
 
@@ -77,7 +93,7 @@ def table_from_samples(labels: list[str], samples: list[list[float]], run_ids: l
                        metric_label: str = "metric") -> VerdictTable:
     """The table from each configuration's values (one per seed); the testable core of ``verdict_table``."""
     run_ids = run_ids or [[] for _ in samples]
-    intervals = [stats.mean_interval(s) for s in samples]
+    intervals = [stats.mean_interval(s, bounds=stats.ACCURACY_RANGE) for s in samples]
     judged = [i for i, s in enumerate(samples) if len(s) >= 2]
     pool = judged or list(range(len(samples)))
     best = max(pool, key=lambda i: intervals[i].mean)

@@ -145,7 +145,7 @@ def _print_outcomes(found: Sequence[Any]) -> None:
             print(verdict_line(o))
             for line in o.lines if o.complete else ():
                 m = line.member
-                report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+                report = m.report_text
                 final = f" (final {line.final_test.text()})" if m.measure == "mean" else ""
                 print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
                       f"test {line.text('test'):>15}{final}")

@@ -11,6 +11,7 @@ import time
 
 from experiments.analysis.ranking import rank
 from experiments.interrupt import CtrlC, say_interrupted
+from experiments.runs.completion import RunEpochs, completion
 from experiments.runs.training import load_data
 from experiments.store import RunStore
 from experiments.sweeps.local import LocalSweep
@@ -83,11 +84,12 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
 
 
 def _progress_line(store: RunStore, sweep_id: str) -> str:
+    """The sweep's epochs as every progress bar counts them (a trial that ended early is done) and its
+    trials by status."""
     runs = store.search_runs(group_id=sweep_id)
-    done = sum(r.epochs_done for r in runs)
-    total = sum(r.planned_epochs for r in runs)
+    reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus(r.status).is_active) for r in runs)
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
-    return f"{done}/{total} epochs; " + ", ".join(f"{n} {s}" for s, n in counts.items())
+    return f"{reach.epochs_text()}; " + ", ".join(f"{n} {s}" for s, n in counts.items())
 
 
 def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:

@@ -1,16 +1,17 @@
 """Plotly figures for one comparison of the report: our curves (mean and seed band) beside its numbers.
 
-Pure functions, data in and a figure out, shared by ``python -m experiments report`` and the dashboard's
-Report page. The report's accuracies are *training-set* ones, so ours are drawn on both sets: test (solid
-line, band = ± one standard deviation over seeds), training by a full pass after the epoch (markers) and
-the running training accuracy during the epoch (dotted). The report's numbers are stars, dashed lines or
-a dashed level (for a mean over epochs), always labelled "report". When the runs "as the report probably
-ran it" (gradient summed over the batch) are given too, they are overlaid in the same colour, labelled
-"grad=sum": test dash-dot with its band, training full pass as open diamonds, training loss dash-dot.
+Pure functions, data in and a figure out, shared by ``python -m experiments report`` and the dashboard's Report
+page. The report's accuracies are *training-set* ones, so ours are drawn on both sets: test (solid line, band = ±
+one standard deviation over seeds), training by a full pass after the epoch (markers) and the training accuracy
+averaged over the epoch's batches while it learned (dotted). The report's numbers are stars, dashed lines or a
+dashed level (for a mean over epochs), always labelled "report". When the runs "as the report probably ran it"
+(gradient summed over the batch) are given too, they are overlaid in the same colour, labelled "grad=sum": test
+dash-dot with its band, training full pass as open diamonds, training loss dash-dot.
 """
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from experiments.analysis.rounding import rounded
 from experiments.analysis.stats import seed_bands
 from experiments.report.presets import Comparison, Member, training_key
 
@@ -40,16 +42,22 @@ def comparison_figure(comparison: Comparison, epochs: Any, runs: Mapping[str, Se
     summed_curves = _curves(comparison, summed or {})
     for i, (ids, members) in enumerate(_curves(comparison, runs)):
         color = COLORS[i % len(COLORS)]
+        first = len(fig.data)
         if ids:
             _draw_ours(fig, epochs, ids, members, metric, color)
         if summed_curves[i][0]:
             _draw_ours(fig, epochs, summed_curves[i][0], members, metric, color, "sum")
         _draw_report(fig, members, metric, color)
+        # one legend group per line (its colour): ours, grad=sum and the report's numbers under one title, so
+        # a legend of a dozen entries reads as three or four lines and one click hides a whole line
+        name = _safe(_curve_name(members))
+        for trace in fig.data[first:]:
+            trace.update(legendgroup=name, legendgrouptitle_text=name)
     unit = "Accuracy (%)" if metric == "accuracy" else "Loss (cross-entropy)"
     fig.update_layout(
         title=dict(text=_safe(comparison.title), font=dict(size=15)), template="plotly_white",
         xaxis_title="Epoch", yaxis_title=unit, hovermode="closest", height=460,
-        legend=dict(orientation="h", yanchor="top", y=-0.18, font=dict(size=11)),
+        legend=dict(orientation="h", yanchor="top", y=-0.18, font=dict(size=11), groupclick="togglegroup"),
         margin=dict(l=60, r=20, t=60, b=40))
     return fig
 
@@ -87,7 +95,7 @@ class _Series:
 _SERIES = {
     ("accuracy", "mean"): (_Series("test_acc", "test", "solid", True),
                            _Series("full_train_acc", "train, full pass", None, False),
-                           _Series("train_acc", "train, running", "dot", False)),
+                           _Series("train_acc", "train, average over the epoch", "dot", False)),
     ("loss", "mean"): (_Series("train_loss", "train", "solid", True), _Series("test_loss", "test", "dot", False)),
     # the sum variant has fewer series: the overlay must not drown the correct network's curves
     ("accuracy", "sum"): (_Series("test_acc", "test", "dashdot", True),
@@ -103,38 +111,38 @@ def _draw_ours(fig: go.Figure, epochs: Any, ids: Sequence[int], members: Sequenc
     frame = epochs[epochs["run_id"].isin(list(ids)) & (epochs["epoch"] <= last)]
     scale = 100.0 if metric == "accuracy" else 1.0
     who = "ours, grad=sum" if variant == "sum" else "ours"
-    group = f"{name} {variant}"
     for series in _SERIES[(metric, variant)]:
         b = seed_bands(frame, {name: ids}, series.column)
         if b.empty:
             continue
         x, mean, std = b["epoch"].tolist(), (b["mean"] * scale).tolist(), (b["std"] * scale).tolist()
+        shown = [rounded(v, 2 if metric == "accuracy" else 3) for v in mean]  # as the verdict's text rounds
         n = int(b["n"].max())
         label = f"{who}: {name} ({series.what}{f', {n} seeds' if n > 1 else ''})"
         if series.band and n > 1:
-            fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)] +
-                                     [m - s for m, s in zip(mean, std)][::-1],
+            ceiling = 100.0 if metric == "accuracy" else math.inf  # a band never leaves what the value can be
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=[min(m + s, ceiling) for m, s in zip(mean, std)] +
+                                     [max(m - s, 0.0) for m, s in zip(mean, std)][::-1],
                                      fill="toself", fillcolor=_fade(color, 0.09 if variant == "sum" else 0.18),
                                      line=dict(width=0), hoverinfo="skip",
-                                     showlegend=False, legendgroup=group))
-        fig.add_trace(_mean_trace(series, x, mean, std, n, label, color, variant, group))
+                                     showlegend=False))
+        fig.add_trace(_mean_trace(series, x, mean, std, n, label, color, variant).update(
+            customdata=shown, hovertemplate="epoch %{x}: %{customdata}<extra>" + label + "</extra>"))
 
 
 def _mean_trace(series: _Series, x: list[Any], mean: list[float], std: list[float], n: int, label: str,
-                color: str, variant: str, group: str) -> go.Scatter:
+                color: str, variant: str) -> go.Scatter:
     """The mean over seeds of one series: markers with error bars for sparse points, else a line (with
     markers, and error bars where a band would be a sliver, when it has few points)."""
     if series.dash is None:
-        return go.Scatter(x=x, y=mean, mode="markers", name=label, legendgroup=group,
+        return go.Scatter(x=x, y=mean, mode="markers", name=label,
                           marker=dict(color=color, size=9, symbol="diamond-open" if variant == "sum" else "diamond"),
-                          error_y=dict(type="data", array=std, visible=n > 1, color=color),
-                          hovertemplate="epoch %{x}: %{y:.2f}<extra>" + label + "</extra>")
-    return go.Scatter(x=x, y=mean, mode=line_mode(len(x)), name=label, legendgroup=group,
+                          error_y=dict(type="data", array=std, visible=n > 1, color=color))
+    return go.Scatter(x=x, y=mean, mode=line_mode(len(x)), name=label,
                       line=dict(color=color, dash=series.dash, width=2.5 if series.band else 1.5),
                       marker=dict(color=color, size=7),
                       error_y=dict(type="data", array=std, color=color,
-                                   visible=series.band and n > 1 and len(x) <= FEW_POINTS),
-                      hovertemplate="epoch %{x}: %{y:.3f}<extra>" + label + "</extra>")
+                                   visible=series.band and n > 1 and len(x) <= FEW_POINTS))
 
 
 def line_mode(points: int) -> str:
@@ -170,15 +178,17 @@ def _report_series(fig: go.Figure, run_label: str, series: Sequence[float], metr
 
 def _report_number(fig: go.Figure, m: Member, series: Sequence[float], color: str) -> None:
     """The report's headline number for line ``m``: a dashed level for a mean over epochs, else a star."""
-    name = f"report: {_safe(m.reported_label)}: {m.report_pct:.2f}% ({_safe(m.report_what)})"
+    name = f"report: {_safe(m.reported_label)}: {m.report_text} ({_safe(m.report_what)})"
     if m.measure == "mean":
         fig.add_trace(go.Scatter(x=[1, m.reported_epoch], y=[m.report_pct] * 2, mode="lines+markers", name=name,
                                  line=dict(color=color, dash="dash", width=2), marker=dict(color=color, size=5),
-                                 hovertemplate="%{y}<extra>" + name + "</extra>"))
+                                 customdata=[m.report_text] * 2,
+                                 hovertemplate="%{customdata}<extra>" + name + "</extra>"))
     elif not (series and m.report_pct in series):
         fig.add_trace(go.Scatter(x=[m.reported_epoch], y=[m.report_pct], mode="markers", name=name,
                                  marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1)),
-                                 hovertemplate="epoch %{x}: %{y}%<extra>" + name + "</extra>"))
+                                 customdata=[m.report_text],
+                                 hovertemplate="epoch %{x}: %{customdata}<extra>" + name + "</extra>"))
 
 
 def _report_losses(fig: go.Figure, m: Member, color: str, drawn: set[str]) -> None:

@@ -126,12 +126,9 @@ def _verdicts(v: VariantOutcomes, done: Sequence[Outcome]) -> list[str]:
     if flip:
         out.append(f"<p class='flip'>{e(flip)}</p>")
     first = done[0]
-    reduced = [f"trained on the first {first.train_size} images only"] if first.train_size else []
-    if first.comparison.epochs_scale != 1:
-        reduced.append(f"epochs scaled by {first.comparison.epochs_scale:g}")
-    if reduced:
-        out.append(f"<p class='against'>Reduced reproduction ({e(', '.join(reduced))}): not comparable with the "
-                   f"report's numbers.</p>")
+    if first.train_size or first.comparison.epochs_scale != 1:
+        out.append(f"<p class='against'>{e(wording.protocol_note(first.train_size, first.comparison.epochs_scale))}"
+                   f"</p>")
     for o in done:
         name = VARIANT_NAMES[o.comparison.variant]
         out.append("<ul>" + "".join(f"<li>The report: {e(r.claim.text)}. Ours ({e(name)}): {e(r.verdict.text)}.</li>"
@@ -178,7 +175,7 @@ def _table(v: VariantOutcomes) -> str:
 
     rows = []
     for m in v.comparison.members:
-        report = f"{m.report_pct:.2f}%" if m.report_pct is not None else "-"
+        report = m.report_text
         what = e(m.report_what) if m.report_pct is not None else "(ours only)"
         reading = "mean over epochs 1-" + str(m.read_epoch) if m.measure == "mean" else f"after epoch {m.read_epoch}"
         rows.append(f"<tr><td>{e(m.label)}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"

@@ -107,6 +107,13 @@ class Outcome:
         return ClaimOutcome.PARTLY if ClaimOutcome.HOLDS in kinds else ClaimOutcome.NOT_SHOWN
 
     @property
+    def both_diverged(self) -> bool:
+        """Whether a claim cannot be judged because both its lines diverged on every seed: no more waiting
+        will decide it (the verdict is "cannot tell", and the words must not say "yet")."""
+        return any(c.status is ClaimOutcome.UNKNOWN and self.line(c.claim.better).all_diverged
+                   and self.line(c.claim.worse).all_diverged for c in self.claims)
+
+    @property
     def duplicates(self) -> list[int]:
         """Ids of runs left out because they repeat a counted run's settings and seed."""
         return sorted({i for line in self.lines for i in line.duplicates})
@@ -153,7 +160,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, grou
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
                                                                claim.better, claim.worse)
         claims.append(ClaimResult(claim, v, _status(v)))
-    return Outcome(comparison, group_id, lines, claims, _train_size(runs), waiting_runs(comparison, runs))
+    return Outcome(comparison, group_id, lines, claims, train_size_of(runs), waiting_runs(comparison, runs))
 
 
 def _seed(run: RunRecord) -> int:
@@ -165,7 +172,7 @@ def _training_key(run: RunRecord) -> str | None:
     return training_key(run.config) if run.config else None
 
 
-def _train_size(runs: Sequence[RunRecord]) -> int:
+def train_size_of(runs: Sequence[RunRecord]) -> int:
     """The largest training-set cut among the runs (0: the whole set); unreadable settings count as none."""
     return max((r.config.train_size for r in runs if r.config), default=0)
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from experiments.analysis.rounding import rounded
 from experiments.config import ConfigError, RunConfig
 from experiments.report.reference import ReportRun, load_reference
 
@@ -70,6 +71,12 @@ class Member:
     @property
     def read_epoch(self) -> int:
         return self.config.epochs
+
+    @property
+    def report_text(self) -> str:
+        """The report's headline number as every table, legend and hover shows it: rounded once, e.g. the
+        report's 68.385 is "68.39%" everywhere (Python's "%.2f" gave 68.38 in the text, the chart 68.39)."""
+        return f"{rounded(self.report_pct, 2)}%" if self.report_pct is not None else "-"
 
     @property
     def reported_label(self) -> str:

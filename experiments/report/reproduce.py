@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from experiments.report.presets import Comparison, PlannedRun, plan
+from experiments.runs.completion import Completion
 from experiments.runs.runner import MAX_QUEUED, LivePhase, RunManager
 from experiments.store import StoreError
 from nn.status import RunStatus
@@ -74,11 +75,12 @@ class ProgressBar:
         self._reported_done = 0
 
     def state(self, manager: RunManager) -> Tally:
-        """Where the queued runs stand, summed over the runs."""
+        """Where the queued runs stand, summed over the runs; a run that ended early has no epochs to do."""
         t = Tally()
         for run_id, p in zip(self.queued.run_ids, self.queued.planned):
             progress = manager.progress(run_id)
             if progress is None:
+                t.todo += p.config.epochs
                 continue
             t.done += progress.epoch
             if progress.active:
@@ -91,8 +93,8 @@ class ProgressBar:
 
     def line(self, manager: RunManager) -> str:
         t = self.state(manager)
-        total = max(self.queued.total_epochs, 1)
-        fraction = min(t.done / total, 1.0)
+        reach = Completion(t.done, t.todo, len(self.queued.run_ids), t.ended)
+        total, fraction = reach.total, reach.fraction  # the epochs of runs that ended early are not waited for
         filled = int(round(fraction * self.width))
         elapsed = time.monotonic() - self.started
         eta = f" ~{_duration(elapsed / t.done * t.todo)} left" if t.done and t.todo else ""

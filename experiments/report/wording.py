@@ -46,11 +46,34 @@ def waiting_text(n: int) -> str:
     return f"waiting for {n} run{'s' if n != 1 else ''}"
 
 
+FULL_TRAIN_SET = 60_000  # MNIST's training images: what the report trained on
+
+
+def protocol_note(train_size: int, epochs_scale: float) -> str:
+    """What stored runs of a reproduction really did, in one sentence: on how many training images and at
+    what length; for a reduced one, that its numbers cannot be set against the report's (5,000 images for a
+    tenth of the epochs leave a slow learning rate far below the report's accuracy: that is the reduction,
+    not a finding). ``train_size`` 0 is the whole training set."""
+    images = (f"the first {train_size:,} training images only" if train_size and train_size < FULL_TRAIN_SET
+              else f"all {FULL_TRAIN_SET:,} training images")
+    length = "the report's epoch counts" if epochs_scale == 1 else f"every epoch count × {epochs_scale:g}"
+    if images.startswith("all") and epochs_scale == 1:
+        return f"These runs trained on {images} with {length}, no validation set: comparable with the report."
+    return (f"Reduced reproduction: these runs trained on {images}, with {length} (the labels name the epochs "
+            f"trained; the report's numbers stay at its own). Not comparable with the report's numbers: fewer "
+            f"images or epochs leave every line lower, a slow learning rate most of all.")
+
+
+BOTH_DIVERGED_LABEL = "cannot tell: both sides diverged"
+BOTH_DIVERGED_SENTENCE = ("our runs cannot tell whether the report's conclusion holds: both sides diverged on every "
+                          "seed, so neither network learned anything to compare")
+
+
 def status_label(o: Outcome) -> str:
     """The table cell for ``o``: how its conclusion fares, or that it is not reproduced yet (or waiting)."""
-    if o.complete:
-        return OUTCOME_LABEL[o.status]
-    return waiting_text(len(o.waiting)) if o.waiting else "not reproduced yet"
+    if not o.complete:
+        return waiting_text(len(o.waiting)) if o.waiting else "not reproduced yet"
+    return BOTH_DIVERGED_LABEL if o.status is ClaimOutcome.UNKNOWN and o.both_diverged else OUTCOME_LABEL[o.status]
 
 
 def evidence(o: Outcome) -> str:
@@ -80,7 +103,9 @@ def duplicates_note(o: Outcome) -> str:
 
 def verdict_sentence(o: Outcome) -> str:
     """The sentence about ``o`` without its name: how the conclusion fares, on which numbers."""
-    text = f"{OUTCOME_SENTENCE[o.status]}. Ours on test: {evidence(o)}"
+    undecidable = o.status is ClaimOutcome.UNKNOWN and o.both_diverged
+    said = BOTH_DIVERGED_SENTENCE if undecidable else OUTCOME_SENTENCE[o.status]
+    text = f"{said}. Ours on test: {evidence(o)}"
     note = duplicates_note(o)
     return f"{text}. {note}" if note else text
 

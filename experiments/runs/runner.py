@@ -23,6 +23,7 @@ from typing import Any
 
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
+from experiments.runs.completion import run_fraction
 from experiments.runs.fair_queue import FairQueue
 from experiments.runs.lifecycle import (
     DataLoader,
@@ -68,12 +69,14 @@ class Progress:
 
     @property
     def fraction(self) -> float:
-        return self.epoch / self.epochs if self.epochs else 0.0
+        """The share done: 1 once the run has ended, also when it ended early (``completion``)."""
+        return run_fraction(self.epoch, self.epochs, self.active)
 
     @property
     def eta_seconds(self) -> float | None:
-        """Seconds left at the mean epoch time so far (None before the first epoch)."""
-        if not self.epoch or not self.latest.get("elapsed"):
+        """Seconds left at the mean epoch time so far; None before the first epoch, while paused (the time
+        left is not running down) and once ended."""
+        if not self.epoch or not self.latest.get("elapsed") or self.phase in (LivePhase.PAUSED, LivePhase.ENDED):
             return None
         return float(self.latest["elapsed"]) / self.epoch * (self.epochs - self.epoch)
 

@@ -71,6 +71,18 @@ def test_compare_figure_draws_seed_group_as_band_and_mean():
     assert "mean of 3 seeds" in line.name
 
 
+def test_compare_hover_rounds_as_the_verdicts_text_does():
+    """Issue 23's class "text and chart round differently": Plotly's %{y:.2%} showed 68.38% for the mean of
+    68.38% and 68.39% (68.38499999999999 in floats) where the seed verdict's text says 68.39%."""
+    from experiments.analysis.stats import spread
+    values = [0.6838, 0.6839]
+    mean = spread(values).mean
+    fig = F.compare_figure([F.Curve("lr=0.1", [1], [mean], members=2)], "test_acc")
+    [line] = fig.data
+    assert list(line.customdata) == ["68.39%"] and "%{customdata}" in line.hovertemplate
+    assert spread(values).text().startswith("68.39")
+
+
 def test_compare_figure_rejects_unknown_metric():
     with pytest.raises(ValueError):
         F.compare_figure([], "f1")

@@ -66,6 +66,21 @@ def test_fdr_table_adjusts_over_the_whole_table():
     assert best_ci.low < best_ci.mean < best_ci.high
 
 
+def test_a_two_seed_interval_stays_within_what_an_accuracy_can_be():
+    """Issue 23: two seeds gave [63.63, 104.55] for an accuracy; the t-interval is cut to [0, 100]%."""
+    table = table_from_samples(["wide", "low"], [[0.7, 0.98], [0.02, 0.3]], metric_label="best validation accuracy")
+    for row in table.rows:
+        assert 0.0 <= row.low < row.mean < row.high <= 1.0
+    assert "cut to 0-100%" in table.note
+
+
+def test_the_difference_and_p_columns_never_print_none():
+    table = table_from_samples(["a", "b", "single"], [[0.97, 0.98], [0.90, 0.91], [0.95]])
+    texts = {r.label: (r.diff_text, *r.p_texts) for r in table.rows}
+    assert texts["a"] == ("best", "-", "-") and texts["b"][0] == "-7.00" and texts["single"] == ("-", "-", "-")
+    assert not any("None" in t for row in texts.values() for t in row)
+
+
 def test_verdict_table_of_a_stored_history_pools_seeds(store):
     make_history(store, only_lr, seeds=2)
     table = verdict_table(select(store, TAG))

@@ -47,8 +47,8 @@ def test_verdicts_judge_on_validation_and_never_mix_in_runs_without_it(store):
 
 def test_overfitting_is_diagnosed_against_validation_when_there_is_one():
     def log(epoch, train, val, test):
-        return {"epoch": epoch, "train_loss": 0.1, "train_acc": train, "val_acc": val, "val_loss": 0.3,
-                "test_acc": test, "test_loss": 0.3}
+        return {"epoch": epoch, "train_loss": 0.1, "train_acc": train, "val_acc": val, "val_loss": 0.2 + 0.1 * epoch,
+                "test_acc": test, "test_loss": 0.2 + 0.1 * epoch}
     epochs = [log(1, 0.93, 0.93, 0.93), log(2, 0.97, 0.94, 0.97), log(3, 0.995, 0.94, 0.99)]
     [finding] = [f for f in diagnose(epochs, "finished") if f.kind == "overfitting"]
     assert finding.held_out == "validation" and "vs validation 94.0%" in describe(finding).message

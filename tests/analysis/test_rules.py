@@ -51,7 +51,7 @@ CASES = {  # kind: (firing evidence, quiet evidence)
                    Evidence(HEALTHY, "finished", RunConfig(lr=0.01), layers(dead=0.18))),
     K.SATURATED: (Evidence(HEALTHY, "finished", RunConfig(activation="tanh"), layers(saturated=0.6)),
                   Evidence(HEALTHY, "finished", RunConfig(activation="tanh"), layers(saturated=0.03))),
-    K.OVERFITTING: (Evidence([epoch(e, 0.5 / e, 1.0, 0.839, test_loss=0.6) for e in (1, 2, 3)], "finished",
+    K.OVERFITTING: (Evidence([epoch(e, 0.5 / e, 1.0, 0.839, test_loss=0.5 + 0.1 * e) for e in (1, 2, 3)], "finished",
                              RunConfig(train_size=500)),
                     Evidence(HEALTHY, "finished", RunConfig())),
     K.UNDERFITTING: (Evidence([epoch(1, 1.2, 0.7, 0.71), epoch(2, 0.9, 0.78, 0.79)], "finished",
@@ -102,18 +102,41 @@ def test_evidence_names_the_layer_and_its_ratio():
 
 
 def test_overfitting_on_all_images_raises_l2():
-    epochs = [epoch(e, 0.5 / e, 1.0, 0.9, test_loss=0.2) for e in (1, 2, 3)]
+    epochs = [epoch(e, 0.5 / e, 1.0, 0.9, test_loss=0.2 * e) for e in (1, 2, 3)]
     finding = next(f for f in diagnose(epochs, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)
     assert dict(finding.fix) == {"l2": 1e-3} and "Raise **L2**" in describe(finding).advice
 
 
 def test_overfitting_uses_validation_when_the_run_has_it():
-    epochs = [epoch(e, 0.1, 0.999, 0.995, val_acc=0.9, val_loss=0.5) for e in (1, 2, 3)]
+    epochs = [epoch(e, 0.1, 0.999, 0.995, val_acc=0.9, val_loss=0.4 + 0.1 * e) for e in (1, 2, 3)]
     finding = next(f for f in diagnose(epochs, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)
     assert finding.held_out == "validation" and finding.test_acc == 0.9
     assert "vs validation 90.0%" in describe(finding).message
-    quiet = [epoch(e, 0.1, 0.999, 0.9, val_acc=0.995, val_loss=0.1) for e in (1, 2, 3)]
+    quiet = [epoch(e, 0.1, 0.999, 0.9, val_acc=0.995, val_loss=0.4 + 0.1 * e) for e in (1, 2, 3)]
     assert K.OVERFITTING not in [f.kind for f in diagnose(quiet, "finished", config=RunConfig())]
+
+
+def test_no_overfitting_while_the_validation_loss_is_still_at_its_best():
+    """Issue 23: a 2-point gap between the running train accuracy and validation accuracy, the validation
+    loss lowest at the last epoch, was called overfitting. The network still generalises better each epoch."""
+    still_best = [epoch(e, 0.3 / e, 0.93 + 0.02 * e, 0.92, val_acc=0.91 + 0.01 * e, val_loss=0.4 - 0.05 * e)
+                  for e in (1, 2, 3, 4)]
+    assert K.OVERFITTING not in [f.kind for f in diagnose(still_best, "finished", config=RunConfig())]
+    wide_gap = [epoch(e, 0.3 / e, 0.999, 0.9, val_acc=0.9, val_loss=0.4 - 0.01 * e) for e in (1, 2, 3)]
+    assert K.OVERFITTING not in [f.kind for f in diagnose(wide_gap, "finished", config=RunConfig())]
+
+
+def test_overfitting_names_the_rise_of_the_validation_loss_and_which_train_accuracy():
+    losses = [0.30, 0.22, 0.21, 0.24, 0.28]
+    epochs = [epoch(e, 0.1, 0.99, 0.97, val_acc=0.96, val_loss=loss) for e, loss in enumerate(losses, 1)]
+    finding = next(f for f in diagnose(epochs, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)
+    assert (finding.best_loss_epoch, finding.best_loss, finding.held_loss) == (3, 0.21, 0.28)
+    message = describe(finding).message
+    assert "validation loss rose from 0.210 at its best (epoch 3) to 0.280 at epoch 5" in message
+    assert "average over the epoch" in message
+    full = [{**e, "full_train_acc": 0.995} for e in epochs]
+    finding = next(f for f in diagnose(full, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)
+    assert finding.train_acc == 0.995 and "average over the epoch" not in describe(finding).message
 
 
 ODD_NUMBERS = {"zero": 0.0, "nan": math.nan, "inf": math.inf, "-inf": -math.inf}

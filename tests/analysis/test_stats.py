@@ -154,3 +154,12 @@ def test_welch_with_one_side_without_spread_gives_no_warning():
         warnings.simplefilter("error")
         w = stats.welch([0.91, 0.91], [0.88, 0.91])
     assert w.t == pytest.approx(1.0) and w.df == pytest.approx(1.0) and w.p == pytest.approx(0.5)
+
+
+def test_a_seed_band_never_leaves_what_the_value_can_be():
+    """Issue 23's class "percentages outside [0, 100]": mean ± std of 97% and a diverged 10% reached 115%."""
+    from experiments.analysis.seeds import band
+    accs = band([[{"epoch": 1, "test_acc": 0.97}], [{"epoch": 1, "test_acc": 0.10}]], "test_acc")
+    assert accs.low == [0.0] and accs.high == [1.0] and accs.mean == [pytest.approx(0.535)]
+    losses = band([[{"epoch": 1, "test_loss": 0.1}], [{"epoch": 1, "test_loss": 2.3}]], "test_loss")
+    assert losses.low == [0.0] and losses.high[0] > 2.3

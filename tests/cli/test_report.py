@@ -69,7 +69,7 @@ def test_reproduce_a_comparison_on_a_tiny_setting_then_report_it(tmp_path, mnist
     assert proc.returncode == 0, proc.stderr
     assert "second-layer-width:" in proc.stdout and "91.84%" in proc.stdout
     page = out.read_text()
-    assert "Reduced reproduction" in page and "first 1000 images" in page and "92.52%" in page
+    assert "Reduced reproduction" in page and "first 1,000 training images only" in page and "92.52%" in page
     assert page.count("plotly.js v") == 1
 
 

@@ -2,6 +2,7 @@
 import pandas as pd
 import pytest
 
+from experiments.analysis import stats
 from experiments.report import outcomes, presets, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.html import render_report
@@ -36,7 +37,7 @@ def test_figure_draws_ours_on_both_sets_beside_the_reports_numbers(store):
     fig = comparison_figure(lr, epochs_frame(store, ids), result.runs_by_label(), "accuracy")
     names = [t.name for t in fig.data if t.name]
     assert any(n.startswith("ours: lr=0.1 (test, 2 seeds)") for n in names)
-    assert any("train, full pass" in n for n in names) and any("train, running" in n for n in names)
+    assert any("train, full pass" in n for n in names) and any("train, average over the epoch" in n for n in names)
     star = [t for t in fig.data if t.name and t.name.startswith("report: lr=0.1:")][0]
     assert list(star.x) == [20] and list(star.y) == [68.385] and "training accuracy" in star.name
     bands = [t for t in fig.data if t.fill == "toself"]
@@ -174,6 +175,52 @@ def test_a_line_that_diverged_on_every_seed_loses_its_claim_and_says_so(store):
     assert "diverged on all 2 seeds" in result.claims[0].verdict.text
 
 
+def test_both_sides_diverged_says_so_instead_of_cannot_tell_yet(store):
+    """Issue 23: every run done, both lines diverged on every seed, and the cell said "cannot tell yet"."""
+    second = presets.get_comparison("second-hidden-layer").with_settings(reduction="sum")
+    for p in presets.plan([second], 2):
+        run_id = store.create_run(p.config, name=p.name, group_id="report-20990101T000000Z", source="test")
+        store.set_tags(run_id, p.tags)
+        store.set_status(run_id, "diverged", "the loss exploded")
+    [result] = outcomes.collect(store, [second])
+    assert result.complete and result.status == ClaimOutcome.UNKNOWN and result.both_diverged
+    assert wording.status_label(result) == "cannot tell: both sides diverged"
+    sentence = wording.verdict_sentence(result)
+    assert "both sides diverged on every seed" in sentence and "yet" not in sentence
+
+
+def test_the_chart_and_the_text_round_a_number_once(store):
+    """Issue 23: 68.38% in the text against 68.39% on the chart, for the report's 68.385 and for our means."""
+    lr = presets.get_comparison("learning-rate")
+    [member] = [m for m in lr.members if m.report_pct == 68.385]
+    assert member.report_text == "68.39%"
+    fig = comparison_figure(lr, epochs_frame(store, []), {}, "accuracy")
+    star = [t for t in fig.data if t.name and t.name.startswith("report: lr=0.1:")][0]
+    assert "68.39%" in star.name and list(star.customdata) == ["68.39%"] and "customdata" in star.hovertemplate
+    assert stats.spread([0.6838, 0.6839]).text() == "68.39 ± 0.01%"  # the mean is 68.38499999999999 in floats
+    ids = fake_reproduction(store, [lr], seeds=2)
+    [result] = outcomes.collect(store, [lr])
+    fig = comparison_figure(lr, epochs_frame(store, ids), result.runs_by_label(), "accuracy")
+    for line in result.lines:
+        curve = next(t for t in fig.data if t.name and t.name.startswith(f"ours: {line.member.label.split(',')[0]} "
+                                                                          f"(test"))
+        shown = dict(zip(curve.x, curve.customdata))[line.member.read_epoch]
+        assert line.final_test.text().startswith(shown)
+
+
+def test_the_legend_groups_each_lines_entries_under_one_title(store):
+    """Issue 23: a dozen legend entries: each line's (ours, grad=sum, the report's) now sit in one group."""
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    [result] = outcomes.collect(store, [lr])
+    fig = comparison_figure(lr, epochs_frame(store, ids), result.runs_by_label(), "accuracy")
+    shown = [t for t in fig.data if t.showlegend is not False]
+    groups = {t.legendgroup for t in shown}
+    assert None not in groups and len(groups) <= len(lr.members) < len(shown)
+    assert all(t.legendgrouptitle.text == t.legendgroup for t in shown)
+    assert fig.layout.legend.groupclick == "togglegroup"
+
+
 def test_quick_length_charts_draw_single_epoch_lines_and_label_the_epochs_trained(store):
     """Issue 12 item 3: a one-epoch line drew nothing in lines mode, and labels kept the full-length epochs."""
     sweep = presets.get_comparison("epochs").scaled(0.1)
@@ -248,3 +295,26 @@ def test_the_report_names_what_its_verdict_tests(store):
     page = render_report(outcomes.collect(store, [presets.get_comparison("optimizer")]), epochs_frame(store, []))
     assert "final test accuracies" not in page
     assert "test accuracy at the epoch the report reads its number" in page
+
+
+def test_the_protocol_note_says_how_many_images_and_how_long():
+    """Issue 23: the Report page's header promised 60,000 images whatever the stored runs did."""
+    from experiments.report.wording import protocol_note
+    full = protocol_note(0, 1.0)
+    assert "all 60,000 training images" in full and "comparable with the report" in full
+    reduced = protocol_note(5000, 0.1)
+    assert reduced.startswith("Reduced reproduction") and "first 5,000 training images only" in reduced
+    assert "every epoch count × 0.1" in reduced and "Not comparable" in reduced
+    assert "all 60,000 training images" in protocol_note(0, 0.5) and "× 0.5" in protocol_note(0, 0.5)
+
+
+def test_the_report_chart_band_stays_within_0_and_100_percent(store):
+    """A seed at 97% beside one at 10% drew the band of mean ± std past 100% (and below 0)."""
+    lr = presets.get_comparison("learning-rate")
+    ids = fake_reproduction(store, [lr], seeds=2)
+    frame = epochs_frame(store, ids)
+    frame.loc[frame["run_id"] == ids[0], "test_acc"] = 0.10  # the first seed of the first line collapsed
+    [result] = outcomes.collect(store, [lr])
+    fig = comparison_figure(lr, frame, result.runs_by_label(), "accuracy")
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert bands and all(0.0 <= y <= 100.0 for t in bands for y in t.y)

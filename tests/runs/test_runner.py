@@ -39,7 +39,7 @@ def test_queued_runs_train_in_order_and_store_every_epoch(manager):
         assert len(manager.store.get_epochs(run_id)) == 3
         assert manager.store.weights_path(run_id).exists()
         p = manager.progress(run_id)
-        assert p.epoch == 3 and p.fraction == 1.0 and p.eta_seconds == 0 and not p.active
+        assert p.epoch == 3 and p.fraction == 1.0 and p.eta_seconds is None and not p.active  # ended: no ETA
 
 
 def test_stop_ends_a_run_within_one_batch_and_skips_queued_ones(manager):

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from experiments.config import RunConfig
 from experiments.exercises.play import exercise_tag
 from experiments.store import RunStore, predictions
+from tests.ui.conftest import texts
 
 NUMBER_EXERCISE = '''
 title = "Number"
@@ -123,6 +124,18 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env,
     assert "test accuracy" not in leaderboard
     at.toggle(key="teacher_show_test").set_value(True).run()
     assert list(at.dataframe[-1].value["test accuracy"]) == [0.905, 0.795]
+
+
+def test_the_teacher_page_does_not_promise_that_students_cannot_see_the_test_accuracy(env, app):
+    """Issue 23: the page said the test accuracy "stays hidden until you reveal it", while students see it on
+    History, Compare, the Sweep table, Inspect and `list`; it now says that only the leaderboard leaves it out."""
+    finished_run(RunStore(env), "Ann", 0.91, 0.905)
+    at = on_page(app, "ui/teacher_page.py", student="Teacher")
+    words = " ".join([texts(at), at.toggle(key="teacher_show_test").label, at.toggle(key="teacher_show_test").help])
+    assert "stays hidden" not in words and "Reveal the test accuracy" not in words
+    assert "leaderboard" in at.toggle(key="teacher_show_test").label
+    for place in ("History", "Compare", "Sweep", "Inspect", "python -m experiments list"):
+        assert place in words
 
 
 @pytest.mark.parametrize("name, kept", [("<b>Ann</b>", True), ("z" * 10_000, False), ("a\nb", False)])

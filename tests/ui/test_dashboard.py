@@ -193,12 +193,15 @@ def test_compare_gives_a_seed_verdict(db, app):
     assert "val. accuracy at each seed's last epoch" in verdicts[0]  # on validation, at an epoch not chosen on it
 
 
-def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2) -> str:
-    """A finished, reduced reproduction of one comparison, stored as the Report page queues it."""
+def report_group(path: Path, comparison_id: str = "learning-rate", seeds: int = 2, train_size: int = 0) -> str:
+    """A finished, reduced reproduction of one comparison, stored as the Report page queues it (or, with a
+    ``train_size``, as `reproduce --train-size` does)."""
     from experiments.report import presets, reproduce
     store = RunStore(path)
     group = "report-20260101T000000Z"
     comparison = presets.get_comparison(comparison_id).scaled(0.1)
+    if train_size:
+        comparison = comparison.with_settings(train_size=train_size)
     for planned in presets.plan([comparison], seeds):
         run_id = store.create_run(planned.config, name=planned.name, group_id=group, source="dashboard")
         store.set_tags(run_id, [*planned.tags, f"{reproduce.SCALE_TAG}0.1"])
@@ -220,6 +223,20 @@ def test_report_shows_the_reports_numbers_and_our_verdict(db, app):
     lines = [m.value for m in at.markdown if "conclusion" in m.value or "Not reproduced" in m.value]
     assert any("holds for our runs" in line for line in lines), lines
     assert sum("Not reproduced yet" in line for line in lines) == 5
+
+
+def test_report_says_what_the_stored_runs_did_not_what_the_buttons_would(db, app):
+    """Issue 23: a CLI reproduction on 5,000 images sat under "these runs train on all 60,000 training images",
+    with only "every epoch count x 0.1" as a caption."""
+    report_group(db, train_size=5000)
+    at = app().run()
+    at.switch_page(PAGES["Report"]).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert not any("these runs train on all 60,000" in c for c in captions)
+    [reduced] = [c for c in captions if c.startswith("Reduced reproduction")]
+    assert "first 5,000 training images only" in reduced and "every epoch count × 0.1" in reduced
+    assert "Not comparable with the report's numbers" in reduced
 
 
 def test_report_button_queues_the_comparison(db, app):
@@ -348,6 +365,17 @@ def _ended_run(path: Path, status: str, epochs: int = 0, message: str = "", lr: 
     store.set_status(run_id, status, message)
     store.close()
     return run_id
+
+
+def test_an_early_stopped_run_is_shown_done_and_where_it_ended(db, app):
+    """Issue 23: "epoch 9/40 · finished" at 22% for a run early stopping ended."""
+    run_id = _ended_run(db, "finished", epochs=1, message="early stopping: val_loss did not improve")
+    at = app().run()
+    at.session_state["watched"] = [run_id]
+    at.run()
+    assert not at.exception
+    [bar] = [p.proto for p in at.get("progress") if f"Run {run_id}" in p.proto.text]
+    assert bar.value == 100 and "ended at epoch 1 of 3 (early stopping)" in bar.text
 
 
 def test_reloading_train_shows_this_sessions_runs_again(db, app):

@@ -30,9 +30,19 @@ def test_the_page_shows_importance_slices_contour_and_verdicts(db, app):
     assert len(at.get("plotly_chart")) == 4  # importance, slices, contour, parallel coordinates
 
 
+def test_the_verdict_table_shows_no_none_no_interval_past_100_and_the_verdict_second(db, app):
+    """Issue 23: "None" in the difference column, a 95% interval past 100%, the verdict cut at 1280 px."""
+    make_history(RunStore(db), only_lr, seeds=2)
+    table = _open(app, "A tag", "hist").dataframe[0].value
+    assert list(table.columns[:2]) == ["configuration", "verdict"]
+    assert not table.astype(str).apply(lambda column: column.str.contains("None")).any().any()
+    bounds = [float(x) for ci in table["95% CI"] if ci != "-" for x in ci.strip("[]").split(", ")]
+    assert bounds and all(0.0 <= x <= 100.0 for x in bounds)
+
+
 def test_a_selection_too_small_gets_one_line_and_replicates_are_offered_when_missing(db, tmp_path, monkeypatch, app):
     empty = tmp_path / "no-mnist"
-    empty.mkdir()
+    empty.mkdir(exist_ok=True)  # the db fixture made it when MNIST_DIR is unset
     monkeypatch.setenv("MNIST_DIR", str(empty))  # the queued replicates fail fast instead of downloading
     make_history(RunStore(db), only_lr, seeds=1)
     at = _open(app, "A search (as in History)", "lr=0.1 batch=32")

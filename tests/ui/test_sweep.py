@@ -66,14 +66,29 @@ def test_the_page_lists_every_stored_sweep_by_name_and_date(db, app):
     created = RunStore(db).search_runs(group_id=newer)[0].created[:16].replace("T", " ")
     assert pick.options[0] == f"second sweep · {created} · 3 trials: 1 finished, 2 queued · cli"
     assert pick.options[1].startswith("first sweep · ") and pick.value == newer
-    assert any("0 of 3 epochs" in str(p.proto) for p in at.get("progress"))  # the chosen sweep's trials
+    # the chosen sweep's trials; the one stored as finished without an epoch ended early, and is done
+    assert any("0 of 2 epochs (1 planned epoch not needed" in str(p.proto) for p in at.get("progress"))
     pick.set_value(older).run()
-    assert any("0 of 2 epochs" in str(p.proto) for p in at.get("progress"))
+    assert any("0 of 1 epochs (1 planned epoch not needed" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_sweep_whose_trials_all_ended_shows_100_percent(db, app):
+    """Issue 23: a finished TPE sweep said "16 of 18 epochs" at 89%: trials ended early count as done."""
+    sweep_id = _stored_sweep(db, "pruned sweep", (0.1, 0.01, 0.001))
+    store = RunStore(db)
+    for run in store.search_runs(group_id=sweep_id):
+        store.set_status(run.id, "pruned")  # ended before their one epoch
+    store.close()
+    at = app().run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    [bar] = [p.proto for p in at.get("progress")]
+    assert bar.value == 100 and "0 of 0 epochs (3 planned epochs not needed: 3 runs ended early)" in bar.text
 
 
 def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch, app):
     empty = tmp_path / "no-mnist"
-    empty.mkdir()
+    empty.mkdir(exist_ok=True)  # the db fixture made it when MNIST_DIR is unset
     monkeypatch.setenv("MNIST_DIR", str(empty))  # the trials fail at once: only the queuing is tested
     at = app().run()
     at.switch_page(PAGE).run()
