@@ -7,6 +7,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable
+from typing import Final
 
 import streamlit as st
 
@@ -26,6 +27,10 @@ NAME_KEY = config_key("name")  # the run name box (a run attribute, not a settin
 # Sidebar widget keys (Train page), derived from RunConfig's schema; their widgets keep their values across
 # pages (persist_state="session", ui/sidebar.py).
 CONFIG_KEYS = (*(config_key(e.name) for e in schema() if e.setting.in_sidebar), NAME_KEY)
+# Streamlit drops the value of a widget that a run does not draw: the inputs a user fills in or chooses (the
+# sidebar's settings, each page's forms and controls) keep theirs for the session instead, through any number
+# of visits to other pages. (Not for choices among options that change, e.g. a run or sweep picker.)
+KEEP: Final = "session"
 PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
          "report": "ui/report_page.py", "inspect": "ui/inspect_page.py",
          "sweep": "ui/sweep_page.py", "insights": "ui/insights_page.py", "exercises": "ui/exercises_page.py",

@@ -7,7 +7,7 @@ one line why it is refused and queues nothing.
 """
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -17,10 +17,6 @@ from experiments.exercises.play import exercise_tag
 from experiments.settings.setting import SettingField, Widget
 from experiments.store import MAX_NAME, StoreError
 from ui import common, links, student
-
-# Streamlit drops the value of a widget that a run does not draw; the sidebar is drawn on Train only, so its
-# widgets keep their values for the whole session (through any number of visits to other pages).
-PERSIST: Final = "session"
 
 
 def config_from_state() -> RunConfig:
@@ -44,14 +40,14 @@ def _widget(box: DeltaGenerator, entry: SettingField, locked: bool = False) -> N
     s, key = entry.setting, common.config_key(entry.name)
     tip = f"{s.help} Accepted: {s.parse.describe()}." + (" Locked by this link." if locked else "")
     if s.widget is Widget.CHOICE:
-        box.selectbox(s.label, s.choices, key=key, help=tip, disabled=locked, persist_state=PERSIST)
+        box.selectbox(s.label, s.choices, key=key, help=tip, disabled=locked, persist_state=common.KEEP)
     elif s.widget is Widget.LOG_SLIDER:
         box.select_slider(s.label, options=_with(s.choices, st.session_state[key]), key=key, help=tip,
-                          format_func=lambda v: f"{v:g}", disabled=locked, persist_state=PERSIST)
+                          format_func=lambda v: f"{v:g}", disabled=locked, persist_state=common.KEEP)
     elif s.widget is Widget.CHECKBOX:
-        box.checkbox(s.label, key=key, help=tip, disabled=locked, persist_state=PERSIST)
+        box.checkbox(s.label, key=key, help=tip, disabled=locked, persist_state=common.KEEP)
     else:
-        box.text_input(s.label, key=key, help=tip, disabled=locked, persist_state=PERSIST)
+        box.text_input(s.label, key=key, help=tip, disabled=locked, persist_state=common.KEEP)
 
 
 def _queue(box: DeltaGenerator) -> None:
@@ -105,4 +101,4 @@ def settings_form() -> None:
         if entry.setting.more:
             _widget(more, entry, entry.name in locked)
     more.text_input("Run name", key=common.NAME_KEY, max_chars=MAX_NAME,
-                      help="Optional; defaults to 'run <id>'. Rename it later in History.", persist_state=PERSIST)
+                      help="Optional; defaults to 'run <id>'. Rename it later in History.", persist_state=common.KEEP)

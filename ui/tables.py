@@ -10,6 +10,7 @@ import streamlit as st
 
 from experiments.analysis.ranking import BY_NAMES, SummaryBy, summary_row
 from experiments.store import RunRecord
+from ui import common
 
 TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "summarised_by", "epoch", "val_acc", "test_acc",
                  "train_acc", "val_loss", "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size",
@@ -22,7 +23,7 @@ MISSING = "–"  # shown in a cell without a value (Streamlit would write "None"
 def summary_by_control(key: str) -> SummaryBy:
     """The "best or last epoch" switch above a runs table (best by default)."""
     choice = st.radio("Read each run at its", list(SummaryBy), format_func=lambda b: BY_NAMES[SummaryBy(b)],
-                      key=key, horizontal=True,
+                      key=key, horizontal=True, persist_state=common.KEEP,
                       help="Best: the epoch with the best validation score (early stopping's monitor, else the "
                            "validation loss), where the run would be stopped. Last: its last finished epoch.")
     return SummaryBy(choice or SummaryBy.BEST)
