@@ -8,6 +8,7 @@ import pytest
 
 from experiments.analysis.ranking import SummaryBy
 from tests.ui.conftest import populate
+from ui import student
 
 # (page, widget kind, key, a value other than the default)
 CHANGES = [
@@ -22,13 +23,19 @@ CHANGES = [
     ("ui/compare_page.py", "radio", "cmp_by", SummaryBy.LAST),
     ("ui/insights_page.py", "radio", "in_kind", "A tag"),
     ("ui/insights_page.py", "selectbox", "in_metric", None),
+    ("ui/report_page.py", "number_input", "report_seeds", 5),
+    ("ui/report_page.py", "radio", "report_metric", "loss"),
+    ("ui/exercises_page.py", "selectbox", "exercise_choice", None),
 ]
 
 
 @pytest.mark.parametrize(("page", "kind", "key", "value"), CHANGES, ids=[c[2] for c in CHANGES])
 def test_a_changed_input_survives_a_visit_to_another_page(db, app, page, kind, key, value):
     populate(db)
-    at = app(timeout=60).run()
+    at = app(timeout=60)
+    if page == "ui/exercises_page.py":
+        at.query_params[student.URL_KEY] = "ada"  # Exercises asks for a name first
+    at.run()
     at.switch_page(page).run()
     element = getattr(at, kind)(key=key)
     if value is None:  # the second option, whatever the options are
