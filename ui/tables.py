@@ -60,7 +60,8 @@ def column_config() -> dict:
 
 
 def pick_runs(runs: list[RunRecord], key: str, by: SummaryBy = SummaryBy.BEST) -> list[int]:
-    """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids."""
+    """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids
+    among the listed runs."""
     frame = runs_frame(runs, by)
     if "created" in frame:
         frame["created"] = pd.to_datetime(frame["created"], utc=True, errors="coerce")
@@ -73,7 +74,10 @@ def pick_runs(runs: list[RunRecord], key: str, by: SummaryBy = SummaryBy.BEST) -
                          column_config=column_config(), height=min(36 * (len(frame) + 1) + 3, 400), placeholder=MISSING,
                          selection_default={"selection": {"rows": [ids.index(i) for i in wanted]}})
     picked = [ids[i] for i in event.selection.rows if i < len(ids)]
-    st.session_state["compare_ids"] = picked
+    # Runs this table does not list (a filter in History, "Mine" in Compare) keep their ticks: a filter hides
+    # them, it does not untick them.
+    unlisted = [i for i in st.session_state.get("compare_ids", []) if i not in ids]
+    st.session_state["compare_ids"] = unlisted + picked
     return picked
 
 

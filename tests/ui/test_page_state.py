@@ -46,3 +46,15 @@ def test_a_changed_input_survives_a_visit_to_another_page(db, app, page, kind, k
     at.switch_page(page).run()
     assert not at.exception
     assert getattr(at, kind)(key=key).value == value
+
+
+def test_filtering_history_does_not_untick_the_runs_it_hides(db, app):
+    """The runs ticked for Compare stay ticked when a History filter hides them (it emptied the selection)."""
+    ids = populate(db)
+    at = app(timeout=60).run()
+    at.session_state["compare_ids"] = ids[:2]
+    at.switch_page("ui/history_page.py").run()
+    at.text_input(key="hist_text").set_value("lr=0.01").run()  # lists only the third run
+    at.switch_page("ui/compare_page.py").run()
+    assert not at.exception
+    assert sorted(at.session_state["compare_ids"]) == ids[:2]
