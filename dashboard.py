@@ -3,8 +3,8 @@ is a module in ui/.
 
 Order matters: on a class server (listening on anything but localhost) ``gate.guard_server`` stops before
 any page renders until the class password is entered, and refuses every page with one line when no class
-password is configured; then the student's name; then the link in the address bar is applied once and the
-settings are mirrored back into it (``ui/links.py``).
+password is configured; then the student's name; then the link in the address bar is applied once, settings
+loaded from History are applied, and the settings are mirrored back into it (``ui/links.py``).
 
 Every page has its own URL (``/train``, ``/compare``, ...), so a bookmarked or typed address opens that
 page directly. Streamlit serves its default page at the root only, not at the default page's own path
@@ -19,7 +19,6 @@ ROOT = "home"
 st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
 gate.guard_server()
 student.require_on_class_server()
-common.keep_widget_state()
 links.init_settings()
 train = st.Page(common.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train")
 
@@ -43,6 +42,7 @@ page = st.navigation([
 ])
 if page.url_path not in ("", ROOT):  # the root (the default page: url_path "") only forwards to Train
     links.apply_once(page.url_path)
+    links.apply_pending()
     links.mirror(page.url_path)
     links.notices(page.url_path)
     student.sidebar_badge()

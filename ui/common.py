@@ -7,6 +7,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable
+from typing import Final
 
 import streamlit as st
 
@@ -23,13 +24,20 @@ def config_key(name: str) -> str:
 
 
 NAME_KEY = config_key("name")  # the run name box (a run attribute, not a setting)
-# Sidebar widget keys (Train page), derived from RunConfig's schema; kept alive across pages so settings
-# survive navigation.
+# Sidebar widget keys (Train page), derived from RunConfig's schema; their widgets keep their values across
+# pages (persist_state="session", ui/sidebar.py).
 CONFIG_KEYS = (*(config_key(e.name) for e in schema() if e.setting.in_sidebar), NAME_KEY)
+# Streamlit drops the value of a widget that a run does not draw: the inputs a user fills in or chooses (the
+# sidebar's settings, each page's forms and controls) keep theirs for the session instead, through any number
+# of visits to other pages. (Not for choices among options that change, e.g. a run or sweep picker.)
+KEEP: Final = "session"
 PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history": "ui/history_page.py",
          "report": "ui/report_page.py", "inspect": "ui/inspect_page.py",
          "sweep": "ui/sweep_page.py", "insights": "ui/insights_page.py", "exercises": "ui/exercises_page.py",
          "teacher": "ui/teacher_page.py"}
+# "Load into sidebar": the settings on their way to the sidebar (applied by ui/links.apply_pending on the next
+# run, before the widgets are drawn), and the flag that has the sidebar say they were loaded.
+PENDING_CONFIG, CONFIG_LOADED = "pending_config", "config_loaded"
 USER_ERRORS = (ConfigError, StoreError, DataError)
 
 
@@ -59,13 +67,6 @@ def manager() -> RunManager:
 
 def data_source() -> DataSource:
     return _resources(store_path())[2]
-
-
-def keep_widget_state() -> None:
-    """Keep the sidebar settings when the user visits another page (Streamlit drops unrendered widgets)."""
-    for key in CONFIG_KEYS:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
 
 
 def run_page(render: Callable[[], None]) -> None:
@@ -114,7 +115,7 @@ def run_labels(runs: list[RunRecord]) -> dict[int, str]:
 
 def load_into_sidebar(config: RunConfig) -> None:
     """Put a run's settings into the Train page's sidebar and go there."""
-    st.session_state["pending_config"] = config.to_dict()
+    st.session_state[PENDING_CONFIG] = config.to_dict()
     st.switch_page(PAGES["train"])
 
 

@@ -73,15 +73,17 @@ def _controls(differ: list[str]) -> Controls:
     c1, c2, c3, c4, c5, c6 = st.columns([1.8, 1.2, 1.2, 1.7, 1.8, 1.8])
     metrics: list[str] = list(METRIC_NAMES)
     axes: list[str] = list(X_AXES)
-    metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric") or metrics[0]
-    x_axis = c2.radio("X axis", axes, format_func=lambda a: X_AXES[a], key="cmp_x", horizontal=True) or axes[0]
-    smoothing = c3.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="cmp_smooth",
+    metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric",
+                          persist_state=common.KEEP) or metrics[0]
+    x_axis = c2.radio("X axis", axes, format_func=lambda a: X_AXES[a], key="cmp_x",
+                      persist_state=common.KEEP, horizontal=True) or axes[0]
+    smoothing = c3.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="cmp_smooth", persist_state=common.KEEP,
                           help="Exponential moving average of the points (0 = raw).")
     color_by = c4.selectbox("Colour by", ["run"] + differ, key="cmp_color",
                             help="Distinct colours per run, or a colour scale over one setting.") or "run"
-    group_seeds = c5.toggle("Average seeds", value=True, key="cmp_seeds",
+    group_seeds = c5.toggle("Average seeds", value=True, key="cmp_seeds", persist_state=common.KEEP,
                             help="Runs that differ only in their seed are drawn as their mean with a band.")
-    within = c6.toggle("Within epochs", value=False, key="cmp_batches",
+    within = c6.toggle("Within epochs", value=False, key="cmp_batches", persist_state=common.KEEP,
                        help="The training loss or accuracy every few batches, as thin lines (x = epoch as a fraction; "
                             "train metrics on the epoch axis, single runs).")
     return Controls(metric, x_axis, smoothing, color_by, group_seeds, within)
@@ -214,7 +216,7 @@ def _runs_text(runs: list[RunRecord]) -> str:
 def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:
     st.subheader(f"Metrics at the {ranking.BY_NAMES[by]}")
     st.caption(f"{ranking.summary_text(by)} {ranking.WHY_NOT_TEST}")
-    show_all = st.toggle("Show every setting", value=False, key="cmp_all_settings",
+    show_all = st.toggle("Show every setting", value=False, key="cmp_all_settings", persist_state=common.KEEP,
                          help="By default only the settings that differ between the picked runs are shown.")
     all_settings = list(_config(picked[0]).to_dict()) if show_all else None
     table = ranking.metrics_table(picked, differ, all_settings, by)

@@ -59,10 +59,10 @@ def _prediction_widget(exercise: Exercise) -> object:
     """The input for this exercise's kind of prediction; its raw value."""
     key = f"answer_{exercise.id}"
     if exercise.kind is PredictionKind.WINNER:
-        return st.radio("Which run wins?", exercise.choices, index=None, key=key)
+        return st.radio("Which run wins?", exercise.choices, index=None, key=key, persist_state=common.KEEP)
     k, unit = _percent(exercise), " (%)" if exercise.percent else ""
     if exercise.kind is PredictionKind.NUMBER:
-        text = st.text_input(f"Your prediction for {exercise.target}{unit}", key=key,
+        text = st.text_input(f"Your prediction for {exercise.target}{unit}", key=key, persist_state=common.KEEP,
                              placeholder=f"{exercise.low * k:g} to {exercise.high * k:g}")
         try:
             return float(text) / k
@@ -73,7 +73,8 @@ def _prediction_widget(exercise: Exercise) -> object:
                f"(roughly).")
     columns = st.columns(len(epochs))
     middle = (exercise.low + exercise.high) * k / 2
-    return [col.slider(f"epoch {e}{unit}", exercise.low * k, exercise.high * k, middle, key=f"{key}_{i}") / k
+    return [col.slider(f"epoch {e}{unit}", exercise.low * k, exercise.high * k, middle, key=f"{key}_{i}",
+                       persist_state=common.KEEP) / k
             for i, (e, col) in enumerate(zip(epochs, columns))]
 
 
@@ -199,7 +200,8 @@ def render() -> None:
     linked = [e.title for e in exercises if e.id == links.exercise()]
     if linked:  # a link such as /exercises?exercise=01_learning_rate opens that exercise
         st.session_state.setdefault("exercise_choice", linked[0])
-    exercise = titles[st.selectbox("Exercise", list(titles), key="exercise_choice")]
+    exercise = titles[st.selectbox("Exercise", list(titles), key="exercise_choice",
+                                   persist_state=common.KEEP)]
     _describe(exercise)
     _step(exercise, latest.get((student.current(), exercise.id)))
 

@@ -81,6 +81,7 @@ def _ordered(runs: list[RunRecord]) -> tuple[list[RunRecord], SummaryBy]:
     default; the store's order, newest first, otherwise)."""
     o1, o2 = st.columns([2, 3])
     order = o1.selectbox("Order", list(ORDERS), format_func=ORDERS.__getitem__, key="hist_order",
+                         persist_state=common.KEEP,
                          help="Validation accuracy at the epoch chosen below (the best epoch is the one with the "
                               "lowest validation loss): runs without a validation set follow, by test accuracy, "
                               "then runs with no finished epoch.") or "validation"
@@ -93,8 +94,10 @@ def render() -> None:
     st.title("History")
     store = common.store()
     f1, f2 = st.columns([2, 3])
-    statuses = f1.multiselect("Status", STATUSES, key="hist_status", placeholder="any status")
-    text = f2.text_input("Search", key="hist_text", placeholder="name, notes, tags or settings, e.g. sgd",
+    statuses = f1.multiselect("Status", STATUSES, key="hist_status",
+                              persist_state=common.KEEP, placeholder="any status")
+    text = f2.text_input("Search", key="hist_text",
+                         persist_state=common.KEEP, placeholder="name, notes, tags or settings, e.g. sgd",
                          help="Matches part of a run's name, notes, tags, message or settings; "
                          "lr=0.1, batch=64 or optimizer=adam match those settings.")
     runs, by = _ordered(store.search_runs(status=statuses or None, text=text.strip() or None,
@@ -112,7 +115,7 @@ def render() -> None:
     picked = pick_runs(runs, key="history_table", by=by) if runs else []
     scope = picked or [r.id for r in runs]
     c1, c2, c3, c4 = st.columns(4)
-    with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs")
+    with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs", persist_state=common.KEEP)
     label, file_name = export_label(len(picked), len(runs))
     c1.download_button(label, export_csv(store, scope, epochs=with_epochs), file_name=file_name,
                        mime="text/csv", icon=":material/download:", key="hist_export", disabled=not scope,

@@ -26,7 +26,7 @@ DEFAULT_CHOICE = f"default: {DEFAULT_METRIC.label}"
 
 def _source() -> Source | None:
     """The run selection widgets; None until the user has chosen something."""
-    kind = KINDS[st.radio("Runs", list(KINDS), horizontal=True, key="in_kind")]
+    kind = KINDS[st.radio("Runs", list(KINDS), horizontal=True, key="in_kind", persist_state=common.KEEP)]
     store = common.store()
     if kind is SourceKind.SWEEP:
         labels = {s.sweep_id: s.label() for s in stored_sweeps(store)}
@@ -36,9 +36,10 @@ def _source() -> Source | None:
         options = dataset_choices(store)
         value = st.selectbox("Dataset and split", options, key="in_dataset", index=0 if options else None)
     elif kind is SourceKind.TAG:
-        value = st.text_input("Tag", key="in_tag", max_chars=40).strip()
+        value = st.text_input("Tag", key="in_tag", persist_state=common.KEEP, max_chars=40).strip()
     else:
-        value = st.text_input("Search", key="in_search", max_chars=200, placeholder="e.g. optimizer=adam lr=0.001",
+        value = st.text_input("Search", key="in_search",
+                              persist_state=common.KEEP, max_chars=200, placeholder="e.g. optimizer=adam lr=0.001",
                               help="The History page's search: settings as key=value, other words in names, notes "
                                    "and tags.").strip()
     return Source(kind, value or "") if value or kind is SourceKind.SEARCH else None
@@ -114,8 +115,8 @@ def render() -> None:
     source = _source()
     c1, c2 = st.columns([2, 1])
     choices = [DEFAULT_CHOICE, *(m.label for m in Metric)]
-    metric_label = c1.selectbox("Metric", choices, key="in_metric")
-    include_pruned = c2.checkbox("Include pruned trials", key="in_pruned",
+    metric_label = c1.selectbox("Metric", choices, key="in_metric", persist_state=common.KEEP)
+    include_pruned = c2.checkbox("Include pruned trials", key="in_pruned", persist_state=common.KEEP,
                                  help="Trials a TPE sweep's pruner stopped early: their best epoch is an early one.")
     if source is None:
         st.info("Choose the runs to look at.", icon=":material/info:")

@@ -30,6 +30,12 @@ def _widget_value(name: str, value: Any) -> Any:
     return entry.setting.parse.to_text(value) if entry.setting.widget is Widget.TEXT else value
 
 
+def widget_values(config: RunConfig) -> dict[str, Any]:
+    """The sidebar's session-state values showing ``config`` (the "load into sidebar" mapping)."""
+    return {common.config_key(e.name): _widget_value(e.name, getattr(config, e.name))
+            for e in schema() if e.setting.in_sidebar}
+
+
 def init_settings() -> None:
     """Default values of every sidebar setting live in Session State (the sidebar and links read them)."""
     for entry in schema():
@@ -51,6 +57,17 @@ def apply_once(current_page: str) -> None:
     st.session_state[_NOTICES] = (state.page or current_page, state.notices)
     if state.page and state.page != current_page:
         st.switch_page(common.PAGES[state.page], query_params=st.query_params.to_dict())
+
+
+def apply_pending() -> None:
+    """Settings sent by History's "Load into sidebar" (``common.load_into_sidebar``) become the sidebar's
+    values. Called before ``mirror``, so the address bar and "Copy link" show the loaded settings in the same
+    run (and a reload keeps them), as they do after any other change of the sidebar."""
+    pending = st.session_state.pop(common.PENDING_CONFIG, None)
+    if not pending:
+        return
+    st.session_state.update(widget_values(RunConfig.from_dict(pending)))
+    st.session_state[common.CONFIG_LOADED] = True
 
 
 def locked() -> frozenset[str]:

@@ -226,15 +226,18 @@ def render() -> None:
                "comparison says what its runs did. To choose settings yourself, keep a validation set and check "
                "test once.")
     c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
-    seeds = int(c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
+    seeds = int(c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds", persist_state=common.KEEP,
                                 help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
                                      "that the verdict compares differences with."))
     scale = c2.selectbox("Length", list(SCALES), format_func=lambda s: f"× {s:g}: {SCALES[s]}", key="report_scale",
+                         persist_state=common.KEEP,
                          help="Scale every epoch count down for a quicker, rougher reproduction.")
     variant = c3.selectbox("Gradient", list(VARIANTS), format_func=lambda v: VARIANTS[v], key="report_variant",
+                           persist_state=common.KEEP,
                            help="Which variants the buttons queue: averaged over the batch (correct network), "
                                 "summed (as the report probably ran it), or both.")
-    metric = str(c4.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric"))
+    metric = str(c4.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric",
+                          persist_state=common.KEEP))
     _buttons(seeds, float(scale or 1.0), str(variant or "both"))
     st.divider()
     comparisons = list(presets.COMPARISONS)

@@ -19,35 +19,15 @@ from experiments.store import MAX_NAME, StoreError
 from ui import common, links, student
 
 
-def widget_values(config: RunConfig) -> dict[str, Any]:
-    """The sidebar's session-state values showing ``config`` (the "load into sidebar" mapping)."""
-    values: dict[str, Any] = {}
-    for entry in schema():
-        if entry.setting.in_sidebar:
-            value = getattr(config, entry.name)
-            text = entry.setting.widget is Widget.TEXT
-            values[common.config_key(entry.name)] = entry.setting.parse.to_text(value) if text else value
-    return values
-
-
 def config_from_state() -> RunConfig:
     """The RunConfig the sidebar shows, parsed from its widgets' values; ConfigError names a bad one."""
     return RunConfig.from_dict({entry.name: st.session_state[common.config_key(entry.name)]
                                 for entry in schema() if entry.setting.in_sidebar})
 
 
-def _apply_pending() -> None:
-    """Settings sent by History's "load into sidebar" become the widgets' values (before they are drawn)."""
-    pending = st.session_state.pop("pending_config", None)
-    if not pending:
-        return
-    st.session_state.update(widget_values(RunConfig.from_dict(pending)))
-    st.session_state["config_loaded"] = True
-
-
 def _init_defaults() -> None:
     """Default values live in Session State (not in the widget calls), so loading a config never conflicts."""
-    for key, value in {**widget_values(RunConfig()), common.NAME_KEY: ""}.items():
+    for key, value in {**links.widget_values(RunConfig()), common.NAME_KEY: ""}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -60,14 +40,14 @@ def _widget(box: DeltaGenerator, entry: SettingField, locked: bool = False) -> N
     s, key = entry.setting, common.config_key(entry.name)
     tip = f"{s.help} Accepted: {s.parse.describe()}." + (" Locked by this link." if locked else "")
     if s.widget is Widget.CHOICE:
-        box.selectbox(s.label, s.choices, key=key, help=tip, disabled=locked)
+        box.selectbox(s.label, s.choices, key=key, help=tip, disabled=locked, persist_state=common.KEEP)
     elif s.widget is Widget.LOG_SLIDER:
         box.select_slider(s.label, options=_with(s.choices, st.session_state[key]), key=key, help=tip,
-                          format_func=lambda v: f"{v:g}", disabled=locked)
+                          format_func=lambda v: f"{v:g}", disabled=locked, persist_state=common.KEEP)
     elif s.widget is Widget.CHECKBOX:
-        box.checkbox(s.label, key=key, help=tip, disabled=locked)
+        box.checkbox(s.label, key=key, help=tip, disabled=locked, persist_state=common.KEEP)
     else:
-        box.text_input(s.label, key=key, help=tip, disabled=locked)
+        box.text_input(s.label, key=key, help=tip, disabled=locked, persist_state=common.KEEP)
 
 
 def _queue(box: DeltaGenerator) -> None:
@@ -99,7 +79,6 @@ def _queue(box: DeltaGenerator) -> None:
 
 def settings_form() -> None:
     """Draw the Train button (on top, so it and its message are in view) and the settings below it."""
-    _apply_pending()
     _init_defaults()
     sb = st.sidebar
     top = sb.container()
@@ -108,7 +87,7 @@ def settings_form() -> None:
                   help="Queue a run with the settings below; it starts when the runs before it have finished."):
         _queue(top)
     sb.header("Settings")
-    if st.session_state.pop("config_loaded", False):
+    if st.session_state.pop(common.CONFIG_LOADED, False):
         sb.info("Settings loaded from a stored run.", icon=":material/input:")
     locked, hidden = links.locked(), links.hidden()
     if locked or hidden:
@@ -122,4 +101,4 @@ def settings_form() -> None:
         if entry.setting.more:
             _widget(more, entry, entry.name in locked)
     more.text_input("Run name", key=common.NAME_KEY, max_chars=MAX_NAME,
-                      help="Optional; defaults to 'run <id>'. Rename it later in History.")
+                      help="Optional; defaults to 'run <id>'. Rename it later in History.", persist_state=common.KEEP)

@@ -66,5 +66,5 @@ def scope_filter(key: str) -> str | None:
     """A "Mine / Everyone" toggle when a name is set: the student to filter runs by, or None for everyone."""
     if not current():
         return None
-    choice = st.segmented_control("Runs", ["Mine", "Everyone"], default="Mine", key=key)
+    choice = st.segmented_control("Runs", ["Mine", "Everyone"], default="Mine", key=key, persist_state=common.KEEP)
     return current() if choice == "Mine" else None

@@ -65,16 +65,20 @@ def _values(name: str, text: str, sep: str, what: str) -> list:
 def _grid_form() -> tuple[SweepSpec, list[Trial]]:
     """The grid tab's widgets; every box holds what was typed and is parsed by RunConfig's schema."""
     c1, c2, c3 = st.columns(3)
-    lrs = c1.text_input("Learning rates", "0.01, 0.001", key="sw_lr", help="Separated by commas.")
-    batches = c2.text_input("Batch sizes", "32, 128", key="sw_batch", help="Separated by commas.")
-    widths = c3.text_input("Hidden layers", "64; 128,64", key="sw_hidden",
+    lrs = c1.text_input("Learning rates", "0.01, 0.001", key="sw_lr",
+                        persist_state=common.KEEP, help="Separated by commas.")
+    batches = c2.text_input("Batch sizes", "32, 128", key="sw_batch",
+                            persist_state=common.KEEP, help="Separated by commas.")
+    widths = c3.text_input("Hidden layers", "64; 128,64", key="sw_hidden", persist_state=common.KEEP,
                            help="Architectures separated by semicolons, e.g. '64; 128,64'; 'none' is no hidden layer.")
     c4, c5, c6, c7 = st.columns(4)
-    optimizers = c4.multiselect("Optimizers", setting_of("optimizer").choices, ["adam"], key="sw_opt")
-    epochs = c5.text_input("Epochs", "3", key="sw_epochs", help=f"Accepted: {setting_of('epochs').parse.describe()}.")
-    train_size = c6.text_input("Training images (0 = all)", "10000", key="sw_train",
+    optimizers = c4.multiselect("Optimizers", setting_of("optimizer").choices, ["adam"], key="sw_opt",
+                                persist_state=common.KEEP)
+    epochs = c5.text_input("Epochs", "3", key="sw_epochs",
+                           persist_state=common.KEEP, help=f"Accepted: {setting_of('epochs').parse.describe()}.")
+    train_size = c6.text_input("Training images (0 = all)", "10000", key="sw_train", persist_state=common.KEEP,
                                help=f"Accepted: {setting_of('train_size').parse.describe()}.")
-    name = c7.text_input("Name", "sweep", key="sw_name", max_chars=100)
+    name = c7.text_input("Name", "sweep", key="sw_name", persist_state=common.KEEP, max_chars=100)
     if not optimizers:
         raise ConfigError("choose at least one optimizer")
     grid = {"lr": _values("lr", lrs.replace(";", ","), ",", "Learning rates"),
@@ -86,8 +90,8 @@ def _grid_form() -> tuple[SweepSpec, list[Trial]]:
 
 
 def _spec_form() -> tuple[SweepSpec, list[Trial]]:
-    fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt")
-    text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec",
+    fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt", persist_state=common.KEEP)
+    text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec", persist_state=common.KEEP,
                         help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps); "
                              "method = \"tpe\" with a [tpe] table searches with TPE.")
     spec = parse_text(text, fmt)
@@ -102,20 +106,23 @@ def _spec_form() -> tuple[SweepSpec, list[Trial]]:
 def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
     """TPE over a learning-rate range and lists of batch sizes and widths, with a budget and a pruner."""
     c1, c2, c3 = st.columns(3)
-    low = c1.text_input("Learning rate from", "0.0001", key="tp_lr_low")
-    high = c1.text_input("Learning rate to", "0.1", key="tp_lr_high", help="Drawn on a log scale.")
-    batches = c2.text_input("Batch sizes", "32, 64, 128", key="tp_batch", help="Separated by commas.")
-    widths = c3.text_input("Hidden layers", "64; 128; 256", key="tp_hidden",
+    low = c1.text_input("Learning rate from", "0.0001", key="tp_lr_low", persist_state=common.KEEP)
+    high = c1.text_input("Learning rate to", "0.1", key="tp_lr_high",
+                         persist_state=common.KEEP, help="Drawn on a log scale.")
+    batches = c2.text_input("Batch sizes", "32, 64, 128", key="tp_batch",
+                            persist_state=common.KEEP, help="Separated by commas.")
+    widths = c3.text_input("Hidden layers", "64; 128; 256", key="tp_hidden", persist_state=common.KEEP,
                            help="Architectures separated by semicolons.")
     c4, c5, c6, c7, c8 = st.columns(5)
-    trials = c4.number_input("Trial budget", 1, 200, 24, key="tp_trials")
+    trials = c4.number_input("Trial budget", 1, 200, 24, key="tp_trials", persist_state=common.KEEP)
     startup = c5.number_input("Random start-up trials", 0, 200, DEFAULT_STARTUP, key="tp_startup",
+                              persist_state=common.KEEP,
                               help="Drawn at random before TPE models the results.")
-    pruner = c6.selectbox("Pruner", [p.value for p in Pruner], key="tp_pruner",
+    pruner = c6.selectbox("Pruner", [p.value for p in Pruner], key="tp_pruner", persist_state=common.KEEP,
                           help="median: stop a trial whose accuracy is below the median of earlier trials at the same "
                                "epoch; hyperband: successive halving; none: every trial runs all its epochs.")
-    epochs = c7.text_input("Epochs", "5", key="tp_epochs")
-    train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train")
+    epochs = c7.text_input("Epochs", "5", key="tp_epochs", persist_state=common.KEEP)
+    train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train", persist_state=common.KEEP)
     bounds = [parse_setting("lr", low), parse_setting("lr", high)]
     spec = parse_spec({"name": "tpe", "method": "tpe",
                        "base": {"epochs": parse_setting("epochs", epochs),
@@ -269,9 +276,10 @@ def render() -> None:
                "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
     plans = _plans()
     c1, c2, c3 = st.columns([1, 1, 2])
-    source = c1.radio("Start from", list(FORMS), horizontal=True, key="sw_source")
+    source = c1.radio("Start from", list(FORMS), horizontal=True, key="sw_source", persist_state=common.KEEP)
     counts = list(range(1, default_workers() + 1))
-    workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers")
+    workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers",
+                           persist_state=common.KEEP)
     chosen = plans[source]
     c3.write(_size_text(chosen))
     if _may_start() and st.button("Start sweep", type="primary", disabled=chosen is None,

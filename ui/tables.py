@@ -10,6 +10,7 @@ import streamlit as st
 
 from experiments.analysis.ranking import BY_NAMES, SummaryBy, summary_row
 from experiments.store import RunRecord
+from ui import common
 
 TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "summarised_by", "epoch", "val_acc", "test_acc",
                  "train_acc", "val_loss", "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size",
@@ -22,7 +23,7 @@ MISSING = "–"  # shown in a cell without a value (Streamlit would write "None"
 def summary_by_control(key: str) -> SummaryBy:
     """The "best or last epoch" switch above a runs table (best by default)."""
     choice = st.radio("Read each run at its", list(SummaryBy), format_func=lambda b: BY_NAMES[SummaryBy(b)],
-                      key=key, horizontal=True,
+                      key=key, horizontal=True, persist_state=common.KEEP,
                       help="Best: the epoch with the best validation score (early stopping's monitor, else the "
                            "validation loss), where the run would be stopped. Last: its last finished epoch.")
     return SummaryBy(choice or SummaryBy.BEST)
@@ -59,7 +60,8 @@ def column_config() -> dict:
 
 
 def pick_runs(runs: list[RunRecord], key: str, by: SummaryBy = SummaryBy.BEST) -> list[int]:
-    """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids."""
+    """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids
+    among the listed runs."""
     frame = runs_frame(runs, by)
     if "created" in frame:
         frame["created"] = pd.to_datetime(frame["created"], utc=True, errors="coerce")
@@ -72,7 +74,10 @@ def pick_runs(runs: list[RunRecord], key: str, by: SummaryBy = SummaryBy.BEST) -
                          column_config=column_config(), height=min(36 * (len(frame) + 1) + 3, 400), placeholder=MISSING,
                          selection_default={"selection": {"rows": [ids.index(i) for i in wanted]}})
     picked = [ids[i] for i in event.selection.rows if i < len(ids)]
-    st.session_state["compare_ids"] = picked
+    # Runs this table does not list (a filter in History, "Mine" in Compare) keep their ticks: a filter hides
+    # them, it does not untick them.
+    unlisted = [i for i in st.session_state.get("compare_ids", []) if i not in ids]
+    st.session_state["compare_ids"] = unlisted + picked
     return picked
 
 

@@ -260,8 +260,7 @@ def _live_panel() -> None:
     common.data_banner()
     runs = _watched_runs()
     if not runs:
-        st.info("No run yet: choose the settings in the sidebar and press **Train**. Runs queue one after "
-                "another; you can start several.", icon=":material/info:")
+        st.info(_nothing_watched_text(common.store().count_runs()), icon=":material/info:")
         return
     labels = common.run_labels(runs)
     for run in runs:
@@ -271,6 +270,17 @@ def _live_panel() -> None:
         st.session_state["watched"] = [r.id for r in runs if r.id not in finished]
         st.rerun(scope="fragment")
     _charts_and_diagnoses(runs, labels)
+
+
+def _nothing_watched_text(stored: int) -> str:
+    """What the live panel says when this tab watches no run: "no run yet" only when the store has none (a new
+    session, e.g. a reload without ?runs=, watches nothing although runs are stored)."""
+    start = ("choose the settings in the sidebar and press **Train**. Runs queue one after another; you can "
+             "start several.")
+    if not stored:
+        return f"No run yet: {start}"
+    runs = f"The {stored} stored runs are" if stored > 1 else "The stored run is"
+    return f"This tab is not watching a run. {runs} on **History** and **Compare**. To train one here, {start}"
 
 
 def _checkpoint_note() -> None:

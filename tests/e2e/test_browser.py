@@ -121,7 +121,7 @@ def test_train_watch_history_compare(server, browser, mnist_dir):
 def _journey(page, server, headless: list[float]) -> None:
     page.goto(server["url"])
     page.get_by_role("heading", name="Train").wait_for()
-    page.get_by_text("No run yet").wait_for()
+    page.get_by_text("This tab is not watching a run. The stored run is on History").wait_for()  # the earlier one
 
     # settings; an invalid one first, refused with a message
     hidden = page.get_by_role("textbox", name="Hidden layers")

@@ -463,3 +463,14 @@ def test_inspect_warns_that_a_diverged_runs_network_is_broken(db, mnist_dir, mon
     assert any("diverged" in w.value and "broken network" in w.value for w in at.warning)
     at.selectbox(key="inspect_run").set_value(ids[0]).run(timeout=60)
     assert not at.warning  # a finished run's numbers stand without a caveat
+
+
+def test_a_new_session_with_runs_stored_does_not_say_no_run_yet(db, app):
+    """Issue 23 item 15: a new session's Train page watches no run, but it must not say "No run yet" when the
+    store holds runs; it says how many are stored and where they are."""
+    populate(db)
+    at = app().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "No run yet" not in shown
+    assert "3 stored runs" in shown and "History" in shown

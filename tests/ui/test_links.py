@@ -47,3 +47,20 @@ def test_changing_a_setting_updates_the_address_bar(offline_db, app):
     at = open_link(app, {})
     widget(at, "Epochs").set_value("12").run()
     assert at.query_params["epochs"] == "12" and at.query_params["page"] == "train"
+
+
+def test_settings_loaded_from_history_are_in_the_address_bar_and_copy_link_at_once(offline_db, app):
+    """ "Load into sidebar" is a sidebar change like any other: the first run of Train after it writes the loaded
+    settings into the address bar and the "Copy link" box (issue 23 item 2: they kept the old ones until the
+    next rerun, and a reload lost the loaded settings)."""
+    at = open_link(app, {})
+    at.switch_page("ui/history_page.py").run()
+    wanted = RunConfig(hidden=(24, 12), epochs=3, seed=5, lr=0.01)
+    at.session_state["pending_config"] = wanted.to_dict()  # what History's button sets before switching to Train
+    at.switch_page("ui/train_page.py").run()
+    assert not at.exception
+    assert widget(at, "Hidden layers").value == "24, 12"
+    assert (at.query_params["hidden"], at.query_params["epochs"], at.query_params["seed"]) == ("24, 12", "3", "5")
+    assert at.query_params["lr"] == "0.01"
+    [link] = [c.value for c in at.sidebar.code]
+    assert "hidden=24%2C+12" in link and "seed=5" in link, link
