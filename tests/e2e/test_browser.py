@@ -164,7 +164,7 @@ def _journey(page, server, headless: list[float]) -> None:
                 page.get_by_role("button", name="Unpause").first.click()
                 unpaused = time.time()
                 continue
-            still_going = not page.get_by_text("finished, validation").count()
+            still_going = not page.get_by_text("finished, val. accuracy").count()
             if points and len(watcher.committed) < SETTINGS["epochs"] and still_going:
                 seen.setdefault(-1, now)  # a point was on the chart while the run was still going
             if points >= SETTINGS["epochs"]:
@@ -176,7 +176,7 @@ def _journey(page, server, headless: list[float]) -> None:
         watcher.join()
     assert finished_at is not None, f"the chart never reached {SETTINGS['epochs']} points: {seen}"
     assert -1 in seen and seen[1] < watcher.committed[SETTINGS["epochs"]], "no point appeared before the run ended"
-    page.get_by_text("finished, validation accuracy").first.wait_for()
+    page.get_by_text("finished, val. accuracy").first.wait_for()
     kept = page.evaluate("() => document.querySelector('.st-key-live_acc .js-plotly-plot').layout.xaxis.range")
     assert zoom is not None and kept == pytest.approx(zoom, abs=1e-6), (kept, zoom)  # zoom survived new epochs
     shoot(page, "train")

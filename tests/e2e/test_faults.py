@@ -112,7 +112,7 @@ def test_two_browser_sessions_train_at_once(server, browser):
         assert [stored(server.db, i)["stored"] for i in ids] == [3, 3]
         for page, run_id in zip(pages, ids):  # each session watches its own run to the end
             page.get_by_text(f"Run {run_id} (").first.wait_for()
-            page.get_by_text("finished, validation accuracy").first.wait_for()  # ranked on validation
+            page.get_by_text("finished, val. accuracy").first.wait_for()  # ranked on validation
     finally:
         for page in pages:
             page.close()
