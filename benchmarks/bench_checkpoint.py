@@ -4,7 +4,7 @@
     python benchmarks/bench_checkpoint.py --hidden 512,256 --repeats 3
 
 Both contenders train the same network (Adam lr 1e-3, float32) on the whole MNIST training set for one epoch
-and evaluate it on the test set, as a stored run does; "on" adds ``RunCheckpointer`` (the callback every
+and evaluate it on the test set, as a stored run does; "on" adds ``RunBackup`` (the callback every
 stored run gets: model and optimizer state written to a temporary file, fsynced, moved into the run's
 checkpoint folder through the store). The machine is shared and noisy, so the two are timed alternately
 and the table shows medians, their ratio, and the median time of the checkpoint write itself.
@@ -23,14 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.config import RunConfig  # noqa: E402
-from experiments.runs.checkpoints import RunBackup as RunCheckpointer  # noqa: E402
-from experiments.runs.checkpoints import checkpoint_bytes  # noqa: E402
+from experiments.runs.checkpoints import RunBackup, checkpoint_bytes  # noqa: E402
 from experiments.store import RunStore  # noqa: E402
 from nn import MLP, FitOptions, fit, load_mnist  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 
 
-class TimedCheckpointer(RunCheckpointer):
+class TimedCheckpointer(RunBackup):
     """The run's checkpointer, timing its own work."""
 
     def __init__(self, *args: Any, **kwargs: Any):

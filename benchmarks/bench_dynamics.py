@@ -31,8 +31,7 @@ from experiments.store import RunStore  # noqa: E402
 from experiments.store.dynamics import dynamics_callbacks  # noqa: E402
 from nn import MLP, Dataset, FitOptions, fit, load_mnist  # noqa: E402
 from nn.batch_curve import BatchCurve  # noqa: E402
-from nn.callbacks import HOOKS, Callback  # noqa: E402
-from nn.callbacks import RunState as TrainingLoop  # noqa: E402
+from nn.callbacks import HOOKS, Callback, RunState  # noqa: E402
 from nn.dynamics import LayerMonitor  # noqa: E402
 from nn.optim import Adam  # noqa: E402
 
@@ -46,7 +45,7 @@ class Timed:
             if getattr(type(callback), name) is not getattr(Callback, name):
                 setattr(self, name, self._timed(getattr(callback, name)))
 
-    def set_loop(self, loop: TrainingLoop) -> None:
+    def set_loop(self, loop: RunState) -> None:
         self.callback.set_loop(loop)
 
     def _timed(self, hook: Callable[..., None]) -> Callable[..., None]:

@@ -24,7 +24,7 @@ def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
     from experiments.config import RunConfig
     from experiments.store import RunStore
     from experiments.store.dynamics import dynamics_callbacks, log_dynamics
-    from nn import BackupAndRestore as SaveCheckpoint
+    from nn import BackupAndRestore
     from nn.batch_curve import BatchCurve
     from nn.dynamics import LayerMonitor
 
@@ -39,7 +39,7 @@ def _extras(folder: Path) -> dict[str, Callable[[], list[Any]]]:
         return [LayerMonitor(lambda epoch, stats: log_dynamics(store, run_id, (), stats))]
 
     return {"per-batch logging": curve, "per-layer statistics": layers,
-            "checkpoint every epoch": lambda: [SaveCheckpoint(folder / "run.ckpt")]}
+            "checkpoint every epoch": lambda: [BackupAndRestore(folder / "run.ckpt")]}
 
 
 def _epochs(data: Dataset, seed: int, callbacks: list[Any]) -> list[float]:
