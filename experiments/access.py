@@ -23,6 +23,31 @@ from typing import Any
 MAX_WAIT_S = 60.0
 
 
+class Role(StrEnum):
+    """Who is acting: a signed-in student, the teacher, or the one user of a laptop (a local server, the CLI)."""
+
+    STUDENT = "student"
+    TEACHER = "teacher"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is acting on the lab: the name runs are stored under (``runs.student``; "" for a laptop's user)
+    and the role. Built only from a sign-in, never from a URL parameter."""
+
+    name: str
+    role: Role
+
+    def may_change(self, run_student: str) -> bool:
+        """Whether this identity may stop, pause, continue, resume, rename, tag, note, delete or export a run
+        stored under ``run_student``: its owner, the teacher, or a laptop's user (who owns every run)."""
+        return self.role in (Role.TEACHER, Role.LOCAL) or (bool(self.name) and self.name == run_student)
+
+
+LOCAL_USER = Identity("", Role.LOCAL)
+
+
 class Realm(StrEnum):
     """Which password: the class's (every page) or the teacher's (the teacher view)."""
 

@@ -5,7 +5,14 @@ an older one is migrated step by step (see ``RunStore._migrate``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+# Classroom (issue 24): the teacher's settings for the class, one row per setting (experiments/store/classroom.py).
+CLASS_SETTINGS_TABLE = """
+CREATE TABLE class_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)"""
 
 # Classroom (issue 16): a student's prediction for an exercise, stored before its runs are queued.
 PREDICTIONS_TABLE = """
@@ -69,7 +76,7 @@ CREATE TABLE epochs (
     val_loss REAL, val_acc REAL, l2_penalty REAL,
     PRIMARY KEY (run_id, epoch)
 );
-""" + "".join(f"{table};" for table in DYNAMICS_TABLES) + PREDICTIONS_TABLE
+""" + "".join(f"{table};" for table in DYNAMICS_TABLES) + PREDICTIONS_TABLE + ";" + CLASS_SETTINGS_TABLE
 MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
     1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
     # the validation split: per-epoch val metrics; per run the last epoch's and the best epoch with its metrics
@@ -82,4 +89,6 @@ MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entr
     3: "ALTER TABLE epochs ADD COLUMN l2_penalty REAL;" + "".join(f"{table};" for table in DYNAMICS_TABLES),
     # the classroom: the student a run belongs to, and predictions made before an exercise runs
     4: "ALTER TABLE runs ADD COLUMN student TEXT NOT NULL DEFAULT ''; " + PREDICTIONS_TABLE,
+    # the class server: the teacher's settings (what students see, budgets per run)
+    5: CLASS_SETTINGS_TABLE,
 }
