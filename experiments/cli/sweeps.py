@@ -27,7 +27,9 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--workers", type=int, default=None,
                        help="trials trained at once (default: one per core; Ray: as many as the cluster fits)")
     sweep.add_argument("--address", default=None, help="Ray: join this cluster (e.g. 10.0.0.5:6379 or auto)")
-    sweep.add_argument("--asha", action="store_true", help="Ray: stop weak trials early with ASHA")
+    sweep.add_argument("--asha", action="store_true",
+                       help="Ray: stop weak trials early with ASHA, judged on validation accuracy (test accuracy "
+                            "only when the trials hold out no validation set)")
     sweep.add_argument("--db", default=argparse.SUPPRESS, help="run store file (as the top-level --db)")
     sweep.set_defaults(func=cmd_sweep)
 
