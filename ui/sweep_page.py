@@ -154,13 +154,32 @@ def _start(plan: Plan, workers: int) -> None:
 
 def _active(summaries: list[SweepSummary]) -> bool:
     """Whether any sweep's trials may still change: a pool of this process at work, or an active stored run (a
-    sweep started from the command line or by another dashboard process). While one does, the picker's counts
-    and the live view are redrawn every second, whichever sweep is shown."""
+    sweep started from the command line or by another dashboard process). While one does, the live view is
+    redrawn every second, whichever sweep is shown."""
     return any(not s.done() for s in _sweeps().values()) or any(s.active for s in summaries)
 
 
-def _live(sweep_id: str) -> None:
-    """The sweep's trials as stored: status, epochs and accuracy."""
+def _summaries() -> list[SweepSummary]:
+    """Every sweep, newest first: this process's that have no trial stored yet, then the stored ones."""
+    stored = stored_sweeps(common.store())
+    return _starting({s.sweep_id for s in stored}) + stored
+
+
+def _signature(summaries: list[SweepSummary]) -> tuple:
+    """What the picker shows of every sweep (which sweeps, their trials' statuses) and whether any runs."""
+    return _active(summaries), tuple((s.sweep_id, len(s.run_ids), tuple(sorted(s.statuses.items())))
+                                     for s in summaries)
+
+
+def _live(sweep_id: str | None) -> None:
+    """The sweep's trials as stored: status, epochs and accuracy (a fragment rerun every second while any sweep
+    runs). When a sweep appears or a trial's status changes, the whole page reruns: the picker's labels count
+    the trials' statuses as they are now (the picker stays outside the fragment, so that its list stays open
+    while the trials train), and the fragment is made again with the interval that now applies."""
+    if _signature(_summaries()) != st.session_state.get("sw_seen"):
+        st.rerun()
+    if sweep_id is None:
+        return
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
     done = sum(r.epochs_done for r in runs)
     total = sum(r.planned_epochs for r in runs) or 1
@@ -261,18 +280,6 @@ def _label(summary: SweepSummary) -> str:
     return summary.label() if summary.run_ids else f"{summary.name} · starting"
 
 
-def _watch() -> None:
-    """The picker and the chosen sweep's trials, redrawn every second while any sweep runs (a fragment); when
-    that changes, the whole page reruns so that the fragment is made again with the other interval."""
-    stored = stored_sweeps(common.store())
-    summaries = _starting({s.sweep_id for s in stored}) + stored
-    if _active(summaries) != st.session_state.get("sw_live_running"):
-        st.rerun()
-    sweep_id = _pick_sweep(summaries)
-    if sweep_id is not None:
-        _live(sweep_id)
-
-
 def _may_start() -> bool:
     """On a class server only the teacher starts sweeps: a sweep's worker processes take every core, outside
     the run queue that shares the machine among the students in turn. Anyone may watch them."""
@@ -293,9 +300,10 @@ def render() -> None:
     for (name, (_, form)), tab in zip(FORMS.items(), st.tabs([title for title, _ in FORMS.values()])):
         with tab:
             _tab(name, form, may_start, workers)
-    stored = stored_sweeps(common.store())
-    running = st.session_state["sw_live_running"] = _active(_starting({s.sweep_id for s in stored}) + stored)
-    st.fragment(_watch, run_every=LIVE_EVERY if running else None)()
+    summaries = _summaries()
+    st.session_state["sw_seen"] = _signature(summaries)
+    sweep_id = _pick_sweep(summaries)
+    st.fragment(_live, run_every=LIVE_EVERY if _active(summaries) else None)(sweep_id)
 
 
 common.run_page(render)
