@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from experiments.access import Realm
 from experiments.analysis import ranking
-from experiments.config import ConfigError, parse_setting, quote, setting_of
+from experiments.config import ConfigError, quote, setting_of
 from experiments.store import RunRecord
 from experiments.sweeps.catalog import SweepSummary, stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
@@ -56,9 +57,15 @@ def _entries(text: str, sep: str, what: str) -> list[str]:
     return parts
 
 
+def _parsed(name: str, label: str, text: str) -> Any:
+    """``text`` parsed as RunConfig setting ``name``; a refusal names the form's box (``label``), as it reads on
+    the page, not the setting's field name."""
+    return setting_of(name).parse(label, text)
+
+
 def _values(name: str, text: str, sep: str, what: str) -> list:
     """Each entry parsed as RunConfig setting ``name`` (so a bad one is named before any trial is built)."""
-    values = [parse_setting(name, entry) for entry in _entries(text, sep, what)]
+    values = [_parsed(name, what, entry) for entry in _entries(text, sep, what)]
     return [list(v) if isinstance(v, tuple) else v for v in values]  # widths as JSON-friendly lists
 
 
@@ -80,7 +87,8 @@ def _grid_form() -> tuple[SweepSpec, list[Trial]]:
     grid = {"lr": _values("lr", lrs.replace(";", ","), ",", "Learning rates"),
             "batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
             "hidden": _values("hidden", widths, ";", "Hidden layers"), "optimizer": list(optimizers)}
-    base = {"epochs": parse_setting("epochs", epochs), "train_size": parse_setting("train_size", train_size)}
+    base = {"epochs": _parsed("epochs", "Epochs", epochs),
+            "train_size": _parsed("train_size", "Training images", train_size)}
     spec = parse_spec({"name": name, "base": base, "grid": grid})
     return spec, expand(spec)
 
@@ -116,10 +124,16 @@ def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
                                "epoch; hyperband: successive halving; none: every trial runs all its epochs.")
     epochs = c7.text_input("Epochs", "5", key="tp_epochs")
     train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train")
-    bounds = [parse_setting("lr", low), parse_setting("lr", high)]
+    bounds = [_parsed("lr", "Learning rate from", low), _parsed("lr", "Learning rate to", high)]
+    if bounds[0] > bounds[1]:
+        raise ConfigError(f"Learning rate from ({bounds[0]:g}) is above Learning rate to ({bounds[1]:g}): "
+                          f"swap them")
+    if trials < startup:
+        raise ConfigError(f"Trial budget ({trials}) is below Random start-up trials ({startup}): TPE would never "
+                          f"model the results; raise the budget or lower the start-up trials")
     spec = parse_spec({"name": "tpe", "method": "tpe",
-                       "base": {"epochs": parse_setting("epochs", epochs),
-                                "train_size": parse_setting("train_size", train_size)},
+                       "base": {"epochs": _parsed("epochs", "Epochs", epochs),
+                                "train_size": _parsed("train_size", "Training images", train_size)},
                        "random": {"lr": {"log_uniform": bounds}},
                        "grid": {"batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
                                 "hidden": _values("hidden", widths, ";", "Hidden layers")},

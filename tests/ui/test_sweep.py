@@ -18,7 +18,7 @@ def test_the_page_renders_and_refuses_a_bad_grid(db, app):
     assert not at.exception
     assert "Sweep" in texts(at) and "8 trials" in texts(at)  # 2 lr x 2 batch x 2 widths x adam
     at.text_input(key="sw_lr").set_value("0.01, 50").run()
-    assert "lr must be" in texts(at) and "Fix the settings" in texts(at)
+    assert "Learning rates must be" in texts(at) and "Fix the settings" in texts(at)  # the box's label
 
 
 @pytest.mark.mnist
@@ -114,9 +114,9 @@ GRID_REFUSED = [  # (widget key, typed text, expected words): refused in one lin
     ("sw_hidden", "\uff11\uff12\uff18", "hidden layer width must be"),
     ("sw_lr", "0.01,,0.1", "entry 2"),
     ("sw_batch", "", "give at least one value"),
-    ("sw_epochs", "-5", "epochs must be a whole number from 1 to"),
-    ("sw_epochs", "99999999", "epochs must be"),
-    ("sw_train", "1000000", "train_size must be"),
+    ("sw_epochs", "-5", "Epochs must be a whole number from 1 to"),
+    ("sw_epochs", "99999999", "Epochs must be"),
+    ("sw_train", "1000000", "Training images must be"),
     ("sw_hidden", "9" * 5083, "5083 characters"),
 ]
 
@@ -153,7 +153,8 @@ def test_the_tpe_tab_offers_budget_and_pruner_and_refuses_a_budget_below_startup
     assert "TPE: up to 24 trials" in texts(at) and not at.button(key="sw_start_tpe").disabled
     at.number_input(key="tp_trials").set_value(4).run()
     [error] = [e.value for e in at.error]
-    assert "tpe.trials \\(4\\) is below tpe.startup_trials \\(8\\)" in error and at.button(key="sw_start_tpe").disabled
+    assert "Trial budget \\(4\\) is below Random start-up trials \\(8\\)" in error
+    assert at.button(key="sw_start_tpe").disabled
     assert RunStore(db).count_runs() == 0
 
 
@@ -245,3 +246,23 @@ def test_each_tab_starts_its_own_sweep(db, tmp_path, monkeypatch, app):
     assert {tuple(sorted(r.tags)) for r in store.search_runs()} == {("sweep", f"sweep:{sweep_id}", "tpe")}
     at.run()
     assert at.selectbox(key="sw_pick").value == sweep_id
+
+
+TPE_REFUSED = [  # (widget key, typed text, the words of the refusal): the form's labels, never the spec's names
+    ("tp_lr_low", "0.5", "Learning rate from (0.5) is above Learning rate to (0.1)"),
+    ("tp_lr_high", "-1", "Learning rate to must be"),
+    ("tp_epochs", "0", "Epochs must be"),
+    ("tp_train", "x", "Training images must be"),
+    ("tp_batch", "32,,64", "Batch sizes: entry 2"),
+]
+
+
+@pytest.mark.parametrize("key,text,words", TPE_REFUSED, ids=[k for k, _, _ in TPE_REFUSED])
+def test_a_bad_tpe_entry_is_refused_with_the_forms_labels(db, key, text, words, app):
+    at = app().run()
+    at.switch_page(PAGE).run()
+    at.text_input(key=key).set_value(text).run()
+    [error] = [e.value for e in at.error]
+    assert words in error.replace("\\", ""), error
+    assert not any(name in error for name in ("random.", "tpe.", "log_uniform", "startup_trials", "train_size"))
+    assert at.button(key="sw_start_tpe").disabled
