@@ -84,13 +84,17 @@ def _progress_row(run: RunRecord, label: str) -> None:
     done = progress.epoch if progress else run.epochs_done
     total = run.planned_epochs
     text = f"Run {run.id} ({common.md_escape(label)}): epoch {done}/{total} · {_state_text(run, status, progress)}"
-    bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
-    bar.progress(min(1.0, done / total) if total else 0.0, text=text)
     if status in BUSY:
+        bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
+        bar.progress(min(1.0, done / total) if total else 0.0, text=text)
         _controls(run.id, status, pause_col, stop_col)
         return
-    resume_controls.resume_button(run, pause_col, "train")
-    resume_controls.continue_control(run, pause_col, "train")
+    # an ended run has one control (Resume or Continue): it gets both columns' room, so that its label (and
+    # the popover's arrow) fits at 1280 px instead of "Conti…"
+    bar, more_col = st.columns([7, 2.6], vertical_alignment="center")
+    bar.progress(min(1.0, done / total) if total else 0.0, text=text)
+    resume_controls.resume_button(run, more_col, "train")
+    resume_controls.continue_control(run, more_col, "train")
     if run.message:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
