@@ -6,6 +6,7 @@ import streamlit as st
 
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
 from experiments.analysis.inspection import Inspection, inspect_weights
+from experiments.analysis.percent import acc_percent
 from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common
@@ -63,10 +64,10 @@ def render() -> None:
     if caveat:
         st.warning(caveat, icon=":material/warning:")
     m1, m2, m3 = st.columns(3)
-    m1.metric("Test accuracy", f"{result.accuracy:.2%}")
+    m1.metric("Test accuracy", acc_percent(result.accuracy))
     m2.metric("Misclassified", f"{len(result.wrong):,} of {len(result.predictions):,}")
     worst = int(np.nanargmin(result.per_class)) if np.isfinite(result.per_class).any() else 0
-    m3.metric("Hardest digit", f"{worst} ({result.per_class[worst]:.1%} correct)")
+    m3.metric("Hardest digit", f"{worst} ({acc_percent(result.per_class[worst])} correct)")
     left, right = st.columns(2)
     left.subheader("Confusion matrix")
     left.plotly_chart(confusion_figure(result.confusion), key="inspect_confusion")

@@ -18,6 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from experiments.access import Realm
 from experiments.analysis import ranking
+from experiments.analysis.percent import acc_percent
 from experiments.config import ConfigError, quote, setting_of
 from experiments.store import RunRecord
 from experiments.sweeps.catalog import SweepSummary, stored_sweeps
@@ -218,7 +219,7 @@ def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
         "test acc": st.column_config.NumberColumn(format="percent", help=ranking.WHY_NOT_TEST)})
     best = next((r for r in ranking.rank(runs) if r.best_val_acc is not None), None)
     if best is not None:
-        st.caption(f"Best on validation: run {best.id} ({best.name}), {best.best_val_acc:.2%} at epoch "
+        st.caption(f"Best on validation: run {best.id} ({best.name}), {acc_percent(best.best_val_acc)} at epoch "
                    f"{best.best_epoch}. {ranking.WHY_NOT_TEST}")
 
 

@@ -19,6 +19,7 @@ from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, live_figure, mark_best
+from experiments.analysis.percent import acc_percent
 from experiments.config import ConfigError
 from experiments.store import RunRecord, StoreError
 from experiments.store.dynamics import batch_progress, get_batch_points, get_layer_stats
@@ -105,7 +106,7 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
         latest = progress.latest if progress else {}
         split = "validation" if latest.get("val_acc") is not None else "test"
         acc = latest.get("val_acc", latest.get("test_acc"))
-        parts = [f"{split} accuracy {acc:.1%}"] if acc is not None else []
+        parts = [f"{split} accuracy {acc_percent(acc)}"] if acc is not None else []
         parts.append(common.format_eta(progress.eta_seconds if progress else None))
         return " · ".join(parts + (["paused"] if status == PAUSED else []))
     if status == LOADING:
@@ -113,8 +114,8 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
     if status == RunStatus.QUEUED:
         return "queued"
     if run.best_val_acc is not None:
-        return f"{status}, validation accuracy {run.best_val_acc:.1%} at its best epoch ({run.best_epoch})"
-    return f"{status}, test accuracy {run.test_acc:.1%}" if run.test_acc is not None else str(status)
+        return f"{status}, validation accuracy {acc_percent(run.best_val_acc)} at its best epoch ({run.best_epoch})"
+    return f"{status}, test accuracy {acc_percent(run.test_acc)}" if run.test_acc is not None else str(status)
 
 
 def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from experiments.analysis.percent import acc_hover, acc_percent
 from nn.pixels import as_inputs
 
 METRIC_NAMES = {"val_acc": "Validation accuracy", "test_acc": "Test accuracy", "train_acc": "Train accuracy",
@@ -251,7 +252,7 @@ def _add_curve(fig: go.Figure, curve: Curve, color: str, smoothing: float, metri
                                  name=f"{label} band"))
     seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
     hover = safe(curve.hover or curve.label).replace("\n", "<br>")
-    value = "%{y:.2%}" if metric.endswith("acc") else "%{y:.4f}"
+    value = acc_hover() if metric.endswith("acc") else "%{y:.4f}"
     fig.add_trace(go.Scatter(
         x=list(curve.x), y=smooth(curve.y, smoothing), name=label + seeds,
         mode="lines+markers" if len(curve.x) <= 30 else "lines", line=dict(color=color, width=2),
@@ -330,10 +331,9 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
 def per_class_figure(accuracy: Sequence[float] | np.ndarray) -> go.Figure:
     """Bar per digit: share of that digit's test images classified correctly."""
     acc = [_finite(a) for a in accuracy]
-    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[f"{a:.1%}" if a is not None else ""
-                                                                             for a in acc],
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[acc_percent(a, "") for a in acc],
                            textposition="inside", insidetextanchor="end",
-                           hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
+                           hovertemplate=f"digit %{{x}}: {acc_hover()}<extra></extra>"))
     low = min([a for a in acc if a is not None], default=0.0)
     fig.update_layout(xaxis=dict(title="digit", type="category"),
                       yaxis=dict(title="accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.0]),

@@ -9,6 +9,7 @@ import argparse
 import threading
 import time
 
+from experiments.analysis.percent import acc_percent
 from experiments.analysis.ranking import rank
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.training import load_data
@@ -98,7 +99,7 @@ def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
     print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'val acc':>8} {'test acc':>8}  name")
     for r in runs:
         s = r.summary()
-        val, test = (f"{v:.2%}" if v is not None else "-" for v in (s.val_acc, s.test_acc))
+        val, test = (acc_percent(v) for v in (s.val_acc, s.test_acc))
         print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{val:>8} {test:>8}  {r.name}")
     finished = sum(r.status == RunStatus.FINISHED for r in runs)
     pruned = sum(r.status == RunStatus.PRUNED for r in runs)

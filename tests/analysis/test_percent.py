@@ -1,0 +1,35 @@
+"""Accuracies in percent: one formatter, two decimals, on every page, chart and command."""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from experiments.analysis.percent import acc_hover, acc_percent
+
+ROOT = Path(__file__).resolve().parents[2]
+# an f-string field that formats an accuracy as a percent by itself, e.g. {run.test_acc:.1%} or {acc:.2%}
+OWN_PERCENT = re.compile(r"\{[^{}\n]*acc[^{}\n]*:[^{}\n]*%\}")
+# diagnosis_text.py's overfitting/underfitting sentences are being rewritten on another branch (issue 23, item
+# 11); they take acc_percent when that lands. Listed here so that the exception is seen, not silent.
+NOT_YET = {"diagnosis_text.py"}
+
+
+def test_an_accuracy_has_two_decimals_and_a_missing_one_a_dash():
+    assert acc_percent(0.9237) == "92.37%"
+    assert acc_percent(0.8) == "80.00%"
+    assert acc_percent(1.0) == "100.00%"
+    assert acc_percent(None) == "-" and acc_percent(math.nan) == "-" and acc_percent(None, "") == ""
+    assert acc_hover() == "%{y:.2%}" and acc_hover("x") == "%{x:.2%}"
+
+
+def test_no_page_chart_or_command_formats_an_accuracy_in_percent_by_itself():
+    """Train wrote 80.0% where Sweep wrote 80.04% for the same run: every accuracy goes through acc_percent."""
+    offenders = []
+    for path in sorted([*ROOT.glob("ui/*.py"), *ROOT.glob("experiments/**/*.py"), ROOT / "dashboard.py"]):
+        if path.name == "percent.py" or path.name in NOT_YET:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if OWN_PERCENT.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
