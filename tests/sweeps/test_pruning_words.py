@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from experiments.cli.entry import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,8 +20,6 @@ def test_the_readme_says_asha_prunes_on_validation_accuracy():
 
 def test_the_asha_flag_help_names_validation_accuracy(capsys):
     parser = build_parser()
-    try:
+    with pytest.raises(SystemExit):
         parser.parse_args(["sweep", "--help"])
-    except SystemExit:
-        pass
     assert "validation accuracy" in " ".join(capsys.readouterr().out.split())
