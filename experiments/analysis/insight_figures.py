@@ -68,10 +68,15 @@ def log_ticks(positions: Sequence[float], zero_at: float | None = None) -> list[
         return zero
     if len(values) <= MOST_TICKS and all(b / a >= APART for a, b in zip(values, values[1:])):
         return zero + values
-    low, high = math.floor(math.log10(values[0])), math.ceil(math.log10(values[-1]))
+    return zero + _round_ticks(values[0], values[-1])
+
+
+def _round_ticks(low_value: float, high_value: float) -> list[float]:
+    """Decades spanning [low_value, high_value] (1-2-5 steps when they lie within about one decade)."""
+    low, high = math.floor(math.log10(low_value)), math.ceil(math.log10(high_value))
     steps = (1.0,) if high - low >= 2 else (1.0, 2.0, 5.0)
     ticks = [float(f"{m * 10.0 ** e:.12g}") for e in range(low, high + 1) for m in steps]
-    return zero + [t for t in ticks if values[0] / APART <= t <= values[-1] * APART]
+    return [t for t in ticks if low_value / APART <= t <= high_value * APART]
 
 
 def slice_figure(selection: Selection) -> go.Figure:
