@@ -6,6 +6,7 @@ import streamlit as st
 
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
 from experiments.analysis.inspection import Inspection, history_accuracy_note, inspect_weights, weights_epoch
+from experiments.analysis.rounding import acc_percent
 from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common
@@ -64,11 +65,11 @@ def render() -> None:
         st.warning(caveat, icon=":material/warning:")
     weights = weights_epoch(run)
     m1, m2, m3 = st.columns(3)
-    m1.metric(f"Test accuracy at epoch {weights.epoch}", f"{result.accuracy:.2%}",
+    m1.metric(f"Test accuracy at epoch {weights.epoch}", acc_percent(result.accuracy),
               help=f"Measured now on the test images with the saved weights: {weights.text()}.")
     m2.metric("Misclassified", f"{len(result.wrong):,} of {len(result.predictions):,}")
     worst = int(np.nanargmin(result.per_class)) if np.isfinite(result.per_class).any() else 0
-    m3.metric("Hardest digit", f"{worst} ({result.per_class[worst]:.1%} correct)")
+    m3.metric("Hardest digit", f"{worst} ({acc_percent(result.per_class[worst])} correct)")
     st.caption(f"The numbers and figures on this page use the saved weights ({weights.text()}). "
                + history_accuracy_note(run, weights))
     left, right = st.columns(2)

@@ -8,7 +8,9 @@ line: ``python -m experiments sweep SPEC --engine ray``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -16,10 +18,11 @@ from streamlit.delta_generator import DeltaGenerator
 
 from experiments.access import Realm
 from experiments.analysis import ranking
-from experiments.config import ConfigError, parse_setting, quote, setting_of
+from experiments.analysis.rounding import acc_percent
+from experiments.config import ConfigError, quote, setting_of
 from experiments.runs.completion import RunEpochs, completion
 from experiments.store import RunRecord
-from experiments.sweeps.catalog import stored_sweeps
+from experiments.sweeps.catalog import SweepSummary, stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import DEFAULT_STARTUP, Pruner, SweepSpec, Trial, expand, parse_spec, parse_text
 from experiments.sweeps.tpe import TpeSweep, check_space
@@ -56,9 +59,15 @@ def _entries(text: str, sep: str, what: str) -> list[str]:
     return parts
 
 
+def _parsed(name: str, label: str, text: str) -> Any:
+    """``text`` parsed as RunConfig setting ``name``; a refusal names the form's box (``label``), as it reads on
+    the page, not the setting's field name."""
+    return setting_of(name).parse(label, text)
+
+
 def _values(name: str, text: str, sep: str, what: str) -> list:
     """Each entry parsed as RunConfig setting ``name`` (so a bad one is named before any trial is built)."""
-    values = [parse_setting(name, entry) for entry in _entries(text, sep, what)]
+    values = [_parsed(name, what, entry) for entry in _entries(text, sep, what)]
     return [list(v) if isinstance(v, tuple) else v for v in values]  # widths as JSON-friendly lists
 
 
@@ -84,7 +93,8 @@ def _grid_form() -> tuple[SweepSpec, list[Trial]]:
     grid = {"lr": _values("lr", lrs.replace(";", ","), ",", "Learning rates"),
             "batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
             "hidden": _values("hidden", widths, ";", "Hidden layers"), "optimizer": list(optimizers)}
-    base = {"epochs": parse_setting("epochs", epochs), "train_size": parse_setting("train_size", train_size)}
+    base = {"epochs": _parsed("epochs", "Epochs", epochs),
+            "train_size": _parsed("train_size", "Training images", train_size)}
     spec = parse_spec({"name": name, "base": base, "grid": grid})
     return spec, expand(spec)
 
@@ -123,10 +133,16 @@ def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
                                "epoch; hyperband: successive halving; none: every trial runs all its epochs.")
     epochs = c7.text_input("Epochs", "5", key="tp_epochs", persist_state=common.KEEP)
     train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train", persist_state=common.KEEP)
-    bounds = [parse_setting("lr", low), parse_setting("lr", high)]
+    bounds = [_parsed("lr", "Learning rate from", low), _parsed("lr", "Learning rate to", high)]
+    if bounds[0] > bounds[1]:
+        raise ConfigError(f"Learning rate from ({bounds[0]:g}) is above Learning rate to ({bounds[1]:g}): "
+                          f"swap them")
+    if trials < startup:
+        raise ConfigError(f"Trial budget ({trials}) is below Random start-up trials ({startup}): TPE would never "
+                          f"model the results; raise the budget or lower the start-up trials")
     spec = parse_spec({"name": "tpe", "method": "tpe",
-                       "base": {"epochs": parse_setting("epochs", epochs),
-                                "train_size": parse_setting("train_size", train_size)},
+                       "base": {"epochs": _parsed("epochs", "Epochs", epochs),
+                                "train_size": _parsed("train_size", "Training images", train_size)},
                        "random": {"lr": {"log_uniform": bounds}},
                        "grid": {"batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
                                 "hidden": _values("hidden", widths, ";", "Hidden layers")},
@@ -144,7 +160,8 @@ class Plan:
 
 
 def _start(plan: Plan, workers: int) -> None:
-    """Start the sweep once per click: a double click (two reruns seeing the button pressed) starts it once."""
+    """Start the sweep once per click: a double click (two reruns seeing the button pressed) starts it once.
+    The live view below turns to the new sweep (the picker is drawn after this, in the same run)."""
     if not common.first_click("start_sweep", (plan.spec, [t.config for t in plan.trials], workers)):
         return
     sweep: LocalSweep | TpeSweep
@@ -154,23 +171,38 @@ def _start(plan: Plan, workers: int) -> None:
         sweep = LocalSweep(common.store(), plan.spec, plan.trials, workers=workers, source="dashboard")
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
-    st.session_state["sweep_id"] = sweep.sweep_id
+    st.session_state["sw_pick"], st.session_state["sw_by_hand"] = sweep.sweep_id, False  # show the new sweep
     st.toast(f"Sweep started: {plan.spec.size} trials", icon=":material/play_arrow:")
 
 
-def _running(sweep_id: str) -> bool:
-    """Whether the sweep's trials may still change: its pool here is at work, or a run of it is active (a
-    sweep started from the command line or by another dashboard process)."""
-    sweep = _sweeps().get(sweep_id)
-    if sweep is not None and not sweep.done():
-        return True
-    return any(RunStatus(r.status).is_active for r in common.store().search_runs(group_id=sweep_id))
+def _active(summaries: list[SweepSummary]) -> bool:
+    """Whether any sweep's trials may still change: a pool of this process at work, or an active stored run (a
+    sweep started from the command line or by another dashboard process). While one does, the live view is
+    redrawn every second, whichever sweep is shown."""
+    return any(not s.done() for s in _sweeps().values()) or any(s.active for s in summaries)
 
 
-def _live(sweep_id: str) -> None:
-    """The sweep's trials as stored: status, epochs and accuracy (a fragment rerun every second while it runs)."""
-    if _running(sweep_id) != st.session_state.get("sw_live_running"):
-        st.rerun()  # the whole page, so that the fragment is made again with the other interval
+def _summaries() -> list[SweepSummary]:
+    """Every sweep, newest first: this process's that have no trial stored yet, then the stored ones."""
+    stored = stored_sweeps(common.store())
+    return _starting({s.sweep_id for s in stored}) + stored
+
+
+def _signature(summaries: list[SweepSummary]) -> tuple:
+    """What the picker shows of every sweep (which sweeps, their trials' statuses) and whether any runs."""
+    return _active(summaries), tuple((s.sweep_id, len(s.run_ids), tuple(sorted(s.statuses.items())))
+                                     for s in summaries)
+
+
+def _live(sweep_id: str | None) -> None:
+    """The sweep's trials as stored: status, epochs and accuracy (a fragment rerun every second while any sweep
+    runs). When a sweep appears or a trial's status changes, the whole page reruns: the picker's labels count
+    the trials' statuses as they are now (the picker stays outside the fragment, so that its list stays open
+    while the trials train), and the fragment is made again with the interval that now applies."""
+    if _signature(_summaries()) != st.session_state.get("sw_seen"):
+        st.rerun()
+    if sweep_id is None:
+        return
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
     reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus(r.status).is_active) for r in runs)
     st.progress(reach.fraction, text=f"{reach.epochs_text()} · " + ", ".join(
@@ -199,8 +231,8 @@ def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
         "test acc": st.column_config.NumberColumn(format="percent", help=ranking.WHY_NOT_TEST)})
     best = next((r for r in ranking.rank(runs) if r.best_val_acc is not None), None)
     if best is not None:
-        st.caption(f"Best trial by {ranking.RANK_NAME}: run {best.id} ({best.name}), {best.best_val_acc:.2%} at "
-                   f"epoch {best.best_epoch}. {ranking.WHY_NOT_TEST}")
+        st.caption(f"Best trial by {ranking.RANK_NAME}: run {best.id} ({best.name}), "
+                   f"{acc_percent(best.best_val_acc)} at epoch {best.best_epoch}. {ranking.WHY_NOT_TEST}")
 
 
 def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, active: bool) -> None:
@@ -221,18 +253,18 @@ FORMS = {"Grid": ("Grid", _grid_form), "TPE": ("TPE (model-based, with pruning)"
          "Spec": ("Spec (TOML or JSON)", _spec_form)}
 
 
-def _plans() -> dict[str, Plan | None]:
-    """The sweep of each tab (None where the input is refused, with the message shown)."""
-    plans: dict[str, Plan | None] = {}
-    for (name, (_, form)), tab in zip(FORMS.items(), st.tabs([title for title, _ in FORMS.values()])):
-        with tab:
-            try:
-                planned = form()
-            except ConfigError as exc:
-                planned = None
-                st.error(common.message_text(exc), icon=":material/error:")
-            plans[name] = Plan(*planned) if planned else None
-    return plans
+def _tab(name: str, form: Callable[[], tuple[SweepSpec, list[Trial]]], may_start: bool, workers: int) -> None:
+    """One tab: its form, what it would start, and its own Start button, so the sweep started is always the
+    one whose form is on screen (a Start button shared by the tabs started another tab's sweep)."""
+    try:
+        plan: Plan | None = Plan(*form())
+    except ConfigError as exc:
+        plan = None
+        st.error(common.message_text(exc), icon=":material/error:")
+    st.write(_size_text(plan))
+    if may_start and st.button("Start sweep", type="primary", disabled=plan is None, icon=":material/play_arrow:",
+                               key=f"sw_start_{name.lower()}") and plan is not None:
+        _start(plan, workers)
 
 
 def _size_text(plan: Plan | None) -> str:
@@ -243,21 +275,36 @@ def _size_text(plan: Plan | None) -> str:
     return f"**{len(plan.trials)} trials**"
 
 
-def _pick_sweep() -> str | None:
-    """Every stored sweep (this process's, the command line's, earlier ones), newest first, by name and date."""
-    sweeps = stored_sweeps(common.store())
-    if not sweeps:
+def _starting(known: set[str]) -> list[SweepSummary]:
+    """This process's sweeps with no trial stored yet (a TPE sweep stores its first trial a moment after it
+    starts), so that the picker can show a sweep from its first second."""
+    return [SweepSummary(sweep_id, sweep.spec.name, "", "dashboard") for sweep_id, sweep in _sweeps().items()
+            if sweep_id not in known and not sweep.done()]
+
+
+def _pick_sweep(summaries: list[SweepSummary]) -> str | None:
+    """Every stored sweep (this process's, the command line's, earlier ones), newest first, by name, date and
+    its trials' statuses as stored now. The view follows the newest sweep (one just started here, or one that
+    appears from the command line) unless an older one was chosen by hand."""
+    if not summaries:
         return None
-    by_id = {s.sweep_id: s for s in sweeps}
+    by_id = {s.sweep_id: s for s in summaries}
     ids = list(by_id)
-    current = st.session_state.get("sweep_id")
-    if st.session_state.get("sw_pick") not in by_id:
-        st.session_state.pop("sw_pick", None)  # a deleted sweep: start again from the current or newest one
-    sweep_id = st.selectbox("Sweep", ids, index=ids.index(current) if current in by_id else 0, key="sw_pick",
-                            format_func=lambda i: by_id[i].label(),
-                            help="Every sweep in the store, including those started from the command line.")
-    st.session_state["sweep_id"] = sweep_id
-    return sweep_id
+    newest = st.session_state["sw_newest"] = ids[0]
+    if st.session_state.get("sw_pick") not in by_id or not st.session_state.get("sw_by_hand"):
+        st.session_state["sw_pick"] = newest  # following the newest, or the chosen sweep was deleted
+    return st.selectbox("Sweep", ids, key="sw_pick", format_func=lambda i: _label(by_id[i]), on_change=_chosen,
+                        help="Every sweep in the store, including those started from the command line. "
+                             "The newest is shown unless you choose an older one.")
+
+
+def _chosen() -> None:
+    """The picker was changed by hand: an older sweep stays shown; the newest is followed again."""
+    st.session_state["sw_by_hand"] = st.session_state.get("sw_pick") != st.session_state.get("sw_newest")
+
+
+def _label(summary: SweepSummary) -> str:
+    return summary.label() if summary.run_ids else f"{summary.name} · starting"
 
 
 def _may_start() -> bool:
@@ -274,22 +321,17 @@ def render() -> None:
     st.caption("Train every combination of the settings below, or let TPE choose the trials and prune weak ones; "
                "one trial per core, each a stored run. "
                "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
-    plans = _plans()
-    c1, c2, c3 = st.columns([1, 1, 2])
-    source = c1.radio("Start from", list(FORMS), horizontal=True, key="sw_source", persist_state=common.KEEP)
+    may_start = _may_start()
     counts = list(range(1, default_workers() + 1))
-    workers = c2.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers",
-                           persist_state=common.KEEP)
-    chosen = plans[source]
-    c3.write(_size_text(chosen))
-    if _may_start() and st.button("Start sweep", type="primary", disabled=chosen is None,
-                                  icon=":material/play_arrow:", key="sw_start") and chosen is not None:
-        _start(chosen, int(workers))
-    sweep_id = _pick_sweep()
-    if sweep_id is None:
-        return
-    running = st.session_state["sw_live_running"] = _running(sweep_id)
-    st.fragment(_live, run_every=LIVE_EVERY if running else None)(sweep_id)
+    workers = int(st.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers",
+                                 persist_state=common.KEEP))
+    for (name, (_, form)), tab in zip(FORMS.items(), st.tabs([title for title, _ in FORMS.values()])):
+        with tab:
+            _tab(name, form, may_start, workers)
+    summaries = _summaries()
+    st.session_state["sw_seen"] = _signature(summaries)
+    sweep_id = _pick_sweep(summaries)
+    st.fragment(_live, run_every=LIVE_EVERY if _active(summaries) else None)(sweep_id)
 
 
 common.run_page(render)

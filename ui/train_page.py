@@ -19,6 +19,7 @@ from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, live_figure, mark_best
+from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError
 from experiments.runs.completion import run_epochs_text, run_fraction
 from experiments.store import RunRecord, StoreError
@@ -87,13 +88,17 @@ def _progress_row(run: RunRecord, label: str) -> None:
     total = run.planned_epochs
     text = (f"Run {run.id} ({common.md_escape(label)}): {run_epochs_text(done, total, status)} · "
             f"{_state_text(run, status, progress)}")
-    bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
-    bar.progress(run_fraction(done, total, status in BUSY), text=text)
     if status in BUSY:
+        bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
+        bar.progress(run_fraction(done, total, status in BUSY), text=text)
         _controls(run.id, status, pause_col, stop_col)
         return
-    resume_controls.resume_button(run, pause_col, "train")
-    resume_controls.continue_control(run, pause_col, "train")
+    # an ended run has one control (Resume or Continue): it gets both columns' room, so that its label (and
+    # the popover's arrow) fits at 1280 px instead of "Conti…"
+    bar, more_col = st.columns([7, 2.6], vertical_alignment="center")
+    bar.progress(run_fraction(done, total, status in BUSY), text=text)
+    resume_controls.resume_button(run, more_col, "train")
+    resume_controls.continue_control(run, more_col, "train")
     if run.message:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
@@ -104,7 +109,7 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
         latest = progress.latest if progress else {}
         split = "validation" if latest.get("val_acc") is not None else "test"
         acc = latest.get("val_acc", latest.get("test_acc"))
-        parts = [f"{split} accuracy {acc:.1%}"] if acc is not None else []
+        parts = [f"{split} accuracy {acc_percent(acc)}"] if acc is not None else []
         # paused: no ETA, since the time left does not run down while the run waits
         parts.append("paused" if status == PAUSED else common.format_eta(progress.eta_seconds if progress else None))
         return " · ".join(parts)
@@ -114,10 +119,10 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
         return "queued"
     if run.best_val_acc is not None:
         monitor = run.config.monitor if run.config is not None else "val_loss"
-        return (f"{status}, val. accuracy {run.best_val_acc:.1%} at its best epoch, {run.best_epoch} "
+        return (f"{status}, val. accuracy {acc_percent(run.best_val_acc)} at its best epoch, {run.best_epoch} "
                 f"({MONITOR_RULES.get(monitor, MONITOR_RULES['val_loss'])})")
     if run.test_acc is not None:
-        return f"{status}, test accuracy {run.test_acc:.1%} at its last epoch, {run.epochs_done}"
+        return f"{status}, test accuracy {acc_percent(run.test_acc)} at its last epoch, {run.epochs_done}"
     return str(status)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.analysis.diagnosis import DEAD_FRACTION, LN10, UPDATE_RATIO, DiagnosisKind, Finding, Severity
+from experiments.analysis.rounding import acc_percent
 
 # The sidebar's labels, as the advice names them.
 LR, ACTIVATION, OPTIMIZER, BATCH, L2, EPOCHS = ("**Learning rate**", "**Activation**", "**Optimizer**",
@@ -137,8 +138,8 @@ def _saturated(f: Finding) -> tuple[str, str]:
 
 
 def _overfitting(f: Finding) -> tuple[str, str]:
-    train = f"{f.train_acc:.1%}" if f.train_acc is not None else "-"
-    test = f"{f.test_acc:.1%}" if f.test_acc is not None else "-"
+    train = acc_percent(f.train_acc)
+    test = acc_percent(f.test_acc)
     which = "train accuracy" if f.train_acc_full else "train accuracy (average over the epoch)"
     rose = (f"the {f.held_out} loss rose from {f.best_loss:.3f} at its best (epoch {f.best_loss_epoch}) to "
             f"{f.held_loss:.3f} at epoch {f.last_epoch}" if f.best_loss is not None and f.held_loss is not None
@@ -150,7 +151,7 @@ def _overfitting(f: Finding) -> tuple[str, str]:
 
 
 def _underfitting(f: Finding) -> tuple[str, str]:
-    train = f"{f.train_acc:.1%}" if f.train_acc is not None else "-"
+    train = acc_percent(f.train_acc)
     longer = any(name == "epochs" for name, _ in f.fix)
     return (f"Underfitting: the network reaches only {train} on its own training images" +
             (", and its loss was still falling." if longer else ", and its loss has levelled off."),

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
-from experiments.analysis.rounding import percent_text, rounded
+from experiments.analysis.rounding import acc_percent, percent_text, rounded
 from experiments.store.best import best_epoch_choice, best_epoch_name
 from nn.pixels import as_inputs
 
@@ -28,6 +28,24 @@ X_AXES = {"epoch": "Epoch", "elapsed": "Seconds"}
 # Distinct colours: Plotly's ten, then Dark24 for more runs (colour-blind-friendlier first).
 PALETTE = list(qualitative.Plotly) + [c for c in qualitative.Dark24 if c not in qualitative.Plotly]
 LN10 = math.log(10)
+
+
+@dataclass(frozen=True)
+class SplitStyle:
+    """How one data split is drawn on every chart of epochs: its own colour, dash and marker symbol, so the
+    three splits never differ by dash alone (a dash is hard to tell at a glance, and invisible on a point)."""
+
+    word: str
+    color: str
+    dash: str
+    symbol: str
+
+
+# Colours outside the run palette's first entries, so a split never reads as a run.
+SPLIT_STYLES = {"train": SplitStyle("train", "#636363", "solid", "circle"),
+                "val": SplitStyle("validation", "#e6550d", "dot", "square"),
+                "test": SplitStyle("test", "#3182bd", "dash", "diamond")}
+SPLITS_LEGEND = "● train (solid) · ■ validation (dotted) · ◆ test (dashed) · the line's colour is the run:"
 
 
 def safe(text: Any) -> str:
@@ -118,7 +136,7 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
                    tickformat=".1%" if kind == "acc" else None),
         height=360, margin=dict(l=60, r=20, t=30, b=45),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
-                    title=dict(text="solid train, dotted validation, dashed test:" if several else "")),
+                    title=dict(text=SPLITS_LEGEND if several else "")),
         dragmode="select", selectdirection="any")
     y_range = value_range(values, kind == "acc")
     if y_range is not None:
@@ -133,21 +151,26 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
 
 
 def _add_live_traces(fig: go.Figure, runs: Sequence[LiveRun], kind: str) -> list[float | None]:
-    """Each run's train (solid), validation (dotted, if any) and test (dashed) line; returns every y value."""
+    """Each run's train, validation (if any) and test line, each split in its ``SPLIT_STYLES``; returns every
+    y value. One run: the whole line takes the split's colour. Several: the line takes the run's colour (which
+    run it is) and its markers the split's colour and symbol (which split)."""
     several = len(runs) > 1
     values: list[float | None] = []
-    for run, color in zip(runs, distinct_colors(len(runs))):
+    for run, run_color in zip(runs, distinct_colors(len(runs))):
         xs = [int(e["epoch"]) for e in run.epochs]
-        for split, dash in (("train", "solid"), ("val", "dot"), ("test", "dash")):
+        for split, style in SPLIT_STYLES.items():
             ys = [_finite(e.get(f"{split}_{kind}")) for e in run.epochs]
             if split == "val" and all(y is None for y in ys):  # a run without a validation set
                 continue
             values += ys
-            name = safe(run.label) if several else split
+            name = safe(run.label) if several else style.word
             fig.add_trace(go.Scatter(
-                x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color, dash=dash),
-                marker=dict(size=6), legendgroup=safe(run.label), showlegend=not several or split == "train",
-                hovertemplate=f"{name} · {split}<br>epoch %{{x}}<br>{split} {kind} %{{y:.4f}}<extra></extra>"))
+                x=xs, y=ys, name=name, mode="lines+markers",
+                line=dict(color=run_color if several else style.color, dash=style.dash),
+                marker=dict(size=7, color=style.color, symbol=style.symbol),
+                legendgroup=safe(run.label), showlegend=not several or split == "train",
+                hovertemplate=f"{name} · {style.word}<br>epoch %{{x}}<br>{style.word} {kind} %{{y:.4f}}"
+                              "<extra></extra>"))
     return values
 
 
@@ -312,10 +335,10 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
 def per_class_figure(accuracy: Sequence[float] | np.ndarray) -> go.Figure:
     """Bar per digit: share of that digit's test images classified correctly."""
     acc = [_finite(a) for a in accuracy]
-    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=[f"{a:.1%}" if a is not None else ""
-                                                                             for a in acc],
+    shown = [acc_percent(a, "") for a in acc]
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=shown, customdata=shown,
                            textposition="inside", insidetextanchor="end",
-                           hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
+                           hovertemplate="digit %{x}: %{customdata}<extra></extra>"))
     low = min([a for a in acc if a is not None], default=0.0)
     fig.update_layout(xaxis=dict(title="digit", type="category"),
                       yaxis=dict(title="accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.0]),

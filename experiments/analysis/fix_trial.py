@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from experiments.analysis import ranking, seeds, stats
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, diagnose
+from experiments.analysis.rounding import acc_percent
 from experiments.config import MAX_SEED, RunConfig
 from experiments.store import RunRecord, RunStore
 from experiments.store.dynamics import get_layer_stats
@@ -107,8 +108,8 @@ class FixVerdict:
             return "No verdict yet: both sides need finished runs."
         mean = stats.spread
         what = seeds.verdict_subject(self.metric).capitalize()
-        head = (f"{what} {mean(self.original).mean:.2%} with the original settings, "
-                f"{mean(self.fixed).mean:.2%} with the fix")
+        head = (f"{what} {acc_percent(mean(self.original).mean)} with the original settings, "
+                f"{acc_percent(mean(self.fixed).mean)} with the fix")
         if self.verdict.real:
             word = "helped" if self.verdict.diff > 0 else "made it worse"
             head = f"The fix {word}: {head}"

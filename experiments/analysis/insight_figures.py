@@ -45,13 +45,38 @@ def _apply_axis(fig: go.Figure, axis: Axis, which: str, **where: int) -> None:
     update = fig.update_xaxes if which == "x" else fig.update_yaxes
     title = axis.name + (" (log)" if axis.kind is AxisKind.LOG else "")
     if axis.kind is AxisKind.LOG:
-        ticks = sorted(set(axis.positions))
+        ticks = log_ticks(axis.positions, axis.zero_at)
         update(type="log", title_text=title, tickvals=ticks,
                ticktext=["0" if t == axis.zero_at else f"{t:g}" for t in ticks], **where)
     elif axis.kind is AxisKind.CATEGORICAL:
         update(type="category", categoryorder="array", categoryarray=axis.categories, title_text=title, **where)
     else:
         update(title_text=title, **where)
+
+
+MOST_TICKS = 6       # a log axis labels every distinct value only when there are at most this many ...
+APART = 10 ** 0.25   # ... and each is at least this factor (a quarter of a decade) above the one before
+
+
+def log_ticks(positions: Sequence[float], zero_at: float | None = None) -> list[float]:
+    """The values a log axis labels. A grid's few values are labelled each (the settings tried); a random or TPE
+    sweep's many learning rates would print their labels on top of each other, so they get the decades (or
+    1-2-5 steps within one decade) that span them instead. A zero drawn at ``zero_at`` keeps its tick."""
+    values = sorted({float(v) for v in positions if v is not None and v != zero_at and v > 0})
+    zero = [zero_at] if zero_at is not None and zero_at in positions else []
+    if not values:
+        return zero
+    if len(values) <= MOST_TICKS and all(b / a >= APART for a, b in zip(values, values[1:])):
+        return zero + values
+    return zero + _round_ticks(values[0], values[-1])
+
+
+def _round_ticks(low_value: float, high_value: float) -> list[float]:
+    """Decades spanning [low_value, high_value] (1-2-5 steps when they lie within about one decade)."""
+    low, high = math.floor(math.log10(low_value)), math.ceil(math.log10(high_value))
+    steps = (1.0,) if high - low >= 2 else (1.0, 2.0, 5.0)
+    ticks = [float(f"{m * 10.0 ** e:.12g}") for e in range(low, high + 1) for m in steps]
+    return [t for t in ticks if low_value / APART <= t <= high_value * APART]
 
 
 def slice_figure(selection: Selection) -> go.Figure:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.analysis.rounding import acc_percent
 from experiments.store.best import best_epoch_name
 from experiments.store.records import RunRecord
 from nn import MLP, Dataset
@@ -68,7 +69,7 @@ def history_accuracy_note(run: RunRecord, weights: WeightsEpoch) -> str:
         return ""
     where = (f"its {best_epoch_name(weights.monitor)}, {summary.epoch}" if summary.by.value == "best"
              else f"its last epoch, {summary.epoch}")
-    return (f"History and Compare read this run at {where}: test accuracy {summary.test_acc:.2%} there. The "
+    return (f"History and Compare read this run at {where}: test accuracy {acc_percent(summary.test_acc)} there. The "
             f"accuracy here is that of the saved weights ({weights.text()}).")
 
 

@@ -1,5 +1,10 @@
 """The one rounding of a shown number: every text and figure that shows a value formats it here.
 
+Accuracies are shown in percent with two decimals (``acc_percent``) on every page, chart and command: they
+were written at one decimal on some pages and two on others, so the same run read 80.0% on Train and 80.04%
+on Sweep, and a reader took the difference for a difference. Figures put the same text in their hover (as
+``customdata``) rather than Plotly's own ``%{y:.2%}``, which rounds half to even where the text rounds half up.
+
 Apart from ``stats`` (which needs SciPy) so that the command line's start-up, which builds the report's
 presets, stays light.
 """
@@ -25,3 +30,13 @@ def rounded(value: float, digits: int = 2) -> str:
 def percent_text(fraction: float, digits: int = 2) -> str:
     """A fraction as a percentage, e.g. 0.68385 -> "68.39%" (rounded once, by ``rounded``)."""
     return f"{rounded(fraction * 100, digits)}%"
+
+
+MISSING = "-"
+
+
+def acc_percent(fraction: float | None, missing: str = MISSING) -> str:
+    """An accuracy (a fraction in [0, 1]) as ``"92.37%"``; ``missing`` when there is none (None or NaN)."""
+    if fraction is None or not math.isfinite(fraction):
+        return missing
+    return percent_text(fraction)

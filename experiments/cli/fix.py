@@ -11,6 +11,7 @@ import argparse
 
 from experiments.analysis.diagnosis import DiagnosisKind
 from experiments.analysis.diagnosis_text import describe, fix_text
+from experiments.analysis.rounding import acc_percent
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import RunStore
@@ -59,7 +60,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
             pass
     runs = store.search_runs(group_id=group_id, order_by="id", descending=False)
     for r in runs:
-        acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
+        acc = acc_percent(r.test_acc)
         print(f"  run {r.id} {r.name}: {r.status}, test accuracy {acc}")
     print(fix_verdict(store, group_id).text)
     if ctrl_c.pressed:

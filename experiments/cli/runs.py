@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from experiments.analysis.rounding import acc_percent
 from experiments.cli.common import (
     PrintEpochs,
     add_config_arguments,
@@ -90,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
           f"name / settings")
     for r in runs:  # at the best epoch by validation (the last one for a run without a validation set), named
         best = r.summary()
-        val, acc = (f"{v:.2%}" if v is not None else "-" for v in (best.val_acc, best.test_acc))
+        val, acc = (acc_percent(v) for v in (best.val_acc, best.test_acc))
         at = f"{best.by.value} {best.epoch}" if best.epoch is not None else "-"
         c = r.config
         settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
@@ -126,7 +127,7 @@ def best_line(run: RunRecord) -> str:
     if run.best_epoch is None:
         return "best epoch: none (no validation set: the test numbers above were not held out from choosing)"
     monitor = run.config.monitor if run.config else "val_loss"
-    test = f"{run.test_acc_at_best:.2%}" if run.test_acc_at_best is not None else "-"
+    test = acc_percent(run.test_acc_at_best)
     return (f"best epoch {run.best_epoch} by {monitor}: val acc {metric_text(run.flat(), 'best_val_acc', '.2%')}, "
             f"test acc there {test} (the held-out final check)")
 

@@ -10,6 +10,7 @@ import threading
 import time
 
 from experiments.analysis.ranking import rank
+from experiments.analysis.rounding import acc_percent
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.completion import RunEpochs, completion
 from experiments.runs.training import load_data
@@ -28,7 +29,9 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--workers", type=int, default=None,
                        help="trials trained at once (default: one per core; Ray: as many as the cluster fits)")
     sweep.add_argument("--address", default=None, help="Ray: join this cluster (e.g. 10.0.0.5:6379 or auto)")
-    sweep.add_argument("--asha", action="store_true", help="Ray: stop weak trials early with ASHA")
+    sweep.add_argument("--asha", action="store_true",
+                       help="Ray: stop weak trials early with ASHA, judged on validation accuracy (test accuracy "
+                            "only when the trials hold out no validation set)")
     sweep.add_argument("--db", default=argparse.SUPPRESS, help="run store file (as the top-level --db)")
     sweep.set_defaults(func=cmd_sweep)
 
@@ -98,7 +101,7 @@ def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
     print(f"{'id':>5}  {'status':<9} {'epochs':>6} {'at epoch':>9} {'val acc':>8} {'test acc':>8}  name")
     for r in runs:  # each read at its best epoch (lowest val. loss), or its last without one: the row says which
         s = r.summary()
-        val, test = (f"{v:.2%}" if v is not None else "-" for v in (s.val_acc, s.test_acc))
+        val, test = (acc_percent(v) for v in (s.val_acc, s.test_acc))
         at = f"{s.by.value} {s.epoch}" if s.epoch is not None else "-"
         print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>8} {test:>8}  {r.name}")
     finished = sum(r.status == RunStatus.FINISHED for r in runs)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.analysis import stats
+from experiments.analysis.rounding import acc_percent
 from experiments.analysis.seeds import one_per_seed
 from experiments.config import ConfigError, RunConfig
 from experiments.exercises.spec import TIE, Exercise, Line, PredictionKind
@@ -170,5 +171,5 @@ def _distance(exercise: Exercise) -> Any:
 
 def _format(exercise: Exercise) -> Any:
     if exercise.percent:
-        return lambda v: f"{float(v) * 100:.1f}%" if v is not None else "-"
+        return lambda v: acc_percent(float(v)) if v is not None else "-"
     return lambda v: f"{float(v):.3g}" if v is not None else "-"

@@ -164,7 +164,7 @@ def test_live_legend_is_above_the_plot_with_one_entry_per_run():
     legend = fig.layout.legend
     assert legend.orientation == "h" and legend.yanchor == "bottom" and legend.y >= 1.0
     assert [t.name for t in fig.data if t.showlegend is not False] == ["lr=0.1", "lr=0.01", "lr=0.001"]
-    assert "dashed test" in legend.title.text
+    assert "test (dashed)" in legend.title.text
     assert not fig.layout.title.text  # nothing else competes with the legend above the plot
 
 
@@ -185,3 +185,23 @@ def test_parallel_coordinates_leave_out_runs_without_accuracy():
     assert list(fig.data[0].dimensions[-1]["values"]) == [0.9, 0.5]
     assert list(fig.data[0].dimensions[0]["values"]) == [0.1, 1.0]
     assert F.scored_rows(rows) == [rows[0], rows[3]]
+
+
+def _with_validation(n: int) -> list[dict]:
+    return [{**e, "val_acc": e["test_acc"] + 0.005, "val_loss": e["test_loss"]} for e in epochs(n)]
+
+
+def test_each_split_has_its_own_colour_not_just_its_own_dash():
+    fig = F.live_figure([F.LiveRun("run 1", _with_validation(3))], "acc")
+    colors = {t.name: t.line.color for t in fig.data}
+    assert set(colors) == {"train", "validation", "test"}
+    assert len(set(colors.values())) == 3
+
+
+def test_with_several_runs_the_markers_carry_the_split_colours_and_the_lines_the_run():
+    fig = F.live_figure([F.LiveRun("a", _with_validation(2)), F.LiveRun("b", _with_validation(2))], "loss")
+    traces = [t for t in fig.data if t.x]
+    by_split = [(t.marker.color, t.marker.symbol) for t in traces[:3]]
+    assert len(set(by_split)) == 3  # train, validation, test told apart without the dash
+    assert by_split == [(t.marker.color, t.marker.symbol) for t in traces[3:]]  # the same on every run
+    assert traces[0].line.color == traces[2].line.color != traces[3].line.color

@@ -58,3 +58,21 @@ def test_the_importance_figure_draws_a_floor_only_when_there_is_one():
     assert list(with_floor.data[0].marker.color)[0] != list(with_floor.data[0].marker.color)[1]  # grey within noise
     without = figs.importance_figure(ImportanceResult([SettingImportance("lr", 9.0, None)], None, 0, 60))
     assert len(without.data) == 1
+
+
+def test_many_learning_rates_get_decade_ticks_that_do_not_overlap():
+    """A TPE sweep's 20 learning rates were each a tick label: printed on top of each other."""
+    import plotly.graph_objects as go
+    lrs = [10 ** (-4 + 3 * i / 19) for i in range(20)]
+    fig = go.Figure()
+    figs._apply_axis(fig, axis_for("lr", lrs), "x")
+    ticks = list(fig.layout.xaxis.tickvals)
+    assert ticks == [1e-4, 1e-3, 1e-2, 1e-1] and list(fig.layout.xaxis.ticktext) == ["0.0001", "0.001", "0.01", "0.1"]
+
+
+def test_a_grids_few_learning_rates_are_each_labelled_and_close_ones_are_not():
+    assert figs.log_ticks([0.1, 0.01, 0.001, 0.01]) == [0.001, 0.01, 0.1]
+    assert figs.log_ticks([0.001, 0.0012, 0.0015]) == [0.001, 0.002]  # 1-2-5 steps within a decade
+    assert figs.log_ticks([1e-5, 1e-6], zero_at=1e-6) == [1e-6, 1e-5]  # the zero (drawn at 1e-6) keeps its tick
+    ticks = figs.log_ticks([3e-4 * 1.1 ** i for i in range(30)])
+    assert all(b / a >= figs.APART for a, b in zip(ticks, ticks[1:]))

@@ -51,6 +51,6 @@ def test_overfitting_is_diagnosed_against_validation_when_there_is_one():
                 "test_acc": test, "test_loss": 0.2 + 0.1 * epoch}
     epochs = [log(1, 0.93, 0.93, 0.93), log(2, 0.97, 0.94, 0.97), log(3, 0.995, 0.94, 0.99)]
     [finding] = [f for f in diagnose(epochs, "finished") if f.kind == "overfitting"]
-    assert finding.held_out == "validation" and "vs validation 94.0%" in describe(finding).message
+    assert finding.held_out == "validation" and "vs validation 94.00%" in describe(finding).message
     old = [{k: v for k, v in e.items() if not k.startswith("val")} for e in epochs]
     assert not [f for f in diagnose(old, "finished") if f.kind == "overfitting"]  # train and test stay close

@@ -111,7 +111,7 @@ def test_overfitting_uses_validation_when_the_run_has_it():
     epochs = [epoch(e, 0.1, 0.999, 0.995, val_acc=0.9, val_loss=0.4 + 0.1 * e) for e in (1, 2, 3)]
     finding = next(f for f in diagnose(epochs, "finished", config=RunConfig()) if f.kind == K.OVERFITTING)
     assert finding.held_out == "validation" and finding.test_acc == 0.9
-    assert "vs validation 90.0%" in describe(finding).message
+    assert "vs validation 90.00%" in describe(finding).message
     quiet = [epoch(e, 0.1, 0.999, 0.9, val_acc=0.995, val_loss=0.4 + 0.1 * e) for e in (1, 2, 3)]
     assert K.OVERFITTING not in [f.kind for f in diagnose(quiet, "finished", config=RunConfig())]
 

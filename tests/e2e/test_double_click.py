@@ -130,7 +130,7 @@ def test_double_clicks_queue_each_work_once(live):
     enter(page, page.get_by_role("textbox", name="Training images (0 = all)"), "2000")
     page.get_by_text("1 trials").wait_for()
     before = {r["id"] for r in runs(db)}
-    _double_click(page, _fresh(page, "sw_start"))
+    _double_click(page, _fresh(page, "sw_start_grid"))
     swept = _new_runs(db, before)
     wait_until(lambda: all(r["status"] not in ("queued", "running") for r in runs(db)), 120, "the sweep")
 

@@ -144,7 +144,7 @@ def test_the_reveal_figure_draws_each_line_and_the_students_curve(tmp_path):
     assert [t.name for t in figure.data] == ["&lt;b&gt;a&lt;/b&gt;", "b", "your curve"]
     assert list(figure.data[0].y) == pytest.approx([45.5, 91.0])
     assert answer_text(exercise, "b") == "b"
-    assert answer_text(number_exercise(tmp_path), 0.912) == "91.2%"
+    assert answer_text(number_exercise(tmp_path), 0.912) == "91.20%"  # acc_percent, as everywhere
 
 
 def test_no_real_difference_is_the_right_answer_when_the_seeds_cannot_tell(tmp_path):

@@ -116,7 +116,7 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env,
     assert at.metric[0].value == "1 of 2"
     table = at.dataframe[0].value
     assert list(table["student"]) == ["Ann", "Bob", "Cy"] and list(table["result"]) == ["right", "wrong", "not run"]
-    assert list(table["prediction"]) == ["90.0%", "20.0%", "50.0%"]
+    assert list(table["prediction"]) == ["90.00%", "20.00%", "50.00%"]
     leaderboard = at.dataframe[-1].value
     assert list(leaderboard["student"]) == ["Ann", "Bob"]
     assert list(leaderboard["validation accuracy"]) == [0.91, 0.80]

@@ -16,7 +16,6 @@ CHANGES = [
     ("ui/sweep_page.py", "text_input", "sw_epochs", "2"),
     ("ui/sweep_page.py", "text_input", "tp_hidden", "32; 16"),
     ("ui/sweep_page.py", "number_input", "tp_trials", 7),
-    ("ui/sweep_page.py", "radio", "sw_source", "TPE"),
     ("ui/history_page.py", "text_input", "hist_text", "sgd"),
     ("ui/history_page.py", "selectbox", "hist_order", "newest"),
     ("ui/history_page.py", "radio", "hist_by", SummaryBy.LAST),

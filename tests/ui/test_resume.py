@@ -82,3 +82,20 @@ def test_the_sidebar_warns_of_a_big_networks_checkpoint(mnist_db, app):
     at.sidebar.text_input(key="cfg_hidden").set_value("4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096").run()
     note = " ".join(c.value for c in at.sidebar.caption)
     assert "checkpoint of about 1.4 GB" in note
+
+
+def test_an_ended_runs_continue_has_the_room_of_both_control_columns(db, app):
+    """Continue sat in Pause's narrow column and read "Conti…" at 1280 px: an ended run's one control now takes
+    the room Pause and Stop share while a run trains."""
+    from experiments.config import RunConfig
+    store = RunStore(db)
+    run_id = store.create_run(RunConfig(hidden=(8,), epochs=1, train_size=1000), name="done", source="cli")
+    store.log_epoch(run_id, {"epoch": 1, "train_loss": 0.5, "test_loss": 0.5, "train_acc": 0.8, "test_acc": 0.8,
+                             "val_loss": 0.5, "val_acc": 0.8, "seconds": 0.1, "elapsed": 0.1, "lr": 0.001})
+    store.set_status(run_id, "finished")
+    at = app(timeout=60)
+    at.session_state["watched"] = [run_id]
+    at.run()
+    assert not at.exception
+    [column] = [c for c in at.columns if any("Continue" in str(p.proto) for p in c.get("popover"))]
+    assert column.weight >= 0.25, column.weight  # of the row's width (it was 1.4 of 9.6: 0.15)

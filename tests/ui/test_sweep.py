@@ -18,7 +18,7 @@ def test_the_page_renders_and_refuses_a_bad_grid(db, app):
     assert not at.exception
     assert "Sweep" in texts(at) and "8 trials" in texts(at)  # 2 lr x 2 batch x 2 widths x adam
     at.text_input(key="sw_lr").set_value("0.01, 50").run()
-    assert "lr must be" in texts(at) and "Fix the settings" in texts(at)
+    assert "Learning rates must be" in texts(at) and "Fix the settings" in texts(at)  # the box's label
 
 
 @pytest.mark.mnist
@@ -31,7 +31,7 @@ def test_start_trains_a_tiny_grid_into_the_store(db, mnist_dir, monkeypatch, app
     at.text_input(key="sw_hidden").set_value("16; 8").run()
     at.text_input(key="sw_epochs").set_value("1").run()
     at.text_input(key="sw_train").set_value("2000").run()
-    at.button(key="sw_start").click().run()
+    at.button(key="sw_start_grid").click().run()
     assert not at.exception
     store = RunStore(db)
     wait_until(lambda: not any(r.status in ("queued", "running") for r in store.search_runs()), 90,
@@ -87,16 +87,14 @@ def test_a_sweep_whose_trials_all_ended_shows_100_percent(db, app):
 
 
 def test_a_double_click_on_start_sweep_starts_it_once(db, tmp_path, monkeypatch, app):
-    empty = tmp_path / "no-mnist"
-    empty.mkdir(exist_ok=True)  # the db fixture made it when MNIST_DIR is unset
-    monkeypatch.setenv("MNIST_DIR", str(empty))  # the trials fail at once: only the queuing is tested
+    _no_mnist(tmp_path, monkeypatch)  # the trials fail at once: only the queuing is tested
     at = app().run()
     at.switch_page(PAGE).run()
     at.text_input(key="sw_lr").set_value("0.01").run()
     at.text_input(key="sw_batch").set_value("64").run()
     at.text_input(key="sw_hidden").set_value("16; 8").run()
-    at.button(key="sw_start").click().run()
-    at.button(key="sw_start").click().run()  # the second click of a double click
+    at.button(key="sw_start_grid").click().run()
+    at.button(key="sw_start_grid").click().run()  # the second click of a double click
     assert not at.exception
     store = RunStore(db)
     assert store.count_runs() == 2
@@ -131,9 +129,9 @@ GRID_REFUSED = [  # (widget key, typed text, expected words): refused in one lin
     ("sw_hidden", "\uff11\uff12\uff18", "hidden layer width must be"),
     ("sw_lr", "0.01,,0.1", "entry 2"),
     ("sw_batch", "", "give at least one value"),
-    ("sw_epochs", "-5", "epochs must be a whole number from 1 to"),
-    ("sw_epochs", "99999999", "epochs must be"),
-    ("sw_train", "1000000", "train_size must be"),
+    ("sw_epochs", "-5", "Epochs must be a whole number from 1 to"),
+    ("sw_epochs", "99999999", "Epochs must be"),
+    ("sw_train", "1000000", "Training images must be"),
     ("sw_hidden", "9" * 5083, "5083 characters"),
 ]
 
@@ -146,7 +144,7 @@ def test_a_bad_grid_entry_is_refused_in_one_line_and_nothing_starts(db, key, tex
     assert not at.exception
     [error] = [e.value for e in at.error]
     assert words in error and "\n" not in error and len(error) < 300, error
-    assert "Fix the settings" in texts(at) and at.button(key="sw_start").disabled
+    assert "Fix the settings" in texts(at) and at.button(key="sw_start_grid").disabled
     assert at.text_input(key=key).value == text  # the box keeps what was typed
     assert RunStore(db).count_runs() == 0
 
@@ -157,7 +155,7 @@ def test_the_grid_offers_the_configs_optimizers_and_refuses_none(db, app):
     at.switch_page(PAGE).run()
     assert list(at.multiselect(key="sw_opt").options) == list(setting_of("optimizer").choices)
     at.multiselect(key="sw_opt").set_value([]).run()
-    assert any("at least one optimizer" in e.value for e in at.error) and at.button(key="sw_start").disabled
+    assert any("at least one optimizer" in e.value for e in at.error) and at.button(key="sw_start_grid").disabled
     at.text_input(key="sw_hidden").set_value("none; 16").run()
     at.multiselect(key="sw_opt").set_value(["sgd", "adam"]).run()
     assert not at.error and "16 trials" in texts(at)  # 2 lr x 2 batch x 2 architectures x 2 optimizers
@@ -167,11 +165,11 @@ def test_the_tpe_tab_offers_budget_and_pruner_and_refuses_a_budget_below_startup
     at = app().run()
     at.switch_page(PAGE).run()
     assert list(at.selectbox(key="tp_pruner").options) == ["median", "hyperband", "none"]
-    at.radio(key="sw_source").set_value("TPE").run()
-    assert "TPE: up to 24 trials" in texts(at) and not at.button(key="sw_start").disabled
+    assert "TPE: up to 24 trials" in texts(at) and not at.button(key="sw_start_tpe").disabled
     at.number_input(key="tp_trials").set_value(4).run()
     [error] = [e.value for e in at.error]
-    assert "tpe.trials \\(4\\) is below tpe.startup_trials \\(8\\)" in error and at.button(key="sw_start").disabled
+    assert "Trial budget \\(4\\) is below Random start-up trials \\(8\\)" in error
+    assert at.button(key="sw_start_tpe").disabled
     assert RunStore(db).count_runs() == 0
 
 
@@ -180,12 +178,11 @@ def test_start_runs_a_tpe_sweep_from_the_page(db, mnist_dir, monkeypatch, app):
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
     at = app().run()
     at.switch_page(PAGE).run()
-    at.radio(key="sw_source").set_value("TPE").run()
     for key, value in (("tp_hidden", "16"), ("tp_epochs", "2"), ("tp_train", "2000")):
         at.text_input(key=key).set_value(value).run()
     at.number_input(key="tp_trials").set_value(4).run()
     at.number_input(key="tp_startup").set_value(2).run()
-    at.button(key="sw_start").click().run()
+    at.button(key="sw_start_tpe").click().run()
     assert not at.exception and not at.error
     store = RunStore(db)
     wait_until(lambda: len(store.search_runs(tag="tpe")) == 4
@@ -193,3 +190,94 @@ def test_start_runs_a_tpe_sweep_from_the_page(db, mnist_dir, monkeypatch, app):
                "the four TPE trials to end", every=0.2)
     runs = store.search_runs(tag="tpe")
     assert len(runs) == 4 and {r.status for r in runs} <= {"finished", "pruned"}
+
+
+def _no_mnist(tmp_path, monkeypatch) -> None:
+    empty = tmp_path / "no-mnist"
+    empty.mkdir(exist_ok=True)  # the db fixture made it when there is no real MNIST
+    monkeypatch.setenv("MNIST_DIR", str(empty))  # trials fail at once: what is tested is what starts
+
+
+def _grid_of_one(at, lr: str) -> None:
+    for key, value in (("sw_lr", lr), ("sw_batch", "64"), ("sw_hidden", "16")):
+        at.text_input(key=key).set_value(value).run()
+
+
+def test_the_live_view_turns_to_a_sweep_just_started(db, tmp_path, monkeypatch, app):
+    """After a second sweep starts, the picker and the live view show it, not the first one still."""
+    _no_mnist(tmp_path, monkeypatch)
+    store = RunStore(db)
+    at = app().run()
+    at.switch_page(PAGE).run()
+    _grid_of_one(at, "0.01")
+    at.button(key="sw_start_grid").click().run()
+    first = store.search_runs()[0].group_id
+    assert at.selectbox(key="sw_pick").value == first
+    _grid_of_one(at, "0.02")
+    at.button(key="sw_start_grid").click().run()
+    assert not at.exception
+    second = {r.group_id for r in store.search_runs()} - {first}
+    assert at.selectbox(key="sw_pick").value == second.pop()
+    wait_until(lambda: not any(r.status in ("queued", "running") for r in store.search_runs()), 60,
+               "the failing trials to end", every=0.2)
+
+
+def test_a_sweep_chosen_by_hand_stays_chosen_when_another_appears(db, app):
+    older = _stored_sweep(db, "first sweep", (0.1, 0.01))
+    _stored_sweep(db, "second sweep", (0.1, 0.01, 0.001))
+    at = app().run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sw_pick").set_value(older).run()
+    _stored_sweep(db, "third sweep", (0.1,))  # e.g. from the command line
+    at.run()
+    assert at.selectbox(key="sw_pick").value == older
+
+
+def test_a_new_sweep_from_elsewhere_is_followed_when_the_newest_was_shown(db, app):
+    _stored_sweep(db, "first sweep", (0.1, 0.01))
+    at = app().run()
+    at.switch_page(PAGE).run()
+    newer = _stored_sweep(db, "second sweep", (0.1, 0.01, 0.001))
+    at.run()
+    assert at.selectbox(key="sw_pick").value == newer
+
+
+def test_each_tab_starts_its_own_sweep(db, tmp_path, monkeypatch, app):
+    """The TPE tab's Start button starts the TPE sweep shown in that tab (and the picker shows it at once, before
+    its first trial is stored)."""
+    _no_mnist(tmp_path, monkeypatch)
+    at = app().run()
+    at.switch_page(PAGE).run()
+    at.number_input(key="tp_trials").set_value(2).run()
+    at.number_input(key="tp_startup").set_value(2).run()
+    at.button(key="sw_start_tpe").click().run()
+    assert not at.exception
+    assert at.selectbox(key="sw_pick").value is not None
+    store = RunStore(db)
+    wait_until(lambda: len(store.search_runs()) == 2
+               and not any(r.status in ("queued", "running") for r in store.search_runs()), 90,
+               "the two TPE trials to end", every=0.2)
+    sweep_id = store.search_runs()[0].group_id
+    assert {tuple(sorted(r.tags)) for r in store.search_runs()} == {("sweep", f"sweep:{sweep_id}", "tpe")}
+    at.run()
+    assert at.selectbox(key="sw_pick").value == sweep_id
+
+
+TPE_REFUSED = [  # (widget key, typed text, the words of the refusal): the form's labels, never the spec's names
+    ("tp_lr_low", "0.5", "Learning rate from (0.5) is above Learning rate to (0.1)"),
+    ("tp_lr_high", "-1", "Learning rate to must be"),
+    ("tp_epochs", "0", "Epochs must be"),
+    ("tp_train", "x", "Training images must be"),
+    ("tp_batch", "32,,64", "Batch sizes: entry 2"),
+]
+
+
+@pytest.mark.parametrize("key,text,words", TPE_REFUSED, ids=[k for k, _, _ in TPE_REFUSED])
+def test_a_bad_tpe_entry_is_refused_with_the_forms_labels(db, key, text, words, app):
+    at = app().run()
+    at.switch_page(PAGE).run()
+    at.text_input(key=key).set_value(text).run()
+    [error] = [e.value for e in at.error]
+    assert words in error.replace("\\", ""), error
+    assert not any(name in error for name in ("random.", "tpe.", "log_uniform", "startup_trials", "train_size"))
+    assert at.button(key="sw_start_tpe").disabled
