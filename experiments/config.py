@@ -59,7 +59,8 @@ UNIT = RealNumber(0.0, 1.0, low_inclusive=True, high_inclusive=False)  # [0, 1):
 
 __all__ = ["DTYPES", "MAX_BATCH_SIZE", "MAX_DEPTH", "MAX_EPOCHS", "MAX_L2", "MAX_LR", "MAX_QUEUED", "MAX_SEED",
            "MAX_TRAIN_SIZE", "MAX_TRIALS", "MAX_WIDTH", "ConfigError", "RunConfig", "differing_fields",
-           "labels_for", "parse_hidden", "parse_setting", "quote", "schema", "setting_of", "short_label"]
+           "field_name", "labels_for", "parse_hidden", "parse_setting", "quote", "schema", "setting_flag",
+           "setting_label", "setting_of", "short_label"]
 
 
 # Settings whose default is not what runs stored before the setting existed did: such a stored run gets this
@@ -177,15 +178,19 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         """Parse every field (user text becomes typed values), then the cross-setting checks; all problems
-        are reported at once, joined on one line."""
+        are reported at once, joined on one line, each naming its setting by field name."""
+        self._parse(field_name)
+
+    def _parse(self, name_of: Callable[[str], str]) -> None:
         problems: list[str] = []
         for entry in schema():
             try:
-                object.__setattr__(self, entry.name, entry.setting.parse(entry.name, getattr(self, entry.name)))
+                parsed = entry.setting.parse(name_of(entry.name), getattr(self, entry.name))
+                object.__setattr__(self, entry.name, parsed)
             except ConfigError as exc:
                 problems.append(str(exc))
         if not problems:
-            problems = [problem for check in CROSS_CHECKS if (problem := check(self))]
+            problems = [problem for check in CROSS_CHECKS if (problem := check(self, name_of))]
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -218,6 +223,21 @@ class RunConfig:
         if unknown:
             raise ConfigError(unknown_setting(unknown[0], known))
         return cls(**d)
+
+    @classmethod
+    def from_user(cls, d: dict[str, Any], name_of: Callable[[str], str]) -> RunConfig:
+        """Like ``from_dict``, but every refusal names a setting as the user's interface shows it
+        (``name_of(field)``: the sidebar's label, the command line's flag), not by its field name: a student
+        who typed in the box "Batch size" should not read about ``batch_size``."""
+        try:
+            return cls.from_dict(d)
+        except ConfigError:
+            pass
+        draft = object.__new__(cls)  # the same values, parsed again to word the problems with the user's names
+        for entry in schema():
+            object.__setattr__(draft, entry.name, d.get(entry.name, entry.default))
+        draft._parse(name_of)
+        raise AssertionError("from_dict refused values that parse")  # pragma: no cover
 
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
@@ -256,31 +276,49 @@ def _training_images(config: RunConfig) -> int:
     return min(config.train_size, left) if config.train_size else left
 
 
-def _sizes_fit(config: RunConfig) -> str:
+def _sizes_fit(config: RunConfig, name_of: Callable[[str], str]) -> str:
     left = MAX_TRAIN_SIZE - config.val_size
     if config.train_size > left:
-        return (f"train_size ({config.train_size}) and val_size ({config.val_size}) together exceed the "
-                f"{MAX_TRAIN_SIZE} training images")
+        return (f"{name_of('train_size')} ({config.train_size}) and {name_of('val_size')} ({config.val_size}) "
+                f"together exceed the {MAX_TRAIN_SIZE} training images")
     if config.batch_size > _training_images(config):
-        return f"batch_size ({config.batch_size}) is larger than the training set ({_training_images(config)})"
+        return (f"{name_of('batch_size')} ({config.batch_size}) is larger than the training set "
+                f"({_training_images(config)})")
     return ""
 
 
-def _early_stopping_has_validation(config: RunConfig) -> str:
+def _early_stopping_has_validation(config: RunConfig, name_of: Callable[[str], str]) -> str:
     if config.early_stopping != "off" and config.val_size == 0:
-        return (f"early stopping monitors {config.early_stopping} but val_size is 0: hold out validation "
-                f"images or turn early stopping off")
+        return (f"{name_of('early_stopping')} monitors {config.early_stopping} but {name_of('val_size')} is 0: "
+                f"hold out validation images or turn early stopping off")
     return ""
 
 
-def _warmup_fits(config: RunConfig) -> str:
+def _warmup_fits(config: RunConfig, name_of: Callable[[str], str]) -> str:
     if config.warmup_epochs and config.warmup_epochs >= config.epochs:
-        return f"warmup_epochs ({config.warmup_epochs}) must be fewer than epochs ({config.epochs})"
+        return (f"{name_of('warmup_epochs')} ({config.warmup_epochs}) must be fewer than {name_of('epochs')} "
+                f"({config.epochs})")
     return ""
 
 
 # Checks that involve several settings, run once every field has parsed; each returns a problem or "".
-CROSS_CHECKS: tuple[Callable[[RunConfig], str], ...] = (_sizes_fit, _early_stopping_has_validation, _warmup_fits)
+CROSS_CHECKS: tuple[Callable[[RunConfig, Callable[[str], str]], str], ...] = (
+    _sizes_fit, _early_stopping_has_validation, _warmup_fits)
+
+
+def field_name(name: str) -> str:
+    """A setting named by its field name, as config files, sweep specs and links write it."""
+    return name
+
+
+def setting_label(name: str) -> str:
+    """A setting named as the sidebar's box reads, e.g. "Batch size" (for ``RunConfig.from_user``)."""
+    return setting_of(name).label
+
+
+def setting_flag(name: str) -> str:
+    """A setting named as the command line's flag, e.g. "--batch-size" (for ``RunConfig.from_user``)."""
+    return setting_of(name).cli_flag(name)
 
 
 def schema() -> tuple[SettingField, ...]:

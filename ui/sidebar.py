@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from experiments.config import ConfigError, RunConfig, schema
+from experiments.config import ConfigError, RunConfig, schema, setting_label
 from experiments.exercises.play import exercise_tag
 from experiments.settings.setting import SettingField, Widget
 from experiments.store import MAX_NAME, StoreError
@@ -20,9 +20,10 @@ from ui import common, links, student
 
 
 def config_from_state() -> RunConfig:
-    """The RunConfig the sidebar shows, parsed from its widgets' values; ConfigError names a bad one."""
-    return RunConfig.from_dict({entry.name: st.session_state[common.config_key(entry.name)]
-                                for entry in schema() if entry.setting.in_sidebar})
+    """The RunConfig the sidebar shows, parsed from its widgets' values; ConfigError names a bad one by its
+    label in the sidebar ("Batch size", not batch_size)."""
+    return RunConfig.from_user({entry.name: st.session_state[common.config_key(entry.name)]
+                                for entry in schema() if entry.setting.in_sidebar}, setting_label)
 
 
 def _init_defaults() -> None:

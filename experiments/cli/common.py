@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from experiments.config import RunConfig, schema
+from experiments.config import RunConfig, schema, setting_flag
 from experiments.store import RunStore
 from nn import Callback
 
@@ -28,7 +28,7 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The RunConfig of the flags added by ``add_config_arguments``; ConfigError names a bad one."""
-    return RunConfig.from_dict({entry.name: getattr(args, entry.name) for entry in schema()})
+    return RunConfig.from_user({entry.name: getattr(args, entry.name) for entry in schema()}, setting_flag)
 
 
 class PrintEpochs(Callback):

@@ -12,12 +12,12 @@ from tests.conftest import ROOT
     (["--lr", "0"], "lr must be"),
     (["--hidden", "128,,x"], "hidden layers"),
     (["--optimizer", "lbfgs"], "optimizer must be one of"),
-    (["--batch-size", "-3"], "batch_size"),
+    (["--batch-size", "-3"], "--batch-size must be"),
     (["--epochs", "1000000000"], "epochs"),
     (["--hidden", "1e2"], "hidden layer width must be"),
     (["--hidden", "9" * 5083], "(5083 characters)"),
-    (["--epochs", "-5", "--batch-size", "99999999"], "epochs must be a whole number from 1 to 1000 (got '-5'); "
-                                                     "batch_size must be"),
+    (["--epochs", "-5", "--batch-size", "99999999"], "--epochs must be a whole number from 1 to 1000 (got '-5'); "
+                                                     "--batch-size must be"),
 ])
 def test_invalid_settings_exit_nonzero_with_one_line_before_training(args, message, run_cli):
     proc = run_cli("run", *args)

@@ -56,6 +56,6 @@ def test_train_refuses_early_stopping_without_a_validation_set_in_one_line(offli
     at.sidebar.text_input(key="cfg_val_size").set_value("0")
     at.sidebar.button(key="train_button").click().run()
     [error] = [e.value for e in at.sidebar.error]
-    assert "Not queued" in error and "val_size is 0" in error and "\n" not in error
+    assert "Not queued" in error and "Validation images is 0" in error and "\n" not in error
     assert store.count_runs() == 0
     assert at.sidebar.checkbox(key="cfg_restore_best").value is True  # on by default with early stopping
