@@ -173,6 +173,7 @@ def export_mlflow(store: RunStore, run_ids: Sequence[int] | None, tracking_uri: 
     runs = runs_to_export(store, run_ids)
     check_tracking_uri(tracking_uri)
     store_path = str(store.path.resolve())
+    require("mlflow.tracking", Tool.MLFLOW)  # imported before it is quietened: importing sets its log level
     with _quiet_mlflow():
         client, experiment_id = _open(tracking_uri, experiment)
         result = MlflowExport(tracking_uri, experiment_id)

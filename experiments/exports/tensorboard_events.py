@@ -116,7 +116,8 @@ def _write_run(writer: Any, store: RunStore, run: RunRecord) -> None:
     for e in epochs:
         for metric in EPOCH_METRICS:
             if _finite(e.get(metric)):
-                writer.add_scalar(epoch_tag(metric), float(e[metric]), int(e["epoch"]), walltime=clock.at_epoch(e["epoch"]))
+                writer.add_scalar(epoch_tag(metric), float(e[metric]), int(e["epoch"]),
+                                  walltime=clock.at_epoch(e["epoch"]))
     for point in get_batch_points(store, run.id):
         for field in POINT_FIELDS:
             value = getattr(point, field)
@@ -140,7 +141,8 @@ def _check_folder(folder: Path, runs: Sequence[RunRecord]) -> None:
             raise ExportError(f"{sub} holds other files than TensorBoard's: move it away or export elsewhere")
 
 
-def export_tensorboard(store: RunStore, run_ids: Sequence[int] | None, folder: str | os.PathLike[str]) -> TensorBoardExport:
+def export_tensorboard(store: RunStore, run_ids: Sequence[int] | None,
+                       folder: str | os.PathLike[str]) -> TensorBoardExport:
     """Write each run's event files into ``folder/run-<id>/`` (all stored runs for ``run_ids`` None).
 
     Everything is checked before anything is written (the runs exist, the folder can hold them, tensorboardX
