@@ -10,6 +10,9 @@ from experiments.config import RunConfig
 from experiments.store import RunStore
 from nn.mlp import MLP
 
+for _package in ("tensorboardX", "mlflow", "onnx"):
+    pytest.importorskip(_package, reason="pip install -r requirements-export.txt")
+
 
 def _stored_run(weights: bool = True) -> int:
     """A finished run in the test's store (RESULTS_DB), with its saved network if ``weights``."""

@@ -11,6 +11,8 @@ from experiments.exports import ExportError
 from experiments.exports.mlflow_runs import EXPERIMENT, RUN_ID_TAG, STORE_TAG, export_mlflow
 from experiments.store import EPOCH_METRICS
 
+pytest.importorskip("mlflow", reason="pip install -r requirements-export.txt")
+
 
 def _client(uri: str):
     from mlflow.tracking import MlflowClient

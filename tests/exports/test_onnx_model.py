@@ -15,6 +15,9 @@ from nn.mlp import MLP
 from nn.pixels import as_inputs
 from tests.exports.conftest import blobs_784
 
+pytest.importorskip("onnx", reason="pip install -r requirements-export.txt")
+pytest.importorskip("onnxruntime", reason="pip install -r requirements-export.txt")
+
 
 def _onnx_probabilities(path, images: np.ndarray) -> np.ndarray:
     import onnxruntime

@@ -19,6 +19,9 @@ from experiments.store import EPOCH_METRICS
 from experiments.store.dynamics import get_batch_points
 from tests.exports.conftest import float32_equal
 
+pytest.importorskip("tensorboardX", reason="pip install -r requirements-export.txt")
+pytest.importorskip("tensorboard", reason="pip install -r requirements-export.txt")
+
 
 def _read(folder: Path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -6,6 +6,9 @@ import pytest
 
 from tests.ui.conftest import PAGES, populate, texts
 
+for _package in ("tensorboardX", "mlflow", "onnx"):
+    pytest.importorskip(_package, reason="pip install -r requirements-export.txt")
+
 
 def _download_labels(at) -> list[str]:
     return [str(b.proto.label) for b in at.get("download_button")]
