@@ -3,9 +3,9 @@
 Each lab run becomes one MLflow run of the experiment ``mnist-mlp-lab`` (or the one asked for), named as the
 lab run is: its settings as params (hidden layers as text such as "256,128"), every stored metric of every
 epoch at step = the epoch (timestamps: the run's creation time plus the epoch's elapsed seconds), its status
-(finished -> FINISHED, stopped -> KILLED, diverged and failed -> FAILED; a queued or running run stays RUNNING
-as it was when exported), notes as MLflow's description, and tags: ``lab.run_id``, ``lab.store`` (the store
-file), ``lab.tags``, ``lab.status``, ``lab.version`` and the like.
+(finished -> FINISHED; stopped, interrupted and pruned -> KILLED; diverged and failed -> FAILED; a queued or
+running run stays RUNNING, as it was when exported), notes as MLflow's description, and tags: ``lab.run_id``,
+``lab.store`` (the store file), ``lab.status`` (the lab's word), ``lab.tags``, ``lab.version`` and the like.
 
 Exporting a run again replaces it: the MLflow run with the same ``lab.run_id`` and ``lab.store`` tags is
 deleted (MLflow's soft delete: ``mlflow gc`` purges it, ``restore_run`` brings it back) once its successor is
@@ -33,8 +33,8 @@ EXPERIMENT = "mnist-mlp-lab"
 RUN_ID_TAG = "lab.run_id"
 STORE_TAG = "lab.store"
 NOTE_TAG = "mlflow.note.content"   # what MLflow's UI shows as the run's description
-MLFLOW_STATUS = {RunStatus.FINISHED: "FINISHED", RunStatus.STOPPED: "KILLED", RunStatus.DIVERGED: "FAILED",
-                 RunStatus.FAILED: "FAILED"}
+MLFLOW_STATUS = {RunStatus.FINISHED: "FINISHED", RunStatus.STOPPED: "KILLED", RunStatus.INTERRUPTED: "KILLED",
+                 RunStatus.PRUNED: "KILLED", RunStatus.DIVERGED: "FAILED", RunStatus.FAILED: "FAILED"}
 MAX_METRICS_PER_CALL = 1000        # MLflow's limit for one log_batch
 SQLITE = "sqlite:///"
 
@@ -53,7 +53,7 @@ def check_tracking_uri(tracking_uri: str) -> None:
     """Refuse, before MLflow opens anything, an SQLite file in a folder that does not exist (MLflow would
     create the folder) or that is a folder."""
     if not tracking_uri.strip():
-        raise ExportError("give an MLflow tracking URI, e.g. --tracking-uri sqlite:///mlflow.db")
+        raise ExportError("give an MLflow tracking URI, e.g. sqlite:///mlflow.db")
     if tracking_uri.startswith(SQLITE):
         path = Path(tracking_uri[len(SQLITE):]).expanduser()
         if path.is_dir():
