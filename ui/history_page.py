@@ -7,7 +7,7 @@ from experiments.analysis import ranking
 from experiments.analysis.ranking import SummaryBy
 from experiments.store import STATUSES, RunRecord, StoreError
 from experiments.store.export import export_csv
-from ui import common, resume_controls, student
+from ui import common, export_buttons, resume_controls, student
 from ui.tables import pick_runs, summary_by_control
 
 ORDERS = {"validation": f"{ranking.RANK_NAME}, highest first", "newest": "newest first"}
@@ -131,6 +131,7 @@ def render() -> None:
             _edit(store.get_run(picked[-1]))
         except StoreError as exc:
             st.warning(common.message_text(exc))
+    export_buttons.runs_exports(store, scope)
 
 
 common.run_page(render)

@@ -9,7 +9,7 @@ from experiments.analysis.inspection import Inspection, history_accuracy_note, i
 from experiments.analysis.rounding import acc_percent
 from experiments.store import RunRecord
 from nn.status import RunStatus
-from ui import common
+from ui import common, export_buttons
 from ui.draw_digit import draw_digit_panel
 from ui.dynamics_view import dynamics_view
 
@@ -57,6 +57,7 @@ def render() -> None:
     st.session_state["inspect_id"] = run_id
     run, config = by_id[run_id], configs[run_id]
     path = store.weights_path(run_id)
+    export_buttons.model_download(store, run_id)  # before the evaluation: it needs the weights, not the data
     result = _inspect(run_id, str(path), path.stat().st_mtime, config.to_json())
     st.text(f"{config.architecture} · {config.activation} · {config.optimizer} lr {config.lr:g} · "
             f"{run.epochs_done} epoch(s), {run.status}")

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from experiments.cli.common import OutputError
+from experiments.cli.exports import add_export_parsers
 from experiments.cli.fix import add_fix_parser
 from experiments.cli.insights import add_insights_parser
 from experiments.cli.lr_find import add_lr_find_parser
@@ -20,6 +21,7 @@ from experiments.cli.resume import add_resume_parsers
 from experiments.cli.runs import add_runs_parsers
 from experiments.cli.sweeps import add_sweep_parser
 from experiments.config import ConfigError
+from experiments.exports import ExportError
 from experiments.interrupt import EXIT_INTERRUPTED
 from experiments.store import StoreError
 from nn import DataError
@@ -30,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Train the NumPy MLP on MNIST and browse the stored runs.")
     parser.add_argument("--db", default=None, help="run store file (default: $RESULTS_DB or results/runs.sqlite)")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_runs_parsers(sub)  # run, list, show, export
+    add_runs_parsers(sub)  # run, list, show
+    add_export_parsers(sub)  # export, export-model
     add_report_parsers(sub)  # reproduce, report
     add_sweep_parser(sub)
     add_insights_parser(sub)
@@ -44,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, StoreError, OutputError) as exc:
+    except (ConfigError, DataError, StoreError, OutputError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C outside a training loop (loading the data, reading the store)

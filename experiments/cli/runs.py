@@ -1,8 +1,7 @@
-"""``python -m experiments run | list | show | export``: train one run, and browse or export the stored runs."""
+"""``python -m experiments run | list | show``: train one run, and browse the stored runs (exports: ``exports.py``)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from experiments.analysis.rounding import acc_percent
 from experiments.cli.common import (
@@ -12,19 +11,17 @@ from experiments.cli.common import (
     json_text,
     metric_text,
     open_store,
-    write_output,
 )
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.lifecycle import check_fits
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
-from experiments.store import RunRecord, StoreError
-from experiments.store.export import export_csv, export_json
+from experiments.store import RunRecord
 from nn.status import RunStatus
 
 
 def add_runs_parsers(sub: argparse._SubParsersAction) -> None:
-    """The ``run``, ``list``, ``show`` and ``export`` commands."""
+    """The ``run``, ``list`` and ``show`` commands."""
     run = sub.add_parser("run", help="train one network, store it, and print each epoch")
     add_config_arguments(run)
     run.add_argument("--name", default=None, help="a name for the run")
@@ -44,13 +41,6 @@ def add_runs_parsers(sub: argparse._SubParsersAction) -> None:
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
-
-    export = sub.add_parser("export", help="export runs as CSV or JSON")
-    export.add_argument("ids", nargs="*", type=int, help="run ids (default: all)")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--epochs", action="store_true", help="CSV: one row per epoch instead of per run")
-    export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
-    export.set_defaults(func=cmd_export)
 
 
 def _positive_int(text: str) -> int:
@@ -130,20 +120,3 @@ def best_line(run: RunRecord) -> str:
     test = acc_percent(run.test_acc_at_best)
     return (f"best epoch {run.best_epoch} by {monitor}: val acc {metric_text(run.flat(), 'best_val_acc', '.2%')}, "
             f"test acc there {test} (the held-out final check)")
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    ids = list(dict.fromkeys(args.ids)) or None
-    if ids:
-        found = {r.id for r in store.search_runs(ids=ids)}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise StoreError(f"there is no run {', '.join(map(str, missing))}: nothing written")
-    text = export_json(store, ids) if args.format == "json" else export_csv(store, ids, epochs=args.epochs)
-    if args.output:
-        write_output(args.output, text, example=f"runs.{args.format}")
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(text)
-    return 0

@@ -9,7 +9,8 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("pandas", "plotly", "scipy", "streamlit", "optuna", "pyarrow")
+HEAVY = ("pandas", "plotly", "scipy", "streamlit", "optuna", "pyarrow",
+         "tensorboardX", "tensorboard", "mlflow", "onnx", "onnxruntime")  # the exports import theirs when they run
 
 
 def test_building_the_command_line_imports_no_heavy_library():
