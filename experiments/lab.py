@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from experiments.access import LOCAL_USER, Identity
 from experiments.analysis import comparison, ranking, seeds
 from experiments.analysis.figures import LiveRun, compare_figure, mark_best, training_figure
 from experiments.analysis.lr_find import LRFindReport, find_learning_rate, rounded_lr
@@ -212,10 +213,15 @@ class LRFind:
 
 class Lab:
     """The runs of one store, from Python: ``train``, ``resume``, ``runs``, ``run``, ``compare``, ``lr_find``,
-    ``sweep``. ``path``: the store file (default ``RESULTS_DB``, else ``results/runs.sqlite``)."""
+    ``sweep``. ``path``: the store file (default ``RESULTS_DB``, else ``results/runs.sqlite``).
 
-    def __init__(self, path: str | os.PathLike[str] | None = None):
+    ``identity``: who acts. By default the machine's user (``access.LOCAL_USER``), who owns every run, as on
+    the command line: whoever can open the store file can change it. A Lab for a signed-in student stores
+    runs under their name and resumes only theirs (``Identity.may_change``)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, identity: Identity = LOCAL_USER):
         self.store = RunStore(path)
+        self.identity = identity
         self._runner: RunManager | None = None
 
     @property
@@ -243,13 +249,16 @@ class Lab:
         config = RunConfig.from_dict(dict(settings))  # ConfigError (a ValueError) names the setting
         check_fits(config, load_data(config))  # missing data or a batch too large: said before a run is stored
         watch = ProgressWatch()
-        run_id = self._manager().submit(config, name=name, source=SOURCE, callbacks=[watch], tags=list(tags))
+        run_id = self._manager().submit(config, name=name, source=SOURCE, callbacks=[watch], tags=list(tags),
+                                        student=self.identity.name)
         return self._follow(run_id, config.epochs, watch, view)
 
     def resume(self, run_id: int, progress: str = "auto") -> Run:
         """Go on with a run that ended early (stopped, interrupted, failed) from its last finished epoch, in the
         same run; the result equals an unbroken run's. One-line error (nothing changed) if it cannot."""
         view = progress_view(progress)
+        if not self.identity.may_change(self.store.get_run(run_id).student):
+            raise PermissionError(f"run {run_id} is another student's: only they or the teacher may resume it")
         plan = plan_resume(self.store, run_id)
         check_fits(plan.config, load_data(plan.config))
         watch = ProgressWatch()
@@ -308,13 +317,7 @@ class Lab:
         mean with a band (``group_seeds``) and judged with Welch's test on validation accuracy at each seed's
         last epoch. RunNotFoundError (one line) names a run that does not exist."""
         ids = list(dict.fromkeys(int(i) for i in run_ids))
-        found = {r.id: r for r in self.store.search_runs(ids=ids)}
-        if missing := [i for i in ids if i not in found]:
-            raise RunNotFoundError(f"there is no run {', '.join(map(str, missing))}")
-        picked = [found[i] for i in ids if found[i].config is not None]
-        left_out = [f"run {i}: settings unreadable" for i in ids if found[i].config is None]
-        epochs = {r.id: self.store.get_epochs(r.id) for r in picked}
-        left_out += [f"run {r.id}: no finished epoch ({r.status.value})" for r in picked if not epochs[r.id]]
+        picked, epochs, left_out = self._readable_runs(ids)
         drawn = [r for r in picked if epochs[r.id]]
         differ = differing_fields([comparison.config_of(r) for r in picked])
         groups: Sequence[Sequence[RunRecord]] = (seeds.group_by_config(drawn) if group_seeds
@@ -323,6 +326,18 @@ class Lab:
         figure = mark_best(compare_figure(curves, metric, x_axis),
                            comparison.best_marks(groups, curves, epochs, metric, x_axis))
         return Comparison(ids, figure, comparison.seed_verdicts(groups, differ), left_out)
+
+    def _readable_runs(self, ids: Sequence[int]) -> tuple[list[RunRecord], dict[int, list], list[str]]:
+        """The runs of ``ids`` whose settings can be read, their epochs, and a note on each run left out or not
+        drawn (settings unreadable, no finished epoch). RunNotFoundError names the ids that do not exist."""
+        found = {r.id: r for r in self.store.search_runs(ids=ids)}
+        if missing := [i for i in ids if i not in found]:
+            raise RunNotFoundError(f"there is no run {', '.join(map(str, missing))}")
+        picked = [found[i] for i in ids if found[i].config is not None]
+        epochs = {r.id: self.store.get_epochs(r.id) for r in picked}
+        left_out = [f"run {i}: settings unreadable" for i in ids if found[i].config is None]
+        left_out += [f"run {r.id}: no finished epoch ({r.status.value})" for r in picked if not epochs[r.id]]
+        return picked, epochs, left_out
 
     # ------------------------------------------------------------------ searching
     def lr_find(self, steps: int | None = None, **settings: Any) -> LRFind:

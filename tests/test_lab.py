@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from experiments import Lab, Run
+from experiments.access import Identity, Role
 from experiments.analysis import stats
 from experiments.config import RunConfig
 from experiments.store import RunNotFoundError, RunStore
@@ -238,3 +239,61 @@ def test_text_lines_go_where_asked(lab):
 def test_runs_refuses_an_unknown_epoch_to_read_at(lab):
     with pytest.raises(ValueError, match="median"):
         lab.runs(by="median")
+
+
+def test_a_students_lab_stores_runs_under_their_name_and_resumes_only_theirs(temporary_store, mnist_dir):
+    ann, bob = (Lab(identity=Identity(name, Role.STUDENT)) for name in ("ann", "bob"))
+    run = ann.train(**SMALL, epochs=1, progress="none")
+    assert run.record.student == "ann"
+    store = RunStore(temporary_store)
+    store.set_status(run.id, RunStatus.STOPPED, "stopped by the user")
+    with pytest.raises(PermissionError, match=f"run {run.id} is another student's"):
+        bob.resume(run.id)
+    assert store.get_run(run.id).status == RunStatus.STOPPED
+
+
+KERNEL_CODE = """
+import sys
+sys.path.insert(0, {root!r})
+from experiments import Lab
+run = Lab().train(hidden=(32,), train_size=2000, val_size=1000, epochs=40)
+print("returned", run.id, run.status.value, run.record.epochs_done)
+"""
+
+
+@pytest.mark.slow
+def test_the_kernels_interrupt_stops_a_run_in_jupyter_and_returns_it(temporary_store, mnist_dir):
+    """The interrupt button of a real Jupyter kernel (SIGINT to the kernel process) during ``lab.train``."""
+    pytest.importorskip("ipykernel")
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")  # the kernel inherits RESULTS_DB and MNIST_DIR
+    try:
+        message_id = client.execute(KERNEL_CODE.format(root=str(ROOT)))
+        store = RunStore(temporary_store)
+        wait_until(lambda: temporary_store.exists() and any(r.epochs_done for r in store.search_runs()), 300,
+                   "the kernel's run to store its first epoch", every=0.2)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=120)
+        while reply["parent_header"].get("msg_id") != message_id:  # start_new_kernel's kernel_info reply first
+            reply = client.get_shell_msg(timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        printed, errors = "", []
+        while True:  # the cell's outputs, up to its idle status
+            message = client.get_iopub_msg(timeout=30)
+            if message["parent_header"].get("msg_id") != message_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                printed += content["text"]
+            elif kind == "error":
+                errors.append(content["ename"])
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    record = store.search_runs()[0]
+    assert errors == [] and record.status == RunStatus.STOPPED and 1 <= record.epochs_done < 40
+    assert f"returned {record.id} stopped {record.epochs_done}" in printed
+    assert f"stopped by Ctrl-C: run {record.id} kept with its {record.epochs_done} finished epoch(s)" in printed
