@@ -371,11 +371,12 @@ class Lab:
         else:
             running = LocalSweep(self.store, parsed, trials, workers=workers, sweep_id=sweep_id, source=SOURCE)
         running.start()
-        show = progress_view(progress) is not ProgressView.NONE
+        show, shown = progress_view(progress) is not ProgressView.NONE, ""
         try:
             while not running.wait(timeout=SWEEP_TICK):
-                if show:
-                    print(f"\rsweep {sweep_id}: {self._sweep_line(sweep_id)}", end="", flush=True)
+                if show and (line := self._sweep_line(sweep_id)) != shown:  # rewritten when it changes
+                    print(f"\rsweep {sweep_id}: {line}", end="", flush=True)
+                    shown = line
         except KeyboardInterrupt:
             running.stop()
             _wait_through_interrupts(lambda: running.wait(timeout=SWEEP_TICK))

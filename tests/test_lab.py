@@ -17,6 +17,7 @@ from experiments import Lab, Run
 from experiments.access import Identity, Role
 from experiments.analysis import stats
 from experiments.config import RunConfig
+from experiments.lab import sweep_spec
 from experiments.store import RunNotFoundError, RunStore
 from nn import load_mnist
 from nn.pixels import as_inputs
@@ -212,6 +213,16 @@ lr = [0.001, 0.01]
     assert sorted(table["lr"]) == [0.001, 0.01]
     assert list(table["val_acc"]) == sorted(table["val_acc"], reverse=True)
     assert "2 finished" in capsys.readouterr().out
+
+
+def test_a_sweep_spec_is_a_file_toml_text_or_a_dict(tmp_path):
+    text = 'name = "s"\n[grid]\nlr = [0.1, 0.01]\n'
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    as_dict = {"name": "s", "grid": {"lr": [0.1, 0.01]}}
+    assert sweep_spec(path) == sweep_spec(str(path)) == sweep_spec(text) == sweep_spec(as_dict)
+    with pytest.raises(ValueError, match="cannot read the sweep spec"):
+        sweep_spec(tmp_path / "missing.toml")
 
 
 def test_a_sweep_spec_is_checked_before_anything_is_stored(lab):
