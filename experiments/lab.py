@@ -236,17 +236,18 @@ class Lab:
         self.store.close_all()
 
     # ------------------------------------------------------------------ training
-    def train(self, *, name: str | None = None, tags: Sequence[str] = (), progress: str = "auto",
-              **settings: Any) -> Run:
+    def train(self, config: RunConfig | None = None, *, name: str | None = None, tags: Sequence[str] = (),
+              progress: str = "auto", **settings: Any) -> Run:
         """Train one run with RunConfig's settings by name (``hidden=(128,)``, ``optimizer="adam"``, ``lr=1e-3``,
-        ``epochs=5``, ``train_size=5000``...; the rest keep their defaults), store it and return it.
+        ``epochs=5``, ``train_size=5000``...; the rest keep their defaults, or ``config``'s: ``lab.train(run.config,
+        seed=2)`` trains a run's settings again with another seed), store it and return it.
 
         Bad settings raise ValueError naming the setting, before anything is stored. ``progress``: "auto" (a
         chart in Jupyter, a line elsewhere), "chart", "text" or "none". Ctrl-C stops the run after its current
         batch and returns it, "stopped", with its finished epochs.
         """
         view = progress_view(progress)
-        config = RunConfig.from_dict(dict(settings))  # ConfigError (a ValueError) names the setting
+        config = run_config(config, settings)
         check_fits(config, load_data(config))  # missing data or a batch too large: said before a run is stored
         watch = ProgressWatch()
         run_id = self._manager().submit(config, name=name, source=SOURCE, callbacks=[watch], tags=list(tags),
@@ -340,10 +341,10 @@ class Lab:
         return picked, epochs, left_out
 
     # ------------------------------------------------------------------ searching
-    def lr_find(self, steps: int | None = None, **settings: Any) -> LRFind:
+    def lr_find(self, config: RunConfig | None = None, *, steps: int | None = None, **settings: Any) -> LRFind:
         """The learning-rate finder for these settings (as ``train`` takes them): the lr swept from 1e-6 to 10
         over one epoch's batches (or ``steps``) on a throwaway copy of the network. Nothing is stored."""
-        config = RunConfig.from_dict(dict(settings))
+        config = run_config(config, settings)
         if steps is not None and steps < 2:
             raise ConfigError(f"steps must be at least 2 (got {steps})")
         data = load_data(config)
@@ -391,6 +392,15 @@ class Lab:
         reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, r.status.is_active) for r in runs)
         counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
         return f"{reach.epochs_text()}; " + ", ".join(f"{n} {s.value}" for s, n in counts.items())
+
+
+def run_config(base: RunConfig | None, settings: Mapping[str, Any]) -> RunConfig:
+    """``base`` (default: RunConfig's defaults) with ``settings`` by name, validated as the CLI's flags are: a
+    ConfigError (a ValueError) names an unknown or bad setting in one line."""
+    if base is not None and not isinstance(base, RunConfig):
+        raise ConfigError(f"the settings to start from must be a RunConfig (e.g. run.config), got "
+                          f"{type(base).__name__}: give settings by name, e.g. lr=0.01")
+    return RunConfig.from_dict({**(base.to_dict() if base else {}), **settings})
 
 
 def sweep_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:

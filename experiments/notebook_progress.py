@@ -48,6 +48,8 @@ def progress_view(value: str | ProgressView) -> ProgressView:
         raise ValueError(f"progress must be one of {', '.join(v.value for v in ProgressView)}, got {value!r}") from None
     if view is ProgressView.AUTO:
         return ProgressView.CHART if in_kernel() else ProgressView.TEXT
+    if view is ProgressView.CHART and not in_kernel():
+        raise ValueError("progress 'chart' needs a Jupyter kernel, and this is not one: use 'text' (or 'auto')")
     return view
 
 

@@ -132,6 +132,14 @@ def test_ctrl_c_stops_after_the_current_batch_keeps_the_finished_epochs_and_resu
     assert list(resumed.history["epoch"]) == list(range(1, 41))
 
 
+def test_a_runs_settings_train_again_with_a_change(lab):
+    first = lab.train(**SMALL, epochs=1, seed=1, progress="none")
+    again = lab.train(first.config, seed=2, progress="none")
+    assert again.config == first.config.replace(seed=2)
+    with pytest.raises(ValueError, match="must be a RunConfig"):
+        lab.train({"lr": 0.1})
+
+
 def test_resume_refuses_a_finished_run_in_one_line(lab):
     run = lab.train(**SMALL, epochs=1, progress="none")
     with pytest.raises(Exception, match="has finished all its 1 epochs") as caught:

@@ -145,6 +145,8 @@ def test_auto_is_the_chart_in_a_jupyter_kernel_and_the_line_elsewhere(monkeypatc
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: terminal))
     assert progress_view(ProgressView.AUTO) is ProgressView.TEXT
     assert progress_view("none") is ProgressView.NONE
+    with pytest.raises(ValueError, match="progress 'chart' needs a Jupyter kernel"):
+        progress_view("chart")
 
 
 def test_a_runs_line_reads_it_at_its_best_epoch_by_validation(store):
