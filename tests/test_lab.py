@@ -120,16 +120,18 @@ def test_ctrl_c_stops_after_the_current_batch_keeps_the_finished_epochs_and_resu
 
     presser = threading.Thread(target=press_ctrl_c_after_the_first_epoch, daemon=True)
     presser.start()
-    run = lab.train(**SMALL, epochs=40, progress="text")
+    run = lab.train(**SMALL, epochs=20, progress="text")
     presser.join(timeout=60)
     record = run.record
     assert record.status == RunStatus.STOPPED
-    assert 1 <= record.epochs_done < 40
+    assert 1 <= record.epochs_done < 20
     assert len(run.history) == record.epochs_done
     assert f"stopped by Ctrl-C: run {run.id} kept with its {record.epochs_done}" in capsys.readouterr().err
     resumed = lab.resume(run.id, progress="none")
-    assert (resumed.status, resumed.record.epochs_done) == (RunStatus.FINISHED, 40)
-    assert list(resumed.history["epoch"]) == list(range(1, 41))
+    assert (resumed.status, resumed.record.epochs_done) == (RunStatus.FINISHED, 20)
+    unbroken = lab.train(**SMALL, epochs=20, progress="none")
+    columns = ["epoch", "train_loss", "val_loss", "val_acc", "test_acc"]
+    assert resumed.history[columns].equals(unbroken.history[columns])  # as if Ctrl-C had never been pressed
 
 
 def test_a_runs_settings_train_again_with_a_change(lab):
