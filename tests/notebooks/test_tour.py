@@ -28,6 +28,26 @@ def test_the_committed_tour_has_no_outputs():
     assert [i for i, cell in enumerate(code) if cell.outputs or cell.execution_count is not None] == []
 
 
+def _recording_client(notebook, seen: list[tuple[str, str, int]]):
+    """An nbclient NotebookClient that also records every message carrying a display id: (message type, display
+    id, how many epochs its chart's train curve holds). nbclient applies an update to the output in place, so
+    only the messages show that a display was updated rather than drawn once."""
+    from nbclient import NotebookClient
+
+    class Recording(NotebookClient):
+        def process_message(self, msg, cell, cell_index):
+            content = msg["content"]
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id and PLOTLY in content.get("data", {}):
+                traces = content["data"][PLOTLY]["data"]
+                epochs = max((len(t["x"]) for t in traces if t.get("name") == "train"), default=0)
+                seen.append((msg["msg_type"], display_id, epochs))
+            return super().process_message(msg, cell, cell_index)
+
+    return Recording(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                     resources={"metadata": {"path": str(TOUR.parent)}})
+
+
 def _code_cell(notebook, text: str):
     """The code cell whose source contains ``text``."""
     return next(cell for cell in notebook.cells if cell.cell_type == "code" and text in cell.source)
@@ -37,12 +57,10 @@ def _code_cell(notebook, text: str):
 @pytest.mark.slow
 def test_the_tour_runs_top_to_bottom_on_a_real_kernel(mnist_dir, temporary_store: Path, tmp_path: Path):
     pytest.importorskip("ipykernel")
-    from nbclient import NotebookClient
-
     notebook = _notebook()
+    displays: list[tuple[str, str, int]] = []
     # the kernel inherits this process's environment: RESULTS_DB (the test's store, conftest) and MNIST_DIR
-    NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                   resources={"metadata": {"path": str(TOUR.parent)}}).execute()
+    _recording_client(notebook, displays).execute()
 
     store = RunStore(temporary_store)
     runs = store.search_runs(order_by="id", descending=False)
@@ -51,9 +69,12 @@ def test_the_tour_runs_top_to_bottom_on_a_real_kernel(mnist_dir, temporary_store
 
     charts = [o for o in _code_cell(notebook, "lab.train(hidden=(128,)").outputs if PLOTLY in o.get("data", {})]
     assert len(charts) == 1  # one display, updated in place: no chart per update
+    shown = [d for d in displays if d[0] == "display_data"]
+    updates = [d for d in displays if d[0] == "update_display_data"]
+    assert len(shown) == 1 and updates and {d[1] for d in updates} == {shown[0][1]}
+    assert shown[0][2] < first.planned_epochs == updates[-1][2]  # shown early, brought to the last epoch by updates
     chart = charts[0]["data"]
     epochs = list(range(1, first.planned_epochs + 1))
-    # it was displayed before the first epoch ended, so only its updates can have brought every epoch in
     assert [trace["x"] for trace in chart[PLOTLY]["data"] if trace["name"] == "train"] == [epochs, epochs]
     assert chart["text/plain"].startswith(f"run {first.id} finished after 5/5 epochs")
 
