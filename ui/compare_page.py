@@ -7,22 +7,19 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from experiments.analysis import ranking, seeds, stats
+from experiments.analysis import comparison, ranking, seeds
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import (
     METRIC_NAMES,
     X_AXES,
     Curve,
-    best_mark,
-    colors_for_values,
     compare_figure,
     mark_best,
     parallel_coordinates,
-    run_curve,
     scored_rows,
 )
 from experiments.analysis.ranking import SummaryBy
-from experiments.config import RunConfig, differing_fields, short_label
+from experiments.config import differing_fields
 from experiments.store import RunRecord
 from experiments.store.dynamics import get_batch_points
 from ui import common, student
@@ -96,7 +93,7 @@ def compare_runs(picked: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> Non
     Runs without a finished epoch are named above the chart, not drawn (nor counted in a seed group's mean).
     """
     store = common.store()
-    differ = differing_fields([_config(r) for r in picked])
+    differ = differing_fields([comparison.config_of(r) for r in picked])
     controls = _controls(differ)
     epochs = {r.id: store.get_epochs(r.id) for r in picked}
     empty = [r for r in picked if not epochs[r.id]]
@@ -121,12 +118,11 @@ def _chart(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], diffe
     without the metric are named."""
     if controls.metric.startswith("val_") and (apart := [g[0] for g in groups if not g[0].has_validation]):
         st.caption(f"No validation set, so no {METRIC_NAMES[controls.metric].lower()} to draw: {_runs_text(apart)}.")
-    curves = _curves(groups, epochs, differ, controls)
+    curves = comparison.seed_curves(groups, epochs, differ, controls.metric, controls.x_axis, controls.color_by)
     figure = compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
                             uirevision=f"cmp-{controls.metric}-{controls.x_axis}")
     _within_epochs(figure, groups, curves, controls)
-    marks = [best_mark(c.label, epochs[g[0].id], g[0].best_epoch, controls.metric, controls.x_axis,
-                       _config(g[0]).monitor) for g, c in zip(groups, curves) if len(g) == 1]
+    marks = comparison.best_marks(groups, curves, epochs, controls.metric, controls.x_axis)
     st.plotly_chart(mark_best(figure, marks), key="compare_chart", config={"displaylogo": False})
 
 
@@ -159,54 +155,14 @@ def _settings_against_accuracy(picked: list[RunRecord], differ: list[str], by: S
     st.plotly_chart(parallel_coordinates(scored, fields, metric), key="compare_parcoords")
 
 
-def _curves(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], differ: list[str],
-            controls: Controls) -> list[Curve]:
-    """One curve per run, or per seed group (its mean with a band)."""
-    names = differ
-    color_by, metric, x_axis = controls.color_by, controls.metric, controls.x_axis
-    color_values = [getattr(g[0].config, color_by) if color_by != "run" else i for i, g in enumerate(groups)]
-    colors: list[str | None] = (list(colors_for_values([_hashable(v) for v in color_values])) if color_by != "run"
-                                else [None] * len(groups))
-    curves = []
-    for group, color in zip(groups, colors):
-        head = group[0]
-        label = short_label(_config(head), names) if names else f"run {head.id}"
-        if len(group) == 1:
-            if len(groups) > 1 and sum(short_label(_config(g[0]), names) == label for g in groups) > 1:
-                label = f"{label} (run {head.id}, seed {_config(head).seed})"
-            hover = f"run {head.id}: {head.name}\n{_settings_text(head.config, differ)}"
-            curves.append(run_curve(label, epochs[head.id], metric, x_axis, hover, color))
-        else:
-            band = seeds.band([epochs[r.id] for r in group], metric, x_axis)
-            hover = f"runs {', '.join(str(r.id) for r in group)}\n{_settings_text(head.config, differ)}"
-            curves.append(Curve(label, band.x, band.mean, hover, color, band.low, band.high, members=len(group)))
-    return curves
-
-
 def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
-    """Seed verdicts on validation accuracy at each seed's last epoch (never the best epoch, which is chosen on
-    those numbers; the best/last switch does not move it); groups without a validation set apart, on test."""
-    split = ranking.split_by_validation(groups)
-    validated, unvalidated = seeds.verdict_subject(ranking.RANK_METRIC), seeds.verdict_subject(ranking.FALLBACK_METRIC)
-    lines = [(validated, line) for line in seeds.verdicts(split.validated, names)]
-    lines += [(f"{unvalidated}, runs without a validation set", line)
-              for line in seeds.verdicts(split.unvalidated, names, metric=ranking.FALLBACK_METRIC)]
-    for what, line in lines:
-        st.markdown(f"**Verdict** ({what}, best against the others): {common.md_escape(line)}")
-    if not lines and any(len(g) > 1 for g in groups) and len(groups) > 1:
-        st.caption("A verdict needs at least two configurations with two or more seeds each"
-                   + (", all with a validation set or all without." if split.note() else "."))
-    elif lines:
-        tested = validated if split.validated else unvalidated
-        st.caption(" ".join(n for n in (stats.test_name(tested) + ".", seeds.VERDICT_RULE, stats.SMALL_N_NOTE,
-                                        split.note("groups"), ranking.WHY_NOT_TEST) if n))
-
-
-def _config(run: RunRecord) -> RunConfig:
-    """A picked run's settings (render() leaves out the runs whose settings are unreadable)."""
-    if run.config is None:
-        raise ValueError(f"run {run.id} has unreadable settings")
-    return run.config
+    """The seed verdicts (``comparison.seed_verdicts``: validation accuracy at each seed's last epoch) and how
+    they were reached."""
+    verdicts = comparison.seed_verdicts(groups, names)
+    for line in verdicts.lines:
+        st.markdown(f"**Verdict** ({line.subject}, best against the others): {common.md_escape(line.text)}")
+    if verdicts.caption:
+        st.caption(verdicts.caption)
 
 
 def _runs_text(runs: list[RunRecord]) -> str:
@@ -218,21 +174,13 @@ def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> N
     st.caption(f"{ranking.summary_text(by)} {ranking.WHY_NOT_TEST}")
     show_all = st.toggle("Show every setting", value=False, key="cmp_all_settings", persist_state=common.KEEP,
                          help="By default only the settings that differ between the picked runs are shown.")
-    all_settings = list(_config(picked[0]).to_dict()) if show_all else None
+    all_settings = list(comparison.config_of(picked[0]).to_dict()) if show_all else None
     table = ranking.metrics_table(picked, differ, all_settings, by)
     st.dataframe(pd.DataFrame(table.rows), hide_index=True, column_config=column_config(), key="cmp_final",
                  placeholder=MISSING)
 
 
-def _settings_text(config, names: list[str]) -> str:
-    return short_label(config, names or ["hidden", "activation", "optimizer", "lr"])
-
-
 def _axis_value(value):
-    return "-".join(map(str, value)) if isinstance(value, tuple) else value
-
-
-def _hashable(value):
     return "-".join(map(str, value)) if isinstance(value, tuple) else value
 
 

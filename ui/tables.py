@@ -8,14 +8,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from experiments.analysis.ranking import BY_NAMES, SummaryBy, summary_row
+from experiments.analysis.ranking import BY_NAMES, SummaryBy
+from experiments.analysis.runs_table import runs_frame
 from experiments.store import RunRecord
 from ui import common
 
-TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "summarised_by", "epoch", "val_acc", "test_acc",
-                 "train_acc", "val_loss", "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size",
-                 "seed", "dropout", "schedule", "early_stopping", "val_size", "reduction", "train_size", "tags",
-                 "source", "student"]
 PERCENT = {"val_acc", "test_acc", "train_acc"}
 MISSING = "–"  # shown in a cell without a value (Streamlit would write "None")
 
@@ -27,13 +24,6 @@ def summary_by_control(key: str) -> SummaryBy:
                       help="Best: the epoch with the best validation score (early stopping's monitor, else the "
                            "validation loss), where the run would be stopped. Last: its last finished epoch.")
     return SummaryBy(choice or SummaryBy.BEST)
-
-
-def runs_frame(runs: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> pd.DataFrame:
-    """One row per run for the pick-and-sort tables, its metrics at its best (or last) epoch."""
-    rows = [{**r.flat(), **summary_row(r, by), "tags": ", ".join(r.tags)} for r in runs]
-    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else TABLE_COLUMNS)
-    return frame[[c for c in TABLE_COLUMNS if c in frame.columns]]
 
 
 def column_config() -> dict:

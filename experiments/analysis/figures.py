@@ -191,6 +191,27 @@ def value_range(values: Sequence[float | None], is_acc: bool) -> list[float] | N
     return [low, min(1.0, high)] if is_acc else [low, high]
 
 
+def training_figure(run: LiveRun, title: str = "") -> go.Figure:
+    """One run's loss (left) and accuracy (right) per epoch side by side: ``live_figure``'s two charts as one
+    figure, so a notebook can show and update a run's progress in a single output (``title`` above them)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
+    for col, kind in ((1, "loss"), (2, "acc")):
+        part = live_figure([run], kind)
+        for trace in part.data:
+            trace.showlegend = col == 1
+            fig.add_trace(trace, row=1, col=col)
+        fig.update_xaxes(part.layout.xaxis, row=1, col=col)
+        fig.update_yaxes(part.layout.yaxis, row=1, col=col)
+    fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1), annotation_text="ln 10 (chance)",
+                  annotation_position="top left", row=1, col=1)
+    fig.update_layout(height=360, margin=dict(l=60, r=20, t=60 if title else 30, b=45),
+                      title=dict(text=safe(title), font=dict(size=14)) if title else None,
+                      legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
+    return fig
+
+
 # ---------------------------------------------------------------------- comparison
 @dataclass
 class Curve:
