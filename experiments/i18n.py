@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DOMAIN = "messages"
@@ -142,7 +142,7 @@ def compile_catalogs(force: bool = False) -> list[Path]:
     return written
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(code: str) -> gettext.NullTranslations:
     if code == ENGLISH:
         return gettext.NullTranslations()

@@ -15,7 +15,6 @@ from experiments.analysis.diagnosis import DEAD_FRACTION, LN10, UPDATE_RATIO, Di
 from experiments.config import setting_of
 from experiments.i18n import _, decimal, localized, percent
 
-
 # The settings a fix may change, named as the sidebar labels them (any other by its field name).
 LABELLED = ("train_size", "lr", "activation", "optimizer", "batch_size", "l2", "epochs", "reduction")
 

@@ -91,7 +91,6 @@ class Spread:
         if self.n == 0:
             return "-"
         k = 100.0 if percent else 1.0
-        unit = "%" if percent else ""
         mean, std = localized(rounded(self.mean * k, digits)), localized(rounded(self.std * k, digits))
         if self.n == 1:
             return _("{value}%").format(value=mean) if percent else mean

@@ -4,8 +4,9 @@ Derived from RunConfig's schema like the CLI and the sidebar: every setting show
 query parameter named after its field (``lr=0.1&optimizer=sgd&hidden=128``), written as a user would type
 it. ``lock=lr,optimizer`` disables those controls, ``hide=l2`` leaves them out, ``page=compare`` names the
 page, ``exercise=ID`` tags the runs queued from the link with that exercise (for the teacher's
-leaderboard), ``lang=es`` opens it in that language (``lock=lang`` keeps it there). Reading a link never fails: each bad or unknown parameter becomes a one-line notice and the valid
-rest applies (``lr=abc`` or ``lr=1e9`` keep the default learning rate and say why).
+leaderboard), ``lang=es`` opens it in that language (``lock=lang`` keeps it there). Reading a link never
+fails: each bad or unknown parameter becomes a one-line notice and the valid rest applies (``lr=abc`` or
+``lr=1e9`` keep the default learning rate and say why).
 """
 from __future__ import annotations
 
