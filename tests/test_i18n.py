@@ -196,3 +196,16 @@ def test_catalog_update_command_is_documented():
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8") + (ROOT / "babel.cfg").read_text(encoding="utf-8")
     assert "pybabel extract -F babel.cfg" in text and "pybabel update" in text
     assert Path(ROOT / "experiments" / "locale" / "GLOSSARY.md").exists()
+
+
+def test_a_bad_translation_table_is_refused_in_one_line_naming_the_file(tmp_path):
+    from experiments.exercises.spec import ExerciseError, load_exercise
+
+    shipped = (ROOT / "exercises" / "01_learning_rate.toml").read_text(encoding="utf-8")
+    for bad, said in (('[es.labels]\n"lr 7" = "tasa 7"\n', "es.labels names no run 'lr 7'"),
+                      ("[es]\ntitel = 'x'\n", "unknown field es.titel"), ("es = 3\n", "es must be a table")):
+        path = tmp_path / "bad.toml"
+        english = shipped.split("\n[es]")[0]
+        path.write_text(bad + english if bad.startswith("es =") else english + "\n" + bad, encoding="utf-8")
+        with pytest.raises(ExerciseError, match=f"^bad.toml: {re.escape(said)}"):
+            load_exercise(path)

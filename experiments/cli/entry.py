@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from experiments import i18n
 from experiments.cli.common import OutputError
 from experiments.cli.fix import add_fix_parser
 from experiments.cli.insights import add_insights_parser
@@ -22,7 +23,6 @@ from experiments.cli.report import add_report_parsers
 from experiments.cli.resume import add_resume_parsers
 from experiments.cli.runs import add_runs_parsers
 from experiments.cli.sweeps import add_sweep_parser
-from experiments import i18n
 from experiments.config import ConfigError
 from experiments.i18n import _
 from experiments.interrupt import EXIT_INTERRUPTED

@@ -244,7 +244,12 @@ def _translation(data: dict[str, Any], code: str, lines: tuple[Line, ...]) -> di
             code=code, name=unknown[0], fields=", ".join(TRANSLATED_FIELDS)))
     found: dict[str, Any] = {k: _text(table, k, f"{code}.") for k in ("title", "question", "explanation")
                              if k in table}
-    labels = table.get("labels", {})
+    found["labels"] = _translated_labels(table.get("labels", {}), code, lines)
+    return found
+
+
+def _translated_labels(labels: Any, code: str, lines: tuple[Line, ...]) -> dict[str, str]:
+    """A language's ``labels`` table (run label -> shown label), checked."""
     if not isinstance(labels, dict) or not all(isinstance(v, str) and v.strip() for v in labels.values()):
         raise ConfigError(_("{code}.labels must map run labels to non-empty text").format(code=code))
     strange = [k for k in labels if k not in {line.label for line in lines}]
@@ -252,8 +257,7 @@ def _translation(data: dict[str, Any], code: str, lines: tuple[Line, ...]) -> di
         raise ConfigError(_("{code}.labels names no run {label}").format(code=code, label=quote(strange[0])))
     if len(set(labels.values())) < len(labels):
         raise ConfigError(_("two runs have the same label"))
-    found["labels"] = {k: v.strip() for k, v in labels.items()}
-    return found
+    return {k: v.strip() for k, v in labels.items()}
 
 
 def _table(value: Any, key: str) -> dict[str, Any]:
