@@ -18,6 +18,7 @@ same in every language, since the same text goes into the sidebar's boxes, links
 from __future__ import annotations
 
 import gettext
+import io
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -122,24 +123,30 @@ def compile_catalogs(force: bool = False) -> list[Path]:
     """Compile every language's .po into its .mo when the .mo is missing or older (or ``force``); the files
     written. Babel reads and writes them (``babel.messages.pofile`` / ``mofile``); fuzzy entries are left out,
     as msgfmt does, so an unchecked translation reads in English."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
     written = []
     with _compile_lock:
         for code in LANGUAGES:
             po, mo = catalog_paths(code)
             if not po.exists() or (not force and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime):
                 continue
-            with po.open("rb") as source:
-                catalog = read_po(source, locale=code, domain=DOMAIN)
             partial = mo.with_suffix(f".{os.getpid()}.tmp")
-            with partial.open("wb") as target:
-                write_mo(target, catalog, use_fuzzy=False)
+            partial.write_bytes(_compiled(po, code))
             partial.replace(mo)  # atomic: another process never reads half a catalog
             written.append(mo)
     _translations.cache_clear()
     return written
+
+
+def _compiled(po: Path, code: str) -> bytes:
+    """The .mo bytes of a .po (Babel), fuzzy entries left out."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=code, domain=DOMAIN)
+    target = io.BytesIO()
+    write_mo(target, catalog, use_fuzzy=False)
+    return target.getvalue()
 
 
 @cache
@@ -148,7 +155,10 @@ def _translations(code: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
     po, mo = catalog_paths(code)
     if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
-        compile_catalogs()
+        try:
+            compile_catalogs()
+        except OSError:  # a read-only install: compile into memory instead
+            return gettext.GNUTranslations(io.BytesIO(_compiled(po, code)))
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[code], fallback=True)
 
 

@@ -85,6 +85,27 @@ def test_the_compiled_catalog_is_built_from_the_po_when_missing(tmp_path, monkey
         i18n._translations.cache_clear()
 
 
+def test_a_read_only_install_compiles_the_catalog_in_memory(tmp_path, monkeypatch):
+    po, _mo = i18n.catalog_paths("es")
+    target = tmp_path / "es" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    (target / po.name).write_bytes(po.read_bytes())
+
+    def read_only(force: bool = False) -> list[Path]:
+        raise PermissionError(13, "Permission denied", str(target / "messages.mo"))
+
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(i18n, "compile_catalogs", read_only)  # as a read-only site-packages would refuse
+    i18n._translations.cache_clear()
+    try:
+        with i18n.using("es"):
+            assert i18n._("Learning rate") == "Tasa de aprendizaje"
+        assert not (target / "messages.mo").exists()
+    finally:
+        monkeypatch.undo()
+        i18n._translations.cache_clear()
+
+
 def test_plural_forms_follow_the_language():
     with i18n.using("en"):
         assert [i18n.ngettext("{n} seed", "{n} seeds", n).format(n=n) for n in (1, 2)] == ["1 seed", "2 seeds"]
