@@ -15,6 +15,7 @@ import streamlit as st
 
 from experiments import i18n
 from experiments.config import RunConfig, schema
+from experiments.i18n import _
 from experiments.settings.links import LANG, LinkState, link_keys, read_link, write_link
 from experiments.settings.setting import Widget
 from ui import common
@@ -122,7 +123,7 @@ def notices(page: str) -> None:
 
 def copy_link(page: str) -> None:
     """A "Copy link" expander with the link in a code box (its copy button copies it)."""
-    with st.sidebar.expander("Copy link", icon=":material/link:"):
-        st.caption("Anyone who opens this link gets these settings on this page.")
+    with st.sidebar.expander(_("Copy link"), icon=":material/link:"):
+        st.caption(_("Anyone who opens this link gets these settings on this page."))
         with st.container(key="copy_link"):  # the link, URL-encoded, as literal text with a copy button
             st.code(link_url(page), language=None, wrap_lines=True)
