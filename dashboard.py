@@ -12,11 +12,12 @@ page directly. Streamlit serves its default page at the root only, not at the de
 """
 import streamlit as st
 
-from ui import common, gate, links, student
+from ui import common, gate, language, links, student
 
 ROOT = "home"
 
 st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
+language.apply()  # first: everything below writes in the session's language
 gate.guard_server()
 student.require_on_class_server()
 links.init_settings()
@@ -45,6 +46,7 @@ if page.url_path not in ("", ROOT):  # the root (the default page: url_path "") 
     links.apply_pending()
     links.mirror(page.url_path)
     links.notices(page.url_path)
+    language.switch()
     student.sidebar_badge()
     links.copy_link(page.url_path)
 page.run()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from experiments.i18n import N_, _
 from experiments.settings.labels import differing_fields, labels_for, short_label
 from experiments.settings.limits import (
     DTYPES,
@@ -73,108 +74,108 @@ class RunConfig:
     """Hyperparameters, dataset and seed of one run. Defaults are the course report's base network."""
 
     hidden: tuple[int, ...] = setting(
-        (128,), "Hidden layers", short="hidden", parse=Widths(MAX_DEPTH, MAX_WIDTH),
-        help="Widths of the hidden layers, separated by commas: '128' is one layer of 128 units, '256, 128' two "
-             "layers. Leave empty (or write none) for no hidden layer (softmax regression).")
+        (128,), N_("Hidden layers"), short="hidden", parse=Widths(MAX_DEPTH, MAX_WIDTH),
+        help=N_("Widths of the hidden layers, separated by commas: '128' is one layer of 128 units, '256, 128' two "
+             "layers. Leave empty (or write none) for no hidden layer (softmax regression)."))
     activation: str = setting(
-        "relu", "Activation", short="act", parse=Choice(ACTIVATIONS), widget=Widget.CHOICE,
-        help="The non-linearity of the hidden units. relu learns fastest; sigmoid saturates and learns slowly.")
+        "relu", N_("Activation"), short="act", parse=Choice(ACTIVATIONS), widget=Widget.CHOICE,
+        help=N_("The non-linearity of the hidden units. relu learns fastest; sigmoid saturates and learns slowly."))
     optimizer: str = setting(
-        "adam", "Optimizer", short="opt", parse=Choice(tuple(OPTIMIZERS)), widget=Widget.CHOICE,
-        help="How the gradient updates the weights: plain sgd, sgd with momentum, or the adaptive rmsprop "
-             "and adam.")
+        "adam", N_("Optimizer"), short="opt", parse=Choice(tuple(OPTIMIZERS)), widget=Widget.CHOICE,
+        help=N_("How the gradient updates the weights: plain sgd, sgd with momentum, or the adaptive rmsprop "
+             "and adam."))
     lr: float = setting(
-        1e-3, "Learning rate", short="lr", parse=RealNumber(0.0, MAX_LR), widget=Widget.LOG_SLIDER,
+        1e-3, N_("Learning rate"), short="lr", parse=RealNumber(0.0, MAX_LR), widget=Widget.LOG_SLIDER,
         options=LEARNING_RATES,
-        help="Step size of each update. Too high and the loss diverges; too low and it crawls. "
-             "Good starts: 0.001 for adam, 0.1 for sgd.")
+        help=N_("Step size of each update. Too high and the loss diverges; too low and it crawls. "
+             "Good starts: 0.001 for adam, 0.1 for sgd."))
     l2: float = setting(
-        0.0, "L2", short="L2", parse=RealNumber(0.0, MAX_L2, low_inclusive=True), widget=Widget.LOG_SLIDER,
+        0.0, N_("L2"), short="L2", parse=RealNumber(0.0, MAX_L2, low_inclusive=True), widget=Widget.LOG_SLIDER,
         options=L2_VALUES,
-        help="Weight decay: a penalty on large weights that fights overfitting. 0 turns it off; try 1e-4.")
+        help=N_("Weight decay: a penalty on large weights that fights overfitting. 0 turns it off; try 1e-4."))
     epochs: int = setting(
-        10, "Epochs", short="epochs", parse=WholeNumber(1, MAX_EPOCHS),
-        help="Passes over the training images.")
+        10, N_("Epochs"), short="epochs", parse=WholeNumber(1, MAX_EPOCHS),
+        help=N_("Passes over the training images."))
     batch_size: int = setting(
-        64, "Batch size", short="batch", parse=WholeNumber(1, MAX_BATCH_SIZE),
-        help="Images per weight update. Small batches give noisy but many updates; large ones fewer, smoother "
-             "updates.")
+        64, N_("Batch size"), short="batch", parse=WholeNumber(1, MAX_BATCH_SIZE),
+        help=N_("Images per weight update. Small batches give noisy but many updates; large ones fewer, smoother "
+             "updates."))
     seed: int = setting(
-        0, "Seed", short="seed", parse=WholeNumber(0, MAX_SEED),
-        help="Fixes the initial weights and the order of the batches: the same settings and seed give the same "
-             "run. Change it to see how much results vary by chance.")
+        0, N_("Seed"), short="seed", parse=WholeNumber(0, MAX_SEED),
+        help=N_("Fixes the initial weights and the order of the batches: the same settings and seed give the same "
+             "run. Change it to see how much results vary by chance."))
     dropout: float = setting(
-        0.0, "Dropout", short="dropout", parse=UNIT,
-        help="The fraction of hidden units switched off at random in each training step (inverted dropout; "
-             "none at evaluation). It fights overfitting; try 0.2 to 0.5. 0 turns it off.")
+        0.0, N_("Dropout"), short="dropout", parse=UNIT,
+        help=N_("The fraction of hidden units switched off at random in each training step (inverted dropout; "
+             "none at evaluation). It fights overfitting; try 0.2 to 0.5. 0 turns it off."))
     schedule: str = setting(
-        "constant", "Learning-rate schedule", short="sched", parse=Choice(tuple(SCHEDULES)), widget=Widget.CHOICE,
-        help="How the learning rate changes over the epochs: constant, step (multiply by the step factor every "
+        "constant", N_("Learning-rate schedule"), short="sched", parse=Choice(tuple(SCHEDULES)), widget=Widget.CHOICE,
+        help=N_("How the learning rate changes over the epochs: constant, step (multiply by the step factor every "
              "few epochs), exponential (multiply by gamma every epoch) or cosine (down to the cosine floor by "
-             "the last epoch). Its parameters are under More settings.")
+             "the last epoch). Its parameters are under More settings."))
     early_stopping: str = setting(
-        "off", "Early stopping", short="stop", parse=Choice(MONITORS), widget=Widget.CHOICE,
-        help="Stop when the validation metric (val_loss or val_acc) has not improved for 'patience' epochs, "
-             "and keep the best epoch's weights. Needs a validation set (val_size > 0).")
+        "off", N_("Early stopping"), short="stop", parse=Choice(MONITORS), widget=Widget.CHOICE,
+        help=N_("Stop when the validation metric (val_loss or val_acc) has not improved for 'patience' epochs, "
+             "and keep the best epoch's weights. Needs a validation set (val_size > 0)."))
     dtype: str = setting(
-        "float32", "Precision", short="dtype", parse=Choice(DTYPES), widget=Widget.CHOICE, more=True,
-        help="float32 is about twice as fast; float64 for checking numerics.")
+        "float32", N_("Precision"), short="dtype", parse=Choice(DTYPES), widget=Widget.CHOICE, more=True,
+        help=N_("float32 is about twice as fast; float64 for checking numerics."))
     reduction: str = setting(
-        "mean", "Gradient reduction", short="grad", parse=Choice(REDUCTIONS), widget=Widget.CHOICE, more=True,
-        help="mean: the batch gradient is averaged (standard). sum: it is added up, so the step grows with the "
-             "batch size (the course report's bug).")
+        "mean", N_("Gradient reduction"), short="grad", parse=Choice(REDUCTIONS), widget=Widget.CHOICE, more=True,
+        help=N_("mean: the batch gradient is averaged (standard). sum: it is added up, so the step grows with the "
+             "batch size (the course report's bug)."))
     train_size: int = setting(
-        0, "Training images", short="train", parse=WholeNumber(0, MAX_TRAIN_SIZE), more=True,
-        help="Train on the first N training images only, for quick experiments (0 = all of them: 60,000 less "
-             "the validation images).")
+        0, N_("Training images"), short="train", parse=WholeNumber(0, MAX_TRAIN_SIZE), more=True,
+        help=N_("Train on the first N training images only, for quick experiments (0 = all of them: 60,000 less "
+             "the validation images)."))
     val_size: int = setting(
-        10_000, "Validation images", short="val", parse=WholeNumber(0, MAX_VAL_SIZE), more=True,
-        help="Training images held out to choose settings and epochs by (the same ones in every run, stratified "
-             "by class); the test set is kept for one final check. 0 = none (the course report's protocol).")
+        10_000, N_("Validation images"), short="val", parse=WholeNumber(0, MAX_VAL_SIZE), more=True,
+        help=N_("Training images held out to choose settings and epochs by (the same ones in every run, stratified "
+             "by class); the test set is kept for one final check. 0 = none (the course report's protocol)."))
     init: str = setting(
-        "auto", "Initialisation", short="init", parse=Choice(INITS), widget=Widget.CHOICE, more=True,
-        help="The initial weights: he (for relu), glorot (for sigmoid and tanh), or small (0.01 * randn, which "
-             "makes deep networks start slowly). auto picks he or glorot by the activation.")
+        "auto", N_("Initialisation"), short="init", parse=Choice(INITS), widget=Widget.CHOICE, more=True,
+        help=N_("The initial weights: he (for relu), glorot (for sigmoid and tanh), or small (0.01 * randn, which "
+             "makes deep networks start slowly). auto picks he or glorot by the activation."))
     patience: int = setting(
-        5, "Patience", short="patience", parse=WholeNumber(1, MAX_EPOCHS), more=True,
-        help="Early stopping: epochs without improvement before the run stops.")
+        5, N_("Patience"), short="patience", parse=WholeNumber(1, MAX_EPOCHS), more=True,
+        help=N_("Early stopping: epochs without improvement before the run stops."))
     min_delta: float = setting(
-        0.0, "Min delta", short="min_delta", parse=RealNumber(0.0, MAX_MIN_DELTA, low_inclusive=True), more=True,
-        help="Early stopping: the least change of the monitored metric that counts as an improvement.")
+        0.0, N_("Min delta"), short="min_delta", parse=RealNumber(0.0, MAX_MIN_DELTA, low_inclusive=True), more=True,
+        help=N_("Early stopping: the least change of the monitored metric that counts as an improvement."))
     restore_best: bool = setting(
-        True, "Restore best weights", short="restore", parse=YesNo(), widget=Widget.CHECKBOX, more=True,
-        help="Early stopping: end the run with the weights of its best epoch rather than its last.")
+        True, N_("Restore best weights"), short="restore", parse=YesNo(), widget=Widget.CHECKBOX, more=True,
+        help=N_("Early stopping: end the run with the weights of its best epoch rather than its last."))
     step_factor: float = setting(
-        0.5, "Step factor", short="step_factor", parse=RealNumber(0.0, 1.0), more=True,
-        help="Step schedule: the learning rate is multiplied by this every 'step every' epochs.")
+        0.5, N_("Step factor"), short="step_factor", parse=RealNumber(0.0, 1.0), more=True,
+        help=N_("Step schedule: the learning rate is multiplied by this every 'step every' epochs."))
     step_every: int = setting(
-        10, "Step every", short="step_every", parse=WholeNumber(1, MAX_EPOCHS), more=True,
-        help="Step schedule: epochs between two steps.")
+        10, N_("Step every"), short="step_every", parse=WholeNumber(1, MAX_EPOCHS), more=True,
+        help=N_("Step schedule: epochs between two steps."))
     gamma: float = setting(
-        0.95, "Exponential gamma", short="gamma", parse=RealNumber(0.0, 1.0), more=True,
-        help="Exponential schedule: the learning rate is multiplied by this every epoch.")
+        0.95, N_("Exponential gamma"), short="gamma", parse=RealNumber(0.0, 1.0), more=True,
+        help=N_("Exponential schedule: the learning rate is multiplied by this every epoch."))
     cosine_min: float = setting(
-        0.0, "Cosine floor", short="cos_min", parse=RealNumber(0.0, 1.0, low_inclusive=True), more=True,
-        help="Cosine schedule: the final learning rate as a fraction of the initial one.")
+        0.0, N_("Cosine floor"), short="cos_min", parse=RealNumber(0.0, 1.0, low_inclusive=True), more=True,
+        help=N_("Cosine schedule: the final learning rate as a fraction of the initial one."))
     warmup_epochs: int = setting(
-        0, "Warm-up", short="warmup", parse=WholeNumber(0, MAX_EPOCHS), more=True,
-        help="Epochs of linear warm-up (the learning rate grows to its full value) before the schedule starts.")
+        0, N_("Warm-up"), short="warmup", parse=WholeNumber(0, MAX_EPOCHS), more=True,
+        help=N_("Epochs of linear warm-up (the learning rate grows to its full value) before the schedule starts."))
     momentum: float = setting(
-        0.9, "Momentum", short="momentum", parse=UNIT, more=True,
-        help="The momentum optimizer's constant: the fraction of the last step kept in the next.")
+        0.9, N_("Momentum"), short="momentum", parse=UNIT, more=True,
+        help=N_("The momentum optimizer's constant: the fraction of the last step kept in the next."))
     rho: float = setting(
-        0.9, "RMSprop rho", short="rho", parse=UNIT, more=True,
-        help="rmsprop's constant: how slowly its running average of squared gradients forgets.")
+        0.9, N_("RMSprop rho"), short="rho", parse=UNIT, more=True,
+        help=N_("rmsprop's constant: how slowly its running average of squared gradients forgets."))
     beta1: float = setting(
-        0.9, "Adam beta1", short="beta1", parse=UNIT, more=True,
-        help="adam's constant for its running average of gradients.")
+        0.9, N_("Adam beta1"), short="beta1", parse=UNIT, more=True,
+        help=N_("adam's constant for its running average of gradients."))
     beta2: float = setting(
-        0.999, "Adam beta2", short="beta2", parse=UNIT, more=True,
-        help="adam's constant for its running average of squared gradients.")
+        0.999, N_("Adam beta2"), short="beta2", parse=UNIT, more=True,
+        help=N_("adam's constant for its running average of squared gradients."))
     data_dir: str = setting(
-        "", "Data folder", short="data", parse=FolderPath(), widget=Widget.NONE,
-        help="Folder with the MNIST IDX files (empty: $MNIST_DIR, else the per-user cache, downloading if "
-             "needed).")
+        "", N_("Data folder"), short="data", parse=FolderPath(), widget=Widget.NONE,
+        help=N_("Folder with the MNIST IDX files (empty: $MNIST_DIR, else the per-user cache, downloading if "
+             "needed)."))
 
     def __post_init__(self) -> None:
         """Parse every field (user text becomes typed values), then the cross-setting checks; all problems
@@ -217,7 +218,8 @@ class RunConfig:
         """Build from a mapping of raw values (parsed JSON, CLI or widget text); unknown keys are refused,
         missing ones take defaults."""
         if not isinstance(d, dict):
-            raise ConfigError(f"a run configuration must be a mapping of settings, got {type(d).__name__}")
+            raise ConfigError(_("a run configuration must be a mapping of settings, got {kind}").format(
+                kind=type(d).__name__))
         known = [entry.name for entry in schema()]
         unknown = sorted(set(d) - set(known), key=str)
         if unknown:
@@ -244,7 +246,7 @@ class RunConfig:
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"the run configuration is not valid JSON ({exc.msg})") from None
+            raise ConfigError(_("the run configuration is not valid JSON ({reason})").format(reason=exc.msg)) from None
 
     @classmethod
     def from_stored(cls, text: str) -> RunConfig:
@@ -253,7 +255,7 @@ class RunConfig:
         try:
             stored = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"the run configuration is not valid JSON ({exc.msg})") from None
+            raise ConfigError(_("the run configuration is not valid JSON ({reason})").format(reason=exc.msg)) from None
         if isinstance(stored, dict):
             stored = {**{k: v for k, v in STORED_BEFORE.items() if k not in stored}, **stored}
         return cls.from_dict(stored)
@@ -279,25 +281,28 @@ def _training_images(config: RunConfig) -> int:
 def _sizes_fit(config: RunConfig, name_of: Callable[[str], str]) -> str:
     left = MAX_TRAIN_SIZE - config.val_size
     if config.train_size > left:
-        return (f"{name_of('train_size')} ({config.train_size}) and {name_of('val_size')} ({config.val_size}) "
-                f"together exceed the {MAX_TRAIN_SIZE} training images")
+        return _("{train} ({train_value}) and {val} ({val_value}) together exceed the {total} training "
+                 "images").format(train=name_of("train_size"), train_value=config.train_size,
+                                  val=name_of("val_size"), val_value=config.val_size, total=MAX_TRAIN_SIZE)
     if config.batch_size > _training_images(config):
-        return (f"{name_of('batch_size')} ({config.batch_size}) is larger than the training set "
-                f"({_training_images(config)})")
+        return _("{batch} ({batch_value}) is larger than the training set ({images})").format(
+            batch=name_of("batch_size"), batch_value=config.batch_size, images=_training_images(config))
     return ""
 
 
 def _early_stopping_has_validation(config: RunConfig, name_of: Callable[[str], str]) -> str:
     if config.early_stopping != "off" and config.val_size == 0:
-        return (f"{name_of('early_stopping')} monitors {config.early_stopping} but {name_of('val_size')} is 0: "
-                f"hold out validation images or turn early stopping off")
+        return _("{early_stopping} monitors {metric} but {val} is 0: hold out validation images or turn early "
+                 "stopping off").format(early_stopping=name_of("early_stopping"), metric=config.early_stopping,
+                                        val=name_of("val_size"))
     return ""
 
 
 def _warmup_fits(config: RunConfig, name_of: Callable[[str], str]) -> str:
     if config.warmup_epochs and config.warmup_epochs >= config.epochs:
-        return (f"{name_of('warmup_epochs')} ({config.warmup_epochs}) must be fewer than {name_of('epochs')} "
-                f"({config.epochs})")
+        return _("{warmup} ({warmup_value}) must be fewer than {epochs} ({epochs_value})").format(
+            warmup=name_of("warmup_epochs"), warmup_value=config.warmup_epochs, epochs=name_of("epochs"),
+            epochs_value=config.epochs)
     return ""
 
 
@@ -337,8 +342,9 @@ def setting_of(name: str) -> Setting:
 def unknown_setting(name: Any, known: list[str]) -> str:
     """One line refusing setting ``name``: the nearest known name if one is close, else where they are listed."""
     close = difflib.get_close_matches(str(name), known, n=1)
-    hint = f"did you mean {close[0]}?" if close else "'python -m experiments run --help' lists the settings"
-    return f"unknown setting {quote(name)}; {hint}"
+    hint = (_("did you mean {name}?").format(name=close[0]) if close
+            else _("'python -m experiments run --help' lists the settings"))
+    return _("unknown setting {name}; {hint}").format(name=quote(name), hint=hint)
 
 
 def parse_setting(name: str, value: Any) -> Any:

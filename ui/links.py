@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from experiments import i18n
 from experiments.config import RunConfig, schema
-from experiments.settings.links import LinkState, link_keys, read_link, write_link
+from experiments.i18n import _
+from experiments.settings.links import LANG, LinkState, link_keys, read_link, write_link
 from experiments.settings.setting import Widget
 from ui import common
 
@@ -86,7 +88,9 @@ def exercise() -> str:
 def current_params(page: str) -> dict[str, str]:
     values = {e.name: st.session_state[common.config_key(e.name)] for e in schema()
               if e.setting.in_sidebar and common.config_key(e.name) in st.session_state}
-    return write_link(values, page, locked(), hidden(), exercise())
+    # The language goes into the link when it is not the default, or when the link locks it.
+    shown = i18n.language() if i18n.language() != i18n.DEFAULT or LANG in locked() else None
+    return write_link(values, page, locked(), hidden(), exercise(), shown)
 
 
 def mirror(page: str) -> None:
@@ -119,7 +123,7 @@ def notices(page: str) -> None:
 
 def copy_link(page: str) -> None:
     """A "Copy link" expander with the link in a code box (its copy button copies it)."""
-    with st.sidebar.expander("Copy link", icon=":material/link:"):
-        st.caption("Anyone who opens this link gets these settings on this page.")
+    with st.sidebar.expander(_("Copy link"), icon=":material/link:"):
+        st.caption(_("Anyone who opens this link gets these settings on this page."))
         with st.container(key="copy_link"):  # the link, URL-encoded, as literal text with a copy button
             st.code(link_url(page), language=None, wrap_lines=True)

@@ -2,8 +2,8 @@
 
 ``experiments.analysis.diagnosis`` finds the trouble, the numbers behind it and the fix (a change of settings);
 this module names the settings as the sidebar labels them (in Markdown bold; the command line strips the
-asterisks) and says it in words. Plain text, no Streamlit, for the Train page and ``python -m experiments
-fix`` alike.
+asterisks) and says it in words, in the current language (``experiments.i18n``). Plain text, no Streamlit,
+for the Train page and ``python -m experiments fix`` alike.
 """
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.analysis.diagnosis import DEAD_FRACTION, LN10, UPDATE_RATIO, DiagnosisKind, Finding, Severity
-from experiments.analysis.rounding import acc_percent
+from experiments.analysis.rounding import acc_percent, percent_text
+from experiments.config import setting_of
+from experiments.i18n import _, decimal, localized
 
-# The sidebar's labels, as the advice names them.
-LR, ACTIVATION, OPTIMIZER, BATCH, L2, EPOCHS = ("**Learning rate**", "**Activation**", "**Optimizer**",
-                                                "**Batch size**", "**L2**", "**Epochs**")
-LABELS = {"train_size": "**Training images**", "lr": LR, "activation": ACTIVATION, "optimizer": OPTIMIZER,
-          "batch_size": BATCH, "l2": L2,
-          "epochs": EPOCHS, "reduction": "**Gradient reduction**"}
+# The settings a fix may change, named as the sidebar labels them (any other by its field name).
+LABELLED = ("train_size", "lr", "activation", "optimizer", "batch_size", "l2", "epochs", "reduction")
+
+
+def label(name: str) -> str:
+    """A setting as the sidebar labels it, in bold: "**Learning rate**" (in the current language)."""
+    return f"**{setting_of(name).label}**"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def describe(finding: Finding) -> Described:
     message, advice = _WORDS[finding.kind](finding)
     change = fix_text(finding)
     if change:
-        advice = f"{advice} Try: {change}."
+        advice = _("{advice} Try: {change}.").format(advice=advice, change=change)
     return Described(finding.severity, message, advice)
 
 
@@ -49,11 +52,12 @@ def fix_text(finding: Finding) -> str:
     parts = []
     for name, value in finding.fix:
         old = getattr(finding.config, name, None) if finding.config is not None else None
-        parts.append(f"{LABELS.get(name, name)} {_value(old)} → {_value(value)}")
+        parts.append(f"{label(name) if name in LABELLED else name} {_value(old)} → {_value(value)}")
     return ", ".join(parts)
 
 
 def _value(value: Any) -> str:
+    """A setting's value as it is typed (the same in every language: it goes into the sidebar's boxes)."""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -61,101 +65,141 @@ def _lr(f: Finding) -> str:
     return f" ({f.config.lr:g})" if f.config else ""
 
 
+def _lower_lr(f: Finding) -> str:
+    """"Lower the **Learning rate** (0.1)" in the current language."""
+    return _("Lower the {lr}{value}").format(lr=label("lr"), value=_lr(f))
+
+
+def _raise_lr(f: Finding) -> str:
+    return _("Raise the {lr}{value}").format(lr=label("lr"), value=_lr(f))
+
+
 def _layer_ratio(f: Finding) -> str:
     """E.g. "layer 1's updates are 0.03 of its weights per step (rule of thumb: about 0.001)"."""
     if f.layer is None or f.ratio is None:
         return ""
-    return (f"Layer {f.layer}'s updates are {f.ratio:.2g} of its weights per step (rule of thumb: about "
-            f"{UPDATE_RATIO:g}).")
+    return _("Layer {layer}'s updates are {ratio} of its weights per step (rule of thumb: about {usual}).").format(
+        layer=f.layer, ratio=_significant(f.ratio, 2), usual=_significant(UPDATE_RATIO, 6))
+
+
+def _significant(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits (Python's ``g``) with the language's decimal mark."""
+    return localized(f"{value:.{digits}g}")
 
 
 def _diverged(f: Finding) -> tuple[str, str]:
     evidence = _layer_ratio(f)
-    return ("Diverged: the loss became NaN or exploded, so the weights are now useless." +
-            (f" {evidence}" if evidence else ""), f"Lower the {LR}{_lr(f)}, e.g. by a factor of 10.")
+    return (_("Diverged: the loss became NaN or exploded, so the weights are now useless.") +
+            (f" {evidence}" if evidence else ""), _("{lower}, e.g. by a factor of 10.").format(lower=_lower_lr(f)))
 
 
 def _l2_dominates(f: Finding) -> tuple[str, str]:
     penalty, loss = f.penalty or 0.0, f.loss or 0.0
-    times = f" ({penalty / loss:.0f}x)" if loss > 0 else ""
+    times = _(" ({times}x)").format(times=decimal(penalty / loss, 0)) if loss > 0 else ""
     l2 = f" ({f.config.l2:g})" if f.config else ""
-    tiny = (f" The steps are tiny as well (the weights change by {f.ratio:.1g} of themselves per step), so "
-            f"raise the {LR} too." if f.ratio is not None and any(k == "lr" for k, _ in f.fix) else "")
-    return (f"L2 dominates the loss: the L2 penalty is {penalty:.3g}, larger than the cross-entropy {loss:.3g}"
-            f"{times}, so each step mostly shrinks the weights towards zero instead of fitting the images.",
-            f"Lower {L2}{l2}: lowering the learning rate would not help.{tiny}")
+    tiny = (" " + _("The steps are tiny as well (the weights change by {ratio} of themselves per step), so raise "
+                    "the {lr} too.").format(ratio=_significant(f.ratio, 1), lr=label("lr"))
+            if f.ratio is not None and any(k == "lr" for k, _v in f.fix) else "")
+    return (_("L2 dominates the loss: the L2 penalty is {penalty}, larger than the cross-entropy {loss}{times}, so "
+              "each step mostly shrinks the weights towards zero instead of fitting the images.").format(
+                penalty=_significant(penalty, 3), loss=_significant(loss, 3), times=times),
+            _("Lower {l2}{value}: lowering the learning rate would not help.").format(l2=label("l2"), value=l2) + tiny)
 
 
 def _stuck(f: Finding) -> tuple[str, str]:
-    advice = f"Raise the {LR}{_lr(f)}"
+    advice = _raise_lr(f)
     if f.config and f.config.activation == "sigmoid":
-        advice += f", or switch the {ACTIVATION} to relu"
+        advice += _(", or switch the {activation} to relu").format(activation=label("activation"))
     if f.config and f.config.optimizer == "sgd":
-        advice += f", or use the adam {OPTIMIZER}"
-    loss = f" ({f.loss:.3f})" if f.loss is not None else ""
-    return (f"Stuck: the cross-entropy{loss} stays at ln 10 ≈ {LN10:.2f}, the loss of guessing at random; the "
-            f"network is not learning.", advice + ".")
+        advice += _(", or use the adam {optimizer}").format(optimizer=label("optimizer"))
+    loss = f" ({decimal(f.loss, 3)})" if f.loss is not None else ""
+    return (_("Stuck: the cross-entropy{loss} stays at ln 10 ≈ {ln10}, the loss of guessing at random; the network "
+              "is not learning.").format(loss=loss, ln10=decimal(LN10, 2)), advice + ".")
 
 
 def _collapsed(f: Finding) -> tuple[str, str]:
     c, effective = f.config, f.effective_lr
     if c is not None and effective is not None:
-        advice = (f"The gradient is summed over the batch, not averaged, so the effective learning rate is "
-                  f"lr x batch size = {c.lr:g} x {c.batch_size} = {effective:g}: steps that large "
-                  f"overshoot, can kill every hidden ReLU, and leave the output bias alone to pick the digit. Set "
-                  f"the gradient reduction to mean, or divide the {LR}{_lr(f)} by the {BATCH}.")
+        advice = _("The gradient is summed over the batch, not averaged, so the effective learning rate is lr x batch "
+                   "size = {lr} x {batch} = {effective}: steps that large overshoot, can kill every hidden ReLU, and "
+                   "leave the output bias alone to pick the digit. Set the gradient reduction to mean, or divide the "
+                   "{lr_label}{value} by the {batch_label}.").format(
+            lr=f"{c.lr:g}", batch=c.batch_size, effective=f"{effective:g}", lr_label=label("lr"), value=_lr(f),
+            batch_label=label("batch_size"))
     else:
-        advice = f"Lower the {LR}{_lr(f)}, or try the adam {OPTIMIZER}."
-    dead = f" {f.dead:.0%} of the hidden ReLUs never fire." if f.dead is not None and f.dead >= DEAD_FRACTION else ""
+        advice = _("{lower}, or try the adam {optimizer}.").format(lower=_lower_lr(f), optimizer=label("optimizer"))
+    dead = (" " + _("{share} of the hidden ReLUs never fire.").format(share=percent_text(f.dead, 0))
+            if f.dead is not None and f.dead >= DEAD_FRACTION else "")
     majority = f.majority or 0.0
-    return (f"Collapsed predictions: {majority:.0%} of the test images are given the same digit, whatever the "
-            f"image.{dead}", advice)
+    return (_("Collapsed predictions: {share} of the test images are given the same digit, whatever the "
+              "image.").format(share=percent_text(majority, 0)) + dead, advice)
 
 
 def _large_updates(f: Finding) -> tuple[str, str]:
-    return (f"Too-large updates: {_layer_ratio(f)} Steps that big overshoot and make the loss jump.",
-            f"Lower the {LR}{_lr(f)}.")
+    return (_("Too-large updates: {evidence} Steps that big overshoot and make the loss jump.").format(
+        evidence=_layer_ratio(f)), _lower_lr(f) + ".")
 
 
 def _small_updates(f: Finding) -> tuple[str, str]:
-    return (f"Too-small updates: {_layer_ratio(f)} At this pace the weights barely move.",
-            f"Raise the {LR}{_lr(f)}.")
+    return (_("Too-small updates: {evidence} At this pace the weights barely move.").format(evidence=_layer_ratio(f)),
+            _raise_lr(f) + ".")
 
 
 def _dead_relus(f: Finding) -> tuple[str, str]:
-    dead = f.dead or 0.0
-    where = f"of layer {f.layer}'s units never fire on a sample of training images" if f.layer else \
-        "of the hidden units never fire on any test image"
-    return (f"Many dead ReLUs: {dead:.0%} {where} and no longer learn.",
-            f"Lower the {LR}{_lr(f)}, or use tanh as the {ACTIVATION}.")
+    share = percent_text(f.dead or 0.0, 0)
+    if f.layer:
+        message = _("Many dead ReLUs: {share} of layer {layer}'s units never fire on a sample of training images and "
+                    "no longer learn.").format(share=share, layer=f.layer)
+    else:
+        message = _("Many dead ReLUs: {share} of the hidden units never fire on any test image and no longer "
+                    "learn.").format(share=share)
+    return message, _("{lower}, or use tanh as the {activation}.").format(lower=_lower_lr(f),
+                                                                           activation=label("activation"))
 
 
 def _saturated(f: Finding) -> tuple[str, str]:
-    share = f.saturated or 0.0
     activation = f.config.activation if f.config else "sigmoid/tanh"
-    return (f"Saturated units: {share:.0%} of layer {f.layer}'s {activation} activations sit at their limits, where "
-            f"the gradient is nearly zero.", f"Use relu as the {ACTIVATION}, or lower the {LR}{_lr(f)}.")
+    return (_("Saturated units: {share} of layer {layer}'s {activation} activations sit at their limits, where the "
+              "gradient is nearly zero.").format(share=percent_text(f.saturated or 0.0, 0), layer=f.layer,
+                                                 activation=activation),
+            _("Use relu as the {activation}, or lower the {lr}{value}.").format(
+                activation=label("activation"), lr=label("lr"), value=_lr(f)))
+
+
+def _held_out(f: Finding) -> str:
+    """The held-out set the finding compares with, named in the current language."""
+    return {"validation": _("validation"), "test": _("test")}.get(f.held_out, f.held_out)
 
 
 def _overfitting(f: Finding) -> tuple[str, str]:
     train = acc_percent(f.train_acc)
     test = acc_percent(f.test_acc)
-    which = "train accuracy" if f.train_acc_full else "train accuracy (average over the epoch)"
-    rose = (f"the {f.held_out} loss rose from {f.best_loss:.3f} at its best (epoch {f.best_loss_epoch}) to "
-            f"{f.held_loss:.3f} at epoch {f.last_epoch}" if f.best_loss is not None and f.held_loss is not None
-            else f"the {f.held_out} loss rose from its best")
-    more = any(name == "train_size" for name, _ in f.fix)
-    return (f"Overfitting: {rose}, with {which} {train} vs {f.held_out} {test}; the network memorises the "
-            f"training images.", "Give it more training images." if more else
-            f"Raise {L2} or the dropout, or turn on early stopping (or train fewer {EPOCHS}).")
+    which = _("train accuracy") if f.train_acc_full else _("train accuracy (average over the epoch)")
+    held = _held_out(f)
+    if f.best_loss is not None and f.held_loss is not None:
+        rose = _("the {held} loss rose from {best} at its best (epoch {best_epoch}) to {last} at epoch "
+                 "{last_epoch}").format(held=held, best=decimal(f.best_loss, 3), best_epoch=f.best_loss_epoch,
+                                        last=decimal(f.held_loss, 3), last_epoch=f.last_epoch)
+    else:
+        rose = _("the {held} loss rose from its best").format(held=held)
+    more = any(name == "train_size" for name, _v in f.fix)
+    return (_("Overfitting: {rose}, with {which} {train} vs {held} {test}; the network memorises the training "
+              "images.").format(rose=rose, which=which, train=train, held=held, test=test),
+            _("Give it more training images.") if more else
+            _("Raise {l2} or the dropout, or turn on early stopping (or train fewer {epochs}).").format(
+                l2=label("l2"), epochs=label("epochs")))
 
 
 def _underfitting(f: Finding) -> tuple[str, str]:
     train = acc_percent(f.train_acc)
-    longer = any(name == "epochs" for name, _ in f.fix)
-    return (f"Underfitting: the network reaches only {train} on its own training images" +
-            (", and its loss was still falling." if longer else ", and its loss has levelled off."),
-            f"Train longer (more {EPOCHS})." if longer else f"Take larger steps: raise the {LR}{_lr(f)}.")
+    longer = any(name == "epochs" for name, _v in f.fix)
+    if longer:
+        message = _("Underfitting: the network reaches only {train} on its own training images, and its loss was "
+                    "still falling.").format(train=train)
+        return message, _("Train longer (more {epochs}).").format(epochs=label("epochs"))
+    message = _("Underfitting: the network reaches only {train} on its own training images, and its loss has "
+                "levelled off.").format(train=train)
+    return message, _("Take larger steps: raise the {lr}{value}.").format(lr=label("lr"), value=_lr(f))
 
 
 _WORDS: dict[DiagnosisKind, Callable[[Finding], tuple[str, str]]] = {

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
+from experiments.i18n import percent_sign
+
 
 def rounded(value: float, digits: int = 2) -> str:
     """``value`` to ``digits`` places, half up, after clearing float noise: the one rounding of a shown number.
@@ -28,8 +30,9 @@ def rounded(value: float, digits: int = 2) -> str:
 
 
 def percent_text(fraction: float, digits: int = 2) -> str:
-    """A fraction as a percentage, e.g. 0.68385 -> "68.39%" (rounded once, by ``rounded``)."""
-    return f"{rounded(fraction * 100, digits)}%"
+    """A fraction as a percentage in the reader's language, e.g. 0.68385 -> "68.39%" / "68,39 %" (rounded
+    once, by ``rounded``)."""
+    return percent_sign(rounded(fraction * 100, digits))
 
 
 MISSING = "-"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from experiments.analysis import stats
 from experiments.config import short_label
+from experiments.i18n import _, ngettext
 from experiments.store.best import SummaryBy, best_epoch_name
 from nn.status import RunStatus
 
@@ -24,16 +25,26 @@ from nn.status import RunStatus
 # numbers it selected on favours the noisier configuration (its lucky epochs are picked). The best/last
 # switch of the tables does not move it.
 VERDICT_BY = SummaryBy.LAST
-VERDICT_EPOCH = "each seed's last epoch"
-VERDICT_RULE = (f"The verdict reads every seed at its last epoch, fixed before training, whatever the table shows: "
-                f"the {best_epoch_name()} is picked on these same validation numbers, and a test of the numbers "
-                f"it selected on would favour the noisier configuration.")
+
+
+def __getattr__(name: str) -> str:
+    """``VERDICT_EPOCH`` and ``VERDICT_RULE``: constants in words, read in the current language each time."""
+    if name == "VERDICT_EPOCH":
+        return _("each seed's last epoch")
+    if name == "VERDICT_RULE":
+        return _("The verdict reads every seed at its last epoch, fixed before training, whatever the table shows: "
+                 "the {best_epoch} is picked on these same validation numbers, and a test of the numbers it "
+                 "selected on would favour the noisier configuration.").format(best_epoch=best_epoch_name())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def verdict_subject(metric: str = "val_acc") -> str:
     """What a verdict tests, in words: "val. accuracy at each seed's last epoch" (or test accuracy)."""
-    what = "val. accuracy" if metric == "val_acc" else "test accuracy" if metric == "test_acc" else metric
-    return f"{what} at {VERDICT_EPOCH}"
+    if metric == "val_acc":
+        return _("val. accuracy at each seed's last epoch")
+    if metric == "test_acc":
+        return _("test accuracy at each seed's last epoch")
+    return _("{metric} at each seed's last epoch").format(metric=metric)
 
 
 @dataclass(frozen=True)
@@ -58,9 +69,9 @@ class OnePerSeed:
         if not self.dropped:
             return ""
         ids = ", ".join(f"#{r.id}" for r in sorted(self.dropped, key=lambda r: r.id))
-        one = len(self.dropped) == 1
-        return (f"run{'' if one else 's'} {ids} repeat{'s' if one else ''} the settings and seed of another run "
-                f"and {'is' if one else 'are'} counted once")
+        return ngettext("run {ids} repeats the settings and seed of another run and is counted once",
+                        "runs {ids} repeat the settings and seed of another run and are counted once",
+                        len(self.dropped)).format(ids=ids)
 
 
 def _preference(run: Any) -> tuple[int, int, int]:

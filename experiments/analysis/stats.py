@@ -7,6 +7,9 @@ With a few seeds per config the test has little power: it only passes large, con
 "within seed noise" means "not shown", not "equal". The distributions come from SciPy (``scipy.stats``:
 Welch's test, t-based confidence intervals, Benjamini-Hochberg's false discovery control for tables of many
 comparisons). Pure functions on plain numbers and pandas frames.
+
+Every sentence is in the current language (``experiments.i18n``); ``TEST_NAME`` and ``SMALL_N_NOTE`` are read
+through the module's ``__getattr__``, so each reading is in the language of the moment.
 """
 from __future__ import annotations
 
@@ -21,14 +24,23 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from experiments.analysis.rounding import rounded
+from experiments.i18n import N_, _, decimal, localized, ngettext
 
 ALPHA = 0.05
-TEST_NAME = "Welch's t-test (two-sided, p < 0.05)"
+
+
+def __getattr__(name: str) -> str:
+    """``TEST_NAME`` and ``SMALL_N_NOTE``: constants in words, read in the current language each time."""
+    if name == "TEST_NAME":
+        return _("Welch's t-test (two-sided, p < 0.05)")
+    if name == "SMALL_N_NOTE":
+        return small_n_note()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def test_name(on: str) -> str:
     """The test named with the numbers it is run on: "Welch's t-test on <on> (two-sided, p < 0.05)"."""
-    return f"Welch's t-test on {on} (two-sided, p < 0.05)"
+    return _("Welch's t-test on {numbers} (two-sided, p < 0.05)").format(numbers=on)
 
 
 class VerdictKind(Enum):
@@ -40,27 +52,27 @@ class VerdictKind(Enum):
 
     @property
     def text(self) -> str:
-        return VERDICT_TEXT[self]
+        """The kind in words, in the current language."""
+        return _(VERDICT_TEXT[self])
 
 
-VERDICT_TEXT = {VerdictKind.REAL: "a real difference", VerdictKind.NOISE: "within seed noise",
-                VerdictKind.UNKNOWN: "cannot tell"}
+# The kinds in English (the catalog's msgids); ``VerdictKind.text`` reads them translated.
+VERDICT_TEXT = {VerdictKind.REAL: N_("a real difference"), VerdictKind.NOISE: N_("within seed noise"),
+                VerdictKind.UNKNOWN: N_("cannot tell")}
 
 
 def small_n_note(n: int | Sequence[int] | None = None) -> str:
     """The caveat on the test's power, naming the seeds per config actually used (one count or several)."""
     counts = sorted({int(n)} if isinstance(n, int) else {int(k) for k in (n or ()) if k})
     if not counts:
-        many = "a few seeds"
+        many = _("a few seeds")
     elif len(counts) == 1:
-        many = f"{counts[0]} seed{'s' if counts[0] != 1 else ''}"
+        many = ngettext("{n} seed", "{n} seeds", counts[0]).format(n=counts[0])
     else:
-        many = f"{counts[0]} to {counts[-1]} seeds"
-    return (f"With {many} per config Welch's test has few degrees of freedom: it confirms only large, consistent "
-            f"differences; 'within seed noise' means the difference is not shown, not that there is none.")
-
-
-SMALL_N_NOTE = small_n_note()
+        many = _("{low} to {high} seeds").format(low=counts[0], high=counts[-1])
+    return _("With {seeds} per config Welch's test has few degrees of freedom: it confirms only large, consistent "
+             "differences; 'within seed noise' means the difference is not shown, not that there is none.").format(
+        seeds=many)
 
 
 # ---------------------------------------------------------------------- spread over seeds
@@ -79,10 +91,10 @@ class Spread:
         if self.n == 0:
             return "-"
         k = 100.0 if percent else 1.0
-        unit = "%" if percent else ""
+        mean, std = localized(rounded(self.mean * k, digits)), localized(rounded(self.std * k, digits))
         if self.n == 1:
-            return f"{rounded(self.mean * k, digits)}{unit}"
-        return f"{rounded(self.mean * k, digits)} ± {rounded(self.std * k, digits)}{unit}"
+            return _("{value}%").format(value=mean) if percent else mean
+        return _("{mean} ± {std}%").format(mean=mean, std=std) if percent else f"{mean} ± {std}"
 
 
 def spread(values: Sequence[float | None]) -> Spread:
@@ -223,14 +235,19 @@ class Verdict:
         if self.detail:
             return f"{self.kind.text}: {self.detail}"
         if not self.n_a or not self.n_b:
-            return f"{self.kind.text}: no finished runs for {self.name_b if self.n_a else self.name_a}"
-        k, unit = (100.0, " points") if self.percent else (1.0, "")
-        lead = f"{self.name_a} - {self.name_b} = {self.diff * k:+.2f}{unit}"
+            return _("{verdict}: no finished runs for {name}").format(
+                verdict=self.kind.text, name=self.name_b if self.n_a else self.name_a)
+        diff = decimal(self.diff * (100.0 if self.percent else 1.0), 2, sign=True)
+        amount = _("{diff} points").format(diff=diff) if self.percent else diff
+        lead = f"{self.name_a} - {self.name_b} = {amount}"
         if self.p is None:
-            what = "one run each" if self.n_a == self.n_b == 1 else f"{self.n_a} vs {self.n_b} runs"
-            return f"{self.kind.text} ({what}: no seed spread to compare with): {lead}"
-        return (f"{self.kind.text}: {lead} (Welch t = {self.t:.2f}, df = {self.df:.1f}, {format_p(self.p)}, "
-                f"Cohen's d = {self.effect_size:.1f}; n = {self.n_a} and {self.n_b})")
+            what = (_("one run each") if self.n_a == self.n_b == 1
+                    else _("{a} vs {b} runs").format(a=self.n_a, b=self.n_b))
+            return _("{verdict} ({runs}: no seed spread to compare with): {lead}").format(
+                verdict=self.kind.text, runs=what, lead=lead)
+        return _("{verdict}: {lead} (Welch t = {t}, df = {df}, {p}, Cohen's d = {d}; n = {a} and {b})").format(
+            verdict=self.kind.text, lead=lead, t=decimal(self.t or 0.0, 2), df=decimal(self.df or 0.0, 1),
+            p=format_p(self.p), d=decimal(self.effect_size or 0.0, 1), a=self.n_a, b=self.n_b)
 
 
 def verdict(a: Sequence[float | None], b: Sequence[float | None], name_a: str = "A", name_b: str = "B",
@@ -258,4 +275,4 @@ def verdict(a: Sequence[float | None], b: Sequence[float | None], name_a: str = 
 
 def format_p(p: float) -> str:
     """``"p = 0.042"``, or ``"p < 0.001"`` for tiny values."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return f"p < {decimal(0.001, 3)}" if p < 0.001 else f"p = {decimal(p, 3)}"

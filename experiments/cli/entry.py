@@ -3,6 +3,9 @@
 The one entry: builds the parser from the command modules (each adds its sub-commands) and turns the errors
 a user can cause into one line on stderr and an exit code. The command modules import ``common``, never
 this module.
+
+The language is chosen first, before the parser is built (its help is written in it): ``--lang es`` (anywhere
+on the line), else LC_ALL, LC_MESSAGES or LANG, else English.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from experiments import i18n
 from experiments.cli.common import OutputError
 from experiments.cli.exports import add_export_parsers
 from experiments.cli.fix import add_fix_parser
@@ -22,6 +26,7 @@ from experiments.cli.runs import add_runs_parsers
 from experiments.cli.sweeps import add_sweep_parser
 from experiments.config import ConfigError
 from experiments.exports import ExportError
+from experiments.i18n import _
 from experiments.interrupt import EXIT_INTERRUPTED
 from experiments.store import StoreError
 from nn import DataError
@@ -29,8 +34,9 @@ from nn import DataError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m experiments",
-                                     description="Train the NumPy MLP on MNIST and browse the stored runs.")
-    parser.add_argument("--db", default=None, help="run store file (default: $RESULTS_DB or results/runs.sqlite)")
+                                     description=_("Train the NumPy MLP on MNIST and browse the stored runs."))
+    parser.add_argument("--db", default=None, help=_("run store file (default: $RESULTS_DB or results/runs.sqlite)"))
+    _add_language(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     add_runs_parsers(sub)  # run, list, show
     add_export_parsers(sub)  # export, export-model
@@ -43,15 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_language(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=tuple(i18n.LANGUAGES), default=None,
+                        help=_("the language of messages and help (default: from LC_ALL, LC_MESSAGES or LANG, "
+                               "else en)"))
+
+
+def choose_language(argv: Sequence[str]) -> tuple[str, list[str]]:
+    """The command line's language (``--lang``, else the environment) and the arguments without ``--lang``."""
+    early = argparse.ArgumentParser(prog="python -m experiments", add_help=False)
+    _add_language(early)
+    known, rest = early.parse_known_args(list(argv))
+    return i18n.set_language(known.lang or i18n.from_environment()), rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    _chosen, rest = choose_language(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(rest)
     try:
         return args.func(args)
     except (ConfigError, DataError, StoreError, OutputError, ExportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {reason}").format(reason=exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C outside a training loop (loading the data, reading the store)
-        print("stopped by Ctrl-C", file=sys.stderr)
+        print(_("stopped by Ctrl-C"), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `list | head`: the reader left; say nothing more and exit quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

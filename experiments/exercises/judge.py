@@ -2,7 +2,9 @@
 
 The results of each line are its runs' final values of the exercise's metric, one per seed (a repeated
 (config, seed) counted once, ``seeds.one_per_seed``); the verdict between the two best lines is Welch's
-test (``stats.verdict``), so the reveal says whether the winner wins beyond seed noise.
+test (``stats.verdict``), so the reveal says whether the winner wins beyond seed noise. A winner answer is
+stored as the run's identity (its label in the file) or TIE, so it grades the same whatever language the
+student answered or reads the reveal in; every sentence is in the current language.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from experiments.analysis.rounding import acc_percent
 from experiments.analysis.seeds import one_per_seed
 from experiments.config import ConfigError, RunConfig
 from experiments.exercises.spec import TIE, Exercise, Line, PredictionKind
+from experiments.i18n import _, decimal, localized
 from experiments.settings.parsers import quote
 
 
@@ -23,13 +26,15 @@ def check_answer(exercise: Exercise, answer: Any) -> dict[str, Any]:
     """The answer as stored (``{"kind": ..., "value": ...}``), or ConfigError (one line) if out of range."""
     kind = exercise.kind
     if kind is PredictionKind.WINNER:
-        if answer not in exercise.choices:
-            raise ConfigError(f"choose one of: {', '.join(exercise.choices)} (got {quote(answer)})")
-        return {"kind": kind.value, "value": answer}
+        key = exercise.answer_key(answer)
+        if key is None:
+            raise ConfigError(_("choose one of: {choices} (got {value})").format(
+                choices=", ".join(exercise.choices), value=quote(answer)))
+        return {"kind": kind.value, "value": key}
     values = answer if kind is PredictionKind.CURVE else [answer]
     epochs = len(exercise.drawn_epochs)
     if kind is PredictionKind.CURVE and (not isinstance(values, (list, tuple)) or len(values) != epochs):
-        raise ConfigError(f"a curve needs one value per drawn epoch ({epochs})")
+        raise ConfigError(_("a curve needs one value per drawn epoch ({epochs})").format(epochs=epochs))
     numbers = [_number(v, exercise) for v in values]
     return {"kind": kind.value, "value": numbers if kind is PredictionKind.CURVE else numbers[0]}
 
@@ -43,8 +48,8 @@ def _number(value: Any, exercise: Exercise) -> float:
         number = math.nan
     if not math.isfinite(number) or not exercise.low <= number <= exercise.high:
         shown = quote(value * scale if isinstance(value, float) else value)
-        raise ConfigError(f"the prediction must be a number from {exercise.low * scale:g}{unit} to "
-                          f"{exercise.high * scale:g}{unit} (got {shown})")
+        raise ConfigError(_("the prediction must be a number from {low}{unit} to {high}{unit} (got {value})").format(
+            low=f"{exercise.low * scale:g}", high=f"{exercise.high * scale:g}", unit=unit, value=shown))
     return number
 
 
@@ -120,7 +125,7 @@ class Grade:
 def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Grade:
     """Compare a stored answer with the outcome."""
     if not result.winner:
-        return Grade(False, "No run finished with a result: nothing to compare the prediction with.")
+        return Grade(False, _("No run finished with a result: nothing to compare the prediction with."))
     if exercise.kind is PredictionKind.WINNER:
         return _grade_winner(exercise, answer.get("value"), result)
     target = result.line(exercise.target)
@@ -129,32 +134,37 @@ def grade(exercise: Exercise, answer: Mapping[str, Any], result: Outcome) -> Gra
         allowed = max(exercise.tolerance, 2 * target.spread.std)
         error = abs(float(answer.get("value", math.nan)) - target.spread.mean)
         gap = _distance(exercise)
-        return Grade(error <= allowed, f"You predicted {fmt(answer.get('value'))}; the runs gave "
-                                       f"{fmt(target.spread.mean)} ± {gap(target.spread.std)} (within "
-                                       f"{gap(allowed)} counts as right).")
+        return Grade(error <= allowed, _("You predicted {guess}; the runs gave {mean} ± {std} (within {allowed} "
+                                         "counts as right).").format(
+            guess=fmt(answer.get("value")), mean=fmt(target.spread.mean), std=gap(target.spread.std),
+            allowed=gap(allowed)))
     guess = [float(v) for v in answer.get("value", [])]
     drawn = [target.curve[e - 1] if e <= len(target.curve) else math.nan for e in exercise.drawn_epochs]
     pairs = [(g, m) for g, m in zip(guess, drawn) if math.isfinite(m)]
     error = sum(abs(g - m) for g, m in pairs) / len(pairs) if pairs else math.inf
     gap = _distance(exercise)
-    return Grade(error <= exercise.tolerance, f"Your curve is {gap(error)} away from the runs' mean curve on "
-                                              f"average (within {gap(exercise.tolerance)} counts as right).")
+    return Grade(error <= exercise.tolerance, _("Your curve is {error} away from the runs' mean curve on average "
+                                                "(within {allowed} counts as right).").format(
+        error=gap(error), allowed=gap(exercise.tolerance)))
 
 
 def _grade_winner(exercise: Exercise, value: Any, result: Outcome) -> Grade:
     """Right: the run that came out ahead; or, when offered, "no real difference" if Welch's test finds none."""
     noise = result.verdict is not None and result.verdict.kind is stats.VerdictKind.NOISE
-    text = f"{result.winner} came out ahead" + (", but within seed noise: the seeds cannot tell the runs apart"
-                                                if noise else ", beyond seed noise")
-    expected = TIE if exercise.tie and noise else result.winner
-    right = value == expected
-    return Grade(right, f"You predicted {value}; {text}.")
+    if noise:
+        text = _("{winner} came out ahead, but within seed noise: the seeds cannot tell the runs apart").format(
+            winner=result.winner)
+    else:
+        text = _("{winner} came out ahead, beyond seed noise").format(winner=result.winner)
+    expected = TIE if exercise.tie and noise else exercise.answer_key(result.winner)
+    right = exercise.answer_key(value) == expected
+    return Grade(right, _("You predicted {guess}; {outcome}.").format(guess=exercise.shown(value), outcome=text))
 
 
 def answer_text(exercise: Exercise, value: Any) -> str:
     """A stored answer as a student reads it: the run's label, or numbers in % for accuracies."""
     if exercise.kind is PredictionKind.WINNER:
-        return str(value)
+        return exercise.shown(value)
     fmt = _format(exercise)
     try:
         return ", ".join(fmt(float(v)) for v in (value if isinstance(value, list) else [value]))
@@ -165,11 +175,16 @@ def answer_text(exercise: Exercise, value: Any) -> str:
 def _distance(exercise: Exercise) -> Any:
     """A difference between two values of the metric: percentage points for accuracies."""
     if exercise.percent:
-        return lambda v: f"{float(v) * 100:.1f} points"
-    return lambda v: f"{float(v):.3g}"
+        return lambda v: _("{value} points").format(value=decimal(float(v) * 100, 1))
+    return lambda v: _significant(float(v))
 
 
 def _format(exercise: Exercise) -> Any:
     if exercise.percent:
         return lambda v: acc_percent(float(v)) if v is not None else "-"
-    return lambda v: f"{float(v):.3g}" if v is not None else "-"
+    return lambda v: _significant(float(v)) if v is not None else "-"
+
+
+def _significant(value: float) -> str:
+    """Three significant digits (Python's ``.3g``) with the language's decimal mark."""
+    return localized(f"{value:.3g}")

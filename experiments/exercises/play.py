@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from experiments.exercises.judge import Outcome, outcome
 from experiments.exercises.spec import Exercise, load_all
+from experiments.i18n import _
 from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import RunStore, StoreError
 from experiments.store.records import RunRecord
@@ -34,12 +35,13 @@ def queue_exercise(manager: RunManager, exercise: Exercise, student: str = "") -
     try:
         for line in exercise.lines:
             for seed in exercise.seeds:
-                ids.append(manager.submit(line.config.replace(seed=seed), f"{exercise.id}: {line.label}, seed {seed}",
+                name = _("{exercise}: {label}, seed {seed}").format(exercise=exercise.id, label=line.label, seed=seed)
+                ids.append(manager.submit(line.config.replace(seed=seed), name,
                                           group_id, SOURCE, tags=(exercise_tag(exercise.id),), student=student))
     except StoreError as exc:
         for run_id in ids:
             manager.stop(run_id)
-        raise StoreError(f"the exercise was not queued: {exc}") from None
+        raise StoreError(_("the exercise was not queued: {reason}").format(reason=exc)) from None
     return group_id, ids
 
 
@@ -69,7 +71,7 @@ def group_state(store: RunStore, exercise: Exercise, group_id: str) -> GroupStat
 def main(argv: list[str] | None = None) -> None:
     """Run exercises headless and print each line's result and the verdict."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("ids", nargs="*", help="exercise ids (file names without .toml); default all")
+    parser.add_argument("ids", nargs="*", help=_("exercise ids (file names without .toml); default all"))
     args = parser.parse_args(argv)
     exercises, errors = load_all()
     for line in errors:

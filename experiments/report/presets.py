@@ -23,11 +23,12 @@ from typing import Any
 
 from experiments.analysis.rounding import rounded
 from experiments.config import ConfigError, RunConfig
+from experiments.i18n import N_
 from experiments.report.reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
 VARIANTS = ("mean", "sum")    # how the batch gradient is reduced; see nn.MLP.backprop
-VARIANT_NAMES = {"mean": "correct network", "sum": "as the report probably ran it"}
+VARIANT_NAMES = {"mean": N_("correct network"), "sum": N_("as the report probably ran it")}  # translated where shown
 VARIANT_CHOICES = ("mean", "sum", "both")
 
 # Where the report is silent: the values we chose (shown to the user through ``assumptions``).

@@ -4,8 +4,9 @@ Derived from RunConfig's schema like the CLI and the sidebar: every setting show
 query parameter named after its field (``lr=0.1&optimizer=sgd&hidden=128``), written as a user would type
 it. ``lock=lr,optimizer`` disables those controls, ``hide=l2`` leaves them out, ``page=compare`` names the
 page, ``exercise=ID`` tags the runs queued from the link with that exercise (for the teacher's
-leaderboard). Reading a link never fails: each bad or unknown parameter becomes a one-line notice and the valid
-rest applies (``lr=abc`` or ``lr=1e9`` keep the default learning rate and say why).
+leaderboard), ``lang=es`` opens it in that language (``lock=lang`` keeps it there). Reading a link never
+fails: each bad or unknown parameter becomes a one-line notice and the valid rest applies (``lr=abc`` or
+``lr=1e9`` keep the default learning rate and say why).
 """
 from __future__ import annotations
 
@@ -13,17 +14,24 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from experiments import i18n
 from experiments.config import ConfigError, RunConfig, schema
+from experiments.i18n import _
 from experiments.settings.parsers import quote
 
-PAGE, LOCK, HIDE, EXERCISE = "page", "lock", "hide", "exercise"
-FLAGS = (PAGE, LOCK, HIDE, EXERCISE)
+PAGE, LOCK, HIDE, EXERCISE, LANG = "page", "lock", "hide", "exercise", "lang"
+FLAGS = (PAGE, LOCK, HIDE, EXERCISE, LANG)
 MAX_EXERCISE_ID = 30  # "exercise:" + id fits a run tag (40 characters)
 
 
 def linked_settings() -> tuple[str, ...]:
     """The settings a link carries: those with a sidebar widget, in schema order."""
     return tuple(e.name for e in schema() if e.setting.in_sidebar)
+
+
+def lockable() -> tuple[str, ...]:
+    """What ``lock=`` may name: the linked settings and the language switch (``lang``)."""
+    return (*linked_settings(), LANG)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class LinkState:
     page: str | None = None
     notices: tuple[str, ...] = ()
     exercise: str = ""
+    language: str | None = None   # the offered language ``lang=`` names (None: the link names none)
 
 
 def link_keys() -> tuple[str, ...]:
@@ -54,17 +63,28 @@ def read_link(params: Mapping[str, str], pages: Collection[str], others: Collect
         if key in FLAGS or key in others:
             continue
         if key not in known:
-            notices.append(f"The link's parameter {quote(key)} is not a setting and was ignored.")
+            notices.append(_("The link's parameter {name} is not a setting and was ignored.").format(name=quote(key)))
             continue
         try:
             values[key] = entries[key].setting.parse(key, raw)
         except ConfigError as exc:
-            notices.append(f"The link's {key} was not applied: {exc}.")
+            notices.append(_("The link's {name} was not applied: {reason}.").format(name=key, reason=exc))
     _check_together(values, notices)
-    locked, hidden = _names(params.get(LOCK, ""), LOCK, notices), _names(params.get(HIDE, ""), HIDE, notices)
+    locked = _names(params.get(LOCK, ""), LOCK, notices, lockable())
+    hidden = _names(params.get(HIDE, ""), HIDE, notices, linked_settings())
     page = _page(params.get(PAGE), pages, notices)
     exercise = _exercise(params.get(EXERCISE, ""), notices)
-    return LinkState(values, locked, hidden, page, tuple(notices), exercise)
+    return LinkState(values, locked, hidden, page, tuple(notices), exercise, _language(params.get(LANG), notices))
+
+
+def _language(tag: str | None, notices: list[str]) -> str | None:
+    if tag is None:
+        return None
+    code = i18n.supported(tag)
+    if code is None:
+        notices.append(_("The link's language {tag} is not offered; choose one of {codes}.").format(
+            tag=quote(tag), codes=", ".join(i18n.LANGUAGES)))
+    return code
 
 
 def is_exercise_id(text: str) -> bool:
@@ -74,7 +94,7 @@ def is_exercise_id(text: str) -> bool:
 
 def _exercise(text: str, notices: list[str]) -> str:
     if text and not is_exercise_id(text):
-        notices.append(f"The link's exercise {quote(text)} is not an exercise id and was ignored.")
+        notices.append(_("The link's exercise {id} is not an exercise id and was ignored.").format(id=quote(text)))
         return ""
     return text
 
@@ -84,23 +104,26 @@ def _check_together(values: dict[str, Any], notices: list[str]) -> None:
     try:
         RunConfig.from_dict(values)
     except ConfigError as exc:
-        notices.append(f"The link's settings do not fit together and were not applied: {exc}.")
+        notices.append(_("The link's settings do not fit together and were not applied: {reason}.").format(
+            reason=exc))
         values.clear()
 
 
-def _names(text: str, flag: str, notices: list[str]) -> frozenset[str]:
+def _names(text: str, flag: str, notices: list[str], allowed: tuple[str, ...]) -> frozenset[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in linked_settings()]
+    unknown = [n for n in names if n not in allowed]
     if unknown:
-        notices.append(f"The link's {flag}= names no setting {quote(unknown[0])}; it was ignored.")
-    return frozenset(n for n in names if n in linked_settings())
+        notices.append(_("The link's {flag}= names no setting {name}; it was ignored.").format(
+            flag=flag, name=quote(unknown[0])))
+    return frozenset(n for n in names if n in allowed)
 
 
 def _page(name: str | None, pages: Collection[str], notices: list[str]) -> str | None:
     if name is None:
         return None
     if name not in pages:
-        notices.append(f"The link's page {quote(name)} does not exist; choose one of {', '.join(pages)}.")
+        notices.append(_("The link's page {name} does not exist; choose one of {pages}.").format(
+            name=quote(name), pages=", ".join(pages)))
         return None
     return name
 
@@ -116,16 +139,19 @@ def setting_text(name: str, value: Any) -> str:
 
 
 def write_link(values: Mapping[str, Any], page: str | None = None, locked: Collection[str] = (),
-               hidden: Collection[str] = (), exercise: str = "") -> dict[str, str]:
-    """The query parameters of a link showing these setting values (typed or as typed), page and flags."""
+               hidden: Collection[str] = (), exercise: str = "", language: str | None = None) -> dict[str, str]:
+    """The query parameters of a link showing these setting values (typed or as typed), page, flags and
+    language (written only when one is given)."""
     params = {name: setting_text(name, values[name]) for name in linked_settings() if name in values}
     if page:
         params[PAGE] = page
     for flag, names in ((LOCK, locked), (HIDE, hidden)):
         if names:
-            params[flag] = ",".join(n for n in linked_settings() if n in set(names))
+            params[flag] = ",".join(n for n in lockable() if n in set(names))
     if exercise:
         params[EXERCISE] = exercise
+    if language:
+        params[LANG] = language
     return params
 
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from experiments.i18n import _
+
 QUOTE_CHARS = 40
 # Plain ASCII digits: no '1e2', no full-width '１２８'. At most 30 of them: every cap is far below, and
 # Python refuses to convert text of over 4,300 digits (a pasted wall of nines would raise ValueError).
@@ -32,7 +34,7 @@ def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
     text = repr(value)
     if len(text) <= limit:
         return text
-    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    size = _(" ({count} characters)").format(count=len(value)) if isinstance(value, str) else ""
     return f"{text[:limit]}…{size}"
 
 
@@ -52,7 +54,8 @@ class Parser(ABC):
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def refuse(self, name: str, value: Any) -> ConfigError:
-        return ConfigError(f"{name} must be {self.describe()} (got {quote(value)})")
+        return ConfigError(_("{name} must be {accepted} (got {value})").format(
+            name=name, accepted=self.describe(), value=quote(value)))
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class WholeNumber(Parser):
         return number
 
     def describe(self) -> str:
-        return f"a whole number from {self.low} to {self.high}"
+        return _("a whole number from {low} to {high}").format(low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,9 @@ class RealNumber(Parser):
         return math.isfinite(number) and above and below
 
     def describe(self) -> str:
-        return (f"a number {'>=' if self.low_inclusive else '>'} {self.low:g} and "
-                f"{'<=' if self.high_inclusive else '<'} {self.high:g}")
+        return _("a number {above} {low} and {below} {high}").format(
+            above=">=" if self.low_inclusive else ">", low=f"{self.low:g}",
+            below="<=" if self.high_inclusive else "<", high=f"{self.high:g}")
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ class Choice(Parser):
         return str(text)
 
     def describe(self) -> str:
-        return f"one of {', '.join(self.choices)}"
+        return _("one of {choices}").format(choices=", ".join(self.choices))
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ class YesNo(Parser):
         return _YES_NO[text]
 
     def describe(self) -> str:
-        return "yes or no"
+        return _("yes or no")
 
     def to_text(self, value: Any) -> str:
         return "yes" if value else "no"
@@ -145,7 +149,7 @@ class FolderPath(Parser):
         return value.strip()
 
     def describe(self) -> str:
-        return "a folder path (text)"
+        return _("a folder path (text)")
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ class Widths(Parser):
     def __call__(self, name: str, value: Any) -> tuple[int, ...]:
         items = self._items(value)
         if len(items) > self.max_depth:
-            raise ConfigError(f"at most {self.max_depth} hidden layers are allowed (got {len(items)})")
+            raise ConfigError(_("at most {depth} hidden layers are allowed (got {count})").format(
+                depth=self.max_depth, count=len(items)))
         return tuple(self._width(item) for item in items)
 
     def _items(self, value: Any) -> Sequence[Any]:
@@ -172,27 +177,29 @@ class Widths(Parser):
                 return []
             parts = [p.strip() for p in text.split(",")]
             if not all(parts):
-                raise ConfigError(f"hidden layers must be widths separated by commas, such as '128, 64' "
-                                  f"(got {quote(value)})")
+                raise ConfigError(_("hidden layers must be widths separated by commas, such as '128, 64' "
+                                    "(got {value})").format(value=quote(value)))
             return parts
         if isinstance(value, (list, tuple)):
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             return [value]
-        raise ConfigError(f"hidden layers must be widths such as '128, 64' (got {quote(value)})")
+        raise ConfigError(_("hidden layers must be widths such as '128, 64' (got {value})").format(
+            value=quote(value)))
 
     def _width(self, item: Any) -> int:
         width = (int(item) if _DIGITS.fullmatch(item) else None) if isinstance(item, str) else _whole(item)
         if width is None or not 1 <= width <= self.max_width:
-            raise ConfigError(f"hidden layer width must be {self.describe_width()} (got {quote(item)}); "
-                              f"write widths such as '128, 64'")
+            raise ConfigError(_("hidden layer width must be {accepted} (got {value}); write widths such as "
+                                "'128, 64'").format(accepted=self.describe_width(), value=quote(item)))
         return width
 
     def describe_width(self) -> str:
-        return f"a whole number from 1 to {self.max_width} in digits"
+        return _("a whole number from 1 to {width} in digits").format(width=self.max_width)
 
     def describe(self) -> str:
-        return f"up to {self.max_depth} widths from 1 to {self.max_width}, separated by commas, or none"
+        return _("up to {depth} widths from 1 to {width}, separated by commas, or none").format(
+            depth=self.max_depth, width=self.max_width)
 
     def to_text(self, value: Any) -> str:
         return ", ".join(map(str, value))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from experiments.i18n import _
 from experiments.settings.parsers import Choice, Parser
 
 METADATA_KEY = "setting"
@@ -35,14 +36,24 @@ class Widget(StrEnum):
 class Setting:
     """Everything the interfaces know about one RunConfig field besides its name and default."""
 
-    label: str             # the sidebar's label
-    help: str              # the sidebar's tooltip and the CLI's help
+    label_text: str        # the sidebar's label, in English (the catalog's msgid; ``label`` reads it translated)
+    help_text: str         # the sidebar's tooltip and the CLI's help, in English (``help``: translated)
     parse: Parser          # user value -> typed value, or ConfigError
     short: str             # the name in legend labels, e.g. "batch" in "batch=64"
     widget: Widget = Widget.TEXT
     options: tuple[float, ...] = ()   # LOG_SLIDER: the values offered
     more: bool = False     # under the sidebar's "More settings"
     flag: str = ""         # the CLI flag; default "--" + the field name with dashes
+
+    @property
+    def label(self) -> str:
+        """The sidebar's label in the current language."""
+        return _(self.label_text)
+
+    @property
+    def help(self) -> str:
+        """The tooltip and the CLI's help in the current language."""
+        return _(self.help_text)
 
     def cli_flag(self, name: str) -> str:
         return self.flag or "--" + name.replace("_", "-")
@@ -69,8 +80,10 @@ class SettingField:
 
 
 def setting(default: Any, label: str, help: str, parse: Parser, short: str, **hints: Any) -> Any:
-    """A dataclass field with ``default`` carrying its ``Setting`` (``hints``: widget, options, more, flag)."""
-    declared = Setting(label=label, help=help, parse=parse, short=short, **hints)
+    """A dataclass field with ``default`` carrying its ``Setting`` (``hints``: widget, options, more, flag).
+
+    ``label`` and ``help`` are English, marked for the catalog with ``N_``; they are read translated."""
+    declared = Setting(label_text=label, help_text=help, parse=parse, short=short, **hints)
     return dataclasses.field(default=default, metadata={METADATA_KEY: declared})
 
 
