@@ -8,7 +8,6 @@ import io
 import json
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -111,25 +110,26 @@ def test_bad_settings_are_one_line_value_errors_and_store_nothing(lab, settings,
     assert RunStore(lab.path).count_runs() == 0
 
 
-def test_ctrl_c_stops_after_the_current_batch_keeps_the_finished_epochs_and_resume_finishes(lab, capsys):
-    store = RunStore(lab.path)
+def test_ctrl_c_stops_after_the_current_batch_keeps_the_finished_epochs_and_resume_finishes(lab, capsys,
+                                                                                            monkeypatch):
+    log_epoch = RunStore.log_epoch
 
-    def press_ctrl_c_after_the_first_epoch() -> None:
-        wait_until(lambda: any(r.epochs_done for r in store.search_runs()), 300, "the run's first stored epoch")
-        _thread.interrupt_main()  # KeyboardInterrupt in the calling thread, as Ctrl-C or a kernel interrupt
+    def press_ctrl_c_at_the_first_epoch(self, run_id, logs):
+        log_epoch(self, run_id, logs)
+        if logs["epoch"] == 1:  # from the training thread, the moment epoch 1 is stored: no race with a poller
+            _thread.interrupt_main()  # KeyboardInterrupt in the calling thread, as Ctrl-C or a kernel interrupt
 
-    presser = threading.Thread(target=press_ctrl_c_after_the_first_epoch, daemon=True)
-    presser.start()
-    run = lab.train(**SMALL, epochs=20, progress="text")
-    presser.join(timeout=60)
+    monkeypatch.setattr(RunStore, "log_epoch", press_ctrl_c_at_the_first_epoch)
+    run = lab.train(**SMALL, epochs=40, progress="text")
+    monkeypatch.setattr(RunStore, "log_epoch", log_epoch)
     record = run.record
     assert record.status == RunStatus.STOPPED
-    assert 1 <= record.epochs_done < 20
+    assert 1 <= record.epochs_done < 40
     assert len(run.history) == record.epochs_done
     assert f"stopped by Ctrl-C: run {run.id} kept with its {record.epochs_done}" in capsys.readouterr().err
     resumed = lab.resume(run.id, progress="none")
-    assert (resumed.status, resumed.record.epochs_done) == (RunStatus.FINISHED, 20)
-    unbroken = lab.train(**SMALL, epochs=20, progress="none")
+    assert (resumed.status, resumed.record.epochs_done) == (RunStatus.FINISHED, 40)
+    unbroken = lab.train(**SMALL, epochs=40, progress="none")
     columns = ["epoch", "train_loss", "val_loss", "val_acc", "test_acc"]
     assert resumed.history[columns].equals(unbroken.history[columns])  # as if Ctrl-C had never been pressed
 
