@@ -21,8 +21,9 @@ transaction whose conditions are in its ``WHERE`` clause, so two processes (or t
 take the same run. The run's summary columns (last epoch, best epoch: see best.py) are written in one
 place, ``_write_summary``, by ``log_epoch`` and ``trim_epochs`` alike.
 
-Files: a run's final weights (``weights/<id>.npz``) and its checkpoints (``checkpoints/<id>/``) live beside
-the database. They are moved into place with ``attach_artifact``, which does so only while the run exists,
+Files: a run's final weights (``weights/<id>.npz``) and its checkpoints (``checkpoints/<id>/``) live in the
+store's own folder beside the database, ``<database name>.files/`` (files.py: two stores in one folder never
+share a file; an older store's files are moved in when it is opened). They are moved into place with ``attach_artifact``, which does so only while the run exists,
 inside a write transaction, so a run deleted while it trains never leaves a file behind.
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ from typing import Any
 from experiments.config import RunConfig
 from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, explain
+from experiments.store.files import RunShape, adopt_old_files, checkpoint_folder, files_folder, weights_file
 from experiments.store.query import order_clause, where_clause
 from experiments.store.records import (
     EPOCH_METRICS,
@@ -172,6 +174,7 @@ class RunStore:
                              f"choose another place with RESULTS_DB") from None
         self._migrate()
         self.recover_interrupted()
+        self._adopt_old_files()
 
     # ------------------------------------------------------------------ connections
     def _open(self) -> sqlite3.Connection:
@@ -433,13 +436,26 @@ class RunStore:
             return cur.rowcount
 
     # ------------------------------------------------------------------ the run's files
+    @property
+    def files_dir(self) -> Path:
+        """The folder of this store's own files (``results/runs.sqlite.files/``; see files.py)."""
+        return files_folder(self.path)
+
     def weights_path(self, run_id: int) -> Path:
-        """Where the run's final weights are kept (``results/weights/<id>.npz``)."""
-        return self.path.parent / "weights" / f"{int(run_id)}.npz"
+        """Where the run's final weights are kept (``results/runs.sqlite.files/weights/<id>.npz``)."""
+        return weights_file(self.path, run_id)
 
     def checkpoint_dir(self, run_id: int) -> Path:
-        """The folder of the run's checkpoints (``results/checkpoints/<id>/``); delete_run removes it."""
-        return self.path.parent / "checkpoints" / str(int(run_id))
+        """The folder of the run's checkpoints (``results/runs.sqlite.files/checkpoints/<id>/``); delete_run
+        removes it."""
+        return checkpoint_folder(self.path, run_id)
+
+    def _adopt_old_files(self) -> None:
+        """Move this store's files from the layout before each store had its own folder (files.py)."""
+        if not (self.path.parent / "weights").is_dir() and not (self.path.parent / "checkpoints").is_dir():
+            return
+        adopt_old_files(self.path, [RunShape(run.id, run.config.sizes()) for run in self.search_runs()
+                                    if run.config is not None])
 
     def temp_path_for(self, final_path: str | os.PathLike[str]) -> Path:
         """A fresh hidden path beside ``final_path`` (same folder, created; same suffix, as ``np.savez``
