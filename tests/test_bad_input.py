@@ -110,7 +110,7 @@ STORE_DEGRADED = [  # (id, how the store is degraded, action, expected message)
     ("read-only-create", Degradation.READ_ONLY, lambda s, i: s.create_run(RunConfig()), "cannot write the run store"),
     ("read-only-epoch", Degradation.READ_ONLY, lambda s, i: s.log_epoch(i, {"epoch": 4, "test_acc": 0.9}),
      "cannot write"),
-    ("full-disk-notes", Degradation.FULL_DISK, lambda s, i: s.set_notes(i, "n" * MAX_NOTES), "disk holding"),
+    ("full-disk-notes", Degradation.FULL_DISK, lambda s, i: s.set_notes(i, "n" * MAX_NOTES), "the disk is full"),
     ("full-disk-edit", Degradation.FULL_DISK, lambda s, i: s.edit_run(i, "m" * MAX_NAME, "a, b", "m" * MAX_NOTES),
      "full"),
 ]
@@ -440,7 +440,7 @@ HISTORY_REFUSED = [  # (id, (name, tags, notes) or None to keep, degradation, ex
     ("tag-too-long-with-new-name", ("a new name", "ok, " + "t" * 60, None), None, "too long"),
     ("notes-too-long-with-new-name", ("a new name", None, "n" * (MAX_NOTES + 1)), None, "too long"),
     ("read-only-store", ("a new name", None, None), Degradation.READ_ONLY, "cannot write the run store"),
-    ("full-disk", (None, None, "n" * MAX_NOTES), Degradation.FULL_DISK, "disk holding"),
+    ("full-disk", (None, None, "n" * MAX_NOTES), Degradation.FULL_DISK, "the disk is full"),
 ]
 HISTORY_ACCEPTED = [
     ("html-and-markdown", (HOSTILE_NAME, "<b>tag</b>, **t**", "[click](javascript:alert(1)) <script>x</script>")),

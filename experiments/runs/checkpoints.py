@@ -8,7 +8,8 @@ stored run:
   epoch. It is written to a temporary path and moved into place with ``RunStore.attach_artifact``, which
   does so only while the run exists: a run deleted while it trains gets no file (nor folder) back;
 - the checks before a run goes on from it (``checkpoint_epoch``, ``load_start``): the file names this run,
-  holds its network (hidden layers) and seed, and its epoch is not ahead of the epochs stored for the run (stored epochs after it are trained again).
+  holds its network (hidden layers) and seed, and its epoch is not ahead of the epochs stored for the run
+  (stored epochs after it are trained again).
 """
 from __future__ import annotations
 

@@ -93,13 +93,13 @@ def adopt_old_files(database: Path, runs: Iterable[RunShape]) -> list[Path]:
     for run in runs:
         sizes = [int(n) for n in run.sizes]
         weights = old_weights / f"{run.run_id}.npz"
-        if weights.is_file() and _sizes_in_weights(weights) == sizes:
-            if _move(weights, weights_file(database, run.run_id)):
-                moved.append(weights)
+        if (weights.is_file() and _sizes_in_weights(weights) == sizes
+                and _move(weights, weights_file(database, run.run_id))):
+            moved.append(weights)
         checkpoints = old_checkpoints / str(run.run_id)
-        if checkpoints.is_dir() and _sizes_in_checkpoint(checkpoints) == sizes:
-            if _move(checkpoints, checkpoint_folder(database, run.run_id)):
-                moved.append(checkpoints)
+        if (checkpoints.is_dir() and _sizes_in_checkpoint(checkpoints) == sizes
+                and _move(checkpoints, checkpoint_folder(database, run.run_id))):
+            moved.append(checkpoints)
     for folder in (old_weights, old_checkpoints):  # gone once empty; another store's files keep it
         with contextlib.suppress(OSError):
             folder.rmdir()
