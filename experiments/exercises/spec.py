@@ -35,6 +35,7 @@ from typing import Any
 from experiments.config import ConfigError, RunConfig
 from experiments.settings.links import MAX_EXERCISE_ID, is_exercise_id, linked_settings
 from experiments.settings.parsers import quote
+from experiments.text_files import TextFileError, read_text_file
 
 EXERCISES_DIR = Path(__file__).resolve().parents[2] / "exercises"
 FOLDER_ENV = "MNIST_LAB_EXERCISES"  # a teacher's own folder of exercises instead of the shipped ones
@@ -44,6 +45,7 @@ KNOWN = (*REQUIRED, "locked", "free", "seeds", "metric", "base")
 PREDICTION_FIELDS = ("kind", "run", "low", "high", "tolerance", "points", "tie")
 TIE = "no real difference (within seed noise)"
 MAX_SEEDS = 5
+MAX_EXERCISE_BYTES = 64 * 1024  # the longest shipped exercise is about 3 KB; anything far larger is not one
 
 
 class PredictionKind(StrEnum):
@@ -116,12 +118,14 @@ class ExerciseError(ConfigError):
 def load_exercise(path: Path) -> Exercise:
     """Read and check one exercise file; ExerciseError (one line, naming the file) if anything is wrong."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_file(path, MAX_EXERCISE_BYTES))
         return _exercise(path.stem, data)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExerciseError(f"{path.name}: cannot read it ({exc})") from None
+    except TextFileError as exc:
+        raise ExerciseError(f"{path.name}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ExerciseError(f"{path.name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ExerciseError(f"{path.name}: nested too deeply to be an exercise") from None
     except ConfigError as exc:
         raise ExerciseError(f"{path.name}: {exc}") from None
 

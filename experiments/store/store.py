@@ -53,9 +53,10 @@ from experiments.store.records import (
     EPOCH_METRICS,
     MAX_MESSAGE,
     MAX_NAME,
-    MAX_NOTES,
     RunRecord,
     clean_name,
+    clean_notes,
+    clean_shown_text,
     clean_student,
     clean_tags,
     clean_text,
@@ -337,7 +338,7 @@ class RunStore:
         ``student``: the classroom name the run belongs to (checked by clean_student).
         """
         word = parse_status(status).value
-        name = clean_text(name, MAX_NAME, "run name", strip=True) if name else ""
+        name = clean_shown_text(name, MAX_NAME, "run name", strip=True) if name else ""
         tag_list = json.dumps(clean_tags(tags))
         student = clean_student(student) if student else ""
         with self._writing() as conn:
@@ -397,7 +398,7 @@ class RunStore:
         self.execute("UPDATE runs SET name = ? WHERE id = ?", (clean_name(name), run_id))
 
     def set_notes(self, run_id: int, notes: str) -> None:
-        self.execute("UPDATE runs SET notes = ? WHERE id = ?", (clean_text(notes, MAX_NOTES, "notes"), run_id))
+        self.execute("UPDATE runs SET notes = ? WHERE id = ?", (clean_notes(notes), run_id))
 
     def set_tags(self, run_id: int, tags: Iterable[str] | str) -> None:
         """Replace a run's tags; text is split at commas; duplicates and blanks are dropped."""
@@ -405,7 +406,7 @@ class RunStore:
 
     def edit_run(self, run_id: int, name: str, tags: Iterable[str] | str, notes: str) -> None:
         """Name, tags and notes at once: all are checked first, so a refused value changes nothing."""
-        values = (clean_name(name), json.dumps(clean_tags(tags)), clean_text(notes, MAX_NOTES, "notes"))
+        values = (clean_name(name), json.dumps(clean_tags(tags)), clean_notes(notes))
         self.get_run(run_id)  # "there is no run N" rather than a silent no-op
         self.transaction([("UPDATE runs SET name = ?, tags = ?, notes = ? WHERE id = ?", (*values, run_id))])
 
