@@ -255,6 +255,8 @@ def load_spec(path: str | Path) -> SweepSpec:
 
 def parse_text(text: str, fmt: str = "json") -> SweepSpec:
     """A spec from TOML or JSON text."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise ConfigError(f"the sweep spec is too long ({len(text):,} characters; at most {MAX_SPEC_BYTES:,})")
     too_deep = ConfigError(f"the sweep spec is nested too deeply (more than {MAX_NESTING} levels of lists or "
                            f"tables; a spec needs 4)")
     try:
