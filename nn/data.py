@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import stat
 import struct
 import threading
 import urllib.error
@@ -179,10 +180,31 @@ def _require(directory: Path, stem: str) -> Path:
     return path
 
 
+MAX_IDX_BYTES = 1 << 30  # MNIST's largest file is 47 MB unpacked; a file (or its unpacking) past 1 GB is not one
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes (unpacked if gzipped), refusing a file that is not a regular one (``MNIST_DIR`` may hold
+    a symlink to /dev/zero, a FIFO...) or that is, or unpacks to, more than ``MAX_IDX_BYTES``: never read whole."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{path.name} is not a regular file (a device, a pipe or a folder): replace it with the "
+                        f"MNIST file")
+    if info.st_size > MAX_IDX_BYTES:
+        raise DataError(f"{path.name} is {info.st_size:,} bytes, far more than an MNIST file: replace it")
+    with open(path, "rb") as f:
+        stream = gzip.GzipFile(fileobj=f) if path.suffix == ".gz" else f
+        raw = stream.read(MAX_IDX_BYTES + 1)
+    if len(raw) > MAX_IDX_BYTES:
+        raise DataError(f"{path.name} unpacks to more than {MAX_IDX_BYTES:,} bytes, far more than an MNIST file: "
+                        f"replace it")
+    return raw
+
+
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     """Read one IDX file (gzipped or not) into a uint8 array, validating magic number and size."""
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        raw = _read_bounded(path)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DataError(f"{path.name} is not a readable (gzip) file ({exc}): replace it with a fresh copy") from None
     if len(raw) < 8:

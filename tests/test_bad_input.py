@@ -105,12 +105,20 @@ STORE_REFUSED = [
     ("missing-run", lambda s, i: s.get_run(999_999), "there is no run"),
     ("edit-missing-run", lambda s, i: s.edit_run(999_999, "a", "", ""), "there is no run"),
     ("epoch-of-missing-run", lambda s, i: s.log_epoch(999_999, {"epoch": 1, "test_acc": 0.5}), "run store"),
+    # text that hides what it says (refused as student names are): a right-to-left override shows
+    # "abc\u202etxt.exe" as "abcexe.txt"; zero-width and control characters
+    ("bidi-name", lambda s, i: s.create_run(RunConfig(), name="abc\u202etxt.exe"), "U+202E"),
+    ("bidi-rename", lambda s, i: s.rename(i, "mine \u2066isolated\u2069"), "U+2066, U+2069"),
+    ("zero-width-tag", lambda s, i: s.set_tags(i, "ok, exer\u200bcise:01"), "U+200B"),
+    ("bidi-notes", lambda s, i: s.set_notes(i, "line one\nline \u202ctwo"), "U+202C"),
+    ("escape-in-edit", lambda s, i: s.edit_run(i, "a\x1b[31mred", "", ""), "U+001B"),
+    ("newline-in-name", lambda s, i: s.rename(i, "two\nlines"), "U+000A"),
 ]
 STORE_DEGRADED = [  # (id, how the store is degraded, action, expected message)
     ("read-only-create", Degradation.READ_ONLY, lambda s, i: s.create_run(RunConfig()), "cannot write the run store"),
     ("read-only-epoch", Degradation.READ_ONLY, lambda s, i: s.log_epoch(i, {"epoch": 4, "test_acc": 0.9}),
      "cannot write"),
-    ("full-disk-notes", Degradation.FULL_DISK, lambda s, i: s.set_notes(i, "n" * MAX_NOTES), "disk holding"),
+    ("full-disk-notes", Degradation.FULL_DISK, lambda s, i: s.set_notes(i, "n" * MAX_NOTES), "the disk is full"),
     ("full-disk-edit", Degradation.FULL_DISK, lambda s, i: s.edit_run(i, "m" * MAX_NAME, "a, b", "m" * MAX_NOTES),
      "full"),
 ]
@@ -121,6 +129,8 @@ STORE_ACCEPTED = [  # hostile but legal text: stored literally (valid Unicode), 
     ("html-name", lambda s, i: s.create_run(RunConfig(), name=HOSTILE_NAME), HOSTILE_NAME),
     ("sql-name", lambda s, i: s.create_run(RunConfig(), name=SQL_TEXT), SQL_TEXT),
     ("nul-name", lambda s, i: s.create_run(RunConfig(), name="a\x00b"), "ab"),
+    ("emoji-joiner-name", lambda s, i: s.create_run(RunConfig(), name="\U0001F469\u200d\U0001F4BB run"),
+     "\U0001F469\u200d\U0001F4BB run"),
 ]
 
 
@@ -437,18 +447,21 @@ def test_sidebar_name_box_stops_at_the_store_cap(dash, app):
 
 HISTORY_REFUSED = [  # (id, (name, tags, notes) or None to keep, degradation, expected message)
     ("name-empty", ("", None, None), None, "cannot be empty"),
+    ("bidi-override-name", ("caf\u00e9 \u202eevil\u202c", None, None), None, "U+202E, U+202C"),
+    ("zero-width-notes", (None, None, "line1\nsee\u200bthis"), None, "U+200B"),
     ("tags-blank-name", ("  ", "a, b", None), None, "cannot be empty"),
     ("too-many-tags", (None, ", ".join(f"t{k}" for k in range(MAX_TAGS + 5)), None), None, "at most"),
     ("tag-too-long-with-new-name", ("a new name", "ok, " + "t" * 60, None), None, "too long"),
     ("notes-too-long-with-new-name", ("a new name", None, "n" * (MAX_NOTES + 1)), None, "too long"),
     ("read-only-store", ("a new name", None, None), Degradation.READ_ONLY, "cannot write the run store"),
-    ("full-disk", (None, None, "n" * MAX_NOTES), Degradation.FULL_DISK, "disk holding"),
+    ("full-disk", (None, None, "n" * MAX_NOTES), Degradation.FULL_DISK, "the disk is full"),
 ]
 HISTORY_ACCEPTED = [
     ("html-and-markdown", (HOSTILE_NAME, "<b>tag</b>, **t**", "[click](javascript:alert(1)) <script>x</script>")),
     ("sql-metacharacters", (SQL_TEXT, "a'b, c\"d", SQL_TEXT)),
     # a browser sends UTF-8 only (and AppTest cannot send lone surrogates): unusual Unicode instead
-    ("odd-unicode", ("caf\ufffd \u202eevil\u202c \u200b\U0001F600", "\u00e9t\u00e9", "line1\nline2\ttab \x00nul")),
+    ("odd-unicode", ("caf\ufffd \u05e9\u05dc\u05d5\u05dd \U0001F469\u200d\U0001F4BB", "\u00e9t\u00e9",
+                     "line1\nline2\ttab \x00nul")),
 ]
 
 

@@ -9,13 +9,18 @@ import traceback
 from collections.abc import Callable
 from typing import Final
 
+import pandas as pd
 import streamlit as st
 
+from experiments import visibility
+from experiments.access import LOCAL_USER, Identity, Realm, Role
 from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
 from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
+from experiments.store.classroom import class_settings
 from nn import DataError
+from ui import gate
 
 
 def config_key(name: str) -> str:
@@ -39,6 +44,7 @@ PAGES = {"train": "ui/train_page.py", "compare": "ui/compare_page.py", "history"
 # run, before the widgets are drawn), and the flag that has the sidebar say they were loaded.
 PENDING_CONFIG, CONFIG_LOADED = "pending_config", "config_loaded"
 USER_ERRORS = (ConfigError, StoreError, DataError)
+STUDENT_KEY = "_student"  # this session's student name (ui/student.py asks for it)
 
 
 def store_path() -> str:
@@ -55,9 +61,43 @@ def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     return store, manager, data
 
 
+def identity() -> Identity:
+    """Who this session is, for what it may see and change.
+
+    A stand-in until the class server's sign-in lands (issue 24, item 1), which fills this from the real
+    sign-in: on a local server (a laptop) the LOCAL user; on a class server the teacher once this session
+    has entered the teacher password, otherwise a student under the name the session gave."""
+    if not gate.class_server():
+        return LOCAL_USER
+    if gate.passed(Realm.TEACHER):
+        return Identity("", Role.TEACHER)
+    return Identity(str(st.session_state.get(STUDENT_KEY, "")), Role.STUDENT)
+
+
+def sees_test() -> bool:
+    """Whether this session may see test-set numbers (``experiments.visibility``: not a student on a class
+    server until the teacher reveals them)."""
+    who = identity()
+    return who.role is not Role.STUDENT or visibility.sees_test(who, class_settings(_resources(store_path())[0]))
+
+
+def visible(names: list[str]) -> list[str]:
+    """Metric or column names this session may see: all of them, or those not on the test set
+    (``experiments.visibility``)."""
+    return names if sees_test() else visibility.without_test_metrics(names)
+
+
+def visible_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table without its test-set columns for a session that may not see them (their cells are empty
+    already: this leaves no empty "test" column behind)."""
+    return frame[visible([str(c) for c in frame.columns])]
+
+
 def store() -> RunStore:
-    """The process-wide run store (one per store file)."""
-    return _resources(store_path())[0]
+    """The process-wide run store (one per store file), as this session may read it: without test numbers
+    for a student until the teacher reveals them (``experiments.visibility.StudentView``)."""
+    shared = _resources(store_path())[0]
+    return shared if sees_test() else visibility.StudentView(shared)
 
 
 def manager() -> RunManager:

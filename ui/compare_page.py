@@ -68,7 +68,7 @@ class Controls:
 
 def _controls(differ: list[str]) -> Controls:
     c1, c2, c3, c4, c5, c6 = st.columns([1.8, 1.2, 1.2, 1.7, 1.8, 1.8])
-    metrics: list[str] = list(METRIC_NAMES)
+    metrics: list[str] = common.visible(list(METRIC_NAMES))
     axes: list[str] = list(X_AXES)
     metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric",
                           persist_state=common.KEEP) or metrics[0]
@@ -176,8 +176,8 @@ def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> N
                          help="By default only the settings that differ between the picked runs are shown.")
     all_settings = list(comparison.config_of(picked[0]).to_dict()) if show_all else None
     table = ranking.metrics_table(picked, differ, all_settings, by)
-    st.dataframe(pd.DataFrame(table.rows), hide_index=True, column_config=column_config(), key="cmp_final",
-                 placeholder=MISSING)
+    st.dataframe(common.visible_columns(pd.DataFrame(table.rows)), hide_index=True, column_config=column_config(),
+                 key="cmp_final", placeholder=MISSING)
 
 
 def _axis_value(value):

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 import streamlit as st
 
+from experiments import visibility
 from experiments.config import ConfigError, differing_fields, short_label
 from experiments.exercises.figure import METRIC_NAMES, reveal_figure
 from experiments.exercises.judge import answer_text, check_answer, grade
@@ -144,6 +145,11 @@ def _reveal(exercise: Exercise, prediction: Prediction, state: GroupState) -> No
         st.rerun()
 
 
+def _result_hidden(exercise: Exercise) -> bool:
+    """Whether this exercise is judged on a test number that this session may not see yet."""
+    return visibility.is_test_key(exercise.metric) and not common.sees_test()
+
+
 def _step(exercise: Exercise, prediction: Prediction | None) -> None:
     """Show the step this student is at: predict, run, follow the runs, reveal."""
     if prediction is None or st.session_state.get(f"retry_{exercise.id}"):
@@ -156,6 +162,11 @@ def _step(exercise: Exercise, prediction: Prediction | None) -> None:
     if not state.done:
         _said(exercise, prediction)
         st.fragment(_progress, run_every=REFRESH_S)(exercise, prediction.group_id)
+        return
+    if _result_hidden(exercise):
+        _said(exercise, prediction)
+        st.info(f"**3. Every run has finished.** This exercise is judged on the test set: "
+                f"{visibility.HIDDEN_NOTE}.", icon=":material/visibility_off:")
         return
     revealed = st.session_state.setdefault("revealed", set())
     if prediction.id not in revealed:
@@ -175,7 +186,9 @@ def _progress_table(exercises: list[Exercise], latest: dict[tuple[str, str], Pre
         stage = "not started" if found is None else "predicted" if not found.group_id else "run"
         if found is not None and found.group_id:
             state = group_state(common.store(), exercise, found.group_id)
-            if state.result is not None:
+            if state.done and _result_hidden(exercise):
+                stage = "result hidden"
+            elif state.result is not None:
                 stage = "right" if grade(exercise, found.answer, state.result).right else "wrong"
             elif not state.done:
                 stage = "running"

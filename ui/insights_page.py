@@ -114,7 +114,7 @@ def render() -> None:
                "worse than the best. The same numbers: `python -m experiments insights`.")
     source = _source()
     c1, c2 = st.columns([2, 1])
-    choices = [DEFAULT_CHOICE, *(m.label for m in Metric)]
+    choices = [DEFAULT_CHOICE, *(m.label for m in Metric if common.visible([m.value]))]
     metric_label = c1.selectbox("Metric", choices, key="in_metric", persist_state=common.KEEP)
     include_pruned = c2.checkbox("Include pruned trials", key="in_pruned", persist_state=common.KEEP,
                                  help="Trials a TPE sweep's pruner stopped early: their best epoch is an early one.")

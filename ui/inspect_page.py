@@ -1,12 +1,17 @@
-"""Inspect one run: confusion matrix, per-class accuracy, misclassified digits, first-layer weights."""
+"""Inspect one run: confusion matrix, per-class accuracy, misclassified digits, first-layer weights.
+
+The first three are measured on the test images, so a student on a class server sees them only once the
+teacher reveals the test numbers (experiments/visibility.py); the weights and a drawn digit are always shown."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
+from experiments import visibility
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
 from experiments.analysis.inspection import Inspection, history_accuracy_note, inspect_weights, weights_epoch
 from experiments.analysis.rounding import acc_percent
+from experiments.config import RunConfig
 from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common, export_buttons
@@ -19,7 +24,6 @@ MAX_WRONG = 60
 @st.cache_data(show_spinner="Evaluating the network on the test images...", max_entries=8)
 def _inspect(run_id: int, path: str, mtime: float, config_json: str) -> Inspection:
     """Cached per run and weights file version (``mtime``), so revisiting the page is instant."""
-    from experiments.config import RunConfig
     data = common.data_source().load(RunConfig.from_json(config_json))
     return inspect_weights(path, data)
 
@@ -64,6 +68,27 @@ def render() -> None:
     caveat = weights_caveat(run)
     if caveat:
         st.warning(caveat, icon=":material/warning:")
+    if common.sees_test():
+        _measured_on_test(run, config, result)
+    else:
+        st.info(f"The accuracy, confusion matrix and misclassified digits are measured on the test images: "
+                f"{visibility.HIDDEN_NOTE}.", icon=":material/visibility_off:")
+
+    st.subheader("First-layer weights")
+    units = result.first_layer.shape[1]
+    count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
+    st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
+    st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
+
+    st.subheader("Training dynamics")
+    dynamics_view(run, key="inspect_dyn")
+
+    draw_digit_panel(run_id)
+
+
+def _measured_on_test(run: RunRecord, config: RunConfig, result: Inspection) -> None:
+    """What the saved network does on the test images: its accuracy, confusion, accuracy per digit and the
+    digits it gets wrong (only for a session that may see test numbers: experiments/visibility.py)."""
     weights = weights_epoch(run)
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Test accuracy at epoch {weights.epoch}", acc_percent(result.accuracy),
@@ -89,17 +114,6 @@ def render() -> None:
     st.caption(f"Each image is titled true → predicted; showing {len(shown)} of {len(wrong)}.")
     st.plotly_chart(misclassified_figure(data.x_test[shown], data.y_test[shown], result.predictions[shown]),
                     key="inspect_wrong")
-
-    st.subheader("First-layer weights")
-    units = result.first_layer.shape[1]
-    count = st.slider("Units shown", 1, min(units, 100), min(units, 30), key="inspect_units") if units > 1 else 1
-    st.caption("Each hidden unit's 784 incoming weights as a 28x28 image: red pixels excite it, blue ones inhibit it.")
-    st.plotly_chart(weights_figure(result.first_layer[:, :count]), key="inspect_weights")
-
-    st.subheader("Training dynamics")
-    dynamics_view(run, key="inspect_dyn")
-
-    draw_digit_panel(run_id)
 
 
 common.run_page(render)

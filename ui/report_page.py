@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from experiments import visibility
 from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import Outcome, group_scale, outcome, train_size_of, waiting_runs
@@ -144,6 +145,8 @@ def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
     for name, v in state.variants.items():
         result = results[name]
         said = wording.verdict_sentence(result) if result else _progress(v)
+        if not common.sees_test():  # the reproductions hold out no validation set: their verdicts are on test
+            said = f"the verdict is read on the test set, and {visibility.HIDDEN_NOTE}"
         verdicts.append(f"{presets.VARIANT_NAMES[name].capitalize()}: {said}")
     mean, summed = state.variants.get("mean"), state.variants.get("sum")
     shown = next((v.scaled for v in (mean, summed) if v), comparison)
@@ -158,7 +161,7 @@ def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
 
 def _comparison_view(comparison: Comparison, state: Reproduction, metric: str) -> None:
     cache: dict[tuple[str, str], View] = st.session_state.setdefault("report_cache", {})
-    key = (comparison.id, metric)
+    key = (comparison.id, f"{metric}, test {'shown' if common.sees_test() else 'hidden'}")
     if key not in cache or cache[key].signature != state.signature:
         cache[key] = _view(comparison, state, metric)
     view = cache[key]

@@ -12,7 +12,7 @@ from experiments.store import StoreError
 from experiments.store.records import MAX_STUDENT, clean_student
 from ui import common, gate
 
-KEY = "_student"
+KEY = common.STUDENT_KEY
 URL_KEY = "student"  # the name is kept in the address bar too, so a reload does not ask again
 
 

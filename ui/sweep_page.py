@@ -223,6 +223,7 @@ def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
                            "epochs": f"{r.epochs_done}/{r.planned_epochs}", "at": s.by.value, "epoch": s.epoch,
                            "val acc": s.val_acc, "test acc": s.test_acc} for r, s in zip(runs, summaries)],
                          columns=["id", "trial", "status", "epochs", "at", "epoch", "val acc", "test acc"])
+    table = common.visible_columns(table)  # no test column for a student until the teacher reveals it
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={
         "at": st.column_config.TextColumn(help=f"best: the {ranking.BY_NAMES[ranking.SummaryBy.BEST]}; last: the last "
                                                f"finished epoch (a trial without a best epoch yet)."),

@@ -52,7 +52,7 @@ def column_config() -> dict:
 def pick_runs(runs: list[RunRecord], key: str, by: SummaryBy = SummaryBy.BEST) -> list[int]:
     """A sortable table of runs with row selection, preselecting the shared "compare_ids"; returns the picked ids
     among the listed runs."""
-    frame = runs_frame(runs, by)
+    frame = common.visible_columns(runs_frame(runs, by))
     if "created" in frame:
         frame["created"] = pd.to_datetime(frame["created"], utc=True, errors="coerce")
     ids = frame["id"].tolist()

@@ -4,12 +4,12 @@ Behind its own password (``teacher_password`` in .streamlit/secrets.toml or MNIS
 on a laptop without one the page is open, on a class server it is refused. The leaderboard ranks each
 student's runs of the exercise (its own runs and those started from its "try it yourself" link) by
 validation accuracy, without a test column until the teacher shows it, so the class is not ranked by the test
-set. The page says what that hides and what it does not: students still see each run's test accuracy on
-History, Compare, the Sweep table, Inspect and in ``python -m experiments list`` (hiding it there until
-revealed is a later issue), so the words must not promise more.
+set. "Reveal test numbers to students" is the class setting ``test_revealed``: until it is on, a student sees
+no test number on any page or export (experiments/visibility.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -20,11 +20,15 @@ from experiments.exercises.judge import answer_text, grade
 from experiments.exercises.play import exercise_tag, group_state
 from experiments.exercises.spec import Exercise, load_all
 from experiments.store import predictions
+from experiments.store.classroom import class_settings, save_class_settings
 from ui import common, gate
 
-LEADERBOARD_NOTE = ("Ranked by validation accuracy. Only this leaderboard leaves the test accuracy out until you "
-                    "show it: students still see every run's test accuracy on History, Compare, the Sweep table, "
-                    "Inspect and in `python -m experiments list`, so ask them to choose by validation.")
+LEADERBOARD_NOTE = ("Ranked by validation accuracy; the test column is for you (the switch above shows it here "
+                    "only).")
+HIDDEN_FROM_STUDENTS = ("Students see no test accuracy or loss on any page (History, Compare, the Sweep table, "
+                        "Inspect, Insights, Report, the exercises' answers) or export: it stays hidden until you "
+                        "reveal it, so they choose by validation.")
+REVEALED_TO_STUDENTS = "Students see every run's test accuracy and loss on every page and export."
 
 
 def _allowed() -> bool:
@@ -85,10 +89,23 @@ def _by_validation(row: dict[str, object]) -> float:
     return -float(str(row["validation accuracy"]))
 
 
+def _reveal_test_to_students() -> None:
+    """The class setting that shows students the test numbers (``ClassSettings.test_revealed``), saved at once."""
+    st.subheader("Test numbers")
+    store = common.store()
+    settings = class_settings(store)
+    revealed = st.toggle("Reveal test numbers to students", value=settings.test_revealed, key="teacher_reveal_test",
+                         help="The test set is the final check: reveal it once the class has chosen by validation.")
+    if revealed != settings.test_revealed:
+        save_class_settings(store, dataclasses.replace(settings, test_revealed=revealed))
+    st.caption(REVEALED_TO_STUDENTS if revealed else HIDDEN_FROM_STUDENTS)
+
+
 def render() -> None:
     st.title("Teacher")
     if not _allowed():
         return
+    _reveal_test_to_students()
     exercises, errors = load_all()
     for line in errors:
         st.warning(common.message_text(line))
@@ -98,8 +115,8 @@ def render() -> None:
     exercise = titles[st.selectbox("Exercise", list(titles), key="teacher_exercise")]
     _predictions(exercise)
     show_test = st.toggle("Show the test accuracy on the leaderboard", key="teacher_show_test",
-                          help="Adds a test column to this leaderboard only (the ranking stays by validation); "
-                               "the other pages show test accuracy anyway.")
+                          help="Adds a test column to this leaderboard, for you (the ranking stays by validation); "
+                               "students see it only once you reveal test numbers above.")
     _leaderboard(exercise, show_test)
 
 

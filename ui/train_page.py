@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from experiments import visibility
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
@@ -107,6 +108,7 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
     """Where the run stands, for its progress bar: accuracy and ETA while it trains, its outcome after."""
     if status in (RunStatus.RUNNING, PAUSED):
         latest = progress.latest if progress else {}
+        latest = latest if common.sees_test() else visibility.without_test(latest)
         split = "validation" if latest.get("val_acc") is not None else "test"
         acc = latest.get("val_acc", latest.get("test_acc"))
         parts = [f"{split} accuracy {acc_percent(acc)}"] if acc is not None else []

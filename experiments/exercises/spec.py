@@ -49,6 +49,7 @@ from experiments.config import ConfigError, RunConfig
 from experiments.i18n import N_, _
 from experiments.settings.links import MAX_EXERCISE_ID, is_exercise_id, linked_settings
 from experiments.settings.parsers import quote
+from experiments.text_files import TextFileError, read_text_file
 
 EXERCISES_DIR = Path(__file__).resolve().parents[2] / "exercises"
 FOLDER_ENV = "MNIST_LAB_EXERCISES"  # a teacher's own folder of exercises instead of the shipped ones
@@ -60,6 +61,7 @@ TRANSLATED_FIELDS = ("title", "question", "explanation", "labels")
 PREDICTION_FIELDS = ("kind", "run", "low", "high", "tolerance", "points", "tie")
 TIE = N_("no real difference (within seed noise)")  # the stored answer; shown translated
 MAX_SEEDS = 5
+MAX_EXERCISE_BYTES = 64 * 1024  # the longest shipped exercise is about 3 KB; anything far larger is not one
 
 
 class PredictionKind(StrEnum):
@@ -153,12 +155,14 @@ class ExerciseError(ConfigError):
 def load_exercise(path: Path) -> Exercise:
     """Read and check one exercise file; ExerciseError (one line, naming the file) if anything is wrong."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_file(path, MAX_EXERCISE_BYTES))
         return _exercise(path.stem, data)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExerciseError(_("{file}: cannot read it ({reason})").format(file=path.name, reason=exc)) from None
+    except TextFileError as exc:
+        raise ExerciseError(_("{file}: {reason}").format(file=path.name, reason=exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ExerciseError(_("{file}: not valid TOML ({reason})").format(file=path.name, reason=exc)) from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ExerciseError(_("{file}: nested too deeply to be an exercise").format(file=path.name)) from None
     except ConfigError as exc:
         raise ExerciseError(f"{path.name}: {exc}") from None
 

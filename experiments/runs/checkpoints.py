@@ -8,7 +8,8 @@ stored run:
   epoch. It is written to a temporary path and moved into place with ``RunStore.attach_artifact``, which
   does so only while the run exists: a run deleted while it trains gets no file (nor folder) back;
 - the checks before a run goes on from it (``checkpoint_epoch``, ``load_start``): the file names this run,
-  and its epoch is not ahead of the epochs stored for the run (stored epochs after it are trained again).
+  holds its network (hidden layers) and seed, and its epoch is not ahead of the epochs stored for the run
+  (stored epochs after it are trained again).
 """
 from __future__ import annotations
 
@@ -88,11 +89,26 @@ def checkpoint_epoch(store: RunStore, run: RunRecord) -> int:
     if owner != run.id:
         raise ResumeError(f"run {run.id}'s checkpoint belongs to run {owner}: it is another run's file; train "
                           f"the run again")
+    _check_network(run, meta)
     epoch = int(meta.get("epoch", -1))
     if not 0 <= epoch <= run.epochs_done:
         raise ResumeError(f"run {run.id}'s checkpoint is of epoch {epoch}, ahead of its {run.epochs_done} stored "
                           f"epochs: the file does not match the run; train the run again")
     return epoch
+
+
+def _check_network(run: RunRecord, meta: dict[str, Any]) -> None:
+    """ResumeError unless the checkpoint holds the run's network and seed: a file of the same run id from
+    another store (or one copied in by hand) names this run yet holds another network."""
+    if run.config is None:
+        return
+    sizes = (meta.get("model") or {}).get("sizes") or []
+    hidden, seed = tuple(int(n) for n in sizes[1:-1]), meta.get("seed")
+    if hidden != tuple(run.config.hidden) or seed != run.config.seed:
+        found = "-".join(str(n) for n in sizes) or "an unknown network"
+        raise ResumeError(f"run {run.id}'s checkpoint holds {found} with seed {seed}, not the run's hidden layers "
+                          f"{list(run.config.hidden)} with seed {run.config.seed}: the file does not match the run; "
+                          f"train the run again")
 
 
 def load_start(store: RunStore, run: RunRecord) -> Checkpoint | None:

@@ -27,6 +27,7 @@ missing, truncated, another run's or ahead of its stored epochs.
 """
 from __future__ import annotations
 
+import errno
 import threading
 import traceback
 from collections.abc import Callable, Collection, Sequence
@@ -157,6 +158,8 @@ def save_weights(store: RunStore, run_id: int, model: MLP) -> bool:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "out of memory: choose a smaller network or batch size"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the disk is full: free some space, then resume the run ({exc.filename or 'writing its files'})"
     if isinstance(exc, OSError) and not isinstance(exc, DataError) and exc.strerror:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"{exc.strerror}{where}"

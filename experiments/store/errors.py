@@ -4,11 +4,19 @@ SQLite says what went wrong in a result code (Python 3.11+ exposes its name as `
 ``SQLITE_FULL`` or the extended ``SQLITE_IOERR_WRITE``). The message is chosen from that code, never from
 the English text: "disk I/O error" contains "disk" but is not a full disk, and telling a user to free space
 when their drive is failing sends them the wrong way.
+
+A full disk does not always say so in its code: SQLite reports a full disk met while growing the WAL index
+(``-shm``) or its lock files as an I/O error (``SQLITE_IOERR_SHMSIZE``), and writes on the read-only
+connection a store falls back to on a full disk (store.py) as ``SQLITE_READONLY``. So an I/O or permission
+problem on a disk with (almost) no free space left (``disk_is_full``) is worded as the full disk it is.
 """
 from __future__ import annotations
 
+import shutil
 from enum import Enum
 from pathlib import Path
+
+FULL_BELOW = 1 << 20  # bytes free under which a disk counts as full: SQLite needs a few pages (and a 32 KiB index)
 
 
 class StoreError(Exception):
@@ -55,13 +63,30 @@ def classify(exc: BaseException) -> SqliteProblem:
     return _PRIMARY_CODES.get(primary, SqliteProblem.OTHER)
 
 
+def disk_is_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has less than ``FULL_BELOW`` bytes free for this user (False
+    when that cannot be told, e.g. the folder is gone)."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW
+    except OSError:
+        return False
+
+
+def full_disk_error(path: Path, text: str = "") -> StoreError:
+    """The one wording of a full disk under the store at ``path``."""
+    why = f" ({text})" if text else ""
+    return StoreError(f"the disk is full: the run store {path} cannot grow{why}; free some space. The runs "
+                      f"already stored are intact and can still be read")
+
+
 def explain(exc: Exception, path: Path) -> StoreError:
     """A one-line StoreError for a SQLite error on the store at ``path``, with what the user can do."""
     text = " ".join(str(exc).split())
     problem = classify(exc)
+    if problem in (SqliteProblem.IO, SqliteProblem.PERMISSION) and disk_is_full(path.parent):
+        problem = SqliteProblem.FULL
     if problem is SqliteProblem.FULL:
-        return StoreError(f"the disk holding {path} is full ({text}): free some space; "
-                          f"the runs already stored are intact")
+        return full_disk_error(path, text)
     if problem is SqliteProblem.IO:
         return StoreError(f"an I/O error reading or writing the run store {path} ({text}): the disk or its "
                           f"connection may be failing; the last change was not saved")

@@ -7,6 +7,7 @@ defaults, which would show and export settings the run never had.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -159,9 +160,40 @@ def clean_text(value: Any, limit: int, what: str, strip: bool = False) -> str:
     return text
 
 
+ALLOWED_FORMAT = frozenset("\u200c\u200d")  # zero-width (non-)joiners: part of emoji and of Persian or Indic words
+LINE_BREAKS = frozenset("\n\r\t")
+
+
+def hidden_characters(text: str, multiline: bool = False) -> list[str]:
+    """The invisible characters of ``text`` that may make it read as something else, as ``U+202E``: format
+    characters (bidi overrides and isolates such as U+202E, which shows "exe.txt" for "txt.exe", zero-width
+    spaces, soft hyphens; not the joiners emoji need) and control characters (line breaks and tabs only
+    where ``multiline``). Empty when the text shows what it is."""
+    allowed = LINE_BREAKS if multiline else frozenset()
+    found = [ch for ch in text if ch not in allowed and ch not in ALLOWED_FORMAT
+             and unicodedata.category(ch) in ("Cf", "Cc")]
+    return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(found)]
+
+
+def clean_shown_text(value: Any, limit: int, what: str, *, strip: bool = False, multiline: bool = False) -> str:
+    """Text a user types that others are shown (run names, tags, notes): ``clean_text``, and refused (one line)
+    when it holds a character that hides what it says (``hidden_characters``), as student names are."""
+    text = clean_text(value, limit, what, strip=strip)
+    hidden = hidden_characters(text, multiline)
+    if hidden:
+        raise StoreError(f"the {what} holds invisible control characters ({', '.join(hidden[:5])}): remove "
+                         f"them; nothing was changed")
+    return text
+
+
+def clean_notes(notes: Any) -> str:
+    """A run's notes as stored: several lines allowed, no other hidden characters."""
+    return clean_shown_text(notes, MAX_NOTES, "notes", multiline=True)
+
+
 def clean_name(name: Any) -> str:
-    """A run name as stored: cleaned, stripped, not empty."""
-    text = clean_text(name, MAX_NAME, "run name", strip=True)
+    """A run name as stored: cleaned, stripped, one line without hidden characters, not empty."""
+    text = clean_shown_text(name, MAX_NAME, "run name", strip=True)
     if not text:
         raise StoreError("a run name cannot be empty")
     return text
@@ -172,7 +204,7 @@ def clean_tags(tags: Any) -> list[str]:
     duplicates are dropped."""
     if isinstance(tags, str):
         tags = tags.split(",")
-    clean = list(dict.fromkeys(t for t in (clean_text(t, MAX_TAG, "tag", strip=True) for t in tags) if t))
+    clean = list(dict.fromkeys(t for t in (clean_shown_text(t, MAX_TAG, "tag", strip=True) for t in tags) if t))
     if len(clean) > MAX_TAGS:
         raise StoreError(f"at most {MAX_TAGS} tags per run (got {len(clean)})")
     return clean

@@ -21,9 +21,11 @@ transaction whose conditions are in its ``WHERE`` clause, so two processes (or t
 take the same run. The run's summary columns (last epoch, best epoch: see best.py) are written in one
 place, ``_write_summary``, by ``log_epoch`` and ``trim_epochs`` alike.
 
-Files: a run's final weights (``weights/<id>.npz``) and its checkpoints (``checkpoints/<id>/``) live beside
-the database. They are moved into place with ``attach_artifact``, which does so only while the run exists,
-inside a write transaction, so a run deleted while it trains never leaves a file behind.
+Files: a run's final weights (``weights/<id>.npz``) and its checkpoints (``checkpoints/<id>/``) live in the
+store's own folder beside the database, ``<database name>.files/`` (files.py: two stores in one folder never
+share a file; an older store's files are moved in when it is opened). They are moved into place with
+``attach_artifact``, which does so only while the run exists, inside a write transaction, so a run deleted
+while it trains never leaves a file behind.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ import shutil
 import socket
 import sqlite3
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,15 +46,17 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
-from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, explain
+from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, disk_is_full, explain
+from experiments.store.files import RunShape, adopt_old_files, checkpoint_folder, files_folder, weights_file
 from experiments.store.query import order_clause, where_clause
 from experiments.store.records import (
     EPOCH_METRICS,
     MAX_MESSAGE,
     MAX_NAME,
-    MAX_NOTES,
     RunRecord,
     clean_name,
+    clean_notes,
+    clean_shown_text,
     clean_student,
     clean_tags,
     clean_text,
@@ -103,6 +108,17 @@ def owner_is_dead(owner: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- one connection per thread
+class _FullDiskConnection(sqlite3.Connection):
+    """A read-only connection opened because the disk is full (see ``RunStore._open``): it reads the database
+    file as it is (SQLite's ``immutable``: no WAL index to create, no locks), so lists, exports and pages
+    still work. Kept only ``FULL_DISK_RECHECK`` seconds, then the store tries a normal connection again."""
+
+    opened: float = 0.0
+
+
+FULL_DISK_RECHECK = 2.0  # seconds a full-disk read-only connection is used before the disk is tried again
+
+
 class _Held:
     """One thread's connection; referenced strongly only by that thread's local storage."""
 
@@ -171,22 +187,58 @@ class RunStore:
             raise StoreError(f"cannot create the results folder {self.path.parent} ({exc.strerror}): "
                              f"choose another place with RESULTS_DB") from None
         self._migrate()
-        self.recover_interrupted()
+        try:  # housekeeping writes: on a full disk they wait for the next opening, and reads still work
+            self.recover_interrupted()
+            self._adopt_old_files()
+        except StoreError:
+            if not disk_is_full(self.path.parent):
+                raise
 
     # ------------------------------------------------------------------ connections
     def _open(self) -> sqlite3.Connection:
+        """A connection to the store, its first read tried at once. On a full disk a WAL database cannot be
+        opened for reading when its index (``-shm``) must be created or grown: then, if no change waits in
+        the WAL file, the file is read as it is on a read-only connection (``_FullDiskConnection``)."""
+        conn = None
         try:  # check_same_thread=False only so close_all() may close it; it is used by one thread alone
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.row_factory = sqlite3.Row
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise self._explain(exc) from None
+            if conn is not None:
+                conn.close()
+            fallback = self._open_read_only_on_full_disk()
+            if fallback is None:
+                raise self._explain(exc) from None
+            return fallback
+        return conn
+
+    def _open_read_only_on_full_disk(self) -> sqlite3.Connection | None:
+        """The full-disk read-only connection, or None when the disk is not full, the file does not exist or
+        its WAL holds changes not yet in the file (reading the file alone would miss them)."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        if not disk_is_full(self.path.parent) or not self.path.is_file() or (wal.is_file() and wal.stat().st_size):
+            return None
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False, factory=_FullDiskConnection)
+            conn.row_factory = sqlite3.Row
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error:
+            return None
+        conn.opened = time.monotonic()
         return conn
 
     def _conn(self) -> sqlite3.Connection:
-        """The calling thread's connection, opened on first use (and again after ``close``)."""
-        return self._connections.mine()
+        """The calling thread's connection, opened on first use (and again after ``close``); a full-disk
+        read-only one is replaced after ``FULL_DISK_RECHECK`` seconds, so freed space is noticed."""
+        conn = self._connections.mine()
+        if isinstance(conn, _FullDiskConnection) and time.monotonic() - conn.opened > FULL_DISK_RECHECK:
+            self._connections.close_mine()
+            conn = self._connections.mine()
+        return conn
 
     def close(self) -> None:
         """Close the calling thread's connection (call it when the thread's work with the store ends).
@@ -286,7 +338,7 @@ class RunStore:
         ``student``: the classroom name the run belongs to (checked by clean_student).
         """
         word = parse_status(status).value
-        name = clean_text(name, MAX_NAME, "run name", strip=True) if name else ""
+        name = clean_shown_text(name, MAX_NAME, "run name", strip=True) if name else ""
         tag_list = json.dumps(clean_tags(tags))
         student = clean_student(student) if student else ""
         with self._writing() as conn:
@@ -346,7 +398,7 @@ class RunStore:
         self.execute("UPDATE runs SET name = ? WHERE id = ?", (clean_name(name), run_id))
 
     def set_notes(self, run_id: int, notes: str) -> None:
-        self.execute("UPDATE runs SET notes = ? WHERE id = ?", (clean_text(notes, MAX_NOTES, "notes"), run_id))
+        self.execute("UPDATE runs SET notes = ? WHERE id = ?", (clean_notes(notes), run_id))
 
     def set_tags(self, run_id: int, tags: Iterable[str] | str) -> None:
         """Replace a run's tags; text is split at commas; duplicates and blanks are dropped."""
@@ -354,7 +406,7 @@ class RunStore:
 
     def edit_run(self, run_id: int, name: str, tags: Iterable[str] | str, notes: str) -> None:
         """Name, tags and notes at once: all are checked first, so a refused value changes nothing."""
-        values = (clean_name(name), json.dumps(clean_tags(tags)), clean_text(notes, MAX_NOTES, "notes"))
+        values = (clean_name(name), json.dumps(clean_tags(tags)), clean_notes(notes))
         self.get_run(run_id)  # "there is no run N" rather than a silent no-op
         self.transaction([("UPDATE runs SET name = ?, tags = ?, notes = ? WHERE id = ?", (*values, run_id))])
 
@@ -433,13 +485,26 @@ class RunStore:
             return cur.rowcount
 
     # ------------------------------------------------------------------ the run's files
+    @property
+    def files_dir(self) -> Path:
+        """The folder of this store's own files (``results/runs.sqlite.files/``; see files.py)."""
+        return files_folder(self.path)
+
     def weights_path(self, run_id: int) -> Path:
-        """Where the run's final weights are kept (``results/weights/<id>.npz``)."""
-        return self.path.parent / "weights" / f"{int(run_id)}.npz"
+        """Where the run's final weights are kept (``results/runs.sqlite.files/weights/<id>.npz``)."""
+        return weights_file(self.path, run_id)
 
     def checkpoint_dir(self, run_id: int) -> Path:
-        """The folder of the run's checkpoints (``results/checkpoints/<id>/``); delete_run removes it."""
-        return self.path.parent / "checkpoints" / str(int(run_id))
+        """The folder of the run's checkpoints (``results/runs.sqlite.files/checkpoints/<id>/``); delete_run
+        removes it."""
+        return checkpoint_folder(self.path, run_id)
+
+    def _adopt_old_files(self) -> None:
+        """Move this store's files from the layout before each store had its own folder (files.py)."""
+        if not (self.path.parent / "weights").is_dir() and not (self.path.parent / "checkpoints").is_dir():
+            return
+        adopt_old_files(self.path, [RunShape(run.id, run.config.sizes()) for run in self.search_runs()
+                                    if run.config is not None])
 
     def temp_path_for(self, final_path: str | os.PathLike[str]) -> Path:
         """A fresh hidden path beside ``final_path`` (same folder, created; same suffix, as ``np.savez``

@@ -46,7 +46,11 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import MAX_TRIALS, ConfigError, RunConfig, quote, schema, short_label
+from experiments.store.records import hidden_characters
+from experiments.text_files import TextFileError, read_text_file
 
+MAX_SPEC_BYTES = 1 << 20  # a spec is a few lines; a megabyte is far beyond any real one
+MAX_NESTING = 8  # a spec's deepest value is a list of hidden-layer lists inside grid: 4 levels
 ENGINES = ("local", "ray")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")
 SETTINGS = tuple(entry.name for entry in schema())
@@ -185,7 +189,14 @@ def _method(value: Any, data: Mapping[str, Any]) -> str:
 
 
 def _name(value: Any) -> str:
-    return str(value or "sweep").strip()[:100] or "sweep"
+    """The sweep's name (its runs' names and tag start with it): one line, no characters that hide what it
+    says, as run names."""
+    name = str(value or "sweep").strip()[:100] or "sweep"
+    hidden = hidden_characters(name)
+    if hidden:
+        raise ConfigError(f"the sweep's name holds invisible control characters ({', '.join(hidden[:5])}): remove "
+                          f"them")
+    return name
 
 
 def _engine(value: Any) -> str:
@@ -236,19 +247,41 @@ def load_spec(path: str | Path) -> SweepSpec:
     """Read a spec file: TOML if it ends in .toml, else JSON."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the sweep spec {path} ({exc.strerror})") from None
+        text = read_text_file(path, MAX_SPEC_BYTES)
+    except TextFileError as exc:
+        raise ConfigError(f"the sweep spec {path}: {exc}") from None
     return parse_text(text, "toml" if path.suffix.lower() == ".toml" else "json")
 
 
 def parse_text(text: str, fmt: str = "json") -> SweepSpec:
     """A spec from TOML or JSON text."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise ConfigError(f"the sweep spec is too long ({len(text):,} characters; at most {MAX_SPEC_BYTES:,})")
+    too_deep = ConfigError(f"the sweep spec is nested too deeply (more than {MAX_NESTING} levels of lists or "
+                           f"tables; a spec needs 4)")
     try:
         data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"the sweep spec is not valid {fmt.upper()} ({exc})") from None
+    except RecursionError:  # both parsers read nested lists and tables recursively
+        raise too_deep from None
+    if _nesting(data) > MAX_NESTING:
+        raise too_deep
     return parse_spec(data)
+
+
+def _nesting(value: Any) -> int:
+    """How many lists and tables deep ``value`` goes (0 for a plain value), without recursion, stopping one
+    level past ``MAX_NESTING``."""
+    deepest, level = 0, [(value, 0)]
+    while level:
+        item, depth = level.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        level.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def expand(spec: SweepSpec) -> list[Trial]:

@@ -184,3 +184,11 @@ def test_a_sweeps_summary_names_the_epoch_of_each_trials_accuracies(store, capsy
     _summary(store, "sw-test", 1.0)
     header, row = capsys.readouterr().out.splitlines()[:2]
     assert "at epoch" in header and " best 1 " in row
+
+
+def test_a_deeply_nested_sweep_spec_is_one_line_from_the_command_line(tmp_path, run_cli):
+    spec = tmp_path / "deep.json"
+    spec.write_text("[" * 100_000 + "]" * 100_000)  # used to end in "Something went wrong (RecursionError)"
+    done = run_cli("sweep", str(spec), timeout=120)
+    assert done.returncode == 2 and "nested too deeply" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

@@ -3,6 +3,7 @@ they are stored; grading counts each (config, seed) once and carries the seed ve
 from __future__ import annotations
 
 import math
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -176,3 +177,21 @@ def test_a_curve_is_drawn_at_its_points(tmp_path):
         check_answer(exercise, [0.1] * 10)
     with pytest.raises(ExerciseError, match="increasing epochs from 1 to 10"):
         load_exercise(write(tmp_path, text.replace("points = [1, 5, 10]", "points = [5, 1, 11]")))
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+    (lambda p: os.mkfifo(p), "not a regular file"),  # no writer: opening it must not block
+    (lambda p: p.mkdir(), "not a regular file"),
+    (lambda p: (p.touch(), os.truncate(p, 20 << 30)), "too large"),  # 20 GB, sparse: never read
+    (lambda p: p.write_bytes(b'title = "\xff"'), "not UTF-8"),
+    (lambda p: p.write_text("a = " + "[" * 30_000 + "]" * 30_000), "nested too deeply"),
+], ids=["dev-zero", "fifo", "folder", "sparse-20GB", "not-utf8", "nested"])
+def test_an_exercise_file_that_is_no_small_text_is_refused_without_reading_it(tmp_path, make, words):
+    """A folder a teacher points at (MNIST_LAB_EXERCISES) may hold anything: a symlink to /dev/zero used to be
+    read until the server ran out of memory."""
+    make(tmp_path / "odd.toml")
+    write(tmp_path, GOOD, "good.toml")
+    found, errors = load_all(tmp_path)
+    assert [e.id for e in found] == ["good"] and len(errors) == 1
+    assert errors[0].startswith("odd.toml: ") and words in errors[0] and "\n" not in errors[0]

@@ -1,5 +1,6 @@
 """The MNIST loader on crafted IDX files: valid layouts load, every bad file gets a one-line message."""
 import hashlib
+import os
 import urllib.error
 
 import numpy as np
@@ -116,3 +117,24 @@ def test_offline_message_quotes_each_reason_whole(tmp_path, monkeypatch):
     quoted = message[message.index("(https://"):]
     assert quoted.count("Name or service not known>") == quoted.count("https://") >= 1, message
     assert "more)" in message and len(message) < 600
+
+
+def test_a_file_that_is_no_mnist_file_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    """MNIST_DIR is a user's folder: a 2 GB file (here sparse) or a gzip bomb used to be read whole, until memory
+    ran out. (Devices and pipes are not files to the loader at all: "lacks ...".)"""
+    folder = make_dataset(tmp_path / "huge")
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    huge = tmp_path / "huge.bin"
+    huge.touch()
+    os.truncate(huge, 2 << 30)
+    (folder / "t10k-labels-idx1-ubyte").symlink_to(huge)
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte is 2,147,483,648 bytes, far more") as err:
+        load_mnist(folder)
+    assert "\n" not in str(err.value)
+
+    bomb = make_dataset(tmp_path / "bomb")
+    write_idx(bomb / "train-images-idx3-ubyte", np.zeros((2000, 28, 28)), 2051)  # 1.5 MB of zeros in a few KB
+    assert (bomb / "train-images-idx3-ubyte.gz").stat().st_size < 100_000
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 100_000)
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz unpacks to more than 100,000 bytes"):
+        load_mnist(bomb)

@@ -108,7 +108,7 @@ def test_delete_removes_weights_and_checkpoints(store):
         tmp = store.temp_path_for(checkpoint)
         tmp.write_bytes(b"checkpoint")
         assert store.attach_artifact(rid, tmp, checkpoint)
-    assert store.checkpoint_dir(run_id) == store.path.parent / "checkpoints" / str(run_id)
+    assert store.checkpoint_dir(run_id) == store.path.parent / "runs.sqlite.files" / "checkpoints" / str(run_id)
     store.delete_run(run_id)
     assert not store.weights_path(run_id).exists() and not store.checkpoint_dir(run_id).exists()
     assert store.weights_path(other).is_file() and (store.checkpoint_dir(other) / "epoch-2.npz").is_file()

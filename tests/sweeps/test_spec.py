@@ -2,6 +2,8 @@
 whose trials mix validation protocols)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from experiments.config import MAX_TRIALS, ConfigError, RunConfig
@@ -98,3 +100,37 @@ def test_a_ray_sweep_mixing_validation_protocols_is_refused_in_one_line():
         _one_protocol(trials)
     assert "\n" not in str(err.value)
     _one_protocol(trials[1:])  # one protocol: fine
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize("text, fmt", [
+    ("[" * DEEP + "]" * DEEP, "json"),  # deeper than Python's recursion limit: RecursionError in the parser
+    ('{"grid": {"lr": ' + "[" * 40 + "0.1" + "]" * 40 + "}}", "json"),  # parses, but no spec is this deep
+    ("x = " + "[" * DEEP + "]" * DEEP, "toml"),
+    ("x = " + "{a = " * 2000 + "1" + "}" * 2000, "toml"),
+], ids=["json-recursion", "json-deep", "toml-arrays", "toml-tables"])
+def test_a_deeply_nested_spec_is_refused_in_one_line(tmp_path, text, fmt):
+    with pytest.raises(ConfigError) as caught:
+        parse_text(text, fmt)
+    assert "nested too deeply" in str(caught.value) and "\n" not in str(caught.value)
+    path = tmp_path / f"deep.{fmt}"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+    (lambda p: (p.touch(), os.truncate(p, 20 << 30)), "too large"),
+], ids=["dev-zero", "sparse-20GB"])
+def test_a_spec_file_that_is_no_small_text_is_refused_without_reading_it(tmp_path, make, words):
+    make(tmp_path / "spec.json")
+    with pytest.raises(ConfigError, match=words):
+        load_spec(tmp_path / "spec.json")
+
+
+def test_a_sweep_name_that_hides_what_it_says_is_refused():
+    with pytest.raises(ConfigError, match="U\\+202E"):
+        parse_spec({"name": "lr \u202etxt.exe", "grid": {"lr": [0.1]}})

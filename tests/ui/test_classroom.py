@@ -126,16 +126,17 @@ def test_the_teacher_sees_the_class_and_reveals_the_test_accuracy_on_demand(env,
     assert list(at.dataframe[-1].value["test accuracy"]) == [0.905, 0.795]
 
 
-def test_the_teacher_page_does_not_promise_that_students_cannot_see_the_test_accuracy(env, app):
-    """Issue 23: the page said the test accuracy "stays hidden until you reveal it", while students see it on
-    History, Compare, the Sweep table, Inspect and `list`; it now says that only the leaderboard leaves it out."""
+def test_the_teacher_page_says_students_see_no_test_number_until_it_is_revealed(env, app):
+    """Issue 23 made the page say only the leaderboard hid the test accuracy (true then); issue 24 hides it from
+    students everywhere until revealed (tests/ui/test_test_hidden.py), and the page says so."""
     finished_run(RunStore(env), "Ann", 0.91, 0.905)
     at = on_page(app, "ui/teacher_page.py", student="Teacher")
-    words = " ".join([texts(at), at.toggle(key="teacher_show_test").label, at.toggle(key="teacher_show_test").help])
-    assert "stays hidden" not in words and "Reveal the test accuracy" not in words
-    assert "leaderboard" in at.toggle(key="teacher_show_test").label
-    for place in ("History", "Compare", "Sweep", "Inspect", "python -m experiments list"):
+    words = texts(at)
+    assert "hidden until you reveal it" in words
+    for place in ("History", "Compare", "Sweep", "Inspect", "export"):
         assert place in words
+    at.toggle(key="teacher_reveal_test").set_value(True).run()
+    assert "Students see every run's test accuracy" in texts(at)
 
 
 @pytest.mark.parametrize("name, kept", [("<b>Ann</b>", True), ("z" * 10_000, False), ("a\nb", False)])
