@@ -13,7 +13,7 @@ from experiments.analysis.diagnosis_text import fix_text
 from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix, run_under_trial
 from experiments.store import RunRecord, StoreError
 from nn.status import RunStatus
-from ui import common
+from ui import common, student
 
 GROUP_PARAM = "group"  # Compare's URL parameter naming the group to show
 REFRESH_S = 2.0
@@ -35,7 +35,7 @@ def try_fix_button(run: RunRecord, finding: Finding, key: str) -> None:
     if not common.first_click("try_fix", (run.id, finding.kind, plan.fixed)):
         return
     try:
-        group_id = queue_fix(common.manager(), plan)
+        group_id = queue_fix(common.manager(), plan, identity=student.identity())
     except common.USER_ERRORS as exc:
         st.error(common.message_text(exc), icon=":material/error:")
         return

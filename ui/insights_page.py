@@ -17,7 +17,7 @@ from experiments.analysis.selection import (
     dataset_choices,
 )
 from experiments.sweeps.catalog import stored_sweeps
-from ui import common
+from ui import common, student
 
 KINDS = {"A sweep": SourceKind.SWEEP, "A tag": SourceKind.TAG, "A search (as in History)": SourceKind.SEARCH,
          "All finished runs on one dataset and split": SourceKind.DATASET}
@@ -75,7 +75,7 @@ def _offer_replicates(result: Insights) -> None:
                  help="One more seed of each configuration that has a single seed, best first; tagged so that "
                       "they join this selection.") and common.first_click("replicates", plan.configs):
         for config in plan.configs:
-            common.manager().submit(config, source="insights", tags=plan.tags)
+            common.manager().submit(config, source="insights", tags=plan.tags, identity=student.identity())
         st.toast(f"Queued {len(plan.configs)} replicates", icon=":material/play_arrow:")
 
 

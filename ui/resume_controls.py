@@ -13,7 +13,7 @@ from experiments.config import MAX_EPOCHS, RunConfig
 from experiments.runs.checkpoints import estimated_checkpoint_bytes
 from experiments.runs.lifecycle import can_continue, can_resume
 from experiments.store import RunRecord, StoreError
-from ui import common
+from ui import common, student
 
 LARGE_CHECKPOINT = 100e6  # bytes: from here on, say how much disk each run's checkpoint takes
 DEFAULT_MORE = 5
@@ -58,7 +58,8 @@ def continue_control(run: RunRecord, column: Any, key: str) -> None:
         if st.button(f"Train {int(more)} more", key=f"{key}_continue_{run.id}", icon=":material/play_arrow:"):
             if not common.first_click("continue run", (run.id, int(more))):
                 return
-            _queue(lambda: common.manager().continue_run(run.id, int(more)), run, "continued")
+            _queue(lambda: common.manager().continue_run(run.id, int(more),
+                                                                 identity=student.identity()), run, "continued")
 
 
 def _queue(action: Any, run: RunRecord, verb: str) -> None:

@@ -68,7 +68,7 @@ def _queue(box: DeltaGenerator) -> None:
     try:
         tags = (exercise_tag(links.exercise()),) if links.exercise() else ()
         run_id = common.manager().submit(config, name=str(st.session_state[common.NAME_KEY]).strip() or None,
-                                         student=student.current(), tags=tags)
+                                         student=student.current(), tags=tags, identity=student.identity())
     except StoreError as exc:
         box.error(f"Not queued: {common.message_text(exc)}", icon=":material/block:")
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from experiments.access import LOCAL_USER, Identity, Realm, Role
 from experiments.store import StoreError
 from experiments.store.records import MAX_STUDENT, clean_student
 from ui import common, gate
@@ -43,6 +44,14 @@ def name_form() -> bool:
             return False
         st.rerun()
     return False
+
+
+def identity() -> Identity:
+    """Who queues runs in this session, for the class's budgets: on a class server the student (or the
+    teacher, once the teacher password is entered); on a laptop its one user."""
+    if not gate.class_server():
+        return LOCAL_USER
+    return Identity(current(), Role.TEACHER if gate.passed(Realm.TEACHER) else Role.STUDENT)
 
 
 def require_on_class_server() -> None:

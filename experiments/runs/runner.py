@@ -25,8 +25,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from experiments.access import Identity
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
+from experiments.runs.budget import check_budget
 from experiments.runs.completion import run_fraction
 from experiments.runs.lifecycle import (
     DataLoader,
@@ -144,15 +146,20 @@ class RunManager:
     # ------------------------------------------------------------------ submitting and controlling
     def submit(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
                source: str = "dashboard", callbacks: Sequence[object] = (), train_eval_epochs: Sequence[int] = (),
-               tags: Sequence[str] = (), student: str = "") -> int:
-        """Store the run as queued and schedule it; returns its id. Refused when the queue is full.
+               tags: Sequence[str] = (), student: str = "", identity: Identity | None = None) -> int:
+        """Store the run as queued and schedule it; returns its id. Refused when the queue is full, or (for a
+        student's ``identity``) when the run is over the class's budget (``budget.py``; BudgetError, one line).
 
-        Runs start round-robin by ``student`` (their classroom name), so one student cannot fill the queue.
+        Runs start round-robin by ``student`` (their classroom name; ``identity``'s name when not given), so
+        one student cannot fill the queue.
 
         The queue cap is checked and the run inserted in one store transaction, so concurrent submits
         cannot pass it. ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the
         epoch is stored. At the epochs in ``train_eval_epochs`` the whole training set is evaluated too.
         """
+        if identity is not None:
+            check_budget(self.store, config, identity)
+            student = student or identity.name
         student = clean_student(student) if student else ""
         run_id = self.store.create_run(config, name=name, group_id=group_id, source=source, tags=tags,
                                        max_queued=MAX_QUEUED, student=student)
@@ -164,9 +171,14 @@ class RunManager:
 
     def submit_many(self, configs: Sequence[RunConfig], names: Sequence[str | None] | None = None,
                     group_id: str | None = None, source: str = "dashboard", student: str = "",
-                    tags: Sequence[str] = ()) -> list[int]:
+                    tags: Sequence[str] = (), identity: Identity | None = None) -> list[int]:
+        """Queue several runs (``submit``); all are checked against the budget before any is queued."""
+        if identity is not None:
+            for config in configs:
+                check_budget(self.store, config, identity)
         names = list(names) if names else [None] * len(configs)
-        return [self.submit(c, n, group_id, source, tags=tags, student=student) for c, n in zip(configs, names)]
+        return [self.submit(c, n, group_id, source, tags=tags, student=student, identity=identity)
+                for c, n in zip(configs, names)]
 
     def resume_run(self, run_id: int, callbacks: Sequence[object] = ()) -> ResumePlan:
         """Queue a run that ended early (interrupted, stopped, failed) to go on from its last checkpoint,
@@ -174,9 +186,14 @@ class RunManager:
         (A paused run goes on with ``unpause``.)"""
         return self._requeue(plan_resume(self.store, run_id, busy=self._busy_ids()), callbacks)
 
-    def continue_run(self, run_id: int, more_epochs: int, callbacks: Sequence[object] = ()) -> ResumePlan:
-        """Queue a finished run for ``more_epochs`` more epochs (its stored config's epochs grow to match)."""
-        return self._requeue(plan_continue(self.store, run_id, more_epochs, busy=self._busy_ids()), callbacks)
+    def continue_run(self, run_id: int, more_epochs: int, callbacks: Sequence[object] = (),
+                     identity: Identity | None = None) -> ResumePlan:
+        """Queue a finished run for ``more_epochs`` more epochs (its stored config's epochs grow to match);
+        for a student's ``identity`` the grown run must be within the class's budget (BudgetError)."""
+        plan = plan_continue(self.store, run_id, more_epochs, busy=self._busy_ids())
+        if identity is not None:
+            check_budget(self.store, plan.config, identity)
+        return self._requeue(plan, callbacks)
 
     def requeue_orphans(self) -> list[int]:
         """Take up the runs left queued by processes that have ended (e.g. the dashboard killed with runs
