@@ -51,8 +51,18 @@ def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     store = RunStore(path)
     data = DataSource()
     manager = RunManager(store, max_concurrent=runs_at_once(), data_loader=data.load)
-    manager.requeue_orphans()  # runs left queued when the last server died are queued again, in order
+    # what the last server left: the runs it was training resume from their checkpoints, then the runs it had
+    # queued are queued again, in order
+    manager.resume_interrupted()
+    manager.requeue_orphans()
     return store, manager, data
+
+
+def start_runs() -> None:
+    """Make the store and the run manager now, so that the runs the last server left go on without a visitor:
+    ``serve.py`` calls this when the server starts (``streamlit run dashboard.py`` makes them on the first
+    page view)."""
+    _resources(store_path())
 
 
 def store() -> RunStore:

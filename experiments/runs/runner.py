@@ -214,6 +214,25 @@ class RunManager:
                            student=run.student)
         return adopted
 
+    def resume_interrupted(self) -> list[int]:
+        """Resume, each from its checkpoint, the runs a dead process left interrupted (the dashboard killed
+        while they trained), in the order they were queued; returns their ids. One whose checkpoint does not
+        allow it stays interrupted, the reason in the server log (its Resume button says it too)."""
+        try:
+            interrupted = self.store.orphaned_interrupted()
+        except StoreError as exc:
+            print(f"interrupted runs were not resumed: {exc}", file=sys.stderr)
+            return []
+        resumed = []
+        for run_id in interrupted:
+            try:
+                self.resume_run(run_id)
+            except StoreError as exc:  # ResumeError: no usable checkpoint, another server took it, ...
+                print(f"run {run_id} was not resumed: {exc}", file=sys.stderr)
+                continue
+            resumed.append(run_id)
+        return resumed
+
     def _requeue(self, plan: ResumePlan, callbacks: Sequence[object]) -> ResumePlan:
         requeue(self.store, plan)
         progress = Progress(plan.run_id, LivePhase.QUEUED, epoch=plan.from_epoch, epochs=plan.config.epochs)
