@@ -13,7 +13,8 @@ are evaluated as always). Three rounds, the 30 runs queued at once in each:
 2. hog just queued: a hog run (784-128-10, batch size 1, 1,000 epochs, all 50,000 images: about 80 s an
    epoch, a day in all) queued by another student just before the 30; it holds a slot for its first slice;
 3. hog training: the same hog queued a slice and a half before the 30 (a class's usual case: the hog has
-   been training for a while).
+   been training for a while);
+4. alone again: as round 1, to show how much the machine's other load moved the figures meanwhile.
 
 A run's latency is from its submit to the end of its training (``on_train_end``). Printed per round: the
 median and longest latency, the last run's end, and against round 1 student by student the median and max
@@ -125,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         manager.wait(warm, timeout=600)
         rounds = [run_round(manager, "alone", students, config, None),
                   run_round(manager, "hog just queued", students, config, 0.0),
-                  run_round(manager, "hog training", students, config, 1.5 * turns.SLICE_S)]
+                  run_round(manager, "hog training", students, config, 1.5 * turns.SLICE_S),
+                  run_round(manager, "alone again", students, config, None)]  # how much the machine drifted
         manager.stop_all()
         manager.wait(timeout=120)
         store.close_all()
