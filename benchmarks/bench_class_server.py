@@ -96,7 +96,7 @@ def run_round(manager: RunManager, name: str, students: int, config: RunConfig, 
 def report(rounds: list[Round], students: int, train_size: int) -> None:
     alone = rounds[0]
     print(f"\n{students} students, one epoch each of 784-128-10 on {train_size:,} images; "
-          f"{runs_at_once()} slots (runs_at_once), slice {turns.SLICE_S:g} s, {os.cpu_count()} cores\n")
+          f"{runs_at_once()} slots (runs_at_once), slice {turns.slice_seconds():g} s, {os.cpu_count()} cores\n")
     print("| round | load (1/5/15 min) before | median latency | longest | last end | median delay ratio "
           "| max delay ratio | last-end ratio |")
     print("|---|---|---|---|---|---|---|---|")
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         manager.wait(warm, timeout=600)
         rounds = [run_round(manager, "alone", students, config, None),
                   run_round(manager, "hog just queued", students, config, 0.0),
-                  run_round(manager, "hog training", students, config, 1.5 * turns.SLICE_S),
+                  run_round(manager, "hog training", students, config, 1.5 * turns.slice_seconds()),
                   run_round(manager, "alone again", students, config, None)]  # how much the machine drifted
         manager.stop_all()
         manager.wait(timeout=120)

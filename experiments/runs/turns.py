@@ -21,6 +21,7 @@ No Streamlit and no store here: the manager (``runner.py``) starts a thread per 
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,8 +30,23 @@ from dataclasses import dataclass, field
 from experiments.runs.fair_queue import FairQueue
 
 SLICE_S = 3.0  # the seconds a run trains before it gives its slot to a waiting run of another owner
+SLICE_ENV = "MNIST_LAB_SLICE_S"  # set: another slice for this server (a teacher's choice, or a test's)
 MAX_STARTED = 16  # runs started and not ended at once: holding a slot or waiting for a turn mid-run
 POLL_S = 0.05  # how often a run waiting for its turn looks at its stop and pause flags
+
+
+def slice_seconds() -> float:
+    """The slice: ``MNIST_LAB_SLICE_S`` when set, else ``SLICE_S``."""
+    configured = os.environ.get(SLICE_ENV, "").strip()
+    if not configured:
+        return SLICE_S
+    try:
+        value = float(configured)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"{SLICE_ENV} must be a number of seconds above 0, got {configured!r}")
+    return value
 
 
 @dataclass(eq=False)
@@ -51,7 +67,7 @@ class Turns:
                  slice_s: float | None = None):
         self.slots = max(1, slots)
         self.max_started = max(self.slots, MAX_STARTED if max_started is None else max_started)
-        self.slice_s = SLICE_S if slice_s is None else slice_s  # read when made: tests may shorten it
+        self.slice_s = slice_seconds() if slice_s is None else slice_s
         self._start = start
         self._queue: FairQueue[_Waiting] = FairQueue()
         self._lock = threading.Lock()

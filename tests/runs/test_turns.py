@@ -23,7 +23,7 @@ TIMING = ("seconds", "elapsed")  # the only logged numbers that may differ betwe
 @pytest.fixture
 def short_slices(monkeypatch):
     """Slices of 20 ms, so that runs of a few hundred batches take many turns."""
-    monkeypatch.setattr(turns, "SLICE_S", 0.02)
+    monkeypatch.setenv(turns.SLICE_ENV, "0.02")
 
 
 def one_slot(store: RunStore) -> RunManager:
