@@ -7,7 +7,10 @@ then the second, and so on. Outside a class every run has the same owner "", and
 
 A run that gave up its training slot mid-run (its slice ended, ``experiments/runs/turns.py``) comes back
 with ``put_back``: first in its owner's line (ahead of the owner's runs not started yet, so an owner's own
-runs keep their order), its owner last in the turn order (it has just had its turn). Thread-safe.
+runs keep their order), its owner last in the turn order (it has just had its turn). An owner who arrives
+later with a new run goes ahead of the owners whose next run waits mid-run: those have had a slice, the
+newcomer none, so short runs go first (a multilevel feedback queue's rule; a long run goes on whenever no
+new run waits). Thread-safe.
 """
 from __future__ import annotations
 
@@ -32,9 +35,15 @@ class FairQueue(Generic[T]):
         self._ready = threading.Condition()
 
     def put(self, item: T, key: str = "") -> None:
-        """Queue ``item`` at the end of ``key``'s line."""
+        """Queue ``item`` at the end of ``key``'s line; a new key goes ahead of the keys whose next item was
+        put back (and behind every other)."""
         with self._ready:
-            self._lines.setdefault(key, deque()).append(item)
+            if key in self._lines:
+                self._lines[key].append(item)
+            else:
+                self._lines[key] = deque([item])
+                for waiting_mid_run in [k for k in self._lines if self._ahead.get(k)]:
+                    self._lines.move_to_end(waiting_mid_run)
             self._ready.notify()
 
     def put_back(self, item: T, key: str = "") -> None:
