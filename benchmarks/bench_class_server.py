@@ -1,25 +1,27 @@
 """The class server under a hog: 30 students' one-epoch runs, alone and with a hog run of another student.
 
     MNIST_DIR=/path/to/mnist nice -n 19 python benchmarks/bench_class_server.py [--students 30]
-        [--train-size 12000] [--quick]
+        [--train-size 24000] [--quick]
 
 The user's path: the dashboard's RunManager as ``ui/common.py`` makes it (``runs_at_once()`` slots, the
 ``DataSource`` loader, a real store in a scratch folder) on real MNIST. Each student is their own owner and
 queues one run of the sidebar's defaults (784-128-10, Adam, batch 64) for one epoch on ``--train-size``
-training images (12,000: about a second a run on this machine when two train at once; validation and test
-are evaluated as always). Three rounds, the 30 runs queued at once in each:
+training images (24,000: about a second a run on this machine when two train at once; validation and test
+are evaluated as always). Rounds, the 30 runs queued at once in each:
 
-1. alone: nothing else on the server;
-2. hog just queued: a hog run (784-128-10, batch size 1, 1,000 epochs, all 50,000 images: about 80 s an
-   epoch, a day in all) queued by another student just before the 30; it holds a slot for its first slice;
-3. hog training: the same hog queued a slice and a half before the 30 (a class's usual case: the hog has
-   been training for a while);
-4. alone again: as round 1, to show how much the machine's other load moved the figures meanwhile.
+- alone: nothing else on the server;
+- hog just queued: a hog run (784-128-10, batch size 1, 1,000 epochs, all 50,000 images: about 80 s an
+  epoch, a day in all) queued by another student just before the 30; it holds a slot for its first slice;
+- hog training: the same hog queued a slice and a half before the 30 (a class's usual case: the hog has
+  been training for a while).
 
-A run's latency is from its submit to the end of its training (``on_train_end``). Printed per round: the
-median and longest latency, the last run's end, and against round 1 student by student the median and max
-delay ratio (with hog / alone) and the ratio of the last ends; and the machine's load (``os.getloadavg``)
-before each round. No pass/fail: figures on a shared machine are for reading.
+They go alone, hog just queued, hog training, ``--repeats`` times, and alone once more, so that each hog
+round has an alone round on either side: its reference is their mean, student by student (the machine is
+shared, and its other load drifts between rounds). A run's latency is from its submit to the end of its
+training (``on_train_end``). Printed per round: the median and longest latency, the last run's end, and for
+the hog rounds the median and max delay ratio (with hog / alone, student by student) and the ratio of the
+last ends; and the machine's load (``os.getloadavg``) before each round. No pass/fail: figures on a shared
+machine are for reading.
 """
 from __future__ import annotations
 
@@ -93,28 +95,41 @@ def run_round(manager: RunManager, name: str, students: int, config: RunConfig, 
     return Round(name, [end - start for end, start in zip(ends, submitted)], max(ends) - submitted[0], load)
 
 
+def _reference(rounds: list[Round], index: int) -> Round:
+    """The mean of the alone rounds just before and just after round ``index``, student by student."""
+    before = next(r for r in reversed(rounds[:index]) if r.name == "alone")
+    after = next(r for r in rounds[index + 1:] if r.name == "alone")
+    return Round("alone", [(a + b) / 2 for a, b in zip(before.latencies, after.latencies)],
+                 (before.last_end + after.last_end) / 2, before.load)
+
+
 def report(rounds: list[Round], students: int, train_size: int) -> None:
-    alone = rounds[0]
     print(f"\n{students} students, one epoch each of 784-128-10 on {train_size:,} images; "
           f"{runs_at_once()} slots (runs_at_once), slice {turns.slice_seconds():g} s, {os.cpu_count()} cores\n")
     print("| round | load (1/5/15 min) before | median latency | longest | last end | median delay ratio "
           "| max delay ratio | last-end ratio |")
     print("|---|---|---|---|---|---|---|---|")
-    for r in rounds:
-        ratios = [w / a for w, a in zip(r.latencies, alone.latencies)]
+    for index, r in enumerate(rounds):
+        figures = "| | |"
+        if r.name != "alone":
+            alone = _reference(rounds, index)
+            ratios = [w / a for w, a in zip(r.latencies, alone.latencies)]
+            figures = (f"| {statistics.median(ratios):.2f}x | {max(ratios):.2f}x "
+                       f"| {r.last_end / alone.last_end:.2f}x |")
         print(f"| {r.name} | {' / '.join(f'{x:.1f}' for x in r.load)} | {statistics.median(r.latencies):.2f} s "
-              f"| {max(r.latencies):.2f} s | {r.last_end:.2f} s | {statistics.median(ratios):.2f}x "
-              f"| {max(ratios):.2f}x | {r.last_end / alone.last_end:.2f}x |")
+              f"| {max(r.latencies):.2f} s | {r.last_end:.2f} s {figures}")
     print(f"\nload after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
-    parser.add_argument("--train-size", type=int, default=12_000)
-    parser.add_argument("--quick", action="store_true", help="4 students on 1,000 images: checks that it runs")
+    parser.add_argument("--train-size", type=int, default=24_000)
+    parser.add_argument("--repeats", type=int, default=2, help="rounds of each kind (alone: one more)")
+    parser.add_argument("--quick", action="store_true", help="4 students on 1,000 images, once: checks that it runs")
     args = parser.parse_args(argv)
     students, train_size = (4, 1_000) if args.quick else (args.students, args.train_size)
+    repeats = 1 if args.quick else max(1, args.repeats)
     config = RunConfig(hidden=(128,), epochs=1, train_size=train_size)
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(Path(tmp) / "runs.sqlite")
@@ -124,10 +139,10 @@ def main(argv: list[str] | None = None) -> None:
         warm = [manager.submit(config, source="benchmark"), manager.submit(HOG.replace(epochs=1, train_size=100),
                                                                            source="benchmark")]
         manager.wait(warm, timeout=600)
-        rounds = [run_round(manager, "alone", students, config, None),
-                  run_round(manager, "hog just queued", students, config, 0.0),
-                  run_round(manager, "hog training", students, config, 1.5 * turns.slice_seconds()),
-                  run_round(manager, "alone again", students, config, None)]  # how much the machine drifted
+        leads = {"alone": None, "hog just queued": 0.0, "hog training": 1.5 * turns.slice_seconds()}
+        rounds = [run_round(manager, name, students, config, lead) for _ in range(repeats)
+                  for name, lead in leads.items()]
+        rounds.append(run_round(manager, "alone", students, config, None))
         manager.stop_all()
         manager.wait(timeout=120)
         store.close_all()
