@@ -110,7 +110,7 @@ def report(rounds: list[Round], students: int, train_size: int) -> None:
           "| max delay ratio | last-end ratio |")
     print("|---|---|---|---|---|---|---|---|")
     for index, r in enumerate(rounds):
-        figures = "| | |"
+        figures = "| | | |"
         if r.name != "alone":
             alone = _reference(rounds, index)
             ratios = [w / a for w, a in zip(r.latencies, alone.latencies)]
