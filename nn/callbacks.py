@@ -54,12 +54,13 @@ class Stateful(Protocol):
 class Order(IntEnum):
     """Where a callback runs among the others at each hook (``Callback.order``; ties keep the given order)."""
 
-    PAUSE = 0       # holds the run between batches: first, so a run stopped while paused stops at once
-    STOP = 1        # ends the run: the user's stop, the divergence guard (before early stopping can)
-    MEASURE = 2     # adds to an epoch's logs for every callback after it (a whole-training-set pass, the clock)
-    PROTOCOL = 3    # the settings that steer training: the lr schedule, early stopping
-    RECORD = 4      # the default: store the epoch, record dynamics, show progress
-    CHECKPOINT = 5  # last: saves the state every other callback left at the epoch's end
+    TURN = 0        # waits between batches for the run's turn on a shared machine (a scheduler's time slices)
+    PAUSE = 1       # holds the run between batches: before stop, so a run stopped while paused stops at once
+    STOP = 2        # ends the run: the user's stop, the divergence guard (before early stopping can)
+    MEASURE = 3     # adds to an epoch's logs for every callback after it (a whole-training-set pass, the clock)
+    PROTOCOL = 4    # the settings that steer training: the lr schedule, early stopping
+    RECORD = 5      # the default: store the epoch, record dynamics, show progress
+    CHECKPOINT = 6  # last: saves the state every other callback left at the epoch's end
 
 
 class RunState:
@@ -90,8 +91,9 @@ class Callback:
     callback may add keys to for the callbacks after it; train_end {status, message}.
 
     ``order`` places the callback at every hook, whatever order it was given in (``CallbackList`` sorts by
-    it, stably): controls first (pause, then stop and divergence), then callbacks that add to the logs, the
-    protocol (lr schedule, early stopping), the recorders (the default), and the checkpoint last. See ``Order``.
+    it, stably): controls first (a turn, pause, then stop and divergence), then callbacks that add to the logs,
+    the protocol (lr schedule, early stopping), the recorders (the default), and the checkpoint last. See
+    ``Order``.
     """
 
     order: Order = Order.RECORD

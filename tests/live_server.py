@@ -29,16 +29,17 @@ def free_port() -> int:
 
 
 class Server:
-    """``streamlit run dashboard.py`` with the repository's .streamlit/config.toml, RESULTS_DB=db."""
+    """``streamlit run dashboard.py`` (or ``script``: serve.py) with the repository's .streamlit/config.toml,
+    RESULTS_DB=db."""
 
     def __init__(self, db: Path, mnist_dir: str, log: Path, port: int | None = None, args: tuple = (),
-                 env: dict | None = None):
+                 env: dict | None = None, script: str = "dashboard.py"):
         self.db, self.log_path, self.port = Path(db), Path(log), port or free_port()
         self.url = f"http://localhost:{self.port}"
         self._log = open(self.log_path, "a")  # noqa: SIM115 (kept open for the server's lifetime; closed in stop())
         environment = {**os.environ, "RESULTS_DB": str(db), "MNIST_DIR": mnist_dir, "PYTHONUNBUFFERED": "1",
                        **(env or {})}
-        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py",
+        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script,
                                       "--server.port", str(self.port), *args],
                                      cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90

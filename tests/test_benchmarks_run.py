@@ -30,3 +30,12 @@ def test_the_steps_table_prints(mnist_dir):
     out = bench("--steps")
     assert "| BLAS 2 threads, whole | BLAS 1 thread, whole | blocks, 1 worker | blocks, 2 workers |" in out
     assert "| flushed |" in out and "| kept |" in out
+
+
+def test_the_class_server_benchmark_prints_its_rounds(mnist_dir):
+    done = subprocess.run([sys.executable, "benchmarks/bench_class_server.py", "--quick"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for row in ("| alone |", "| hog just queued |", "| hog training |"):
+        assert row in done.stdout, done.stdout
+    assert "max delay ratio" in done.stdout and "load after" in done.stdout

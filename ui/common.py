@@ -57,7 +57,10 @@ def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     store = RunStore(path)
     data = DataSource()
     manager = RunManager(store, max_concurrent=runs_at_once(), data_loader=data.load)
-    manager.requeue_orphans()  # runs left queued when the last server died are queued again, in order
+    # what the last server left: the runs it was training resume from their checkpoints, then the runs it had
+    # queued are queued again, in order
+    manager.resume_interrupted()
+    manager.requeue_orphans()
     return store, manager, data
 
 
@@ -69,9 +72,8 @@ def identity() -> Identity:
     has entered the teacher password, otherwise a student under the name the session gave."""
     if not gate.class_server():
         return LOCAL_USER
-    if gate.passed(Realm.TEACHER):
-        return Identity("", Role.TEACHER)
-    return Identity(str(st.session_state.get(STUDENT_KEY, "")), Role.STUDENT)
+    name = str(st.session_state.get(STUDENT_KEY, ""))
+    return Identity(name, Role.TEACHER if gate.passed(Realm.TEACHER) else Role.STUDENT)
 
 
 def sees_test() -> bool:
@@ -91,6 +93,13 @@ def visible_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """A table without its test-set columns for a session that may not see them (their cells are empty
     already: this leaves no empty "test" column behind)."""
     return frame[visible([str(c) for c in frame.columns])]
+
+
+def start_runs() -> None:
+    """Make the store and the run manager now, so that the runs the last server left go on without a visitor:
+    ``serve.py`` calls this when the server starts (``streamlit run dashboard.py`` makes them on the first
+    page view)."""
+    _resources(store_path())
 
 
 def store() -> RunStore:

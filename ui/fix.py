@@ -35,7 +35,7 @@ def try_fix_button(run: RunRecord, finding: Finding, key: str) -> None:
     if not common.first_click("try_fix", (run.id, finding.kind, plan.fixed)):
         return
     try:
-        group_id = queue_fix(common.manager(), plan)
+        group_id = queue_fix(common.manager(), plan, identity=common.identity())
     except common.USER_ERRORS as exc:
         st.error(common.message_text(exc), icon=":material/error:")
         return

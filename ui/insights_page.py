@@ -75,7 +75,7 @@ def _offer_replicates(result: Insights) -> None:
                  help="One more seed of each configuration that has a single seed, best first; tagged so that "
                       "they join this selection.") and common.first_click("replicates", plan.configs):
         for config in plan.configs:
-            common.manager().submit(config, source="insights", tags=plan.tags)
+            common.manager().submit(config, source="insights", tags=plan.tags, identity=common.identity())
         st.toast(f"Queued {len(plan.configs)} replicates", icon=":material/play_arrow:")
 
 

@@ -58,7 +58,8 @@ def continue_control(run: RunRecord, column: Any, key: str) -> None:
         if st.button(f"Train {int(more)} more", key=f"{key}_continue_{run.id}", icon=":material/play_arrow:"):
             if not common.first_click("continue run", (run.id, int(more))):
                 return
-            _queue(lambda: common.manager().continue_run(run.id, int(more)), run, "continued")
+            _queue(lambda: common.manager().continue_run(run.id, int(more),
+                                                                 identity=common.identity()), run, "continued")
 
 
 def _queue(action: Any, run: RunRecord, verb: str) -> None:

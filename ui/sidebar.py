@@ -73,7 +73,7 @@ def _queue(box: DeltaGenerator) -> None:
     try:
         tags = (exercise_tag(links.exercise()),) if links.exercise() else ()
         run_id = common.manager().submit(config, name=str(st.session_state[common.NAME_KEY]).strip() or None,
-                                         student=student.current(), tags=tags)
+                                         student=student.current(), tags=tags, identity=common.identity())
     except StoreError as exc:
         box.error(_("Not queued: {reason}").format(reason=common.message_text(exc)), icon=":material/block:")
         return

@@ -19,7 +19,7 @@ from experiments.access import Realm
 from experiments.exercises.judge import answer_text, grade
 from experiments.exercises.play import exercise_tag, group_state
 from experiments.exercises.spec import Exercise, load_all
-from experiments.store import predictions
+from experiments.store import StoreError, predictions
 from experiments.store.classroom import class_settings, save_class_settings
 from ui import common, gate
 
@@ -101,11 +101,37 @@ def _reveal_test_to_students() -> None:
     st.caption(REVEALED_TO_STUDENTS if revealed else HIDDEN_FROM_STUDENTS)
 
 
+def _budgets() -> None:
+    """The largest network and the most training steps one student run may ask for (0: no cap); a student's
+    run over either is refused in one line when queued (experiments/runs/budget.py)."""
+    st.subheader("Budgets per student run")
+    settings = class_settings(common.store())
+    with st.form("teacher_budgets"):
+        left, right = st.columns(2)
+        parameters = left.number_input("Most weights and biases (0: no cap)", min_value=0, step=10_000,
+                                       value=settings.max_parameters or 0, key="teacher_max_parameters",
+                                       help="784-128-10 has 101,770; 784-512-512-10 has 669,706.")
+        steps = right.number_input("Most training steps (0: no cap)", min_value=0, step=1_000,
+                                   value=settings.max_steps or 0, key="teacher_max_steps",
+                                   help="Epochs x batches per epoch: 10 epochs at batch size 64 on 50,000 images "
+                                        "are 7,820.")
+        saved = st.form_submit_button("Save budgets")
+    if saved:
+        try:
+            save_class_settings(common.store(), dataclasses.replace(
+                settings, max_parameters=int(parameters) or None, max_steps=int(steps) or None))
+        except StoreError as exc:
+            st.error(common.message_text(exc), icon=":material/error:")
+            return
+        st.toast("Budgets saved: they apply to runs queued from now on", icon=":material/check:")
+
+
 def render() -> None:
     st.title("Teacher")
     if not _allowed():
         return
     _reveal_test_to_students()
+    _budgets()
     exercises, errors = load_all()
     for line in errors:
         st.warning(common.message_text(line))

@@ -23,6 +23,7 @@ from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, li
 from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError
 from experiments.runs.completion import run_epochs_text, run_fraction
+from experiments.runs.runner import LivePhase
 from experiments.store import RunRecord, StoreError
 from experiments.store.best import MONITOR_RULES
 from experiments.store.dynamics import batch_progress, get_batch_points, get_layer_stats
@@ -37,8 +38,8 @@ MAX_REMEMBERED = 20  # run ids kept in the URL (the most recent ones)
 LIVE_EVERY, IDLE_EVERY = 1.0, 5.0  # seconds between refreshes while runs are active / when idle
 URL_KEY = "runs"
 # The run manager's progress states around RunStatus.RUNNING (see experiments/runs/runner.Progress).
-PAUSED, LOADING = "paused", "loading"
-BUSY = {RunStatus.QUEUED, RunStatus.RUNNING, PAUSED, LOADING}
+PAUSED, LOADING, WAITING = LivePhase.PAUSED, LivePhase.LOADING, LivePhase.WAITING
+BUSY = {RunStatus.QUEUED, RunStatus.RUNNING, PAUSED, LOADING, WAITING}
 
 
 def restore_watched() -> None:
@@ -106,13 +107,15 @@ def _progress_row(run: RunRecord, label: str) -> None:
 
 def _state_text(run: RunRecord, status: str, progress: Any) -> str:
     """Where the run stands, for its progress bar: accuracy and ETA while it trains, its outcome after."""
-    if status in (RunStatus.RUNNING, PAUSED):
+    if status in (RunStatus.RUNNING, PAUSED, WAITING):
         latest = progress.latest if progress else {}
         latest = latest if common.sees_test() else visibility.without_test(latest)
         split = "validation" if latest.get("val_acc") is not None else "test"
         acc = latest.get("val_acc", latest.get("test_acc"))
         parts = [f"{split} accuracy {acc_percent(acc)}"] if acc is not None else []
         # paused: no ETA, since the time left does not run down while the run waits
+        if status == WAITING:
+            parts.append("waiting its turn: another student's run trains for a few seconds")
         parts.append("paused" if status == PAUSED else common.format_eta(progress.eta_seconds if progress else None))
         return " · ".join(parts)
     if status == LOADING:
@@ -136,7 +139,7 @@ def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
             manager.unpause(run_id)
             st.rerun(scope="fragment")
     elif pause_col.button("Pause", key=f"pause_{run_id}", icon=":material/pause:",
-                          disabled=status != RunStatus.RUNNING):
+                          disabled=status not in (RunStatus.RUNNING, WAITING)):
         manager.pause(run_id)
         st.rerun(scope="fragment")
     if stop_col.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):

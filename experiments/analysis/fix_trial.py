@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from experiments.access import Identity
 from experiments.analysis import ranking, seeds, stats
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, diagnose
 from experiments.analysis.rounding import acc_percent
@@ -31,7 +32,8 @@ class Submitter(Protocol):
     """What queues runs: ``RunManager.submit_many``."""
 
     def submit_many(self, configs: list[RunConfig], names: list[str | None] | None = None,
-                    group_id: str | None = None, source: str = "dashboard") -> list[int]: ...
+                    group_id: str | None = None, source: str = "dashboard", *,
+                    identity: Identity | None = None) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,11 @@ def plan_fix(store: RunStore, run_id: int, kind: DiagnosisKind | None = None, se
     return FixPlan(run_id, finding, run.config, fixed, tuple(range(first, first + seeds)))
 
 
-def queue_fix(submitter: Submitter, plan: FixPlan, source: str = "dashboard") -> str:
-    """Queue the plan's runs as one group; its id."""
+def queue_fix(submitter: Submitter, plan: FixPlan, source: str = "dashboard",
+              identity: Identity | None = None) -> str:
+    """Queue the plan's runs as one group, under ``identity`` (whose turns and budget they take); its id."""
     group_id = f"{PREFIX}{plan.run_id}-{uuid.uuid4().hex[:8]}"
-    submitter.submit_many(plan.configs(), plan.names(), group_id=group_id, source=source)
+    submitter.submit_many(plan.configs(), plan.names(), group_id=group_id, source=source, identity=identity)
     return group_id
 
 

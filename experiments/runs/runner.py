@@ -8,6 +8,10 @@ progress that any thread may read. One manager per process (the dashboard keeps 
 A stored run that ended early is queued again with ``resume_run`` (from its latest checkpoint), a finished
 one with ``continue_run`` (for more epochs); ``requeue_orphans`` takes up the runs a dead process left
 queued (the dashboard calls it when it starts). All three train through ``execute_run(resume=True)``.
+
+Runs share the training slots in time slices, round-robin by owner (``turns.py``): a run that has trained
+for a slice while another owner's run waits gives its slot up between batches and waits for its turn
+(``LivePhase.WAITING``), holding its state in memory, so it goes on exactly where it was.
 """
 from __future__ import annotations
 
@@ -21,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from experiments.access import Identity
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
+from experiments.runs.budget import check_budget
 from experiments.runs.completion import run_fraction
-from experiments.runs.fair_queue import FairQueue
 from experiments.runs.lifecycle import (
     DataLoader,
     Phase,
@@ -36,9 +41,10 @@ from experiments.runs.lifecycle import (
     requeue,
 )
 from experiments.runs.training import load_data
+from experiments.runs.turns import POLL_S, Turns
 from experiments.store import RunStore, StoreError
 from experiments.store.records import clean_student
-from nn import Callback, RunStatus
+from nn import Callback, Order, RunStatus
 
 # Ended runs whose progress is kept for display; older ones are pruned (their state is in the store).
 KEEP_ENDED = 200
@@ -50,6 +56,7 @@ class LivePhase(StrEnum):
     QUEUED = "queued"
     LOADING = "loading"
     RUNNING = "running"
+    WAITING = "waiting its turn"  # mid-run, its slot given up after its slice (turns.py); goes on in turn
     PAUSED = "paused"
     ENDED = "ended"
 
@@ -86,7 +93,8 @@ class Progress:
 
     @property
     def label(self) -> str:
-        """The phase while the run is active (queued, loading, running, paused), else its final status."""
+        """The phase while the run is active (queued, loading, running, waiting its turn, paused), else its
+        final status."""
         return str(self.phase) if self.active else str(self.status)
 
 
@@ -129,39 +137,48 @@ class RunManager:
         self.store = store
         self.max_concurrent = max(1, int(max_concurrent))
         self._load_data = data_loader
-        self._queue: FairQueue[int] = FairQueue()  # round-robin by student
         self._lock = threading.Lock()
         self._jobs: dict[int, _Job] = {}
-        self._workers: list[threading.Thread] = []
         self._idle = threading.Condition(self._lock)
+        # the slots, in turn by student: each run starts in a thread of its own when it has one
+        self._turns = Turns(self.max_concurrent, start=self._start_thread)
 
     # ------------------------------------------------------------------ submitting and controlling
     def submit(self, config: RunConfig, name: str | None = None, group_id: str | None = None,
                source: str = "dashboard", callbacks: Sequence[object] = (), train_eval_epochs: Sequence[int] = (),
-               tags: Sequence[str] = (), student: str = "") -> int:
-        """Store the run as queued and schedule it; returns its id. Refused when the queue is full.
+               tags: Sequence[str] = (), student: str = "", identity: Identity | None = None) -> int:
+        """Store the run as queued and schedule it; returns its id. Refused when the queue is full, or (for a
+        student's ``identity``) when the run is over the class's budget (``budget.py``; BudgetError, one line).
 
-        Runs start round-robin by ``student`` (their classroom name), so one student cannot fill the queue.
+        Runs start round-robin by ``student`` (their classroom name; ``identity``'s name when not given), so
+        one student cannot fill the queue.
 
         The queue cap is checked and the run inserted in one store transaction, so concurrent submits
         cannot pass it. ``callbacks`` get ``on_epoch_end(epoch, logs)`` in the worker thread, after the
         epoch is stored. At the epochs in ``train_eval_epochs`` the whole training set is evaluated too.
         """
+        if identity is not None:
+            check_budget(self.store, config, identity)
+            student = student or identity.name
         student = clean_student(student) if student else ""
         run_id = self.store.create_run(config, name=name, group_id=group_id, source=source, tags=tags,
                                        max_queued=MAX_QUEUED, student=student)
         with self._lock:
             self._jobs[run_id] = _Job(Progress(run_id, LivePhase.QUEUED, epochs=config.epochs), RunControls(),
                                       config, list(callbacks), tuple(train_eval_epochs))
-            self._start_workers()
-        self._queue.put(run_id, student)
+        self._turns.put(run_id, student)
         return run_id
 
     def submit_many(self, configs: Sequence[RunConfig], names: Sequence[str | None] | None = None,
                     group_id: str | None = None, source: str = "dashboard", student: str = "",
-                    tags: Sequence[str] = ()) -> list[int]:
+                    tags: Sequence[str] = (), identity: Identity | None = None) -> list[int]:
+        """Queue several runs (``submit``); all are checked against the budget before any is queued."""
+        if identity is not None:
+            for config in configs:
+                check_budget(self.store, config, identity)
         names = list(names) if names else [None] * len(configs)
-        return [self.submit(c, n, group_id, source, tags=tags, student=student) for c, n in zip(configs, names)]
+        return [self.submit(c, n, group_id, source, tags=tags, student=student, identity=identity)
+                for c, n in zip(configs, names)]
 
     def resume_run(self, run_id: int, callbacks: Sequence[object] = ()) -> ResumePlan:
         """Queue a run that ended early (interrupted, stopped, failed) to go on from its last checkpoint,
@@ -169,9 +186,14 @@ class RunManager:
         (A paused run goes on with ``unpause``.)"""
         return self._requeue(plan_resume(self.store, run_id, busy=self._busy_ids()), callbacks)
 
-    def continue_run(self, run_id: int, more_epochs: int, callbacks: Sequence[object] = ()) -> ResumePlan:
-        """Queue a finished run for ``more_epochs`` more epochs (its stored config's epochs grow to match)."""
-        return self._requeue(plan_continue(self.store, run_id, more_epochs, busy=self._busy_ids()), callbacks)
+    def continue_run(self, run_id: int, more_epochs: int, callbacks: Sequence[object] = (),
+                     identity: Identity | None = None) -> ResumePlan:
+        """Queue a finished run for ``more_epochs`` more epochs (its stored config's epochs grow to match);
+        for a student's ``identity`` the grown run must be within the class's budget (BudgetError)."""
+        plan = plan_continue(self.store, run_id, more_epochs, busy=self._busy_ids())
+        if identity is not None:
+            check_budget(self.store, plan.config, identity)
+        return self._requeue(plan, callbacks)
 
     def requeue_orphans(self) -> list[int]:
         """Take up the runs left queued by processes that have ended (e.g. the dashboard killed with runs
@@ -192,6 +214,25 @@ class RunManager:
                            student=run.student)
         return adopted
 
+    def resume_interrupted(self) -> list[int]:
+        """Resume, each from its checkpoint, the runs a dead process left interrupted (the dashboard killed
+        while they trained), in the order they were queued; returns their ids. One whose checkpoint does not
+        allow it stays interrupted, the reason in the server log (its Resume button says it too)."""
+        try:
+            interrupted = self.store.orphaned_interrupted()
+        except StoreError as exc:
+            print(f"interrupted runs were not resumed: {exc}", file=sys.stderr)
+            return []
+        resumed = []
+        for run_id in interrupted:
+            try:
+                self.resume_run(run_id)
+            except StoreError as exc:  # ResumeError: no usable checkpoint, another server took it, ...
+                print(f"run {run_id} was not resumed: {exc}", file=sys.stderr)
+                continue
+            resumed.append(run_id)
+        return resumed
+
     def _requeue(self, plan: ResumePlan, callbacks: Sequence[object]) -> ResumePlan:
         requeue(self.store, plan)
         progress = Progress(plan.run_id, LivePhase.QUEUED, epoch=plan.from_epoch, epochs=plan.config.epochs)
@@ -202,8 +243,7 @@ class RunManager:
                   resume: bool, student: str = "") -> None:
         with self._lock:
             self._jobs[run_id] = _Job(progress, RunControls(), config, list(callbacks), (), resume)
-            self._start_workers()
-        self._queue.put(run_id, student)  # in the student's turn, like a new run
+        self._turns.put(run_id, student)  # in the student's turn, like a new run
 
     def _busy_ids(self) -> set[int]:
         with self._lock:
@@ -218,17 +258,18 @@ class RunManager:
                 job.controls.pause.clear()
 
     def pause(self, run_id: int) -> None:
-        """Hold a running run between batches (``unpause`` lets it go on)."""
-        self._toggle_pause(run_id, LivePhase.RUNNING, LivePhase.PAUSED)
+        """Hold a running run (or one waiting its turn) between batches; it gives its slot up meanwhile
+        (``unpause`` lets it go on, in its turn)."""
+        self._toggle_pause(run_id, (LivePhase.RUNNING, LivePhase.WAITING), LivePhase.PAUSED)
 
     def unpause(self, run_id: int) -> None:
         """Let a paused run go on. (Resuming is another thing: going on from a checkpoint, ``resume_run``.)"""
-        self._toggle_pause(run_id, LivePhase.PAUSED, LivePhase.RUNNING)
+        self._toggle_pause(run_id, (LivePhase.PAUSED,), LivePhase.RUNNING)
 
-    def _toggle_pause(self, run_id: int, from_phase: LivePhase, to_phase: LivePhase) -> None:
+    def _toggle_pause(self, run_id: int, from_phases: tuple[LivePhase, ...], to_phase: LivePhase) -> None:
         with self._lock:
             job = self._jobs.get(run_id)
-            if job and job.progress.phase is from_phase:
+            if job and job.progress.phase in from_phases:
                 (job.controls.pause.set if to_phase is LivePhase.PAUSED else job.controls.pause.clear)()
                 job.progress = replace(job.progress, phase=to_phase)
 
@@ -263,12 +304,9 @@ class RunManager:
                 self._idle.wait(remaining if remaining is not None else 1.0)
 
     # ------------------------------------------------------------------ the workers
-    def _start_workers(self) -> None:
-        self._workers = [w for w in self._workers if w.is_alive()]
-        while len(self._workers) < self.max_concurrent:
-            worker = threading.Thread(target=self._work, name=f"run-worker-{len(self._workers)}", daemon=True)
-            self._workers.append(worker)
-            worker.start()
+    def _start_thread(self, run_id: int) -> None:
+        """Train a run that has just been given a slot, in a daemon thread of its own."""
+        threading.Thread(target=self._work, args=(run_id,), name=f"run-{run_id}", daemon=True).start()
 
     def _set(self, run_id: int, **changes: Any) -> None:
         with self._lock:
@@ -276,15 +314,14 @@ class RunManager:
             job.progress = replace(job.progress, **changes)
             self._idle.notify_all()
 
-    def _work(self) -> None:
-        while True:
-            run_id = self._queue.get()
-            try:
-                self._run(run_id)
-            except Exception:  # the last line of defence: a worker thread must never die
-                traceback.print_exc()
-            finally:
-                self.store.close()  # this thread's connection; the next run opens a fresh one
+    def _work(self, run_id: int) -> None:
+        try:
+            self._run(run_id)
+        except Exception:  # the last line of defence: whatever happens, the slot goes to the next run
+            traceback.print_exc()
+        finally:
+            self.store.close()  # this thread's connection
+            self._turns.ended(run_id)
 
     def _run(self, run_id: int) -> None:
         with self._lock:
@@ -292,7 +329,8 @@ class RunManager:
             config, callbacks, job.config, job.callbacks = job.config, job.callbacks, None, []
         assert config is not None, f"run {run_id} was started twice"
         outcome = execute_run(self.store, run_id, config, controls=job.controls, load=self._load_data,
-                              callbacks=[_LiveProgress(self, run_id), *callbacks], phase=_LivePhases(self, run_id),
+                              callbacks=[_TakeTurns(self, run_id, job.controls), _LiveProgress(self, run_id),
+                                         *callbacks], phase=_LivePhases(self, run_id),
                               train_eval_epochs=job.train_eval_epochs, resume=job.resume)
         self._set(run_id, phase=LivePhase.ENDED, status=outcome.status, message=outcome.message)
         self._prune()
@@ -328,3 +366,38 @@ class _LiveProgress(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         self.manager._set(self.run_id, epoch=epoch, latest=dict(logs))
+
+
+class _TakeTurns(Callback):
+    """Between batches: gives the run's slot up when its slice is over (a run of another owner waits) or
+    while it is paused, and waits for its turn (``turns.py``). It runs first (``Order.TURN``); the run's
+    state stays in this thread meanwhile, so the run goes on exactly where it was."""
+
+    order = Order.TURN
+
+    def __init__(self, manager: RunManager, run_id: int, controls: RunControls):
+        self.manager, self.run_id, self.controls = manager, run_id, controls
+        self.turns = manager._turns
+
+    def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:
+        pause, stop = self.controls.pause, self.controls.stop
+        if not pause.is_set() and not self.turns.slice_over(self.run_id):
+            return
+        with threads.set_aside():
+            while not stop.is_set():
+                if pause.is_set():  # (also when paused just as its turn came)
+                    self.turns.leave(self.run_id)
+                    time.sleep(POLL_S)
+                    continue
+                self._phase(LivePhase.RUNNING, LivePhase.WAITING)
+                if self.turns.wait_turn(self.run_id, lambda: stop.is_set() or pause.is_set()) \
+                        and not pause.is_set():
+                    self._phase(LivePhase.WAITING, LivePhase.RUNNING)
+                    return
+
+    def _phase(self, before: LivePhase, after: LivePhase) -> None:
+        """Show ``after`` if the run shows ``before`` (a pause or stop meanwhile keeps what it set)."""
+        with self.manager._lock:
+            job = self.manager._jobs[self.run_id]
+            if job.progress.phase is before:
+                job.progress = replace(job.progress, phase=after)

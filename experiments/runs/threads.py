@@ -74,3 +74,20 @@ def training_threads() -> Iterator[int]:
             _training -= 1
             if _training:
                 compute.set_workers(product_threads(_training))
+
+
+@contextmanager
+def set_aside() -> Iterator[None]:
+    """A training run that waits while the block runs (its turn, a pause): it is not counted, so the runs
+    that train meanwhile share its cores; counted again, and the threads re-divided, when it goes on."""
+    global _training
+    with _lock:
+        _training -= 1
+        if _training:
+            compute.set_workers(product_threads(_training))
+    try:
+        yield
+    finally:
+        with _lock:
+            _training += 1
+            compute.set_workers(product_threads(_training))

@@ -449,6 +449,11 @@ class RunStore:
                          (ORPHAN_NOTE, row["id"], RunStatus.QUEUED.value, row["owner"]))
         return recovered
 
+    def orphaned_interrupted(self) -> list[int]:
+        """Runs left "interrupted" whose process has ended (it died while they trained), in id order: the
+        dashboard resumes them when it starts (``RunManager.resume_interrupted``)."""
+        return [int(row["id"]) for row in self._dead_owned(None, RunStatus.INTERRUPTED)]
+
     def adopt_orphaned_queued(self) -> list[int]:
         """Take over every queued run whose process has ended (re-owned by this one, its note cleared) and
         return their ids in the order they were queued. One transaction: two processes starting at once

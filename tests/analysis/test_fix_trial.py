@@ -25,7 +25,7 @@ class Recorder:
     def __init__(self, store):
         self.store, self.calls = store, []
 
-    def submit_many(self, configs, names=None, group_id=None, source="dashboard"):
+    def submit_many(self, configs, names=None, group_id=None, source="dashboard", identity=None):
         self.calls.append((configs, names, group_id))
         return [self.store.create_run(c, n, group_id) for c, n in zip(configs, names)]
 

@@ -209,7 +209,9 @@ def test_browser_sessions_on_a_class_server_queue_round_robin(tmp_path, mnist_di
     """Eight browser sessions of six students press Train while the only worker is busy: one student's three
     runs do not all go before the five others' (with a FIFO queue they would), and every run stores its
     epochs."""
-    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame", "MNIST_LAB_WORKERS": "1"}  # one worker: a queue to watch
+    # one worker: a queue to watch; slices of 10 minutes: greedy's first run keeps the slot until it is stopped
+    # (runs/turns.py; tests/runs/test_turns.py shows slices handed round)
+    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame", "MNIST_LAB_WORKERS": "1", "MNIST_LAB_SLICE_S": "600"}
     sessions = [("greedy", k) for k in range(3)] + [(f"student {k}", 10 + k) for k in range(5)]
     with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
                         args=("--server.address", "0.0.0.0"), env=env) as live:

@@ -99,3 +99,12 @@ def test_an_exercise_that_does_not_fit_the_queue_leaves_no_half_group(tmp_path, 
     assert manager.wait(timeout=60)
     assert {r.status for r in manager.store.search_runs()} <= {"stopped", "finished"}
     assert not [r for r in manager.store.search_runs() if r.status == "finished" and r.epochs_done]
+
+
+def test_an_item_put_back_goes_after_its_keys_turn_and_behind_newcomers():
+    q: FairQueue[str] = FairQueue()
+    q.put("a2", "a")
+    q.put("b1", "b")
+    q.put_back("a1 again", "a")  # a's first item had a turn: it comes first in a's line, a behind b
+    q.put("c1", "c")  # a newcomer goes ahead of a, whose next item has had a slice already
+    assert [q.get() for _ in range(4)] == ["b1", "c1", "a1 again", "a2"]
