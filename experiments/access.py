@@ -16,8 +16,8 @@ is an ``Identity``, made only by a sign-in (a roster code, the teacher password,
 from __future__ import annotations
 
 import hmac
-import math
 import ipaddress
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping

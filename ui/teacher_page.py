@@ -1,4 +1,5 @@
-"""Teacher: for one exercise, the class's predictions against the results, and a leaderboard.
+"""Teacher: the class (its roster of sign-in codes, whether students see each other's runs:
+``ui/roster_panel.py``), and for one exercise the class's predictions against the results, and a leaderboard.
 
 Behind its own password (``teacher_password`` in .streamlit/secrets.toml or MNIST_LAB_TEACHER_PASSWORD);
 on a laptop without one the page is open, on a class server it is refused. The leaderboard ranks each
@@ -20,7 +21,7 @@ from experiments.exercises.judge import answer_text, grade
 from experiments.exercises.play import exercise_tag, group_state
 from experiments.exercises.spec import Exercise, load_all
 from experiments.store import predictions
-from ui import common, gate
+from ui import common, gate, roster_panel
 
 LEADERBOARD_NOTE = ("Ranked by validation accuracy. Only this leaderboard leaves the test accuracy out until you "
                     "show it: students still see every run's test accuracy on History, Compare, the Sweep table, "
@@ -89,6 +90,7 @@ def render() -> None:
     st.title("Teacher")
     if not _allowed():
         return
+    roster_panel.render()
     exercises, errors = load_all()
     for line in errors:
         st.warning(common.message_text(line))

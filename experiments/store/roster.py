@@ -22,10 +22,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from experiments.store.errors import StoreError
 from experiments.store.records import clean_student
@@ -70,7 +71,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _entry(row: sqlite3.Row) -> RosterEntry:
+def _entry(row: Mapping[str, Any]) -> RosterEntry:
     return RosterEntry(int(row["id"]), str(row["name"]), str(row["created"]), row["revoked"] is not None)
 
 
