@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from experiments import run_actions
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
 from experiments.analysis.inspection import Inspection, history_accuracy_note, inspect_weights, weights_epoch
 from experiments.store import RunRecord
 from nn.status import RunStatus
-from ui import common
+from ui import common, student
 from ui.draw_digit import draw_digit_panel
 from ui.dynamics_view import dynamics_view
 
@@ -41,7 +42,9 @@ def weights_caveat(run: RunRecord) -> str:
 def render() -> None:
     st.title("Inspect")
     store = common.store()
-    runs = [r for r in store.search_runs() if r.config is not None and store.weights_path(r.id).is_file()]
+    who, others = student.identity(), student.others_visible()  # a classmate's run only where the teacher allows
+    runs = [r for r in store.search_runs() if r.config is not None and store.weights_path(r.id).is_file()
+            and run_actions.visible(who, others, r)]
     if not runs:
         st.info("No trained network to inspect yet: the final weights of each run are kept when it ends, so "
                 "train one on the **Train** page first.", icon=":material/info:")

@@ -108,3 +108,17 @@ def test_the_teacher_keeps_the_roster_and_decides_what_students_see(runs, app, o
     assert roster.check_code(store, codes[0]) is None and roster.check_code(store, codes[1]).name == "Dee"
     at.toggle(key="teacher_others_visible").set_value(False).run()
     assert class_settings(store).others_visible is False
+
+
+def test_inspect_and_compare_list_only_ones_own_runs_when_the_teacher_hides_the_class(runs, app, offline_db):
+    from nn import MLP
+
+    store = RunStore(offline_db)
+    for run_id in (runs[0], runs[2]):  # weights for Ann's and Bob's runs: both inspectable
+        store.weights_path(run_id).parent.mkdir(parents=True, exist_ok=True)
+        MLP([784, 8, 10], seed=0).save(str(store.weights_path(run_id)))
+    hide_the_class(offline_db)
+    inspect = signed_in(app, ANN, "ui/inspect_page.py")
+    assert not inspect.exception and "Bob's run" not in " ".join(map(str, inspect.selectbox[0].options))
+    compare = signed_in(app, ANN, "ui/compare_page.py")
+    assert not compare.exception and not [c for c in compare.get("button_group") if "compare_scope" in str(c.proto)]
