@@ -212,10 +212,10 @@ def oidc_identity(user: Mapping[str, Any], teacher_emails: Any) -> Identity | No
     """The identity of a user signed in through ``st.login``: named by their e-mail address (roster names may
     not contain '@', so the two never meet), the teacher when the address is in ``teacher_emails``."""
     email = str(user.get("email") or "").strip().lower()
-    if not email or "@" not in email:
+    if "@" not in email or len(email) > 60 or not email.isprintable():  # it becomes the runs' student name
         return None
     teachers = {str(e).strip().lower() for e in teacher_emails} if isinstance(teacher_emails, (list, tuple)) else set()
-    return Identity("", Role.TEACHER) if email in teachers else Identity(email[:60], Role.STUDENT)
+    return Identity("", Role.TEACHER) if email in teachers else Identity(email, Role.STUDENT)
 
 
 def bucket(address: object, account: str) -> str:

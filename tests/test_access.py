@@ -122,3 +122,5 @@ def test_a_school_account_is_a_student_by_its_address_or_the_teacher_when_listed
     assert oidc_identity({"email": "Ann@School.org"}, []) == Identity("ann@school.org", Role.STUDENT)
     assert oidc_identity({"email": "t@school.org"}, ["T@school.org"]).role is Role.TEACHER
     assert oidc_identity({"name": "no address"}, []) is None
+    assert oidc_identity({"email": "a@b.org\u202e"}, []) is None
+    assert oidc_identity({"email": "x" * 60 + "@b"}, []) is None

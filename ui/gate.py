@@ -115,13 +115,22 @@ def _from_cookie() -> bool:
     return True
 
 
+def _token(entry_id: int, teacher_password: str = "") -> str:
+    """A remember token for the cookie; "" when the store cannot make one (e.g. a read-only store file: the
+    sign-in then lasts this session only)."""
+    try:
+        return roster.remember_token(common.store(), entry_id, teacher_password)
+    except StoreError:
+        return ""
+
+
 def _try_code(text: str) -> str:
     """Sign in with a roster code; "" when it worked, else the one line saying why not."""
     entry_id = roster.entry_of_code(text)
     account = f"code:{entry_id}" if entry_id is not None else "code:?"
     result, wait, entry = attempt_with(_throttle(), _client(account), lambda: roster.check_code(common.store(), text))
     if result is Attempt.OK and entry is not None:
-        _sign_in(Identity(entry.name, Role.STUDENT), roster.remember_token(common.store(), entry.id))
+        _sign_in(Identity(entry.name, Role.STUDENT), _token(entry.id))
         return ""
     if result is Attempt.WAIT:
         return f"Too many wrong tries: try again in {math.ceil(wait)} s."
@@ -135,7 +144,7 @@ def _try_teacher(given: str) -> str:
     result, wait, _ = attempt_with(_throttle(), _client("teacher"),
                                    lambda: True if matches(given, expected) else None)
     if result is Attempt.OK:
-        _sign_in(Identity("", Role.TEACHER), roster.remember_token(common.store(), roster.TEACHER_ENTRY, expected))
+        _sign_in(Identity("", Role.TEACHER), _token(roster.TEACHER_ENTRY, expected))
         return ""
     if result is Attempt.WAIT:
         return f"Too many wrong passwords: try again in {math.ceil(wait)} s."

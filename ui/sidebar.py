@@ -13,7 +13,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from experiments.config import ConfigError, RunConfig, schema
-from experiments.exercises.play import exercise_tag
+from experiments.exercises.play import exercise_tag, link_run_problem
+from experiments.exercises.spec import load_all
 from experiments.settings.setting import SettingField, Widget
 from experiments.store import MAX_NAME, StoreError
 from ui import common, links, student
@@ -56,6 +57,10 @@ def _queue(box: DeltaGenerator) -> None:
         config = config_from_state()
     except ConfigError as exc:
         box.error(f"Not queued: {common.message_text(exc)}", icon=":material/block:")
+        return
+    linked = [e for e in load_all()[0] if e.id == links.exercise()] if links.exercise() else []
+    if linked and (problem := link_run_problem(linked[0], config)):
+        box.error(f"Not queued: {problem}", icon=":material/block:")
         return
     if common.data_source().status().state == "failed":
         box.error("Not queued: the MNIST images are not available (see the message on the page).",

@@ -176,3 +176,14 @@ def test_a_curve_is_drawn_at_its_points(tmp_path):
         check_answer(exercise, [0.1] * 10)
     with pytest.raises(ExerciseError, match="increasing epochs from 1 to 10"):
         load_exercise(write(tmp_path, text.replace("points = [1, 5, 10]", "points = [5, 1, 11]")))
+
+
+def test_a_run_from_an_exercise_link_keeps_its_locked_settings_to_carry_its_tag():
+    """Issue 24: the leaderboard could be poisoned by any network tagged with the exercise."""
+    from experiments.exercises.play import link_run_problem
+
+    exercise = next(e for e in load_all(EXERCISES_DIR)[0] if e.id == "01_learning_rate")
+    base = exercise.lines[0].config
+    assert link_run_problem(exercise, base.replace(lr=0.5)) == ""  # lr is the free setting
+    problem = link_run_problem(exercise, base.replace(hidden=(4096, 4096), optimizer="adam"))
+    assert problem.startswith("the exercise 01_learning_rate keeps optimizer, hidden as it set them")

@@ -122,3 +122,13 @@ def test_inspect_and_compare_list_only_ones_own_runs_when_the_teacher_hides_the_
     assert not inspect.exception and "Bob's run" not in " ".join(map(str, inspect.selectbox[0].options))
     compare = signed_in(app, ANN, "ui/compare_page.py")
     assert not compare.exception and not [c for c in compare.get("button_group") if "compare_scope" in str(c.proto)]
+
+
+def test_a_link_of_an_exercise_with_its_locked_settings_changed_queues_nothing(offline_db, app):
+    """Issue 24: any network could join an exercise's leaderboard by its link with the lock taken off."""
+    at = app()
+    at.query_params.update({"exercise": "01_learning_rate", "optimizer": "adam", "hidden": "512"})
+    at.run()
+    at.sidebar.button(key="train_button").click().run()
+    assert any("Not queued: the exercise 01_learning_rate keeps optimizer, hidden" in e.value for e in at.sidebar.error)
+    assert RunStore(offline_db).count_runs() == 0
