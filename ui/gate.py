@@ -51,6 +51,7 @@ IDENTITY_KEY = "_identity"
 _TEACHER_OK = "_teacher_ok"
 _COOKIE_PENDING = "_signin_cookie"
 _SIGNED_OUT = "_signed_out"
+_TOKEN = "_signin_token"
 CODE_PARAM = "code"
 COOKIE = "mnist_lab_signin"
 
@@ -89,6 +90,7 @@ def identity() -> Identity | None:
 def _sign_in(who: Identity, remember: str = "") -> None:
     """This session is ``who`` from now on; ``remember`` (a roster token) goes into the cookie on the next run."""
     st.session_state[IDENTITY_KEY] = who
+    st.session_state[_TOKEN] = remember  # checked again on every run: a revoked or reissued code ends it
     st.session_state.pop(_SIGNED_OUT, None)
     if who.role is Role.TEACHER:
         st.session_state[_TEACHER_OK] = True
@@ -191,7 +193,7 @@ def remember_pending() -> None:
 
 def sign_out() -> None:
     """Forget this session's sign-in and the browser's remembered one."""
-    for key in (IDENTITY_KEY, _TEACHER_OK, _COOKIE_PENDING):
+    for key in (IDENTITY_KEY, _TEACHER_OK, _COOKIE_PENDING, _TOKEN):
         st.session_state.pop(key, None)
     st.session_state[_SIGNED_OUT] = "clear the cookie"
     if oidc_providers(_secrets()) and st.user.to_dict().get("is_logged_in"):
@@ -202,9 +204,27 @@ def sign_out() -> None:
 def restore_sign_in() -> None:
     """Before navigation, without drawing: sign in from a remembered token (a reload, a new tab) or the
     school's sign-in, so the page and its sidebar appear on the first run."""
-    if identity() is not None or st.session_state.get(_SIGNED_OUT):
+    if identity() is not None:
+        _still_valid()
+        return
+    if st.session_state.get(_SIGNED_OUT):
         return  # after Sign out this session's cookie still holds the old token: it is not read again
     _from_cookie() or _from_provider()
+
+
+def _still_valid() -> None:
+    """End this session's sign-in when the teacher has revoked or reissued its code (or changed the teacher
+    password) since: the session's token no longer checks. One HMAC and one row read per run."""
+    token = st.session_state.get(_TOKEN)
+    if not class_server() or not token:
+        return
+    try:
+        valid = roster.check_token(common.store(), str(token), password(Realm.TEACHER)) is not None
+    except StoreError:
+        return  # the store cannot be read just now: the pages will say so
+    if not valid:
+        for key in (IDENTITY_KEY, _TEACHER_OK, _COOKIE_PENDING, _TOKEN):
+            st.session_state.pop(key, None)
 
 
 def guard_server() -> None:

@@ -116,6 +116,14 @@ def test_a_revoked_code_opens_nothing(classroom, app, offline_db):
     assert "That code opens nothing" in texts(at) and not badge(at)
 
 
+def test_revoking_a_code_ends_a_session_signed_in_with_it(classroom, app, offline_db):
+    at = sign_in(app().run(), classroom["Ann"])
+    assert badge(at) == ["Signed in as Ann"]
+    roster.revoke(RunStore(offline_db), int(classroom["Ann"].split("-")[0]))
+    at.run()
+    assert [t.label for t in at.text_input] == ["Your personal code", "Teacher password"] and not badge(at)
+
+
 def test_the_teacher_signs_in_with_the_teacher_password_and_signs_out(classroom, app):
     at = app().run()
     next(t for t in at.text_input if t.label == "Teacher password").input("staff only")
