@@ -56,6 +56,13 @@ CODE_PARAM = "code"
 COOKIE = "mnist_lab_signin"
 
 
+def _cookie_name() -> str:
+    """The remember cookie's name, with the server's port: browsers keep cookies per host, not per port, so
+    two class servers on one machine would otherwise overwrite each other's sign-in."""
+    port = st.get_option("server.port")
+    return f"{COOKIE}_{int(port)}" if isinstance(port, int) else COOKIE
+
+
 @st.cache_resource(show_spinner=False)
 def _throttle() -> Throttle:
     """One throttle per server process, shared by every session (a new tab does not reset the wait)."""
@@ -104,7 +111,7 @@ def _client(account: str) -> str:
 
 def _from_cookie() -> bool:
     """Sign in from a remembered token (a reload, a new tab); False when there is none or it no longer holds."""
-    token = st.context.cookies.get(COOKIE) if st.context.cookies else None
+    token = st.context.cookies.get(_cookie_name()) if st.context.cookies else None
     if not token:
         return False
     try:
@@ -153,10 +160,11 @@ def _try_teacher(given: str) -> str:
     return f"Wrong password; the next try is possible in {math.ceil(wait)} s."
 
 
-def _from_link() -> str:
-    """A personal link's code (``?code=``): taken out of the address whatever it holds, then tried."""
+def _from_link() -> str | None:
+    """A personal link's code (``?code=``): taken out of the address whatever it holds, then tried; None when
+    the address holds none, else "" (signed in) or the one line saying why not."""
     if CODE_PARAM not in st.query_params:
-        return ""
+        return None
     text = st.query_params.get(CODE_PARAM, "")
     del st.query_params[CODE_PARAM]
     return _try_code(text)
@@ -179,7 +187,7 @@ def _write_cookie(token: str) -> None:
     if token and not all(c.isalnum() or c == "." for c in token):
         return  # never reached: a token is digits, dots and hex; nothing else goes into the script
     age = roster.REMEMBER_S if token else 0
-    st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={age}; SameSite=Strict' + "
+    st.html(f"<script>document.cookie = '{_cookie_name()}={token}; path=/; max-age={age}; SameSite=Strict' + "
             f"(location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
 
 
@@ -229,14 +237,19 @@ def _still_valid() -> None:
 
 def guard_server() -> None:
     """Stop here unless this session is signed in (see the module docstring)."""
+    if not class_server():
+        return
+    # a personal link signs in anew, whoever this browser was (a shared computer: the next student's link)
+    refusal = _from_link()
+    if refusal == "":
+        st.rerun()  # signed in by the personal link: draw the page with its navigation
     if identity() is not None:
+        if refusal:  # a wrong link changes nothing: this session stays who it was
+            st.error(refusal, icon=":material/lock:")
         return
     if st.session_state.get(_SIGNED_OUT) == "clear the cookie":
         _write_cookie("")
         st.session_state[_SIGNED_OUT] = "cleared"
-    refusal = _from_link()
-    if identity() is not None:
-        st.rerun()  # signed in by the personal link: draw the page with its navigation
     providers = oidc_providers(_secrets())
     if not password(Realm.TEACHER) and not providers:
         line = (f"This server listens on {st.get_option('server.address') or 'every network interface'} but no "
@@ -246,7 +259,7 @@ def guard_server() -> None:
         st.error(line, icon=":material/lock:")
         st.stop()
     st.title("MNIST MLP lab")
-    _sign_in_forms(providers, refusal)
+    _sign_in_forms(providers, refusal or "")
     st.stop()
 
 

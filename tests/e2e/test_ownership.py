@@ -73,10 +73,13 @@ def test_two_students_cannot_act_on_each_others_runs(tmp_path, mnist_dir, browse
         bob.get_by_role("textbox", name="Your personal code").fill(codes["bob"])
         bob.get_by_role("button", name="Sign in").click()
         bob.get_by_role("heading", name="Train").wait_for()
+        wait_until(lambda: [c for c in bob.context.cookies() if c["name"].startswith("mnist_lab_signin")], 30,
+                   "the browser to remember Bob's sign-in")
         bob.goto(f"{live.url}/train?runs={finished},{running}&student=alice&code=1-guessguessguess")
         bob.get_by_role("heading", name="Train").wait_for()
         bob.get_by_text(f"Run {running} (").first.wait_for()
         assert signed_in_as(bob) == "Signed in as bob"
+        expect(bob.get_by_text("That code opens nothing").first).to_be_visible()  # Alice's id, a guessed secret
         expect(bob.get_by_text("The link's parameter 'student' is not a setting and was ignored.")).to_be_visible()
         expect(bob.get_by_text("alice's run")).to_have_count(2)  # read-only: to look at
         main = bob.get_by_test_id("stMain")

@@ -162,3 +162,15 @@ def test_on_a_class_server_only_the_teacher_starts_a_sweep(classroom, app):
     box.input("staff only")
     next(b for b in at.button if b.label == "Enter").click().run()
     assert [b for b in at.button if b.key == "sw_start"]
+
+
+def test_a_personal_link_signs_in_anew_and_a_wrong_one_changes_nothing(classroom, app):
+    """A shared computer: Bob's browser is signed in when Ann opens her link; a guessed link (Bob's id, a made-up
+    secret) leaves Ann Ann."""
+    at = sign_in(app().run(), classroom["<b>Bob</b>"])
+    at.query_params["code"] = classroom["Ann"]
+    at.run()
+    assert badge(at) == ["Signed in as Ann"] and "code" not in at.query_params
+    at.query_params["code"] = classroom["<b>Bob</b>"].split("-")[0] + "-guessedguessed"
+    at.run()
+    assert badge(at) == ["Signed in as Ann"] and "That code opens nothing" in texts(at)
