@@ -1,10 +1,12 @@
 """Streamlit entry point: ``streamlit run dashboard.py``. The class server's doors, then navigation; each page
 is a module in ui/.
 
-Order matters: on a class server (listening on anything but localhost) ``gate.guard_server`` stops before
-any page renders until the class password is entered, and refuses every page with one line when no class
-password is configured; then the student's name; then the link in the address bar is applied once, settings
-loaded from History are applied, and the settings are mirrored back into it (``ui/links.py``).
+Order matters: ``st.navigation`` first (hidden before a sign-in), so that the page the address names is
+the page shown once signed in; then, on a class server (listening on anything but localhost),
+``gate.guard_server`` stops before any page renders until the session has signed in (a personal code or
+link, the school's sign-in, the teacher password), and refuses every page with one line when nobody could
+sign in; then the link in the address bar is applied once, settings loaded from History are applied, and
+the settings are mirrored back into it (``ui/links.py``).
 
 Every page has its own URL (``/train``, ``/compare``, ...), so a bookmarked or typed address opens that
 page directly. Streamlit serves its default page at the root only, not at the default page's own path
@@ -18,9 +20,8 @@ ROOT = "home"
 
 st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
 language.apply()  # first: everything below writes in the session's language
-gate.guard_server()
-student.require_on_class_server()
 links.init_settings()
+gate.restore_sign_in()  # a remembered sign-in (reload, new tab): no prompt, the page at once
 train = st.Page(common.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train")
 
 
@@ -40,8 +41,10 @@ page = st.navigation([
     st.Page(common.PAGES["sweep"], title="Sweep", icon=":material/grid_view:", url_path="sweep"),
     st.Page(common.PAGES["insights"], title="Insights", icon=":material/insights:", url_path="insights"),
     st.Page(common.PAGES["teacher"], title="Teacher", icon=":material/school:", url_path="teacher"),
-])
+], position="sidebar" if common.signed_in() is not None else "hidden")
+gate.guard_server()  # after st.navigation: a deep link (/history?runs=3) is the page shown after signing in
 if page.url_path not in ("", ROOT):  # the root (the default page: url_path "") only forwards to Train
+    gate.remember_pending()  # here, not on the root, whose switch to Train would drop the cookie's script
     links.apply_once(page.url_path)
     links.apply_pending()
     links.mirror(page.url_path)

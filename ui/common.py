@@ -13,14 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from experiments import visibility
-from experiments.access import LOCAL_USER, Identity, Realm, Role
+from experiments.access import LOCAL_USER, Identity, Role, is_local
 from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
 from experiments.runs.runner import RunManager, runs_at_once
 from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from experiments.store.classroom import class_settings
 from nn import DataError
-from ui import gate
 
 
 def config_key(name: str) -> str:
@@ -64,16 +63,29 @@ def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     return store, manager, data
 
 
-def identity() -> Identity:
-    """Who this session is, for what it may see and change.
+IDENTITY_KEY = "_identity"  # the session's signed-in Identity, written by the sign-in (ui/gate.py)
 
-    A stand-in until the class server's sign-in lands (issue 24, item 1), which fills this from the real
-    sign-in: on a local server (a laptop) the LOCAL user; on a class server the teacher once this session
-    has entered the teacher password, otherwise a student under the name the session gave."""
-    if not gate.class_server():
+
+def class_server() -> bool:
+    """Whether this server listens on anything but localhost (``experiments.access.is_local``)."""
+    return not is_local(st.get_option("server.address"))
+
+
+def signed_in() -> Identity | None:
+    """Who signed in to this session: ``LOCAL_USER`` on a laptop; on a class server whoever signed in (through
+    ``ui/gate.py``), None before."""
+    if not class_server():
         return LOCAL_USER
-    name = str(st.session_state.get(STUDENT_KEY, ""))
-    return Identity(name, Role.TEACHER if gate.passed(Realm.TEACHER) else Role.STUDENT)
+    found = st.session_state.get(IDENTITY_KEY)
+    return found if isinstance(found, Identity) else None
+
+
+def identity() -> Identity:
+    """Who this session is, for what it may see and change: on a class server whoever signed in (``ui/gate.py``;
+    before a sign-in a nameless student, who may change nothing), on a laptop ``LOCAL_USER``. Never taken from
+    the address bar."""
+    who = signed_in()
+    return who if who is not None else Identity("", Role.STUDENT)
 
 
 def sees_test() -> bool:

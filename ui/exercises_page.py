@@ -35,8 +35,6 @@ def _try_link(exercise: Exercise) -> str:
     parts = urlsplit(st.context.url or "")
     base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     params = config_link(exercise.lines[0].config, "train", exercise.locked, exercise=exercise.id)
-    if student.current():  # the new tab keeps the student's name (a class server would ask again)
-        params[student.URL_KEY] = student.current()
     return f"{base}/?{urlencode(params)}"
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from experiments.exports import INSTALL_HINT, ExportError, missing_packages
 from experiments.exports.common import Tool
 from experiments.store import RunStore
-from ui import common, gate
+from ui import common
 
 MLFLOW_PLACEHOLDER = "sqlite:////home/me/mlflow.db"
 
@@ -40,7 +40,7 @@ def mlflow_form(store: RunStore, run_ids: list[int], key: str) -> None:
     the URI would name a file on the server)."""
     if _install_note(Tool.MLFLOW):
         return
-    if gate.class_server():
+    if common.class_server():
         st.caption("MLflow export: from the command line on a class server (a tracking URI names a file on the "
                    "server): `python -m experiments export --format mlflow --tracking-uri sqlite:///mlflow.db`.")
         return

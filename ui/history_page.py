@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from experiments import run_actions
+from experiments.access import NotAllowed
 from experiments.analysis import ranking
 from experiments.analysis.ranking import SummaryBy
 from experiments.store import STATUSES, RunRecord, StoreError
-from experiments.store.export import export_csv
 from ui import common, export_buttons, resume_controls, student
 from ui.tables import pick_runs, summary_by_control
 
@@ -23,12 +24,12 @@ def _confirm_delete(run_ids: list[int]) -> None:
              f"weights and checkpoints. It cannot be undone.")
     yes, no = st.columns(2)
     if yes.button("Delete", type="primary", key="confirm_delete", icon=":material/delete:"):
-        manager = common.manager()
-        for run_id in run_ids:
-            progress = manager.progress(run_id)
-            if progress is not None and progress.active:
-                manager.stop(run_id)
-            common.store().delete_run(run_id)
+        try:
+            run_actions.delete(common.manager(), common.identity(), run_ids)
+        except (NotAllowed, StoreError) as exc:
+            _forget_delete()
+            st.error(f"Nothing deleted: {common.message_text(exc)}", icon=":material/block:")
+            return
         st.session_state["compare_ids"] = [i for i in st.session_state.get("compare_ids", []) if i not in run_ids]
         _forget_delete()
         st.rerun()
@@ -38,20 +39,27 @@ def _confirm_delete(run_ids: list[int]) -> None:
 
 
 def _edit(run) -> None:
-    """Rename, notes and tags of one run; its settings into the sidebar; open it in Inspect."""
+    """Rename, notes and tags of one run (the session's own; read-only for another's); its settings into the
+    sidebar; open it in Inspect."""
     st.subheader(f"Run {run.id}")
     c = run.config
     settings = (f"{c.architecture}, {c.activation}, {c.optimizer}, lr {c.lr:g}, L2 {c.l2:g}, "
                 f"batch {c.batch_size}, seed {c.seed}") if c else run.settings_note
     st.text(f"{settings} · {run.status}" + (f": {run.message}" if run.message else ""))
+    mine = common.identity().may_change(run.student)
+    if not mine:
+        st.caption(f"{common.md_escape(run.student or 'The teacher')}'s run: you can look at it and load its "
+                   f"settings, not change it.")
     with st.form(key=f"edit_{run.id}", border=False):
-        name = st.text_input("Name", value=run.name, max_chars=200)
-        tags = st.text_input("Tags", value=", ".join(run.tags), help="Separated by commas, e.g. 'baseline, lr sweep'.")
-        notes = st.text_area("Notes", value=run.notes, height=100)
-        if st.form_submit_button("Save", icon=":material/save:"):
+        name = st.text_input("Name", value=run.name, max_chars=200, disabled=not mine)
+        tags = st.text_input("Tags", value=", ".join(run.tags), disabled=not mine,
+                             help="Separated by commas, e.g. 'baseline, lr sweep'. Exercise tags are set by the "
+                                  "exercise itself.")
+        notes = st.text_area("Notes", value=run.notes, height=100, disabled=not mine)
+        if st.form_submit_button("Save", icon=":material/save:", disabled=not mine):
             try:  # all three checked before any is written: a refused value changes nothing
-                common.store().edit_run(run.id, name, tags, notes)
-            except StoreError as exc:
+                run_actions.edit(common.store(), common.identity(), run.id, name, tags, notes)
+            except (StoreError, NotAllowed) as exc:
                 st.error(f"Not saved: {common.message_text(exc)}", icon=":material/block:")
             else:
                 st.toast(f"Run {run.id} saved", icon=":material/check:")
@@ -90,6 +98,30 @@ def _ordered(runs: list[RunRecord]) -> tuple[list[RunRecord], SummaryBy]:
     return (ranking.rank(runs, by) if order == "validation" else runs), by
 
 
+def _actions(runs: list[RunRecord], picked: list[int]) -> list[int]:
+    """Export, Compare and Delete. Export and delete act on the session's own runs among those picked (or
+    listed, with none picked); every run for the teacher or a laptop; checked again in
+    experiments/run_actions.py. Returns the runs this session may export."""
+    who, by_id = common.identity(), {r.id: r for r in runs}
+    yours = [r.id for r in run_actions.changeable(who, [by_id[i] for i in picked if i in by_id] or runs)]
+    own_picked = [i for i in picked if i in yours]
+    c1, c2, c3, c4 = st.columns(4)
+    with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs", persist_state=common.KEEP)
+    label, file_name = export_label(len(picked), len(runs))
+    if len(yours) < len(picked or runs):
+        label = f"Export your {len(yours)} (CSV)"
+    c1.download_button(label, run_actions.export_csv(common.store(), who, yours, epochs=with_epochs),
+                       file_name=file_name, mime="text/csv", icon=":material/download:", key="hist_export",
+                       disabled=not yours, help="The ticked runs; with none ticked, every run listed (after the "
+                                                "filters above); only your own runs.")
+    if c3.button("Compare selected", disabled=len(picked) < 1, icon=":material/compare_arrows:", key="hist_compare"):
+        st.switch_page(common.PAGES["compare"])
+    if c4.button(f"Delete selected ({len(own_picked)})", disabled=not own_picked, icon=":material/delete:",
+                 key="hist_delete"):
+        st.session_state["pending_delete"] = own_picked
+    return yours
+
+
 def render() -> None:
     st.title("History")
     store = common.store()
@@ -102,6 +134,8 @@ def render() -> None:
                          "lr=0.1, batch=64 or optimizer=adam match those settings.")
     runs, by = _ordered(store.search_runs(status=statuses or None, text=text.strip() or None,
                                               student=student.scope_filter("hist_scope")))
+    who, others = common.identity(), student.others_visible()
+    runs = [r for r in runs if run_actions.visible(who, others, r)]
     total = store.count_runs()
     if not total:
         st.info("No runs stored yet. Runs from the **Train** page and from `python -m experiments run` "
@@ -113,17 +147,7 @@ def render() -> None:
     if unreadable := [str(r.id) for r in runs if r.config is None]:
         st.caption(f"Settings unreadable by this version (left blank): run {', '.join(unreadable)}.")
     picked = pick_runs(runs, key="history_table", by=by) if runs else []
-    scope = picked or [r.id for r in runs]
-    c1, c2, c3, c4 = st.columns(4)
-    with_epochs = c2.toggle("One row per epoch", key="hist_csv_epochs", persist_state=common.KEEP)
-    label, file_name = export_label(len(picked), len(runs))
-    c1.download_button(label, export_csv(store, scope, epochs=with_epochs), file_name=file_name,
-                       mime="text/csv", icon=":material/download:", key="hist_export", disabled=not scope,
-                       help="The ticked runs; with none ticked, every run listed (after the filters above).")
-    if c3.button("Compare selected", disabled=len(picked) < 1, icon=":material/compare_arrows:", key="hist_compare"):
-        st.switch_page(common.PAGES["compare"])
-    if c4.button(f"Delete selected ({len(picked)})", disabled=not picked, icon=":material/delete:", key="hist_delete"):
-        st.session_state["pending_delete"] = picked
+    yours = _actions(runs, picked)
     if st.session_state.get("pending_delete"):
         _confirm_delete(st.session_state["pending_delete"])
     if picked:
@@ -131,7 +155,7 @@ def render() -> None:
             _edit(store.get_run(picked[-1]))
         except StoreError as exc:
             st.warning(common.message_text(exc))
-    export_buttons.runs_exports(store, scope)
+    export_buttons.runs_exports(store, yours)  # the session's own runs, as the CSV
 
 
 common.run_page(render)

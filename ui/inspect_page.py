@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from experiments import visibility
+from experiments import run_actions, visibility
 from experiments.analysis.figures import confusion_figure, misclassified_figure, per_class_figure, weights_figure
 from experiments.analysis.inspection import Inspection, history_accuracy_note, inspect_weights, weights_epoch
 from experiments.analysis.rounding import acc_percent
 from experiments.config import RunConfig
 from experiments.store import RunRecord
 from nn.status import RunStatus
-from ui import common, export_buttons
+from ui import common, export_buttons, student
 from ui.draw_digit import draw_digit_panel
 from ui.dynamics_view import dynamics_view
 
@@ -46,7 +46,9 @@ def weights_caveat(run: RunRecord) -> str:
 def render() -> None:
     st.title("Inspect")
     store = common.store()
-    runs = [r for r in store.search_runs() if r.config is not None and store.weights_path(r.id).is_file()]
+    who, others = common.identity(), student.others_visible()  # a classmate's run only where the teacher allows
+    runs = [r for r in store.search_runs() if r.config is not None and store.weights_path(r.id).is_file()
+            and run_actions.visible(who, others, r)]
     if not runs:
         st.info("No trained network to inspect yet: the final weights of each run are kept when it ends, so "
                 "train one on the **Train** page first.", icon=":material/info:")
@@ -61,7 +63,8 @@ def render() -> None:
     st.session_state["inspect_id"] = run_id
     run, config = by_id[run_id], configs[run_id]
     path = store.weights_path(run_id)
-    export_buttons.model_download(store, run_id)  # before the evaluation: it needs the weights, not the data
+    if who.may_change(run.student):  # exporting is the owner's (or the teacher's), as on History
+        export_buttons.model_download(store, run_id)  # before the evaluation: it needs the weights, not the data
     result = _inspect(run_id, str(path), path.stat().st_mtime, config.to_json())
     st.text(f"{config.architecture} · {config.activation} · {config.optimizer} lr {config.lr:g} · "
             f"{run.epochs_done} epoch(s), {run.status}")

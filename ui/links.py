@@ -15,14 +15,16 @@ import streamlit as st
 
 from experiments import i18n
 from experiments.config import RunConfig, schema
+from experiments.exercises.spec import load_all
 from experiments.i18n import _
-from experiments.settings.links import LANG, LinkState, link_keys, read_link, write_link
+from experiments.settings.links import EXERCISE, LANG, LinkState, link_keys, read_link, write_link
 from experiments.settings.setting import Widget
 from ui import common
 
-# Query parameters that pages keep for themselves: Train's watched runs (ui/train_page.URL_KEY) and the
-# student's name (ui/student.URL_KEY; not part of a copied link).
-PAGE_KEYS = ("runs", "student")
+# Query parameters that pages keep for themselves: Train's watched runs (ui/train_page.URL_KEY). A student's
+# name is not one of them: who a session is comes from its sign-in only (ui/gate.py), so ?student= is noticed
+# as a parameter that was ignored.
+PAGE_KEYS = ("runs",)
 _READ, _LOCK, _HIDE, _NOTICES, _EXERCISE = "_link_read", "_link_locked", "_link_hidden", "_link_notices", "_link_ex"
 
 
@@ -51,7 +53,9 @@ def apply_once(current_page: str) -> None:
     if st.session_state.get(_READ):
         return
     st.session_state[_READ] = True
-    state: LinkState = read_link(st.query_params.to_dict(), tuple(common.PAGES), PAGE_KEYS)
+    params = st.query_params.to_dict()
+    known = {e.id for e in load_all()[0]} if params.get(EXERCISE) else None
+    state: LinkState = read_link(params, tuple(common.PAGES), PAGE_KEYS, exercises=known)
     for name, value in state.values.items():
         st.session_state[common.config_key(name)] = _widget_value(name, value)
     st.session_state[_LOCK], st.session_state[_HIDE] = state.locked, state.hidden

@@ -1,7 +1,8 @@
 """Resume and Continue buttons for a stored run (Train's progress rows, History), and the checkpoint-size note.
 
-Both queue work, so both call ``common.first_click`` first; a request that cannot be met (see
-experiments/runs/lifecycle.py) shows its one-line reason and changes nothing.
+Only for a run the session may change (its own; any for the teacher or a laptop), and checked again where
+the work is queued (``experiments/run_actions.py``). Both queue work, so both call ``common.first_click``
+first; a request that cannot be met (see experiments/runs/lifecycle.py) shows its one-line reason and changes nothing.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from experiments import run_actions
+from experiments.access import NotAllowed
 from experiments.config import MAX_EPOCHS, RunConfig
 from experiments.runs.checkpoints import estimated_checkpoint_bytes
 from experiments.runs.lifecycle import can_continue, can_resume
@@ -35,19 +38,19 @@ def _megabytes(size: float) -> str:
 
 def resume_button(run: RunRecord, column: Any, key: str) -> None:
     """A Resume button for a run that ended early: it goes on from its last finished epoch, in the same run."""
-    if not can_resume(run):
+    if not can_resume(run) or not common.identity().may_change(run.student):
         return
     if column.button("Resume", key=f"{key}_resume_{run.id}", icon=":material/replay:",
                      help=f"Go on from epoch {run.epochs_done} to {run.planned_epochs}, appending to this run "
                           f"(the result equals a run trained without the break)."):
         if not common.first_click("resume run", run.id):
             return
-        _queue(lambda: common.manager().resume_run(run.id), run, "resumed")
+        _queue(lambda: run_actions.resume(common.manager(), common.identity(), run.id), run, "resumed")
 
 
 def continue_control(run: RunRecord, column: Any, key: str) -> None:
     """Continue (a popover: how many more epochs) for a finished run, appending to it."""
-    if not can_continue(run):
+    if not can_continue(run) or not common.identity().may_change(run.student):
         return
     room = MAX_EPOCHS - run.epochs_done
     if room < 1:
@@ -58,15 +61,15 @@ def continue_control(run: RunRecord, column: Any, key: str) -> None:
         if st.button(f"Train {int(more)} more", key=f"{key}_continue_{run.id}", icon=":material/play_arrow:"):
             if not common.first_click("continue run", (run.id, int(more))):
                 return
-            _queue(lambda: common.manager().continue_run(run.id, int(more),
-                                                                 identity=common.identity()), run, "continued")
+            _queue(lambda: run_actions.continue_run(common.manager(), common.identity(), run.id, int(more)),
+                   run, "continued")
 
 
 def _queue(action: Any, run: RunRecord, verb: str) -> None:
     """Queue the run again; watch it on the Train page; its one-line refusal otherwise."""
     try:
         plan = action()
-    except StoreError as exc:  # ResumeError and "there is no run N" alike
+    except (StoreError, NotAllowed) as exc:  # ResumeError, "there is no run N", another's run alike
         st.error(f"Run {run.id} not {verb}: {common.message_text(exc)}", icon=":material/block:")
         return
     watched = st.session_state.setdefault("watched", [])

@@ -13,7 +13,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from experiments.config import ConfigError, RunConfig, schema, setting_label
-from experiments.exercises.play import exercise_tag
+from experiments.exercises.play import exercise_tag, link_run_problem
+from experiments.exercises.spec import load_all
 from experiments.i18n import _
 from experiments.settings.links import LANG
 from experiments.settings.setting import SettingField, Widget
@@ -61,6 +62,10 @@ def _queue(box: DeltaGenerator) -> None:
         config = config_from_state()
     except ConfigError as exc:
         box.error(_("Not queued: {reason}").format(reason=common.message_text(exc)), icon=":material/block:")
+        return
+    linked = [e for e in load_all()[0] if e.id == links.exercise()] if links.exercise() else []
+    if linked and (problem := link_run_problem(linked[0], config)):
+        box.error(f"Not queued: {problem}", icon=":material/block:")
         return
     if common.data_source().status().state == "failed":
         box.error(_("Not queued: the MNIST images are not available (see the message on the page)."),

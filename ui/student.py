@@ -1,36 +1,53 @@
-"""The student's name for this browser session: asked once, checked, shown as plain text.
+"""Who this session is, for the pages: the ``Identity`` that acts (``identity()``) and the name runs and
+predictions are stored under (``current()``); "Mine / Everyone"; the laptop's name box.
 
-On a class server every page needs it (after the class password); on a laptop only the Exercises page asks
-(a prediction belongs to someone). Runs and predictions carry it (the store's ``student`` column), and
-History and Compare can show "mine" or "everyone". Markup in a name is kept and shown literally.
+On a class server both come from the sign-in (``ui/gate.py``): never from the address (``?student=`` is
+ignored, with the link's notice) and never typed, so nobody can act or queue under another student's name.
+On a laptop the user is ``LOCAL_USER`` (who owns every run) and only the Exercises page asks for a name (a
+prediction belongs to someone); it labels the runs and predictions, it grants nothing. Names are shown as
+plain text (markup kept literally).
 """
 from __future__ import annotations
 
 import streamlit as st
 
+from experiments.access import Role
 from experiments.store import StoreError
+from experiments.store.classroom import class_settings
 from experiments.store.records import MAX_STUDENT, clean_student
 from ui import common, gate
 
-KEY = common.STUDENT_KEY
-URL_KEY = "student"  # the name is kept in the address bar too, so a reload does not ask again
+KEY = common.STUDENT_KEY  # a laptop's typed name
 
 
 def current() -> str:
-    """This session's student name ("" before one is entered); a new session (a reload) takes it from the
-    address bar if it is a valid name there."""
-    if KEY not in st.session_state:
-        try:
-            st.session_state[KEY] = clean_student(st.query_params.get(URL_KEY, ""))
-        except StoreError:
-            st.session_state[KEY] = ""
-    return str(st.session_state[KEY])
+    """The name this session's runs and predictions are stored under ("" for none: the teacher, or a laptop
+    before a name is typed)."""
+    if common.class_server():
+        who = common.signed_in()
+        return who.name if who is not None else ""
+    return str(st.session_state.get(KEY, ""))
+
+
+def is_student() -> bool:
+    """Whether a student of a class server is signed in (whose view of others' runs the teacher decides)."""
+    who = common.signed_in()
+    return who is not None and who.role is Role.STUDENT
+
+
+def others_visible() -> bool:
+    """Whether this session may look at runs that are not its own (changing them is another matter)."""
+    return not is_student() or class_settings(common.store()).others_visible
 
 
 def name_form() -> bool:
-    """A form asking for the name; True once this session has one. The name is shown as plain text."""
+    """True once this session has a name for its predictions: a signed-in student always; the teacher never
+    (predictions are the students'); a laptop's user after typing one (shown as plain text)."""
     if current():
         return True
+    if common.class_server():
+        st.info("Predictions belong to students: sign in with a student's code to make one.", icon=":material/badge:")
+        return False
     with st.form("student_name"):
         text = st.text_input("Your name", key="student_name_box",
                              help=f"As your teacher should see it; up to {MAX_STUDENT} characters.")
@@ -45,26 +62,21 @@ def name_form() -> bool:
     return False
 
 
-def require_on_class_server() -> None:
-    """On a class server, stop every page until the student has entered a name."""
-    if gate.class_server() and not current():
-        st.title("MNIST MLP lab")
-        name_form()
-        st.stop()
-
-
 def sidebar_badge() -> None:
-    """The name in the sidebar, as plain text; kept in the address bar so that a reload does not ask again."""
-    name = current()
-    if name:
-        st.sidebar.caption(f"Student: {common.md_escape(name)}")
-        if st.query_params.get(URL_KEY) != name:
-            st.query_params[URL_KEY] = name
+    """Who this is, as plain text: the signed-in identity with Sign out (a class server), or a laptop's name."""
+    if common.class_server():
+        gate.signed_in_badge()
+    elif current():
+        st.sidebar.caption(f"Student: {common.md_escape(current())}")
 
 
 def scope_filter(key: str) -> str | None:
-    """A "Mine / Everyone" toggle when a name is set: the student to filter runs by, or None for everyone."""
+    """The student to filter runs by, or None for everyone: a "Mine / Everyone" toggle when a name is set; a
+    student who may not see the class's runs (the teacher's setting) gets their own, without a toggle."""
     if not current():
         return None
+    if not others_visible():
+        st.caption("Your runs (the teacher shows the class's runs to students, or not).")
+        return current()
     choice = st.segmented_control("Runs", ["Mine", "Everyone"], default="Mine", key=key, persist_state=common.KEEP)
     return current() if choice == "Mine" else None

@@ -241,7 +241,7 @@ def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, ac
     if sweep is None and active:
         column.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
         return
-    may = not gate.class_server() or gate.passed(Realm.TEACHER)  # on a class server a sweep is the teacher's
+    may = not common.class_server() or gate.passed(Realm.TEACHER)  # on a class server a sweep is the teacher's
     if column.button("Stop sweep", disabled=not (may and active and sweep and not sweep.stopping),
                      icon=":material/stop:", key="sw_stop",
                      help="Running trials stop after their current batch; waiting ones never start."):
@@ -311,7 +311,7 @@ def _label(summary: SweepSummary) -> str:
 def _may_start() -> bool:
     """On a class server only the teacher starts sweeps: a sweep's worker processes take every core, outside
     the run queue that shares the machine among the students in turn. Anyone may watch them."""
-    if not gate.class_server():
+    if not common.class_server():
         return True
     st.caption("On a class server sweeps are the teacher's: they use every core, outside the class's run queue.")
     return gate.teacher_allowed("Teacher password, to start a sweep")

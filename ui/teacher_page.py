@@ -1,4 +1,5 @@
-"""Teacher: for one exercise, the class's predictions against the results, and a leaderboard.
+"""Teacher: the class (its roster of sign-in codes, whether students see each other's runs:
+``ui/roster_panel.py``), and for one exercise the class's predictions against the results, and a leaderboard.
 
 Behind its own password (``teacher_password`` in .streamlit/secrets.toml or MNIST_LAB_TEACHER_PASSWORD);
 on a laptop without one the page is open, on a class server it is refused. The leaderboard ranks each
@@ -21,7 +22,7 @@ from experiments.exercises.play import exercise_tag, group_state
 from experiments.exercises.spec import Exercise, load_all
 from experiments.store import StoreError, predictions
 from experiments.store.classroom import class_settings, save_class_settings
-from ui import common, gate
+from ui import common, gate, roster_panel
 
 LEADERBOARD_NOTE = ("Ranked by validation accuracy; the test column is for you (the switch above shows it here "
                     "only).")
@@ -32,7 +33,7 @@ REVEALED_TO_STUDENTS = "Students see every run's test accuracy and loss on every
 
 
 def _allowed() -> bool:
-    if not gate.password(Realm.TEACHER) and not gate.class_server():
+    if not gate.password(Realm.TEACHER) and not common.class_server():
         st.caption("No teacher password is set (fine on a laptop; a class server needs one).")
     return gate.teacher_allowed()
 
@@ -130,6 +131,7 @@ def render() -> None:
     st.title("Teacher")
     if not _allowed():
         return
+    roster_panel.render()
     _reveal_test_to_students()
     _budgets()
     exercises, errors = load_all()

@@ -15,7 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from experiments import visibility
+from experiments import run_actions, visibility
+from experiments.access import NotAllowed
 from experiments.analysis.diagnosis import diagnose
 from experiments.analysis.diagnosis_text import describe
 from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
@@ -64,10 +65,12 @@ def _remember(ids: list[int]) -> None:
 
 def _watched_runs() -> list[RunRecord]:
     """This session's runs plus any run the manager is working on, oldest first. On a class server a student
-    sees (and can stop) only their own runs, not the rest of the class's."""
+    is shown the class's runs they did not ask for (the manager's) only if they are their own, and a run asked
+    for by the address (``?runs=``) only if the teacher lets students see the class's runs; either way another
+    student's run is read-only (``_progress_row``)."""
     watched = list(st.session_state.get("watched", []))
     ids = list(dict.fromkeys(watched + [p.run_id for p in common.manager().active()]))
-    me = student.current()
+    me, who, others = student.current(), common.identity(), student.others_visible()
     found = []
     for run_id in ids:
         try:
@@ -75,6 +78,8 @@ def _watched_runs() -> list[RunRecord]:
         except StoreError:  # deleted in History meanwhile
             continue
         if me and run_id not in watched and run.student != me:
+            continue
+        if not run_actions.visible(who, others, run):
             continue
         found.append(run)
     st.session_state["watched"] = [r.id for r in found]
@@ -90,18 +95,23 @@ def _progress_row(run: RunRecord, label: str) -> None:
     total = run.planned_epochs
     text = (f"Run {run.id} ({common.md_escape(label)}): {run_epochs_text(done, total, status)} · "
             f"{_state_text(run, status, progress)}")
-    if status in BUSY:
+    if not common.identity().may_change(run.student):  # another's run: to look at, not to change
+        bar, note_col = st.columns([7, 2.6], vertical_alignment="center")
+        bar.progress(run_fraction(done, total, status in BUSY), text=text)
+        note_col.caption(f"{common.md_escape(run.student or 'teacher')}'s run")
+    elif status in BUSY:
         bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
         bar.progress(run_fraction(done, total, status in BUSY), text=text)
         _controls(run.id, status, pause_col, stop_col)
         return
-    # an ended run has one control (Resume or Continue): it gets both columns' room, so that its label (and
-    # the popover's arrow) fits at 1280 px instead of "Conti…"
-    bar, more_col = st.columns([7, 2.6], vertical_alignment="center")
-    bar.progress(run_fraction(done, total, status in BUSY), text=text)
-    resume_controls.resume_button(run, more_col, "train")
-    resume_controls.continue_control(run, more_col, "train")
-    if run.message:
+    else:
+        # an ended run has one control (Resume or Continue): it gets both columns' room, so that its label
+        # (and the popover's arrow) fits at 1280 px instead of "Conti…"
+        bar, more_col = st.columns([7, 2.6], vertical_alignment="center")
+        bar.progress(run_fraction(done, total, status in BUSY), text=text)
+        resume_controls.resume_button(run, more_col, "train")
+        resume_controls.continue_control(run, more_col, "train")
+    if run.message and status not in BUSY:
         st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
 
 
@@ -132,19 +142,25 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
 
 
 def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
-    """Pause or Unpause, and Stop, for a run that is queued, loading or training."""
-    manager = common.manager()
+    """Pause or Unpause, and Stop, for a run that is queued, loading or training (each checked against who
+    is acting, in ``experiments/run_actions.py``, not only hidden for others' runs)."""
+    action = None
     if status == PAUSED:
         if pause_col.button("Unpause", key=f"unpause_{run_id}", icon=":material/play_arrow:"):
-            manager.unpause(run_id)
-            st.rerun(scope="fragment")
+            action = run_actions.unpause
     elif pause_col.button("Pause", key=f"pause_{run_id}", icon=":material/pause:",
                           disabled=status not in (RunStatus.RUNNING, WAITING)):
-        manager.pause(run_id)
-        st.rerun(scope="fragment")
+        action = run_actions.pause
     if stop_col.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
-        manager.stop(run_id)
-        st.rerun(scope="fragment")
+        action = run_actions.stop
+    if action is None:
+        return
+    try:
+        action(common.manager(), common.identity(), run_id)
+    except (NotAllowed, StoreError) as exc:
+        st.error(common.message_text(exc), icon=":material/block:")
+        return
+    st.rerun(scope="fragment")
 
 
 @dataclass

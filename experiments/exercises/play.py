@@ -9,6 +9,7 @@ import argparse
 import uuid
 from dataclasses import dataclass
 
+from experiments.config import RunConfig
 from experiments.exercises.judge import Outcome, outcome
 from experiments.exercises.spec import Exercise, load_all
 from experiments.i18n import _
@@ -22,6 +23,18 @@ SOURCE = "exercise"
 def exercise_tag(exercise_id: str) -> str:
     """The tag every run of an exercise carries (the teacher's view finds the class's runs by it)."""
     return f"exercise:{exercise_id}"[:40]
+
+
+def link_run_problem(exercise: Exercise, config: RunConfig) -> str:
+    """Why a run queued from the exercise's "try it yourself" link may not carry its tag ("" when it may):
+    the link's locked settings must keep the exercise's values, or the leaderboard would rank any network
+    (the controls are disabled on the page, but an edited address or a forged request is not a page)."""
+    base = exercise.lines[0].config
+    changed = [name for name in exercise.locked if getattr(config, name) != getattr(base, name)]
+    if not changed:
+        return ""
+    return (f"the exercise {exercise.id} keeps {', '.join(changed)} as it set them "
+            f"({', '.join(f'{n}={getattr(base, n)!r}' for n in changed)})")
 
 
 def queue_exercise(manager: RunManager, exercise: Exercise, student: str = "") -> tuple[str, list[int]]:

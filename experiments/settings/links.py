@@ -52,9 +52,12 @@ def link_keys() -> tuple[str, ...]:
     return (*linked_settings(), *FLAGS)
 
 
-def read_link(params: Mapping[str, str], pages: Collection[str], others: Collection[str] = ()) -> LinkState:
+def read_link(params: Mapping[str, str], pages: Collection[str], others: Collection[str] = (),
+              exercises: Collection[str] | None = None) -> LinkState:
     """Parse a link's query parameters; ``pages`` are the valid page names, ``others`` parameters that pages
-    keep for themselves (e.g. Train's ``runs``), neither applied nor noticed here."""
+    keep for themselves (e.g. Train's ``runs``), neither applied nor noticed here; ``exercises`` the ids of
+    the exercises that exist (a link's ``exercise=`` tags runs for the teacher's leaderboard, so an id that is
+    well formed but names no exercise is ignored with a notice; None: not checked)."""
     notices: list[str] = []
     values: dict[str, Any] = {}
     known = linked_settings()
@@ -74,6 +77,10 @@ def read_link(params: Mapping[str, str], pages: Collection[str], others: Collect
     hidden = _names(params.get(HIDE, ""), HIDE, notices, linked_settings())
     page = _page(params.get(PAGE), pages, notices)
     exercise = _exercise(params.get(EXERCISE, ""), notices)
+    if exercise and exercises is not None and exercise not in exercises:
+        notices.append(_("The link's exercise {exercise} is not one of this class's exercises and was ignored.").format(
+            exercise=quote(exercise)))
+        exercise = ""
     return LinkState(values, locked, hidden, page, tuple(notices), exercise, _language(params.get(LANG), notices))
 
 

@@ -10,8 +10,9 @@ what the store hands out (``RunRecord``) and accepts (user text cleaned, statuse
 search filters, always parameterized; ``best.py`` a run's best epoch by validation and the best-or-last
 summaries that the analysis reads too. The tables kept beside the runs have one module each, on top of
 ``RunStore.execute``/``transaction``: ``dynamics.py`` (within-epoch points, per-layer dynamics) and
-``predictions.py`` (students' predictions for exercises). ``export.py`` takes runs out for other programs:
-CSV, JSON and pandas frames.
+``predictions.py`` (students' predictions for exercises), ``classroom.py`` (the teacher's class settings)
+and ``roster.py`` (the students admitted, their sign-in codes kept hashed). ``export.py`` takes runs out
+for other programs: CSV, JSON and pandas frames.
 
 The names most callers need are re-exported here: ``from experiments.store import RunStore, StoreError``.
 """

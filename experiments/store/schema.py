@@ -5,7 +5,23 @@ an older one is migrated step by step (see ``RunStore._migrate``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+# Classroom (issue 24): the teacher's roster of personal sign-in codes, kept only as salted scrypt hashes
+# (experiments/store/roster.py), and the one random key that signs the "remember me" token of a sign-in.
+ROSTER_TABLES = """
+CREATE TABLE roster (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    name     TEXT NOT NULL UNIQUE,
+    salt     BLOB NOT NULL,
+    digest   BLOB NOT NULL,
+    created  TEXT NOT NULL,
+    revoked  TEXT
+);
+CREATE TABLE signin_key (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    key  BLOB NOT NULL
+)"""
 
 # Classroom (issue 24): the teacher's settings for the class, one row per setting (experiments/store/classroom.py).
 CLASS_SETTINGS_TABLE = """
@@ -76,7 +92,8 @@ CREATE TABLE epochs (
     val_loss REAL, val_acc REAL, l2_penalty REAL,
     PRIMARY KEY (run_id, epoch)
 );
-""" + "".join(f"{table};" for table in DYNAMICS_TABLES) + PREDICTIONS_TABLE + ";" + CLASS_SETTINGS_TABLE
+""" + "".join(f"{table};" for table in DYNAMICS_TABLES) + ";".join((PREDICTIONS_TABLE, CLASS_SETTINGS_TABLE,
+                                                                    ROSTER_TABLES))
 MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entry with each schema change
     1: "ALTER TABLE epochs ADD COLUMN full_train_loss REAL; ALTER TABLE epochs ADD COLUMN full_train_acc REAL",
     # the validation split: per-epoch val metrics; per run the last epoch's and the best epoch with its metrics
@@ -91,4 +108,6 @@ MIGRATIONS: dict[int, str] = {  # from version N to N+1: SQL to run; add an entr
     4: "ALTER TABLE runs ADD COLUMN student TEXT NOT NULL DEFAULT ''; " + PREDICTIONS_TABLE,
     # the class server: the teacher's settings (what students see, budgets per run)
     5: CLASS_SETTINGS_TABLE,
+    # the class server's sign-in: the roster of personal codes (hashed) and the key that signs a sign-in
+    6: ROSTER_TABLES,
 }

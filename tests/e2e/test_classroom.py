@@ -4,8 +4,8 @@
   disabled; a bad parameter gets its one-line notice.
 - One exercise end to end on real MNIST: the prediction is stored before anything runs, the runs queue as
   one seeded group and finish, and the reveal shows the prediction beside the result and the explanation.
-- A server listening on every interface without a class password refuses every page with one line; with
-  one, every page asks for it before anything else renders.
+- A server listening on every interface without a teacher password refuses every page with one line; with
+  one, every page asks for a sign-in (a personal code) before anything else renders.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ try:
 except ImportError:  # the browser fixture skips these tests
     expect = None
 
+from experiments.store import RunStore, roster
 from tests.conftest import wait_until
 from tests.live_server import running_server
 
@@ -154,44 +155,47 @@ def test_one_exercise_end_to_end(local_server, browser):
     trial.close()
 
 
-def test_a_class_server_without_a_password_refuses_every_page(tmp_path, mnist_dir, browser):
-    env = {"MNIST_LAB_CLASS_PASSWORD": "", "MNIST_LAB_TEACHER_PASSWORD": ""}
+def test_a_class_server_without_a_teacher_password_refuses_every_page(tmp_path, mnist_dir, browser):
+    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame", "MNIST_LAB_TEACHER_PASSWORD": ""}  # a class password: nobody
     with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
                         args=("--server.address", "0.0.0.0"), env=env) as live:
         for path in ("", "exercises"):
             page = new_page(browser, f"{live.url}/{path}")
-            page.get_by_text("no class password is set").wait_for()
+            page.get_by_text("no teacher password is set").wait_for()
             assert page.get_by_role("heading").count() == 0
             assert page.get_by_role("textbox").count() == 0
             page.close()
-        assert "no class password is set" in live.log()
+        assert "no teacher password is set" in live.log()
 
 
-def test_a_class_server_asks_for_the_password_before_every_page(tmp_path, mnist_dir, browser):
-    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame", "MNIST_LAB_TEACHER_PASSWORD": "teach"}
+def test_a_class_server_asks_for_a_sign_in_before_every_page(tmp_path, mnist_dir, browser):
+    store = RunStore(tmp_path / "runs.sqlite")
+    code = roster.add_student(store, "Bob").code
+    store.close_all()
+    env = {"MNIST_LAB_CLASS_PASSWORD": "", "MNIST_LAB_TEACHER_PASSWORD": "teach"}
     with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
                         args=("--server.address", "0.0.0.0"), env=env) as live:
         for path in PAGE_PATHS:
             page = new_page(browser, f"{live.url}/{path}?lr=0.1")
-            page.get_by_label("Class password").wait_for()
+            page.get_by_role("textbox", name="Your personal code").wait_for()
             main = page.get_by_test_id("stMain").inner_text()
             assert page.get_by_test_id("stSidebar").count() == 0, path
             assert "Train" not in main and "Settings" not in main, path
             page.close()
         page = new_page(browser, f"{live.url}/?lr=0.1")
-        page.get_by_label("Class password").fill("wrong")
-        page.get_by_role("button", name="Enter").click()
-        page.get_by_text("Wrong password").wait_for()
-        page.get_by_label("Class password").fill("open sesame")
-        page.get_by_role("button", name="Enter").click()
-        page.get_by_text("Too many wrong passwords").wait_for()  # within the wait: not even compared
+        box = page.get_by_role("textbox", name="Your personal code")
+        box.fill(code[:-1] + ("x" if code[-1] != "x" else "y"))
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_text("That code opens nothing").wait_for()
+        box.fill(code)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_text("Too many wrong tries").wait_for()  # within the wait: not even compared
         page.wait_for_timeout(1500)
-        page.get_by_role("button", name="Enter").click()
-        page.get_by_role("textbox", name="Your name").fill("Bob")
-        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.get_by_role("heading", name="Train").wait_for()
+        assert page.get_by_test_id("stSidebar").get_by_text("Signed in as Bob").count() == 1
         slider = page.get_by_test_id("stSidebar").get_by_role("slider").first
-        expect(slider).to_have_attribute("aria-valuetext", "0.1")  # the link survived the password
+        expect(slider).to_have_attribute("aria-valuetext", "0.1")  # the link survived the sign-in
         page.close()
 
 
@@ -211,8 +215,11 @@ def test_browser_sessions_on_a_class_server_queue_round_robin(tmp_path, mnist_di
     epochs."""
     # one worker: a queue to watch; slices of 10 minutes: greedy's first run keeps the slot until it is stopped
     # (runs/turns.py; tests/runs/test_turns.py shows slices handed round)
-    env = {"MNIST_LAB_CLASS_PASSWORD": "open sesame", "MNIST_LAB_WORKERS": "1", "MNIST_LAB_SLICE_S": "600"}
+    env = {"MNIST_LAB_TEACHER_PASSWORD": "teach", "MNIST_LAB_WORKERS": "1", "MNIST_LAB_SLICE_S": "600"}
     sessions = [("greedy", k) for k in range(3)] + [(f"student {k}", 10 + k) for k in range(5)]
+    store = RunStore(tmp_path / "runs.sqlite")
+    codes = {who: roster.add_student(store, who).code for who in dict.fromkeys(who for who, _ in sessions)}
+    store.close_all()
     with running_server(tmp_path / "runs.sqlite", mnist_dir, tmp_path / "server.log",
                         args=("--server.address", "0.0.0.0"), env=env) as live:
         pages = []
@@ -221,9 +228,7 @@ def test_browser_sessions_on_a_class_server_queue_round_robin(tmp_path, mnist_di
             page = context.new_page()
             page.set_default_timeout(60000)
             epochs = 1000 if seed == 0 else 2  # greedy's first run holds the worker until it is stopped
-            page.goto(f"{live.url}/?hidden=32&epochs={epochs}&train_size=2000&seed={seed}&student={who}")
-            page.get_by_label("Class password").fill("open sesame")
-            page.get_by_role("button", name="Enter").click()
+            page.goto(f"{live.url}/?hidden=32&epochs={epochs}&train_size=2000&seed={seed}&code={codes[who]}")
             page.get_by_role("heading", name="Train").wait_for()
             pages.append(page)
         # greedy's first run starts and holds the only worker while the others queue (greedy's other two first,

@@ -195,3 +195,14 @@ def test_an_exercise_file_that_is_no_small_text_is_refused_without_reading_it(tm
     found, errors = load_all(tmp_path)
     assert [e.id for e in found] == ["good"] and len(errors) == 1
     assert errors[0].startswith("odd.toml: ") and words in errors[0] and "\n" not in errors[0]
+
+
+def test_a_run_from_an_exercise_link_keeps_its_locked_settings_to_carry_its_tag():
+    """Issue 24: the leaderboard could be poisoned by any network tagged with the exercise."""
+    from experiments.exercises.play import link_run_problem
+
+    exercise = next(e for e in load_all(EXERCISES_DIR)[0] if e.id == "01_learning_rate")
+    base = exercise.lines[0].config
+    assert link_run_problem(exercise, base.replace(lr=0.5)) == ""  # lr is the free setting
+    problem = link_run_problem(exercise, base.replace(hidden=(4096, 4096), optimizer="adam"))
+    assert problem.startswith("the exercise 01_learning_rate keeps optimizer, hidden as it set them")

@@ -53,3 +53,13 @@ def test_an_exercise_link_carries_its_id_and_refuses_a_bad_one():
     bad = read_link({"exercise": "<script>", "epochs": "2"}, PAGES)
     assert bad.exercise == "" and bad.values == {"epochs": 2} and len(bad.notices) == 1
     assert config_link(RunConfig(), "train", exercise="01_x")["exercise"] == "01_x"
+
+
+def test_a_link_names_only_an_exercise_that_exists():
+    """Issue 24: any well-formed exercise= id tagged runs for a leaderboard that had no such exercise."""
+    known = {"01_learning_rate"}
+    assert read_link({"exercise": "01_learning_rate"}, PAGES, exercises=known).exercise == "01_learning_rate"
+    made_up = read_link({"exercise": "99_made_up", "epochs": "2"}, PAGES, exercises=known)
+    assert made_up.exercise == "" and made_up.values == {"epochs": 2}
+    assert made_up.notices == (
+        "The link's exercise '99_made_up' is not one of this class's exercises and was ignored.",)

@@ -33,7 +33,7 @@ def test_a_changed_input_survives_a_visit_to_another_page(db, app, page, kind, k
     populate(db)
     at = app(timeout=60)
     if page == "ui/exercises_page.py":
-        at.query_params[student.URL_KEY] = "ada"  # Exercises asks for a name first
+        at.session_state[student.KEY] = "ada"  # Exercises asks a laptop's user for a name first
     at.run()
     at.switch_page(page).run()
     element = getattr(at, kind)(key=key)

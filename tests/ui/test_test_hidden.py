@@ -10,6 +10,7 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
+from experiments.access import Identity, Role
 from experiments.config import RunConfig
 from experiments.exercises.play import exercise_tag
 from experiments.store import RunStore, predictions
@@ -17,6 +18,7 @@ from experiments.store.classroom import ClassSettings, class_settings, save_clas
 from nn import MLP
 from tests.conftest import make_dataset
 from tests.ui.conftest import texts
+from ui import common
 
 TEST_ACC, TEST_LOSS = 0.4321, 7.654
 TELLS = ("43.21", "0.4321", "43.2%", "7.654", "7.65")  # how the test numbers would read anywhere
@@ -91,10 +93,9 @@ def populate(path: Path) -> list[int]:
 
 
 def session(app, ids: list[int], teacher: bool = False) -> AppTest:
-    """A session past the class password as the student Ann (or as the teacher), every run ticked."""
+    """A session signed in as the student Ann (or as the teacher), every run ticked."""
     at = app(timeout=60)
-    at.session_state["_class_ok"] = True
-    at.session_state["_student"] = "Ann"
+    at.session_state[common.IDENTITY_KEY] = Identity("", Role.TEACHER) if teacher else Identity("Ann", Role.STUDENT)
     if teacher:
         at.session_state["_teacher_ok"] = True
     at.session_state["compare_ids"] = ids
