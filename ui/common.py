@@ -13,7 +13,8 @@ import streamlit as st
 
 from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
-from experiments.runs.runner import RunManager, runs_at_once
+from experiments.runs.ray_executor import class_execution
+from experiments.runs.runner import RunManager
 from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from nn import DataError
 
@@ -50,7 +51,9 @@ def store_path() -> str:
 def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     store = RunStore(path)
     data = DataSource()
-    manager = RunManager(store, max_concurrent=runs_at_once(), data_loader=data.load)
+    execution = class_execution()  # here, or on the Ray cluster at MNIST_LAB_RAY_ADDRESS
+    manager = RunManager(store, max_concurrent=execution.runs_at_once, data_loader=data.load,
+                         executor=execution.executor)
     manager.requeue_orphans()  # runs left queued when the last server died are queued again, in order
     return store, manager, data
 
