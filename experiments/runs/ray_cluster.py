@@ -66,14 +66,15 @@ def import_ray() -> Any:
 def join(address: str | None, cpus: int | None = None) -> bool:
     """Join the Ray head at ``address`` (checked first, ``check_head``), or start a local Ray instance with
     ``cpus`` CPUs when the address is None, "" or "local"; True if this call initialised Ray (the caller shuts
-    it down), False if Ray was already running in this process. RayConnectionError (one line) if it cannot."""
+    it down), False if Ray was already running in this process (then it is used as it is, once the head asked
+    for has answered). RayConnectionError (one line) if it cannot."""
     ray = import_ray()
+    local = (address or "").strip().lower() in LOCAL_ADDRESSES
+    if not local and address != "auto" and not (address or "").startswith("ray://"):  # ray://: Ray Client's own
+        check_head(address or "")  # also when Ray already runs here: a head asked for must answer
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    local = (address or "").strip().lower() in LOCAL_ADDRESSES
-    if not local and address != "auto":
-        check_head(address or "")
     try:
         ray.init(address=None if local else address, num_cpus=cpus if local else None, include_dashboard=False,
                  log_to_driver=False, runtime_env=runtime_env())

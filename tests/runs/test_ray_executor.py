@@ -132,3 +132,22 @@ def test_a_run_stopped_on_ray_resumes_there_and_equals_the_unbroken_local_run(tm
     run = store.get_run(run_id)
     assert (run.status, run.epochs_done) == (RunStatus.FINISHED, EPOCHS), run.message
     assert numbers(store, run_id) == local_run.numbers and weights(store, run_id) == local_run.weights
+
+
+def test_a_class_server_with_a_ray_address_trains_there_one_run_per_cpu(ray_executor, ray_head, ray_token):
+    from experiments.runs.ray_executor import RAY_ADDRESS_ENV, RayExecutor, class_execution
+
+    execution = class_execution({RAY_ADDRESS_ENV: ray_head.address})
+    assert isinstance(execution.executor, RayExecutor) and execution.runs_at_once == 2  # the head's 2 CPUs
+    assert ray_head.address in execution.where
+
+
+def test_a_class_server_whose_cluster_cannot_be_joined_says_so_and_trains_here(capsys):
+    from experiments.runs.ray_executor import RAY_ADDRESS_ENV, class_execution
+    from tests.ray_head import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    execution = class_execution({RAY_ADDRESS_ENV: address})
+    assert execution.executor is execute_run and execution.where == "this machine"
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert address in line and "no Ray head answers" in line and "training on this machine" in line
