@@ -51,14 +51,13 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     import time
 
     _one_protocol(trials)
-
+    started_ray = join(address, workers)  # the head asked first, before Ray (slow to import) is imported
     ray = import_ray()
     from ray import tune
 
     sweep_id = sweep_id or new_sweep_id()
     if spec.is_tpe:  # Optuna's TPE through OptunaSearch, ASHA as the pruner (ray_tune.py)
-        return _run_tpe(ray, store, spec, sweep_id, address, workers, source, stop_event, progress)
-    started_ray = join(address, workers)
+        return _run_tpe(ray, started_ray, store, spec, sweep_id, workers, source, stop_event, progress)
     run_ids = create_trial_runs(store, spec, trials, sweep_id, source)
     storage = tempfile.mkdtemp(prefix="ray-sweep-")
     from experiments.sweeps.ray_tune import DRIVER, EventStopper, StoreCallback, close_unfinished
@@ -92,12 +91,11 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     return RaySweepResult(sweep_id, run_ids, seconds)
 
 
-def _run_tpe(ray: Any, store: RunStore, spec: SweepSpec, sweep_id: str, address: str | None, workers: int | None,
+def _run_tpe(ray: Any, started_ray: bool, store: RunStore, spec: SweepSpec, sweep_id: str, workers: int | None,
              source: str, stop_event: threading.Event | None,
              progress: Callable[[str], None] | None) -> RaySweepResult:
     from experiments.sweeps.ray_tune import run_ray_tpe
 
-    started_ray = join(address, workers)
     try:
         ids, seconds = run_ray_tpe(store, spec, sweep_id, train_one=_trainable, workers=workers, source=source,
                                    stop_event=stop_event, progress=progress)
