@@ -113,3 +113,13 @@ def _live_members(group: int) -> bool:
         if int(fields[2]) == group and fields[0] != "Z":
             return True
     return False
+
+
+def forget_token() -> None:
+    """Have this process's Ray forget the head's token and token mode once a test has left the head (call after
+    the environment is restored): Ray caches both, and a local Ray started later in the session (the sweep
+    tests) would present the head's token to its own processes, which read ~/.ray/auth_token."""
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()

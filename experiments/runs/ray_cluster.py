@@ -164,11 +164,12 @@ def local_token(env: dict[str, str] | None = None) -> LocalToken | None:
 
 def present_token() -> None:
     """Have this process's Ray present its token (``RAY_AUTH_MODE=token``), as Ray does itself when it finds a
-    local cluster; Ray reads its configuration once, so it is read again."""
+    local cluster; Ray reads its configuration and token once and caches them, so both are read again."""
     os.environ[AUTH_MODE_ENV] = "token"
     try:
-        from ray._raylet import Config  # type: ignore[attr-defined]
+        from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
         Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()  # the token found now, not one an earlier Ray read
     except (ImportError, AttributeError):  # another Ray version: the variable alone, read when Ray starts
         pass
 

@@ -20,6 +20,7 @@ from experiments.store.dynamics import get_batch_points, get_layer_stats
 from experiments.store.records import EPOCH_METRICS
 from nn.status import RunStatus
 from tests.conftest import wait_until
+from tests.ray_head import forget_token
 
 pytestmark = [pytest.mark.ray, pytest.mark.mnist, pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None,
@@ -48,6 +49,7 @@ def ray_executor(ray_head, mnist_dir):
             yield executor
         finally:
             executor.shutdown()
+    forget_token()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 from experiments.store import RunStore
 from nn.status import RunStatus
 from tests.conftest import wait_until
+from tests.ray_head import forget_token
 
 pytestmark = [pytest.mark.ray, pytest.mark.mnist, pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None,
@@ -52,6 +53,9 @@ def test_a_run_on_the_ray_cluster_shows_live_on_the_train_page(db, mnist_dir, ra
         manager.wait(timeout=60)
         if started_here:
             ray.shutdown()
+        for name in ("RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE", "MNIST_LAB_RAY_ADDRESS"):
+            monkeypatch.delenv(name, raising=False)  # the head's token gone, before Ray forgets it
+        forget_token()
     at.run()
     done = store.get_run(run.id)
     assert (done.status, done.epochs_done) == (RunStatus.FINISHED, EPOCHS), done.message
