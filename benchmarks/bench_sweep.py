@@ -75,10 +75,11 @@ def time_ray(folder: Path, workers: int, epochs: int, train_size: int) -> tuple[
     """(seconds of the sweep, seconds of ray.init) on a fresh local Ray instance."""
     import ray
 
-    from experiments.sweeps.ray_engine import _runtime_env, run_ray_sweep
+    from experiments.runs.ray_cluster import runtime_env
+    from experiments.sweeps.ray_engine import run_ray_sweep
     s = spec(epochs, train_size)
     began = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, runtime_env=_runtime_env())
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env())
     startup = time.perf_counter() - began
     try:
         began = time.perf_counter()

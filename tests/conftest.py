@@ -335,3 +335,28 @@ def browser():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A real ``ray start --head`` with Ray's default (token) authentication, on loopback, a free port and a
+    temporary folder (tests/ray_head.py); stopped at the end of the session, also when a test failed. Tests
+    join it with ``ray_token`` set."""
+    pytest.importorskip("ray", reason="Ray is not installed: pip install -r requirements-ray.txt")
+    from tests.ray_head import start_head, stop_head
+
+    head = start_head()
+    try:
+        yield head
+    finally:
+        stop_head(head)
+
+
+@pytest.fixture
+def ray_token(ray_head, monkeypatch: pytest.MonkeyPatch):
+    """This test presents the head's token as a user would (``RAY_AUTH_TOKEN_PATH``), and the token mode that
+    joining turns on (``RAY_AUTH_MODE``) is undone after it."""
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(ray_head.token_file))
+    return ray_head.token_file

@@ -16,7 +16,8 @@ from experiments import visibility
 from experiments.access import LOCAL_USER, Identity, Role, is_local
 from experiments.config import ConfigError, RunConfig, labels_for, schema
 from experiments.runs.data_source import DataSource
-from experiments.runs.runner import RunManager, runs_at_once
+from experiments.runs.ray_executor import class_execution
+from experiments.runs.runner import RunManager
 from experiments.store import DEFAULT_DB, RunRecord, RunStore, StoreError
 from experiments.store.classroom import class_settings
 from nn import DataError
@@ -55,7 +56,9 @@ def store_path() -> str:
 def _resources(path: str) -> tuple[RunStore, RunManager, DataSource]:
     store = RunStore(path)
     data = DataSource()
-    manager = RunManager(store, max_concurrent=runs_at_once(), data_loader=data.load)
+    execution = class_execution()  # here, or on the Ray cluster at MNIST_LAB_RAY_ADDRESS
+    manager = RunManager(store, max_concurrent=execution.runs_at_once, data_loader=data.load,
+                         executor=execution.executor)
     # what the last server left: the runs it was training resume from their checkpoints, then the runs it had
     # queued are queued again, in order
     manager.resume_interrupted()

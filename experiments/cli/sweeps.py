@@ -62,8 +62,7 @@ def _run(args: argparse.Namespace, store: RunStore, spec, trials, engine: str, s
     """Train the trials on the chosen engine, printing progress; Ctrl-C sets ``stop``."""
     what = f"TPE, budget {spec.size} trials, pruner {spec.tpe.pruner}" if spec.is_tpe else f"{len(trials)} trials"
     if engine == "ray":
-        from experiments.sweeps.ray_engine import import_ray, run_ray_sweep
-        import_ray()
+        from experiments.sweeps.ray_engine import run_ray_sweep
         print(f"sweep {sweep_id}: {what} on Ray ({args.address or 'local'}), tag {TAG_PREFIX}{sweep_id}", flush=True)
         run_ray_sweep(store, spec, trials, address=args.address, asha=args.asha or spec.is_tpe,
                       workers=args.workers, sweep_id=sweep_id, source="cli", stop_event=stop,

@@ -13,6 +13,7 @@ stored run:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +59,21 @@ class RunBackup(BackupAndRestore):
     only while the run exists) and naming the run inside (``extra["run_id"]``)."""
 
     def __init__(self, store: RunStore, run_id: int):
-        def place(final: Path, write: Any) -> None:
-            tmp = store.temp_path_for(final.parent)  # beside the run's folder, which may not exist yet
-            try:
-                write(tmp)
-                store.attach_artifact(run_id, tmp, final)
-            finally:
-                tmp.unlink(missing_ok=True)
+        super().__init__(latest_path(store, run_id), place=lambda _final, write: place_checkpoint(store, run_id, write),
+                         extra={"run_id": int(run_id)})
 
-        super().__init__(latest_path(store, run_id), place=place, extra={"run_id": int(run_id)})
+
+def place_checkpoint(store: RunStore, run_id: int, write: Callable[[Path], Any]) -> bool:
+    """Have ``write`` fill a temporary file, then move it to the run's ``latest.npz`` only while the run exists
+    (``RunStore.attach_artifact``); False if the run is gone (no file is left). A run trained elsewhere (on Ray)
+    sends its checkpoint's bytes, placed here the same way."""
+    final = latest_path(store, run_id)
+    tmp = store.temp_path_for(final.parent)  # beside the run's folder, which may not exist yet
+    try:
+        write(tmp)
+        return store.attach_artifact(run_id, tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def checkpoint_epoch(store: RunStore, run: RunRecord) -> int:

@@ -32,7 +32,7 @@ import threading
 import traceback
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from experiments.config import MAX_EPOCHS, ConfigError, RunConfig
 from experiments.runs.checkpoints import ResumeError, RunBackup, checkpoint_epoch, load_start
@@ -90,6 +90,15 @@ class StoreEpochs(Callback):
         self.store.log_epoch(self.run_id, logs)
 
 
+class RunExecutor(Protocol):
+    """Takes one stored, queued run to its final status: ``execute_run`` (here, in the calling thread) or a
+    ``RayExecutor`` (on a Ray cluster, its results written here as they come). The run manager calls one."""
+
+    def __call__(self, store: RunStore, run_id: int, config: RunConfig, *, controls: RunControls | None = None,
+                 load: DataLoader = ..., callbacks: Sequence[object] = (), phase: Phase | None = None,
+                 train_eval_epochs: Sequence[int] = (), resume: bool = False) -> RunOutcome: ...
+
+
 def check_fits(config: RunConfig, data: Dataset) -> None:
     """Refuse a config its data cannot serve (one batch larger than the whole training set)."""
     n_train = len(data.y_train)
@@ -110,11 +119,11 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
     controls = controls or RunControls()
     phase = phase or Phase()
     if controls.stop.is_set():
-        return _finish(store, run_id, RunStatus.STOPPED, "stopped before it started")
+        return finish_run(store, run_id, RunStatus.STOPPED, "stopped before it started")
     try:
         store.set_status(run_id, RunStatus.RUNNING)  # taken by a worker: no longer counts as waiting
         phase.loading()
-        start = _start(store, run_id) if resume else None
+        start = resume_start(store, run_id) if resume else None
         data = load(config)
         check_fits(config, data)
         phase.training()
@@ -125,17 +134,17 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
                                      backup=RunBackup(store, run_id))
         if result.history or start:
             save_weights(store, run_id, model)
-        return _finish(store, run_id, RunStatus(result.status), result.message)
+        return finish_run(store, run_id, RunStatus(result.status), result.message)
     except (ResumeError, CheckpointError) as exc:  # the checkpoint went bad after the run was queued
-        return _finish(store, run_id, RunStatus.INTERRUPTED, f"could not resume: {exc}")
+        return finish_run(store, run_id, RunStatus.INTERRUPTED, f"could not resume: {exc}")
     except USER_ERRORS as exc:
-        return _finish(store, run_id, RunStatus.FAILED, _reason(exc))
+        return finish_run(store, run_id, RunStatus.FAILED, failure_reason(exc))
     except Exception as exc:  # a bug: record it on the run instead of losing it, and log the traceback
         traceback.print_exc()
-        return _finish(store, run_id, RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}")
+        return finish_run(store, run_id, RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}")
 
 
-def _start(store: RunStore, run_id: int) -> Checkpoint | None:
+def resume_start(store: RunStore, run_id: int) -> Checkpoint | None:
     """The run's checkpoint to go on from, its stored epochs after it dropped (they are trained again); None
     for a run with neither a checkpoint nor a stored epoch (it starts from scratch)."""
     start = load_start(store, store.get_run(run_id))
@@ -155,7 +164,8 @@ def save_weights(store: RunStore, run_id: int, model: MLP) -> bool:
         tmp.unlink(missing_ok=True)
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """The one line a failed run records for a user-facing error (``USER_ERRORS``)."""
     if isinstance(exc, MemoryError):
         return "out of memory: choose a smaller network or batch size"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -166,7 +176,8 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def _finish(store: RunStore, run_id: int, status: RunStatus, message: str) -> RunOutcome:
+def finish_run(store: RunStore, run_id: int, status: RunStatus, message: str) -> RunOutcome:
+    """Record the run's final status and message (saying so in the message if the store refused it)."""
     try:
         store.set_status(run_id, status, message)
     except StoreError as exc:

@@ -35,6 +35,7 @@ from experiments.runs.lifecycle import (
     Phase,
     ResumePlan,
     RunControls,
+    RunExecutor,
     execute_run,
     plan_continue,
     plan_resume,
@@ -133,8 +134,10 @@ class RunManager:
     on 2 cores (benchmarks/bench_epoch.py), while a run alone still gets every core for its products
     (experiments/runs/threads.py divides them; the numbers are the same either way, nn/compute.py)."""
 
-    def __init__(self, store: RunStore, max_concurrent: int = 1, data_loader: DataLoader = load_data):
+    def __init__(self, store: RunStore, max_concurrent: int = 1, data_loader: DataLoader = load_data,
+                 executor: RunExecutor = execute_run):
         self.store = store
+        self._execute = executor  # where a run trains: here (execute_run) or on Ray (ray_executor.RayExecutor)
         self.max_concurrent = max(1, int(max_concurrent))
         self._load_data = data_loader
         self._lock = threading.Lock()
@@ -328,9 +331,9 @@ class RunManager:
             job = self._jobs[run_id]
             config, callbacks, job.config, job.callbacks = job.config, job.callbacks, None, []
         assert config is not None, f"run {run_id} was started twice"
-        outcome = execute_run(self.store, run_id, config, controls=job.controls, load=self._load_data,
-                              callbacks=[_TakeTurns(self, run_id, job.controls), _LiveProgress(self, run_id),
-                                         *callbacks], phase=_LivePhases(self, run_id),
+        outcome = self._execute(self.store, run_id, config, controls=job.controls, load=self._load_data,
+                                callbacks=[_TakeTurns(self, run_id, job.controls), _LiveProgress(self, run_id),
+                                           *callbacks], phase=_LivePhases(self, run_id),
                               train_eval_epochs=job.train_eval_epochs, resume=job.resume)
         self._set(run_id, phase=LivePhase.ENDED, status=outcome.status, message=outcome.message)
         self._prune()

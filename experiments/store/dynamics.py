@@ -13,7 +13,7 @@ costs a disk sync; see benchmarks/bench_dynamics.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from experiments.store.store import RunStore
@@ -89,16 +89,19 @@ def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-class _Writer:
-    """Stores points as they are flushed, with any layer stats waiting for them."""
+DynamicsWrite = Callable[[Sequence[BatchPoint], Sequence[LayerStats]], None]  # points and stats, one write
 
-    def __init__(self, store: RunStore, run_id: int):
-        self.store, self.run_id = store, run_id
+
+class _Writer:
+    """Writes points as they are flushed, with any layer stats waiting for them."""
+
+    def __init__(self, write: DynamicsWrite):
+        self.write = write
         self.waiting: list[LayerStats] = []
 
     def points(self, batch: list[BatchPoint]) -> None:
         stats, self.waiting = self.waiting, []
-        log_dynamics(self.store, self.run_id, batch, stats)
+        self.write(batch, stats)
 
     def layers(self, epoch: int, stats: list[LayerStats]) -> None:
         self.waiting.extend(stats)
@@ -124,5 +127,10 @@ class _Curve(BatchCurve):
 def dynamics_callbacks(store: RunStore, run_id: int, seed: int = 0) -> list[BatchCurve | LayerMonitor]:
     """A ``LayerMonitor`` and a ``BatchCurve`` writing into ``store`` for ``run_id`` (nn.dynamics, nn.batch_curve);
     the monitor first, so an epoch's stats and last points share one write."""
-    writer = _Writer(store, run_id)
+    return dynamics_recorders(lambda points, stats: log_dynamics(store, run_id, points, stats), seed)
+
+
+def dynamics_recorders(write: DynamicsWrite, seed: int = 0) -> list[BatchCurve | LayerMonitor]:
+    """The same recorders handing each write to ``write`` (a run on Ray sends them to the store's process)."""
+    writer = _Writer(write)
     return [LayerMonitor(writer.layers, seed=seed), _Curve(writer)]

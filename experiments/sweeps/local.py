@@ -32,7 +32,6 @@ from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
 from nn.status import ACTIVE, RunStatus
 
-SINGLE_THREAD_ENV = threads.pool_environment(workers=1, total=1)  # one core per process (Ray's trials)
 _ENV_LOCK = threading.Lock()
 
 

@@ -10,22 +10,20 @@ to a temporary folder that is removed afterwards: the store keeps everything we 
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
-from experiments.store import EPOCH_METRICS, RunStore
-from experiments.sweeps.local import SINGLE_THREAD_ENV, create_trial_runs
+from experiments.runs.epoch_stream import SendEpochs
+from experiments.runs.ray_cluster import import_ray, join
+from experiments.store import RunStore
+from experiments.sweeps.local import create_trial_runs
 from experiments.sweeps.spec import SweepSpec, Trial, new_sweep_id
-from nn.callbacks import Callback
 
-INSTALL_HINT = "the Ray engine needs Ray: pip install -r requirements-ray.txt"
 # What Tune and ASHA rank trials by: validation accuracy (test accuracy only in a sweep whose trials hold out no
 # validation set; a sweep mixing the two is refused, see ``_one_protocol``). Reported beside the epoch's metrics.
 METRIC = "rank_acc"
@@ -40,16 +38,6 @@ class RaySweepResult:
     seconds: float
 
 
-def import_ray() -> Any:
-    """The ray module, or a ConfigError that says how to install it."""
-    try:
-        import ray
-        from ray import tune  # noqa: F401  (ray[tune] extras present)
-    except ImportError:
-        raise ConfigError(INSTALL_HINT) from None
-    return ray
-
-
 def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, address: str | None = None,
                   asha: bool = False, workers: int | None = None, sweep_id: str | None = None,
                   source: str = "sweep", stop_event: threading.Event | None = None,
@@ -57,20 +45,20 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     """Run the trials with Ray Tune (joining ``address``, else a local Ray), writing every epoch to the store.
 
     Blocks until the sweep ends. ``workers`` caps concurrent trials (and sizes a local Ray). A set
-    ``stop_event`` stops every trial at its next epoch; trials that never ran end as "stopped".
+    ``stop_event`` stops every trial at its next epoch; trials that never ran end as "stopped". Ray is joined
+    before any trial is stored: a head that cannot be joined is one line (``RayConnectionError``), nothing stored.
     """
     import time
 
     _one_protocol(trials)
-
+    started_ray = join(address, workers)  # the head asked first, before Ray (slow to import) is imported
     ray = import_ray()
     from ray import tune
 
     sweep_id = sweep_id or new_sweep_id()
     if spec.is_tpe:  # Optuna's TPE through OptunaSearch, ASHA as the pruner (ray_tune.py)
-        return _run_tpe(ray, store, spec, sweep_id, address, workers, source, stop_event, progress)
+        return _run_tpe(ray, started_ray, store, spec, sweep_id, workers, source, stop_event, progress)
     run_ids = create_trial_runs(store, spec, trials, sweep_id, source)
-    started_ray = _start_ray(ray, address, workers)
     storage = tempfile.mkdtemp(prefix="ray-sweep-")
     from experiments.sweeps.ray_tune import DRIVER, EventStopper, StoreCallback, close_unfinished
     DRIVER[sweep_id] = {"store": store, "stop": stop_event or threading.Event(), "progress": progress}
@@ -103,22 +91,11 @@ def run_ray_sweep(store: RunStore, spec: SweepSpec, trials: Sequence[Trial], *, 
     return RaySweepResult(sweep_id, run_ids, seconds)
 
 
-def _start_ray(ray: Any, address: str | None, workers: int | None) -> bool:
-    """Start (or join) Ray unless it is running in this process; True if this call started it."""
-    if ray.is_initialized():
-        return False
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address=address or None, num_cpus=None if address else workers, include_dashboard=False,
-             log_to_driver=False, runtime_env=_runtime_env())
-    return True
-
-
-def _run_tpe(ray: Any, store: RunStore, spec: SweepSpec, sweep_id: str, address: str | None, workers: int | None,
+def _run_tpe(ray: Any, started_ray: bool, store: RunStore, spec: SweepSpec, sweep_id: str, workers: int | None,
              source: str, stop_event: threading.Event | None,
              progress: Callable[[str], None] | None) -> RaySweepResult:
     from experiments.sweeps.ray_tune import run_ray_tpe
 
-    started_ray = _start_ray(ray, address, workers)
     try:
         ids, seconds = run_ray_tpe(store, spec, sweep_id, train_one=_trainable, workers=workers, source=source,
                                    stop_event=stop_event, progress=progress)
@@ -133,16 +110,6 @@ def _one_protocol(trials: Sequence[Trial]) -> None:
     if len({t.config.val_size > 0 for t in trials}) > 1:
         raise ConfigError("some trials hold out a validation set and some do not (val_size 0): a sweep ranks "
                           "its trials on one protocol, so give every trial the same val_size")
-
-
-def _runtime_env() -> dict:
-    """Our packages and the data location for every Ray worker, with one BLAS thread per trial."""
-    import nn
-    from experiments import __file__ as experiments_init
-    env = dict(SINGLE_THREAD_ENV)
-    if os.environ.get("MNIST_DIR"):
-        env["MNIST_DIR"] = os.environ["MNIST_DIR"]
-    return {"py_modules": [str(Path(nn.__file__).parent), str(Path(experiments_init).parent)], "env_vars": env}
 
 
 # ---------------------------------------------------------------------- on a Ray worker
@@ -163,13 +130,14 @@ def _trainable(params: dict) -> None:
                      "final_message": result.message[:500]})
 
 
-class _ReportEpochs(Callback):
-    def __init__(self) -> None:
-        self.last: dict = {}
+class _ReportEpochs(SendEpochs):
+    """Each epoch's record (``epoch_stream``), with the accuracy Tune ranks by, reported to Tune."""
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+    def __init__(self) -> None:
         from ray import tune
-        self.last = {k: float(logs[k]) for k in EPOCH_METRICS if isinstance(logs.get(k), (int, float))}
-        self.last["epoch"] = int(epoch)
-        self.last[METRIC] = self.last.get("val_acc", self.last.get("test_acc", 0.0))
-        tune.report(dict(self.last))
+        super().__init__(tune.report)
+
+    def record(self, epoch: int, logs: dict) -> dict:
+        record = super().record(epoch, logs)
+        record[METRIC] = record.get("val_acc", record.get("test_acc", 0.0))
+        return record

@@ -25,7 +25,8 @@ from ray import tune
 from ray.tune.stopper import Stopper
 
 from experiments.config import RunConfig
-from experiments.store import EPOCH_METRICS, RunStore
+from experiments.runs.epoch_stream import store_epoch
+from experiments.store import RunStore
 from experiments.sweeps.local import create_trial_runs
 from experiments.sweeps.spec import SweepSpec, Trial
 from experiments.sweeps.tpe import check_space, distributions
@@ -81,7 +82,7 @@ class StoreCallback(tune.Callback):
             return
         if "epoch" not in result:
             return
-        self._store().log_epoch(run_id, {k: result.get(k) for k in ("epoch", *EPOCH_METRICS)})
+        store_epoch(self._store(), run_id, result)  # the record the trial's SendEpochs reported
         self.epochs[run_id] = int(result["epoch"])
         self._say(f"run {run_id}: epoch {result['epoch']}/{self.configs[run_id].epochs}  "
                   f"{'val' if result.get('val_acc') is not None else 'test'} acc {result.get(METRIC, 0):.2%}")

@@ -18,11 +18,11 @@ def local_ray(mnist_dir):
     """One local Ray instance (2 CPUs) for the module: starting Ray takes several seconds."""
     import ray
 
-    from experiments.sweeps.ray_engine import _runtime_env
+    from experiments.runs.ray_cluster import runtime_env
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_DIR", mnist_dir)
         patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=_runtime_env())
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env())
     yield
     ray.shutdown()
 
@@ -80,7 +80,7 @@ def test_missing_ray_is_explained(monkeypatch):
     import builtins
 
     from experiments.config import ConfigError
-    from experiments.sweeps.ray_engine import import_ray
+    from experiments.runs.ray_cluster import import_ray
 
     real_import = builtins.__import__
     monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
