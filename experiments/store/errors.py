@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+from experiments.i18n import _
+
 
 class StoreError(Exception):
     """A problem with the run store, worded for the user."""
@@ -60,18 +62,18 @@ def explain(exc: Exception, path: Path) -> StoreError:
     text = " ".join(str(exc).split())
     problem = classify(exc)
     if problem is SqliteProblem.FULL:
-        return StoreError(f"the disk holding {path} is full ({text}): free some space; "
-                          f"the runs already stored are intact")
+        return StoreError(_("the disk holding {path} is full ({reason}): free some space; the runs already "
+                            "stored are intact").format(path=path, reason=text))
     if problem is SqliteProblem.IO:
-        return StoreError(f"an I/O error reading or writing the run store {path} ({text}): the disk or its "
-                          f"connection may be failing; the last change was not saved")
+        return StoreError(_("an I/O error reading or writing the run store {path} ({reason}): the disk or its "
+                            "connection may be failing; the last change was not saved").format(path=path, reason=text))
     if problem is SqliteProblem.PERMISSION:
-        return StoreError(f"cannot write the run store {path} ({text}): check the folder's "
-                          f"permissions or choose another file with RESULTS_DB")
+        return StoreError(_("cannot write the run store {path} ({reason}): check the folder's permissions or "
+                            "choose another file with RESULTS_DB").format(path=path, reason=text))
     if problem is SqliteProblem.DAMAGED:
-        return StoreError(f"{path} is damaged or is not a run store: move it aside (its runs cannot "
-                          f"be read) or choose another file with RESULTS_DB")
+        return StoreError(_("{path} is damaged or is not a run store: move it aside (its runs cannot be read) "
+                            "or choose another file with RESULTS_DB").format(path=path))
     if problem is SqliteProblem.BUSY:
-        return StoreError(f"the run store {path} stayed locked by another program for too long ({text}): "
-                          f"try again; nothing was changed")
-    return StoreError(f"run store {path}: {text}")
+        return StoreError(_("the run store {path} stayed locked by another program for too long ({reason}): "
+                            "try again; nothing was changed").format(path=path, reason=text))
+    return StoreError(_("run store {path}: {reason}").format(path=path, reason=text))
