@@ -42,7 +42,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
                                   optimizer=config.optimizer, batch_size=config.batch_size, l2=f"{config.l2:g}",
                                   steps=len(report.lrs), seconds=decimal(report.seconds, 1))
           + (_(" (stopped when the loss blew up)") if report.stopped_early else ""))
-    print(f"{'lr':>10}  {_('loss'):>8}  {_('smoothed'):>8}")
+    print("{:>10}  {:>8}  {:>8}".format("lr", _("loss"), _("smoothed")))
     for lr, loss, smooth in report.table():
         print(f"{lr:>10.3g}  {decimal(loss, 4):>8}  {decimal(smooth, 4):>8}")
     for name, found in ((_("minimum / 10"), report.minimum), (_("steepest descent"), report.steepest)):

@@ -80,8 +80,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text([r.flat() for r in runs]))
         return 0
-    print(f"{'id':>5}  {_('status'):<11} {_('epochs'):>6} {_('at epoch'):>9} {_('val acc'):>8} {_('test acc'):>8}  "
-          f"{_('created'):<25} {_('name / settings')}")
+    words = (_("status"), _("epochs"), _("at epoch"), _("val acc"), _("test acc"), _("created"), _("name / settings"))
+    print("{:>5}  {:<11} {:>6} {:>9} {:>8} {:>8}  {:<25} {}".format("id", *words))
     for r in runs:  # at the best epoch by validation (the last one for a run without a validation set), named
         best = r.summary()
         val, acc = (acc_percent(v) for v in (best.val_acc, best.test_acc))

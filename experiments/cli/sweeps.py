@@ -102,8 +102,8 @@ def _progress_line(store: RunStore, sweep_id: str) -> str:
 def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
     """The trials, best on validation first, and an exit status: 0 when every trial finished (or was pruned)."""
     runs = rank(store.search_runs(group_id=sweep_id))  # on validation accuracy at each run's best epoch
-    print(f"{'id':>5}  {_('status'):<9} {_('epochs'):>6} {_('at epoch'):>9} {_('val acc'):>8} {_('test acc'):>8}  "
-          f"{_('name')}")
+    words = (_("status"), _("epochs"), _("at epoch"), _("val acc"), _("test acc"), _("name"))
+    print("{:>5}  {:<9} {:>6} {:>9} {:>8} {:>8}  {}".format("id", *words))
     for r in runs:  # each read at its best epoch (lowest val. loss), or its last without one: the row says which
         s = r.summary()
         val, test = (acc_percent(v) for v in (s.val_acc, s.test_acc))

@@ -23,7 +23,7 @@ from typing import Any
 
 from experiments.analysis.rounding import rounded
 from experiments.config import ConfigError, RunConfig
-from experiments.i18n import N_
+from experiments.i18n import N_, _, percent_sign, whole
 from experiments.report.reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
@@ -43,17 +43,29 @@ BASE = RunConfig(hidden=(128,), activation="relu", optimizer="adam", lr=ADAM_LR,
                  val_size=0)
 PLAIN = BASE.replace(optimizer="sgd", lr=PLAIN_LR, l2=0.0)
 
-COMMON_ASSUMPTIONS = (
-    "Accuracies: the report's are on the 60,000 training images; ours are given on both sets, the training "
-    "one measured by a full pass after the epoch (not the running average over the epoch's batches).",
-    "Protocol: like the report, these runs train on all 60,000 training images and hold out no validation set, "
-    "so their verdicts are read on the test set; to choose settings yourself, use a validation set instead.",
-    "Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
-    "we show the mean ± standard deviation over seeds.",
-    "Each comparison runs twice: 'correct network' averages the batch gradient (reduction 'mean'); 'as the "
-    "report probably ran it' sums it over the batch (reduction 'sum'), which multiplies the effective learning "
-    f"rate by the batch size ({BATCH_SIZE}). The L2 gradient (L2 * W) is not scaled in either.",
-)
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``COMMON_ASSUMPTIONS``: the choices every comparison shares, worded in the current language each time."""
+    if name == "COMMON_ASSUMPTIONS":
+        return common_assumptions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def common_assumptions() -> tuple[str, ...]:
+    """Our choices common to every comparison, in the current language."""
+    return (
+        _("Accuracies: the report's are on the {n} training images; ours are given on both sets, the training "
+          "one measured by a full pass after the epoch (not the running average over the epoch's batches).").format(
+            n=whole(60000)),
+        _("Protocol: like the report, these runs train on all {n} training images and hold out no validation set, "
+          "so their verdicts are read on the test set; to choose settings yourself, use a validation set "
+          "instead.").format(n=whole(60000)),
+        _("Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
+          "we show the mean ± standard deviation over seeds."),
+        _("Each comparison runs twice: 'correct network' averages the batch gradient (reduction 'mean'); 'as the "
+          "report probably ran it' sums it over the batch (reduction 'sum'), which multiplies the effective "
+          "learning rate by the batch size ({batch_size}). The L2 gradient (L2 * W) is not scaled in "
+          "either.").format(batch_size=BATCH_SIZE),
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ class Member:
     def report_text(self) -> str:
         """The report's headline number as every table, legend and hover shows it: rounded once, e.g. the
         report's 68.385 is "68.39%" everywhere (Python's "%.2f" gave 68.38 in the text, the chart 68.39)."""
-        return f"{rounded(self.report_pct, 2)}%" if self.report_pct is not None else "-"
+        return percent_sign(rounded(self.report_pct, 2)) if self.report_pct is not None else "-"
 
     @property
     def reported_label(self) -> str:
