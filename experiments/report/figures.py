@@ -185,7 +185,7 @@ def _report_series(fig: go.Figure, run_label: str, series: Sequence[float], metr
 def _report_number(fig: go.Figure, m: Member, series: Sequence[float], color: str) -> None:
     """The report's headline number for line ``m``: a dashed level for a mean over epochs, else a star."""
     name = _("report: {line}: {value} ({what})").format(line=_safe(m.reported_label), value=m.report_text,
-                                                         what=_safe(m.report_what))
+                                                         what=_safe(_(m.report_what) if m.report_what else ""))
     if m.measure == "mean":
         fig.add_trace(go.Scatter(x=[1, m.reported_epoch], y=[m.report_pct] * 2, mode="lines+markers", name=name,
                                  line=dict(color=color, dash="dash", width=2), marker=dict(color=color, size=5),

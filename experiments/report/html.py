@@ -185,7 +185,7 @@ def _table(v: VariantOutcomes) -> str:
     rows = []
     for m in v.comparison.members:
         report = m.report_text
-        what = e(m.report_what) if m.report_pct is not None else e(_("(ours only)"))
+        what = e(_(m.report_what) if m.report_what else "") if m.report_pct is not None else e(_("(ours only)"))
         reading = (_("mean over epochs 1-{epoch}") if m.measure == "mean" else _("after epoch {epoch}")).format(
             epoch=m.read_epoch)
         rows.append(f"<tr><td>{e(m.label)}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"

@@ -76,7 +76,7 @@ class Member:
     config: RunConfig             # seed 0; ``epochs`` is the read epoch (training may run longer, see plan)
     report: ReportRun | None      # the report's run this line reproduces (None: ours only, for contrast)
     report_pct: float | None = None   # the report's headline number (training-set accuracy, %)
-    report_what: str = ""         # what that number is, in words
+    report_what: str = ""         # what that number is, in words (marked N_: shown through _())
     measure: str = "final"        # our value at the read epoch ("final") or the mean over epochs 1..read ("mean")
     report_label: str = ""        # the line's name at the report's length ("" = ``label``: not scaled)
     report_epoch: int = 0         # the epoch the report read (0 = ``read_epoch``: not scaled)
@@ -195,7 +195,7 @@ def _comparisons() -> tuple[Comparison, ...]:
     lr, opt, long_, second, width, sweep = (ref.comparison(i) for i in (
         "learning-rate", "optimizer", "long-training", "second-hidden-layer", "second-layer-width", "epochs"))
     two = PLAIN.replace(hidden=(128, 64))
-    final = "final training accuracy"
+    final = N_("final training accuracy")
     long_run = long_.runs[0]
     return (
         Comparison(
@@ -225,9 +225,9 @@ def _comparisons() -> tuple[Comparison, ...]:
         Comparison(
             long_.id, long_.title,
             (Member("epoch 1", BASE.replace(epochs=1), long_run, long_run.train_accuracy_pct[0],
-                    "training accuracy after epoch 1"),
+                    N_("training accuracy after epoch 1")),
              Member("epoch 39", BASE.replace(epochs=len(long_run.train_accuracy_pct)), long_run,
-                    long_run.train_accuracy_pct[-1], "training accuracy after epoch 39 (the last it printed)")),
+                    long_run.train_accuracy_pct[-1], N_("training accuracy after epoch 39 (the last it printed)"))),
             long_.conclusion,
             (Claim("epoch 1", "epoch 39", "training longer did not help: 75.41% after epoch 1, 64.56% after 39"),),
             (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report says only 'with "
@@ -237,7 +237,7 @@ def _comparisons() -> tuple[Comparison, ...]:
         Comparison(
             second.id, second.title,
             (Member("784-128-64-10, epoch 1", two.replace(epochs=1), second.runs[0],
-                    second.runs[0].first_epoch_train_accuracy_pct, "training accuracy after epoch 1"),
+                    second.runs[0].first_epoch_train_accuracy_pct, N_("training accuracy after epoch 1")),
              Member("784-128-64-10, epoch 10", two.replace(epochs=10), second.runs[0],
                     second.runs[0].final_train_accuracy_pct, final),
              Member("784-128-10 (ours only), epoch 10", PLAIN.replace(epochs=10), None)),
@@ -251,10 +251,10 @@ def _comparisons() -> tuple[Comparison, ...]:
         Comparison(
             width.id, width.title,
             (Member("64 neurons", two.replace(epochs=10), width.run("64 neurons"),
-                    width.run("64 neurons").mean_train_accuracy_pct, "mean training accuracy over the 10 epochs",
+                    width.run("64 neurons").mean_train_accuracy_pct, N_("mean training accuracy over the 10 epochs"),
                     "mean"),
              Member("96 neurons", two.replace(hidden=(128, 96), epochs=10), width.run("96 neurons"),
-                    width.run("96 neurons").mean_train_accuracy_pct, "mean training accuracy over the 10 epochs",
+                    width.run("96 neurons").mean_train_accuracy_pct, N_("mean training accuracy over the 10 epochs"),
                     "mean")),
             width.conclusion,
             (Claim("96 neurons", "64 neurons", "96 neurons beat 64"),),
