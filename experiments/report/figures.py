@@ -19,6 +19,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from experiments.analysis.figures import separators
 from experiments.analysis.rounding import rounded
 from experiments.analysis.stats import seed_bands
 from experiments.i18n import N_, _, localized, ngettext
@@ -57,7 +58,7 @@ def comparison_figure(comparison: Comparison, epochs: Any, runs: Mapping[str, Se
     unit = _("Accuracy (%)") if metric == "accuracy" else _("Loss (cross-entropy)")
     fig.update_layout(
         title=dict(text=_safe(comparison.title), font=dict(size=15)), template="plotly_white",
-        xaxis_title=_("Epoch"), yaxis_title=unit, hovermode="closest", height=460,
+        xaxis_title=_("Epoch"), yaxis_title=unit, separators=separators(), hovermode="closest", height=460,
         legend=dict(orientation="h", yanchor="top", y=-0.18, font=dict(size=11), groupclick="togglegroup"),
         margin=dict(l=60, r=20, t=60, b=40))
     return fig
