@@ -139,7 +139,7 @@ def _verdicts(v: VariantOutcomes, done: Sequence[Outcome]) -> list[str]:
     for o in done:
         name = _(VARIANT_NAMES[o.comparison.variant])
         said = (_("The report: {claim}. Ours ({variant}): {verdict}.").format(
-            claim=r.claim.text, variant=name, verdict=r.verdict.text) for r in o.claims)
+            claim=_(r.claim.text), variant=name, verdict=r.verdict.text) for r in o.claims)
         out.append("<ul>" + "".join(f"<li>{e(text)}</li>" for text in said) + "</ul>")
     return out
 

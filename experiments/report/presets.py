@@ -125,8 +125,15 @@ class Comparison:
     members: tuple[Member, ...]
     conclusion: str               # the report's, verbatim from the reference
     claims: tuple[Claim, ...]
-    assumptions: tuple[str, ...]  # our choices where the report is silent, for the user to see
+    # our choices where the report is silent, for the user to see: texts marked N_ with {placeholders} filled
+    # from ``assumption_values`` (``assumptions`` gives them worded in the current language)
+    assumption_templates: tuple[str, ...]
     epochs_scale: float = 1.0     # < 1 for quick demos and tests: every epoch count scaled down
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Our choices where the report is silent, in the current language."""
+        return tuple(_(a).format(**assumption_values()) for a in self.assumption_templates)
 
     @property
     def variant(self) -> str:
@@ -141,7 +148,7 @@ class Comparison:
         for m in self.members:
             if m.label == label:
                 return m
-        raise KeyError(f"comparison {self.id!r} has no line {label!r}")
+        raise KeyError(_("comparison {id} has no line {label}").format(id=repr(self.id), label=repr(label)))
 
     def with_settings(self, **changes: Any) -> Comparison:
         """The same comparison with some settings changed on every line (e.g. ``reduction="sum"``)."""
@@ -158,7 +165,7 @@ class Comparison:
         if factor == 1:
             return self
         if not 0 < factor <= 10:
-            raise ConfigError(f"the epochs scale must be in (0, 10] (got {factor:g})")
+            raise ConfigError(_("the epochs scale must be in (0, 10] (got {factor})").format(factor=f"{factor:g}"))
         members = [replace(m, config=m.config.replace(epochs=scale_epochs(m.read_epoch, factor)),
                            report_label=m.reported_label, report_epoch=m.reported_epoch) for m in self.members]
         labels = [relabel(m.reported_label, m.reported_epoch, m.read_epoch) for m in members]
@@ -205,10 +212,10 @@ def _comparisons() -> tuple[Comparison, ...]:
              Member("lr=0.001", PLAIN.replace(lr=0.001, epochs=10), lr.run("lr=0.001"),
                     lr.run("lr=0.001").final_train_accuracy_pct, final)),
             lr.conclusion,
-            (Claim("lr=0.001", "lr=0.1", "lr 0.001 beats lr 0.1"),),
-            (f"Batch size {BATCH_SIZE} (these runs do not state it; the report's method uses {BATCH_SIZE}).",
-             "Plain mini-batch gradient descent is our 'sgd' optimizer, no L2.",
-             "As in the report, lr=0.1 runs 20 epochs and lr=0.001 runs 10; each is read at its last epoch.")),
+            (Claim("lr=0.001", "lr=0.1", N_("lr 0.001 beats lr 0.1")),),
+            (N_("Batch size {batch} (these runs do not state it; the report's method uses {batch})."),
+             N_("Plain mini-batch gradient descent is our 'sgd' optimizer, no L2."),
+             N_("As in the report, lr=0.1 runs 20 epochs and lr=0.001 runs 10; each is read at its last epoch."))),
         Comparison(
             opt.id, opt.title,
             (Member("Adam + L2", BASE.replace(epochs=10), opt.run("Adam + L2"),
@@ -216,12 +223,12 @@ def _comparisons() -> tuple[Comparison, ...]:
              Member("no optimizer", PLAIN.replace(epochs=10), opt.run("no optimizer"),
                     opt.run("no optimizer").final_train_accuracy_pct, final)),
             opt.conclusion,
-            (Claim("Adam + L2", "no optimizer", "Adam + L2 beats plain gradient descent"),),
-            (f"Adam's learning rate {ADAM_LR:g} (not given; the usual default).",
-             f"L2 = {L2:g} (the report uses L2 without a value); penalty 0.5 * L2 * sum of squared weights.",
-             f"'No optimizer' = plain gradient descent with lr {PLAIN_LR:g} (not given; its printed losses "
-             f"track the report's lr=0.1 run), no L2.",
-             f"Batch size {BATCH_SIZE} for both (not restated).")),
+            (Claim("Adam + L2", "no optimizer", N_("Adam + L2 beats plain gradient descent")),),
+            (N_("Adam's learning rate {adam_lr} (not given; the usual default)."),
+             N_("L2 = {l2} (the report uses L2 without a value); penalty 0.5 * L2 * sum of squared weights."),
+             N_("'No optimizer' = plain gradient descent with lr {plain_lr} (not given; its printed losses "
+                "track the report's lr=0.1 run), no L2."),
+             N_("Batch size {batch} for both (not restated)."))),
         Comparison(
             long_.id, long_.title,
             (Member("epoch 1", BASE.replace(epochs=1), long_run, long_run.train_accuracy_pct[0],
@@ -229,11 +236,12 @@ def _comparisons() -> tuple[Comparison, ...]:
              Member("epoch 39", BASE.replace(epochs=len(long_run.train_accuracy_pct)), long_run,
                     long_run.train_accuracy_pct[-1], N_("training accuracy after epoch 39 (the last it printed)"))),
             long_.conclusion,
-            (Claim("epoch 1", "epoch 39", "training longer did not help: 75.41% after epoch 1, 64.56% after 39"),),
-            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report says only 'with "
-             f"the optimizer' and does not give these values).",
-             f"The report printed 39 of its 40 epochs (peak {long_run.peak_train_accuracy_pct:g}% by its text); "
-             f"we read epochs 1 and 39 of the same runs as the epochs comparison.")),
+            (Claim("epoch 1", "epoch 39",
+                   N_("training longer did not help: 75.41% after epoch 1, 64.56% after 39")),),
+            (N_("The base network: Adam lr {adam_lr}, L2 {l2}, batch {batch} (the report says only 'with "
+                "the optimizer' and does not give these values)."),
+             N_("The report printed 39 of its 40 epochs (peak {peak}% by its text); we read epochs 1 and 39 of the "
+                "same runs as the epochs comparison."))),
         Comparison(
             second.id, second.title,
             (Member("784-128-64-10, epoch 1", two.replace(epochs=1), second.runs[0],
@@ -243,11 +251,11 @@ def _comparisons() -> tuple[Comparison, ...]:
              Member("784-128-10 (ours only), epoch 10", PLAIN.replace(epochs=10), None)),
             second.conclusion,
             (Claim("784-128-64-10, epoch 10", "784-128-10 (ours only), epoch 10",
-                   "the second hidden layer learns faster than the one-layer network"),),
-            ("Optimizer: plain gradient descent (the report does not say; it raises 'the learning rate' to 0.1, "
-             "continuing its runs without an optimizer), no L2.",
-             "For contrast we add the one-hidden-layer network with the same settings (no report number): the "
-             "report credits the second layer for a jump that batch 64 and lr 0.1 may explain alone.")),
+                   N_("the second hidden layer learns faster than the one-layer network")),),
+            (N_("Optimizer: plain gradient descent (the report does not say; it raises 'the learning rate' to 0.1, "
+                "continuing its runs without an optimizer), no L2."),
+             N_("For contrast we add the one-hidden-layer network with the same settings (no report number): the "
+                "report credits the second layer for a jump that batch 64 and lr 0.1 may explain alone."))),
         Comparison(
             width.id, width.title,
             (Member("64 neurons", two.replace(epochs=10), width.run("64 neurons"),
@@ -257,24 +265,30 @@ def _comparisons() -> tuple[Comparison, ...]:
                     width.run("96 neurons").mean_train_accuracy_pct, N_("mean training accuracy over the 10 epochs"),
                     "mean")),
             width.conclusion,
-            (Claim("96 neurons", "64 neurons", "96 neurons beat 64"),),
-            ("Optimizer: plain gradient descent, lr 0.1, no L2 (the report does not say; as in the "
-             "second-hidden-layer comparison).",
-             "The report compares means over the 10 epochs, from one run each; ours are the same mean (a full "
-             "training-set pass after every epoch), and the seed verdict uses the final test accuracy.")),
+            (Claim("96 neurons", "64 neurons", N_("96 neurons beat 64")),),
+            (N_("Optimizer: plain gradient descent, lr 0.1, no L2 (the report does not say; as in the "
+                "second-hidden-layer comparison)."),
+             N_("The report compares means over the 10 epochs, from one run each; ours are the same mean (a full "
+                "training-set pass after every epoch), and the seed verdict uses the final test accuracy."))),
         Comparison(
             sweep.id, sweep.title,
             tuple(Member(r.label, BASE.replace(epochs=r.epochs), r, r.final_train_accuracy_pct,
                          final if r.final_train_accuracy_pct is not None else "")
                   for r in sweep.runs),
             sweep.conclusion,
-            (Claim("50 epochs", "10 epochs", "50 epochs beat 10"),
-             Claim("50 epochs", "100 epochs", "50 epochs are best: 100 do not beat them")),
-            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report gives neither "
-             f"value).",
-             "One 100-epoch run per seed, read at epochs 10, 20, 50 and 100: identical to separate runs of those "
-             "lengths, at half the cost.")),
+            (Claim("50 epochs", "10 epochs", N_("50 epochs beat 10")),
+             Claim("50 epochs", "100 epochs", N_("50 epochs are best: 100 do not beat them"))),
+            (N_("The base network: Adam lr {adam_lr}, L2 {l2}, batch {batch} (the report gives neither value)."),
+             N_("One 100-epoch run per seed, read at epochs 10, 20, 50 and 100: identical to separate runs of those "
+                "lengths, at half the cost."))),
     )
+
+
+def assumption_values() -> dict[str, str]:
+    """The values our choices' texts name (``Comparison.assumption_templates``' {placeholders})."""
+    peak = load_reference().comparison("long-training").runs[0].peak_train_accuracy_pct
+    return {"batch": str(BATCH_SIZE), "adam_lr": f"{ADAM_LR:g}", "l2": f"{L2:g}", "plain_lr": f"{PLAIN_LR:g}",
+            "peak": f"{peak:g}"}
 
 
 COMPARISONS: tuple[Comparison, ...] = _comparisons()
@@ -285,7 +299,8 @@ def get_comparison(comparison_id: str) -> Comparison:
     for c in COMPARISONS:
         if c.id == comparison_id:
             return c
-    raise KeyError(f"no comparison {comparison_id!r}; choose one of {', '.join(COMPARISON_IDS)}")
+    raise KeyError(_("no comparison {id}; choose one of {ids}").format(id=repr(comparison_id),
+                                                                        ids=", ".join(COMPARISON_IDS)))
 
 
 def select(names: Iterable[str] | str | None) -> list[Comparison]:
@@ -301,7 +316,8 @@ def select(names: Iterable[str] | str | None) -> list[Comparison]:
 def variants(comparisons: Iterable[Comparison], which: str = "both") -> list[Comparison]:
     """``comparisons`` in the chosen variant(s): "mean", "sum" or "both" (each mean one, then its sum one)."""
     if which not in VARIANT_CHOICES:
-        raise ConfigError(f"variant must be one of {', '.join(VARIANT_CHOICES)} (got {which!r})")
+        raise ConfigError(_("variant must be one of {choices} (got {value})").format(
+            choices=", ".join(VARIANT_CHOICES), value=repr(which)))
     chosen = VARIANTS if which == "both" else (which,)
     return [c.with_settings(reduction=v) for c in comparisons for v in chosen]
 
@@ -332,7 +348,7 @@ def plan(comparisons: Sequence[Comparison], seeds: int = DEFAULT_SEEDS) -> list[
     Lines that differ only in epochs share one training as long as the longest of them.
     """
     if not 1 <= int(seeds) <= 20:
-        raise ConfigError(f"seeds must be from 1 to 20 (got {seeds})")
+        raise ConfigError(_("seeds must be from 1 to 20 (got {seeds})").format(seeds=seeds))
     by_key: dict[str, PlannedRun] = {}
     for comparison in comparisons:
         for m in comparison.members:

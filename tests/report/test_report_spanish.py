@@ -11,8 +11,8 @@ from experiments.report.html import render_report
 from experiments.store.export import epochs_frame
 from tests.report.test_report import fake_reproduction
 
-# The page's own English words that must not remain in Spanish (the report's quoted conclusions, claims and
-# caveats are the course report's data, not the page's words, and are taken out before the check).
+# The page's own English words that must not remain in Spanish (the report's quoted conclusions, titles and
+# caveats are the course report's data, kept as its reference file words them, and are taken out first).
 ENGLISH_WORDS = ("summary", "comparison", "assumptions", "common", "every", "the", "report", "concluded", "between",
                  "seeds", "seed", "line", "train", "test", "ours", "read", "after", "epoch", "epochs", "source",
                  "generated", "caveats", "accuracy", "loss", "mean", "over", "verdicts", "running", "average")
@@ -22,8 +22,7 @@ def _page_words(page: str) -> str:
     """The page's text without its scripts (plotly.js), styles, tags, and the report's own data."""
     page = re.sub(r"(?s)<script.*?</script>|<style.*?</style>|<blockquote>.*?</blockquote>|<code>.*?</code>", " ", page)
     page = re.sub(r"(?s)<h2 id=[^>]*>.*?</h2>", " ", page)  # a comparison's title: the report's data
-    page = re.sub(r"(?s)<ul><li>El informe: .*?</ul>", " ", page)  # each claim quoted from the report
-    page = re.sub(r"(?s)<details>.*?</details>|<h2>Las advertencias del informe</h2><ul>.*?</ul>", " ", page)
+    page = re.sub(r"(?s)<h2>Las advertencias del informe</h2><ul>.*?</ul>", " ", page)  # the report's own notes
     return re.sub(r"<[^>]+>", " ", page)
 
 
