@@ -100,3 +100,16 @@ def test_a_store_error_reads_in_spanish(run_cli, tmp_path):
     assert done.returncode == 2 and done.stderr.strip() == "error: no existe la ejecución 99: no se escribió nada"
     folder = run_cli("--lang", "es", "export", "--output", str(tmp_path), env=ENGLISH_ENV)
     assert folder.returncode == 2 and "es una carpeta: indica un nombre de archivo" in folder.stderr
+
+
+def test_a_data_error_from_nn_reads_in_spanish(run_cli, tmp_path):
+    """nn imports nothing from experiments: its data errors are worded through the translator experiments.i18n
+    installs, so the command line's refusal of a missing MNIST folder reads in the chosen language."""
+    missing = tmp_path / "no-mnist"
+    env = {**ENGLISH_ENV, "MNIST_DIR": str(missing)}
+    spanish = run_cli("--lang", "es", "run", "--epochs", "1", env=env)
+    assert spanish.returncode == 2
+    assert spanish.stderr.strip() == (f"error: la carpeta de MNIST {missing} no existe: pon en MNIST_DIR la carpeta "
+                                      "que contiene los cuatro archivos de MNIST (p. ej. train-images-idx3-ubyte.gz)")
+    english = run_cli("run", "--epochs", "1", env=env)
+    assert english.stderr.strip().startswith(f"error: MNIST directory {missing} does not exist: set MNIST_DIR")
