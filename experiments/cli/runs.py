@@ -81,7 +81,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json_text([r.flat() for r in runs]))
         return 0
     words = (_("status"), _("epochs"), _("at epoch"), _("val acc"), _("test acc"), _("created"), _("name / settings"))
-    print("{:>5}  {:<11} {:>6} {:>9} {:>8} {:>8}  {:<25} {}".format("id", *words))
+    wide = max(8, len(words[3]), len(words[4]))  # the accuracy columns fit their headers in every language
+    print("{:>5}  {:<11} {:>6} {:>9} {:>{w}} {:>{w}}  {:<25} {}".format("id", *words, w=wide))
     for r in runs:  # at the best epoch by validation (the last one for a run without a validation set), named
         best = r.summary()
         val, acc = (acc_percent(v) for v in (best.val_acc, best.test_acc))
@@ -89,7 +90,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         c = r.config
         settings = (f"{c.architecture} {c.activation} {c.optimizer} lr={c.lr:g} l2={c.l2:g} batch={c.batch_size} "
                     f"seed={c.seed}") if c else r.settings_note
-        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>8} {acc:>8}  "
+        print(f"{r.id:>5}  {r.status:<11} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>{wide}} {acc:>{wide}}  "
               f"{r.created:<25} {r.name}  [{settings}]")
     return 0
 

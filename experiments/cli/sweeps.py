@@ -103,12 +103,14 @@ def _summary(store: RunStore, sweep_id: str, seconds: float) -> int:
     """The trials, best on validation first, and an exit status: 0 when every trial finished (or was pruned)."""
     runs = rank(store.search_runs(group_id=sweep_id))  # on validation accuracy at each run's best epoch
     words = (_("status"), _("epochs"), _("at epoch"), _("val acc"), _("test acc"), _("name"))
-    print("{:>5}  {:<9} {:>6} {:>9} {:>8} {:>8}  {}".format("id", *words))
+    wide = max(8, len(words[3]), len(words[4]))  # the accuracy columns fit their headers in every language
+    print("{:>5}  {:<9} {:>6} {:>9} {:>{w}} {:>{w}}  {}".format("id", *words, w=wide))
     for r in runs:  # each read at its best epoch (lowest val. loss), or its last without one: the row says which
         s = r.summary()
         val, test = (acc_percent(v) for v in (s.val_acc, s.test_acc))
         at = f"{s.by.word} {s.epoch}" if s.epoch is not None else "-"
-        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>8} {test:>8}  {r.name}")
+        print(f"{r.id:>5}  {r.status:<9} {r.epochs_done:>3}/{r.planned_epochs:<3}{at:>9} {val:>{wide}} "
+              f"{test:>{wide}}  {r.name}")
     finished = sum(r.status == RunStatus.FINISHED for r in runs)
     pruned = sum(r.status == RunStatus.PRUNED for r in runs)
     best = runs[0] if runs and runs[0].best_val_acc is not None else None
