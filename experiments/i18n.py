@@ -227,3 +227,14 @@ def localized(text: str) -> str:
 
     mark = get_decimal_symbol(_locale())
     return text if mark == "." else text.replace(".", mark)
+
+
+def _translate_the_data_errors() -> None:
+    """nn knows nothing of languages (it imports nothing from experiments): its data errors are marked for the
+    catalog and worded through the translator installed here, in the language of the moment."""
+    from nn import data
+
+    data.set_translator(_)
+
+
+_translate_the_data_errors()

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from types import FrameType, TracebackType
 
+from experiments.i18n import _
+
 EXIT_INTERRUPTED = 130
 
 
@@ -38,5 +40,5 @@ class CtrlC:
 
 def say_interrupted(what: str) -> int:
     """One line on standard error about what Ctrl-C stopped; returns the exit code to use."""
-    print(f"stopped by Ctrl-C: {what}", file=sys.stderr, flush=True)
+    print(_("stopped by Ctrl-C: {what}").format(what=what), file=sys.stderr, flush=True)
     return EXIT_INTERRUPTED

@@ -50,6 +50,22 @@ class DataError(Exception):
     """A dataset problem, with a message meant to be shown to the user as it is."""
 
 
+# The messages below are written in English and marked with ``_()`` for the lab's catalog (babel.cfg reads this
+# file). nn knows nothing of languages: the layer that does installs its translator (``set_translator``; the lab's
+# ``experiments.i18n`` does on import), and until then a message reads as written.
+_translator: Callable[[str], str] = str
+
+
+def set_translator(translate: Callable[[str], str]) -> None:
+    """Word the data messages through ``translate`` (a gettext-like function: English text in, text out)."""
+    global _translator
+    _translator = translate
+
+
+def _(message: str) -> str:
+    return _translator(message)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Train, validation and test splits: images as rows, labels as integers 0..9.
@@ -109,12 +125,12 @@ def resolve_directory(directory: str | os.PathLike | None = None,
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_dir():
-            raise DataError(f"MNIST directory {path} does not exist: set MNIST_DIR to the folder holding "
-                            f"the four MNIST files (e.g. train-images-idx3-ubyte.gz)")
+            raise DataError(_("MNIST directory {path} does not exist: set MNIST_DIR to the folder holding the four "
+                              "MNIST files (e.g. train-images-idx3-ubyte.gz)").format(path=path))
         missing = [stem for stem in FILES.values() if find_file(path, stem) is None]
         if missing:
-            raise DataError(f"{path} lacks {missing[0]}[.gz]: copy the four MNIST IDX files there, "
-                            f"or unset MNIST_DIR to download them")
+            raise DataError(_("{path} lacks {file}[.gz]: copy the four MNIST IDX files there, or unset MNIST_DIR to "
+                              "download them").format(path=path, file=missing[0]))
         return path
     cached = cache_dir()
     if all(find_file(cached, stem) for stem in FILES.values()):
@@ -144,8 +160,8 @@ def download(target: Path, progress: ProgressCallback | None = None) -> None:
             tmp.replace(target / (stem + ".gz"))
             break
         else:
-            raise DataError(f"could not download {stem}.gz (offline?): copy the four MNIST files into a folder "
-                            f"and set MNIST_DIR to it ({_whole_reasons(errors)})")
+            raise DataError(_("could not download {file}.gz (offline?): copy the four MNIST files into a folder and "
+                              "set MNIST_DIR to it ({reasons})").format(file=stem, reasons=_whole_reasons(errors)))
 
 
 def _whole_reasons(errors: list[str], limit: int = 300) -> str:
@@ -176,7 +192,8 @@ def _require(directory: Path, stem: str) -> Path:
     """The IDX file ``stem`` in ``directory``; DataError if it vanished since the directory was resolved."""
     path = find_file(directory, stem)
     if path is None:
-        raise DataError(f"{directory} lacks {stem}[.gz]: copy the four MNIST IDX files there")
+        raise DataError(_("{path} lacks {file}[.gz]: copy the four MNIST IDX files there").format(path=directory,
+                                                                                                  file=stem))
     return path
 
 
@@ -206,24 +223,28 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     try:
         raw = _read_bounded(path)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path.name} is not a readable (gzip) file ({exc}): replace it with a fresh copy") from None
+        raise DataError(_("{file} is not a readable (gzip) file ({reason}): replace it with a fresh copy").format(
+            file=path.name, reason=exc)) from None
     if len(raw) < 8:
-        raise DataError(f"{path.name} is truncated ({len(raw)} bytes): replace it with a fresh copy")
+        raise DataError(_("{file} is truncated ({n} bytes): replace it with a fresh copy").format(file=path.name,
+                                                                                                  n=len(raw)))
     magic, count = struct.unpack(">II", raw[:8])
     if magic != expected_magic:
         kind = "image" if expected_magic == IMAGE_MAGIC else "label"
-        raise DataError(f"{path.name} is not an IDX {kind} file (magic number {magic}, expected "
-                        f"{expected_magic}): check that the file names match their contents")
+        raise DataError(_("{file} is not an IDX {kind} file (magic number {magic}, expected {expected}): check that "
+                          "the file names match their contents").format(file=path.name, kind=kind, magic=magic,
+                                                                        expected=expected_magic))
     dims = [count]
     if magic == IMAGE_MAGIC:
         if len(raw) < 16:
-            raise DataError(f"{path.name} is truncated (no image header): replace it with a fresh copy")
+            raise DataError(_("{file} is truncated (no image header): replace it with a fresh copy").format(
+                file=path.name))
         dims += struct.unpack(">II", raw[8:16])
     header = 4 + 4 * len(dims)
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
-        raise DataError(f"{path.name} holds {len(raw)} bytes but its header promises {expected} "
-                        f"(truncated or corrupted): replace it with a fresh copy")
+        raise DataError(_("{file} holds {n} bytes but its header promises {expected} (truncated or corrupted): "
+                          "replace it with a fresh copy").format(file=path.name, n=len(raw), expected=expected))
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -231,12 +252,14 @@ def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np
     images = read_idx(_require(directory, images_stem), IMAGE_MAGIC)
     labels = read_idx(_require(directory, labels_stem), LABEL_MAGIC)
     if images.shape[1:] != (28, 28):
-        raise DataError(f"{images_stem} holds {images.shape[1]}x{images.shape[2]} images, expected 28x28")
+        raise DataError(_("{file} holds {height}x{width} images, expected 28x28").format(
+            file=images_stem, height=images.shape[1], width=images.shape[2]))
     if len(images) != len(labels):
-        raise DataError(f"{images_stem} has {len(images)} images but {labels_stem} has {len(labels)} labels: "
-                        f"the files do not belong together")
+        raise DataError(_("{images_file} has {images} images but {labels_file} has {labels} labels: the files do "
+                          "not belong together").format(images_file=images_stem, images=len(images),
+                                                        labels_file=labels_stem, labels=len(labels)))
     if labels.size and labels.max() >= NUM_CLASSES:
-        raise DataError(f"{labels_stem} holds label {labels.max()}, expected 0..9")
+        raise DataError(_("{file} holds label {label}, expected 0..9").format(file=labels_stem, label=labels.max()))
     x = images.reshape(len(images), -1)  # uint8 pixels, scaled where used (nn.pixels): a quarter of float32
     x.flags.writeable = False
     y = labels.astype(np.int64)

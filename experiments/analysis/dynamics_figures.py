@@ -17,13 +17,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from experiments.analysis.diagnosis import LN10, RATIO_HIGH, RATIO_LOW, UPDATE_RATIO
-from experiments.analysis.figures import distinct_colors, safe
+from experiments.analysis.figures import KIND_WORDS, distinct_colors, safe, separators
+from experiments.i18n import N_, _
 from nn.batch_curve import BatchPoint
 from nn.dynamics import LayerStats
 
-LAYER_MEASURES = {"update_ratio": "update / weight per step", "weight_norm": "weight norm",
-                  "grad_norm": "gradient norm", "dead_fraction": "dead ReLUs", "saturated_fraction": "saturated units"}
-HISTOGRAM_KINDS = {"weights": "weights", "gradients": "gradients", "activations": "activations"}
+# Marked for the catalog (N_), read through _() where shown.
+LAYER_MEASURES = {"update_ratio": N_("update / weight per step"), "weight_norm": N_("weight norm"),
+                  "grad_norm": N_("gradient norm"), "dead_fraction": N_("dead ReLUs"),
+                  "saturated_fraction": N_("saturated units")}
+HISTOGRAM_KINDS = {"weights": N_("weights"), "gradients": N_("gradients"), "activations": N_("activations")}
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,10 @@ def add_batch_lines(fig: go.Figure, lines: Sequence[BatchLine], kind: str, widen
         values += [y for y in ys if y is not None]
         label = safe(line.label)
         fig.add_trace(go.Scatter(
-            x=[p.x for p in line.points], y=ys, mode="lines", name=f"{label} · every few batches",
+            x=[p.x for p in line.points], y=ys, mode="lines", name=_("{label} · every few batches").format(label=label),
             line=dict(color=line.color or default, width=1), opacity=0.45, showlegend=False, legendgroup=label,
-            hovertemplate=f"{label} · within the epoch<br>epoch %{{x:.2f}}<br>train {kind} %{{y:.4f}}<extra></extra>"))
+            hovertemplate=_("{label} · within the epoch<br>epoch {x}<br>train {kind} {y}").format(
+                label=label, kind=_(KIND_WORDS[kind]), x="%{x:.2f}", y="%{y:.4f}") + "<extra></extra>"))
     if widen_y and values:
         _widen(fig, values, kind)
     return fig
@@ -83,23 +87,25 @@ def layer_series_figure(stats: Sequence[LayerStats], measure: str) -> go.Figure:
     fig = go.Figure()
     series = {layer: xy for layer, xy in _by_layer(stats, measure).items() if any(v is not None for v in xy[1])}
     for (layer, (xs, ys)), color in zip(sorted(series.items()), distinct_colors(len(series))):
-        fig.add_trace(go.Scatter(x=xs, y=ys, name=f"layer {layer}", mode="lines+markers", line=dict(color=color),
-                                 hovertemplate=f"layer {layer}<br>epoch %{{x}}<br>{LAYER_MEASURES[measure]} "
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=_("layer {layer}").format(layer=layer), mode="lines+markers",
+                                 line=dict(color=color),
+                                 hovertemplate=_("layer {layer}<br>epoch {x}").format(layer=layer, x="%{x}")
+                                 + f"<br>{_(LAYER_MEASURES[measure])} "
                                                f"%{{y:.3g}}<extra></extra>"))
     fractions = measure in ("dead_fraction", "saturated_fraction")
-    fig.update_layout(height=300, margin=dict(l=60, r=20, t=40, b=40), title=LAYER_MEASURES[measure],
-                      xaxis=dict(title="epoch", dtick=1 if len(stats) < 40 else None),
-                      yaxis=dict(title=LAYER_MEASURES[measure], tickformat=".0%" if fractions else None))
+    fig.update_layout(height=300, margin=dict(l=60, r=20, t=40, b=40), title=_(LAYER_MEASURES[measure]),
+                      xaxis=dict(title=_("epoch"), dtick=1 if len(stats) < 40 else None), separators=separators(),
+                      yaxis=dict(title=_(LAYER_MEASURES[measure]), tickformat=".0%" if fractions else None))
     if fractions:
         fig.update_yaxes(range=[0, 1])
     if measure == "update_ratio":
         fig.update_yaxes(type="log", exponentformat="e")
         fig.add_hrect(y0=RATIO_LOW, y1=RATIO_HIGH, fillcolor="green", opacity=0.08, line_width=0)
         fig.add_hline(y=UPDATE_RATIO, line=dict(color="green", dash="dot", width=1))
-        fig.add_annotation(x=0, xref="paper", y=math.log10(UPDATE_RATIO), yref="y", text="rule of thumb ~1e-3",
+        fig.add_annotation(x=0, xref="paper", y=math.log10(UPDATE_RATIO), yref="y", text=_("rule of thumb ~1e-3"),
                            showarrow=False, xanchor="left", yanchor="bottom", font=dict(color="green"))
     if not series:
-        fig.add_annotation(text="not measured for this run", showarrow=False, x=0.5, y=0.5, xref="paper",
+        fig.add_annotation(text=_("not measured for this run"), showarrow=False, x=0.5, y=0.5, xref="paper",
                            yref="paper")
     return fig
 
@@ -117,13 +123,16 @@ def histogram_heatmap(stats: Sequence[LayerStats], layer: int, kind: str) -> go.
         centres = (edges[:-1] + edges[1:]) / 2
         shares = [np.asarray(h.counts, dtype=float) / max(sum(h.counts), 1) for _, h in rows]
         fig.add_trace(go.Heatmap(x=centres, y=[e for e, _ in rows], z=shares, colorscale="Viridis",
-                                 colorbar=dict(title="share", tickformat=".0%"),
-                                 hovertemplate="epoch %{y}<br>value %{x:.3g}<br>share %{z:.1%}<extra></extra>"))
+                                 colorbar=dict(title=_("share"), tickformat=".0%"),
+                                 hovertemplate=_("epoch {y}<br>value {x}<br>share {z}").format(
+                                     y="%{y}", x="%{x:.3g}", z="%{z:.1%}") + "<extra></extra>"))
     else:
-        fig.add_annotation(text="not measured for this layer", showarrow=False, x=0.5, y=0.5, xref="paper",
+        fig.add_annotation(text=_("not measured for this layer"), showarrow=False, x=0.5, y=0.5, xref="paper",
                            yref="paper")
-    fig.update_layout(height=300, margin=dict(l=60, r=20, t=40, b=40), title=f"layer {layer}: {kind}",
-                      xaxis=dict(title=HISTOGRAM_KINDS[kind]), yaxis=dict(title="epoch", autorange="reversed"))
+    fig.update_layout(height=300, margin=dict(l=60, r=20, t=40, b=40),
+                      title=_("layer {layer}: {kind}").format(layer=layer, kind=_(HISTOGRAM_KINDS[kind])),
+                      xaxis=dict(title=_(HISTOGRAM_KINDS[kind])), yaxis=dict(title=_("epoch"), autorange="reversed"),
+                      separators=separators())
     return fig
 
 
@@ -132,17 +141,19 @@ def penalty_figure(epochs: Sequence[Mapping[str, object]], points: Sequence[Batc
     and, when recorded, every few batches. A penalty above the cross-entropy means L2 dominates."""
     fig = go.Figure()
     xs = [e["epoch"] for e in epochs]
-    for key, name, color in (("train_loss", "cross-entropy", "#1f77b4"), ("l2_penalty", "L2 penalty", "#d62728")):
+    for key, name, color in (("train_loss", _("cross-entropy"), "#1f77b4"), ("l2_penalty", _("L2 penalty"), "#d62728")):
         ys = [e.get(key) for e in epochs]
         fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers", line=dict(color=color),
-                                 hovertemplate=f"{name}<br>epoch %{{x}}<br>%{{y:.4g}}<extra></extra>"))
+                                 hovertemplate=_("{name}<br>epoch {x}<br>{y}").format(name=name, x="%{x}", y="%{y:.4g}")
+                                 + "<extra></extra>"))
     if points:
         fig.add_trace(go.Scatter(x=[p.x for p in points], y=[p.l2_penalty for p in points], mode="lines",
                                  line=dict(color="#d62728", width=1), opacity=0.4, showlegend=False,
-                                 name="L2 penalty, within epochs", hoverinfo="skip"))
-    fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1), annotation_text="ln 10 (chance)",
+                                 name=_("L2 penalty, within epochs"), hoverinfo="skip"))
+    fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1), annotation_text=_("ln 10 (chance)"),
                   annotation_position="top left")
-    fig.update_layout(height=300, margin=dict(l=60, r=20, t=40, b=40), title="cross-entropy and L2 penalty",
-                      xaxis=dict(title="epoch"), yaxis=dict(title="per example", type="log"),
+    fig.update_layout(height=300, margin=dict(l=60, r=20, t=40, b=40), title=_("cross-entropy and L2 penalty"),
+                      xaxis=dict(title=_("epoch")), yaxis=dict(title=_("per example"), type="log"),
+                      separators=separators(),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     return fig

@@ -18,13 +18,16 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from experiments.analysis.rounding import acc_percent, percent_text, rounded
+from experiments.i18n import N_, _, language
 from experiments.store.best import best_epoch_choice, best_epoch_name
 from nn.pixels import as_inputs
 
-METRIC_NAMES = {"val_acc": "Validation accuracy", "test_acc": "Test accuracy", "train_acc": "Train accuracy",
-                "val_loss": "Validation loss", "test_loss": "Test loss", "train_loss": "Train loss",
-                "lr": "Learning rate"}  # the lr per epoch: a schedule drawn
-X_AXES = {"epoch": "Epoch", "elapsed": "Seconds"}
+# Marked for the catalog (N_): read through _() where shown, since these tables are built before a language is
+# chosen.
+METRIC_NAMES = {"val_acc": N_("Validation accuracy"), "test_acc": N_("Test accuracy"),
+                "train_acc": N_("Train accuracy"), "val_loss": N_("Validation loss"), "test_loss": N_("Test loss"),
+                "train_loss": N_("Train loss"), "lr": N_("Learning rate")}  # the lr per epoch: a schedule drawn
+X_AXES = {"epoch": N_("Epoch"), "elapsed": N_("Seconds")}
 # Distinct colours: Plotly's ten, then Dark24 for more runs (colour-blind-friendlier first).
 PALETTE = list(qualitative.Plotly) + [c for c in qualitative.Dark24 if c not in qualitative.Plotly]
 LN10 = math.log(10)
@@ -42,10 +45,31 @@ class SplitStyle:
 
 
 # Colours outside the run palette's first entries, so a split never reads as a run.
-SPLIT_STYLES = {"train": SplitStyle("train", "#636363", "solid", "circle"),
-                "val": SplitStyle("validation", "#e6550d", "dot", "square"),
-                "test": SplitStyle("test", "#3182bd", "dash", "diamond")}
-SPLITS_LEGEND = "● train (solid) · ■ validation (dotted) · ◆ test (dashed) · the line's colour is the run:"
+SPLIT_STYLES = {"train": SplitStyle(N_("train"), "#636363", "solid", "circle"),
+                "val": SplitStyle(N_("validation"), "#e6550d", "dot", "square"),
+                "test": SplitStyle(N_("test"), "#3182bd", "dash", "diamond")}
+KIND_WORDS = {"loss": N_("loss"), "acc": N_("acc")}
+
+
+def __getattr__(name: str) -> str:
+    """``SPLITS_LEGEND``: the legend's title for several runs, in the current language each time it is read."""
+    if name == "SPLITS_LEGEND":
+        return splits_legend()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def splits_legend() -> str:
+    """How the splits are drawn, above a legend of several runs."""
+    return _("● train (solid) · ■ validation (dotted) · ◆ test (dashed) · the line's colour is the run:")
+
+
+def separators() -> str | None:
+    """Plotly's decimal and thousands marks for the current language (its ``layout.separators``): ",." in
+    Spanish, so the axes' ticks read as the text around them; None (Plotly's own ".,") in English."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    marks = get_decimal_symbol(language()) + get_group_symbol(language())
+    return None if marks == ".," else marks
 
 
 def safe(text: Any) -> str:
@@ -131,12 +155,13 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
     planned = max([r.planned_epochs for r in runs] + [max((len(r.epochs) for r in runs), default=0), 1])
     fig.update_layout(
         uirevision=uirevision,
-        xaxis=dict(title="epoch", range=[0.5, planned + 0.5], dtick=max(1, round(planned / 10))),
-        yaxis=dict(title="loss (cross-entropy)" if kind == "loss" else "accuracy",
+        xaxis=dict(title=_("epoch"), range=[0.5, planned + 0.5], dtick=max(1, round(planned / 10))),
+        yaxis=dict(title=_("loss (cross-entropy)") if kind == "loss" else _("accuracy"),
                    tickformat=".1%" if kind == "acc" else None),
+        separators=separators(),
         height=360, margin=dict(l=60, r=20, t=30, b=45),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
-                    title=dict(text=SPLITS_LEGEND if several else "")),
+                    title=dict(text=splits_legend() if several else "")),
         dragmode="select", selectdirection="any")
     y_range = value_range(values, kind == "acc")
     if y_range is not None:
@@ -146,7 +171,7 @@ def live_figure(runs: Sequence[LiveRun], kind: str, uirevision: str = "live",
         fig.update_yaxes(range=list(zoom["y"]), autorange=False)
     if kind == "loss":
         fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1),
-                      annotation_text="ln 10 (chance)", annotation_position="top left")
+                      annotation_text=_("ln 10 (chance)"), annotation_position="top left")
     return fig
 
 
@@ -163,14 +188,15 @@ def _add_live_traces(fig: go.Figure, runs: Sequence[LiveRun], kind: str) -> list
             if split == "val" and all(y is None for y in ys):  # a run without a validation set
                 continue
             values += ys
-            name = safe(run.label) if several else style.word
+            word = _(style.word)
+            name = safe(run.label) if several else word
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, name=name, mode="lines+markers",
                 line=dict(color=run_color if several else style.color, dash=style.dash),
                 marker=dict(size=7, color=style.color, symbol=style.symbol),
                 legendgroup=safe(run.label), showlegend=not several or split == "train",
-                hovertemplate=f"{name} · {style.word}<br>epoch %{{x}}<br>{style.word} {kind} %{{y:.4f}}"
-                              "<extra></extra>"))
+                hovertemplate=_("{name} · {split}<br>epoch {x}<br>{split} {kind} {y}").format(
+                    name=name, split=word, kind=_(KIND_WORDS[kind]), x="%{x}", y="%{y:.4f}") + "<extra></extra>"))
     return values
 
 
@@ -204,7 +230,7 @@ def training_figure(run: LiveRun, title: str = "") -> go.Figure:
             fig.add_trace(trace, row=1, col=col)
         fig.update_xaxes(part.layout.xaxis, row=1, col=col)
         fig.update_yaxes(part.layout.yaxis, row=1, col=col)
-    fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1), annotation_text="ln 10 (chance)",
+    fig.add_hline(y=LN10, line=dict(color="gray", dash="dot", width=1), annotation_text=_("ln 10 (chance)"),
                   annotation_position="top left", row=1, col=1)
     fig.update_layout(height=360, margin=dict(l=60, r=20, t=60 if title else 30, b=45),
                       title=dict(text=safe(title), font=dict(size=14)) if title else None,
@@ -247,15 +273,15 @@ def compare_figure(curves: Sequence[Curve], metric: str, x_axis: str = "epoch", 
         _add_curve(fig, curve, curve.color or default_color, smoothing, metric, x_axis)
     fig.update_layout(
         uirevision=uirevision, height=460, margin=dict(l=60, r=20, t=30, b=40),
-        xaxis=dict(title=X_AXES[x_axis].lower()),
-        yaxis=dict(title=METRIC_NAMES[metric].lower(), tickformat=".1%" if is_acc else None),
-        legend=dict(orientation="v"), hovermode="closest")
+        xaxis=dict(title=_(X_AXES[x_axis]).lower()),
+        yaxis=dict(title=_(METRIC_NAMES[metric]).lower(), tickformat=".1%" if is_acc else None),
+        legend=dict(orientation="v"), hovermode="closest", separators=separators())
     points = [v for c in curves for v in (*c.y, *(c.low or ()), *(c.high or ())) if _finite(v) is not None]
     if not points:  # Plotly would draw empty axes from -1 to 6: say why there is nothing instead
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        fig.add_annotation(text="no finished epoch (or no finite value) to draw", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
+        fig.add_annotation(text=_("no finished epoch (or no finite value) to draw"), showarrow=False, x=0.5,
+                           y=0.5, xref="paper", yref="paper")
         return fig
     y_range = value_range(points, is_acc) if is_acc or len(set(points)) == 1 else None
     if y_range is not None:  # smoothing averages the points, so it stays inside their range
@@ -271,8 +297,8 @@ def _add_curve(fig: go.Figure, curve: Curve, color: str, smoothing: float, metri
         lo, hi = smooth(curve.low, smoothing), smooth(curve.high, smoothing)
         fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_alpha(color, 0.18),
                                  line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
-                                 name=f"{label} band"))
-    seeds = f" (mean of {curve.members} seeds)" if curve.members > 1 else ""
+                                 name=_("{label} band").format(label=label)))
+    seeds = _(" (mean of {n} seeds)").format(n=curve.members) if curve.members > 1 else ""
     hover = safe(curve.hover or curve.label).replace("\n", "<br>")
     ys = smooth(curve.y, smoothing)
     # the hover text is formatted by the same rounding as the verdict's sentence (Plotly's "%{y:.2%}" rounded
@@ -282,8 +308,8 @@ def _add_curve(fig: go.Figure, curve: Curve, color: str, smoothing: float, metri
         x=list(curve.x), y=ys, name=label + seeds, customdata=shown,
         mode="lines+markers" if len(curve.x) <= 30 else "lines", line=dict(color=color, width=2),
         marker=dict(size=5), legendgroup=label,
-        hovertemplate=f"{hover}{seeds}<br>{X_AXES[x_axis].lower()} %{{x:.4g}}<br>"
-                      f"{METRIC_NAMES[metric].lower()} %{{customdata}}<extra></extra>"))
+        hovertemplate=f"{hover}{seeds}<br>{_(X_AXES[x_axis]).lower()} %{{x:.4g}}<br>"
+                      f"{_(METRIC_NAMES[metric]).lower()} %{{customdata}}<extra></extra>"))
 
 
 def _check_metric(metric: str, x_axis: str) -> None:
@@ -346,9 +372,10 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
     cm = np.asarray(cm)
     labels = [str(i) for i in range(cm.shape[0])]
     fig = go.Figure(go.Heatmap(z=cm, x=labels, y=labels, colorscale="Blues", text=cm, texttemplate="%{text}",
-                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
-    fig.update_layout(xaxis=dict(title="predicted", type="category"),
-                      yaxis=dict(title="true", type="category", autorange="reversed"),
+                               hovertemplate=_("true {y}, predicted {x}: {z}").format(x="%{x}", y="%{y}", z="%{z}")
+                               + "<extra></extra>"))
+    fig.update_layout(xaxis=dict(title=_("predicted"), type="category"),
+                      yaxis=dict(title=_("true"), type="category", autorange="reversed"),
                       height=460, margin=dict(l=50, r=20, t=30, b=40))
     return fig
 
@@ -359,10 +386,11 @@ def per_class_figure(accuracy: Sequence[float] | np.ndarray) -> go.Figure:
     shown = [acc_percent(a, "") for a in acc]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(acc))], y=acc, text=shown, customdata=shown,
                            textposition="inside", insidetextanchor="end",
-                           hovertemplate="digit %{x}: %{customdata}<extra></extra>"))
+                           hovertemplate=_("digit {x}: {value}").format(x="%{x}", value="%{customdata}")
+                           + "<extra></extra>"))
     low = min([a for a in acc if a is not None], default=0.0)
-    fig.update_layout(xaxis=dict(title="digit", type="category"),
-                      yaxis=dict(title="accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.0]),
+    fig.update_layout(xaxis=dict(title=_("digit"), type="category"), separators=separators(),
+                      yaxis=dict(title=_("accuracy"), tickformat=".0%", range=[max(0.0, low - 0.1), 1.0]),
                       height=460, margin=dict(l=50, r=20, t=30, b=40))
     return fig
 
@@ -378,7 +406,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 8, colo
     fig = go.Figure()
     if n == 0:
         fig.update_layout(height=120, xaxis=dict(visible=False), yaxis=dict(visible=False),
-                          annotations=[dict(text="nothing to show", showarrow=False, x=0.5, y=0.5,
+                          annotations=[dict(text=_("nothing to show"), showarrow=False, x=0.5, y=0.5,
                                             xref="paper", yref="paper")])
         return fig
     h, w = images.shape[1:3]
@@ -420,7 +448,8 @@ def weights_figure(first_layer: np.ndarray, columns: int = 10) -> go.Figure:
     """The first layer's incoming weights, one 28x28 image per unit (red positive, blue negative)."""
     w = np.asarray(first_layer)  # (784, units)
     images = w.T.reshape(-1, 28, 28)
-    return image_grid(images, [f"unit {i}" for i in range(len(images))], columns=columns, colorscale="RdBu_r",
+    titles = [_("unit {i}").format(i=i) for i in range(len(images))]
+    return image_grid(images, titles, columns=columns, colorscale="RdBu_r",
                       symmetric=True)
 
 
@@ -447,7 +476,8 @@ def best_mark(label: str, epochs: Sequence[Mapping[str, Any]], best_epoch: int |
     x, y = row.get(x_axis), row.get(metric)
     if x is None or y is None or not math.isfinite(y):
         return None
-    return BestMark(label, float(x), float(y), f"{label}: best epoch {best_epoch}, {best_epoch_choice(monitor)}",
+    return BestMark(label, float(x), float(y), _("{label}: best epoch {epoch}, {rule}").format(
+                        label=label, epoch=best_epoch, rule=best_epoch_choice(monitor)),
                     monitor)
 
 
@@ -457,7 +487,8 @@ def mark_best(fig: go.Figure, marks: Sequence[BestMark | None]) -> go.Figure:
     shown = [m for m in marks if m is not None]
     if shown:
         monitors = {m.monitor for m in shown}
-        name = best_epoch_name(monitors.pop()) if len(monitors) == 1 else "best epoch (by each run's validation rule)"
+        name = (best_epoch_name(monitors.pop()) if len(monitors) == 1
+                else _("best epoch (by each run's validation rule)"))
         fig.add_trace(go.Scatter(
             x=[m.x for m in shown], y=[m.y for m in shown], mode="markers", name=name,
             marker=dict(symbol="star", size=14, color="gold", line=dict(color="black", width=1)),

@@ -16,6 +16,7 @@ from experiments.analysis import ranking, seeds, stats
 from experiments.analysis.diagnosis import DiagnosisKind, Finding, diagnose
 from experiments.analysis.rounding import acc_percent
 from experiments.config import MAX_SEED, RunConfig
+from experiments.i18n import _, ngettext
 from experiments.store import RunRecord, RunStore
 from experiments.store.dynamics import get_layer_stats
 from nn.status import RunStatus
@@ -64,16 +65,17 @@ def plan_fix(store: RunStore, run_id: int, kind: DiagnosisKind | None = None, se
     """The trial for ``run_id``'s first finding with a fix (or its finding of ``kind``); NoFixError if none."""
     run, findings = run_findings(store, run_id)
     if run.config is None:
-        raise NoFixError(f"run {run_id} has unreadable settings: there is nothing to fix")
+        raise NoFixError(_("run {id} has unreadable settings: there is nothing to fix").format(id=run_id))
     candidates = [f for f in findings if f.fix and (kind is None or f.kind == kind)]
     if not candidates:
-        what = f"no '{kind}' finding" if kind else "no finding with a fix"
-        raise NoFixError(f"run {run_id} has {what} (its diagnosis: "
-                         f"{', '.join(f.kind for f in findings) or 'nothing wrong'})")
+        said = ", ".join(f.kind for f in findings) or _("nothing wrong")
+        refusal = (_("run {id} has no '{kind}' finding (its diagnosis: {diagnosis})") if kind
+                   else _("run {id} has no finding with a fix (its diagnosis: {diagnosis})"))
+        raise NoFixError(refusal.format(id=run_id, kind=kind, diagnosis=said))
     finding = candidates[0]
     fixed = finding.fixed_config()
     if fixed is None:  # cannot happen: a candidate has a fix and the run has settings
-        raise NoFixError(f"run {run_id}: the fix could not be applied")
+        raise NoFixError(_("run {id}: the fix could not be applied").format(id=run_id))
     first = min(run.config.seed, MAX_SEED - seeds + 1)
     return FixPlan(run_id, finding, run.config, fixed, tuple(range(first, first + seeds)))
 
@@ -108,23 +110,24 @@ class FixVerdict:
     @property
     def text(self) -> str:
         if not self.original or not self.fixed:
-            return "No verdict yet: both sides need finished runs."
+            return _("No verdict yet: both sides need finished runs.")
         mean = stats.spread
         what = seeds.verdict_subject(self.metric).capitalize()
-        head = (f"{what} {acc_percent(mean(self.original).mean)} with the original settings, "
-                f"{acc_percent(mean(self.fixed).mean)} with the fix")
+        head = _("{what} {original} with the original settings, {fixed} with the fix").format(
+            what=what, original=acc_percent(mean(self.original).mean), fixed=acc_percent(mean(self.fixed).mean))
         if self.verdict.real:
-            word = "helped" if self.verdict.diff > 0 else "made it worse"
-            head = f"The fix {word}: {head}"
-        still = f" ({self.pending} run(s) still to come)" if self.pending else ""
-        return f"{head}; {self.verdict.text}{still}."
+            head = (_("The fix helped: {result}") if self.verdict.diff > 0
+                    else _("The fix made it worse: {result}")).format(result=head)
+        still = (ngettext(" ({n} run still to come)", " ({n} runs still to come)", self.pending).format(
+            n=self.pending) if self.pending else "")
+        return _("{result}; {verdict}{still}.").format(result=head, verdict=self.verdict.text, still=still)
 
 
 def fix_verdict(store: RunStore, group_id: str) -> FixVerdict:
     """Judge a fix group from the store; ValueError if ``group_id`` is not a fix group."""
     run_id = run_under_trial(group_id)
     if run_id is None:
-        raise ValueError(f"{group_id!r} is not a fix trial's group")
+        raise ValueError(_("{group} is not a fix trial's group").format(group=repr(group_id)))
     base = store.get_run(run_id).config
     runs = store.search_runs(group_id=group_id, order_by="id", descending=False)
     original = [r for r in runs if _same(r.config, base)]
@@ -132,7 +135,7 @@ def fix_verdict(store: RunStore, group_id: str) -> FixVerdict:
     metric = ranking.metric_for(bool(runs) and all(r.has_validation for r in runs))
     values = {r.id: ranking.value(r, metric, seeds.VERDICT_BY) for r in runs}
     accs = [[v for r in side if (v := values[r.id]) is not None] for side in (original, fixed)]
-    verdict = stats.verdict(accs[1], accs[0], "fix", "original")
+    verdict = stats.verdict(accs[1], accs[0], _("fix"), _("original"))
     pending = sum(RunStatus(r.status).is_active for r in runs)
     failed = sum(values[r.id] is None and not RunStatus(r.status).is_active for r in runs)
     return FixVerdict(accs[0], accs[1], verdict, pending, failed, metric)

@@ -15,9 +15,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from experiments.analysis.axes import Axis, AxisKind, axis_for
-from experiments.analysis.figures import parallel_coordinates, safe
+from experiments.analysis.figures import parallel_coordinates, safe, separators
 from experiments.analysis.importance import ImportanceResult
 from experiments.analysis.selection import Selection, check_setting, setting_values
+from experiments.i18n import _, localized, percent_sign
 
 FLOOR_COLOR = "#d62728"
 
@@ -28,22 +29,23 @@ def importance_figure(result: ImportanceResult) -> go.Figure:
     ranking = list(reversed(result.ranking))
     colors = ["#1f77b4" if r.above_floor is not False else "#9aa5b1" for r in ranking]
     fig = go.Figure(go.Bar(x=[r.importance for r in ranking], y=[safe(r.setting) for r in ranking],
-                           orientation="h", marker_color=colors, name="importance",
+                           orientation="h", marker_color=colors, name=_("importance"),
                            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     if result.floors is not None:
         fig.add_trace(go.Scatter(x=[result.floors[r.setting] for r in ranking], y=[safe(r.setting) for r in ranking],
-                                 mode="markers", name="seed-noise floor",
+                                 mode="markers", name=_("seed-noise floor"),
                                  marker=dict(symbol="line-ns-open", size=26, color=FLOOR_COLOR, line_width=3),
-                                 hovertemplate="noise floor %{x:.3f}<extra></extra>"))
+                                 hovertemplate=_("noise floor {x}").format(x="%{x:.3f}") + "<extra></extra>"))
     fig.update_layout(height=120 + 40 * len(ranking), margin=dict(l=90, r=30, t=40, b=40),
-                      xaxis_title="importance: squared error added by shuffling the setting (points²)")
+                      xaxis_title=_("importance: squared error added by shuffling the setting (points²)"),
+                      separators=separators())
     return fig
 
 
 def _apply_axis(fig: go.Figure, axis: Axis, which: str, **where: int) -> None:
     """Set a subplot axis to the setting's layout (log, linear or ordered categories; 0 labelled on log)."""
     update = fig.update_xaxes if which == "x" else fig.update_yaxes
-    title = axis.name + (" (log)" if axis.kind is AxisKind.LOG else "")
+    title = axis.name + (_(" (log)") if axis.kind is AxisKind.LOG else "")
     if axis.kind is AxisKind.LOG:
         ticks = log_ticks(axis.positions, axis.zero_at)
         update(type="log", title_text=title, tickvals=ticks,
@@ -83,14 +85,14 @@ def slice_figure(selection: Selection) -> go.Figure:
     """The metric against each varying setting, one panel each (every run a point, coloured alike)."""
     axes = [axis_for(name, setting_values(selection, name)) for name in selection.settings]
     fig = make_subplots(rows=1, cols=len(axes), shared_yaxes=True, horizontal_spacing=0.04)
-    hover = [f"run {r.id}" for r in selection.runs]
+    hover = [_("run {id}").format(id=r.id) for r in selection.runs]
     for col, axis in enumerate(axes, start=1):
         fig.add_trace(go.Scatter(x=axis.positions, y=selection.values, mode="markers", text=hover,
                                  marker=dict(size=8, opacity=0.7, color="#1f77b4"), showlegend=False,
                                  hovertemplate="%{text}: %{y:.4f}<extra></extra>"), row=1, col=col)
         _apply_axis(fig, axis, "x", row=1, col=col)
     fig.update_yaxes(title_text=selection.metric.label, tickformat=".1%", row=1, col=1)
-    fig.update_layout(height=360, margin=dict(l=60, r=20, t=30, b=50))
+    fig.update_layout(height=360, margin=dict(l=60, r=20, t=30, b=50), separators=separators())
     return fig
 
 
@@ -114,13 +116,14 @@ def contour_figure(selection: Selection, x_name: str, y_name: str) -> go.Figure:
     z = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     fig = go.Figure(go.Contour(x=xs, y=ys, z=z.tolist(), colorscale="Viridis", connectgaps=False,
                                colorbar=dict(title=dict(text=selection.metric.label)),
-                               hovertemplate="%{x}, %{y}: mean %{z:.4f}<extra></extra>"))
+                               hovertemplate=_("{x}, {y}: mean {z}").format(x="%{x}", y="%{y}", z="%{z:.4f}")
+                               + "<extra></extra>"))
     fig.add_trace(go.Scatter(x=x_axis.positions, y=y_axis.positions, mode="markers", showlegend=False,
                              marker=dict(color="white", size=6, line=dict(color="black", width=1)),
                              hoverinfo="skip"))
     _apply_axis(fig, x_axis, "x")
     _apply_axis(fig, y_axis, "y")
-    fig.update_layout(height=420, margin=dict(l=60, r=20, t=30, b=50))
+    fig.update_layout(height=420, margin=dict(l=60, r=20, t=30, b=50), separators=separators())
     return fig
 
 
@@ -133,11 +136,13 @@ def insight_parallel(selection: Selection) -> go.Figure:
 
 
 def interval_text(mean: float, low: float, high: float, percent: bool = True) -> tuple[str, str]:
-    """"97.81%" and "[97.60, 98.02]" (or "-" when the interval cannot be given)."""
+    """"97.81%" and "[97.60, 98.02]" (or "-" when the interval cannot be given), in the current language
+    ("97,81 %" and "[97,60; 98,02]")."""
     k = 100.0 if percent else 1.0
-    unit = "%" if percent else ""
-    shown = f"{mean * k:.2f}{unit}" if math.isfinite(mean) else "-"
-    ci = f"[{low * k:.2f}, {high * k:.2f}]" if math.isfinite(low) and math.isfinite(high) else "-"
+    number = f"{mean * k:.2f}"
+    shown = (percent_sign(number) if percent else localized(number)) if math.isfinite(mean) else "-"
+    ci = (_("[{low}, {high}]").format(low=localized(f"{low * k:.2f}"), high=localized(f"{high * k:.2f}"))
+          if math.isfinite(low) and math.isfinite(high) else "-")
     return shown, ci
 
 

@@ -14,6 +14,7 @@ from experiments.analysis.insight_figures import interval_text
 from experiments.analysis.selection import Metric, Selection, Source, SourceKind, for_verdict, select
 from experiments.analysis.verdict_table import VerdictTable, verdict_table
 from experiments.config import RunConfig
+from experiments.i18n import _, decimal, ngettext
 from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX
 
@@ -48,17 +49,23 @@ class Insights:
     def text_lines(self) -> list[str]:
         """The same numbers for a terminal."""
         sel, imp = self.selection, self.importance
-        lines = [f"{self.source.describe()}: {len(sel.runs)} runs, metric: {sel.metric.label}",
-                 *(f"note: {n}" for n in sel.notes), "", f"importance ({imp.method}):"]
+        lines = [ngettext("{selection}: {n} run, metric: {metric}", "{selection}: {n} runs, metric: {metric}",
+                          len(sel.runs)).format(selection=self.source.describe(), n=len(sel.runs),
+                                                metric=sel.metric.label),
+                 *(_("note: {note}").format(note=n) for n in sel.notes), "",
+                 _("importance ({method}):").format(method=imp.method)]
         for r in imp.ranking:
-            floor = f"  noise floor {imp.floors[r.setting]:.3f}" if imp.floors is not None else ""
-            mark = "" if r.above_floor is None else ("  above the floor" if r.above_floor else "  within noise")
-            lines.append(f"  {r.setting:<12} {r.importance:8.3f}{floor}{mark}")
-        lines.append(f"  (noise floors from the seed spread of {imp.replicated_configs} replicated configurations, "
-                     f"{imp.shuffles} null histories)"
+            floor = (_("  noise floor {floor}").format(floor=decimal(imp.floors[r.setting], 3))
+                     if imp.floors is not None else "")
+            mark = "" if r.above_floor is None else (_("  above the floor") if r.above_floor else _("  within noise"))
+            lines.append(f"  {r.setting:<12} {decimal(r.importance, 3):>8}{floor}{mark}")
+        lines.append(_("  (noise floors from the seed spread of {configs} replicated configurations, {shuffles} null "
+                       "histories)").format(configs=imp.replicated_configs, shuffles=imp.shuffles)
                      if imp.floors is not None else f"  {imp.note}")
-        lines += ["", f"verdicts ({self.table.metric_label}, one row per configuration, seeds pooled):",
-                  f"  {'config':<36} {'n':>2} {'mean':>8} {'95% CI':>17} {'diff':>7}  verdict"]
+        words = (_("config"), "n", _("mean"), _("95% CI"), _("diff"), _("verdict"))
+        lines += ["", _("verdicts ({metric}, one row per configuration, seeds pooled):").format(
+                      metric=self.table.metric_label),
+                  "  {:<36} {:>2} {:>8} {:>17} {:>7}  {}".format(*words)]
         for row in self.table.rows:
             mean, ci = interval_text(row.mean, row.low, row.high)
             lines.append(f"  {row.label[:36]:<36} {row.n:>2} {mean:>8} {ci:>17} {row.diff_text:>7}  {row.verdict}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.analysis.rounding import acc_percent
+from experiments.i18n import _
 from experiments.store.best import best_epoch_name
 from experiments.store.records import RunRecord
 from nn import MLP, Dataset
@@ -46,8 +47,9 @@ class WeightsEpoch:
     def text(self) -> str:
         """"epoch 10, the last" or "epoch 7, the best epoch (lowest val. loss), restored by early stopping"."""
         if self.restored:
-            return f"epoch {self.epoch}, the {best_epoch_name(self.monitor)}, restored by early stopping"
-        return f"epoch {self.epoch}, the last"
+            return _("epoch {epoch}, the {best_epoch}, restored by early stopping").format(
+                epoch=self.epoch, best_epoch=best_epoch_name(self.monitor))
+        return _("epoch {epoch}, the last").format(epoch=self.epoch)
 
 
 def weights_epoch(run: RunRecord) -> WeightsEpoch:
@@ -67,16 +69,18 @@ def history_accuracy_note(run: RunRecord, weights: WeightsEpoch) -> str:
     summary = run.summary()
     if summary.test_acc is None or summary.epoch is None or summary.epoch == weights.epoch:
         return ""
-    where = (f"its {best_epoch_name(weights.monitor)}, {summary.epoch}" if summary.by.value == "best"
-             else f"its last epoch, {summary.epoch}")
-    return (f"History and Compare read this run at {where}: test accuracy {acc_percent(summary.test_acc)} there. The "
-            f"accuracy here is that of the saved weights ({weights.text()}).")
+    where = (_("its {best_epoch}, {epoch}").format(best_epoch=best_epoch_name(weights.monitor), epoch=summary.epoch)
+             if summary.by.value == "best" else _("its last epoch, {epoch}").format(epoch=summary.epoch))
+    return _("History and Compare read this run at {where}: test accuracy {acc} there. The accuracy here is that "
+             "of the saved weights ({weights}).").format(where=where, acc=acc_percent(summary.test_acc),
+                                                         weights=weights.text())
 
 
 def inspect_model(model: MLP, data: Dataset) -> Inspection:
     """Predictions, confusion matrix, per-class accuracy and first-layer weights of ``model`` on the test split."""
     if model.sizes[0] != data.num_features:
-        raise ValueError(f"the network expects {model.sizes[0]} inputs but the images have {data.num_features}")
+        raise ValueError(_("the network expects {expected} inputs but the images have {found}").format(
+            expected=model.sizes[0], found=data.num_features))
     pred = model.predict(data.x_test)
     y = data.y_test
     classes = model.sizes[-1]
@@ -95,5 +99,6 @@ def inspect_weights(path: str | Path, data: Dataset) -> Inspection:
     """Reload the weights a run saved and inspect them; FileNotFoundError if the run saved none."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no saved weights at {path}: the run ended before training finished")
+        raise FileNotFoundError(_("no saved weights at {path}: the run ended before training finished").format(
+            path=path))
     return inspect_model(MLP.load(str(path)), data)

@@ -17,9 +17,16 @@ from experiments.analysis import stats
 from experiments.analysis.seeds import group_by_config
 from experiments.analysis.selection import Selection
 from experiments.config import short_label
+from experiments.i18n import _, decimal, ngettext, percent_sign
 
 ALPHA = 0.05
-ONE_SEED = "one seed: run more seeds for a verdict"
+
+
+def __getattr__(name: str) -> str:
+    """``ONE_SEED``: a single seed's verdict, in the current language each time it is read."""
+    if name == "ONE_SEED":
+        return _("one seed: run more seeds for a verdict")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,8 @@ class ConfigRow:
     def diff_text(self) -> str:
         """The difference from the best in points, e.g. "-1.23"; "best" on the best row, "-" without one."""
         if self.best:
-            return "best"
-        return f"{self.diff * 100:+.2f}" if self.diff is not None else "-"
+            return _("best")
+        return decimal(self.diff * 100, 2, sign=True) if self.diff is not None else "-"
 
     @property
     def p_texts(self) -> tuple[str, str]:
@@ -53,17 +60,17 @@ class ConfigRow:
     @property
     def verdict(self) -> str:
         if self.best:
-            return "best"
+            return _("best")
         if self.n < 2:
-            return ONE_SEED
+            return _("one seed: run more seeds for a verdict")
         if self.p_adjusted is None:
-            return f"{self.kind.text}: the best has a single seed"
-        worse = "really worse" if self.kind is stats.VerdictKind.REAL else stats.VerdictKind.NOISE.text
-        return f"{worse} (BH-adjusted {stats.format_p(self.p_adjusted)})"
+            return _("{kind}: the best has a single seed").format(kind=self.kind.text)
+        worse = _("really worse") if self.kind is stats.VerdictKind.REAL else stats.VerdictKind.NOISE.text
+        return _("{verdict} (BH-adjusted {p})").format(verdict=worse, p=stats.format_p(self.p_adjusted))
 
 
 def _p_text(p: float | None) -> str:
-    return f"{p:.4f}" if p is not None else "-"
+    return decimal(p, 4) if p is not None else "-"
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,14 @@ class VerdictTable:
 
     @property
     def note(self) -> str:
-        return (f"{self.comparisons} comparison(s) with the best by Welch's t-test on the {self.metric_label}, "
-                f"p-values adjusted by Benjamini-Hochberg (false discovery rate {ALPHA:.0%}). 95% intervals are "
-                "t-intervals cut to 0-100%, the range of an accuracy. "
-                + stats.small_n_note([r.n for r in self.rows if r.n >= 2]))
+        return (ngettext("{n} comparison with the best by Welch's t-test on the {metric}, p-values adjusted by "
+                         "Benjamini-Hochberg (false discovery rate {alpha}). 95% intervals are t-intervals cut to "
+                         "0-100%, the range of an accuracy.",
+                         "{n} comparisons with the best by Welch's t-test on the {metric}, p-values adjusted by "
+                         "Benjamini-Hochberg (false discovery rate {alpha}). 95% intervals are t-intervals cut to "
+                         "0-100%, the range of an accuracy.", self.comparisons).format(
+                    n=self.comparisons, metric=self.metric_label, alpha=percent_sign(f"{ALPHA * 100:.0f}"))
+                + " " + stats.small_n_note([r.n for r in self.rows if r.n >= 2]))
 
 
 def verdict_table(selection: Selection) -> VerdictTable:

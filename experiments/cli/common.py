@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import RunConfig, schema, setting_flag
+from experiments.i18n import _, localized, percent_sign
 from experiments.store import RunStore
 from nn import Callback
 
@@ -20,8 +21,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per RunConfig setting, generated from the schema (values are parsed by RunConfig, not argparse)."""
     for entry in schema():
         default = entry.setting.parse.to_text(entry.default)
-        shown = f"; default {default}" if default else ""
-        text = f"{entry.setting.help} Accepted: {entry.setting.parse.describe()}{shown}."
+        accepted = entry.setting.parse.describe()
+        text = (_("{help} Accepted: {accepted}; default {default}.") if default
+                else _("{help} Accepted: {accepted}.")).format(help=entry.setting.help, accepted=accepted,
+                                                                default=default)
         parser.add_argument(entry.setting.cli_flag(entry.name), dest=entry.name, default=default,
                             metavar=entry.name.upper(), help=text.replace("%", "%%"))
 
@@ -41,20 +44,29 @@ class PrintEpochs(Callback):
         if self.as_json:
             print(json_text(logs), flush=True)
         else:
-            val = (f"val loss {metric_text(logs, 'val_loss', '.4f')}  "
-                   f"val acc {metric_text(logs, 'val_acc', '.2%')}  "
-                   if logs.get("val_loss") is not None or logs.get("val_acc") is not None else "")
-            print(f"epoch {epoch:>3}/{self.epochs}  loss {metric_text(logs, 'train_loss', '.4f')}  "
-                  f"train acc {metric_text(logs, 'train_acc', '.2%')}  {val}"
-                  f"test loss {metric_text(logs, 'test_loss', '.4f')}  "
-                  f"test acc {metric_text(logs, 'test_acc', '.2%')}  {metric_text(logs, 'seconds', '.2f')}s",
-                  flush=True)
+            print(epoch_line(epoch, self.epochs, logs), flush=True)
+
+
+def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
+    """One epoch's numbers in a line: its losses, accuracies and seconds ("-" for a missing one)."""
+    val = (_("val loss {loss}  val acc {acc}  ").format(loss=metric_text(logs, "val_loss", ".4f"),
+                                                         acc=metric_text(logs, "val_acc", ".2%"))
+           if logs.get("val_loss") is not None or logs.get("val_acc") is not None else "")
+    return _("epoch {epoch:>3}/{epochs}  loss {loss}  train acc {train_acc}  {val}test loss {test_loss}  "
+             "test acc {test_acc}  {seconds}s").format(
+        epoch=epoch, epochs=epochs, loss=metric_text(logs, "train_loss", ".4f"),
+        train_acc=metric_text(logs, "train_acc", ".2%"), val=val, test_loss=metric_text(logs, "test_loss", ".4f"),
+        test_acc=metric_text(logs, "test_acc", ".2%"), seconds=metric_text(logs, "seconds", ".2f"))
 
 
 def metric_text(logs: dict, key: str, spec: str) -> str:
-    """A metric as text; "-" where it is missing (a diverged epoch's loss is stored as NULL)."""
+    """A metric as text in the current language ("0.1234", "97.81%" / "0,1234", "97,81 %"); "-" where it is
+    missing (a diverged epoch's loss is stored as NULL)."""
     value = logs.get(key)
-    return "-" if value is None else format(value, spec)
+    if value is None:
+        return "-"
+    text = format(value, spec)
+    return percent_sign(text[:-1]) if text.endswith("%") else localized(text)
 
 
 def _finite(value: Any) -> Any:
@@ -86,11 +98,13 @@ def write_output(path: str, text: str, example: str = "runs.csv") -> None:
     """Write ``text`` to the file the user named, or raise OutputError with a one-line reason."""
     target = Path(path).expanduser()
     if target.is_dir():
-        raise OutputError(f"{path} is a folder: give a file name, e.g. {target / example}")
+        raise OutputError(_("{path} is a folder: give a file name, e.g. {example}").format(
+            path=path, example=target / example))
     if not target.parent.is_dir():
-        raise OutputError(f"cannot write {path}: the folder {target.parent} does not exist")
+        raise OutputError(_("cannot write {path}: the folder {folder} does not exist").format(
+            path=path, folder=target.parent))
     try:
         with open(target, "w", encoding="utf-8", newline="") as f:
             f.write(text)
     except OSError as exc:
-        raise OutputError(f"cannot write {path} ({exc.strerror or exc})") from None
+        raise OutputError(_("cannot write {path} ({reason})").format(path=path, reason=exc.strerror or exc)) from None

@@ -9,27 +9,28 @@ import json
 
 from experiments.analysis.importance import SHUFFLES
 from experiments.analysis.selection import InsightError, Metric, Source, SourceKind
+from experiments.i18n import _
 from experiments.store import RunStore
 
 
 def add_insights_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("insights", help="importance of each setting (with a seed-noise floor) and a verdict "
-                                             "table over configurations, for a sweep, a tag or a search")
+    parser = sub.add_parser("insights", help=_("importance of each setting (with a seed-noise floor) and a verdict "
+                                               "table over configurations, for a sweep, a tag or a search"))
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--sweep", help="a sweep id (sw-...)")
-    which.add_argument("--tag", help="runs with this tag")
-    which.add_argument("--search", help="History's search text, e.g. 'lr=0.01 adam'")
-    which.add_argument("--dataset", help="every finished run on this dataset and split, written as the page shows "
-                                         "it (e.g. 'data=default MNIST, train_size=10000')")
+    which.add_argument("--sweep", help=_("a sweep id (sw-...)"))
+    which.add_argument("--tag", help=_("runs with this tag"))
+    which.add_argument("--search", help=_("History's search text, e.g. 'lr=0.01 adam'"))
+    which.add_argument("--dataset", help=_("every finished run on this dataset and split, written as the page "
+                                           "shows it (e.g. 'data=default MNIST, train_size=10000')"))
     parser.add_argument("--metric", choices=[m.value for m in Metric], default=None,
-                        help="best_*: at each run's best epoch (lowest val. loss, the epoch every page calls best), "
-                             "final_*: at its last epoch; default: best_val_acc (runs without validation "
-                             "numbers: final_test_acc, said so)")
-    parser.add_argument("--include-pruned", action="store_true", help="count runs a sweep's pruner ended early")
+                        help=_("best_*: at each run's best epoch (lowest val. loss, the epoch every page calls best), "
+                               "final_*: at its last epoch; default: best_val_acc (runs without validation "
+                               "numbers: final_test_acc, said so)"))
+    parser.add_argument("--include-pruned", action="store_true", help=_("count runs a sweep's pruner ended early"))
     parser.add_argument("--shuffles", type=int, default=SHUFFLES,
-                        help="null histories for the noise floor (default %(default)s)")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--db", default=argparse.SUPPRESS, help="run store file (as the top-level --db)")
+                        help=_("null histories for the noise floor (default %(default)s)"))
+    parser.add_argument("--json", action="store_true", help=_("print everything as one JSON object"))
+    parser.add_argument("--db", default=argparse.SUPPRESS, help=_("run store file (as the top-level --db)"))
     parser.set_defaults(func=cmd_insights)
 
 
@@ -38,7 +39,7 @@ def source_from_args(args: argparse.Namespace) -> Source:
         value = getattr(args, kind.value, None)
         if value is not None:
             return Source(kind, value)
-    raise InsightError("choose the runs with --sweep, --tag, --search or --dataset")
+    raise InsightError(_("choose the runs with --sweep, --tag, --search or --dataset"))
 
 
 def cmd_insights(args: argparse.Namespace) -> int:
@@ -46,7 +47,7 @@ def cmd_insights(args: argparse.Namespace) -> int:
     from experiments.analysis.insights import compute
 
     if args.shuffles < 10:
-        raise InsightError(f"--shuffles must be at least 10 (got {args.shuffles})")
+        raise InsightError(_("--shuffles must be at least 10 (got {shuffles})").format(shuffles=args.shuffles))
     result = compute(RunStore(args.db), source_from_args(args), Metric(args.metric) if args.metric else None,
                      args.include_pruned, args.shuffles)
     if args.json:

@@ -14,6 +14,7 @@ from typing import Any
 
 from experiments.cli.common import open_store
 from experiments.config import ConfigError
+from experiments.i18n import _, ngettext
 from experiments.runs.runner import RunManager
 from experiments.runs.threads import cores
 from experiments.runs.training import load_data
@@ -23,25 +24,27 @@ from nn.status import RunStatus
 def add_report_parsers(sub: argparse._SubParsersAction) -> None:
     """The ``reproduce`` and ``report`` commands."""
     repro = sub.add_parser("reproduce",
-                           help="train the course report's comparisons (see experiments/report/presets.py)")
+                           help=_("train the course report's comparisons (see experiments/report/presets.py)"))
     repro.add_argument("comparisons", nargs="*", metavar="COMPARISON",
-                       help="comparison ids (default: all): " + ", ".join(_comparison_ids()))
-    repro.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default %(default)s)")
-    repro.add_argument("--jobs", type=int, default=0, help="runs trained at once (default: one per core)")
+                       help=_("comparison ids (default: all): {ids}").format(ids=", ".join(_comparison_ids())))
+    repro.add_argument("--seeds", type=int, default=3, help=_("seeds per configuration (default %(default)s)"))
+    repro.add_argument("--jobs", type=int, default=0, help=_("runs trained at once (default: one per core)"))
     repro.add_argument("--epochs-scale", type=float, default=1.0,
-                       help="multiply every epoch count, e.g. 0.1 for a quick look (default %(default)s)")
-    repro.add_argument("--variant", default="both", help="the batch gradient: mean (the correct network), sum (as "
-                       "the report probably ran it) or both (default %(default)s)")
-    repro.add_argument("--train-size", type=int, default=0, help="train on the first N images only (0 = all)")
-    repro.add_argument("--data-dir", default="", help="folder with the MNIST IDX files (default: $MNIST_DIR)")
+                       help=_("multiply every epoch count, e.g. 0.1 for a quick look (default %(default)s)"))
+    repro.add_argument("--variant", default="both", help=_("the batch gradient: mean (the correct network), sum (as "
+                                                              "the report probably ran it) or both (default "
+                                                              "%(default)s)"))
+    repro.add_argument("--train-size", type=int, default=0, help=_("train on the first N images only (0 = all)"))
+    repro.add_argument("--data-dir", default="", help=_("folder with the MNIST IDX files (default: $MNIST_DIR)"))
     repro.set_defaults(func=cmd_reproduce)
 
-    report = sub.add_parser("report", help="write an HTML page: the reproduced comparisons beside the report")
-    report.add_argument("comparisons", nargs="*", metavar="COMPARISON", help="comparison ids (default: all)")
-    report.add_argument("--output", "-o", default="report.html", help="file to write (default %(default)s)")
-    report.add_argument("--group", default=None, help="use this reproduction (default: the newest per comparison)")
-    report.add_argument("--variant", default="both", help="mean (the correct network), sum (as the report probably "
-                        "ran it) or both, overlaid (default %(default)s)")
+    report = sub.add_parser("report", help=_("write an HTML page: the reproduced comparisons beside the report"))
+    report.add_argument("comparisons", nargs="*", metavar="COMPARISON", help=_("comparison ids (default: all)"))
+    report.add_argument("--output", "-o", default="report.html", help=_("file to write (default %(default)s)"))
+    report.add_argument("--group", default=None, help=_("use this reproduction (default: the newest per comparison)"))
+    report.add_argument("--variant", default="both", help=_("mean (the correct network), sum (as the report "
+                                                               "probably ran it) or both, overlaid (default "
+                                                               "%(default)s)"))
     report.set_defaults(func=cmd_report)
 
 
@@ -70,8 +73,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     manager = RunManager(open_store(args), max_concurrent=args.jobs)
     queued = queue(manager, comparisons, args.seeds)
     ids = ", ".join(dict.fromkeys(c.id for c in comparisons))
-    print(f"group {queued.group_id}: {len(queued.run_ids)} runs, {queued.total_epochs} epochs "
-          f"({ids}; gradient {args.variant}; {args.seeds} seed(s), {args.jobs} at a time)", flush=True)
+    print(_("group {group}: {runs} runs, {epochs} epochs ({ids}; gradient {variant}; {seeds}, {jobs} at a "
+            "time)").format(group=queued.group_id, runs=len(queued.run_ids), epochs=queued.total_epochs, ids=ids,
+                            variant=args.variant, jobs=args.jobs,
+                            seeds=ngettext("{n} seed", "{n} seeds", args.seeds).format(n=args.seeds)), flush=True)
     interrupted: list[bool] = []
 
     def on_ctrl_c(*_: object) -> None:  # stop every run after its current batch
@@ -81,11 +86,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_ctrl_c)
     seconds = wait_with_progress(manager, queued)
     if interrupted:
-        print("stopped by Ctrl-C: the finished epochs are kept in the store")
+        print(_("stopped by Ctrl-C: the finished epochs are kept in the store"))
     runs = [manager.store.get_run(i) for i in queued.run_ids]
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
-    print(f"wall time {seconds:.0f} s; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    print("next: python -m experiments report   (the runs: python -m experiments list --tag report)")
+    print(_("wall time {seconds} s; {counts}").format(seconds=f"{seconds:.0f}",
+                                                       counts=", ".join(f"{n} {s}" for s, n in counts.items())))
+    print(_("next: {command}   (the runs: {runs})").format(command="python -m experiments report",
+                                                          runs="python -m experiments list --tag report"))
     # A diverged run is a result (the summed-gradient variant at lr 0.1 often diverges), not a failure.
     ended_well = counts.get(RunStatus.FINISHED, 0) + counts.get(RunStatus.DIVERGED, 0)
     return 0 if ended_well == len(runs) else 3
@@ -112,9 +119,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(page)
     except OSError as exc:
-        raise ConfigError(f"cannot write the report to {args.output}: {exc.strerror or exc}") from None
+        raise ConfigError(_("cannot write the report to {path}: {reason}").format(
+            path=args.output, reason=exc.strerror or exc)) from None
     _print_outcomes(found)
-    print(f"wrote {args.output}")
+    print(_("wrote {path}").format(path=args.output))
     return 0 if any(o.complete for v in found for o in v.outcomes) else 1
 
 
@@ -122,18 +130,19 @@ def _check_output_path(path: str) -> None:
     """ConfigError (one line) if ``path`` is a folder or its folder does not exist."""
     target = Path(path)
     if target.is_dir():
-        raise ConfigError(f"cannot write the report to {path}: it is a folder; give a file name, "
-                          f"e.g. {target / 'report.html'}")
+        raise ConfigError(_("cannot write the report to {path}: it is a folder; give a file name, e.g. "
+                            "{example}").format(path=path, example=target / "report.html"))
     folder = target.parent
     if not folder.is_dir():
-        raise ConfigError(f"cannot write the report to {path}: the folder {folder} does not exist")
+        raise ConfigError(_("cannot write the report to {path}: the folder {folder} does not exist").format(
+            path=path, folder=folder))
 
 
 def _store_words(args: argparse.Namespace) -> str:
     """Which run store the report read, in words (the page may be mailed: it names no path on this machine)."""
     if args.db:
-        return "the run store given with --db"
-    return "the run store named by RESULTS_DB" if os.environ.get("RESULTS_DB") else "the default run store"
+        return _("the run store given with --db")
+    return _("the run store named by RESULTS_DB") if os.environ.get("RESULTS_DB") else _("the default run store")
 
 
 def _print_outcomes(found: Sequence[Any]) -> None:
@@ -146,9 +155,9 @@ def _print_outcomes(found: Sequence[Any]) -> None:
             for line in o.lines if o.complete else ():
                 m = line.member
                 report = m.report_text
-                final = f" (final {line.final_test.text()})" if m.measure == "mean" else ""
-                print(f"    {m.label:<34} report {report:>7}   ours train {line.text('train'):>15}   "
-                      f"test {line.text('test'):>15}{final}")
+                final = _(" (final {acc})").format(acc=line.final_test.text()) if m.measure == "mean" else ""
+                print(_("    {label:<34} report {report:>7}   ours train {train:>15}   test {test:>15}{final}").format(
+                    label=m.label, report=report, train=line.text("train"), test=line.text("test"), final=final))
         flip = flip_note(v.mean, v.sum)
         if flip:
             print(f"  -> {flip}")

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 
 from experiments.cli.common import PrintEpochs, open_store
+from experiments.cli.runs import ended_line
+from experiments.i18n import _, ngettext
 from experiments.interrupt import CtrlC, say_interrupted
 from experiments.runs.lifecycle import ResumePlan, check_fits, plan_continue, plan_resume
 from experiments.runs.runner import RunManager
@@ -20,15 +22,15 @@ from nn.status import RunStatus
 
 
 def add_resume_parsers(sub: argparse._SubParsersAction) -> None:
-    resume = sub.add_parser("resume", help="go on with a run that ended early, from its last finished epoch")
-    resume.add_argument("id", type=int, metavar="RUN_ID")
-    resume.add_argument("--json", action="store_true", help="print one JSON object per epoch")
+    resume = sub.add_parser("resume", help=_("go on with a run that ended early, from its last finished epoch"))
+    resume.add_argument("id", type=int, metavar="RUN_ID", help=_("the run's id"))
+    resume.add_argument("--json", action="store_true", help=_("print one JSON object per epoch"))
     resume.set_defaults(func=cmd_resume)
 
-    more = sub.add_parser("continue", help="train a finished run for more epochs, appending to it")
-    more.add_argument("id", type=int, metavar="RUN_ID")
-    more.add_argument("--epochs", type=int, required=True, metavar="N", help="how many more epochs")
-    more.add_argument("--json", action="store_true", help="print one JSON object per epoch")
+    more = sub.add_parser("continue", help=_("train a finished run for more epochs, appending to it"))
+    more.add_argument("id", type=int, metavar="RUN_ID", help=_("the run's id"))
+    more.add_argument("--epochs", type=int, required=True, metavar="N", help=_("how many more epochs"))
+    more.add_argument("--json", action="store_true", help=_("print one JSON object per epoch"))
     more.set_defaults(func=cmd_continue)
 
 
@@ -51,19 +53,22 @@ def _train(args: argparse.Namespace, plan: ResumePlan, queue: Callable[[RunManag
     manager = RunManager(open_store(args))
     printer = PrintEpochs(args.json, plan.config.epochs)
     if not args.json:
-        start = f"after epoch {plan.from_epoch}" if plan.from_epoch else "from the start (no epoch was finished)"
-        print(f"run {plan.run_id}: training epochs {plan.from_epoch + 1}-{plan.config.epochs}, going on {start}",
-              flush=True)
+        start = (_("after epoch {epoch}").format(epoch=plan.from_epoch) if plan.from_epoch
+                 else _("from the start (no epoch was finished)"))
+        print(_("run {id}: training epochs {first}-{last}, going on {start}").format(
+            id=plan.run_id, first=plan.from_epoch + 1, last=plan.config.epochs, start=start), flush=True)
     queue(manager, printer)
     with CtrlC(lambda: manager.stop(plan.run_id)) as ctrl_c:
         while not manager.wait([plan.run_id], timeout=0.2):
             pass
     run = manager.store.get_run(plan.run_id)
     if not args.json:
-        print(f"run {plan.run_id} {run.status}{': ' + run.message if run.message else ''}")
+        print(ended_line(plan.run_id, run))
     elif run.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
-        print(f"run {plan.run_id} {run.status}: {run.message}", file=sys.stderr)
+        print(_("run {id} {status}: {message}").format(id=plan.run_id, status=run.status, message=run.message),
+              file=sys.stderr)
     if ctrl_c.pressed:
-        return say_interrupted(f"run {plan.run_id} kept with its {run.epochs_done} finished epoch(s); "
-                               f"resume it again later")
+        return say_interrupted(ngettext("run {id} kept with its {n} finished epoch; resume it again later",
+                                        "run {id} kept with its {n} finished epochs; resume it again later",
+                                        run.epochs_done).format(id=plan.run_id, n=run.epochs_done))
     return 0 if run.status == RunStatus.FINISHED else 3

@@ -19,8 +19,10 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from experiments.analysis.figures import separators
 from experiments.analysis.rounding import rounded
 from experiments.analysis.stats import seed_bands
+from experiments.i18n import N_, _, localized, ngettext
 from experiments.report.presets import Comparison, Member, training_key
 
 METRICS = ("accuracy", "loss")
@@ -53,10 +55,10 @@ def comparison_figure(comparison: Comparison, epochs: Any, runs: Mapping[str, Se
         name = _safe(_curve_name(members))
         for trace in fig.data[first:]:
             trace.update(legendgroup=name, legendgrouptitle_text=name)
-    unit = "Accuracy (%)" if metric == "accuracy" else "Loss (cross-entropy)"
+    unit = _("Accuracy (%)") if metric == "accuracy" else _("Loss (cross-entropy)")
     fig.update_layout(
         title=dict(text=_safe(comparison.title), font=dict(size=15)), template="plotly_white",
-        xaxis_title="Epoch", yaxis_title=unit, hovermode="closest", height=460,
+        xaxis_title=_("Epoch"), yaxis_title=unit, separators=separators(), hovermode="closest", height=460,
         legend=dict(orientation="h", yanchor="top", y=-0.18, font=dict(size=11), groupclick="togglegroup"),
         margin=dict(l=60, r=20, t=60, b=40))
     return fig
@@ -93,14 +95,15 @@ class _Series:
 
 
 _SERIES = {
-    ("accuracy", "mean"): (_Series("test_acc", "test", "solid", True),
-                           _Series("full_train_acc", "train, full pass", None, False),
-                           _Series("train_acc", "train, average over the epoch", "dot", False)),
-    ("loss", "mean"): (_Series("train_loss", "train", "solid", True), _Series("test_loss", "test", "dot", False)),
+    ("accuracy", "mean"): (_Series("test_acc", N_("test"), "solid", True),
+                           _Series("full_train_acc", N_("train, full pass"), None, False),
+                           _Series("train_acc", N_("train, average over the epoch"), "dot", False)),
+    ("loss", "mean"): (_Series("train_loss", N_("train"), "solid", True),
+                       _Series("test_loss", N_("test"), "dot", False)),
     # the sum variant has fewer series: the overlay must not drown the correct network's curves
-    ("accuracy", "sum"): (_Series("test_acc", "test", "dashdot", True),
-                          _Series("full_train_acc", "train, full pass", None, False)),
-    ("loss", "sum"): (_Series("train_loss", "train", "dashdot", True),),
+    ("accuracy", "sum"): (_Series("test_acc", N_("test"), "dashdot", True),
+                          _Series("full_train_acc", N_("train, full pass"), None, False)),
+    ("loss", "sum"): (_Series("train_loss", N_("train"), "dashdot", True),),
 }
 
 
@@ -110,15 +113,17 @@ def _draw_ours(fig: go.Figure, epochs: Any, ids: Sequence[int], members: Sequenc
     last = max(m.read_epoch for m in members)
     frame = epochs[epochs["run_id"].isin(list(ids)) & (epochs["epoch"] <= last)]
     scale = 100.0 if metric == "accuracy" else 1.0
-    who = "ours, grad=sum" if variant == "sum" else "ours"
+    who = _("ours, grad=sum") if variant == "sum" else _("ours")
     for series in _SERIES[(metric, variant)]:
         b = seed_bands(frame, {name: ids}, series.column)
         if b.empty:
             continue
         x, mean, std = b["epoch"].tolist(), (b["mean"] * scale).tolist(), (b["std"] * scale).tolist()
-        shown = [rounded(v, 2 if metric == "accuracy" else 3) for v in mean]  # as the verdict's text rounds
+        shown = [localized(rounded(v, 2 if metric == "accuracy" else 3)) for v in mean]  # as the verdict rounds
         n = int(b["n"].max())
-        label = f"{who}: {name} ({series.what}{f', {n} seeds' if n > 1 else ''})"
+        what = (ngettext("{what}, {n} seed", "{what}, {n} seeds", n).format(what=_(series.what), n=n) if n > 1
+                else _(series.what))
+        label = f"{who}: {name} ({what})"
         if series.band and n > 1:
             ceiling = 100.0 if metric == "accuracy" else math.inf  # a band never leaves what the value can be
             fig.add_trace(go.Scatter(x=x + x[::-1], y=[min(m + s, ceiling) for m, s in zip(mean, std)] +
@@ -127,7 +132,8 @@ def _draw_ours(fig: go.Figure, epochs: Any, ids: Sequence[int], members: Sequenc
                                      line=dict(width=0), hoverinfo="skip",
                                      showlegend=False))
         fig.add_trace(_mean_trace(series, x, mean, std, n, label, color, variant).update(
-            customdata=shown, hovertemplate="epoch %{x}: %{customdata}<extra>" + label + "</extra>"))
+            customdata=shown, hovertemplate=_("epoch {x}: {value}").format(x="%{x}", value="%{customdata}")
+            + "<extra>" + label + "</extra>"))
 
 
 def _mean_trace(series: _Series, x: list[Any], mean: list[float], std: list[float], n: int, label: str,
@@ -168,17 +174,19 @@ def _draw_report(fig: go.Figure, members: Sequence[Member], metric: str, color: 
 
 
 def _report_series(fig: go.Figure, run_label: str, series: Sequence[float], metric: str, color: str) -> None:
-    what = "train accuracy" if metric == "accuracy" else "train loss"
-    name = f"report: {_safe(run_label)} ({what} per epoch)"
+    what = _("train accuracy per epoch") if metric == "accuracy" else _("train loss per epoch")
+    name = _("report: {line} ({what})").format(line=_safe(run_label), what=what)
     fig.add_trace(go.Scatter(x=list(range(1, len(series) + 1)), y=list(series), mode="lines+markers",
                              name=name, line=dict(color=color, dash="dash", width=1.5),
                              marker=dict(symbol="x", size=6, color=color),
-                             hovertemplate="epoch %{x}: %{y}<extra>" + name + "</extra>"))
+                             hovertemplate=_("epoch {x}: {value}").format(x="%{x}", value="%{y}")
+                             + "<extra>" + name + "</extra>"))
 
 
 def _report_number(fig: go.Figure, m: Member, series: Sequence[float], color: str) -> None:
     """The report's headline number for line ``m``: a dashed level for a mean over epochs, else a star."""
-    name = f"report: {_safe(m.reported_label)}: {m.report_text} ({_safe(m.report_what)})"
+    name = _("report: {line}: {value} ({what})").format(line=_safe(m.reported_label), value=m.report_text,
+                                                         what=_safe(_(m.report_what) if m.report_what else ""))
     if m.measure == "mean":
         fig.add_trace(go.Scatter(x=[1, m.reported_epoch], y=[m.report_pct] * 2, mode="lines+markers", name=name,
                                  line=dict(color=color, dash="dash", width=2), marker=dict(color=color, size=5),
@@ -188,7 +196,8 @@ def _report_number(fig: go.Figure, m: Member, series: Sequence[float], color: st
         fig.add_trace(go.Scatter(x=[m.reported_epoch], y=[m.report_pct], mode="markers", name=name,
                                  marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1)),
                                  customdata=[m.report_text],
-                                 hovertemplate="epoch %{x}: %{customdata}<extra>" + name + "</extra>"))
+                                 hovertemplate=_("epoch {x}: {value}").format(x="%{x}", value="%{customdata}")
+                                 + "<extra>" + name + "</extra>"))
 
 
 def _report_losses(fig: go.Figure, m: Member, color: str, drawn: set[str]) -> None:
@@ -201,7 +210,8 @@ def _report_losses(fig: go.Figure, m: Member, color: str, drawn: set[str]) -> No
         if value is None or key in drawn:
             continue
         drawn.add(key)
-        name = f"report: {_safe(r.label)}: loss {value:g} after epoch {epoch if epoch == 1 else r.epochs}"
+        name = _("report: {line}: loss {value} after epoch {epoch}").format(
+            line=_safe(r.label), value=localized(f"{value:g}"), epoch=epoch if epoch == 1 else r.epochs)
         fig.add_trace(go.Scatter(x=[epoch], y=[value], mode="markers", name=name,
                                  marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1)),
                                  hovertemplate="%{y}<extra>" + name + "</extra>"))

@@ -15,10 +15,11 @@ from typing import Any
 import plotly.io as pio
 
 from experiments.analysis.stats import small_n_note
+from experiments.i18n import _, language, whole
 from experiments.report import wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import ClaimOutcome, LineResult, Outcome, VariantOutcomes
-from experiments.report.presets import COMMON_ASSUMPTIONS, VARIANT_NAMES
+from experiments.report.presets import VARIANT_NAMES, common_assumptions
 from experiments.report.reference import load_reference
 
 STYLE = """
@@ -47,29 +48,33 @@ def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs: Any, st
     seeds = [n for v in pairs for o in v.outcomes if o.complete for n in o.seeds]
     ref = load_reference()
     e = html.escape
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-             f"<title>The course report, reproduced</title><style>{STYLE}</style></head><body>",
-             "<h1>The course report, reproduced with a correct network, and as it probably ran</h1>",
-             f"<p class='muted'>Source: {e(ref.source)}. Generated {e(_now())}"
-             f"{' from ' + e(store_note) if store_note else ''}.</p>",
-             "<p>Each comparison of the report is rerun with our NumPy network, several seeds per setting. The "
-             "report measured its accuracies on the <b>training</b> set; we show ours on the training set (a full "
-             "pass after the epoch) and on the 10,000 test images. The report's own numbers come from a network "
-             "it says had a bug, so the question is whether its <i>conclusions</i> hold, not its numbers.</p>",
-             "<p>Every comparison runs in two variants: the <b>correct network</b> averages the gradient over the "
-             "batch; <b>as the report probably ran it</b> sums it (the same as multiplying the learning rate by the "
-             "batch size, 64). Charts overlay both: correct network solid, summed gradient dash-dot (open diamonds "
-             "for its training accuracy), the report dashed or stars.</p>",
-             f"<p class='muted'>Seed verdicts: {e(wording.VERDICT_TEST)}. {e(small_n_note(seeds))}"
-             f"{' ' + e(seeds_note) if seeds_note else ''}</p>",
+    generated = (_("Source: {source}. Generated {when} from {store}.") if store_note
+                 else _("Source: {source}. Generated {when}.")).format(source=ref.source, when=_now(), store=store_note)
+    parts = [f"<!doctype html><html lang='{language()}'><head><meta charset='utf-8'>"
+             "<title>" + e(_("The course report, reproduced")) + f"</title><style>{STYLE}</style></head><body>",
+             "<h1>" + e(_("The course report, reproduced with a correct network, and as it probably ran")) + "</h1>",
+             f"<p class='muted'>{e(generated)}</p>",
+             # the page's own words, with their markup (no user text in them: nothing to escape)
+             "<p>" + _("Each comparison of the report is rerun with our NumPy network, several seeds per setting. "
+                       "The report measured its accuracies on the <b>training</b> set; we show ours on the training "
+                       "set (a full pass after the epoch) and on the {test_images} test images. The report's own "
+                       "numbers come from a network it says had a bug, so the question is whether its "
+                       "<i>conclusions</i> hold, not its numbers.").format(test_images=whole(10000)) + "</p>",
+             "<p>" + _("Every comparison runs in two variants: the <b>correct network</b> averages the gradient over "
+                       "the batch; <b>as the report probably ran it</b> sums it (the same as multiplying the learning "
+                       "rate by the batch size, 64). Charts overlay both: correct network solid, summed gradient "
+                       "dash-dot (open diamonds for its training accuracy), the report dashed or stars.") + "</p>",
+             "<p class='muted'>" + e(_("Seed verdicts: {test}.").format(test=wording.VERDICT_TEST)) + " "
+             f"{e(small_n_note(seeds))}{' ' + e(seeds_note) if seeds_note else ''}</p>",
              _summary(pairs)]
     first = True
     for v in pairs:
         parts.append(_section(v, epochs, first))
         first = first and not any(o.complete for o in v.outcomes)
-    parts.append("<h2>Assumptions common to every comparison</h2><ul>" +
-                 "".join(f"<li>{e(a)}</li>" for a in COMMON_ASSUMPTIONS) + "</ul>")
-    parts.append("<h2>The report's caveats</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in ref.notes) + "</ul>")
+    parts.append("<h2>" + e(_("Assumptions common to every comparison")) + "</h2><ul>" +
+                 "".join(f"<li>{e(a)}</li>" for a in common_assumptions()) + "</ul>")
+    caveats = _("The report's caveats")
+    parts.append(f"<h2>{e(caveats)}</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in ref.notes) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -82,7 +87,7 @@ def _as_variants(o: VariantOutcomes | Outcome) -> VariantOutcomes:
 
 def _status_cell(o: Outcome | None) -> str:
     if o is None:
-        return "<td class='muted'>not asked for</td>"
+        return "<td class='muted'>" + html.escape(_("not asked for")) + "</td>"
     cls = _CELL_CLASS.get(o.status, "") if o.complete else ""
     return f"<td class='{cls}'>{html.escape(wording.status_label(o))}</td>"
 
@@ -94,8 +99,9 @@ def _summary(outcomes: Sequence[VariantOutcomes]) -> str:
         c = v.comparison
         rows.append(f"<tr><td><a href='#{e(c.id)}'>{e(c.id)}</a></td><td>{e(c.conclusion)}</td>"
                     f"{_status_cell(v.mean)}{_status_cell(v.sum)}<td>{e(wording.flip_note(v.mean, v.sum))}</td></tr>")
-    return ("<h2>Summary</h2><table><tr><th>comparison</th><th>the report concluded</th>"
-            f"<th>{e(VARIANT_NAMES['mean'])}</th><th>{e(VARIANT_NAMES['sum'])}</th><th>between the two</th></tr>"
+    return ("<h2>" + e(_("Summary")) + "</h2><table><tr><th>" + e(_("comparison")) + "</th>"
+            "<th>" + e(_("the report concluded")) + f"</th><th>{e(_(VARIANT_NAMES['mean']))}</th>"
+            f"<th>{e(_(VARIANT_NAMES['sum']))}</th><th>" + e(_("between the two")) + "</th></tr>"
             + "".join(rows) + "</table>")
 
 
@@ -104,15 +110,16 @@ def _section(v: VariantOutcomes, epochs: Any, include_js: bool) -> str:
     e = html.escape
     c = v.comparison
     out = [f"<h2 id='{e(c.id)}'>{e(c.title)}</h2>",
-           f"<p>The report: <blockquote>{e(c.conclusion)}</blockquote></p>"]
+           "<p>" + e(_("The report:")) + f" <blockquote>{e(c.conclusion)}</blockquote></p>"]
     done = [o for o in v.outcomes if o.complete]
     if not done:
-        out.append(f"<p class='verdict'>Not reproduced yet: <code>python -m experiments reproduce {e(c.id)}</code></p>")
+        out.append("<p class='verdict'>" + e(_("Not reproduced yet:")) + " "
+                   f"<code>python -m experiments reproduce {e(c.id)}</code></p>")
         return "\n".join(out)
     out += _verdicts(v, done)
     out.append(_table(v))
     out += _figures(v, done, epochs, include_js)
-    out.append("<details><summary>Our choices where the report is silent</summary><ul>" +
+    out.append("<details><summary>" + e(_("Our choices where the report is silent")) + "</summary><ul>" +
                "".join(f"<li>{e(a)}</li>" for a in c.assumptions) + "</ul></details>")
     return "\n".join(out)
 
@@ -120,19 +127,20 @@ def _section(v: VariantOutcomes, epochs: Any, include_js: bool) -> str:
 def _verdicts(v: VariantOutcomes, done: Sequence[Outcome]) -> list[str]:
     """Each variant's verdict sentence, the flip note, the reduced-reproduction warning and each claim's test."""
     e = html.escape
-    out = [f"<p class='verdict'>{e(VARIANT_NAMES[o.comparison.variant].capitalize())}: {e(wording.verdict_line(o))}</p>"
-           for o in v.outcomes]
+    out = [f"<p class='verdict'>{e(_(VARIANT_NAMES[o.comparison.variant]).capitalize())}: "
+           f"{e(wording.verdict_line(o))}</p>" for o in v.outcomes]
     flip = wording.flip_note(v.mean, v.sum)
     if flip:
         out.append(f"<p class='flip'>{e(flip)}</p>")
     first = done[0]
     if first.train_size or first.comparison.epochs_scale != 1:
         out.append(f"<p class='against'>{e(wording.protocol_note(first.train_size, first.comparison.epochs_scale))}"
-                   f"</p>")
+                   "</p>")
     for o in done:
-        name = VARIANT_NAMES[o.comparison.variant]
-        out.append("<ul>" + "".join(f"<li>The report: {e(r.claim.text)}. Ours ({e(name)}): {e(r.verdict.text)}.</li>"
-                                     for r in o.claims) + "</ul>")
+        name = _(VARIANT_NAMES[o.comparison.variant])
+        said = (_("The report: {claim}. Ours ({variant}): {verdict}.").format(
+            claim=_(r.claim.text), variant=name, verdict=r.verdict.text) for r in o.claims)
+        out.append("<ul>" + "".join(f"<li>{e(text)}</li>" for text in said) + "</ul>")
     return out
 
 
@@ -150,8 +158,8 @@ def _figures(v: VariantOutcomes, done: Sequence[Outcome], epochs: Any, include_j
         include_js = False
     groups = sorted({o.group_id for o in done if o.group_id})
     if groups:
-        out.append(f"<p class='muted'>Runs: group {html.escape(', '.join(groups))}, "
-                   f"ids {html.escape(', '.join(map(str, all_ids)))}.</p>")
+        out.append("<p class='muted'>{}</p>".format(html.escape(_("Runs: group {groups}, ids {ids}.").format(
+            groups=", ".join(groups), ids=", ".join(map(str, all_ids))))))
     return out
 
 
@@ -159,10 +167,11 @@ def _cells(line: LineResult | None) -> str:
     if line is None:
         return "<td class='num'>-</td><td class='num'>-</td>"
     m = line.member
-    note = " (running average)" if line.train_is_running_average else ""
+    note = html.escape(_(" (running average)")) if line.train_is_running_average else ""
     final = ""
     if m.measure == "mean":
-        final = f"<br><span class='muted'>final: {html.escape(line.final_test.text())}</span>"
+        final = ("<br><span class='muted'>"
+                 + html.escape(_("final: {acc}").format(acc=line.final_test.text())) + "</span>")
     return (f"<td class='num'>{html.escape(line.text('train'))}{note}</td>"
             f"<td class='num'>{html.escape(line.text('test'))}{final}</td>")
 
@@ -176,16 +185,20 @@ def _table(v: VariantOutcomes) -> str:
     rows = []
     for m in v.comparison.members:
         report = m.report_text
-        what = e(m.report_what) if m.report_pct is not None else "(ours only)"
-        reading = "mean over epochs 1-" + str(m.read_epoch) if m.measure == "mean" else f"after epoch {m.read_epoch}"
+        what = e(_(m.report_what) if m.report_what else "") if m.report_pct is not None else e(_("(ours only)"))
+        reading = (_("mean over epochs 1-{epoch}") if m.measure == "mean" else _("after epoch {epoch}")).format(
+            epoch=m.read_epoch)
         rows.append(f"<tr><td>{e(m.label)}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"
                     f"{_cells(lines.get('mean', {}).get(m.label))}{_cells(lines.get('sum', {}).get(m.label))}"
                     f"<td class='num'>{seeds(m.label)}</td></tr>")
-    return ("<table><tr><th rowspan=2>line</th><th rowspan=2>report (train)</th><th rowspan=2>the report's number is"
-            "</th><th rowspan=2>ours, read</th>"
-            f"<th colspan=2>{e(VARIANT_NAMES['mean'])} (mean)</th><th colspan=2>{e(VARIANT_NAMES['sum'])} (sum)</th>"
-            "<th rowspan=2>seeds</th></tr><tr><th>train</th><th>test</th><th>train</th><th>test</th></tr>"
-            + "".join(rows) + "</table>")
+    train, test, number_is = e(_("train")), e(_("test")), e(_("the report's number is"))
+    return ("<table><tr><th rowspan=2>" + e(_("line")) + "</th><th rowspan=2>" + e(_("report (train)")) + "</th>"
+            f"<th rowspan=2>{number_is}</th>"
+            "<th rowspan=2>" + e(_("ours, read")) + "</th>"
+            f"<th colspan=2>{e(_(VARIANT_NAMES['mean']))} (mean)</th>"
+            f"<th colspan=2>{e(_(VARIANT_NAMES['sum']))} (sum)</th>"
+            "<th rowspan=2>" + e(_("seeds")) + f"</th></tr><tr><th>{train}</th><th>{test}</th><th>{train}</th>"
+            f"<th>{test}</th></tr>" + "".join(rows) + "</table>")
 
 
 def _now() -> str:

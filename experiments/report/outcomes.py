@@ -17,6 +17,7 @@ from typing import Any
 
 from experiments.analysis import stats
 from experiments.analysis.seeds import one_per_seed
+from experiments.i18n import _, ngettext
 from experiments.report.presets import Claim, Comparison, Member, training_key, variants
 from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
 from experiments.store import RunRecord, RunStore
@@ -65,7 +66,9 @@ class LineResult:
         base = getattr(self, which).text()
         if not self.diverged:
             return base
-        note = f"diverged ({self.diverged} of {self.diverged + getattr(self, which).n} seeds)"
+        total = self.diverged + getattr(self, which).n
+        note = ngettext("diverged ({n} of {total} seed)", "diverged ({n} of {total} seeds)", total).format(
+            n=self.diverged, total=total)
         return note if self.all_diverged else f"{base}; {note}"
 
 
@@ -206,8 +209,8 @@ def _diverged_verdict(better: LineResult, worse: LineResult) -> stats.Verdict | 
     if better.all_diverged == worse.all_diverged or not (better.final_test_values or worse.final_test_values):
         return None
     dead, alive = (better, worse) if better.all_diverged else (worse, better)
-    detail = (f"{dead.member.label} diverged on all {dead.diverged} seeds (the loss exploded), "
-              f"{alive.member.label} trained to {alive.final_test.text()}")
+    detail = _("{dead} diverged on all {n} seeds (the loss exploded), {alive} trained to {acc}").format(
+        dead=dead.member.label, n=dead.diverged, alive=alive.member.label, acc=alive.final_test.text())
     diff = -math.inf if better.all_diverged else math.inf
     return stats.Verdict(stats.VerdictKind.REAL, diff, len(better.final_test_values), len(worse.final_test_values),
                          name_a=better.member.label, name_b=worse.member.label, detail=detail)

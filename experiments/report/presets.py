@@ -23,7 +23,7 @@ from typing import Any
 
 from experiments.analysis.rounding import rounded
 from experiments.config import ConfigError, RunConfig
-from experiments.i18n import N_
+from experiments.i18n import N_, _, percent_sign, whole
 from experiments.report.reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
@@ -43,17 +43,29 @@ BASE = RunConfig(hidden=(128,), activation="relu", optimizer="adam", lr=ADAM_LR,
                  val_size=0)
 PLAIN = BASE.replace(optimizer="sgd", lr=PLAIN_LR, l2=0.0)
 
-COMMON_ASSUMPTIONS = (
-    "Accuracies: the report's are on the 60,000 training images; ours are given on both sets, the training "
-    "one measured by a full pass after the epoch (not the running average over the epoch's batches).",
-    "Protocol: like the report, these runs train on all 60,000 training images and hold out no validation set, "
-    "so their verdicts are read on the test set; to choose settings yourself, use a validation set instead.",
-    "Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
-    "we show the mean ± standard deviation over seeds.",
-    "Each comparison runs twice: 'correct network' averages the batch gradient (reduction 'mean'); 'as the "
-    "report probably ran it' sums it over the batch (reduction 'sum'), which multiplies the effective learning "
-    f"rate by the batch size ({BATCH_SIZE}). The L2 gradient (L2 * W) is not scaled in either.",
-)
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``COMMON_ASSUMPTIONS``: the choices every comparison shares, worded in the current language each time."""
+    if name == "COMMON_ASSUMPTIONS":
+        return common_assumptions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def common_assumptions() -> tuple[str, ...]:
+    """Our choices common to every comparison, in the current language."""
+    return (
+        _("Accuracies: the report's are on the {n} training images; ours are given on both sets, the training "
+          "one measured by a full pass after the epoch (not the running average over the epoch's batches).").format(
+            n=whole(60000)),
+        _("Protocol: like the report, these runs train on all {n} training images and hold out no validation set, "
+          "so their verdicts are read on the test set; to choose settings yourself, use a validation set "
+          "instead.").format(n=whole(60000)),
+        _("Each line is trained with seeds 0, 1, 2, ... (the seed sets the initial weights and the batch order); "
+          "we show the mean ± standard deviation over seeds."),
+        _("Each comparison runs twice: 'correct network' averages the batch gradient (reduction 'mean'); 'as the "
+          "report probably ran it' sums it over the batch (reduction 'sum'), which multiplies the effective "
+          "learning rate by the batch size ({batch_size}). The L2 gradient (L2 * W) is not scaled in "
+          "either.").format(batch_size=BATCH_SIZE),
+    )
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ class Member:
     config: RunConfig             # seed 0; ``epochs`` is the read epoch (training may run longer, see plan)
     report: ReportRun | None      # the report's run this line reproduces (None: ours only, for contrast)
     report_pct: float | None = None   # the report's headline number (training-set accuracy, %)
-    report_what: str = ""         # what that number is, in words
+    report_what: str = ""         # what that number is, in words (marked N_: shown through _())
     measure: str = "final"        # our value at the read epoch ("final") or the mean over epochs 1..read ("mean")
     report_label: str = ""        # the line's name at the report's length ("" = ``label``: not scaled)
     report_epoch: int = 0         # the epoch the report read (0 = ``read_epoch``: not scaled)
@@ -77,7 +89,7 @@ class Member:
     def report_text(self) -> str:
         """The report's headline number as every table, legend and hover shows it: rounded once, e.g. the
         report's 68.385 is "68.39%" everywhere (Python's "%.2f" gave 68.38 in the text, the chart 68.39)."""
-        return f"{rounded(self.report_pct, 2)}%" if self.report_pct is not None else "-"
+        return percent_sign(rounded(self.report_pct, 2)) if self.report_pct is not None else "-"
 
     @property
     def reported_label(self) -> str:
@@ -113,8 +125,15 @@ class Comparison:
     members: tuple[Member, ...]
     conclusion: str               # the report's, verbatim from the reference
     claims: tuple[Claim, ...]
-    assumptions: tuple[str, ...]  # our choices where the report is silent, for the user to see
+    # our choices where the report is silent, for the user to see: texts marked N_ with {placeholders} filled
+    # from ``assumption_values`` (``assumptions`` gives them worded in the current language)
+    assumption_templates: tuple[str, ...]
     epochs_scale: float = 1.0     # < 1 for quick demos and tests: every epoch count scaled down
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Our choices where the report is silent, in the current language."""
+        return tuple(_(a).format(**assumption_values()) for a in self.assumption_templates)
 
     @property
     def variant(self) -> str:
@@ -129,7 +148,7 @@ class Comparison:
         for m in self.members:
             if m.label == label:
                 return m
-        raise KeyError(f"comparison {self.id!r} has no line {label!r}")
+        raise KeyError(_("comparison {id} has no line {label}").format(id=repr(self.id), label=repr(label)))
 
     def with_settings(self, **changes: Any) -> Comparison:
         """The same comparison with some settings changed on every line (e.g. ``reduction="sum"``)."""
@@ -146,7 +165,7 @@ class Comparison:
         if factor == 1:
             return self
         if not 0 < factor <= 10:
-            raise ConfigError(f"the epochs scale must be in (0, 10] (got {factor:g})")
+            raise ConfigError(_("the epochs scale must be in (0, 10] (got {factor})").format(factor=f"{factor:g}"))
         members = [replace(m, config=m.config.replace(epochs=scale_epochs(m.read_epoch, factor)),
                            report_label=m.reported_label, report_epoch=m.reported_epoch) for m in self.members]
         labels = [relabel(m.reported_label, m.reported_epoch, m.read_epoch) for m in members]
@@ -183,7 +202,7 @@ def _comparisons() -> tuple[Comparison, ...]:
     lr, opt, long_, second, width, sweep = (ref.comparison(i) for i in (
         "learning-rate", "optimizer", "long-training", "second-hidden-layer", "second-layer-width", "epochs"))
     two = PLAIN.replace(hidden=(128, 64))
-    final = "final training accuracy"
+    final = N_("final training accuracy")
     long_run = long_.runs[0]
     return (
         Comparison(
@@ -193,10 +212,10 @@ def _comparisons() -> tuple[Comparison, ...]:
              Member("lr=0.001", PLAIN.replace(lr=0.001, epochs=10), lr.run("lr=0.001"),
                     lr.run("lr=0.001").final_train_accuracy_pct, final)),
             lr.conclusion,
-            (Claim("lr=0.001", "lr=0.1", "lr 0.001 beats lr 0.1"),),
-            (f"Batch size {BATCH_SIZE} (these runs do not state it; the report's method uses {BATCH_SIZE}).",
-             "Plain mini-batch gradient descent is our 'sgd' optimizer, no L2.",
-             "As in the report, lr=0.1 runs 20 epochs and lr=0.001 runs 10; each is read at its last epoch.")),
+            (Claim("lr=0.001", "lr=0.1", N_("lr 0.001 beats lr 0.1")),),
+            (N_("Batch size {batch} (these runs do not state it; the report's method uses {batch})."),
+             N_("Plain mini-batch gradient descent is our 'sgd' optimizer, no L2."),
+             N_("As in the report, lr=0.1 runs 20 epochs and lr=0.001 runs 10; each is read at its last epoch."))),
         Comparison(
             opt.id, opt.title,
             (Member("Adam + L2", BASE.replace(epochs=10), opt.run("Adam + L2"),
@@ -204,65 +223,72 @@ def _comparisons() -> tuple[Comparison, ...]:
              Member("no optimizer", PLAIN.replace(epochs=10), opt.run("no optimizer"),
                     opt.run("no optimizer").final_train_accuracy_pct, final)),
             opt.conclusion,
-            (Claim("Adam + L2", "no optimizer", "Adam + L2 beats plain gradient descent"),),
-            (f"Adam's learning rate {ADAM_LR:g} (not given; the usual default).",
-             f"L2 = {L2:g} (the report uses L2 without a value); penalty 0.5 * L2 * sum of squared weights.",
-             f"'No optimizer' = plain gradient descent with lr {PLAIN_LR:g} (not given; its printed losses "
-             f"track the report's lr=0.1 run), no L2.",
-             f"Batch size {BATCH_SIZE} for both (not restated).")),
+            (Claim("Adam + L2", "no optimizer", N_("Adam + L2 beats plain gradient descent")),),
+            (N_("Adam's learning rate {adam_lr} (not given; the usual default)."),
+             N_("L2 = {l2} (the report uses L2 without a value); penalty 0.5 * L2 * sum of squared weights."),
+             N_("'No optimizer' = plain gradient descent with lr {plain_lr} (not given; its printed losses "
+                "track the report's lr=0.1 run), no L2."),
+             N_("Batch size {batch} for both (not restated)."))),
         Comparison(
             long_.id, long_.title,
             (Member("epoch 1", BASE.replace(epochs=1), long_run, long_run.train_accuracy_pct[0],
-                    "training accuracy after epoch 1"),
+                    N_("training accuracy after epoch 1")),
              Member("epoch 39", BASE.replace(epochs=len(long_run.train_accuracy_pct)), long_run,
-                    long_run.train_accuracy_pct[-1], "training accuracy after epoch 39 (the last it printed)")),
+                    long_run.train_accuracy_pct[-1], N_("training accuracy after epoch 39 (the last it printed)"))),
             long_.conclusion,
-            (Claim("epoch 1", "epoch 39", "training longer did not help: 75.41% after epoch 1, 64.56% after 39"),),
-            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report says only 'with "
-             f"the optimizer' and does not give these values).",
-             f"The report printed 39 of its 40 epochs (peak {long_run.peak_train_accuracy_pct:g}% by its text); "
-             f"we read epochs 1 and 39 of the same runs as the epochs comparison.")),
+            (Claim("epoch 1", "epoch 39",
+                   N_("training longer did not help: 75.41% after epoch 1, 64.56% after 39")),),
+            (N_("The base network: Adam lr {adam_lr}, L2 {l2}, batch {batch} (the report says only 'with "
+                "the optimizer' and does not give these values)."),
+             N_("The report printed 39 of its 40 epochs (peak {peak}% by its text); we read epochs 1 and 39 of the "
+                "same runs as the epochs comparison."))),
         Comparison(
             second.id, second.title,
             (Member("784-128-64-10, epoch 1", two.replace(epochs=1), second.runs[0],
-                    second.runs[0].first_epoch_train_accuracy_pct, "training accuracy after epoch 1"),
+                    second.runs[0].first_epoch_train_accuracy_pct, N_("training accuracy after epoch 1")),
              Member("784-128-64-10, epoch 10", two.replace(epochs=10), second.runs[0],
                     second.runs[0].final_train_accuracy_pct, final),
              Member("784-128-10 (ours only), epoch 10", PLAIN.replace(epochs=10), None)),
             second.conclusion,
             (Claim("784-128-64-10, epoch 10", "784-128-10 (ours only), epoch 10",
-                   "the second hidden layer learns faster than the one-layer network"),),
-            ("Optimizer: plain gradient descent (the report does not say; it raises 'the learning rate' to 0.1, "
-             "continuing its runs without an optimizer), no L2.",
-             "For contrast we add the one-hidden-layer network with the same settings (no report number): the "
-             "report credits the second layer for a jump that batch 64 and lr 0.1 may explain alone.")),
+                   N_("the second hidden layer learns faster than the one-layer network")),),
+            (N_("Optimizer: plain gradient descent (the report does not say; it raises 'the learning rate' to 0.1, "
+                "continuing its runs without an optimizer), no L2."),
+             N_("For contrast we add the one-hidden-layer network with the same settings (no report number): the "
+                "report credits the second layer for a jump that batch 64 and lr 0.1 may explain alone."))),
         Comparison(
             width.id, width.title,
             (Member("64 neurons", two.replace(epochs=10), width.run("64 neurons"),
-                    width.run("64 neurons").mean_train_accuracy_pct, "mean training accuracy over the 10 epochs",
+                    width.run("64 neurons").mean_train_accuracy_pct, N_("mean training accuracy over the 10 epochs"),
                     "mean"),
              Member("96 neurons", two.replace(hidden=(128, 96), epochs=10), width.run("96 neurons"),
-                    width.run("96 neurons").mean_train_accuracy_pct, "mean training accuracy over the 10 epochs",
+                    width.run("96 neurons").mean_train_accuracy_pct, N_("mean training accuracy over the 10 epochs"),
                     "mean")),
             width.conclusion,
-            (Claim("96 neurons", "64 neurons", "96 neurons beat 64"),),
-            ("Optimizer: plain gradient descent, lr 0.1, no L2 (the report does not say; as in the "
-             "second-hidden-layer comparison).",
-             "The report compares means over the 10 epochs, from one run each; ours are the same mean (a full "
-             "training-set pass after every epoch), and the seed verdict uses the final test accuracy.")),
+            (Claim("96 neurons", "64 neurons", N_("96 neurons beat 64")),),
+            (N_("Optimizer: plain gradient descent, lr 0.1, no L2 (the report does not say; as in the "
+                "second-hidden-layer comparison)."),
+             N_("The report compares means over the 10 epochs, from one run each; ours are the same mean (a full "
+                "training-set pass after every epoch), and the seed verdict uses the final test accuracy."))),
         Comparison(
             sweep.id, sweep.title,
             tuple(Member(r.label, BASE.replace(epochs=r.epochs), r, r.final_train_accuracy_pct,
                          final if r.final_train_accuracy_pct is not None else "")
                   for r in sweep.runs),
             sweep.conclusion,
-            (Claim("50 epochs", "10 epochs", "50 epochs beat 10"),
-             Claim("50 epochs", "100 epochs", "50 epochs are best: 100 do not beat them")),
-            (f"The base network: Adam lr {ADAM_LR:g}, L2 {L2:g}, batch {BATCH_SIZE} (the report gives neither "
-             f"value).",
-             "One 100-epoch run per seed, read at epochs 10, 20, 50 and 100: identical to separate runs of those "
-             "lengths, at half the cost.")),
+            (Claim("50 epochs", "10 epochs", N_("50 epochs beat 10")),
+             Claim("50 epochs", "100 epochs", N_("50 epochs are best: 100 do not beat them"))),
+            (N_("The base network: Adam lr {adam_lr}, L2 {l2}, batch {batch} (the report gives neither value)."),
+             N_("One 100-epoch run per seed, read at epochs 10, 20, 50 and 100: identical to separate runs of those "
+                "lengths, at half the cost."))),
     )
+
+
+def assumption_values() -> dict[str, str]:
+    """The values our choices' texts name (``Comparison.assumption_templates``' {placeholders})."""
+    peak = load_reference().comparison("long-training").runs[0].peak_train_accuracy_pct
+    return {"batch": str(BATCH_SIZE), "adam_lr": f"{ADAM_LR:g}", "l2": f"{L2:g}", "plain_lr": f"{PLAIN_LR:g}",
+            "peak": f"{peak:g}"}
 
 
 COMPARISONS: tuple[Comparison, ...] = _comparisons()
@@ -273,7 +299,8 @@ def get_comparison(comparison_id: str) -> Comparison:
     for c in COMPARISONS:
         if c.id == comparison_id:
             return c
-    raise KeyError(f"no comparison {comparison_id!r}; choose one of {', '.join(COMPARISON_IDS)}")
+    raise KeyError(_("no comparison {id}; choose one of {ids}").format(id=repr(comparison_id),
+                                                                        ids=", ".join(COMPARISON_IDS)))
 
 
 def select(names: Iterable[str] | str | None) -> list[Comparison]:
@@ -289,7 +316,8 @@ def select(names: Iterable[str] | str | None) -> list[Comparison]:
 def variants(comparisons: Iterable[Comparison], which: str = "both") -> list[Comparison]:
     """``comparisons`` in the chosen variant(s): "mean", "sum" or "both" (each mean one, then its sum one)."""
     if which not in VARIANT_CHOICES:
-        raise ConfigError(f"variant must be one of {', '.join(VARIANT_CHOICES)} (got {which!r})")
+        raise ConfigError(_("variant must be one of {choices} (got {value})").format(
+            choices=", ".join(VARIANT_CHOICES), value=repr(which)))
     chosen = VARIANTS if which == "both" else (which,)
     return [c.with_settings(reduction=v) for c in comparisons for v in chosen]
 
@@ -320,7 +348,7 @@ def plan(comparisons: Sequence[Comparison], seeds: int = DEFAULT_SEEDS) -> list[
     Lines that differ only in epochs share one training as long as the longest of them.
     """
     if not 1 <= int(seeds) <= 20:
-        raise ConfigError(f"seeds must be from 1 to 20 (got {seeds})")
+        raise ConfigError(_("seeds must be from 1 to 20 (got {seeds})").format(seeds=seeds))
     by_key: dict[str, PlannedRun] = {}
     for comparison in comparisons:
         for m in comparison.members:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from experiments.i18n import N_, _
 from nn.early_stopping import improves
 
 SUMMARY_METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
@@ -25,30 +26,37 @@ BEST_COLUMNS = {"best_epoch": "epoch", "best_val_loss": "val_loss", "best_val_ac
 # The runs table's summary columns that log_epoch sets after each epoch: the last epoch's, then the best's.
 RUN_SUMMARY_COLUMNS = (*SUMMARY_METRICS, "seconds", "epochs_done", *BEST_COLUMNS)
 DEFAULT_MONITOR = "val_loss"
-WHY_NOT_TEST = ("Settings and epochs are chosen on validation; the test accuracy is the held-out final check, "
-                "and choosing by it would fit the test set and overstate it.")
 
 
-# How the best epoch is chosen, in the words every page and command uses beside a "best" number.
-MONITOR_RULES = {"val_loss": "lowest val. loss", "val_acc": "highest val. accuracy"}
-MONITOR_CHOICE = {"val_loss": "chosen by validation loss", "val_acc": "chosen by validation accuracy"}
+def __getattr__(name: str) -> str:
+    """``WHY_NOT_TEST``: a constant in words, read in the current language each time."""
+    if name == "WHY_NOT_TEST":
+        return _("Settings and epochs are chosen on validation; the test accuracy is the held-out final check, "
+                 "and choosing by it would fit the test set and overstate it.")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# How the best epoch is chosen, in the words every page and command uses beside a "best" number (marked for
+# the catalog: read them through ``_()``, or through the functions below, which do).
+MONITOR_RULES = {"val_loss": N_("lowest val. loss"), "val_acc": N_("highest val. accuracy")}
+MONITOR_CHOICE = {"val_loss": N_("chosen by validation loss"), "val_acc": N_("chosen by validation accuracy")}
 
 
 def best_epoch_name(monitor: str = DEFAULT_MONITOR) -> str:
     """The best epoch named with its rule, e.g. "best epoch (lowest val. loss)": a "best" accuracy is the
     accuracy at this epoch, never the highest accuracy over epochs."""
-    return f"best epoch ({MONITOR_RULES.get(monitor, MONITOR_RULES[DEFAULT_MONITOR])})"
+    return _("best epoch ({rule})").format(rule=_(MONITOR_RULES.get(monitor, MONITOR_RULES[DEFAULT_MONITOR])))
 
 
 def best_epoch_choice(monitor: str = DEFAULT_MONITOR) -> str:
     """How the best epoch was chosen, for a hover: "chosen by validation loss" (or accuracy)."""
-    return MONITOR_CHOICE.get(monitor, MONITOR_CHOICE[DEFAULT_MONITOR])
+    return _(MONITOR_CHOICE.get(monitor, MONITOR_CHOICE[DEFAULT_MONITOR]))
 
 
 def at_best_epoch(what: str, monitor: str = DEFAULT_MONITOR) -> str:
     """A metric read at the best epoch, named with the rule: "val. accuracy at the best epoch (lowest val.
     loss)"."""
-    return f"{what} at the {best_epoch_name(monitor)}"
+    return _("{what} at the {best_epoch}").format(what=what, best_epoch=best_epoch_name(monitor))
 
 
 class SummaryBy(StrEnum):
@@ -56,6 +64,14 @@ class SummaryBy(StrEnum):
 
     BEST = "best"  # the best validation epoch (the default)
     LAST = "last"  # the last finished epoch
+
+    @property
+    def word(self) -> str:
+        """The value in the current language ("best" / "mejor"), for a table's "at epoch" column."""
+        return _(SUMMARY_BY_WORDS[self])
+
+
+SUMMARY_BY_WORDS = {SummaryBy.BEST: N_("best"), SummaryBy.LAST: N_("last")}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import shutil
 from enum import Enum
 from pathlib import Path
 
+from experiments.i18n import _
+
 FULL_BELOW = 1 << 20  # bytes free under which a disk counts as full: SQLite needs a few pages (and a 32 KiB index)
 
 
@@ -75,8 +77,8 @@ def disk_is_full(folder: Path) -> bool:
 def full_disk_error(path: Path, text: str = "") -> StoreError:
     """The one wording of a full disk under the store at ``path``."""
     why = f" ({text})" if text else ""
-    return StoreError(f"the disk is full: the run store {path} cannot grow{why}; free some space. The runs "
-                      f"already stored are intact and can still be read")
+    return StoreError(_("the disk is full: the run store {path} cannot grow{why}; free some space. The runs "
+                        "already stored are intact and can still be read").format(path=path, why=why))
 
 
 def explain(exc: Exception, path: Path) -> StoreError:
@@ -88,15 +90,15 @@ def explain(exc: Exception, path: Path) -> StoreError:
     if problem is SqliteProblem.FULL:
         return full_disk_error(path, text)
     if problem is SqliteProblem.IO:
-        return StoreError(f"an I/O error reading or writing the run store {path} ({text}): the disk or its "
-                          f"connection may be failing; the last change was not saved")
+        return StoreError(_("an I/O error reading or writing the run store {path} ({reason}): the disk or its "
+                            "connection may be failing; the last change was not saved").format(path=path, reason=text))
     if problem is SqliteProblem.PERMISSION:
-        return StoreError(f"cannot write the run store {path} ({text}): check the folder's "
-                          f"permissions or choose another file with RESULTS_DB")
+        return StoreError(_("cannot write the run store {path} ({reason}): check the folder's permissions or "
+                            "choose another file with RESULTS_DB").format(path=path, reason=text))
     if problem is SqliteProblem.DAMAGED:
-        return StoreError(f"{path} is damaged or is not a run store: move it aside (its runs cannot "
-                          f"be read) or choose another file with RESULTS_DB")
+        return StoreError(_("{path} is damaged or is not a run store: move it aside (its runs cannot be read) "
+                            "or choose another file with RESULTS_DB").format(path=path))
     if problem is SqliteProblem.BUSY:
-        return StoreError(f"the run store {path} stayed locked by another program for too long ({text}): "
-                          f"try again; nothing was changed")
-    return StoreError(f"run store {path}: {text}")
+        return StoreError(_("the run store {path} stayed locked by another program for too long ({reason}): "
+                            "try again; nothing was changed").format(path=path, reason=text))
+    return StoreError(_("run store {path}: {reason}").format(path=path, reason=text))

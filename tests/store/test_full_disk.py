@@ -106,7 +106,7 @@ def test_a_full_disk_says_so_and_reads_still_work(tmp_path):
 
 
 def test_a_run_whose_files_meet_a_full_disk_says_so():
-    from experiments.runs.lifecycle import _reason
+    from experiments.runs.lifecycle import failure_reason
 
-    reason = _reason(OSError(errno.ENOSPC, "No space left on device", "runs.sqlite.files/weights/1.npz"))
+    reason = failure_reason(OSError(errno.ENOSPC, "No space left on device", "runs.sqlite.files/weights/1.npz"))
     assert reason.startswith("the disk is full") and "weights/1.npz" in reason
