@@ -21,6 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
+from experiments.runs.runner import RunManager
 from nn import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -360,3 +361,20 @@ def ray_token(ray_head, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(ray_head.token_file))
     return ray_head.token_file
+
+
+@pytest.fixture
+def run_manager(store):
+    """Make a RunManager on the test's store that trains on the data given; every one made is stopped and
+    drained when the test ends."""
+    made: list[RunManager] = []
+
+    def make(data: Dataset) -> RunManager:
+        manager = RunManager(store, data_loader=lambda config: data)
+        made.append(manager)
+        return manager
+
+    yield make
+    for manager in made:
+        manager.stop_all()
+        manager.wait(timeout=30)

@@ -21,11 +21,8 @@ TINY = RunConfig(hidden=(8,), epochs=1, batch_size=50, val_size=0, seed=1)
 
 
 @pytest.fixture
-def manager(store):
-    made = RunManager(store, data_loader=lambda config: DATA)
-    yield made
-    made.stop_all()
-    made.wait(timeout=30)
+def manager(run_manager):
+    return run_manager(DATA)
 
 
 def finished_run(manager: RunManager, student: str = "alice", tags: tuple[str, ...] = ()) -> int:

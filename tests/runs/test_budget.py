@@ -8,7 +8,6 @@ import pytest
 from experiments.access import LOCAL_USER, Identity, Role
 from experiments.config import RunConfig
 from experiments.runs.budget import BudgetError, parameters, steps
-from experiments.runs.runner import RunManager
 from experiments.store.classroom import ClassSettings, save_class_settings
 from tests.conftest import make_blobs
 
@@ -19,11 +18,8 @@ SMALL = RunConfig(hidden=(8,), epochs=1, batch_size=64)
 
 
 @pytest.fixture
-def manager(store):
-    made = RunManager(store, data_loader=lambda config: BLOBS)
-    yield made
-    made.stop_all()
-    made.wait(timeout=60)
+def manager(run_manager):
+    return run_manager(BLOBS)
 
 
 def test_sizes_are_counted_from_the_config():
