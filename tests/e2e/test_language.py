@@ -45,7 +45,7 @@ def test_lang_es_in_the_link_refuses_a_bad_value_in_spanish(server, browser):
         page.get_by_role("button", name="Entrenar", exact=True).click()
         error = page.get_by_text("No se puso en cola").first
         error.wait_for()
-        assert "epochs debe ser un número entero de 1 a 1000 (se recibió '-5')" in error.inner_text()
+        assert "Épocas debe ser un número entero de 1 a 1000 (se recibió '-5')" in error.inner_text()
         assert epochs.input_value() == "-5"
         page.wait_for_timeout(1000)
         assert runs(server.db) == []
