@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from experiments.cli.common import open_store
 from experiments.config import ConfigError
 from experiments.i18n import _, ngettext
+from experiments.interrupt import CtrlC
 from experiments.runs.runner import RunManager
 from experiments.runs.threads import cores
 from experiments.runs.training import load_data
@@ -77,15 +77,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             "time)").format(group=queued.group_id, runs=len(queued.run_ids), epochs=queued.total_epochs, ids=ids,
                             variant=args.variant, jobs=args.jobs,
                             seeds=ngettext("{n} seed", "{n} seeds", args.seeds).format(n=args.seeds)), flush=True)
-    interrupted: list[bool] = []
-
-    def on_ctrl_c(*_: object) -> None:  # stop every run after its current batch
-        interrupted.append(True)
-        manager.stop_all()
-
-    signal.signal(signal.SIGINT, on_ctrl_c)
-    seconds = wait_with_progress(manager, queued)
-    if interrupted:
+    with CtrlC(manager.stop_all) as ctrl_c:  # Ctrl-C stops every run after its current batch
+        seconds = wait_with_progress(manager, queued)
+    if ctrl_c.pressed:
         print(_("stopped by Ctrl-C: the finished epochs are kept in the store"))
     runs = [manager.store.get_run(i) for i in queued.run_ids]
     counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
