@@ -210,8 +210,8 @@ def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, li
     waiting = bool(active) and not any(epochs.get(r.id) for r in charted)
     if not charted:
         return None, waiting
-    live = [LiveRun(labels[r.id] if len(charted) > 1 else _("run {id}").format(id=r.id), epochs.get(r.id, []), r.planned_epochs)
-            for r in charted]
+    live = [LiveRun(labels[r.id] if len(charted) > 1 else _("run {id}").format(id=r.id), epochs.get(r.id, []),
+                    r.planned_epochs) for r in charted]
     lines = [BatchLine(run.label, get_batch_points(common.store(), r.id), color)
              for run, r, color in zip(live, charted, distinct_colors(len(charted)))]
     figures = {kind: mark_best(add_batch_lines(live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]),

@@ -16,7 +16,7 @@ from experiments.store import best
 from experiments.store.best import SummaryBy, at_best_epoch, best_epoch_name
 from experiments.store.records import RunRecord
 
-__all__ = ["RANK_METRIC", "WHY_NOT_TEST", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
+__all__ = ["RANK_METRIC", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
            "sort_column", "split_by_validation", "summary_row", "summary_text"]
 
 RANK_METRIC = "val_acc"        # what ranks runs that have a validation set
