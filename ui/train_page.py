@@ -101,7 +101,7 @@ def _progress_row(run: RunRecord, label: str) -> None:
         bar, note_col = st.columns([7, 2.6], vertical_alignment="center")
         bar.progress(run_fraction(done, total, status in BUSY), text=text)
         note_col.caption(_("{student}'s run").format(student=common.md_escape(run.student)) if run.student
-                         else _("the teacher's run"))
+                         else _("teacher's run"))
     elif status in BUSY:
         bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
         bar.progress(run_fraction(done, total, status in BUSY), text=text)

@@ -81,8 +81,7 @@ class Completion:
 
     def epochs_text(self) -> str:
         """E.g. "16 of 16 epochs (2 planned epochs not needed: 1 run ended early)"."""
-        text = ngettext("{done} of {total} epoch", "{done} of {total} epochs", self.total).format(
-            done=self.done, total=self.total)
+        text = _("{done} of {total} epochs").format(done=self.done, total=self.total)
         if not self.not_needed:
             return text
         not_needed = ngettext("{n} planned epoch not needed", "{n} planned epochs not needed",
