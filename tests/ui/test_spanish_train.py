@@ -32,6 +32,11 @@ SIGN_IN_WORDS = ("Your", "gave", "code", "Sign", "in", "Teacher", "password", "t
 # Where the Train page draws texts its own modules do not write: the learning-rate finder's panel (in the
 # expander; ui/lr_finder_panel.py, translated apart) and the data folder's own refusal (nn/data.py).
 NOT_THIS_PAGE = ("Buscar una tasa de aprendizaje", "Find a learning rate")
+# The Teacher page's class panel (ui/roster_panel.py) and the sidebar's badge (ui/gate.py).
+ROSTER_WORDS = ("Class", "roster", "students", "Students", "see", "runs", "Add", "make", "codes", "code",
+                "starts", "name", "added", "state", "active", "Student", "New", "Revoke", "Signed", "Sign", "out",
+                "the", "and", "their")
+ROSTER_PANEL = ("Clase: la lista y lo que ven los estudiantes", "Class: roster and what students see")
 
 
 SHOWN_VALUES = {"Title", "Header", "Subheader", "Caption", "Markdown", "Text", "Info", "Warning", "Error", "Success"}
@@ -123,6 +128,35 @@ def test_the_class_servers_sign_in_reads_in_spanish(classroom, app):  # noqa: F8
     assert [e.value for e in at.error] and at.error[0].value.startswith("Ese código no abre nada")
     assert not english_left(at, SIGN_IN_WORDS), english_left(at, SIGN_IN_WORDS)
     assert len(english_left(_sign_in_page(app, "en"), SIGN_IN_WORDS)) > 8
+
+
+def _roster_panel(app, lang: str) -> tuple[AppTest, str]:
+    """The teacher, signed in with the password, on the Teacher page: the texts of the class panel and the
+    sidebar's badge."""
+    at = app()
+    at.query_params["lang"] = lang
+    at.run()
+    at.text_input(key="sign_in_teacher_box").input("staff only")
+    at.button(key="sign_in_teacher_send").click()
+    at.run().switch_page("ui/teacher_page.py").run()
+    [panel] = [e for e in at.expander if e.label in ROSTER_PANEL]
+    shown = [panel.label, *_texts(panel), *(b.label for b in at.sidebar.button if b.key == "sign_out"),
+             *(c.value for c in at.sidebar.caption if c.value.startswith(("Signed", "Sesión")))]
+    return at, "\n".join(shown)
+
+
+def _words_in(text: str, words: tuple[str, ...]) -> set[str]:
+    return {w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)}
+
+
+def test_the_teachers_class_panel_reads_in_spanish(classroom, app):  # noqa: F811
+    at, shown = _roster_panel(app, "es")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["el código empieza", "nombre", "añadido", "estado"]
+    assert set(table["estado"]) == {"activo"} and "Ann" in list(table["nombre"])
+    assert not _words_in(shown, ROSTER_WORDS), _words_in(shown, ROSTER_WORDS)
+    assert len(_words_in(_roster_panel(app, "en")[1], ROSTER_WORDS)) > 15
 
 
 def test_a_class_server_without_a_teacher_password_refuses_in_spanish(class_server, app):  # noqa: F811
