@@ -93,6 +93,10 @@ def test_the_train_page_with_an_ended_run_and_its_diagnosis_reads_in_spanish(ove
     at = _train(app, "es", overfitted)
     assert not at.exception
     assert at.title[0].value == "Entrenar"
+    # the navigation's page titles (AppTest keeps the pages st.navigation registered, by their titles)
+    titles = {page.get("page_name") for page in at._registered_pages.values()}
+    assert {"Entrenar", "Comparar", "Historial", "Ejercicios", "Informe", "Inspeccionar", "Barrido", "Hallazgos",
+            "Docente"} <= titles, titles
     [bar] = at.get("progress")
     assert "terminó en la época 8 de 10 (parada temprana)" in bar.proto.text, bar.proto.text
     assert "terminada, exactitud de val. 95,00" in bar.proto.text
