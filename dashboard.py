@@ -14,6 +14,7 @@ page directly. Streamlit serves its default page at the root only, not at the de
 """
 import streamlit as st
 
+from experiments.i18n import _
 from ui import common, gate, language, links, student
 
 ROOT = "home"
@@ -22,7 +23,7 @@ st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:",
 language.apply()  # first: everything below writes in the session's language
 links.init_settings()
 gate.restore_sign_in()  # a remembered sign-in (reload, new tab): no prompt, the page at once
-train = st.Page(common.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train")
+train = st.Page(common.PAGES["train"], title=_("Train"), icon=":material/model_training:", url_path="train")
 
 
 def _root() -> None:
@@ -33,14 +34,14 @@ def _root() -> None:
 page = st.navigation([
     st.Page(_root, title="MNIST MLP lab", url_path=ROOT, default=True, visibility="hidden"),
     train,
-    st.Page(common.PAGES["compare"], title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page(common.PAGES["history"], title="History", icon=":material/history:", url_path="history"),
-    st.Page(common.PAGES["exercises"], title="Exercises", icon=":material/quiz:", url_path="exercises"),
-    st.Page(common.PAGES["report"], title="Report", icon=":material/description:", url_path="report"),
-    st.Page(common.PAGES["inspect"], title="Inspect", icon=":material/search:", url_path="inspect"),
-    st.Page(common.PAGES["sweep"], title="Sweep", icon=":material/grid_view:", url_path="sweep"),
-    st.Page(common.PAGES["insights"], title="Insights", icon=":material/insights:", url_path="insights"),
-    st.Page(common.PAGES["teacher"], title="Teacher", icon=":material/school:", url_path="teacher"),
+    st.Page(common.PAGES["compare"], title=_("Compare"), icon=":material/compare_arrows:", url_path="compare"),
+    st.Page(common.PAGES["history"], title=_("History"), icon=":material/history:", url_path="history"),
+    st.Page(common.PAGES["exercises"], title=_("Exercises"), icon=":material/quiz:", url_path="exercises"),
+    st.Page(common.PAGES["report"], title=_("Report"), icon=":material/description:", url_path="report"),
+    st.Page(common.PAGES["inspect"], title=_("Inspect"), icon=":material/search:", url_path="inspect"),
+    st.Page(common.PAGES["sweep"], title=_("Sweep"), icon=":material/grid_view:", url_path="sweep"),
+    st.Page(common.PAGES["insights"], title=_("Insights"), icon=":material/insights:", url_path="insights"),
+    st.Page(common.PAGES["teacher"], title=_("Teacher"), icon=":material/school:", url_path="teacher"),
 ], position="sidebar" if common.signed_in() is not None else "hidden")
 gate.guard_server()  # after st.navigation: a deep link (/history?runs=3) is the page shown after signing in
 if page.url_path not in ("", ROOT):  # the root (the default page: url_path "") only forwards to Train

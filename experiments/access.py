@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from experiments.i18n import N_, _
+
 T = TypeVar("T")
 
 MAX_WAIT_S = 60.0
@@ -227,8 +229,21 @@ class NotAllowed(Exception):
     """An action on a run refused because the identity may not change it (the message is one line)."""
 
 
+# What a refusal says may not be done to a run, by the verb ``require_change`` is given (marked for the catalog:
+# a language puts its pronoun where it goes, "stop it", "detenerla").
+ACTIONS = {"stop": N_("stop it"), "pause": N_("pause it"), "unpause": N_("unpause it"),
+           "resume": N_("resume it"), "continue": N_("continue it"), "edit": N_("edit it"),
+           "rename": N_("rename it"), "tag": N_("tag it"), "annotate": N_("annotate it"),
+           "delete": N_("delete it"), "export": N_("export it")}
+
+
 def require_change(identity: Identity, run_id: int, run_student: str, verb: str) -> None:
     """Refuse, in one line, ``verb`` on a run that ``identity`` may not change (see ``Identity.may_change``)."""
-    if not identity.may_change(run_student):
-        owner = run_student or "the teacher"
-        raise NotAllowed(f"run {run_id} belongs to {owner}: only they or the teacher may {verb} it")
+    if identity.may_change(run_student):
+        return
+    action = _(ACTIONS[verb]) if verb in ACTIONS else f"{verb} it"
+    if not run_student:
+        raise NotAllowed(_("run {id} belongs to the teacher: only they or the teacher may {action}").format(
+            id=run_id, action=action))
+    raise NotAllowed(_("run {id} belongs to {owner}: only they or the teacher may {action}").format(
+        id=run_id, owner=run_student, action=action))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from experiments.access import Identity, NotAllowed, require_change
+from experiments.i18n import _
 from experiments.runs.lifecycle import ResumePlan
 from experiments.runs.runner import RunManager
 from experiments.store import RunRecord, RunStore
@@ -68,7 +69,8 @@ def _checked_tags(run: RunRecord, tags: Iterable[str] | str) -> list[str]:
     added, dropped = exercise_tags(new) - set(run.tags), exercise_tags(run.tags) - set(new)
     if added or dropped:
         tag = sorted(added or dropped)[0]
-        raise NotAllowed(f"the tag {tag!r} is set by the exercise itself: it cannot be added or removed here")
+        raise NotAllowed(_("the tag {tag} is set by the exercise itself: it cannot be added or removed here").format(
+            tag=repr(tag)))
     return new
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from experiments import visibility
 from experiments.access import LOCAL_USER, Identity, Role, is_local
 from experiments.config import ConfigError, RunConfig, labels_for, schema
+from experiments.i18n import _, decimal
 from experiments.runs.data_source import DataSource
 from experiments.runs.ray_executor import class_execution
 from experiments.runs.runner import RunManager
@@ -141,8 +142,8 @@ def run_page(render: Callable[[], None]) -> None:
         st.error(message_text(exc), icon=":material/error:")
     except Exception as exc:  # a bug: say so plainly; the details go to the server log only
         traceback.print_exc()
-        st.error(f"Something went wrong on this page ({type(exc).__name__}). The details are in the server "
-                 f"log; reload the page to try again.", icon=":material/error:")
+        st.error(_("Something went wrong on this page ({error}). The details are in the server log; reload the "
+                   "page to try again.").format(error=type(exc).__name__), icon=":material/error:")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
@@ -174,7 +175,7 @@ def run_labels(runs: list[RunRecord]) -> dict[int, str]:
     if len(set(labels)) < len(labels):
         labels = [f"#{r.id} {lab}" for lab, (r, _) in zip(labels, readable)]
     found = {r.id: lab for (r, _), lab in zip(readable, labels)}
-    return {r.id: found.get(r.id, f"run {r.id} ({r.settings_note})") for r in runs}
+    return {r.id: found.get(r.id, _("run {id} ({note})").format(id=r.id, note=r.settings_note)) for r in runs}
 
 
 def load_into_sidebar(config: RunConfig) -> None:
@@ -187,27 +188,30 @@ def data_banner() -> None:
     """Dataset state: a progress bar while MNIST downloads, the reason (and the fix) if it cannot load."""
     status = data_source().status()
     if status.state == "downloading":
-        total = f" of {status.total / 1e6:.1f} MB" if status.total else ""
-        st.progress(status.fraction, text=f"Downloading MNIST: {md_escape(status.file)}, "
-                                          f"{status.done / 1e6:.1f} MB{total}")
+        done = decimal(status.done / 1e6, 1)
+        text = (_("Downloading MNIST: {file}, {done} of {total} MB").format(
+                    file=md_escape(status.file), done=done, total=decimal(status.total / 1e6, 1)) if status.total
+                else _("Downloading MNIST: {file}, {done} MB").format(file=md_escape(status.file), done=done))
+        st.progress(status.fraction, text=text)
     elif status.state == "loading":
-        st.caption("Loading MNIST...")
+        st.caption(_("Loading MNIST..."))
     elif status.state == "failed":
-        st.error(f"The MNIST images are not available: {message_text(status.error)}", icon=":material/cloud_off:")
-        st.markdown("To use local files, put the four MNIST files (`train-images-idx3-ubyte.gz`, "
-                    "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`) "
-                    "in a folder and start the app with `MNIST_DIR=/path/to/folder streamlit run dashboard.py`.")
-        if st.button("Try again", key="data_retry"):
+        st.error(_("The MNIST images are not available: {reason}").format(reason=message_text(status.error)),
+                 icon=":material/cloud_off:")
+        st.markdown(_("To use local files, put the four MNIST files (`train-images-idx3-ubyte.gz`, "
+                      "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`) "
+                      "in a folder and start the app with `MNIST_DIR=/path/to/folder streamlit run dashboard.py`."))
+        if st.button(_("Try again"), key="data_retry"):
             data_source().retry()
             st.rerun()
 
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
-        return "ETA after the first epoch"
+        return _("ETA after the first epoch")
     if seconds < 90:
-        return f"ETA {seconds:.0f} s"
-    return f"ETA {seconds / 60:.0f} min"
+        return _("ETA {seconds} s").format(seconds=f"{seconds:.0f}")
+    return _("ETA {minutes} min").format(minutes=f"{seconds / 60:.0f}")
 
 
 CLICK_WINDOW_S = 3.0

@@ -11,6 +11,7 @@ import streamlit as st
 from experiments.analysis.diagnosis import Finding
 from experiments.analysis.diagnosis_text import fix_text
 from experiments.analysis.fix_trial import NoFixError, fix_verdict, plan_fix, queue_fix, run_under_trial
+from experiments.i18n import _, ngettext
 from experiments.store import RunRecord, StoreError
 from nn.status import RunStatus
 from ui import common
@@ -23,9 +24,9 @@ def try_fix_button(run: RunRecord, finding: Finding, key: str) -> None:
     """A button that tests ``finding``'s fix on ``run`` (nothing when the finding has no fix)."""
     if not finding.fix or run.config is None:
         return
-    if not st.button("Try this fix", key=key, icon=":material/science:",
-                     help=f"Queue the run's settings and the fixed ones ({fix_text(finding).replace('**', '')}), "
-                          f"3 seeds each, and compare them with a t-test."):
+    if not st.button(_("Try this fix"), key=key, icon=":material/science:",
+                     help=_("Queue the run's settings and the fixed ones ({fix}), 3 seeds each, and compare them "
+                            "with a t-test.").format(fix=fix_text(finding).replace("**", ""))):
         return
     try:
         plan = plan_fix(common.store(), run.id, finding.kind)
@@ -48,7 +49,7 @@ def fix_group_view(compare_runs: Callable[[list[RunRecord]], None]) -> bool:
     run_id = run_under_trial(group_id) if group_id else None
     if run_id is None:
         return False
-    if st.button("Back to all runs", key="fix_back", icon=":material/arrow_back:"):
+    if st.button(_("Back to all runs"), key="fix_back", icon=":material/arrow_back:"):
         del st.query_params[GROUP_PARAM]
         st.rerun()
     runs = common.store().search_runs(group_id=group_id, order_by="id", descending=False)
@@ -60,9 +61,9 @@ def fix_group_view(compare_runs: Callable[[list[RunRecord]], None]) -> bool:
 def _trial(group_id: str, run_id: int, compare_runs: Callable[[list[RunRecord]], None]) -> None:
     store = common.store()
     runs = [r for r in store.search_runs(group_id=group_id, order_by="id", descending=False) if r.config is not None]
-    st.subheader(f"Trying a fix for run {run_id}")
+    st.subheader(_("Trying a fix for run {id}").format(id=run_id))
     if not runs:
-        st.info("This fix trial has no runs (deleted?).", icon=":material/info:")
+        st.info(_("This fix trial has no runs (deleted?)."), icon=":material/info:")
         return
     try:
         verdict = fix_verdict(store, group_id)
@@ -70,7 +71,8 @@ def _trial(group_id: str, run_id: int, compare_runs: Callable[[list[RunRecord]],
         st.error(common.message_text(exc), icon=":material/error:")
         return
     done = len(runs) - verdict.pending
-    st.progress(done / len(runs), text=f"{done} of {len(runs)} runs ended")
+    st.progress(done / len(runs), text=ngettext("{done} of {n} run ended", "{done} of {n} runs ended",
+                                                len(runs)).format(done=done, n=len(runs)))
     show = st.success if verdict.verdict.real and verdict.verdict.diff > 0 else st.info
-    show(f"**Verdict**: {common.md_escape(verdict.text)}", icon=":material/balance:")
+    show(_("**Verdict**: {verdict}").format(verdict=common.md_escape(verdict.text)), icon=":material/balance:")
     compare_runs(runs)

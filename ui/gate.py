@@ -42,6 +42,7 @@ from experiments.access import (
     oidc_identity,
     oidc_providers,
 )
+from experiments.i18n import _
 from experiments.store import StoreError, roster
 from ui import common
 
@@ -126,22 +127,27 @@ def _try_code(text: str) -> str:
         _sign_in(Identity(entry.name, Role.STUDENT), _token(entry.id))
         return ""
     if result is Attempt.WAIT:
-        return f"Too many wrong tries: try again in {math.ceil(wait)} s."
-    return (f"That code opens nothing (mistyped, or revoked by the teacher); the next try is possible in "
-            f"{math.ceil(wait)} s.")
+        return _("Too many wrong tries: try again in {seconds} s.").format(seconds=math.ceil(wait))
+    return _("That code opens nothing (mistyped, or revoked by the teacher); the next try is possible in "
+             "{seconds} s.").format(seconds=math.ceil(wait))
 
 
 def _try_teacher(given: str) -> str:
     """Sign in as the teacher; "" when it worked, else the one line saying why not."""
+    return _teacher_attempt(given)[1]
+
+
+def _teacher_attempt(given: str) -> tuple[Attempt, str]:
+    """Sign in as the teacher: the attempt's result, and "" when it worked, else the one line saying why not."""
     expected = password(Realm.TEACHER)
-    result, wait, _ = attempt_with(_throttle(), _client("teacher"),
-                                   lambda: True if matches(given, expected) else None)
+    result, wait, _opened = attempt_with(_throttle(), _client("teacher"),
+                                         lambda: True if matches(given, expected) else None)
     if result is Attempt.OK:
         _sign_in(Identity("", Role.TEACHER), _token(roster.TEACHER_ENTRY, expected))
-        return ""
+        return result, ""
     if result is Attempt.WAIT:
-        return f"Too many wrong passwords: try again in {math.ceil(wait)} s."
-    return f"Wrong password; the next try is possible in {math.ceil(wait)} s."
+        return result, _("Too many wrong passwords: try again in {seconds} s.").format(seconds=math.ceil(wait))
+    return result, _("Wrong password; the next try is possible in {seconds} s.").format(seconds=math.ceil(wait))
 
 
 def _from_link() -> str | None:
@@ -236,9 +242,13 @@ def guard_server() -> None:
         st.session_state[_SIGNED_OUT] = "cleared"
     providers = oidc_providers(_secrets())
     if not password(Realm.TEACHER) and not providers:
-        line = (f"This server listens on {st.get_option('server.address') or 'every network interface'} but no "
-                f"teacher password is set, so nobody can sign in to make the class's roster: set "
-                f"teacher_password in .streamlit/secrets.toml or MNIST_LAB_TEACHER_PASSWORD, or run it on localhost.")
+        address = st.get_option("server.address")
+        line = (_("This server listens on {address} but no teacher password is set, so nobody can sign in to make "
+                  "the class's roster: set teacher_password in .streamlit/secrets.toml or "
+                  "MNIST_LAB_TEACHER_PASSWORD, or run it on localhost.").format(address=address) if address
+                else _("This server listens on every network interface but no teacher password is set, so nobody "
+                       "can sign in to make the class's roster: set teacher_password in .streamlit/secrets.toml "
+                       "or MNIST_LAB_TEACHER_PASSWORD, or run it on localhost."))
         print(line, file=sys.stderr)
         st.error(line, icon=":material/lock:")
         st.stop()
@@ -252,19 +262,21 @@ def _sign_in_forms(providers: list[str | None], refusal: str) -> None:
     if refusal:
         st.error(refusal, icon=":material/lock:")
     with st.form("sign_in_code"):
-        given = st.text_input("Your personal code", type="password", key="sign_in_code_box",
-                              help="The code (or personal link) your teacher gave you, e.g. 7-abcd...")
-        sent = st.form_submit_button("Sign in", type="primary")
+        given = st.text_input(_("Your personal code"), type="password", key="sign_in_code_box",
+                              help=_("The code (or personal link) your teacher gave you, e.g. 7-abcd..."))
+        sent = st.form_submit_button(_("Sign in"), type="primary", key="sign_in_code_send")
     if sent:
         _retry_or_say(_try_code(given))
     for provider in providers:
-        if st.button(f"Sign in with {provider or 'your school account'}", key=f"sign_in_{provider}",
+        label = (_("Sign in with {provider}").format(provider=provider) if provider
+                 else _("Sign in with your school account"))
+        if st.button(label, key=f"sign_in_{provider}",
                      icon=":material/account_circle:"):
             st.login(provider) if provider else st.login()
     if password(Realm.TEACHER):
-        with st.expander("Teacher"), st.form("sign_in_teacher"):
-            given = st.text_input("Teacher password", type="password", key="sign_in_teacher_box")
-            sent = st.form_submit_button("Sign in as the teacher")
+        with st.expander(_("Teacher")), st.form("sign_in_teacher"):
+            given = st.text_input(_("Teacher password"), type="password", key="sign_in_teacher_box")
+            sent = st.form_submit_button(_("Sign in as the teacher"), key="sign_in_teacher_send")
         if sent:
             _retry_or_say(_try_teacher(given))
 
@@ -280,9 +292,9 @@ def signed_in_badge() -> None:
     who = common.signed_in()
     if not common.class_server() or who is None:
         return
-    words = "the teacher" if who.role is Role.TEACHER else common.md_escape(who.name)
-    st.sidebar.caption(f"Signed in as {words}")
-    if st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:"):
+    st.sidebar.caption(_("Signed in as the teacher") if who.role is Role.TEACHER
+                       else _("Signed in as {name}").format(name=common.md_escape(who.name)))
+    if st.sidebar.button(_("Sign out"), key="sign_out", icon=":material/logout:"):
         sign_out()
 
 
@@ -293,17 +305,17 @@ def passed(realm: Realm) -> bool:
     return common.signed_in() is not None
 
 
-def teacher_allowed(label: str = "Teacher password") -> bool:
+def teacher_allowed(label: str = "") -> bool:
     """True when this session may do what only the teacher may: it signed in as the teacher or entered the
     teacher password here, or no teacher password is set on a local server (a laptop). A class server without
-    one refuses, in one line."""
+    one refuses, in one line. ``label``: the password box's label ("Teacher password" when empty)."""
     if st.session_state.get(_TEACHER_OK):
         return True
     if password(Realm.TEACHER):
-        return ask_teacher(label)
+        return ask_teacher(label or _("Teacher password"))
     if common.class_server():
-        st.error("No teacher password is set: set teacher_password in .streamlit/secrets.toml or "
-                 "MNIST_LAB_TEACHER_PASSWORD.", icon=":material/lock:")
+        st.error(_("No teacher password is set: set teacher_password in .streamlit/secrets.toml or "
+                   "MNIST_LAB_TEACHER_PASSWORD."), icon=":material/lock:")
         return False
     return True
 
@@ -313,14 +325,14 @@ def ask_teacher(label: str) -> bool:
     then the teacher's)."""
     with st.form(f"password_{Realm.TEACHER}"):
         given = st.text_input(label, type="password", key=f"password_box_{Realm.TEACHER}")
-        sent = st.form_submit_button("Enter")
+        sent = st.form_submit_button(_("Enter"), key=f"password_send_{Realm.TEACHER}")
     if not sent:
         return False
-    refusal = _try_teacher(given)
+    result, refusal = _teacher_attempt(given)
     if not refusal:
         if not common.class_server():  # a laptop's user stays LOCAL_USER: the password only opens the teacher's view
             st.session_state.pop(common.IDENTITY_KEY, None)
             st.session_state.pop(_COOKIE_PENDING, None)
         st.rerun()
-    st.error(refusal, icon=":material/hourglass_top:" if "Too many" in refusal else ":material/lock:")
+    st.error(refusal, icon=":material/hourglass_top:" if result is Attempt.WAIT else ":material/lock:")
     return False

@@ -13,6 +13,7 @@ import streamlit as st
 from experiments import run_actions
 from experiments.access import NotAllowed
 from experiments.config import MAX_EPOCHS, RunConfig
+from experiments.i18n import _, decimal
 from experiments.runs.checkpoints import estimated_checkpoint_bytes
 from experiments.runs.lifecycle import can_continue, can_resume
 from experiments.store import RunRecord, StoreError
@@ -27,25 +28,26 @@ def checkpoint_note(config: RunConfig) -> str:
     size = estimated_checkpoint_bytes(config)
     if size < LARGE_CHECKPOINT:
         return ""
-    return (f"Each run of this network keeps a checkpoint of about {_megabytes(size)} (weights and optimizer "
-            f"state, rewritten after every epoch) so that it can be resumed or continued; deleting the run in "
-            f"History deletes it.")
+    return _("Each run of this network keeps a checkpoint of about {size} (weights and optimizer state, rewritten "
+             "after every epoch) so that it can be resumed or continued; deleting the run in History deletes "
+             "it.").format(size=_megabytes(size))
 
 
 def _megabytes(size: float) -> str:
-    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+    return f"{decimal(size / 1e9, 1)} GB" if size >= 1e9 else f"{decimal(size / 1e6, 0)} MB"
 
 
 def resume_button(run: RunRecord, column: Any, key: str) -> None:
     """A Resume button for a run that ended early: it goes on from its last finished epoch, in the same run."""
     if not can_resume(run) or not common.identity().may_change(run.student):
         return
-    if column.button("Resume", key=f"{key}_resume_{run.id}", icon=":material/replay:",
-                     help=f"Go on from epoch {run.epochs_done} to {run.planned_epochs}, appending to this run "
-                          f"(the result equals a run trained without the break)."):
+    if column.button(_("Resume"), key=f"{key}_resume_{run.id}", icon=":material/replay:",
+                     help=_("Go on from epoch {done} to {planned}, appending to this run (the result equals a run "
+                            "trained without the break).").format(done=run.epochs_done, planned=run.planned_epochs)):
         if not common.first_click("resume run", run.id):
             return
-        _queue(lambda: run_actions.resume(common.manager(), common.identity(), run.id), run, "resumed")
+        _queue(lambda: run_actions.resume(common.manager(), common.identity(), run.id), run,
+               _("Run {id} not resumed: {reason}"))
 
 
 def continue_control(run: RunRecord, column: Any, key: str) -> None:
@@ -55,25 +57,28 @@ def continue_control(run: RunRecord, column: Any, key: str) -> None:
     room = MAX_EPOCHS - run.epochs_done
     if room < 1:
         return
-    with column.popover("Continue", icon=":material/more_time:", help="Train this finished run for more epochs"):
-        more = st.number_input("More epochs", min_value=1, max_value=room, value=min(DEFAULT_MORE, room), step=1,
+    with column.popover(_("Continue"), icon=":material/more_time:", help=_("Train this finished run for more epochs"),
+                        key=f"{key}_continue_popover_{run.id}"):
+        more = st.number_input(_("More epochs"), min_value=1, max_value=room, value=min(DEFAULT_MORE, room), step=1,
                                key=f"{key}_more_{run.id}")
-        if st.button(f"Train {int(more)} more", key=f"{key}_continue_{run.id}", icon=":material/play_arrow:"):
+        if st.button(_("Train {n} more").format(n=int(more)), key=f"{key}_continue_{run.id}",
+                     icon=":material/play_arrow:"):
             if not common.first_click("continue run", (run.id, int(more))):
                 return
             _queue(lambda: run_actions.continue_run(common.manager(), common.identity(), run.id, int(more)),
-                   run, "continued")
+                   run, _("Run {id} not continued: {reason}"))
 
 
-def _queue(action: Any, run: RunRecord, verb: str) -> None:
-    """Queue the run again; watch it on the Train page; its one-line refusal otherwise."""
+def _queue(action: Any, run: RunRecord, refusal: str) -> None:
+    """Queue the run again; watch it on the Train page; its one-line ``refusal`` ({id}, {reason}) otherwise."""
     try:
         plan = action()
     except (StoreError, NotAllowed) as exc:  # ResumeError, "there is no run N", another's run alike
-        st.error(f"Run {run.id} not {verb}: {common.message_text(exc)}", icon=":material/block:")
+        st.error(refusal.format(id=run.id, reason=common.message_text(exc)), icon=":material/block:")
         return
     watched = st.session_state.setdefault("watched", [])
     if run.id not in watched:
         watched.append(run.id)
-    st.toast(f"Run {run.id} queued: epochs {plan.from_epoch + 1}-{plan.config.epochs}", icon=":material/schedule:")
+    st.toast(_("Run {id} queued: epochs {first}-{last}").format(id=run.id, first=plan.from_epoch + 1,
+                                                                 last=plan.config.epochs), icon=":material/schedule:")
     st.rerun()

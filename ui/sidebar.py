@@ -65,7 +65,7 @@ def _queue(box: DeltaGenerator) -> None:
         return
     linked = [e for e in load_all()[0] if e.id == links.exercise()] if links.exercise() else []
     if linked and (problem := link_run_problem(linked[0], config)):
-        box.error(f"Not queued: {problem}", icon=":material/block:")
+        box.error(_("Not queued: {reason}").format(reason=problem), icon=":material/block:")
         return
     if common.data_source().status().state == "failed":
         box.error(_("Not queued: the MNIST images are not available (see the message on the page)."),

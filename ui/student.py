@@ -12,12 +12,14 @@ from __future__ import annotations
 import streamlit as st
 
 from experiments.access import Role
+from experiments.i18n import N_, _
 from experiments.store import StoreError
 from experiments.store.classroom import class_settings
 from experiments.store.records import MAX_STUDENT, clean_student
 from ui import common, gate
 
 KEY = common.STUDENT_KEY  # a laptop's typed name
+SCOPES = {"Mine": N_("Mine"), "Everyone": N_("Everyone")}  # "Mine / Everyone": values stay English
 
 
 def current() -> str:
@@ -46,12 +48,13 @@ def name_form() -> bool:
     if current():
         return True
     if common.class_server():
-        st.info("Predictions belong to students: sign in with a student's code to make one.", icon=":material/badge:")
+        st.info(_("Predictions belong to students: sign in with a student's code to make one."),
+                icon=":material/badge:")
         return False
     with st.form("student_name"):
-        text = st.text_input("Your name", key="student_name_box",
-                             help=f"As your teacher should see it; up to {MAX_STUDENT} characters.")
-        sent = st.form_submit_button("Continue", type="primary")
+        text = st.text_input(_("Your name"), key="student_name_box",
+                             help=_("As your teacher should see it; up to {n} characters.").format(n=MAX_STUDENT))
+        sent = st.form_submit_button(_("Continue"), type="primary", key="student_name_send")
     if sent:
         try:
             st.session_state[KEY] = clean_student(text)
@@ -67,7 +70,7 @@ def sidebar_badge() -> None:
     if common.class_server():
         gate.signed_in_badge()
     elif current():
-        st.sidebar.caption(f"Student: {common.md_escape(current())}")
+        st.sidebar.caption(_("Student: {name}").format(name=common.md_escape(current())))
 
 
 def scope_filter(key: str) -> str | None:
@@ -76,7 +79,8 @@ def scope_filter(key: str) -> str | None:
     if not current():
         return None
     if not others_visible():
-        st.caption("Your runs (the teacher shows the class's runs to students, or not).")
+        st.caption(_("Your runs (the teacher shows the class's runs to students, or not)."))
         return current()
-    choice = st.segmented_control("Runs", ["Mine", "Everyone"], default="Mine", key=key, persist_state=common.KEEP)
+    choice = st.segmented_control(_("Runs"), list(SCOPES), default="Mine", key=key, persist_state=common.KEEP,
+                                  format_func=lambda scope: _(SCOPES[scope]))
     return current() if choice == "Mine" else None

@@ -23,7 +23,8 @@ from experiments.analysis.dynamics_figures import BatchLine, add_batch_lines
 from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, live_figure, mark_best
 from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError
-from experiments.runs.completion import run_epochs_text, run_fraction
+from experiments.i18n import _
+from experiments.runs.completion import run_epochs_text, run_fraction, status_word
 from experiments.runs.runner import LivePhase
 from experiments.store import RunRecord, StoreError
 from experiments.store.best import MONITOR_RULES
@@ -93,12 +94,14 @@ def _progress_row(run: RunRecord, label: str) -> None:
     status = progress.label if progress else run.status
     done = progress.epoch if progress else run.epochs_done
     total = run.planned_epochs
-    text = (f"Run {run.id} ({common.md_escape(label)}): {run_epochs_text(done, total, status)} · "
-            f"{_state_text(run, status, progress)}")
+    text = _("Run {id} ({label}): {epochs} · {state}").format(
+        id=run.id, label=common.md_escape(label), epochs=run_epochs_text(done, total, status),
+        state=_state_text(run, status, progress))
     if not common.identity().may_change(run.student):  # another's run: to look at, not to change
         bar, note_col = st.columns([7, 2.6], vertical_alignment="center")
         bar.progress(run_fraction(done, total, status in BUSY), text=text)
-        note_col.caption(f"{common.md_escape(run.student or 'teacher')}'s run")
+        note_col.caption(_("{student}'s run").format(student=common.md_escape(run.student)) if run.student
+                         else _("teacher's run"))
     elif status in BUSY:
         bar, pause_col, stop_col = st.columns([7, 1.4, 1.2], vertical_alignment="center")
         bar.progress(run_fraction(done, total, status in BUSY), text=text)
@@ -112,7 +115,7 @@ def _progress_row(run: RunRecord, label: str) -> None:
         resume_controls.resume_button(run, more_col, "train")
         resume_controls.continue_control(run, more_col, "train")
     if run.message and status not in BUSY:
-        st.caption(f"Run {run.id}: {common.md_escape(run.message)}")
+        st.caption(_("Run {id}: {message}").format(id=run.id, message=common.md_escape(run.message)))
 
 
 def _state_text(run: RunRecord, status: str, progress: Any) -> str:
@@ -120,25 +123,29 @@ def _state_text(run: RunRecord, status: str, progress: Any) -> str:
     if status in (RunStatus.RUNNING, PAUSED, WAITING):
         latest = progress.latest if progress else {}
         latest = latest if common.sees_test() else visibility.without_test(latest)
-        split = "validation" if latest.get("val_acc") is not None else "test"
         acc = latest.get("val_acc", latest.get("test_acc"))
-        parts = [f"{split} accuracy {acc_percent(acc)}"] if acc is not None else []
+        split = (_("validation accuracy {acc}") if latest.get("val_acc") is not None
+                 else _("test accuracy {acc}"))
+        parts = [split.format(acc=acc_percent(acc))] if acc is not None else []
         # paused: no ETA, since the time left does not run down while the run waits
         if status == WAITING:
-            parts.append("waiting its turn: another student's run trains for a few seconds")
-        parts.append("paused" if status == PAUSED else common.format_eta(progress.eta_seconds if progress else None))
+            parts.append(_("waiting its turn: another student's run trains for a few seconds"))
+        parts.append(status_word(PAUSED) if status == PAUSED
+                     else common.format_eta(progress.eta_seconds if progress else None))
         return " · ".join(parts)
     if status == LOADING:
-        return "loading the data"
+        return _("loading the data")
     if status == RunStatus.QUEUED:
-        return "queued"
+        return status_word(RunStatus.QUEUED)
     if run.best_val_acc is not None:
         monitor = run.config.monitor if run.config is not None else "val_loss"
-        return (f"{status}, val. accuracy {acc_percent(run.best_val_acc)} at its best epoch, {run.best_epoch} "
-                f"({MONITOR_RULES.get(monitor, MONITOR_RULES['val_loss'])})")
+        return _("{status}, val. accuracy {acc} at its best epoch, {epoch} ({rule})").format(
+            status=status_word(status), acc=acc_percent(run.best_val_acc), epoch=run.best_epoch,
+            rule=_(MONITOR_RULES.get(monitor, MONITOR_RULES["val_loss"])))
     if run.test_acc is not None:
-        return f"{status}, test accuracy {acc_percent(run.test_acc)} at its last epoch, {run.epochs_done}"
-    return str(status)
+        return _("{status}, test accuracy {acc} at its last epoch, {epoch}").format(
+            status=status_word(status), acc=acc_percent(run.test_acc), epoch=run.epochs_done)
+    return status_word(status)
 
 
 def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
@@ -146,12 +153,12 @@ def _controls(run_id: int, status: str, pause_col: Any, stop_col: Any) -> None:
     is acting, in ``experiments/run_actions.py``, not only hidden for others' runs)."""
     action = None
     if status == PAUSED:
-        if pause_col.button("Unpause", key=f"unpause_{run_id}", icon=":material/play_arrow:"):
+        if pause_col.button(_("Unpause"), key=f"unpause_{run_id}", icon=":material/play_arrow:"):
             action = run_actions.unpause
-    elif pause_col.button("Pause", key=f"pause_{run_id}", icon=":material/pause:",
+    elif pause_col.button(_("Pause"), key=f"pause_{run_id}", icon=":material/pause:",
                           disabled=status not in (RunStatus.RUNNING, WAITING)):
         action = run_actions.pause
-    if stop_col.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
+    if stop_col.button(_("Stop"), key=f"stop_{run_id}", icon=":material/stop:"):
         action = run_actions.stop
     if action is None:
         return
@@ -203,8 +210,8 @@ def _figures(runs: list[RunRecord], labels: dict[int, str], epochs: dict[int, li
     waiting = bool(active) and not any(epochs.get(r.id) for r in charted)
     if not charted:
         return None, waiting
-    live = [LiveRun(labels[r.id] if len(charted) > 1 else f"run {r.id}", epochs.get(r.id, []), r.planned_epochs)
-            for r in charted]
+    live = [LiveRun(labels[r.id] if len(charted) > 1 else _("run {id}").format(id=r.id), epochs.get(r.id, []),
+                    r.planned_epochs) for r in charted]
     lines = [BatchLine(run.label, get_batch_points(common.store(), r.id), color)
              for run, r, color in zip(live, charted, distinct_colors(len(charted)))]
     figures = {kind: mark_best(add_batch_lines(live_figure(live, kind, uirevision=f"live-{kind}", zoom=zoom[kind]),
@@ -233,36 +240,38 @@ def _charts_and_diagnoses(runs: list[RunRecord], labels: dict[int, str]) -> None
     snapshot = _snapshot(runs, labels)
     figures = snapshot.figures
     if snapshot.waiting:
-        st.caption("The curves appear here after the first epoch.")
+        st.caption(_("The curves appear here after the first epoch."))
     if figures is not None:
         left, right = st.columns(2)
         _chart(left, figures["loss"], "loss")
         _chart(right, figures["acc"], "acc")
         zoomed = [k for k in ("loss", "acc") if st.session_state.get(f"zoom_{k}")]
         note, reset = st.columns([5, 1], vertical_alignment="center")
-        note.caption("Thin lines: the training loss and accuracy every few batches. Drag a box on a chart to zoom "
-                     "in; the zoom stays while new epochs arrive.")
-        if zoomed and reset.button("Reset zoom", key="reset_zoom", icon=":material/zoom_out_map:"):
+        note.caption(_("Thin lines: the training loss and accuracy every few batches. Drag a box on a chart to "
+                       "zoom in; the zoom stays while new epochs arrive."))
+        if zoomed and reset.button(_("Reset zoom"), key="reset_zoom", icon=":material/zoom_out_map:"):
             for kind in zoomed:
                 st.session_state.pop(f"zoom_{kind}", None)
             st.rerun(scope="fragment")
     for i, (run, finding) in enumerate(snapshot.findings):
         words = describe(finding)
         show = st.error if words.severity == "error" else st.warning
-        show(f"Run {run.id} ({common.md_escape(labels[run.id])}): {words.text}", icon=":material/troubleshoot:")
+        show(_("Run {id} ({label}): {finding}").format(id=run.id, label=common.md_escape(labels[run.id]),
+                                                        finding=words.text), icon=":material/troubleshoot:")
         try_fix_button(run, finding, key=f"fix_{run.id}_{finding.kind}_{i}")
     _dynamics_of_focus(runs, labels)
 
 
 def _dynamics_of_focus(runs: list[RunRecord], labels: dict[int, str]) -> None:
     """The Dynamics view of one watched run (the newest by default), while the toggle is on."""
-    if not st.toggle("Show the training dynamics", key="train_dynamics", help="Per layer, after every epoch: "
-                     "weight and gradient norms, update-to-weight ratio, dead or saturated units, histograms."):
+    if not st.toggle(_("Show the training dynamics"), key="train_dynamics",
+                     help=_("Per layer, after every epoch: weight and gradient norms, update-to-weight ratio, dead "
+                            "or saturated units, histograms.")):
         return
     ids = [r.id for r in runs]
     by_id = {r.id: r for r in runs}
-    focus = st.selectbox("Run in focus", ids[::-1], key="train_dynamics_run",
-                         format_func=lambda i: f"run {i} ({labels[i]})")
+    focus = st.selectbox(_("Run in focus"), ids[::-1], key="train_dynamics_run",
+                         format_func=lambda i: _("run {id} ({label})").format(id=i, label=labels[i]))
     if focus is not None:
         dynamics_view(by_id[focus], key="train_dyn")
 
@@ -292,7 +301,7 @@ def _live_panel() -> None:
     for run in runs:
         _progress_row(run, labels[run.id])
     finished = [r.id for r in runs if not RunStatus(r.status).is_active]
-    if finished and st.button("Clear ended runs from this view", key="clear_finished"):
+    if finished and st.button(_("Clear ended runs from this view"), key="clear_finished"):
         st.session_state["watched"] = [r.id for r in runs if r.id not in finished]
         st.rerun(scope="fragment")
     _charts_and_diagnoses(runs, labels)
@@ -301,12 +310,16 @@ def _live_panel() -> None:
 def _nothing_watched_text(stored: int) -> str:
     """What the live panel says when this tab watches no run: "no run yet" only when the store has none (a new
     session, e.g. a reload without ?runs=, watches nothing although runs are stored)."""
-    start = ("choose the settings in the sidebar and press **Train**. Runs queue one after another; you can "
-             "start several.")
     if not stored:
-        return f"No run yet: {start}"
-    runs = f"The {stored} stored runs are" if stored > 1 else "The stored run is"
-    return f"This tab is not watching a run. {runs} on **History** and **Compare**. To train one here, {start}"
+        return _("No run yet: choose the settings in the sidebar and press **Train**. Runs queue one after another; "
+                 "you can start several.")
+    if stored == 1:
+        return _("This tab is not watching a run. The stored run is on **History** and **Compare**. To train one "
+                 "here, choose the settings in the sidebar and press **Train**. Runs queue one after another; you "
+                 "can start several.")
+    return _("This tab is not watching a run. The {n} stored runs are on **History** and **Compare**. To train one "
+             "here, choose the settings in the sidebar and press **Train**. Runs queue one after another; you can "
+             "start several.").format(n=stored)
 
 
 def _checkpoint_note() -> None:
@@ -320,12 +333,12 @@ def _checkpoint_note() -> None:
 
 
 def render() -> None:
-    st.title("Train")
+    st.title(_("Train"))
     restore_watched()
     sidebar.settings_form()
     _checkpoint_note()
     common.data_source().prepare()
-    with st.expander("Find a learning rate", icon=":material/search:"):
+    with st.expander(_("Find a learning rate"), icon=":material/search:"):
         lr_finder_panel()
     busy = st.session_state["live_busy"] = _busy()
     st.session_state["live_in_page_run"] = True

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from experiments.store.best import WHY_NOT_TEST, SummaryBy, at_best_epoch, best_epoch_name
+from experiments.store import best
+from experiments.store.best import SummaryBy, at_best_epoch, best_epoch_name
 from experiments.store.records import RunRecord
 
-__all__ = ["RANK_METRIC", "WHY_NOT_TEST", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
+__all__ = ["RANK_METRIC", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
            "sort_column", "split_by_validation", "summary_row", "summary_text"]
 
 RANK_METRIC = "val_acc"        # what ranks runs that have a validation set
@@ -25,6 +26,14 @@ BY_NAMES = {SummaryBy.BEST: best_epoch_name(), SummaryBy.LAST: "last epoch"}
 RANK_NAME = at_best_epoch("val. accuracy")
 
 T = TypeVar("T")
+
+
+def __getattr__(name: str) -> str:
+    """``WHY_NOT_TEST``: read from ``experiments.store.best`` on each use, so it is in the current language
+    (imported by name at load it would stay in the language of the first import)."""
+    if name == "WHY_NOT_TEST":
+        return str(best.WHY_NOT_TEST)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import math
 
 from experiments.access import Identity, Role
 from experiments.config import RunConfig
+from experiments.i18n import _, whole
 from experiments.settings.limits import MAX_TRAIN_SIZE
 from experiments.store import RunStore, StoreError
 from experiments.store.classroom import ClassSettings, class_settings
@@ -44,13 +45,14 @@ def steps(config: RunConfig) -> int:
 def over_budget(config: RunConfig, settings: ClassSettings) -> str:
     """The one-line refusal of a run over the budget, "" when it is within it."""
     if settings.max_parameters is not None and parameters(config) > settings.max_parameters:
-        return (f"this network has {parameters(config):,} weights and biases, over the class's max_parameters "
-                f"of {settings.max_parameters:,}: choose fewer or narrower hidden layers")
+        return _("this network has {parameters} weights and biases, over the class's max_parameters of {cap}: "
+                 "choose fewer or narrower hidden layers").format(parameters=whole(parameters(config)),
+                                                                  cap=whole(settings.max_parameters))
     if settings.max_steps is not None and steps(config) > settings.max_steps:
         batches = math.ceil(train_images(config) / config.batch_size)
-        return (f"this run takes {steps(config):,} training steps ({config.epochs} epochs x {batches:,} batches), "
-                f"over the class's max_steps of {settings.max_steps:,}: choose fewer epochs, a larger batch "
-                f"size or fewer training images")
+        return _("this run takes {steps} training steps ({epochs} epochs x {batches} batches), over the class's "
+                 "max_steps of {cap}: choose fewer epochs, a larger batch size or fewer training images").format(
+            steps=whole(steps(config)), epochs=config.epochs, batches=whole(batches), cap=whole(settings.max_steps))
     return ""
 
 

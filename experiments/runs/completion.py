@@ -11,17 +11,40 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from experiments.i18n import N_, _, ngettext
 from nn.status import RunStatus
 
-# Why a run ended before its planned epochs, by its final status (FINISHED with fewer epochs: early stopping).
+# Why a run ended before its planned epochs, by its final status (FINISHED with fewer epochs: early stopping);
+# marked for the catalog, read through ``_()`` where shown.
 ENDED_WHY = {
-    RunStatus.FINISHED: "early stopping",
-    RunStatus.STOPPED: "stopped",
-    RunStatus.PRUNED: "pruned by the sweep",
-    RunStatus.DIVERGED: "diverged",
-    RunStatus.FAILED: "failed",
-    RunStatus.INTERRUPTED: "interrupted",
+    RunStatus.FINISHED: N_("early stopping"),
+    RunStatus.STOPPED: N_("stopped"),
+    RunStatus.PRUNED: N_("pruned by the sweep"),
+    RunStatus.DIVERGED: N_("diverged"),
+    RunStatus.FAILED: N_("failed"),
+    RunStatus.INTERRUPTED: N_("interrupted"),
 }
+# A run's status or live phase in words, for a progress bar. The stored values (``--status``, the store) stay
+# English; only the words shown on a page are translated.
+STATUS_WORDS = {
+    "queued": N_("queued"),
+    "loading": N_("loading"),
+    "running": N_("running"),
+    "waiting its turn": N_("waiting its turn"),
+    "paused": N_("paused"),
+    "finished": N_("finished"),
+    "stopped": N_("stopped"),
+    "pruned": N_("pruned"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+
+
+def status_word(status: str) -> str:
+    """A run's status or live phase ("finished", "paused") in the current language; an unknown one as it is."""
+    word = STATUS_WORDS.get(str(status))
+    return _(word) if word else str(status)
 
 
 @dataclass(frozen=True)
@@ -58,12 +81,14 @@ class Completion:
 
     def epochs_text(self) -> str:
         """E.g. "16 of 16 epochs (2 planned epochs not needed: 1 run ended early)"."""
-        text = f"{self.done} of {self.total} epochs"
-        if self.not_needed:
-            epochs = "epoch" if self.not_needed == 1 else "epochs"
-            runs = "run" if self.ended_early == 1 else "runs"
-            text += f" ({self.not_needed} planned {epochs} not needed: {self.ended_early} {runs} ended early)"
-        return text
+        text = _("{done} of {total} epochs").format(done=self.done, total=self.total)
+        if not self.not_needed:
+            return text
+        not_needed = ngettext("{n} planned epoch not needed", "{n} planned epochs not needed",
+                              self.not_needed).format(n=self.not_needed)
+        early = ngettext("{n} run ended early", "{n} runs ended early", self.ended_early).format(n=self.ended_early)
+        return _("{reach} ({not_needed}: {ended_early})").format(reach=text, not_needed=not_needed,
+                                                                 ended_early=early)
 
 
 def completion(runs: Iterable[RunEpochs]) -> Completion:
@@ -95,5 +120,7 @@ def run_epochs_text(done: int, planned: int, status: str) -> str:
     except ValueError:  # a live phase such as "paused" or "loading": still active
         parsed = RunStatus.RUNNING
     if parsed.is_active or done >= planned:
-        return f"epoch {done}/{planned}"
-    return f"ended at epoch {done} of {planned} ({ENDED_WHY.get(parsed, str(parsed))})"
+        return _("epoch {done}/{planned}").format(done=done, planned=planned)
+    why = ENDED_WHY.get(parsed)
+    return _("ended at epoch {done} of {planned} ({why})").format(done=done, planned=planned,
+                                                                   why=_(why) if why else str(parsed))

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
+from experiments.i18n import N_, _
 from experiments.store.best import EpochSummary, SummaryBy
 from experiments.store.errors import StoreError
 from nn.status import RunStatus
@@ -33,6 +34,15 @@ MAX_TAGS = 20
 MAX_TAG = 40
 MAX_STUDENT = 60
 UNREADABLE_NOTE = "settings unreadable"
+# The texts ``clean_text`` checks, named with their article for its refusals (marked for the catalog).
+TEXT_NAMES = {"run name": N_("the run name"), "notes": N_("the notes"), "tag": N_("the tag"),
+              "student name": N_("the student name"), "search text": N_("the search text"),
+              "exercise id": N_("the exercise id"), "message": N_("the message")}
+
+
+def _text_name(what: str) -> str:
+    """``what`` with its article, in the current language ("the run name")."""
+    return _(TEXT_NAMES[what]) if what in TEXT_NAMES else f"the {what}"
 
 
 @dataclass
@@ -156,7 +166,8 @@ def clean_text(value: Any, limit: int, what: str, strip: bool = False) -> str:
     if strip:
         text = text.strip()
     if len(text) > limit:
-        raise StoreError(f"the {what} is too long ({len(text)} characters; at most {limit})")
+        raise StoreError(_("{what} is too long ({n} characters; at most {limit})").format(
+            what=_text_name(what), n=len(text), limit=limit))
     return text
 
 
@@ -181,8 +192,8 @@ def clean_shown_text(value: Any, limit: int, what: str, *, strip: bool = False, 
     text = clean_text(value, limit, what, strip=strip)
     hidden = hidden_characters(text, multiline)
     if hidden:
-        raise StoreError(f"the {what} holds invisible control characters ({', '.join(hidden[:5])}): remove "
-                         f"them; nothing was changed")
+        raise StoreError(_("{what} holds invisible control characters ({characters}): remove them; nothing was "
+                           "changed").format(what=_text_name(what), characters=", ".join(hidden[:5])))
     return text
 
 
@@ -195,7 +206,7 @@ def clean_name(name: Any) -> str:
     """A run name as stored: cleaned, stripped, one line without hidden characters, not empty."""
     text = clean_shown_text(name, MAX_NAME, "run name", strip=True)
     if not text:
-        raise StoreError("a run name cannot be empty")
+        raise StoreError(_("a run name cannot be empty"))
     return text
 
 
@@ -206,7 +217,7 @@ def clean_tags(tags: Any) -> list[str]:
         tags = tags.split(",")
     clean = list(dict.fromkeys(t for t in (clean_shown_text(t, MAX_TAG, "tag", strip=True) for t in tags) if t))
     if len(clean) > MAX_TAGS:
-        raise StoreError(f"at most {MAX_TAGS} tags per run (got {len(clean)})")
+        raise StoreError(_("at most {max} tags per run (got {n})").format(max=MAX_TAGS, n=len(clean)))
     return clean
 
 
@@ -218,7 +229,7 @@ def clean_student(name: Any) -> str:
     """
     text = clean_text(name, MAX_STUDENT, "student name", strip=True)
     if not text:
-        raise StoreError("a student name cannot be empty")
+        raise StoreError(_("a student name cannot be empty"))
     if any(ch in text for ch in "\r\n\t") or not text.isprintable():
-        raise StoreError("a student name must be one line of printable characters")
+        raise StoreError(_("a student name must be one line of printable characters"))
     return text

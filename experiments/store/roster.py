@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from experiments.i18n import _
 from experiments.store.errors import StoreError
 from experiments.store.records import clean_student
 from experiments.store.store import RunStore
@@ -84,14 +85,15 @@ def add_student(store: RunStore, name: str) -> IssuedCode:
     """Admit a student: their name (cleaned as every student name is; unique on the roster) and a new code."""
     clean = clean_student(name)
     if "@" in clean:  # e-mail addresses name the students signed in through st.login
-        raise StoreError("a roster name cannot contain '@' (e-mail addresses are for school accounts)")
+        raise StoreError(_("a roster name cannot contain '@' (e-mail addresses are for school accounts)"))
     secret, salt = _new_secret(), secrets.token_bytes(SALT_BYTES)
     try:
         cursor = store.execute("INSERT INTO roster (name, salt, digest, created) VALUES (?, ?, ?, ?)",
                                (clean, salt, _hash(secret, salt), _now()))
     except StoreError as exc:
         if "UNIQUE" in str(exc) or "unique" in str(exc):
-            raise StoreError(f"{clean!r} is already on the roster: reissue their code instead") from None
+            raise StoreError(_("{name} is already on the roster: reissue their code instead").format(
+                name=repr(clean))) from None
         raise
     entry_id = int(cursor.lastrowid or 0)
     return IssuedCode(RosterEntry(entry_id, clean, _now(), False), f"{entry_id}-{secret}")
@@ -115,7 +117,7 @@ def revoke(store: RunStore, entry_id: int) -> None:
 def _get(store: RunStore, entry_id: int) -> RosterEntry:
     row = store.execute("SELECT id, name, created, revoked FROM roster WHERE id = ?", (entry_id,)).fetchone()
     if row is None:
-        raise StoreError(f"there is no roster entry {entry_id}")
+        raise StoreError(_("there is no roster entry {id}").format(id=entry_id))
     return _entry(row)
 
 
@@ -182,7 +184,7 @@ def remember_token(store: RunStore, entry_id: int, teacher_password: str = "", n
     """A token that signs this entry (or the teacher: ``TEACHER_ENTRY``) in again until it expires."""
     binding = _binding(store, entry_id, teacher_password)
     if binding is None:
-        raise StoreError("nothing to remember: the entry is revoked or no teacher password is set")
+        raise StoreError(_("nothing to remember: the entry is revoked or no teacher password is set"))
     issued = int(time.time() if now is None else now)
     return f"{entry_id}.{issued}.{_mac(_signing_key(store), entry_id, binding, issued)}"
 
