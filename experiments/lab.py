@@ -35,6 +35,7 @@ from experiments.analysis.lr_find import LRFindReport, find_learning_rate, round
 from experiments.analysis.lr_find_figure import lr_find_figure
 from experiments.analysis.runs_table import runs_frame
 from experiments.config import ConfigError, RunConfig, differing_fields
+from experiments.i18n import _, decimal, ngettext
 from experiments.notebook_progress import (
     ProgressView,
     ProgressWatch,
@@ -98,7 +99,7 @@ class Run:
         """The run's settings; ValueError (one line) if this version cannot read them."""
         record = self.record
         if record.config is None:
-            raise ValueError(f"run {self.id}: {record.settings_note}")
+            raise ValueError(_("run {id}: {note}").format(id=self.id, note=record.settings_note))
         return record.config
 
     @property
@@ -121,8 +122,9 @@ class Run:
             stat = path.stat()
         except OSError:
             record = self.record
-            raise FileNotFoundError(f"run {self.id} has no saved weights ({record.status.value} after "
-                                    f"{record.epochs_done} epochs): they are saved after a finished epoch") from None
+            raise FileNotFoundError(_("run {id} has no saved weights ({status} after {done} epochs): they are saved "
+                                      "after a finished epoch").format(id=self.id, status=record.status.value,
+                                                                       done=record.epochs_done)) from None
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self._model is None or stamp != self._model_file:
             self._model, self._model_file = MLP.load(path), stamp
@@ -137,8 +139,8 @@ class Run:
     def plot(self) -> go.Figure:
         """The run's loss and accuracy per epoch (the chart ``Lab.train`` draws while it trains)."""
         record = self.record
-        return training_figure(LiveRun(f"run {self.id}", self._store.get_epochs(self.id), record.planned_epochs),
-                               title=run_line(record))
+        return training_figure(LiveRun(_("run {id}").format(id=self.id), self._store.get_epochs(self.id),
+                                       record.planned_epochs), title=run_line(record))
 
     def __repr__(self) -> str:
         record = self.record
@@ -151,15 +153,16 @@ def network_inputs(images: Any, features: int = IMAGE_SIDE * IMAGE_SIDE) -> np.n
     scaled to [0, 1] already; one image or ``(n, 28, 28)`` is reshaped to rows. ValueError in one line."""
     x = np.asarray(images)
     if x.dtype != np.uint8 and not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"images must be uint8 pixels (0-255) or floats in [0, 1], got {x.dtype}")
+        raise ValueError(_("images must be uint8 pixels (0-255) or floats in [0, 1], got {dtype}").format(
+            dtype=x.dtype))
     if x.size % features or x.size == 0:
-        raise ValueError(f"images must have {features} pixels each (shape (n, {features}) or (n, 28, 28)), "
-                         f"got shape {x.shape}")
+        raise ValueError(_("images must have {features} pixels each (shape (n, {features}) or (n, 28, 28)), got "
+                           "shape {shape}").format(features=features, shape=x.shape))
     rows = x.reshape(-1, features)
     if x.dtype != np.uint8 and len(rows) and not (np.isfinite(rows).all() and rows.min() >= 0 and rows.max() <= 1):
-        raise ValueError("images as floats must be scaled to [0, 1] (got values from "
-                         f"{float(np.nanmin(rows)):g} to {float(np.nanmax(rows)):g}): divide pixels by 255, or "
-                         f"pass them as uint8")
+        raise ValueError(_("images as floats must be scaled to [0, 1] (got values from {low} to {high}): divide "
+                           "pixels by 255, or pass them as uint8").format(low=f"{float(np.nanmin(rows)):g}",
+                                                                          high=f"{float(np.nanmax(rows)):g}"))
     return rows
 
 
@@ -177,15 +180,17 @@ class Comparison:
     @property
     def verdict(self) -> str:
         """Every verdict line, then how they were reached; or why there is no verdict."""
-        lines = [f"Verdict ({line.subject}, best against the others): {line.text}" for line in self.verdicts.lines]
+        lines = [_("Verdict ({subject}, best against the others): {verdict}").format(subject=line.subject,
+                                                                                      verdict=line.text)
+                 for line in self.verdicts.lines]
         if not lines and not self.verdicts.caption:
-            return comparison.VERDICT_NEEDS + "."
+            return _("A verdict needs at least two configurations with two or more seeds each.")
         return "\n".join([*lines, self.verdicts.caption] if self.verdicts.caption else lines)
 
     def __repr__(self) -> str:
         ids = ", ".join(map(str, self.run_ids))
         notes = "".join(f"\n({note})" for note in self.left_out)
-        return f"<Comparison of runs {ids}>\n{self.verdict}{notes}"
+        return "<" + _("Comparison of runs {ids}").format(ids=ids) + f">\n{self.verdict}{notes}"
 
 
 @dataclass(frozen=True)
@@ -205,10 +210,12 @@ class LRFind:
         return lr_find_figure(r.lrs, r.losses, r.smoothed, r.steepest, r.minimum)
 
     def __repr__(self) -> str:
-        found = f"suggested lr {self.suggestion:g}" if self.suggestion is not None else "no suggestion (no descent)"
+        found = (_("suggested lr {lr}").format(lr=f"{self.suggestion:g}") if self.suggestion is not None
+                 else _("no suggestion (no descent)"))
         c = self.report.config
-        return (f"<LRFind {c.architecture} {c.optimizer}, batch {c.batch_size}: {found}; {len(self.report.lrs)} "
-                f"steps in {self.report.seconds:.1f} s>")
+        outcome = _("batch {batch}: {found}; {steps} steps in {seconds} s").format(
+            batch=c.batch_size, found=found, steps=len(self.report.lrs), seconds=decimal(self.report.seconds, 1))
+        return f"<LRFind {c.architecture} {c.optimizer}, {outcome}>"
 
 
 class Lab:
@@ -259,7 +266,8 @@ class Lab:
         same run; the result equals an unbroken run's. One-line error (nothing changed) if it cannot."""
         view = progress_view(progress)
         if not self.identity.may_change(self.store.get_run(run_id).student):
-            raise PermissionError(f"run {run_id} is another student's: only they or the teacher may resume it")
+            raise PermissionError(_("run {id} is another student's: only they or the teacher may resume it").format(
+                id=run_id))
         plan = plan_resume(self.store, run_id)
         check_fits(plan.config, load_data(plan.config))
         watch = ProgressWatch()
@@ -286,8 +294,8 @@ class Lab:
         drawing.close()
         run = Run(self.store, run_id)
         if interrupted:
-            print(f"stopped by Ctrl-C: run {run_id} kept with its {run.record.epochs_done} finished epoch(s); "
-                  f"lab.resume({run_id}) goes on from there", file=sys.stderr, flush=True)
+            print(_("stopped by Ctrl-C: run {id} kept with its {done} finished epoch(s); lab.resume({id}) goes on "
+                    "from there").format(id=run_id, done=run.record.epochs_done), file=sys.stderr, flush=True)
         return run
 
     # ------------------------------------------------------------------ reading
@@ -333,11 +341,13 @@ class Lab:
         drawn (settings unreadable, no finished epoch). RunNotFoundError names the ids that do not exist."""
         found = {r.id: r for r in self.store.search_runs(ids=ids)}
         if missing := [i for i in ids if i not in found]:
-            raise RunNotFoundError(f"there is no run {', '.join(map(str, missing))}")
+            raise RunNotFoundError(ngettext("there is no run {ids}", "there are no runs {ids}", len(missing)).format(
+                ids=", ".join(map(str, missing))))
         picked = [found[i] for i in ids if found[i].config is not None]
         epochs = {r.id: self.store.get_epochs(r.id) for r in picked}
-        left_out = [f"run {i}: settings unreadable" for i in ids if found[i].config is None]
-        left_out += [f"run {r.id}: no finished epoch ({r.status.value})" for r in picked if not epochs[r.id]]
+        left_out = [_("run {id}: settings unreadable").format(id=i) for i in ids if found[i].config is None]
+        left_out += [_("run {id}: no finished epoch ({status})").format(id=r.id, status=r.status.value)
+                     for r in picked if not epochs[r.id]]
         return picked, epochs, left_out
 
     # ------------------------------------------------------------------ searching
@@ -346,7 +356,7 @@ class Lab:
         over one epoch's batches (or ``steps``) on a throwaway copy of the network. Nothing is stored."""
         config = run_config(config, settings)
         if steps is not None and steps < 2:
-            raise ConfigError(f"steps must be at least 2 (got {steps})")
+            raise ConfigError(_("steps must be at least 2 (got {steps})").format(steps=steps))
         data = load_data(config)
         check_fits(config, data)
         return LRFind(find_learning_rate(config, data, steps=steps))
@@ -361,8 +371,9 @@ class Lab:
         (Ray sweeps run from the command line: ``--engine ray``.)"""
         parsed = sweep_spec(spec)
         if parsed.engine != "local":
-            raise ConfigError(f"lab.sweep runs sweeps on this machine; run engine {parsed.engine!r} with "
-                              f"python -m experiments sweep SPEC --engine {parsed.engine}")
+            raise ConfigError(_("lab.sweep runs sweeps on this machine; run engine {engine} with python -m "
+                                "experiments sweep SPEC --engine {name}").format(engine=repr(parsed.engine),
+                                                                                 name=parsed.engine))
         trials = [] if parsed.is_tpe else expand(parsed)
         load_data(check_space(parsed) if parsed.is_tpe else trials[0].config)  # fail fast if the data is missing
         sweep_id = new_sweep_id()
@@ -376,14 +387,16 @@ class Lab:
         try:
             while not running.wait(timeout=SWEEP_TICK):
                 if show and (line := self._sweep_line(sweep_id)) != shown:  # rewritten when it changes
-                    print(f"\rsweep {sweep_id}: {line}", end="", flush=True)
+                    print("\r" + _("sweep {id}: {progress}").format(id=sweep_id, progress=line), end="", flush=True)
                     shown = line
         except KeyboardInterrupt:
             running.stop()
             _wait_through_interrupts(lambda: running.wait(timeout=SWEEP_TICK))
-            print(f"\nstopped by Ctrl-C: sweep {sweep_id}, its finished epochs kept", file=sys.stderr, flush=True)
+            print("\n" + _("stopped by Ctrl-C: sweep {id}, its finished epochs kept").format(id=sweep_id),
+                  file=sys.stderr, flush=True)
         if show:
-            print(f"\rsweep {sweep_id}: {self._sweep_line(sweep_id)}", flush=True)
+            print("\r" + _("sweep {id}: {progress}").format(id=sweep_id, progress=self._sweep_line(sweep_id)),
+                  flush=True)
         return runs_frame(ranking.rank(self.store.search_runs(group_id=sweep_id)))
 
     def _sweep_line(self, sweep_id: str) -> str:
@@ -398,8 +411,8 @@ def run_config(base: RunConfig | None, settings: Mapping[str, Any]) -> RunConfig
     """``base`` (default: RunConfig's defaults) with ``settings`` by name, validated as the CLI's flags are: a
     ConfigError (a ValueError) names an unknown or bad setting in one line."""
     if base is not None and not isinstance(base, RunConfig):
-        raise ConfigError(f"the settings to start from must be a RunConfig (e.g. run.config), got "
-                          f"{type(base).__name__}: give settings by name, e.g. lr=0.01")
+        raise ConfigError(_("the settings to start from must be a RunConfig (e.g. run.config), got {type}: give "
+                            "settings by name, e.g. lr=0.01").format(type=type(base).__name__))
     return RunConfig.from_dict({**(base.to_dict() if base else {}), **settings})
 
 

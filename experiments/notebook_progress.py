@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from experiments.analysis.figures import LiveRun, training_figure
 from experiments.analysis.rounding import percent_text, rounded
+from experiments.i18n import _, localized
 from experiments.store import RunRecord, RunStore
 from experiments.store.best import best_epoch_name
 from nn import Callback
@@ -45,11 +46,12 @@ def progress_view(value: str | ProgressView) -> ProgressView:
     try:
         view = ProgressView(value)
     except ValueError:
-        raise ValueError(f"progress must be one of {', '.join(v.value for v in ProgressView)}, got {value!r}") from None
+        raise ValueError(_("progress must be one of {choices}, got {value}").format(
+            choices=", ".join(v.value for v in ProgressView), value=repr(value))) from None
     if view is ProgressView.AUTO:
         return ProgressView.CHART if in_kernel() else ProgressView.TEXT
     if view is ProgressView.CHART and not in_kernel():
-        raise ValueError("progress 'chart' needs a Jupyter kernel, and this is not one: use 'text' (or 'auto')")
+        raise ValueError(_("progress 'chart' needs a Jupyter kernel, and this is not one: use 'text' (or 'auto')"))
     return view
 
 
@@ -90,27 +92,29 @@ class ProgressWatch(Callback):
 
 def run_line(run: RunRecord) -> str:
     """A stored run in one line: "run 3 finished after 5/5 epochs · ..." (see ``outcome_text``)."""
-    return f"run {run.id} {outcome_text(run)}"
+    return _("run {id} {outcome}").format(id=run.id, outcome=outcome_text(run))
 
 
 def outcome_text(run: RunRecord) -> str:
     """Where a stored run is: its status and epochs, its validation accuracy at its best epoch and the test
     accuracy there (a run without validation: at its last epoch), its time and message."""
     summary = run.summary()
-    head = f"{run.status.value} after {run.epochs_done}/{run.planned_epochs} epochs"
+    head = _("{status} after {done}/{planned} epochs").format(status=run.status.value, done=run.epochs_done,
+                                                             planned=run.planned_epochs)
     if summary.epoch is None:
         parts = [head]
     elif summary.val_acc is not None:
         monitor = run.config.monitor if run.config else "val_loss"
-        parts = [head, f"val. accuracy {percent_text(summary.val_acc)} at the {best_epoch_name(monitor)}, "
-                       f"epoch {summary.epoch}"]
+        parts = [head, _("val. accuracy {accuracy} at the {best_epoch}, epoch {epoch}").format(
+            accuracy=percent_text(summary.val_acc), best_epoch=best_epoch_name(monitor), epoch=summary.epoch)]
     else:
-        parts = [head, "no validation set"]
+        parts = [head, _("no validation set")]
     if summary.epoch is not None and summary.test_acc is not None:
-        where = "there" if summary.val_acc is not None else "at the last epoch"
-        parts.append(f"test accuracy {where} {percent_text(summary.test_acc)}")
+        parts.append((_("test accuracy there {accuracy}") if summary.val_acc is not None
+                      else _("test accuracy at the last epoch {accuracy}")).format(
+            accuracy=percent_text(summary.test_acc)))
     if run.seconds:
-        parts.append(f"{rounded(run.seconds, 1)} s")
+        parts.append(_("{seconds} s").format(seconds=localized(rounded(run.seconds, 1))))
     return " · ".join(parts) + (f" ({run.message})" if run.message else "")
 
 
@@ -118,16 +122,19 @@ def _training_line(run_id: int, planned: int, watch: ProgressWatch, last: dict[s
     """Where a running run is: its epoch and batch, the batch's loss, and the last epoch's validation (or test)
     accuracy."""
     if not watch.epoch:
-        return f"run {run_id}: starting"
-    parts = [f"run {run_id}", f"epoch {watch.epoch}/{planned}"]
+        return _("run {id}: starting").format(id=run_id)
+    parts = [_("run {id}").format(id=run_id), _("epoch {epoch}/{planned}").format(epoch=watch.epoch, planned=planned)]
     if watch.batches:
-        parts.append(f"batch {watch.batch}/{watch.batches}")
+        parts.append(_("batch {batch}/{batches}").format(batch=watch.batch, batches=watch.batches))
     if watch.loss is not None:
-        parts.append(f"batch loss {rounded(float(watch.loss), 4)}")
+        parts.append(_("batch loss {loss}").format(loss=localized(rounded(float(watch.loss), 4))))
     if last:
-        split = "val" if last.get("val_acc") is not None else "test"
-        if last.get(f"{split}_acc") is not None:
-            parts.append(f"{split}. accuracy {percent_text(last[f'{split}_acc'])} after epoch {last['epoch']}")
+        if last.get("val_acc") is not None:
+            parts.append(_("val. accuracy {accuracy} after epoch {epoch}").format(
+                accuracy=percent_text(last["val_acc"]), epoch=last["epoch"]))
+        elif last.get("test_acc") is not None:
+            parts.append(_("test. accuracy {accuracy} after epoch {epoch}").format(
+                accuracy=percent_text(last["test_acc"]), epoch=last["epoch"]))
     return " · ".join(parts)
 
 
@@ -182,7 +189,7 @@ class RunView:
     def _show_chart(self, line: str) -> None:
         from IPython.display import display  # a kernel has IPython (CHART is chosen only there)
 
-        figure = training_figure(LiveRun(f"run {self.run_id}", self._epochs, self.planned), title=line)
+        figure = training_figure(LiveRun(_("run {id}").format(id=self.run_id), self._epochs, self.planned), title=line)
         bundle = {**figure._repr_mimebundle_(), "text/plain": line}  # what Plotly shows in this front end
         if self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)

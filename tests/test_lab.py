@@ -325,3 +325,32 @@ def test_the_kernels_interrupt_stops_a_run_in_jupyter_and_returns_it(temporary_s
     assert errors == [] and record.status == RunStatus.STOPPED and 1 <= record.epochs_done < 40
     assert f"returned {record.id} stopped {record.epochs_done}" in printed
     assert f"stopped by Ctrl-C: run {record.id} kept with its {record.epochs_done} finished epoch(s)" in printed
+
+
+def test_the_notebook_reads_in_the_current_language(store):
+    """A run's line, the live progress line, a comparison's verdict and a refused input follow
+    ``experiments.i18n``'s language (``set_language`` / ``using``); English is unchanged."""
+    from experiments import i18n
+    from experiments.analysis.comparison import Verdicts
+    from experiments.lab import Comparison, network_inputs
+    from experiments.notebook_progress import ProgressWatch, _training_line, run_line
+    from tests.conftest import store_finished_run
+
+    run_id = store_finished_run(store, [0.90, 0.95], [0.9, 0.94], lr=0.1, seed=0)
+    record = store.get_run(run_id)
+    watch = ProgressWatch()
+    watch.epoch, watch.batch, watch.batches, watch.loss = 2, 10, 20, 0.25
+    last = {"epoch": 1, "val_acc": 0.9}
+    empty = Comparison([run_id], None, Verdicts([]))  # type: ignore[arg-type]  # no figure needed for the text
+    english = (run_line(record), _training_line(run_id, 2, watch, last), empty.verdict)
+    assert english[0].startswith(f"run {run_id} finished after 2/2 epochs · val. accuracy 95.00% at the best epoch")
+    assert english[1] == (f"run {run_id} · epoch 2/2 · batch 10/20 · batch loss 0.2500 · val. accuracy 90.00% after "
+                          f"epoch 1")
+    with i18n.using("es"):
+        spanish = (run_line(record), _training_line(run_id, 2, watch, last), empty.verdict)
+        with pytest.raises(ValueError, match="las imágenes deben ser píxeles uint8"):
+            network_inputs(np.array(["a"]))
+    assert spanish[0].startswith(f"ejecución {run_id} finished tras 2/2 épocas · exactitud de validación 95,00\u00a0%")
+    assert spanish[1] == (f"ejecución {run_id} · época 2/2 · lote 10/20 · pérdida del lote 0,2500 · exactitud de "
+                          f"validación 90,00\u00a0% tras la época 1")
+    assert spanish[2].startswith("Un veredicto necesita al menos dos configuraciones")

@@ -19,7 +19,9 @@ from experiments.analysis.figures import (
     scored_rows,
 )
 from experiments.analysis.ranking import SummaryBy
+from experiments.analysis.runs_table import shown_frame
 from experiments.config import differing_fields
+from experiments.i18n import _
 from experiments.store import RunRecord
 from experiments.store.dynamics import get_batch_points
 from ui import common, student
@@ -30,24 +32,25 @@ PARCOORDS_MIN_RUNS = 4
 
 
 def render() -> None:
-    st.title("Compare")
+    st.title(_("Compare"))
     if fix_group_view(compare_runs):
         return
     store = common.store()
     runs = store.search_runs(student=student.scope_filter("compare_scope"))
     if not runs:
-        st.info("No runs stored yet: train some on the **Train** page (or with `python -m experiments run`), "
-                "then pick them here.", icon=":material/info:")
+        st.info(_("No runs stored yet: train some on the **Train** page (or with `python -m experiments run`), "
+                  "then pick them here."), icon=":material/info:")
         return
-    st.caption("Tick runs in the table to compare them (click a column header to sort).")
+    st.caption(_("Tick runs in the table to compare them (click a column header to sort)."))
     by = summary_by_control("cmp_by")
     picked_ids = pick_runs(runs, key="compare_table", by=by)
     if not picked_ids:
-        st.info("Pick at least one run in the table.", icon=":material/touch_app:")
+        st.info(_("Pick at least one run in the table."), icon=":material/touch_app:")
         return
     unreadable = [r for r in runs if r.id in picked_ids and r.config is None]
     if unreadable:
-        st.caption(f"Left out (settings unreadable): {', '.join(f'run {r.id}' for r in unreadable)}.")
+        st.caption(_("Left out (settings unreadable): {runs}.").format(
+            runs=", ".join(_("run {id}").format(id=r.id) for r in unreadable)))
     picked = [r for r in runs if r.id in picked_ids and r.config is not None]
     if not picked:
         return
@@ -70,19 +73,20 @@ def _controls(differ: list[str]) -> Controls:
     c1, c2, c3, c4, c5, c6 = st.columns([1.8, 1.2, 1.2, 1.7, 1.8, 1.8])
     metrics: list[str] = common.visible(list(METRIC_NAMES))
     axes: list[str] = list(X_AXES)
-    metric = c1.selectbox("Metric", metrics, format_func=lambda m: METRIC_NAMES[m], key="cmp_metric",
+    metric = c1.selectbox(_("Metric"), metrics, format_func=lambda m: _(METRIC_NAMES[m]), key="cmp_metric",
                           persist_state=common.KEEP) or metrics[0]
-    x_axis = c2.radio("X axis", axes, format_func=lambda a: X_AXES[a], key="cmp_x",
+    x_axis = c2.radio(_("X axis"), axes, format_func=lambda a: _(X_AXES[a]), key="cmp_x",
                       persist_state=common.KEEP, horizontal=True) or axes[0]
-    smoothing = c3.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="cmp_smooth", persist_state=common.KEEP,
-                          help="Exponential moving average of the points (0 = raw).")
-    color_by = c4.selectbox("Colour by", ["run"] + differ, key="cmp_color",
-                            help="Distinct colours per run, or a colour scale over one setting.") or "run"
-    group_seeds = c5.toggle("Average seeds", value=True, key="cmp_seeds", persist_state=common.KEEP,
-                            help="Runs that differ only in their seed are drawn as their mean with a band.")
-    within = c6.toggle("Within epochs", value=False, key="cmp_batches", persist_state=common.KEEP,
-                       help="The training loss or accuracy every few batches, as thin lines (x = epoch as a fraction; "
-                            "train metrics on the epoch axis, single runs).")
+    smoothing = c3.slider(_("Smoothing"), 0.0, 0.95, 0.0, 0.05, key="cmp_smooth", persist_state=common.KEEP,
+                          help=_("Exponential moving average of the points (0 = raw)."))
+    color_by = c4.selectbox(_("Colour by"), ["run"] + differ, key="cmp_color",
+                            format_func=lambda name: _("run") if name == "run" else name,
+                            help=_("Distinct colours per run, or a colour scale over one setting.")) or "run"
+    group_seeds = c5.toggle(_("Average seeds"), value=True, key="cmp_seeds", persist_state=common.KEEP,
+                            help=_("Runs that differ only in their seed are drawn as their mean with a band."))
+    within = c6.toggle(_("Within epochs"), value=False, key="cmp_batches", persist_state=common.KEEP,
+                       help=_("The training loss or accuracy every few batches, as thin lines (x = epoch as a "
+                              "fraction; train metrics on the epoch axis, single runs)."))
     return Controls(metric, x_axis, smoothing, color_by, group_seeds, within)
 
 
@@ -99,11 +103,11 @@ def compare_runs(picked: list[RunRecord], by: SummaryBy = SummaryBy.BEST) -> Non
     empty = [r for r in picked if not epochs[r.id]]
     drawn = [r for r in picked if epochs[r.id]]
     if not drawn:
-        st.info(f"Nothing to draw: none of the picked runs has a finished epoch ({_runs_text(empty)}). Their "
-                f"curves appear here once an epoch has ended.", icon=":material/info:")
+        st.info(_("Nothing to draw: none of the picked runs has a finished epoch ({runs}). Their curves appear "
+                  "here once an epoch has ended.").format(runs=_runs_text(empty)), icon=":material/info:")
     else:
         if empty:
-            st.caption(f"Not drawn, no finished epoch: {_runs_text(empty)}.")
+            st.caption(_("Not drawn, no finished epoch: {runs}.").format(runs=_runs_text(empty)))
         groups: Sequence[Sequence[RunRecord]] = (seeds.group_by_config(drawn) if controls.group_seeds
                                                  else [[r] for r in drawn])
         _chart(groups, epochs, differ, controls)
@@ -117,7 +121,8 @@ def _chart(groups: Sequence[Sequence[RunRecord]], epochs: dict[int, list], diffe
     """The overlaid curves, each single run's best epoch starred, within-epoch lines when asked; runs
     without the metric are named."""
     if controls.metric.startswith("val_") and (apart := [g[0] for g in groups if not g[0].has_validation]):
-        st.caption(f"No validation set, so no {METRIC_NAMES[controls.metric].lower()} to draw: {_runs_text(apart)}.")
+        st.caption(_("No validation set, so no {metric} to draw: {runs}.").format(
+            metric=_(METRIC_NAMES[controls.metric]).lower(), runs=_runs_text(apart)))
     curves = comparison.seed_curves(groups, epochs, differ, controls.metric, controls.x_axis, controls.color_by)
     figure = compare_figure(curves, controls.metric, controls.x_axis, controls.smoothing,
                             uirevision=f"cmp-{controls.metric}-{controls.x_axis}")
@@ -131,7 +136,7 @@ def _within_epochs(figure, groups: Sequence[Sequence[RunRecord]], curves: list[C
     kind = {"train_loss": "loss", "train_acc": "acc"}.get(controls.metric)
     if not controls.within_epochs or kind is None or controls.x_axis != "epoch":
         if controls.within_epochs:
-            st.caption("Within-epoch points exist for the train loss and accuracy on the epoch axis.")
+            st.caption(_("Within-epoch points exist for the train loss and accuracy on the epoch axis."))
         return
     colors = [trace.line.color for trace in figure.data if trace.mode and "lines" in trace.mode][:len(curves)]
     lines = [BatchLine(curve.label, get_batch_points(common.store(), group[0].id), color)
@@ -148,10 +153,10 @@ def _settings_against_accuracy(picked: list[RunRecord], differ: list[str], by: S
     scored = scored_rows(rows, metric)
     if len(scored) < PARCOORDS_MIN_RUNS:
         return
-    st.subheader(f"Settings against val. accuracy at the {ranking.BY_NAMES[by]}")
+    st.subheader(_("Settings against val. accuracy at the {epoch}").format(epoch=ranking.by_name(by)))
     left_out = [r for r in picked if r.id not in {row["id"] for row in scored}]
     if left_out:
-        st.caption(f"Not drawn, no validation accuracy: {_runs_text(left_out)}.")
+        st.caption(_("Not drawn, no validation accuracy: {runs}.").format(runs=_runs_text(left_out)))
     st.plotly_chart(parallel_coordinates(scored, fields, metric), key="compare_parcoords")
 
 
@@ -160,24 +165,25 @@ def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
     they were reached."""
     verdicts = comparison.seed_verdicts(groups, names)
     for line in verdicts.lines:
-        st.markdown(f"**Verdict** ({line.subject}, best against the others): {common.md_escape(line.text)}")
+        st.markdown(_("**Verdict** ({subject}, best against the others): {verdict}").format(
+            subject=line.subject, verdict=common.md_escape(line.text)))
     if verdicts.caption:
         st.caption(verdicts.caption)
 
 
 def _runs_text(runs: list[RunRecord]) -> str:
-    return ", ".join(f"run {r.id} {r.status}" for r in runs)
+    return ", ".join(_("run {id} {status}").format(id=r.id, status=r.status.value) for r in runs)
 
 
 def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:
-    st.subheader(f"Metrics at the {ranking.BY_NAMES[by]}")
+    st.subheader(_("Metrics at the {epoch}").format(epoch=ranking.by_name(by)))
     st.caption(f"{ranking.summary_text(by)} {ranking.WHY_NOT_TEST}")
-    show_all = st.toggle("Show every setting", value=False, key="cmp_all_settings", persist_state=common.KEEP,
-                         help="By default only the settings that differ between the picked runs are shown.")
+    show_all = st.toggle(_("Show every setting"), value=False, key="cmp_all_settings", persist_state=common.KEEP,
+                         help=_("By default only the settings that differ between the picked runs are shown."))
     all_settings = list(comparison.config_of(picked[0]).to_dict()) if show_all else None
     table = ranking.metrics_table(picked, differ, all_settings, by)
-    st.dataframe(common.visible_columns(pd.DataFrame(table.rows)), hide_index=True, column_config=column_config(),
-                 key="cmp_final", placeholder=MISSING)
+    st.dataframe(shown_frame(common.visible_columns(pd.DataFrame(table.rows))), hide_index=True,
+                 column_config=column_config(), key="cmp_final", placeholder=MISSING)
 
 
 def _axis_value(value):

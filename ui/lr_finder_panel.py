@@ -13,6 +13,7 @@ import streamlit as st
 from experiments.analysis.lr_find import LRFindReport, find_learning_rate, rounded_lr
 from experiments.analysis.lr_find_figure import lr_find_figure
 from experiments.config import ConfigError, RunConfig, schema
+from experiments.i18n import N_, _, decimal
 from ui import common
 
 REPORT_KEY = "lr_find_report"
@@ -39,19 +40,20 @@ def _use(lr: float) -> None:
 
 def lr_finder_panel() -> None:
     """The panel: a button that sweeps, the figure, a choice of suggestion and "Use this learning rate"."""
-    st.subheader("Find a learning rate")
-    st.caption("Trains a throwaway copy of the network on one epoch's batches while the learning rate grows "
-               "from 1e-6 to 10, and stops when the loss blows up. A good lr is where the loss falls fastest "
-               "(steepest descent), or a tenth of where it is lowest. Nothing is stored.")
+    st.subheader(_("Find a learning rate"))
+    st.caption(_("Trains a throwaway copy of the network on one epoch's batches while the learning rate grows "
+                 "from 1e-6 to 10, and stops when the loss blows up. A good lr is where the loss falls fastest "
+                 "(steepest descent), or a tenth of where it is lowest. Nothing is stored."))
     try:
         config = sidebar_config()
     except ConfigError as exc:
-        st.error(f"Fix the settings first: {common.message_text(exc)}", icon=":material/block:")
+        st.error(_("Fix the settings first: {reason}").format(reason=common.message_text(exc)),
+                 icon=":material/block:")
         return
-    if st.button("Find a learning rate", key="lr_find_button", icon=":material/search:",
-                 help="About a second for 784-128-10 on all 60,000 images."):
+    if st.button(_("Find a learning rate"), key="lr_find_button", icon=":material/search:",
+                 help=_("About a second for 784-128-10 on all 60,000 images.")):
         try:
-            with st.spinner("Sweeping the learning rate..."):
+            with st.spinner(_("Sweeping the learning rate...")):
                 data = common.data_source().load(config)
                 st.session_state[REPORT_KEY] = find_learning_rate(config, data)
         except common.USER_ERRORS as exc:
@@ -59,7 +61,7 @@ def lr_finder_panel() -> None:
             return
     used = st.session_state.pop("lr_find_used", None)
     if used is not None:
-        st.success(f"Learning rate set to {used:g} in the sidebar.", icon=":material/check:")
+        st.success(_("Learning rate set to {lr} in the sidebar.").format(lr=f"{used:g}"), icon=":material/check:")
     report: LRFindReport | None = st.session_state.get(REPORT_KEY)
     if report is not None:
         _show(report, config)
@@ -68,22 +70,24 @@ def lr_finder_panel() -> None:
 def _show(report: LRFindReport, config: RunConfig) -> None:
     """The curve, the suggestions and the button that applies one."""
     if not _same_sweep(report.config, config):
-        st.warning("The settings changed since this sweep: find a learning rate again for the new ones.",
+        st.warning(_("The settings changed since this sweep: find a learning rate again for the new ones."),
                    icon=":material/update:")
     st.plotly_chart(lr_find_figure(report.lrs, report.losses, report.smoothed, report.steepest, report.minimum),
                     key="lr_find_chart")
-    st.caption(f"{report.config.architecture} · {report.config.optimizer} · batch {report.config.batch_size}: "
-               f"{len(report.lrs)} steps in {report.seconds:.1f} s"
-               + (", stopped when the loss blew up." if report.stopped_early else "."))
-    options = {name: rounded_lr(lr) for name, lr in (("minimum / 10", report.minimum),  # the default: see
-                                                     ("steepest descent", report.steepest))  # LRFindReport
+    steps = _("batch {batch}: {steps} steps in {seconds} s").format(
+        batch=report.config.batch_size, steps=len(report.lrs), seconds=decimal(report.seconds, 1))
+    st.caption(f"{report.config.architecture} · {report.config.optimizer} · {steps}"
+               + (_(", stopped when the loss blew up.") if report.stopped_early else "."))
+    # The radio's options stay the English names (shown in the reader's language), so a choice survives a switch.
+    options = {name: rounded_lr(lr) for name, lr in ((N_("minimum / 10"), report.minimum),  # the default: see
+                                                     (N_("steepest descent"), report.steepest))  # LRFindReport
                if lr is not None}
     if not options:
-        st.info("The loss never fell during the sweep, so there is no suggestion: try more training images or "
-                "another optimizer.", icon=":material/info:")
+        st.info(_("The loss never fell during the sweep, so there is no suggestion: try more training images or "
+                  "another optimizer."), icon=":material/info:")
         return
-    choice = st.radio("Suggestion", list(options), key="lr_find_choice", horizontal=True,
-                      format_func=lambda name: f"{name}: {options[name]:g}")
+    choice = st.radio(_("Suggestion"), list(options), key="lr_find_choice", horizontal=True,
+                      format_func=lambda name: f"{_(name)}: {options[name]:g}")
     lr = options[choice or next(iter(options))]
-    st.button("Use this learning rate", key="lr_find_use", icon=":material/input:", on_click=_use, args=(lr,),
-              help="Put it into the sidebar's Learning rate.")
+    st.button(_("Use this learning rate"), key="lr_find_use", icon=":material/input:", on_click=_use, args=(lr,),
+              help=_("Put it into the sidebar's Learning rate."))

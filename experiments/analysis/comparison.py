@@ -13,9 +13,8 @@ from typing import Any
 from experiments.analysis import ranking, seeds, stats
 from experiments.analysis.figures import BestMark, Curve, best_mark, colors_for_values, run_curve
 from experiments.config import RunConfig, short_label
+from experiments.i18n import _
 from experiments.store import RunRecord
-
-VERDICT_NEEDS = "A verdict needs at least two configurations with two or more seeds each"
 
 
 @dataclass(frozen=True)
@@ -60,15 +59,17 @@ def seed_curves(groups: Sequence[Sequence[RunRecord]], epochs: Mapping[int, list
     curves = []
     for group, color in zip(groups, colors):
         head = group[0]
-        label = short_label(config_of(head), names) if names else f"run {head.id}"
+        label = short_label(config_of(head), names) if names else _("run {id}").format(id=head.id)
         if len(group) == 1:
             if len(groups) > 1 and sum(short_label(config_of(g[0]), names) == label for g in groups) > 1:
-                label = f"{label} (run {head.id}, seed {config_of(head).seed})"
-            hover = f"run {head.id}: {head.name}\n{settings_text(head.config, differ)}"
+                label = _("{label} (run {id}, seed {seed})").format(label=label, id=head.id,
+                                                                     seed=config_of(head).seed)
+            hover = _("run {id}: {name}").format(id=head.id, name=head.name) + f"\n{settings_text(head.config, differ)}"
             curves.append(run_curve(label, epochs[head.id], metric, x_axis, hover, color))
         else:
             band = seeds.band([epochs[r.id] for r in group], metric, x_axis)
-            hover = f"runs {', '.join(str(r.id) for r in group)}\n{settings_text(head.config, differ)}"
+            hover = (_("runs {ids}").format(ids=", ".join(str(r.id) for r in group))
+                     + f"\n{settings_text(head.config, differ)}")
             curves.append(Curve(label, band.x, band.mean, hover, color, band.low, band.high, members=len(group)))
     return curves
 
@@ -87,10 +88,12 @@ def seed_verdicts(groups: Sequence[Sequence[RunRecord]], names: Sequence[str]) -
     validated = seeds.verdict_subject(ranking.RANK_METRIC)
     unvalidated = seeds.verdict_subject(ranking.FALLBACK_METRIC)
     lines = [VerdictLine(validated, line) for line in seeds.verdicts(split.validated, list(names))]
-    lines += [VerdictLine(f"{unvalidated}, runs without a validation set", line)
+    lines += [VerdictLine(_("{subject}, runs without a validation set").format(subject=unvalidated), line)
               for line in seeds.verdicts(split.unvalidated, list(names), metric=ranking.FALLBACK_METRIC)]
     if not lines and any(len(g) > 1 for g in groups) and len(groups) > 1:
-        return Verdicts([], VERDICT_NEEDS + (", all with a validation set or all without." if split.note() else "."))
+        return Verdicts([], _("A verdict needs at least two configurations with two or more seeds each, all with a "
+                              "validation set or all without.") if split.note() else
+                        _("A verdict needs at least two configurations with two or more seeds each."))
     if not lines:
         return Verdicts([])
     tested = validated if split.validated else unvalidated

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from experiments.i18n import _
 from nn import MLP
 
 SIZE = 28            # side of an MNIST image
@@ -63,9 +64,10 @@ def to_ink(image: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(image)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (1, 3, 4))):
-        raise DigitError(f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}")
+        raise DigitError(_("expected a grayscale, RGB or RGBA image, got an array of shape {shape}").format(
+            shape=a.shape))
     if a.size == 0:
-        raise DigitError("the image is empty: draw a digit first")
+        raise DigitError(_("the image is empty: draw a digit first"))
     a = _unit_range(a)
     if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() == 0 and a[..., 3].max() > 0:
         return a[..., 3]  # a transparent canvas: the ink is wherever something was drawn
@@ -82,7 +84,7 @@ def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray
     """The smallest rectangle holding every pixel brighter than ``threshold``; DigitError if there is none."""
     mask = ink > threshold
     if not mask.any():
-        raise DigitError("the canvas is empty: draw a digit first")
+        raise DigitError(_("the canvas is empty: draw a digit first"))
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
@@ -144,7 +146,8 @@ def preprocess(image: np.ndarray) -> np.ndarray:
 def _input_row(model: MLP, digit: np.ndarray) -> np.ndarray:
     row = np.asarray(digit, dtype=model.dtype).reshape(1, -1)
     if row.shape[1] != model.sizes[0]:
-        raise DigitError(f"this network reads {model.sizes[0]} inputs, not a {SIZE} x {SIZE} image")
+        raise DigitError(_("this network reads {inputs} inputs, not a {size} x {size} image").format(
+            inputs=model.sizes[0], size=SIZE))
     return row
 
 

@@ -12,28 +12,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from experiments.i18n import N_, _, ngettext
 from experiments.store import best
 from experiments.store.best import SummaryBy, at_best_epoch, best_epoch_name
 from experiments.store.records import RunRecord
 
-__all__ = ["RANK_METRIC", "MetricsTable", "Split", "SummaryBy", "metrics_table", "rank",
+__all__ = ["RANK_METRIC", "MetricsTable", "Split", "SummaryBy", "by_name", "metrics_table", "rank",
            "sort_column", "split_by_validation", "summary_row", "summary_text"]
 
 RANK_METRIC = "val_acc"        # what ranks runs that have a validation set
 FALLBACK_METRIC = "test_acc"   # what runs without one can only be compared on, apart from the others
-BY_NAMES = {SummaryBy.BEST: best_epoch_name(), SummaryBy.LAST: "last epoch"}
-# What History's default order and a sweep's "best trial" rank by, named with the epoch it is read at.
-RANK_NAME = at_best_epoch("val. accuracy")
-
-T = TypeVar("T")
+LAST_EPOCH = N_("last epoch")
 
 
-def __getattr__(name: str) -> str:
-    """``WHY_NOT_TEST``: read from ``experiments.store.best`` on each use, so it is in the current language
-    (imported by name at load it would stay in the language of the first import)."""
+def by_name(by: SummaryBy) -> str:
+    """The epoch a run's numbers are read at, in words of the current language ("best epoch (lowest val. loss)")."""
+    return best_epoch_name() if by is SummaryBy.BEST else _(LAST_EPOCH)
+
+
+def __getattr__(name: str) -> Any:
+    """``BY_NAMES`` (each ``SummaryBy`` in words), ``RANK_NAME`` (what History's default order and a sweep's
+    "best trial" rank by, named with the epoch it is read at) and ``WHY_NOT_TEST``: read in the current
+    language each time, never frozen in the language of the first import."""
+    if name == "BY_NAMES":
+        return {by: by_name(by) for by in SummaryBy}
+    if name == "RANK_NAME":
+        return at_best_epoch(_("val. accuracy"))
     if name == "WHY_NOT_TEST":
         return str(best.WHY_NOT_TEST)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,20 @@ class Split:
     unvalidated: list[Any]
 
     def note(self, what: str = "runs") -> str:
-        """One line naming the runs set apart for having no validation set ("" if none)."""
+        """One line naming the runs (``what="groups"``: the seed groups) set apart for having no validation set
+        ("" if none)."""
         if not self.validated or not self.unvalidated:
             return ""
-        return (f"{len(self.unvalidated)} {what} without a validation set (stored before it existed, or val_size "
-                f"0) are judged apart, on test accuracy, never against runs with one.")
+        count = len(self.unvalidated)
+        if what == "groups":
+            return ngettext("{count} group without a validation set (stored before it existed, or val_size 0) is "
+                            "judged apart, on test accuracy, never against runs with one.",
+                            "{count} groups without a validation set (stored before it existed, or val_size 0) are "
+                            "judged apart, on test accuracy, never against runs with one.", count).format(count=count)
+        return ngettext("{count} run without a validation set (stored before it existed, or val_size 0) is judged "
+                        "apart, on test accuracy, never against runs with one.",
+                        "{count} runs without a validation set (stored before it existed, or val_size 0) are judged "
+                        "apart, on test accuracy, never against runs with one.", count).format(count=count)
 
 
 def _head(item: Any) -> RunRecord:
@@ -99,9 +118,10 @@ def summary_row(run: RunRecord, by: SummaryBy = SummaryBy.BEST) -> dict[str, Any
 def summary_text(by: SummaryBy) -> str:
     """One line saying which epoch the numbers are read at."""
     if by is SummaryBy.BEST:
-        return (f"Numbers at each run's {best_epoch_name()}: early stopping's metric instead when it monitors "
-                f"accuracy; a run without a validation set: its last epoch, marked 'last'.")
-    return "Numbers at each run's last finished epoch."
+        return _("Numbers at each run's {best_epoch}: early stopping's metric instead when it monitors accuracy; a "
+                 "run without a validation set: its last epoch, marked '{last}'.").format(
+            best_epoch=best_epoch_name(), last=SummaryBy.LAST.word)
+    return _("Numbers at each run's last finished epoch.")
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 History and Compare show it (``ui/tables.py``) and the notebook API hands it out as ``Lab.runs()``
 (``experiments/lab.py``), so a run reads the same in a page and in a notebook. pandas is imported only
-when a table is built.
+when a table is built. The frame's column names are codes (the same in every language, like the CSV export's:
+data a program reads); a page shows them under ``column_header``, in the reader's language.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from experiments.analysis.ranking import SummaryBy, summary_row
+from experiments.i18n import N_, _
 from experiments.store import RunRecord
 
 if TYPE_CHECKING:
@@ -19,6 +21,33 @@ TABLE_COLUMNS = ["id", "name", "status", "created", "epochs_done", "summarised_b
                  "train_acc", "val_loss", "test_loss", "hidden", "activation", "optimizer", "lr", "l2", "batch_size",
                  "seed", "dropout", "schedule", "early_stopping", "val_size", "reduction", "train_size", "tags",
                  "source", "student"]
+
+# What a person reads above each column (the codes stay the frame's column names); a column not named here
+# (lr, l2, seed...) reads as its code.
+COLUMN_HEADERS = {
+    "id": N_("id"), "name": N_("name"), "status": N_("status"), "created": N_("created"),
+    "epochs_done": N_("epochs done"), "summarised_by": N_("at"), "epoch": N_("epoch"), "val_acc": N_("val acc"),
+    "test_acc": N_("test acc"), "train_acc": N_("train acc"), "val_loss": N_("val loss"),
+    "test_loss": N_("test loss"), "train_loss": N_("train loss"), "hidden": N_("hidden"),
+    "activation": N_("activation"), "optimizer": N_("optimizer"), "batch_size": N_("batch"), "seed": N_("seed"),
+    "dropout": N_("dropout"), "schedule": N_("schedule"), "early_stopping": N_("early stopping"),
+    "val_size": N_("val size"), "reduction": N_("reduction"), "train_size": N_("train size"), "tags": N_("tags"),
+    "source": N_("source"), "student": N_("student"), "seconds": N_("seconds"),
+}
+
+
+def column_header(column: str) -> str:
+    """The header a person reads above ``column``, in the current language (the code when it has none)."""
+    return _(COLUMN_HEADERS[column]) if column in COLUMN_HEADERS else column
+
+
+def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The runs frame as a page shows it: the "at" column in words (column names stay codes; the status words stay
+    as they are stored, the values of ``--status``: see the glossary)."""
+    shown = frame.copy()
+    if "summarised_by" in shown:
+        shown["summarised_by"] = [SummaryBy(v).word if v in set(SummaryBy) else v for v in shown["summarised_by"]]
+    return shown
 
 
 def runs_frame(runs: Sequence[RunRecord], by: SummaryBy = SummaryBy.BEST) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from experiments.config import ConfigError, differing_fields
+from experiments.i18n import _, ngettext
 from experiments.store import RunStore
 from experiments.store.best import at_best_epoch
 from experiments.store.records import RunRecord
@@ -60,8 +61,8 @@ class Metric(StrEnum):
     def label(self) -> str:
         """What the number is, with the epoch it is read at: "val. accuracy at the best epoch (lowest val.
         loss)" or "test accuracy at the last epoch"."""
-        what = "val. accuracy" if "val" in self.value else "test accuracy"
-        return at_best_epoch(what) if self.best else f"{what} at the last epoch"
+        what = _("val. accuracy") if "val" in self.value else _("test accuracy")
+        return at_best_epoch(what) if self.best else _("{what} at the last epoch").format(what=what)
 
     @property
     def is_test(self) -> bool:
@@ -75,8 +76,14 @@ class Metric(StrEnum):
 
 
 DEFAULT_METRIC = Metric.BEST_VAL_ACC
-TEST_CAVEAT = ("test accuracy is the held-out final check: choosing settings by it fits the test set, so treat "
-               "this ranking as optimistic")
+
+
+def __getattr__(name: str) -> str:
+    """``TEST_CAVEAT``: a constant in words, read in the current language each time."""
+    if name == "TEST_CAVEAT":
+        return _("test accuracy is the held-out final check: choosing settings by it fits the test set, so treat "
+                 "this ranking as optimistic")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SourceKind(StrEnum):
@@ -94,9 +101,15 @@ class Source:
     value: str = ""
 
     def describe(self) -> str:
-        return {SourceKind.SWEEP: f"sweep {self.value}", SourceKind.TAG: f"tag {self.value!r}",
-                SourceKind.SEARCH: f"search {self.value!r}",
-                SourceKind.DATASET: f"finished runs on {self.value or 'one dataset'}"}[self.kind]
+        """The selection in words ("sweep 3", "tag 'baseline'"), in the current language."""
+        if self.kind is SourceKind.SWEEP:
+            return _("sweep {id}").format(id=self.value)
+        if self.kind is SourceKind.TAG:
+            return _("tag {tag}").format(tag=repr(self.value))
+        if self.kind is SourceKind.SEARCH:
+            return _("search {text}").format(text=repr(self.value))
+        return (_("finished runs on {dataset}").format(dataset=self.value) if self.value
+                else _("finished runs on one dataset"))
 
 
 @dataclass
@@ -181,15 +194,17 @@ def select(store: RunStore, source: Source, metric: Metric | None = None, includ
     values = metric_values(store, runs, chosen)
     kept = [(r, v) for r, v in zip(runs, values) if v is not None]
     if len(kept) < MIN_RUNS:
-        raise InsightError(f"only {len(kept)} runs of {source.describe()} have a {chosen.label}; at least "
-                           f"{MIN_RUNS} are needed: choose another metric or selection")
+        raise InsightError(_("only {count} runs of {source} have a {metric}; at least {needed} are needed: choose "
+                             "another metric or selection").format(count=len(kept), source=source.describe(),
+                                                                    metric=chosen.label, needed=MIN_RUNS))
     if len(kept) < len(runs):
-        notes.append(f"{len(runs) - len(kept)} run(s) without a {chosen.label} left out")
+        notes.append(_("{count} run(s) without a {metric} left out").format(count=len(runs) - len(kept),
+                                                                            metric=chosen.label))
     configs = [r.config for r, _ in kept if r.config is not None]
     settings = [n for n in differing_fields(configs) if n not in NOT_SETTINGS]
     if not settings:
-        raise InsightError(f"the runs of {source.describe()} differ only by seed: no setting varies, so there is "
-                           f"nothing to rank; add runs that change a setting")
+        raise InsightError(_("the runs of {source} differ only by seed: no setting varies, so there is nothing to "
+                             "rank; add runs that change a setting").format(source=source.describe()))
     return Selection([r for r, _ in kept], [float(v) for _, v in kept if v is not None], chosen, settings, notes)
 
 
@@ -207,31 +222,39 @@ def for_verdict(store: RunStore, selection: Selection) -> Selection:
 
 def _check_runs(source: Source, runs: Sequence[RunRecord], include_pruned: bool) -> None:
     """Enough runs, all on one dataset and split."""
-    counted = "finished or pruned" if include_pruned else "finished"
     if len(runs) < MIN_RUNS:
-        raise InsightError(f"{source.describe()} has {len(runs)} {counted} run{'s' * (len(runs) != 1)}; at least "
-                           f"{MIN_RUNS} are needed: widen the selection or train more runs")
+        count, needed = len(runs), MIN_RUNS
+        raise InsightError((ngettext("{source} has {count} finished or pruned run; at least {needed} are needed: "
+                                     "widen the selection or train more runs",
+                                     "{source} has {count} finished or pruned runs; at least {needed} are needed: "
+                                     "widen the selection or train more runs", count) if include_pruned else
+                            ngettext("{source} has {count} finished run; at least {needed} are needed: widen the "
+                                     "selection or train more runs",
+                                     "{source} has {count} finished runs; at least {needed} are needed: widen the "
+                                     "selection or train more runs", count)).format(
+            source=source.describe(), count=count, needed=needed))
     datasets = sorted({dataset_key(r) for r in runs})
     if len(datasets) > 1:
         more = " | ..." if len(datasets) > 2 else ""
-        raise InsightError(f"{source.describe()} mixes {len(datasets)} datasets or splits ({datasets[0]} | "
-                           f"{datasets[1]}{more}): narrow it to one, e.g. with a tag or a search such as "
-                           f"train={runs[0].config.train_size if runs[0].config else 0}")
+        raise InsightError(_("{source} mixes {count} datasets or splits ({first} | {second}{more}): narrow it to "
+                             "one, e.g. with a tag or a search such as train={train_size}").format(
+            source=source.describe(), count=len(datasets), first=datasets[0], second=datasets[1], more=more,
+            train_size=runs[0].config.train_size if runs[0].config else 0))
 
 
 def _metric_for(store: RunStore, runs: Sequence[RunRecord], metric: Metric | None) -> tuple[Metric, list[str]]:
     """The metric to use and what to tell the user about it (the test fallback is always said)."""
     if metric is not None:
         if not any(v is not None for v in metric_values(store, runs, metric)):
-            raise InsightError(f"no run of the selection has a {metric.label}"
-                               + ("; runs from before the validation split have none: choose a test metric "
-                                  "explicitly (as the held-out check)" if not metric.is_test else ""))
-        return metric, [TEST_CAVEAT] if metric.is_test else []
+            raise InsightError(_("no run of the selection has a {metric}").format(metric=metric.label)
+                               + (_("; runs from before the validation split have none: choose a test metric "
+                                    "explicitly (as the held-out check)") if not metric.is_test else ""))
+        return metric, [__getattr__("TEST_CAVEAT")] if metric.is_test else []
     if any(v is not None for v in metric_values(store, runs, DEFAULT_METRIC)):
         return DEFAULT_METRIC, []
-    return Metric.FINAL_TEST_ACC, [f"these runs have no validation numbers (trained before the validation split) "
-                                   f"and so no best epoch: they are ranked by the {Metric.FINAL_TEST_ACC.label}; "
-                                   f"{TEST_CAVEAT}"]
+    return Metric.FINAL_TEST_ACC, [_("these runs have no validation numbers (trained before the validation split) "
+                                     "and so no best epoch: they are ranked by the {metric}; {caveat}").format(
+        metric=Metric.FINAL_TEST_ACC.label, caveat=__getattr__("TEST_CAVEAT"))]
 
 
 def setting_values(selection: Selection, name: str) -> list[Any]:
@@ -245,4 +268,5 @@ def check_setting(selection: Selection, name: str) -> None:
     """InsightError unless ``name`` is a setting that varies in the selection."""
     if name not in selection.settings:
         varying = ", ".join(selection.settings)
-        raise InsightError(f"{name} does not vary in this selection; choose one of: {varying}")
+        raise InsightError(_("{name} does not vary in this selection; choose one of: {varying}").format(
+            name=name, varying=varying))

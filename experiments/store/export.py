@@ -5,6 +5,10 @@ be read, with "config_error" saying why); the CSV joins the tags into one cell, 
 (blank for an unreadable config, never defaults) and neutralizes spreadsheet formulas in user text.
 ``epochs_frame`` hands the epochs to the charts and the statistics as a DataFrame; pandas is imported only
 when it is called, so the command line starts without it.
+
+Nothing here is translated: the CSV's column names, the JSON's keys and the status values are data other
+programs read, the same in every language (as the command line's ``--json``); the pages show their own
+headers over the same codes (``experiments.analysis.runs_table.column_header``).
 """
 from __future__ import annotations
 
