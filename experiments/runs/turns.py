@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 
 from experiments.runs.fair_queue import FairQueue
 
-SLICE_S = 3.0  # the seconds a run trains before it gives its slot to a waiting run of another owner
+SLICE_S = 1.0  # the seconds a run trains before it gives its slot to a waiting run of another owner
+# (3 s let a hog queued just before a class delay the first students' one-epoch runs 2.2x; 1 s: under 1.9x,
+# benchmarks/bench_class_server.py; a turn costs no recomputation, only a wait)
 SLICE_ENV = "MNIST_LAB_SLICE_S"  # set: another slice for this server (a teacher's choice, or a test's)
 MAX_STARTED = 16  # runs started and not ended at once: holding a slot or waiting for a turn mid-run
 POLL_S = 0.05  # how often a run waiting for its turn looks at its stop and pause flags
