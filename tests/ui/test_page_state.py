@@ -24,7 +24,7 @@ CHANGES = [
     ("ui/insights_page.py", "selectbox", "in_metric", None),
     ("ui/report_page.py", "number_input", "report_seeds", 5),
     ("ui/report_page.py", "radio", "report_metric", "loss"),
-    ("ui/exercises_page.py", "selectbox", "exercise_choice", None),
+    ("ui/exercises_page.py", "selectbox", "exercise_choice", "02_optimizer"),  # keyed by the exercise id
 ]
 
 
