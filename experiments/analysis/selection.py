@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from experiments.config import ConfigError, differing_fields
+from experiments.i18n import _
 from experiments.store import RunStore
 from experiments.store.best import at_best_epoch
 from experiments.store.records import RunRecord
@@ -60,8 +61,8 @@ class Metric(StrEnum):
     def label(self) -> str:
         """What the number is, with the epoch it is read at: "val. accuracy at the best epoch (lowest val.
         loss)" or "test accuracy at the last epoch"."""
-        what = "val. accuracy" if "val" in self.value else "test accuracy"
-        return at_best_epoch(what) if self.best else f"{what} at the last epoch"
+        what = _("val. accuracy") if "val" in self.value else _("test accuracy")
+        return at_best_epoch(what) if self.best else _("{what} at the last epoch").format(what=what)
 
     @property
     def is_test(self) -> bool:

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 import pytest
 from streamlit.testing.v1 import AppTest
 
+# imported here, in English: analysis.ranking words a few constants at import (BY_NAMES, RANK_NAME), so the first
+# page run in Spanish would freeze them in Spanish for the later tests of this process
+from experiments.analysis import ranking  # noqa: F401
 from experiments.report import presets
 from tests.ui.conftest import populate
 from ui import student
@@ -60,7 +63,8 @@ def main_text(at: AppTest) -> str:
 
 def english_words(text: str) -> set[str]:
     # Markdown's inline code (`python -m experiments sweep SPEC`) is a command, the same in every language; the
-    # course report's titles and conclusions are reference data and its comparisons' ids code names, kept as written (ARCHITECTURE.md, "Languages")
+    # course report's titles and conclusions are reference data and its comparisons' ids code names, kept as
+    # written (ARCHITECTURE.md, "Languages")
     for comparison in presets.COMPARISONS:
         text = text.replace(comparison.title, " ").replace(comparison.conclusion, " ")
     for comparison in presets.COMPARISONS:  # after every title: an id such as "epochs" is in another's title
