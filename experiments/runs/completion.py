@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from experiments.i18n import ngettext
 from nn.status import RunStatus
 
 # Why a run ended before its planned epochs, by its final status (FINISHED with fewer epochs: early stopping).
@@ -58,11 +59,11 @@ class Completion:
 
     def epochs_text(self) -> str:
         """E.g. "16 of 16 epochs (2 planned epochs not needed: 1 run ended early)"."""
-        text = f"{self.done} of {self.total} epochs"
+        text = ngettext("{done} of {n} epoch", "{done} of {n} epochs", self.total).format(done=self.done, n=self.total)
         if self.not_needed:
-            epochs = "epoch" if self.not_needed == 1 else "epochs"
-            runs = "run" if self.ended_early == 1 else "runs"
-            text += f" ({self.not_needed} planned {epochs} not needed: {self.ended_early} {runs} ended early)"
+            runs = ngettext("{n} run ended early", "{n} runs ended early", self.ended_early).format(n=self.ended_early)
+            text += ngettext(" ({n} planned epoch not needed: {runs})", " ({n} planned epochs not needed: {runs})",
+                             self.not_needed).format(n=self.not_needed, runs=runs)
         return text
 
 
