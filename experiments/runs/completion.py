@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from experiments.i18n import ngettext
+from experiments.i18n import _, ngettext
 from nn.status import RunStatus
 
 # Why a run ended before its planned epochs, by its final status (FINISHED with fewer epochs: early stopping).
@@ -59,7 +59,7 @@ class Completion:
 
     def epochs_text(self) -> str:
         """E.g. "16 of 16 epochs (2 planned epochs not needed: 1 run ended early)"."""
-        text = ngettext("{done} of {n} epoch", "{done} of {n} epochs", self.total).format(done=self.done, n=self.total)
+        text = _("{done} of {n} epochs").format(done=self.done, n=self.total)  # "0 of 1 epochs", as it always read
         if self.not_needed:
             runs = ngettext("{n} run ended early", "{n} runs ended early", self.ended_early).format(n=self.ended_early)
             text += ngettext(" ({n} planned epoch not needed: {runs})", " ({n} planned epochs not needed: {runs})",
