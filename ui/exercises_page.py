@@ -17,7 +17,7 @@ from experiments.exercises.figure import metric_name, reveal_figure
 from experiments.exercises.judge import answer_text, check_answer, grade
 from experiments.exercises.play import GroupState, group_state, queue_exercise
 from experiments.exercises.spec import TIE, Exercise, PredictionKind, load_all
-from experiments.i18n import N_, _, ngettext
+from experiments.i18n import N_, _
 from experiments.settings.links import config_link
 from experiments.store import predictions
 from experiments.store.predictions import Prediction
@@ -50,10 +50,8 @@ def _describe(exercise: Exercise) -> None:
     rows = [{_("run"): line.label, _("settings"): short_label(line.config, names)} for line in exercise.lines]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     first = exercise.lines[0].config
-    st.caption(ngettext("Every run: {architecture}, {images} training images, {n} epoch; each trained with seeds "
-                        "{seeds}. Compared on the final {metric}.",
-                        "Every run: {architecture}, {images} training images, {n} epochs; each trained with seeds "
-                        "{seeds}. Compared on the final {metric}.", first.epochs).format(
+    st.caption(_("Every run: {architecture}, {images} training images, {n} epochs; each trained with seeds "
+                 "{seeds}. Compared on the final {metric}.").format(
         architecture=first.architecture, images=first.train_size or 60000, n=first.epochs,
         seeds=", ".join(map(str, exercise.seeds)), metric=metric_name(exercise.metric)))
     if exercise.free:
@@ -128,8 +126,7 @@ def _progress(exercise: Exercise, group_id: str) -> None:
     if state.done:
         st.rerun()
     st.progress(state.ended / len(state.runs) if state.runs else 0.0,
-                text=ngettext("{ended} of {n} run finished", "{ended} of {n} runs finished", len(state.runs)).format(
-                    ended=state.ended, n=len(state.runs)))
+                text=_("{ended} of {n} runs finished").format(ended=state.ended, n=len(state.runs)))
 
 
 def _reveal(exercise: Exercise, prediction: Prediction, state: GroupState) -> None:

@@ -20,7 +20,7 @@ from experiments.access import Realm
 from experiments.analysis import ranking
 from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError, quote, setting_of
-from experiments.i18n import N_, _, ngettext
+from experiments.i18n import N_, _
 from experiments.runs.completion import RunEpochs, completion
 from experiments.store import RunRecord
 from experiments.store.best import at_best_epoch, best_epoch_name
@@ -179,8 +179,7 @@ def _start(plan: Plan, workers: int) -> None:
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
     st.session_state["sw_pick"], st.session_state["sw_by_hand"] = sweep.sweep_id, False  # show the new sweep
-    st.toast(ngettext("Sweep started: {n} trial", "Sweep started: {n} trials", plan.spec.size).format(
-        n=plan.spec.size), icon=":material/play_arrow:")
+    st.toast(_("Sweep started: {n} trials").format(n=plan.spec.size), icon=":material/play_arrow:")
 
 
 def _active(summaries: list[SweepSummary]) -> bool:
@@ -290,7 +289,7 @@ def _size_text(plan: Plan | None) -> str:
         return _("Fix the settings above to start.")
     if plan.spec.tpe is not None:
         return _("**TPE: up to {n} trials**, pruner {pruner}").format(n=plan.spec.size, pruner=plan.spec.tpe.pruner)
-    return "**" + ngettext("{n} trial", "{n} trials", len(plan.trials)).format(n=len(plan.trials)) + "**"
+    return "**" + _("{n} trials").format(n=len(plan.trials)) + "**"  # "1 trials", as the English always read
 
 
 def _starting(known: set[str]) -> list[SweepSummary]:

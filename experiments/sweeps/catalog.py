@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from experiments.i18n import ngettext
+from experiments.i18n import _
 from experiments.store import RunRecord, RunStore
 from experiments.sweeps.spec import TAG_PREFIX
 from nn.status import RunStatus
@@ -34,7 +34,7 @@ class SweepSummary:
         """e.g. "lr x batch · 2026-11-27 07:31 · 8 trials: 3 finished, 5 queued · cli"."""
         states = ", ".join(f"{n} {s}" for s, n in self.statuses.items())
         when = self.created[:16].replace("T", " ")
-        trials = ngettext("{n} trial", "{n} trials", len(self.run_ids)).format(n=len(self.run_ids))
+        trials = _("{n} trials").format(n=len(self.run_ids))  # one form: the English label reads as it always did
         return f"{self.name} · {when} · {trials}: {states} · {self.source or '?'}"
 
 
