@@ -15,7 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from experiments import visibility
+from experiments import i18n, visibility
+from experiments.i18n import N_, _
 from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import Outcome, group_scale, outcome, train_size_of, waiting_runs
@@ -26,9 +27,12 @@ from experiments.store.export import epochs_frame
 from nn.status import RunStatus
 from ui import common, student
 
-VARIANTS = {"both": "both, overlaid", "mean": "correct network only", "sum": "as the report probably ran it only"}
-SCALES = {1.0: "as in the report", 0.5: "half the epochs", 0.2: "a fifth of the epochs (quick look)",
-          0.1: "a tenth of the epochs (quickest)"}
+# the pickers' options in English (the catalog's msgids), translated where shown; the values stay codes
+VARIANTS = {"both": N_("both, overlaid"), "mean": N_("correct network only"),
+            "sum": N_("as the report probably ran it only")}
+SCALES = {1.0: N_("as in the report"), 0.5: N_("half the epochs"), 0.2: N_("a fifth of the epochs (quick look)"),
+          0.1: N_("a tenth of the epochs (quickest)")}
+METRICS = {"accuracy": N_("accuracy"), "loss": N_("loss")}
 LIVE_EVERY = 1.0   # seconds between refreshes while a shown run is active (none when all have ended)
 ENDED_EARLY = (RunStatus.FAILED, RunStatus.DIVERGED, RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.PRUNED)
 
@@ -77,14 +81,15 @@ def _queue(comparisons: list[Comparison], seeds: int, scale: float, variant: str
     """Queue the runs of ``comparisons``, once per click: a double click's second rerun queues nothing."""
     payload = (tuple(c.id for c in comparisons), int(seeds), float(scale), variant)
     if not common.first_click("report_queue", payload):
-        st.toast("Already queued: that click was a repeat.", icon=":material/block:")
+        st.toast(_("Already queued: that click was a repeat."), icon=":material/block:")
         return
     scaled = presets.variants([c.scaled(scale) for c in comparisons], variant)
     queued = reproduce.queue(common.manager(), scaled, seeds, source="dashboard", student=student.current())
     groups = st.session_state.setdefault("report_groups", {})
     for c in comparisons:
         groups[c.id] = queued.group_id
-    st.toast(f"{len(queued.run_ids)} runs queued ({queued.total_epochs} epochs)", icon=":material/schedule:")
+    st.toast(_("{runs} runs queued ({epochs} epochs)").format(runs=len(queued.run_ids), epochs=queued.total_epochs),
+             icon=":material/schedule:")
 
 
 def _reproduction(comparison: Comparison) -> Reproduction:
@@ -120,13 +125,16 @@ def _progress(v: VariantRuns) -> str:
     reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus.parse(r.status).is_active)
                        for r in v.runs)
     ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
-    note = f"; {len(ended_badly)} run(s) ended early ({ended_badly[0].status})" if ended_badly else ""
+    note = _("; {n} run(s) ended early ({status})").format(n=len(ended_badly), status=ended_badly[0].status) \
+        if ended_badly else ""
     waiting = waiting_runs(v.scaled, v.runs)
     if not waiting:
-        return (f"no verdict: {reach.done} of {reach.total} epochs done{note}, and a line has no run that reached its "
-                f"epoch: resume its runs or queue the comparison again.")
-    return (f"no verdict yet, {wording.waiting_text(len(waiting))}: {reach.done} of {reach.total} epochs "
-            f"done{note}. The verdict comes when every run has its epochs.")
+        return _("no verdict: {done} of {total} epochs done{note}, and a line has no run that reached its epoch: "
+                 "resume its runs or queue the comparison again.").format(done=reach.done, total=reach.total,
+                                                                         note=note)
+    return _("no verdict yet, {waiting}: {done} of {total} epochs done{note}. The verdict comes when every run has "
+             "its epochs.").format(waiting=wording.waiting_text(len(waiting)), done=reach.done, total=reach.total,
+                                   note=note)
 
 
 def _outcome(v: VariantRuns, frame: Any) -> Outcome | None:
@@ -146,8 +154,8 @@ def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
         result = results[name]
         said = wording.verdict_sentence(result) if result else _progress(v)
         if not common.sees_test():  # the reproductions hold out no validation set: their verdicts are on test
-            said = f"the verdict is read on the test set, and {visibility.HIDDEN_NOTE}"
-        verdicts.append(f"{presets.VARIANT_NAMES[name].capitalize()}: {said}")
+            said = _("the verdict is read on the test set, and {note}").format(note=visibility.HIDDEN_NOTE)
+        verdicts.append(f"{_(presets.VARIANT_NAMES[name]).capitalize()}: {said}")
     mean, summed = state.variants.get("mean"), state.variants.get("sum")
     shown = next((v.scaled for v in (mean, summed) if v), comparison)
     figure = comparison_figure(shown, frame, mean.by_label if mean else {}, metric,
@@ -161,13 +169,14 @@ def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
 
 def _comparison_view(comparison: Comparison, state: Reproduction, metric: str) -> None:
     cache: dict[tuple[str, str], View] = st.session_state.setdefault("report_cache", {})
-    key = (comparison.id, f"{metric}, test {'shown' if common.sees_test() else 'hidden'}")
+    # the cached view is worded: one per language
+    key = (comparison.id, f"{metric}, test {'shown' if common.sees_test() else 'hidden'}, {i18n.language()}")
     if key not in cache or cache[key].signature != state.signature:
         cache[key] = _view(comparison, state, metric)
     view = cache[key]
     st.plotly_chart(view.figure, key=f"report_fig_{comparison.id}", config={"displaylogo": False})
     if not view.verdicts:
-        st.markdown("**Not reproduced yet: press the button to queue its runs.**")
+        st.markdown("**" + _("Not reproduced yet: press the button to queue its runs.") + "**")
     for text in view.verdicts:
         st.markdown(f"**{common.md_escape(text)}**")
     if view.flip:
@@ -192,10 +201,10 @@ def _sections(comparisons: list[Comparison], metric: str) -> None:
 
 def _section(comparison: Comparison, state: Reproduction, metric: str) -> None:
     st.subheader(comparison.title)
-    st.caption("The report concluded:")
+    st.caption(_("The report concluded:"))
     st.text(comparison.conclusion)
     _comparison_view(comparison, state, metric)
-    with st.expander("Our assumptions where the report is silent"):
+    with st.expander(_("Our assumptions where the report is silent")):
         for line in (*comparison.assumptions, *presets.COMMON_ASSUMPTIONS):
             st.text("• " + line)
     st.divider()
@@ -206,41 +215,44 @@ def _buttons(seeds: int, scale: float, variant: str) -> None:
     comparisons = list(presets.COMPARISONS)
     epochs_all = presets.total_epochs(presets.plan(presets.variants([c.scaled(scale) for c in comparisons], variant),
                                                    seeds))
-    if st.button(f"Run all comparisons ({epochs_all} epochs)", type="primary", key="report_all",
+    if st.button(_("Run all comparisons ({epochs} epochs)").format(epochs=epochs_all), type="primary", key="report_all",
                  icon=":material/playlist_play:"):
         _queue(comparisons, seeds, scale, variant)
     cols = st.columns(2)
     for i, c in enumerate(comparisons):
         epochs = presets.total_epochs(presets.plan(presets.variants([c.scaled(scale)], variant), seeds))
-        if cols[i % 2].button(f"{c.title} ({epochs} epochs)", key=f"report_run_{c.id}", icon=":material/play_arrow:",
-                              width="stretch", wrap=True, help="Queue this comparison's runs."):
+        if cols[i % 2].button(_("{title} ({epochs} epochs)").format(title=c.title, epochs=epochs),
+                              key=f"report_run_{c.id}", icon=":material/play_arrow:", width="stretch", wrap=True,
+                              help=_("Queue this comparison's runs.")):
             _queue([c], seeds, scale, variant)
 
 
 def render() -> None:
-    st.title("Report")
-    st.write("Each comparison of the course report, rerun with several seeds. Our curves (mean and seed band) "
-             "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each runs "
-             "twice: the correct network averages the batch gradient (solid); 'as the report probably ran it' sums "
-             "it (dash-dot), the same as multiplying the learning rate by the batch size.")
-    st.caption("Protocol: like the report, the runs these buttons queue train on all 60,000 training images and "
-               "hold out no validation set (val_size 0), so their verdicts are read on the test set. A shorter "
-               "Length, or `reproduce --train-size` on the command line, makes a reduced reproduction: each "
-               "comparison says what its runs did. To choose settings yourself, keep a validation set and check "
-               "test once.")
+    st.title(_("Report"))
+    st.write(_("Each comparison of the course report, rerun with several seeds. Our curves (mean and seed band) "
+               "appear as the runs train; the report's numbers are drawn beside them (dashed lines, stars). Each "
+               "runs twice: the correct network averages the batch gradient (solid); 'as the report probably ran "
+               "it' sums it (dash-dot), the same as multiplying the learning rate by the batch size."))
+    st.caption(_("Protocol: like the report, the runs these buttons queue train on all {images} training images and "
+                 "hold out no validation set (val_size 0), so their verdicts are read on the test set. A shorter "
+                 "Length, or `reproduce --train-size` on the command line, makes a reduced reproduction: each "
+                 "comparison says what its runs did. To choose settings yourself, keep a validation set and check "
+                 "test once.").format(images=i18n.whole(60000)))
     c1, c2, c3, c4 = st.columns([1, 2, 1.6, 1.2])
-    seeds = int(c1.number_input("Seeds", 1, 10, presets.DEFAULT_SEEDS, key="report_seeds", persist_state=common.KEEP,
-                                help="Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
-                                     "that the verdict compares differences with."))
-    scale = c2.selectbox("Length", list(SCALES), format_func=lambda s: f"× {s:g}: {SCALES[s]}", key="report_scale",
-                         persist_state=common.KEEP,
-                         help="Scale every epoch count down for a quicker, rougher reproduction.")
-    variant = c3.selectbox("Gradient", list(VARIANTS), format_func=lambda v: VARIANTS[v], key="report_variant",
+    seeds = int(c1.number_input(_("Seeds"), 1, 10, presets.DEFAULT_SEEDS, key="report_seeds",
+                                persist_state=common.KEEP,
+                                help=_("Runs per line, with seeds 0, 1, 2, ...: the spread between them is the noise "
+                                       "that the verdict compares differences with.")))
+    scale = c2.selectbox(_("Length"), list(SCALES), format_func=lambda s: f"× {i18n.localized(f'{s:g}')}: "
+                                                                          f"{_(SCALES[s])}",
+                         key="report_scale", persist_state=common.KEEP,
+                         help=_("Scale every epoch count down for a quicker, rougher reproduction."))
+    variant = c3.selectbox(_("Gradient"), list(VARIANTS), format_func=lambda v: _(VARIANTS[v]), key="report_variant",
                            persist_state=common.KEEP,
-                           help="Which variants the buttons queue: averaged over the batch (correct network), "
-                                "summed (as the report probably ran it), or both.")
-    metric = str(c4.radio("Show", ["accuracy", "loss"], horizontal=True, key="report_metric",
-                          persist_state=common.KEEP))
+                           help=_("Which variants the buttons queue: averaged over the batch (correct network), "
+                                  "summed (as the report probably ran it), or both."))
+    metric = str(c4.radio(_("Show"), list(METRICS), horizontal=True, key="report_metric", persist_state=common.KEEP,
+                          format_func=lambda m: _(METRICS[m])))
     _buttons(seeds, float(scale or 1.0), str(variant or "both"))
     st.divider()
     comparisons = list(presets.COMPARISONS)

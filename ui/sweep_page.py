@@ -20,8 +20,10 @@ from experiments.access import Realm
 from experiments.analysis import ranking
 from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError, quote, setting_of
+from experiments.i18n import N_, _
 from experiments.runs.completion import RunEpochs, completion
 from experiments.store import RunRecord
+from experiments.store.best import at_best_epoch, best_epoch_name
 from experiments.sweeps.catalog import SweepSummary, stored_sweeps
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import DEFAULT_STARTUP, Pruner, SweepSpec, Trial, expand, parse_spec, parse_text
@@ -52,10 +54,10 @@ def _entries(text: str, sep: str, what: str) -> list[str]:
     and ``;;`` alone used to become a softmax-only trial)."""
     parts = [p.strip() for p in text.split(sep)]
     if not any(parts):
-        raise ConfigError(f"{what}: give at least one value")
+        raise ConfigError(_("{box}: give at least one value").format(box=what))
     if not all(parts):
-        raise ConfigError(f"{what}: entry {parts.index('') + 1} of {quote(text)} is empty; "
-                          f"separate the values with '{sep}'")
+        raise ConfigError(_("{box}: entry {n} of {text} is empty; separate the values with '{sep}'").format(
+            box=what, n=parts.index("") + 1, text=quote(text), sep=sep))
     return parts
 
 
@@ -74,39 +76,40 @@ def _values(name: str, text: str, sep: str, what: str) -> list:
 def _grid_form() -> tuple[SweepSpec, list[Trial]]:
     """The grid tab's widgets; every box holds what was typed and is parsed by RunConfig's schema."""
     c1, c2, c3 = st.columns(3)
-    lrs = c1.text_input("Learning rates", "0.01, 0.001", key="sw_lr",
-                        persist_state=common.KEEP, help="Separated by commas.")
-    batches = c2.text_input("Batch sizes", "32, 128", key="sw_batch",
-                            persist_state=common.KEEP, help="Separated by commas.")
-    widths = c3.text_input("Hidden layers", "64; 128,64", key="sw_hidden", persist_state=common.KEEP,
-                           help="Architectures separated by semicolons, e.g. '64; 128,64'; 'none' is no hidden layer.")
+    lrs = c1.text_input(_("Learning rates"), "0.01, 0.001", key="sw_lr",
+                        persist_state=common.KEEP, help=_("Separated by commas."))
+    batches = c2.text_input(_("Batch sizes"), "32, 128", key="sw_batch",
+                            persist_state=common.KEEP, help=_("Separated by commas."))
+    widths = c3.text_input(_("Hidden layers"), "64; 128,64", key="sw_hidden", persist_state=common.KEEP,
+                           help=_("Architectures separated by semicolons, e.g. '64; 128,64'; 'none' is no hidden "
+                                  "layer."))
     c4, c5, c6, c7 = st.columns(4)
-    optimizers = c4.multiselect("Optimizers", setting_of("optimizer").choices, ["adam"], key="sw_opt",
+    optimizers = c4.multiselect(_("Optimizers"), setting_of("optimizer").choices, ["adam"], key="sw_opt",
                                 persist_state=common.KEEP)
-    epochs = c5.text_input("Epochs", "3", key="sw_epochs",
-                           persist_state=common.KEEP, help=f"Accepted: {setting_of('epochs').parse.describe()}.")
-    train_size = c6.text_input("Training images (0 = all)", "10000", key="sw_train", persist_state=common.KEEP,
-                               help=f"Accepted: {setting_of('train_size').parse.describe()}.")
-    name = c7.text_input("Name", "sweep", key="sw_name", persist_state=common.KEEP, max_chars=100)
+    epochs = c5.text_input(_("Epochs"), "3", key="sw_epochs", persist_state=common.KEEP,
+                           help=_("Accepted: {values}.").format(values=setting_of("epochs").parse.describe()))
+    train_size = c6.text_input(_("Training images (0 = all)"), "10000", key="sw_train", persist_state=common.KEEP,
+                               help=_("Accepted: {values}.").format(values=setting_of("train_size").parse.describe()))
+    name = c7.text_input(_("Name"), "sweep", key="sw_name", persist_state=common.KEEP, max_chars=100)
     if not optimizers:
-        raise ConfigError("choose at least one optimizer")
-    grid = {"lr": _values("lr", lrs.replace(";", ","), ",", "Learning rates"),
-            "batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
-            "hidden": _values("hidden", widths, ";", "Hidden layers"), "optimizer": list(optimizers)}
-    base = {"epochs": _parsed("epochs", "Epochs", epochs),
-            "train_size": _parsed("train_size", "Training images", train_size)}
+        raise ConfigError(_("choose at least one optimizer"))
+    grid = {"lr": _values("lr", lrs.replace(";", ","), ",", _("Learning rates")),
+            "batch_size": _values("batch_size", batches.replace(";", ","), ",", _("Batch sizes")),
+            "hidden": _values("hidden", widths, ";", _("Hidden layers")), "optimizer": list(optimizers)}
+    base = {"epochs": _parsed("epochs", _("Epochs"), epochs),
+            "train_size": _parsed("train_size", _("Training images"), train_size)}
     spec = parse_spec({"name": name, "base": base, "grid": grid})
     return spec, expand(spec)
 
 
 def _spec_form() -> tuple[SweepSpec, list[Trial]]:
-    fmt = st.radio("Format", ["toml", "json"], horizontal=True, key="sw_fmt", persist_state=common.KEEP)
-    text = st.text_area("Spec", EXAMPLE, height=220, key="sw_spec", persist_state=common.KEEP,
-                        help="The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps); "
-                             "method = \"tpe\" with a [tpe] table searches with TPE.")
+    fmt = st.radio(_("Format"), ["toml", "json"], horizontal=True, key="sw_fmt", persist_state=common.KEEP)
+    text = st.text_area(_("Spec"), EXAMPLE, height=220, key="sw_spec", persist_state=common.KEEP,
+                        help=_("The same spec as `python -m experiments sweep SPEC` (see the README: Sweeps); "
+                               "method = \"tpe\" with a [tpe] table searches with TPE."))
     spec = parse_text(text, fmt)
     if spec.engine != "local":
-        st.caption("The dashboard runs sweeps on the local pool; for Ray use the command line.")
+        st.caption(_("The dashboard runs sweeps on the local pool; for Ray use the command line."))
     if spec.is_tpe:
         check_space(spec)
         return spec, []
@@ -116,36 +119,40 @@ def _spec_form() -> tuple[SweepSpec, list[Trial]]:
 def _tpe_form() -> tuple[SweepSpec, list[Trial]]:
     """TPE over a learning-rate range and lists of batch sizes and widths, with a budget and a pruner."""
     c1, c2, c3 = st.columns(3)
-    low = c1.text_input("Learning rate from", "0.0001", key="tp_lr_low", persist_state=common.KEEP)
-    high = c1.text_input("Learning rate to", "0.1", key="tp_lr_high",
-                         persist_state=common.KEEP, help="Drawn on a log scale.")
-    batches = c2.text_input("Batch sizes", "32, 64, 128", key="tp_batch",
-                            persist_state=common.KEEP, help="Separated by commas.")
-    widths = c3.text_input("Hidden layers", "64; 128; 256", key="tp_hidden", persist_state=common.KEEP,
-                           help="Architectures separated by semicolons.")
+    low_box, high_box = _("Learning rate from"), _("Learning rate to")
+    low = c1.text_input(low_box, "0.0001", key="tp_lr_low", persist_state=common.KEEP)
+    high = c1.text_input(high_box, "0.1", key="tp_lr_high",
+                         persist_state=common.KEEP, help=_("Drawn on a log scale."))
+    batches = c2.text_input(_("Batch sizes"), "32, 64, 128", key="tp_batch",
+                            persist_state=common.KEEP, help=_("Separated by commas."))
+    widths = c3.text_input(_("Hidden layers"), "64; 128; 256", key="tp_hidden", persist_state=common.KEEP,
+                           help=_("Architectures separated by semicolons."))
     c4, c5, c6, c7, c8 = st.columns(5)
-    trials = c4.number_input("Trial budget", 1, 200, 24, key="tp_trials", persist_state=common.KEEP)
-    startup = c5.number_input("Random start-up trials", 0, 200, DEFAULT_STARTUP, key="tp_startup",
+    budget_box, startup_box = _("Trial budget"), _("Random start-up trials")
+    trials = c4.number_input(budget_box, 1, 200, 24, key="tp_trials", persist_state=common.KEEP)
+    startup = c5.number_input(startup_box, 0, 200, DEFAULT_STARTUP, key="tp_startup",
                               persist_state=common.KEEP,
-                              help="Drawn at random before TPE models the results.")
-    pruner = c6.selectbox("Pruner", [p.value for p in Pruner], key="tp_pruner", persist_state=common.KEEP,
-                          help="median: stop a trial whose accuracy is below the median of earlier trials at the same "
-                               "epoch; hyperband: successive halving; none: every trial runs all its epochs.")
-    epochs = c7.text_input("Epochs", "5", key="tp_epochs", persist_state=common.KEEP)
-    train_size = c8.text_input("Training images (0 = all)", "10000", key="tp_train", persist_state=common.KEEP)
-    bounds = [_parsed("lr", "Learning rate from", low), _parsed("lr", "Learning rate to", high)]
+                              help=_("Drawn at random before TPE models the results."))
+    pruner = c6.selectbox(_("Pruner"), [p.value for p in Pruner], key="tp_pruner", persist_state=common.KEEP,
+                          help=_("median: stop a trial whose accuracy is below the median of earlier trials at the "
+                                 "same epoch; hyperband: successive halving; none: every trial runs all its epochs."))
+    epochs = c7.text_input(_("Epochs"), "5", key="tp_epochs", persist_state=common.KEEP)
+    train_size = c8.text_input(_("Training images (0 = all)"), "10000", key="tp_train", persist_state=common.KEEP)
+    bounds = [_parsed("lr", low_box, low), _parsed("lr", high_box, high)]
     if bounds[0] > bounds[1]:
-        raise ConfigError(f"Learning rate from ({bounds[0]:g}) is above Learning rate to ({bounds[1]:g}): "
-                          f"swap them")
+        raise ConfigError(_("{low_box} ({low}) is above {high_box} ({high}): swap them").format(
+            low_box=low_box, low=f"{bounds[0]:g}", high_box=high_box, high=f"{bounds[1]:g}"))
     if trials < startup:
-        raise ConfigError(f"Trial budget ({trials}) is below Random start-up trials ({startup}): TPE would never "
-                          f"model the results; raise the budget or lower the start-up trials")
+        raise ConfigError(_("{budget_box} ({trials}) is below {startup_box} ({startup}): TPE would never model the "
+                            "results; raise the budget or lower the start-up trials").format(
+            budget_box=budget_box, trials=trials, startup_box=startup_box, startup=startup))
     spec = parse_spec({"name": "tpe", "method": "tpe",
-                       "base": {"epochs": _parsed("epochs", "Epochs", epochs),
-                                "train_size": _parsed("train_size", "Training images", train_size)},
+                       "base": {"epochs": _parsed("epochs", _("Epochs"), epochs),
+                                "train_size": _parsed("train_size", _("Training images"), train_size)},
                        "random": {"lr": {"log_uniform": bounds}},
-                       "grid": {"batch_size": _values("batch_size", batches.replace(";", ","), ",", "Batch sizes"),
-                                "hidden": _values("hidden", widths, ";", "Hidden layers")},
+                       "grid": {"batch_size": _values("batch_size", batches.replace(";", ","), ",",
+                                                      _("Batch sizes")),
+                                "hidden": _values("hidden", widths, ";", _("Hidden layers"))},
                        "tpe": {"trials": int(trials), "startup_trials": int(startup), "pruner": pruner}})
     check_space(spec)
     return spec, []
@@ -172,7 +179,7 @@ def _start(plan: Plan, workers: int) -> None:
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
     st.session_state["sw_pick"], st.session_state["sw_by_hand"] = sweep.sweep_id, False  # show the new sweep
-    st.toast(f"Sweep started: {plan.spec.size} trials", icon=":material/play_arrow:")
+    st.toast(_("Sweep started: {n} trials").format(n=plan.spec.size), icon=":material/play_arrow:")
 
 
 def _active(summaries: list[SweepSummary]) -> bool:
@@ -210,7 +217,7 @@ def _live(sweep_id: str | None) -> None:
     _trial_table(sweep_id, runs)
     a, b = st.columns(2)
     _stop_button(a, _sweeps().get(sweep_id), active=any(RunStatus(r.status).is_active for r in runs))
-    if b.button("Open in Compare", disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
+    if b.button(_("Open in Compare"), disabled=not runs, icon=":material/compare_arrows:", key="sw_compare"):
         st.session_state["compare_ids"] = [r.id for r in runs]
         st.switch_page(common.PAGES["compare"])
 
@@ -224,34 +231,43 @@ def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
                            "val acc": s.val_acc, "test acc": s.test_acc} for r, s in zip(runs, summaries)],
                          columns=["id", "trial", "status", "epochs", "at", "epoch", "val acc", "test acc"])
     table = common.visible_columns(table)  # no test column for a student until the teacher reveals it
+    # the columns keep their English names (visible_columns finds the test column by it); their headers are worded
+    headers = {"trial": _("trial"), "status": _("status"), "epochs": _("epochs"), "at": _("at"), "epoch": _("epoch"),
+               "val acc": _("val acc"), "test acc": _("test acc")}
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=f"sw_table_{sweep_id}", column_config={
-        "at": st.column_config.TextColumn(help=f"best: the {ranking.BY_NAMES[ranking.SummaryBy.BEST]}; last: the last "
-                                               f"finished epoch (a trial without a best epoch yet)."),
-        "epoch": st.column_config.NumberColumn(help="The epoch the accuracies are read at."),
-        "val acc": st.column_config.NumberColumn(format="percent"),
-        "test acc": st.column_config.NumberColumn(format="percent", help=ranking.WHY_NOT_TEST)})
+        "trial": st.column_config.TextColumn(headers["trial"]),
+        "status": st.column_config.TextColumn(headers["status"]),
+        "epochs": st.column_config.TextColumn(headers["epochs"]),
+        "at": st.column_config.TextColumn(headers["at"], help=_(
+            "best: the {best_epoch}; last: the last finished epoch (a trial without a best epoch yet).").format(
+            best_epoch=best_epoch_name())),
+        "epoch": st.column_config.NumberColumn(headers["epoch"], help=_("The epoch the accuracies are read at.")),
+        "val acc": st.column_config.NumberColumn(headers["val acc"], format="percent"),
+        "test acc": st.column_config.NumberColumn(headers["test acc"], format="percent", help=ranking.WHY_NOT_TEST)})
     best = next((r for r in ranking.rank(runs) if r.best_val_acc is not None), None)
     if best is not None:
-        st.caption(f"Best trial by {ranking.RANK_NAME}: run {best.id} ({best.name}), "
-                   f"{acc_percent(best.best_val_acc)} at epoch {best.best_epoch}. {ranking.WHY_NOT_TEST}")
+        st.caption(_("Best trial by {rank}: run {id} ({name}), {accuracy} at epoch {epoch}. {why}").format(
+            rank=at_best_epoch(_("val. accuracy")), id=best.id, name=best.name, accuracy=acc_percent(best.best_val_acc),
+            epoch=best.best_epoch, why=ranking.WHY_NOT_TEST))
 
 
 def _stop_button(column: DeltaGenerator, sweep: LocalSweep | TpeSweep | None, active: bool) -> None:
     """Stop for a sweep this process runs; a sweep run by another process is stopped there."""
     if sweep is None and active:
-        column.caption("Started by another process (e.g. the command line): stop it there with Ctrl-C.")
+        column.caption(_("Started by another process (e.g. the command line): stop it there with Ctrl-C."))
         return
     may = not common.class_server() or gate.passed(Realm.TEACHER)  # on a class server a sweep is the teacher's
-    if column.button("Stop sweep", disabled=not (may and active and sweep and not sweep.stopping),
+    if column.button(_("Stop sweep"), disabled=not (may and active and sweep and not sweep.stopping),
                      icon=":material/stop:", key="sw_stop",
-                     help="Running trials stop after their current batch; waiting ones never start."):
+                     help=_("Running trials stop after their current batch; waiting ones never start.")):
         if sweep is not None:
             sweep.stop()
         st.rerun(scope="fragment")
 
 
-FORMS = {"Grid": ("Grid", _grid_form), "TPE": ("TPE (model-based, with pruning)", _tpe_form),
-         "Spec": ("Spec (TOML or JSON)", _spec_form)}
+# the tabs: a code (the Start button's key) -> the tab's title (translated where shown) and its form
+FORMS = {"Grid": (N_("Grid"), _grid_form), "TPE": (N_("TPE (model-based, with pruning)"), _tpe_form),
+         "Spec": (N_("Spec (TOML or JSON)"), _spec_form)}
 
 
 def _tab(name: str, form: Callable[[], tuple[SweepSpec, list[Trial]]], may_start: bool, workers: int) -> None:
@@ -263,17 +279,17 @@ def _tab(name: str, form: Callable[[], tuple[SweepSpec, list[Trial]]], may_start
         plan = None
         st.error(common.message_text(exc), icon=":material/error:")
     st.write(_size_text(plan))
-    if may_start and st.button("Start sweep", type="primary", disabled=plan is None, icon=":material/play_arrow:",
+    if may_start and st.button(_("Start sweep"), type="primary", disabled=plan is None, icon=":material/play_arrow:",
                                key=f"sw_start_{name.lower()}") and plan is not None:
         _start(plan, workers)
 
 
 def _size_text(plan: Plan | None) -> str:
     if plan is None:
-        return "Fix the settings above to start."
+        return _("Fix the settings above to start.")
     if plan.spec.tpe is not None:
-        return f"**TPE: up to {plan.spec.size} trials**, pruner {plan.spec.tpe.pruner}"
-    return f"**{len(plan.trials)} trials**"
+        return _("**TPE: up to {n} trials**, pruner {pruner}").format(n=plan.spec.size, pruner=plan.spec.tpe.pruner)
+    return "**" + _("{n} trials").format(n=len(plan.trials)) + "**"  # "1 trials", as the English always read
 
 
 def _starting(known: set[str]) -> list[SweepSummary]:
@@ -294,9 +310,9 @@ def _pick_sweep(summaries: list[SweepSummary]) -> str | None:
     newest = st.session_state["sw_newest"] = ids[0]
     if st.session_state.get("sw_pick") not in by_id or not st.session_state.get("sw_by_hand"):
         st.session_state["sw_pick"] = newest  # following the newest, or the chosen sweep was deleted
-    return st.selectbox("Sweep", ids, key="sw_pick", format_func=lambda i: _label(by_id[i]), on_change=_chosen,
-                        help="Every sweep in the store, including those started from the command line. "
-                             "The newest is shown unless you choose an older one.")
+    return st.selectbox(_("Sweep"), ids, key="sw_pick", format_func=lambda i: _label(by_id[i]), on_change=_chosen,
+                        help=_("Every sweep in the store, including those started from the command line. "
+                               "The newest is shown unless you choose an older one."))
 
 
 def _chosen() -> None:
@@ -305,7 +321,7 @@ def _chosen() -> None:
 
 
 def _label(summary: SweepSummary) -> str:
-    return summary.label() if summary.run_ids else f"{summary.name} · starting"
+    return summary.label() if summary.run_ids else _("{name} · starting").format(name=summary.name)
 
 
 def _may_start() -> bool:
@@ -313,20 +329,20 @@ def _may_start() -> bool:
     the run queue that shares the machine among the students in turn. Anyone may watch them."""
     if not common.class_server():
         return True
-    st.caption("On a class server sweeps are the teacher's: they use every core, outside the class's run queue.")
-    return gate.teacher_allowed("Teacher password, to start a sweep")
+    st.caption(_("On a class server sweeps are the teacher's: they use every core, outside the class's run queue."))
+    return gate.teacher_allowed(_("Teacher password, to start a sweep"))
 
 
 def render() -> None:
-    st.title("Sweep")
-    st.caption("Train every combination of the settings below, or let TPE choose the trials and prune weak ones; "
-               "one trial per core, each a stored run. "
-               "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README).")
+    st.title(_("Sweep"))
+    st.caption(_("Train every combination of the settings below, or let TPE choose the trials and prune weak ones; "
+                 "one trial per core, each a stored run. "
+                 "On a cluster: `python -m experiments sweep SPEC --engine ray` (see the README)."))
     may_start = _may_start()
     counts = list(range(1, default_workers() + 1))
-    workers = int(st.selectbox("Worker processes", counts, index=len(counts) - 1, key="sw_workers",
+    workers = int(st.selectbox(_("Worker processes"), counts, index=len(counts) - 1, key="sw_workers",
                                  persist_state=common.KEEP))
-    for (name, (_, form)), tab in zip(FORMS.items(), st.tabs([title for title, _ in FORMS.values()])):
+    for (name, (_title, form)), tab in zip(FORMS.items(), st.tabs([_(title) for title, _form in FORMS.values()])):
         with tab:
             _tab(name, form, may_start, workers)
     summaries = _summaries()

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from experiments.i18n import _
 from experiments.store import RunRecord, RunStore
 from experiments.sweeps.spec import TAG_PREFIX
 from nn.status import RunStatus
@@ -33,7 +34,8 @@ class SweepSummary:
         """e.g. "lr x batch · 2026-11-27 07:31 · 8 trials: 3 finished, 5 queued · cli"."""
         states = ", ".join(f"{n} {s}" for s, n in self.statuses.items())
         when = self.created[:16].replace("T", " ")
-        return f"{self.name} · {when} · {len(self.run_ids)} trials: {states} · {self.source or '?'}"
+        trials = _("{n} trials").format(n=len(self.run_ids))  # one form: the English label reads as it always did
+        return f"{self.name} · {when} · {trials}: {states} · {self.source or '?'}"
 
 
 def sweep_id_of(run: RunRecord) -> str | None:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import MAX_TRIALS, ConfigError, RunConfig, quote, schema, short_label
+from experiments.i18n import _
 from experiments.store.records import hidden_characters
 from experiments.text_files import TextFileError, read_text_file
 
@@ -83,27 +84,30 @@ def parse_tpe(value: Any) -> TpeSettings:
     """The ``[tpe]`` table; ConfigError (one line) for a missing budget, a budget below the start-up trials,
     an unknown pruner or an unknown key."""
     if not isinstance(value, Mapping):
-        raise ConfigError("method = \"tpe\" needs a [tpe] table with trials = N (the trial budget)")
+        raise ConfigError(_("method = \"tpe\" needs a [tpe] table with trials = N (the trial budget)"))
     unknown = sorted(set(value) - set(TPE_KEYS), key=str)
     if unknown:
-        raise ConfigError(f"unknown tpe key {quote(unknown[0])}; known: {', '.join(TPE_KEYS)}")
+        raise ConfigError(_("unknown tpe key {key}; known: {known}").format(key=quote(unknown[0]),
+                                                                           known=", ".join(TPE_KEYS)))
     trials = _whole(value.get("trials"), "tpe.trials", 1)
     startup = _whole(value.get("startup_trials", min(DEFAULT_STARTUP, trials)), "tpe.startup_trials", 0)
     if trials > MAX_TRIALS:
-        raise ConfigError(f"tpe.trials is {trials}; at most {MAX_TRIALS} are allowed")
+        raise ConfigError(_("tpe.trials is {trials}; at most {most} are allowed").format(trials=trials,
+                                                                                        most=MAX_TRIALS))
     if trials < startup:
-        raise ConfigError(f"tpe.trials ({trials}) is below tpe.startup_trials ({startup}): TPE would never model "
-                          f"the results; raise trials or lower startup_trials")
+        raise ConfigError(_("tpe.trials ({trials}) is below tpe.startup_trials ({startup}): TPE would never model "
+                            "the results; raise trials or lower startup_trials").format(trials=trials, startup=startup))
     word = str(value.get("pruner", Pruner.MEDIAN.value)).strip().lower()
     if word not in {p.value for p in Pruner}:
-        raise ConfigError(f"tpe.pruner must be one of {', '.join(p.value for p in Pruner)} "
-                          f"(got {quote(value.get('pruner'))})")
+        raise ConfigError(_("tpe.pruner must be one of {choices} (got {value})").format(
+            choices=", ".join(p.value for p in Pruner), value=quote(value.get("pruner"))))
     return TpeSettings(trials, startup, Pruner(word))
 
 
 def _whole(value: Any, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{name} must be a whole number >= {low} (got {quote(value)})")
+        raise ConfigError(_("{name} must be a whole number >= {low} (got {value})").format(
+            name=name, low=low, value=quote(value)))
     return value
 
 
@@ -150,7 +154,7 @@ class SweepSpec:
 def parse_spec(data: Mapping[str, Any]) -> SweepSpec:
     """A SweepSpec from a parsed mapping; structural problems raise ConfigError (trials not yet checked)."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"a sweep spec must be a mapping, got {type(data).__name__}")
+        raise ConfigError(_("a sweep spec must be a mapping, got {type}").format(type=type(data).__name__))
     _check_keys(data)
     base = _settings_table(data.get("base", {}), "base")
     grid = _grid(data.get("grid", {}))
@@ -159,32 +163,35 @@ def parse_spec(data: Mapping[str, Any]) -> SweepSpec:
     samples = _samples(rand.pop("samples", None), rand, method)
     both = sorted(set(grid) & set(rand))
     if both:
-        raise ConfigError(f"{quote(both[0])} is in both grid and random: choose one")
+        raise ConfigError(_("{setting} is in both grid and random: choose one").format(setting=quote(both[0])))
     for key, dist in rand.items():
         _check_distribution(key, dist)
     if not grid and not rand:
-        raise ConfigError("a sweep needs a grid or a random section with at least one setting")
+        raise ConfigError(_("a sweep needs a grid or a random section with at least one setting"))
     spec = SweepSpec(_name(data.get("name")), dict(base), grid, {k: dict(v) for k, v in rand.items()}, samples,
                      _seed(data.get("seed", 0)), _engine(data.get("engine", "local")), method,
                      parse_tpe(data.get("tpe")) if method == "tpe" else None)
     if spec.size > MAX_TRIALS:
-        raise ConfigError(f"the sweep has {spec.size} trials; at most {MAX_TRIALS} are allowed")
+        raise ConfigError(_("the sweep has {n} trials; at most {most} are allowed").format(n=spec.size,
+                                                                                          most=MAX_TRIALS))
     return spec
 
 
 def _check_keys(data: Mapping[str, Any]) -> None:
     unknown = sorted(set(data) - set(SPEC_KEYS), key=str)
     if unknown:
-        raise ConfigError(f"unknown sweep key {quote(unknown[0])}; known: {', '.join(sorted(SPEC_KEYS))}")
+        raise ConfigError(_("unknown sweep key {key}; known: {known}").format(key=quote(unknown[0]),
+                                                                             known=", ".join(sorted(SPEC_KEYS))))
 
 
 def _method(value: Any, data: Mapping[str, Any]) -> str:
     """grid (the default), random or tpe; a [tpe] table belongs to method = "tpe" only."""
     method = "grid" if value is None else str(value).strip().lower()
     if method not in METHODS:
-        raise ConfigError(f"method must be one of {', '.join(METHODS)} (got {quote(value)})")
+        raise ConfigError(_("method must be one of {choices} (got {value})").format(choices=", ".join(METHODS),
+                                                                                   value=quote(value)))
     if method != "tpe" and "tpe" in data:
-        raise ConfigError('a [tpe] table needs method = "tpe"')
+        raise ConfigError(_('a [tpe] table needs method = "tpe"'))
     return method
 
 
@@ -194,21 +201,22 @@ def _name(value: Any) -> str:
     name = str(value or "sweep").strip()[:100] or "sweep"
     hidden = hidden_characters(name)
     if hidden:
-        raise ConfigError(f"the sweep's name holds invisible control characters ({', '.join(hidden[:5])}): remove "
-                          f"them")
+        raise ConfigError(_("the sweep's name holds invisible control characters ({characters}): remove them").format(
+            characters=", ".join(hidden[:5])))
     return name
 
 
 def _engine(value: Any) -> str:
     engine = str(value).strip().lower()
     if engine not in ENGINES:
-        raise ConfigError(f"engine must be one of {', '.join(ENGINES)} (got {quote(value)})")
+        raise ConfigError(_("engine must be one of {choices} (got {value})").format(choices=", ".join(ENGINES),
+                                                                                   value=quote(value)))
     return engine
 
 
 def _seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"seed must be a whole number >= 0 (got {quote(value)})")
+        raise ConfigError(_("seed must be a whole number >= 0 (got {value})").format(value=quote(value)))
     return value
 
 
@@ -217,7 +225,8 @@ def _settings_table(value: Any, section: str, extra: tuple[str, ...] = ()) -> Ma
     table = _mapping(value, section)
     for key in table:
         if key not in SETTINGS and key not in extra:
-            raise ConfigError(f"{section}: unknown setting {quote(key)}; known settings: {', '.join(SETTINGS)}")
+            raise ConfigError(_("{section}: unknown setting {key}; known settings: {known}").format(
+                section=section, key=quote(key), known=", ".join(SETTINGS)))
     return table
 
 
@@ -225,7 +234,8 @@ def _grid(value: Any) -> dict[str, list]:
     grid = _settings_table(value, "grid")
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"grid.{key} must be a non-empty list of values (got {quote(values)})")
+            raise ConfigError(_("grid.{key} must be a non-empty list of values (got {value})").format(
+                key=key, value=quote(values)))
     return {k: list(v) for k, v in grid.items()}
 
 
@@ -234,12 +244,12 @@ def _samples(value: Any, rand: Mapping[str, Any], method: str = "grid") -> int:
     (its budget is ``tpe.trials``)."""
     if method == "tpe":
         if value is not None:
-            raise ConfigError("random.samples does not apply to method = \"tpe\": set the budget with tpe.trials")
+            raise ConfigError(_("random.samples does not apply to method = \"tpe\": set the budget with tpe.trials"))
         return 0
     if not rand and value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"random.samples must be a whole number >= 1 (got {quote(value)})")
+        raise ConfigError(_("random.samples must be a whole number >= 1 (got {value})").format(value=quote(value)))
     return value
 
 
@@ -249,20 +259,22 @@ def load_spec(path: str | Path) -> SweepSpec:
     try:
         text = read_text_file(path, MAX_SPEC_BYTES)
     except TextFileError as exc:
-        raise ConfigError(f"the sweep spec {path}: {exc}") from None
+        raise ConfigError(_("the sweep spec {path}: {reason}").format(path=path, reason=exc)) from None
     return parse_text(text, "toml" if path.suffix.lower() == ".toml" else "json")
 
 
 def parse_text(text: str, fmt: str = "json") -> SweepSpec:
     """A spec from TOML or JSON text."""
     if len(text) > MAX_SPEC_BYTES:
-        raise ConfigError(f"the sweep spec is too long ({len(text):,} characters; at most {MAX_SPEC_BYTES:,})")
-    too_deep = ConfigError(f"the sweep spec is nested too deeply (more than {MAX_NESTING} levels of lists or "
-                           f"tables; a spec needs 4)")
+        raise ConfigError(_("the sweep spec is too long ({n} characters; at most {most})").format(
+            n=f"{len(text):,}", most=f"{MAX_SPEC_BYTES:,}"))
+    too_deep = ConfigError(_("the sweep spec is nested too deeply (more than {most} levels of lists or tables; a "
+                             "spec needs 4)").format(most=MAX_NESTING))
     try:
         data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"the sweep spec is not valid {fmt.upper()} ({exc})") from None
+        raise ConfigError(_("the sweep spec is not valid {format} ({reason})").format(format=fmt.upper(),
+                                                                                     reason=exc)) from None
     except RecursionError:  # both parsers read nested lists and tables recursively
         raise too_deep from None
     if _nesting(data) > MAX_NESTING:
@@ -290,7 +302,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
     A TPE spec has no trial list (its trials are chosen as results come in): see ``sweeps.tpe.check_space``.
     """
     if spec.is_tpe:
-        raise ConfigError("a TPE sweep chooses its trials as it runs; it has no fixed list of trials")
+        raise ConfigError(_("a TPE sweep chooses its trials as it runs; it has no fixed list of trials"))
     try:
         base = RunConfig.from_dict(spec.base)
     except ConfigError as exc:
@@ -299,14 +311,15 @@ def expand(spec: SweepSpec) -> list[Trial]:
     points = [dict(zip(spec.grid, values)) for values in itertools.product(*spec.grid.values())]
     trials: list[Trial] = []
     for point in points:
-        for _ in range(spec.samples if spec.random else 1):
+        for _sample in range(spec.samples if spec.random else 1):
             params = {**point, **{k: _draw(rng, d) for k, d in spec.random.items()}}
             index = len(trials)
             try:
                 config = base.replace(**params)
             except ConfigError as exc:
                 shown = ", ".join(f"{k}={quote(v)}" for k, v in params.items())
-                raise ConfigError(f"trial {index} ({shown}): {exc}") from None
+                raise ConfigError(_("trial {index} ({settings}): {reason}").format(index=index, settings=shown,
+                                                                                  reason=exc)) from None
             trials.append(Trial(index, config, params))
     return trials
 
@@ -322,18 +335,20 @@ def run_name(spec: SweepSpec, trial: Trial) -> str:
 
 def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{name} must be a table of settings (got {type(value).__name__})")
+        raise ConfigError(_("{name} must be a table of settings (got {type})").format(name=name,
+                                                                                     type=type(value).__name__))
     return value
 
 
 def _check_distribution(key: str, dist: Any) -> None:
     """``random.KEY`` is ``{kind = [args]}`` with a known kind and arguments that kind can draw from."""
     if not isinstance(dist, Mapping) or len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
-        raise ConfigError(f"random.{key} must be one of {{{', '.join(f'{d} = [...]' for d in DISTRIBUTIONS)}}} "
-                          f"(got {quote(dist)})")
+        raise ConfigError(_("random.{key} must be one of {choices} (got {value})").format(
+            key=key, choices="{" + ", ".join(f"{d} = [...]" for d in DISTRIBUTIONS) + "}", value=quote(dist)))
     kind, args = next(iter(dist.items()))
     if not isinstance(args, list) or not args:
-        raise ConfigError(f"random.{key}.{kind} needs a list (got {quote(args)})")
+        raise ConfigError(_("random.{key}.{kind} needs a list (got {value})").format(key=key, kind=kind,
+                                                                                    value=quote(args)))
     if kind != "choice":
         _check_bounds(f"random.{key}.{kind}", kind, args)
 
@@ -342,11 +357,12 @@ def _check_bounds(where: str, kind: str, args: list) -> None:
     """[low, high] of a uniform, log_uniform or int_uniform distribution."""
     numbers = len(args) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)
     if not numbers or not args[0] <= args[1]:
-        raise ConfigError(f"{where} needs [low, high] numbers with low <= high (got {quote(args)})")
+        raise ConfigError(_("{where} needs [low, high] numbers with low <= high (got {value})").format(
+            where=where, value=quote(args)))
     if kind == "log_uniform" and args[0] <= 0:
-        raise ConfigError(f"{where} needs low > 0 (got {quote(args[0])})")
+        raise ConfigError(_("{where} needs low > 0 (got {value})").format(where=where, value=quote(args[0])))
     if kind == "int_uniform" and not all(float(a).is_integer() for a in args):
-        raise ConfigError(f"{where} needs whole-number bounds (got {quote(args)})")
+        raise ConfigError(_("{where} needs whole-number bounds (got {value})").format(where=where, value=quote(args)))
 
 
 def _draw(rng: random.Random, dist: Mapping[str, list]) -> Any:

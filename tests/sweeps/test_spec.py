@@ -134,3 +134,16 @@ def test_a_spec_file_that_is_no_small_text_is_refused_without_reading_it(tmp_pat
 def test_a_sweep_name_that_hides_what_it_says_is_refused():
     with pytest.raises(ConfigError, match="U\\+202E"):
         parse_spec({"name": "lr \u202etxt.exe", "grid": {"lr": [0.1]}})
+
+
+def test_a_bad_spec_is_refused_in_spanish():
+    """The refusals are worded in the current language (English stays the default, as the tests above show)."""
+    from experiments import i18n
+
+    with i18n.using("es"), pytest.raises(ConfigError) as refused:
+        parse_spec({"grid": {"lr": [0.1]}, "method": "tpe", "tpe": {"trials": 2, "startup_trials": 5}})
+    assert str(refused.value) == ("tpe.trials (2) es menor que tpe.startup_trials (5): TPE nunca modelaría los "
+                                  "resultados; sube trials o baja startup_trials")
+    with i18n.using("es"), pytest.raises(ConfigError) as refused:
+        parse_spec({"grid": {"lr": []}})
+    assert str(refused.value) == "grid.lr debe ser una lista de valores no vacía (se recibió [])"

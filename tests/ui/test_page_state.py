@@ -21,10 +21,10 @@ CHANGES = [
     ("ui/history_page.py", "radio", "hist_by", SummaryBy.LAST),
     ("ui/compare_page.py", "radio", "cmp_by", SummaryBy.LAST),
     ("ui/insights_page.py", "radio", "in_kind", "A tag"),
-    ("ui/insights_page.py", "selectbox", "in_metric", None),
+    ("ui/insights_page.py", "selectbox", "in_metric", "final_val_acc"),  # keyed by the metric's code
     ("ui/report_page.py", "number_input", "report_seeds", 5),
     ("ui/report_page.py", "radio", "report_metric", "loss"),
-    ("ui/exercises_page.py", "selectbox", "exercise_choice", None),
+    ("ui/exercises_page.py", "selectbox", "exercise_choice", "02_optimizer"),  # keyed by the exercise id
 ]
 
 

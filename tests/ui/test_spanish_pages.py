@@ -1,0 +1,121 @@
+"""The Exercises, Report, Sweep, Insights and Teacher pages with ``?lang=es`` (AppTest): every text of the page's
+main area (titles, captions, Markdown, messages, widgets' labels, help, placeholders and options, tabs,
+expanders, buttons, table headers) holds none of a list of English words; the same check on the English page
+finds them, so the check can fail. The sidebar is the Train page's concern (tests/ui/test_language.py)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+# imported here, in English: analysis.ranking words a few constants at import (BY_NAMES, RANK_NAME), so the first
+# page run in Spanish would freeze them in Spanish for the later tests of this process
+from experiments.analysis import ranking  # noqa: F401
+from experiments.report import presets
+from tests.ui.conftest import populate
+from ui import student
+
+# Words that must not remain on a Spanish page (whole words, any case). None of them is Spanish, a setting's
+# code name (lr, epochs, optimizer...), a status (finished, queued...) or the course report's reference data
+# (its comparison titles and conclusions stay as written, see ARCHITECTURE.md, "Languages").
+ENGLISH = ("the", "your", "prediction", "exercise", "exercises", "save", "which", "every", "seeds", "settings",
+           "training", "images", "compared", "length", "gradient", "show", "queue", "assumptions", "report",
+           "sweep", "start", "worker", "processes", "learning", "rates", "batch", "sizes", "hidden", "layers",
+           "trial", "trials", "budget", "pruner", "separated", "commas", "accepted", "name", "format", "spec",
+           "stored", "runs", "metric", "include", "pruned", "choose", "teacher", "password", "budgets",
+           "leaderboard", "predictions", "reveal", "numbers", "students")
+PAGES = {"exercises": "ui/exercises_page.py", "report": "ui/report_page.py", "sweep": "ui/sweep_page.py",
+         "insights": "ui/insights_page.py", "teacher": "ui/teacher_page.py"}
+
+
+def _strings(node: object) -> Iterable[str]:
+    """The texts a person reads on one element: its value (an element's text; a widget's value is what was typed
+    or chosen, not a text of the page), label, help, placeholder, options."""
+    widget = hasattr(node, "set_value")
+    for name in ("label", "help", "placeholder", "body") if widget else ("value", "label", "help", "placeholder"):
+        try:
+            value = getattr(node, name, None)
+        except Exception:  # an element whose value needs a state it has not got
+            continue
+        if isinstance(value, str):
+            yield value
+    for option in getattr(node, "options", None) or ():
+        yield str(option)
+    proto = getattr(node, "proto", None)
+    if proto is not None and type(proto).__name__ == "Arrow":  # a table: its column headers
+        yield from _headers(node)
+
+
+def _headers(node: object) -> Iterable[str]:
+    try:
+        frame = node.value  # type: ignore[attr-defined]
+    except Exception:
+        return
+    yield from (str(c) for c in getattr(frame, "columns", ()))
+
+
+def main_text(at: AppTest) -> str:
+    """Every text of the page's main area, one per line (the tabs' and expanders' labels too)."""
+    return "\n".join(text for node in at.main for text in _strings(node))
+
+
+def english_words(text: str) -> set[str]:
+    # Markdown's inline code (`python -m experiments sweep SPEC`) is a command, the same in every language; the
+    # course report's titles and conclusions are reference data and its comparisons' ids code names, kept as
+    # written (ARCHITECTURE.md, "Languages")
+    for comparison in presets.COMPARISONS:
+        text = text.replace(comparison.title, " ").replace(comparison.conclusion, " ")
+    for comparison in presets.COMPARISONS:  # after every title: an id such as "epochs" is in another's title
+        text = text.replace(comparison.id, " ")
+    words = set(re.findall(r"[a-zA-Z]+", re.sub(r"`[^`]*`", " ", text).lower()))
+    return words & set(ENGLISH)
+
+
+def _page(app, page: str, lang: str | None) -> AppTest:
+    at = app(timeout=60)
+    if lang:
+        at.query_params["lang"] = lang
+    at.session_state[student.KEY] = "ada"  # Exercises asks a laptop's user for a name first
+    at.run()
+    at.switch_page(PAGES[page]).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_spanish_page_holds_no_english_words(db, app, page):
+    populate(db)
+    spanish = main_text(_page(app, page, "es"))
+    assert spanish.strip()
+    assert not english_words(spanish), (english_words(spanish), spanish)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_the_check_finds_the_english_page(db, app, page):
+    """The same check on the English page fails: the words are there to be found."""
+    populate(db)
+    assert english_words(main_text(_page(app, page, None)))
+
+
+def test_the_sweep_forms_refusals_read_in_spanish(db, app):
+    at = _page(app, "sweep", "es")
+    at.text_input(key="sw_lr").set_value("0.1,,0.01").run()
+    errors = [e.value for e in at.error]
+    assert any("Tasas de aprendizaje: la entrada 2 de '0.1,,0.01' está vacía" in e for e in errors), errors
+    at.text_input(key="tp_lr_low").set_value("0.5").run()
+    errors = [e.value.replace("\\", "") for e in at.error]  # Markdown's escapes of the parentheses
+    assert any("Tasa de aprendizaje desde (0.5) es mayor que Tasa de aprendizaje hasta (0.1)" in e
+               for e in errors), errors
+
+
+def test_the_exercise_stays_chosen_when_the_language_changes(db, app):
+    """The picker is keyed by the exercise's id: switching to Spanish shows the same exercise, titled in Spanish."""
+    at = _page(app, "exercises", None)
+    at.selectbox(key="exercise_choice").set_value("02_optimizer").run()
+    english_title = at.subheader[0].value
+    at.radio(key="language").set_value("es").run()
+    assert at.selectbox(key="exercise_choice").value == "02_optimizer"
+    assert at.subheader[0].value != english_title
+    assert not english_words(at.subheader[0].value + "\n" + at.markdown[0].value)
