@@ -18,12 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from experiments.access import Identity, Role
+from experiments.i18n import N_
 from experiments.store import RunRecord, RunStore
 from experiments.store.classroom import ClassSettings
 
 TEST_METRICS = ("test_loss", "test_acc")  # what an epoch logs on the test set
 TEST_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(RunRecord) if "test_" in f.name)
-HIDDEN_NOTE = "test numbers are hidden until your teacher reveals them"
+HIDDEN_NOTE = N_("test numbers are hidden until your teacher reveals them")  # shown through _()
 
 
 def sees_test(identity: Identity, settings: ClassSettings) -> bool:

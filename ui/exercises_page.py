@@ -177,7 +177,7 @@ def _step(exercise: Exercise, prediction: Prediction | None) -> None:
     if _result_hidden(exercise):
         _said(exercise, prediction)
         st.info(_("**3. Every run has finished.** This exercise is judged on the test set: {note}.").format(
-            note=visibility.HIDDEN_NOTE), icon=":material/visibility_off:")
+            note=_(visibility.HIDDEN_NOTE)), icon=":material/visibility_off:")
         return
     revealed = st.session_state.setdefault("revealed", set())
     if prediction.id not in revealed:

@@ -154,7 +154,7 @@ def _view(comparison: Comparison, state: Reproduction, metric: str) -> View:
         result = results[name]
         said = wording.verdict_sentence(result) if result else _progress(v)
         if not common.sees_test():  # the reproductions hold out no validation set: their verdicts are on test
-            said = _("the verdict is read on the test set, and {note}").format(note=visibility.HIDDEN_NOTE)
+            said = _("the verdict is read on the test set, and {note}").format(note=_(visibility.HIDDEN_NOTE))
         verdicts.append(f"{_(presets.VARIANT_NAMES[name]).capitalize()}: {said}")
     mean, summed = state.variants.get("mean"), state.variants.get("sum")
     shown = next((v.scaled for v in (mean, summed) if v), comparison)
