@@ -17,7 +17,7 @@ except ImportError:  # the browser fixture skips these tests
 
 from experiments.store import RunStore, roster
 from tests.conftest import wait_until
-from tests.live_server import click_train, goto_page, running_server, tick_row
+from tests.live_server import click_train, enter, goto_page, running_server, tick_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -94,6 +94,9 @@ def test_two_students_cannot_act_on_each_others_runs(tmp_path, mnist_dir, browse
         goto_page(bob, "History")
         bob.get_by_text("Everyone", exact=True).click()
         bob.get_by_text("3 of 3 runs").wait_for()
+        # only Alice's finished run listed: which row sorts first otherwise depends on how far Bob's got
+        enter(bob, bob.get_by_role("textbox", name="Search"), "hidden=16 seed=0")
+        bob.get_by_text("1 of 3 runs").wait_for()
         tick_row(bob, "history_table", 0)
         bob.get_by_text("you can look at it and load its settings, not change it").wait_for()
         main = bob.get_by_test_id("stMain")
