@@ -2,10 +2,10 @@
 takes up the runs as soon as the server starts, before anyone opens a page.
 
 ``streamlit run dashboard.py`` makes the run store and the run manager on the first page view that passes the
-class password, so after a crash the runs the dead server left waited for a visitor. Here Streamlit's ASGI
+sign-in, so after a crash the runs the dead server left waited for a visitor. Here Streamlit's ASGI
 app (``st.App``, served by uvicorn) makes them in its lifespan hook, when the server starts: the run that was
 training resumes from its checkpoint (bit-identical to an unbroken run) and the runs that were queued are
-queued again, in order (``ui.common.start_runs``). Everything else (the password gate, the pages, the
+queued again, in order (``ui.common.start_runs``). Everything else (the sign-in, the pages, the
 options such as ``--server.address``) is the same.
 """
 from __future__ import annotations
