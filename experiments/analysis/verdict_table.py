@@ -82,10 +82,10 @@ class VerdictTable:
     @property
     def note(self) -> str:
         return (ngettext("{n} comparison with the best by Welch's t-test on the {metric}, p-values adjusted by "
-                         "Benjamini-Hochberg (false discovery rate {alpha}). 95% intervals are t-intervals cut to "
+                         "Benjamini-Hochberg (false discovery rate {alpha}). Intervals: 95% t-intervals cut to "
                          "0-100%, the range of an accuracy.",
                          "{n} comparisons with the best by Welch's t-test on the {metric}, p-values adjusted by "
-                         "Benjamini-Hochberg (false discovery rate {alpha}). 95% intervals are t-intervals cut to "
+                         "Benjamini-Hochberg (false discovery rate {alpha}). Intervals: 95% t-intervals cut to "
                          "0-100%, the range of an accuracy.", self.comparisons).format(
                     n=self.comparisons, metric=self.metric_label, alpha=percent_sign(f"{ALPHA * 100:.0f}"))
                 + " " + stats.small_n_note([r.n for r in self.rows if r.n >= 2]))
