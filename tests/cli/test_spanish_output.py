@@ -1,9 +1,9 @@
 """The command line read in Spanish (``--lang es``), as a real process: every sub-command's help, ``list``,
 ``show`` and a refusal contain none of a list of English words; the numbers use the Spanish decimal mark.
 
-argparse's own words ("usage:", "positional arguments", "options", "show this help message and exit") are
-Python's, not the lab's: they are taken out before the check, as are flags (--batch-size), metavars
-(BATCH_SIZE) and code names (val_loss, best_val_acc), which are the same in every language.
+argparse's own words ("usage:", "positional arguments", "options", "show this help message and exit", its
+refusals) read in Spanish too. Flags (--batch-size), metavars (BATCH_SIZE) and code names (val_loss,
+best_val_acc) are taken out before the check: they are the same in every language.
 """
 from __future__ import annotations
 
@@ -20,17 +20,17 @@ ENGLISH_ENV = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
 ENGLISH_WORDS = ("the", "and", "with", "of", "run", "runs", "stored", "epoch", "epochs", "seed", "seeds", "store",
                  "file", "print", "each", "only", "this", "write", "train", "training", "loss", "accuracy",
                  "choose", "newest", "folder", "per", "settings", "name", "status", "best", "last",
-                 "test", "notes", "source", "group", "tags", "default", "at", "by", "there")
-ARGPARSE_OWN = ("usage:", "positional arguments:", "options:", "show this help message and exit")
+                 "test", "notes", "source", "group", "tags", "default", "at", "by", "there",
+                 # argparse's own words
+                 "usage", "options", "positional", "arguments", "argument", "show", "help", "message", "exit",
+                 "invalid", "choice", "required", "following", "unrecognized", "expected")
 COMMANDS = ("run", "list", "show", "export", "export-model", "reproduce", "report", "sweep", "insights", "lr-find",
             "fix", "resume", "continue")
 
 
 def english_left(text: str) -> list[str]:
-    if text.startswith("usage:"):  # argparse's usage line: the program, command and flag names
+    if text.startswith("uso:"):  # argparse's usage line, once its first word is Spanish: program, command, flags
         text = text.partition("\n\n")[2]
-    for words in ARGPARSE_OWN:
-        text = text.replace(words, " ")
     text = re.sub(r"(?m)^    [\w-]+ ", " ", text)  # the sub-commands' names in the top-level help
     text = re.sub(r"-\s+", "-", " ".join(text.split()))  # argparse wraps lines, also after a hyphen
     # values typed as they are in any language: quoted examples, the comparison ids, the --sort columns
@@ -51,8 +51,26 @@ def test_english_left_finds_english_words():
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_every_help_reads_in_spanish(run_cli, command):
     done = run_cli("--lang", "es", *([command] if command else []), "--help", env=ENGLISH_ENV)
-    assert done.returncode == 0
+    assert done.returncode == 0 and done.stdout.startswith("uso: python -m experiments")
+    assert "opciones:" in done.stdout and "muestra esta ayuda y termina" in done.stdout
     assert not english_left(done.stdout), (command, english_left(done.stdout))
+
+
+@pytest.mark.parametrize(("line", "spanish", "english"), [
+    (("bogus",), "argumento command: opción no válida: 'bogus' (elige entre 'run'",
+     "argument command: invalid choice: 'bogus' (choose from 'run'"),
+    (("run", "--bogus"), "error: argumentos no reconocidos: --bogus", "error: unrecognized arguments: --bogus"),
+    (("show",), "show: error: faltan estos argumentos obligatorios: id",
+     "show: error: the following arguments are required: id"),
+    (("run", "--lr"), "argumento --lr: se esperaba un argumento", "argument --lr: expected one argument"),
+])
+def test_argparse_refusals_read_in_spanish(run_cli, line, spanish, english):
+    """argparse words its own refusals; with --lang es they come from the lab's catalog, and stay English without."""
+    done = run_cli("--lang", "es", *line, env=ENGLISH_ENV)
+    assert done.returncode == 2 and spanish in done.stderr, done.stderr
+    assert done.stderr.startswith("uso: ")
+    default = run_cli(*line, env=ENGLISH_ENV)
+    assert default.returncode == 2 and english in default.stderr and default.stderr.startswith("usage: ")
 
 
 def _stored_run(db) -> int:
