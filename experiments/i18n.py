@@ -17,11 +17,12 @@ same in every language, since the same text goes into the sidebar's boxes, links
 """
 from __future__ import annotations
 
+import argparse
 import gettext
 import io
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -110,6 +111,7 @@ def using(tag: str | None) -> Iterator[str]:
         yield language()
     finally:
         _current.reset(token)
+
 
 
 # ---------------------------------------------------------------------- catalogs
@@ -238,3 +240,45 @@ def _translate_the_data_errors() -> None:
 
 
 _translate_the_data_errors()
+
+
+# ---------------------------------------------------------------------- a command line's language
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    """A command line's ``--lang`` option (its help lists it; ``choose_command_line_language`` reads it first)."""
+    parser.add_argument("--lang", choices=tuple(LANGUAGES), default=None,
+                        help=_("the language of messages and help (default: from LC_ALL, LC_MESSAGES or LANG, "
+                               "else en)"))
+
+
+def choose_command_line_language(argv: Sequence[str]) -> list[str]:
+    """Set a command line's language before its parser is built (its help is written in it): ``--lang`` anywhere
+    on the line, else the environment (``from_environment``); argparse's own words follow. Returns the arguments
+    without ``--lang``."""
+    early = argparse.ArgumentParser(add_help=False)
+    add_language_option(early)
+    known, rest = early.parse_known_args(list(argv))
+    set_language(known.lang or from_environment())
+    speak_argparse()
+    return rest
+
+
+# argparse words these through the names ``_`` and ``ngettext`` it imported from gettext (Python 3.11-3.13), in the
+# process-wide gettext domain, which knows nothing of the lab's language; ``speak_argparse`` points those names at
+# the lab's translator instead. Listed here so that Babel extracts them into the catalog; "%(name)s" is argparse's
+# own formatting. Only the words this command line can show are listed (it opens no files through argparse and
+# has no fixed nargs count); a Python whose argparse words them differently simply shows its English.
+ARGPARSE_TEXTS = (
+    N_("usage: "), N_("options"), N_("positional arguments"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("invalid %(type)s value: %(value)r"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("one of the arguments %s is required"),
+    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+)
+
+
+def speak_argparse() -> None:
+    """argparse's own words in the current language, from now on in this process (the command line's)."""
+    argparse._ = _  # type: ignore[attr-defined]
+    argparse.ngettext = ngettext  # type: ignore[attr-defined]

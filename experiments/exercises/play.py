@@ -6,9 +6,11 @@ Used by the Exercises page, the teacher's view and the command line (``python -m
 from __future__ import annotations
 
 import argparse
+import sys
 import uuid
 from dataclasses import dataclass
 
+from experiments import i18n
 from experiments.config import RunConfig
 from experiments.exercises.judge import Outcome, outcome
 from experiments.exercises.spec import Exercise, load_all
@@ -33,8 +35,8 @@ def link_run_problem(exercise: Exercise, config: RunConfig) -> str:
     changed = [name for name in exercise.locked if getattr(config, name) != getattr(base, name)]
     if not changed:
         return ""
-    return (f"the exercise {exercise.id} keeps {', '.join(changed)} as it set them "
-            f"({', '.join(f'{n}={getattr(base, n)!r}' for n in changed)})")
+    return _("the exercise {id} keeps {names} as it set them ({values})").format(
+        id=exercise.id, names=", ".join(changed), values=", ".join(f"{n}={getattr(base, n)!r}" for n in changed))
 
 
 def queue_exercise(manager: RunManager, exercise: Exercise, student: str = "") -> tuple[str, list[int]]:
@@ -82,10 +84,14 @@ def group_state(store: RunStore, exercise: Exercise, group_id: str) -> GroupStat
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run exercises headless and print each line's result and the verdict."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Run exercises headless and print each line's result and the verdict (``--lang es``: in Spanish)."""
+    rest = i18n.choose_command_line_language(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m experiments.exercises.play",
+                                     description=_("Run exercises headless, with their seeds, and print what each "
+                                                   "showed: each line's result and the verdict."))
     parser.add_argument("ids", nargs="*", help=_("exercise ids (file names without .toml); default all"))
-    args = parser.parse_args(argv)
+    i18n.add_language_option(parser)
+    args = parser.parse_args(rest)
     exercises, errors = load_all()
     for line in errors:
         print(line)

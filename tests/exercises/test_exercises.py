@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from experiments.config import ConfigError, RunConfig
 from experiments.exercises.judge import check_answer, grade, outcome
 from experiments.exercises.spec import EXERCISES_DIR, ExerciseError, PredictionKind, load_all, load_exercise
+from tests.conftest import ROOT
 
 GOOD = '''
 title = "T"
@@ -206,3 +209,19 @@ def test_a_run_from_an_exercise_link_keeps_its_locked_settings_to_carry_its_tag(
     assert link_run_problem(exercise, base.replace(lr=0.5)) == ""  # lr is the free setting
     problem = link_run_problem(exercise, base.replace(hidden=(4096, 4096), optimizer="adam"))
     assert problem.startswith("the exercise 01_learning_rate keeps optimizer, hidden as it set them")
+
+
+def test_the_link_refusal_and_the_headless_command_read_in_spanish():
+    """Issue 26: the refusal of a link that changed an exercise's locked settings is worded in the session's
+    language, and ``python -m experiments.exercises.play --lang es`` speaks Spanish down to argparse's words."""
+    from experiments import i18n
+    from experiments.exercises.play import link_run_problem
+
+    with i18n.using("es"):
+        exercise = next(e for e in load_all(EXERCISES_DIR)[0] if e.id == "01_learning_rate")
+        problem = link_run_problem(exercise, exercise.lines[0].config.replace(optimizer="adam"))
+    assert problem.startswith("el ejercicio 01_learning_rate fija optimizer tal como los definió"), problem
+    shown = subprocess.run([sys.executable, "-m", "experiments.exercises.play", "--lang", "es", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120, env={**os.environ, "LANG": "C.UTF-8"})
+    assert shown.returncode == 0 and shown.stdout.startswith("uso: python -m experiments.exercises.play")
+    assert "Ejecuta ejercicios sin el tablero" in shown.stdout and "muestra esta ayuda y termina" in shown.stdout
