@@ -19,8 +19,8 @@ from ui import common, gate, language, links, student
 
 ROOT = "home"
 
-st.set_page_config(page_title="MNIST MLP lab", page_icon=":material/neurology:", layout="wide")
 language.apply()  # first: everything below writes in the session's language
+st.set_page_config(page_title=_("MNIST MLP lab"), page_icon=":material/neurology:", layout="wide")
 links.init_settings()
 gate.restore_sign_in()  # a remembered sign-in (reload, new tab): no prompt, the page at once
 train = st.Page(common.PAGES["train"], title=_("Train"), icon=":material/model_training:", url_path="train")
@@ -32,7 +32,7 @@ def _root() -> None:
 
 
 page = st.navigation([
-    st.Page(_root, title="MNIST MLP lab", url_path=ROOT, default=True, visibility="hidden"),
+    st.Page(_root, title=_("MNIST MLP lab"), url_path=ROOT, default=True, visibility="hidden"),
     train,
     st.Page(common.PAGES["compare"], title=_("Compare"), icon=":material/compare_arrows:", url_path="compare"),
     st.Page(common.PAGES["history"], title=_("History"), icon=":material/history:", url_path="history"),

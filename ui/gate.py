@@ -252,7 +252,7 @@ def guard_server() -> None:
         print(line, file=sys.stderr)
         st.error(line, icon=":material/lock:")
         st.stop()
-    st.title("MNIST MLP lab")
+    st.title(_("MNIST MLP lab"))
     _sign_in_forms(providers, refusal or "")
     st.stop()
 

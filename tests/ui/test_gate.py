@@ -174,3 +174,12 @@ def test_a_personal_link_signs_in_anew_and_a_wrong_one_changes_nothing(classroom
     at.query_params["code"] = classroom["<b>Bob</b>"].split("-")[0] + "-guessedguessed"
     at.run()
     assert badge(at) == ["Signed in as Ann"] and "That code opens nothing" in texts(at)
+
+
+def test_the_sign_in_page_reads_in_the_links_language(classroom, app):
+    """Issue 26: a teacher's link with lang=es opens the class's door in Spanish, the lab's name too."""
+    at = app()
+    at.query_params["lang"] = "es"
+    at.run()
+    assert [t.value for t in at.title] == ["Laboratorio MLP de MNIST"]
+    assert [t.label for t in at.text_input] == ["Tu código personal", "Contraseña de docente"]
