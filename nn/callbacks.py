@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .status import RunStatus
+from .status import LOSS_EXPLODED, LOSS_NOT_FINITE, PARAMETERS_OVERFLOWED, STOPPED_BY_USER, RunStatus
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -163,7 +163,7 @@ class StopOnEvent(Callback):
 
     def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None:
         if self.event.is_set():
-            self.loop.request_stop(RunStatus.STOPPED, f"stopped by the user during epoch {self.loop.epoch}")
+            self.loop.request_stop(RunStatus.STOPPED, STOPPED_BY_USER.format(epoch=self.loop.epoch))
 
 
 class PauseOnEvent(Callback):
@@ -199,13 +199,13 @@ class DivergenceGuard(Callback):
     def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
         loss = logs["loss"]
         if not math.isfinite(loss) or loss > self.threshold:
-            what = f"became {loss}" if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-            self._diverged(f"the loss {what} in epoch {self.loop.epoch}, batch {batch + 1}")
+            finite = math.isfinite(loss)
+            self._diverged(LOSS_EXPLODED if finite else LOSS_NOT_FINITE, loss=f"{loss:.3g}" if finite else f"{loss}",
+                           epoch=self.loop.epoch, batch=batch + 1)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if any(not math.isfinite(logs[key]) for key in ("val_loss", "test_loss") if key in logs):
-            self._diverged(f"the parameters overflowed in epoch {epoch}")
+            self._diverged(PARAMETERS_OVERFLOWED, epoch=epoch)
 
-    def _diverged(self, what: str) -> None:
-        self.loop.request_stop(RunStatus.DIVERGED, f"{what}: the learning rate "
-                                                   f"({self.loop.optimizer.lr:g}) is too high, lower it")
+    def _diverged(self, template: str, **values: object) -> None:
+        self.loop.request_stop(RunStatus.DIVERGED, template.format(lr=f"{self.loop.optimizer.lr:g}", **values))

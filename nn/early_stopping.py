@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .callbacks import Callback, Order
-from .status import RunStatus
+from .status import EARLY_STOPPED, EARLY_STOPPED_RESTORED, RunStatus
 
 MONITORS = {"val_loss": "min", "val_acc": "max", "test_loss": "min", "test_acc": "max", "train_loss": "min",
             "train_acc": "max"}
@@ -107,11 +107,10 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
-            restored = f"; weights restored from epoch {self.best_epoch}" if self.restore_best_weights else ""
-            self.loop.request_stop(RunStatus.FINISHED, (
-                f"early stopping after epoch {epoch}: {self.monitor} has not improved by more than "
-                f"{self.min_delta:g} for {self.patience} epoch(s); best {self.monitor} "
-                f"{self.best_logs[self.monitor]:.4g} at epoch {self.best_epoch}{restored}"))
+            template = EARLY_STOPPED_RESTORED if self.restore_best_weights else EARLY_STOPPED
+            self.loop.request_stop(RunStatus.FINISHED, template.format(
+                epoch=epoch, monitor=self.monitor, min_delta=f"{self.min_delta:g}", patience=self.patience,
+                best=f"{self.best_logs[self.monitor]:.4g}", best_epoch=self.best_epoch))
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
         if self.restore_best_weights and self.best_weights is not None:

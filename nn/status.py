@@ -9,6 +9,28 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def N_(text: str) -> str:
+    """Marks a text for the lab's catalog (babel.cfg lists this file); nn itself never translates it."""
+    return text
+
+
+# Why a run ended, as fit's callbacks write it into the run's message: English templates, stored as written (the
+# store keeps one language); experiments.runs.completion.message_text reads a stored one in the current language.
+STOPPED_BY_USER = N_("stopped by the user during epoch {epoch}")
+LOSS_NOT_FINITE = N_("the loss became {loss} in epoch {epoch}, batch {batch}: the learning rate ({lr}) is too high, "
+                     "lower it")
+LOSS_EXPLODED = N_("the loss exploded to {loss} in epoch {epoch}, batch {batch}: the learning rate ({lr}) is too "
+                   "high, lower it")
+PARAMETERS_OVERFLOWED = N_("the parameters overflowed in epoch {epoch}: the learning rate ({lr}) is too high, lower it")
+EARLY_STOPPED = N_("early stopping after epoch {epoch}: {monitor} has not improved by more than {min_delta} for "
+                   "{patience} epoch(s); best {monitor} {best} at epoch {best_epoch}")
+EARLY_STOPPED_RESTORED = N_("early stopping after epoch {epoch}: {monitor} has not improved by more than {min_delta} "
+                            "for {patience} epoch(s); best {monitor} {best} at epoch {best_epoch}; weights restored "
+                            "from epoch {best_epoch}")
+END_MESSAGES = (STOPPED_BY_USER, LOSS_NOT_FINITE, LOSS_EXPLODED, PARAMETERS_OVERFLOWED, EARLY_STOPPED,
+                EARLY_STOPPED_RESTORED)
+
+
 class RunStatus(StrEnum):
     """Where a run stands. ``is_active`` runs may still change; every other status is final."""
 

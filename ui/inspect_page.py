@@ -13,6 +13,7 @@ from experiments.analysis.inspection import Inspection, history_accuracy_note, i
 from experiments.analysis.rounding import acc_percent
 from experiments.config import RunConfig
 from experiments.i18n import _, ngettext, whole
+from experiments.runs.completion import shown_message
 from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common, export_buttons, student
@@ -32,7 +33,7 @@ def _inspect(run_id: int, path: str, mtime: float, config_json: str) -> Inspecti
 def weights_caveat(run: RunRecord) -> str:
     """Why the numbers below may not describe a trained network (empty for a finished run)."""
     status = RunStatus(run.status)
-    why = f" ({common.md_escape(run.message)})" if run.message else ""
+    why = f" ({common.md_escape(shown_message(run.message))})" if run.message else ""
     if status == RunStatus.DIVERGED:
         return _("Run {id} diverged{why}: these weights are what was left when its loss blew up, so the accuracy "
                  "below is that of a broken network, not of what these settings can learn.").format(id=run.id, why=why)

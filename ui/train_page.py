@@ -24,7 +24,7 @@ from experiments.analysis.figures import LiveRun, best_mark, distinct_colors, li
 from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError
 from experiments.i18n import _
-from experiments.runs.completion import run_epochs_text, run_fraction, status_word
+from experiments.runs.completion import run_epochs_text, run_fraction, shown_message, status_word
 from experiments.runs.runner import LivePhase
 from experiments.store import RunRecord, StoreError
 from experiments.store.best import MONITOR_RULES
@@ -115,7 +115,7 @@ def _progress_row(run: RunRecord, label: str) -> None:
         resume_controls.resume_button(run, more_col, "train")
         resume_controls.continue_control(run, more_col, "train")
     if run.message and status not in BUSY:
-        st.caption(_("Run {id}: {message}").format(id=run.id, message=common.md_escape(run.message)))
+        st.caption(_("Run {id}: {message}").format(id=run.id, message=common.md_escape(shown_message(run.message))))
 
 
 def _state_text(run: RunRecord, status: str, progress: Any) -> str:

@@ -15,6 +15,7 @@ from experiments.cli.common import PrintEpochs, open_store
 from experiments.cli.runs import ended_line
 from experiments.i18n import _, ngettext
 from experiments.interrupt import CtrlC, say_interrupted
+from experiments.runs.completion import shown_message
 from experiments.runs.lifecycle import ResumePlan, check_fits, plan_continue, plan_resume
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
@@ -65,8 +66,8 @@ def _train(args: argparse.Namespace, plan: ResumePlan, queue: Callable[[RunManag
     if not args.json:
         print(ended_line(plan.run_id, run))
     elif run.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
-        print(_("run {id} {status}: {message}").format(id=plan.run_id, status=run.status, message=run.message),
-              file=sys.stderr)
+        print(_("run {id} {status}: {message}").format(id=plan.run_id, status=run.status,
+                                                       message=shown_message(run.message)), file=sys.stderr)
     if ctrl_c.pressed:
         return say_interrupted(ngettext("run {id} kept with its {n} finished epoch; resume it again later",
                                         "run {id} kept with its {n} finished epochs; resume it again later",

@@ -14,6 +14,7 @@ from experiments.cli.common import (
 )
 from experiments.i18n import _, ngettext
 from experiments.interrupt import CtrlC, say_interrupted
+from experiments.runs.completion import shown_message
 from experiments.runs.lifecycle import check_fits
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
@@ -102,7 +103,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text({**run.flat(), **run.to_json_dict(), "epochs": epochs}))  # tags a list, as in export
         return 0
-    said = f"{run.status}: {run.message}" if run.message else run.status
+    said = f"{run.status}: {shown_message(run.message)}" if run.message else run.status
     print(_("run {id}: {name}  ({status})").format(id=run.id, name=run.name, status=said))
     print(_("created {created}  source {source}  group {group}  tags {tags}").format(
         created=run.created, source=run.source or "-", group=run.group_id or "-", tags=", ".join(run.tags) or "-"))
@@ -131,5 +132,6 @@ def best_line(run: RunRecord) -> str:
 def ended_line(run_id: int, run: RunRecord) -> str:
     """How a run ended, in a line: "run 3 finished", "run 3 failed: <why>"."""
     if run.message:
-        return _("run {id} {status}: {message}").format(id=run_id, status=run.status, message=run.message)
+        return _("run {id} {status}: {message}").format(id=run_id, status=run.status,
+                                                        message=shown_message(run.message))
     return _("run {id} {status}").format(id=run_id, status=run.status)

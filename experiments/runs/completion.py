@@ -8,10 +8,14 @@ ever. The Train page, the Sweep page, the Report page and ``reproduce``'s bar al
 """
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from experiments.i18n import N_, _, ngettext
+from nn.status import END_MESSAGES as TRAINING_END_MESSAGES
 from nn.status import RunStatus
 
 # Why a run ended before its planned epochs, by its final status (FINISHED with fewer epochs: early stopping);
@@ -45,6 +49,60 @@ def status_word(status: str) -> str:
     """A run's status or live phase ("finished", "paused") in the current language; an unknown one as it is."""
     word = STATUS_WORDS.get(str(status))
     return _(word) if word else str(status)
+
+
+# Why a run ended, as the lab writes it into the run's message (beside fit's own, nn.status.END_MESSAGES): English
+# templates, stored as written, read in the current language by ``shown_message``.
+RESTORED_AT_END = N_("finished all epochs; weights restored from the best epoch, {epoch} (best {monitor})")
+PROCESS_ENDED = N_("the process running it ended after {epochs} epoch(s); the finished epochs are kept and it can "
+                   "be resumed")
+NOT_RESUMED = N_("could not resume: {reason}")
+UNEXPECTED_ERROR = N_("unexpected error: {reason}")
+SETTINGS_UNREADABLE = N_("settings unreadable: {reason}")
+STORE_NOT_UPDATED = N_("{message} (and the store could not be updated: {reason})")
+OUT_OF_MEMORY = N_("out of memory: choose a smaller network or batch size")
+DISK_FULL = N_("the disk is full: free some space, then resume the run ({where})")
+SWEEP_STOPPED_BEFORE = N_("the sweep was stopped before this trial started")
+SWEEP_ENDED_BEFORE = N_("the sweep ended before this trial finished")
+PRUNED_BY_PRUNER = N_("pruned by the {pruner} pruner after epoch {epoch}: its validation accuracy was behind the "
+                      "other trials' at that epoch")
+PRUNED_BY_ASHA = N_("pruned by ASHA after epoch {epoch}")
+STOPPED_BY_SWEEP = N_("stopped early by the sweep (ASHA or a stop request)")
+RAY_TRIAL_ERROR = N_("the trial raised an error on Ray (details: {where})")
+END_MESSAGES = (*TRAINING_END_MESSAGES, RESTORED_AT_END, PROCESS_ENDED, NOT_RESUMED, UNEXPECTED_ERROR,
+                SETTINGS_UNREADABLE, STORE_NOT_UPDATED, OUT_OF_MEMORY, DISK_FULL, SWEEP_STOPPED_BEFORE,
+                SWEEP_ENDED_BEFORE, PRUNED_BY_PRUNER, PRUNED_BY_ASHA, STOPPED_BY_SWEEP, RAY_TRIAL_ERROR)
+_NESTED = frozenset({"message"})  # a placeholder that holds another end message
+
+
+@cache
+def _end_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each end message's template with the pattern that matches a message written from it (a placeholder is any
+    text; a placeholder named twice must hold the same text both times). The most specific template comes first,
+    the one with the most fixed words, so that a template that extends another is not taken for it."""
+    patterns = []
+    for template in sorted(END_MESSAGES, key=lambda t: -sum(len(part[0]) for part in string.Formatter().parse(t))):
+        parts, seen = [], set()
+        for literal, name, _spec, _conversion in string.Formatter().parse(template):
+            parts.append(re.escape(literal))
+            if name is not None:
+                parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+                seen.add(name)
+        patterns.append((template, re.compile("".join(parts), re.DOTALL)))
+    return tuple(patterns)
+
+
+def shown_message(message: str) -> str:
+    """A run's stored message in the current language. The store keeps it as written when the run ended, in English
+    from one of ``END_MESSAGES``: the template it was written from is found and worded anew with the same values.
+    A message from elsewhere (an error's own words) reads as stored."""
+    for template, pattern in _end_patterns():
+        match = pattern.fullmatch(message)
+        if match:
+            values = {name: shown_message(value) if name in _NESTED else value
+                      for name, value in match.groupdict().items()}
+            return _(template).format(**values)
+    return message
 
 
 @dataclass(frozen=True)

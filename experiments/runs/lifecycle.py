@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from experiments.config import MAX_EPOCHS, ConfigError, RunConfig
 from experiments.runs.checkpoints import ResumeError, RunBackup, checkpoint_epoch, load_start
+from experiments.runs.completion import DISK_FULL, NOT_RESUMED, OUT_OF_MEMORY, STORE_NOT_UPDATED, UNEXPECTED_ERROR
 from experiments.runs.training import load_data, train_config
 from experiments.store import RunStore, StoreError
 from experiments.store.dynamics import dynamics_callbacks
@@ -136,12 +137,13 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
             save_weights(store, run_id, model)
         return finish_run(store, run_id, RunStatus(result.status), result.message)
     except (ResumeError, CheckpointError) as exc:  # the checkpoint went bad after the run was queued
-        return finish_run(store, run_id, RunStatus.INTERRUPTED, f"could not resume: {exc}")
+        return finish_run(store, run_id, RunStatus.INTERRUPTED, NOT_RESUMED.format(reason=exc))
     except USER_ERRORS as exc:
         return finish_run(store, run_id, RunStatus.FAILED, failure_reason(exc))
     except Exception as exc:  # a bug: record it on the run instead of losing it, and log the traceback
         traceback.print_exc()
-        return finish_run(store, run_id, RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}")
+        return finish_run(store, run_id, RunStatus.FAILED,
+                          UNEXPECTED_ERROR.format(reason=f"{type(exc).__name__}: {exc}"))
 
 
 def resume_start(store: RunStore, run_id: int) -> Checkpoint | None:
@@ -167,9 +169,9 @@ def save_weights(store: RunStore, run_id: int, model: MLP) -> bool:
 def failure_reason(exc: BaseException) -> str:
     """The one line a failed run records for a user-facing error (``USER_ERRORS``)."""
     if isinstance(exc, MemoryError):
-        return "out of memory: choose a smaller network or batch size"
+        return OUT_OF_MEMORY
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"the disk is full: free some space, then resume the run ({exc.filename or 'writing its files'})"
+        return DISK_FULL.format(where=exc.filename or "writing its files")
     if isinstance(exc, OSError) and not isinstance(exc, DataError) and exc.strerror:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"{exc.strerror}{where}"
@@ -181,7 +183,7 @@ def finish_run(store: RunStore, run_id: int, status: RunStatus, message: str) ->
     try:
         store.set_status(run_id, status, message)
     except StoreError as exc:
-        message = f"{message} (and the store could not be updated: {exc})"
+        message = STORE_NOT_UPDATED.format(message=message, reason=exc)
     return RunOutcome(run_id, status, message)
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs.checkpoints import ResumeError
+from experiments.runs.completion import NOT_RESUMED
 from experiments.runs.epoch_stream import Message, Outbox, Sent, deliver
 from experiments.runs.lifecycle import (
     USER_ERRORS,
@@ -137,7 +138,7 @@ class RayExecutor:
                 save_weights(store, run_id, end.model)
             return finish_run(store, run_id, end.status, end.message)
         except (ResumeError, CheckpointError) as exc:
-            return finish_run(store, run_id, RunStatus.INTERRUPTED, f"could not resume: {exc}")
+            return finish_run(store, run_id, RunStatus.INTERRUPTED, NOT_RESUMED.format(reason=exc))
         except self.ray.exceptions.RayError as exc:
             return finish_run(store, run_id, RunStatus.FAILED,
                               f"lost on the Ray cluster at {self.address}: {first_line(exc)}")
@@ -215,7 +216,7 @@ class RemoteRun:
                                          backup=self.outbox.backup(run_id, self.folder))
             return RemoteEnd(RunStatus(result.status), result.message, model if result.history or start else None)
         except CheckpointError as exc:
-            return RemoteEnd(RunStatus.INTERRUPTED, f"could not resume: {exc}", None)
+            return RemoteEnd(RunStatus.INTERRUPTED, NOT_RESUMED.format(reason=exc), None)
         except USER_ERRORS as exc:
             return RemoteEnd(RunStatus.FAILED, failure_reason(exc), None)
         except Exception as exc:  # a bug: its traceback in the worker's log

@@ -29,7 +29,7 @@ from experiments.access import Identity
 from experiments.config import MAX_QUEUED, RunConfig
 from experiments.runs import threads
 from experiments.runs.budget import check_budget
-from experiments.runs.completion import run_fraction
+from experiments.runs.completion import SETTINGS_UNREADABLE, run_fraction
 from experiments.runs.lifecycle import (
     DataLoader,
     Phase,
@@ -210,7 +210,7 @@ class RunManager:
         for run_id in adopted:
             run = self.store.get_run(run_id)
             if run.config is None:
-                self.store.set_status(run_id, RunStatus.FAILED, f"settings unreadable: {run.config_error}")
+                self.store.set_status(run_id, RunStatus.FAILED, SETTINGS_UNREADABLE.format(reason=run.config_error))
                 continue
             self._schedule(run_id, run.config, (), Progress(run_id, LivePhase.QUEUED, epoch=run.epochs_done,
                                                             epochs=run.config.epochs), resume=True,

@@ -6,6 +6,7 @@ from typing import Any
 
 from experiments.config import ConfigError, RunConfig
 from experiments.runs import threads
+from experiments.runs.completion import RESTORED_AT_END
 from nn import (
     MLP,
     OPTIMIZERS,
@@ -130,8 +131,7 @@ def _say_restored(result: TrainResult, protocol: list[Callback]) -> TrainResult:
     if (stopper is None or not stopper.restore_best_weights or stopper.stopped_epoch or result.message
             or stopper.best_weights is None or stopper.best_epoch == last):
         return result
-    result.message = (f"finished all epochs; weights restored from the best epoch, {stopper.best_epoch} "
-                      f"(best {stopper.monitor})")
+    result.message = RESTORED_AT_END.format(epoch=stopper.best_epoch, monitor=stopper.monitor)
     return result
 
 

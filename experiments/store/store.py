@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import RunConfig
+from experiments.runs.completion import PROCESS_ENDED
 from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, disk_is_full, explain
 from experiments.store.files import RunShape, adopt_old_files, checkpoint_folder, files_folder, weights_file
@@ -439,9 +440,8 @@ class RunStore:
         for row in self._dead_owned(None, RunStatus.RUNNING):
             cur = self.execute(
                 "UPDATE runs SET status = ?, message = ? WHERE id = ? AND status = ? AND owner = ?",
-                (RunStatus.INTERRUPTED.value, f"the process running it ended after {row['epochs_done']} epoch(s); "
-                 f"the finished epochs are kept and it can be resumed", row["id"], RunStatus.RUNNING.value,
-                 row["owner"]))
+                (RunStatus.INTERRUPTED.value, PROCESS_ENDED.format(epochs=row["epochs_done"]), row["id"],
+                 RunStatus.RUNNING.value, row["owner"]))
             if cur.rowcount:
                 recovered.append(int(row["id"]))
         for row in self._dead_owned(None, RunStatus.QUEUED):

@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from experiments.runs import threads
+from experiments.runs.completion import SWEEP_STOPPED_BEFORE
 from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
@@ -184,7 +185,7 @@ def run_trial(store_path: str, run_id: int, config_json: str,
 
     store, stop = _store(store_path), _worker["stop"]
     if stop.is_set():
-        message = "the sweep was stopped before this trial started"
+        message = SWEEP_STOPPED_BEFORE
         store.set_status(run_id, RunStatus.STOPPED, message)
         return RunOutcome(run_id, RunStatus.STOPPED, message)
     try:

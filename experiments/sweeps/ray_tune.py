@@ -25,6 +25,7 @@ from ray import tune
 from ray.tune.stopper import Stopper
 
 from experiments.config import RunConfig
+from experiments.runs.completion import PRUNED_BY_ASHA, RAY_TRIAL_ERROR, STOPPED_BY_SWEEP, SWEEP_ENDED_BEFORE
 from experiments.runs.epoch_stream import store_epoch
 from experiments.store import RunStore
 from experiments.sweeps.local import create_trial_runs
@@ -97,12 +98,12 @@ class StoreCallback(tune.Callback):
     def on_trial_error(self, iteration, trials, trial, **info) -> None:
         error = getattr(trial, "error_file", None)
         self._end(self.run_id(trial), "failed",
-                  f"the trial raised an error on Ray (details: {error or 'the Ray log'})")
+                  RAY_TRIAL_ERROR.format(where=error or "the Ray log"))
 
     def _early_end(self, run_id: int) -> tuple[str, str]:
         if DRIVER[self.sweep_id]["stop"].is_set() or self.early_status is RunStatus.STOPPED:
-            return RunStatus.STOPPED, "stopped early by the sweep (ASHA or a stop request)"
-        return self.early_status, f"pruned by ASHA after epoch {self.epochs.get(run_id, 0)}"
+            return RunStatus.STOPPED, STOPPED_BY_SWEEP
+        return self.early_status, PRUNED_BY_ASHA.format(epoch=self.epochs.get(run_id, 0))
 
     def _end(self, run_id: int, status: str, message: str) -> None:
         self._store().set_status(run_id, status, message)
@@ -113,7 +114,7 @@ def close_unfinished(store: RunStore, run_ids: Sequence[int]) -> None:
     """Runs Tune never ended (never started, or the sweep was interrupted) become "stopped"."""
     for run_id in run_ids:
         if store.get_run(run_id).status in ("queued", "running"):
-            store.set_status(run_id, "stopped", "the sweep ended before this trial finished")
+            store.set_status(run_id, "stopped", SWEEP_ENDED_BEFORE)
 
 
 # ---------------------------------------------------------------------- TPE on Tune

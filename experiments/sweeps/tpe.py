@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
+from experiments.runs.completion import PRUNED_BY_PRUNER
 from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps import local
@@ -274,8 +275,7 @@ class ReportToTrial(Callback):
             return
         self.trial.report(float(value), epoch)
         if epoch < self.loop.options.epochs and self.trial.should_prune():
-            self.loop.request_stop(RunStatus.PRUNED, f"pruned by the {self.pruner} pruner after epoch {epoch}: its "
-                                   f"validation accuracy was behind the other trials' at that epoch")
+            self.loop.request_stop(RunStatus.PRUNED, PRUNED_BY_PRUNER.format(pruner=self.pruner, epoch=epoch))
 
 
 def _report_to_trial(place: StudyPlace, trial_id: int) -> list[object]:

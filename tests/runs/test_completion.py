@@ -1,13 +1,32 @@
-"""A run that has ended counts as done: progress reaches 100% however early it ended (issue 23 item 10)."""
+"""A run that has ended counts as done: progress reaches 100% however early it ended (issue 23 item 10); and a
+run's end message, stored in English, reads in the current language (issue 26)."""
 from __future__ import annotations
 
 import io
+import threading
 
+from experiments import i18n
+from experiments.i18n import _
 from experiments.report import presets
 from experiments.report.reproduce import ProgressBar, Queued
-from experiments.runs.completion import RunEpochs, completion, run_epochs_text, run_fraction
+from experiments.runs.completion import (
+    END_MESSAGES,
+    NOT_RESUMED,
+    PROCESS_ENDED,
+    STORE_NOT_UPDATED,
+    RunEpochs,
+    completion,
+    run_epochs_text,
+    run_fraction,
+    shown_message,
+)
 from experiments.runs.runner import LivePhase, Progress
+from nn import MLP, FitOptions, fit, split_validation
+from nn.callbacks import StopOnEvent
+from nn.early_stopping import EarlyStopping
+from nn.optim import SGD, Adam
 from nn.status import RunStatus
+from tests.conftest import make_blobs
 
 
 def test_a_finished_sweep_whose_trials_ended_early_is_complete():
@@ -76,3 +95,48 @@ def test_the_sweep_commands_progress_line_counts_pruned_trials_as_done(tmp_path)
             store.log_epoch(run_id, {"epoch": epoch, "train_loss": 0.5, "test_acc": 0.8, "elapsed": 1.0})
         store.set_status(run_id, status)
     assert _progress_line(store, "sweep-x").startswith("2 of 2 epochs (1 planned epoch not needed: 1 run ended early)")
+
+
+# ------------------------------------------------------------------ a run's end message, read in the current language
+def _spanish(message: str) -> str:
+    with i18n.using("es"):
+        return shown_message(message)
+
+
+def test_the_messages_fit_writes_read_in_spanish(blobs):
+    """Issue 26: a run's end message is stored in English as fit wrote it; a Spanish page reads it in Spanish, with
+    the same numbers (a divergence's loss and learning rate, early stopping's epochs), and English as stored."""
+    diverged = fit(MLP([20, 64, 10], seed=0), SGD(1e6), blobs, FitOptions(epochs=3, batch_size=32)).message
+    assert _spanish(diverged).startswith("la pérdida se ") and "la tasa de aprendizaje (1e+06) es demasiado alta" in \
+        _spanish(diverged), _spanish(diverged)
+    with i18n.using("en"):
+        assert shown_message(diverged) == diverged
+    data = split_validation(make_blobs(n_train=300, features=20, seed=4), 200)
+    for restore in (True, False):
+        stopper = EarlyStopping(patience=1, restore_best_weights=restore)
+        early = fit(MLP([20, 256, 10], seed=0), Adam(0.05), data, FitOptions(epochs=40, batch_size=8),
+                    callbacks=[stopper]).message
+        assert early.startswith("early stopping after epoch"), early
+        spanish = _spanish(early)
+        assert spanish.startswith(f"parada temprana después de la época {stopper.stopped_epoch}: val_loss no ha "
+                                  "mejorado"), spanish
+        assert ("se restauraron los pesos de la época" in spanish) == restore, spanish
+
+
+def test_a_stop_and_the_labs_own_end_messages_read_in_spanish():
+    stop = threading.Event()
+    stop.set()
+    stopped = fit(MLP([20, 8, 10], seed=0), SGD(0.1), make_blobs(), FitOptions(epochs=2, batch_size=32),
+                  callbacks=[StopOnEvent(stop)]).message
+    assert _spanish(stopped) == "detenida por el usuario durante la época 1"
+    assert _spanish(PROCESS_ENDED.format(epochs=3)).startswith("el proceso que la entrenaba terminó después de 3")
+    nested = STORE_NOT_UPDATED.format(message=NOT_RESUMED.format(reason="[Errno 2] x"), reason="disk I/O error")
+    assert _spanish(nested) == "no se pudo reanudar: [Errno 2] x (y no se pudo actualizar el almacén: disk I/O error)"
+    assert _spanish("an error's own words, as raised") == "an error's own words, as raised"
+
+
+def test_every_end_message_has_its_spanish_with_the_same_placeholders():
+    """A template added to END_MESSAGES without its translation would silently read in English."""
+    with i18n.using("es"):
+        for template in END_MESSAGES:
+            assert _(template) != template, template

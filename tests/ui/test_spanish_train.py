@@ -20,6 +20,7 @@ from experiments.runs.completion import RunEpochs, completion, run_epochs_text
 from experiments.store import RunStore, StoreError
 from experiments.store.classroom import ClassSettings
 from experiments.store.records import clean_name, clean_tags
+from nn.status import EARLY_STOPPED_RESTORED
 from tests.ui.test_gate import class_server, classroom  # noqa: F401  (the class-server fixtures)
 
 # English words of the Train page's own texts, the progress row, the diagnosis and its fix, the ended run's
@@ -84,7 +85,8 @@ def overfitted(offline_db, tiny_mnist, monkeypatch) -> int:
         store.log_epoch(run_id, {"epoch": i + 1, "train_loss": 0.3 / (i + 1), "train_acc": 0.9 + 0.01 * i,
                                  "val_loss": 0.3 + 0.1 * i, "val_acc": 0.95 - 0.01 * i, "test_loss": 0.3,
                                  "test_acc": 0.9, "elapsed": float(i + 1)})
-    store.set_status(run_id, "finished")
+    store.set_status(run_id, "finished", EARLY_STOPPED_RESTORED.format(  # as early stopping words it (nn/status.py)
+        epoch=8, monitor="val_loss", min_delta="0", patience=7, best="0.3", best_epoch=1))
     store.close_all()
     return run_id
 
@@ -102,6 +104,10 @@ def test_the_train_page_with_an_ended_run_and_its_diagnosis_reads_in_spanish(ove
     assert "terminada, exactitud de val. 95,00" in bar.proto.text
     assert [b.label for b in at.button if b.key and b.key.startswith("fix_")] == ["Probar este arreglo"]
     assert any(w.value.startswith(f"Ejecución {overfitted} ") for w in at.warning)
+    # its end message, stored in English, in Spanish with the same numbers
+    assert f"Ejecución {overfitted}: parada temprana después de la época 8: val_loss no ha mejorado más de 0 " \
+           "durante 7 época(s); mejor val_loss: 0.3 en la época 1; se restauraron los pesos de la época 1" in \
+           [c.value.replace("\\", "") for c in at.caption], [c.value for c in at.caption]
     assert not english_left(at, TRAIN_WORDS), english_left(at, TRAIN_WORDS)
     english = _train(app, "en", overfitted)
     assert len(english_left(english, TRAIN_WORDS)) > 20  # the check finds the English page's words
