@@ -18,14 +18,16 @@ from tests.ui.conftest import populate
 from ui import student
 
 # Words that must not remain on a Spanish page (whole words, any case). None of them is Spanish, a setting's
-# code name (lr, epochs, optimizer...), a status (finished, queued...) or the course report's reference data
-# (its comparison titles and conclusions stay as written, see ARCHITECTURE.md, "Languages").
+# code name (lr, epochs, optimizer...) or a status (finished, queued...). The course report's comparison titles,
+# conclusions and line names read in Spanish too (ARCHITECTURE.md, "Languages"): their words are in the list.
 ENGLISH = ("the", "your", "prediction", "exercise", "exercises", "save", "which", "every", "seeds", "settings",
            "training", "images", "compared", "length", "gradient", "show", "queue", "assumptions", "report",
            "sweep", "start", "worker", "processes", "learning", "rates", "batch", "sizes", "hidden", "layers",
            "trial", "trials", "budget", "pruner", "separated", "commas", "accepted", "name", "format", "spec",
            "stored", "runs", "metric", "include", "pruned", "choose", "teacher", "password", "budgets",
-           "leaderboard", "predictions", "reveal", "numbers", "students")
+           "leaderboard", "predictions", "reveal", "numbers", "students", "with", "vs", "plain", "descent",
+           "oscillates", "converges", "smoothly", "steadier", "fluctuates", "peak", "printed", "neurons", "epoch",
+           "slightly", "reached", "ours", "only")
 PAGES = {"exercises": "ui/exercises_page.py", "report": "ui/report_page.py", "sweep": "ui/sweep_page.py",
          "insights": "ui/insights_page.py", "teacher": "ui/teacher_page.py"}
 
@@ -62,12 +64,9 @@ def main_text(at: AppTest) -> str:
 
 
 def english_words(text: str) -> set[str]:
-    # Markdown's inline code (`python -m experiments sweep SPEC`) is a command, the same in every language; the
-    # course report's titles and conclusions are reference data and its comparisons' ids code names, kept as
-    # written (ARCHITECTURE.md, "Languages")
+    # Markdown's inline code (`python -m experiments sweep SPEC`) is a command, the same in every language, and
+    # the course report's comparisons' ids are code names (ARCHITECTURE.md, "Languages")
     for comparison in presets.COMPARISONS:
-        text = text.replace(comparison.title, " ").replace(comparison.conclusion, " ")
-    for comparison in presets.COMPARISONS:  # after every title: an id such as "epochs" is in another's title
         text = text.replace(comparison.id, " ")
     words = set(re.findall(r"[a-zA-Z]+", re.sub(r"`[^`]*`", " ", text).lower()))
     return words & set(ENGLISH)
