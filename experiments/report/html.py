@@ -188,7 +188,8 @@ def _table(v: VariantOutcomes) -> str:
         what = e(_(m.report_what) if m.report_what else "") if m.report_pct is not None else e(_("(ours only)"))
         reading = (_("mean over epochs 1-{epoch}") if m.measure == "mean" else _("after epoch {epoch}")).format(
             epoch=m.read_epoch)
-        rows.append(f"<tr><td>{e(line_name(m.label))}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"
+        rows.append(f"<tr><td>{e(line_name(m.label))}</td><td class='num'>{report}</td><td>{what}</td>"
+                    f"<td>{e(reading)}</td>"
                     f"{_cells(lines.get('mean', {}).get(m.label))}{_cells(lines.get('sum', {}).get(m.label))}"
                     f"<td class='num'>{seeds(m.label)}</td></tr>")
     train, test, number_is = e(_("train")), e(_("test")), e(_("the report's number is"))

@@ -210,7 +210,8 @@ def _diverged_verdict(better: LineResult, worse: LineResult) -> stats.Verdict | 
         return None
     dead, alive = (better, worse) if better.all_diverged else (worse, better)
     detail = _("{dead} diverged on all {n} seeds (the loss exploded), {alive} trained to {acc}").format(
-        dead=line_name(dead.member.label), n=dead.diverged, alive=line_name(alive.member.label), acc=alive.final_test.text())
+        dead=line_name(dead.member.label), n=dead.diverged, alive=line_name(alive.member.label),
+        acc=alive.final_test.text())
     diff = -math.inf if better.all_diverged else math.inf
     return stats.Verdict(stats.VerdictKind.REAL, diff, len(better.final_test_values), len(worse.final_test_values),
                          name_a=line_name(better.member.label), name_b=line_name(worse.member.label),
