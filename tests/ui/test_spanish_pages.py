@@ -118,3 +118,36 @@ def test_the_exercise_stays_chosen_when_the_language_changes(db, app):
     assert at.selectbox(key="exercise_choice").value == "02_optimizer"
     assert at.subheader[0].value != english_title
     assert not english_words(at.subheader[0].value + "\n" + at.markdown[0].value)
+
+
+def _chart_words(at: AppTest) -> str:
+    """The words of the page's charts a person reads: titles, legend entries and hover texts."""
+    import json
+
+    out = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        out.append(str(spec["layout"].get("title", {}).get("text", "")))
+        for trace in spec["data"]:
+            out += [str(trace.get(k, "")) for k in ("name", "hovertemplate", "legendgrouptitle")]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("lang", ["es", None])
+def test_a_reproduced_comparisons_lines_and_verdicts_read_in_spanish(db, app, lang):
+    """A reduced reproduction of the second layer, stored: its chart's legend and hovers and its verdicts name the
+    lines in Spanish ("784-128-10 (solo nuestra), época 1 (en el informe: ...)"); in English the check finds words."""
+    from experiments.store import RunStore
+    from tests.report.test_report import fake_reproduction
+
+    second = presets.get_comparison("second-hidden-layer").scaled(0.1)
+    fake_reproduction(RunStore(db), presets.variants([second]), seeds=2, tags=["epochs-scale:0.1"])
+    at = _page(app, "report", lang)
+    text = main_text(at) + "\n" + _chart_words(at)
+    if lang is None:
+        assert "784-128-10 (ours only), epoch 1 (the report&#x27;s 784-128-10 (ours only), epoch 10)" in text  # escaped
+        assert english_words(text)
+        return
+    assert "784-128-10 (solo nuestra), época 1 (en el informe: 784-128-10 (solo nuestra), época 10)" in text, text
+    assert "Lote de 64, tasa de aprendizaje 0.1, una segunda capa oculta, 10 épocas" in text
+    assert not english_words(text), (english_words(text), text)
