@@ -23,7 +23,7 @@ from typing import Any
 
 from experiments.analysis.rounding import rounded
 from experiments.config import ConfigError, RunConfig
-from experiments.i18n import N_, _, ngettext, percent_sign, whole
+from experiments.i18n import N_, _, localized, ngettext, percent_sign, whole
 from experiments.report.reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
@@ -338,7 +338,7 @@ def assumption_values() -> dict[str, str]:
     """The values our choices' texts name (``Comparison.assumption_templates``' {placeholders})."""
     peak = load_reference().comparison("long-training").runs[0].peak_train_accuracy_pct
     return {"batch": str(BATCH_SIZE), "adam_lr": f"{ADAM_LR:g}", "l2": f"{L2:g}", "plain_lr": f"{PLAIN_LR:g}",
-            "peak": f"{peak:g}"}
+            "peak": localized(f"{peak:g}")}  # a result the report printed: the language's decimal mark
 
 
 COMPARISONS: tuple[Comparison, ...] = _comparisons()
