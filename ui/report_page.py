@@ -200,9 +200,9 @@ def _sections(comparisons: list[Comparison], metric: str) -> None:
 
 
 def _section(comparison: Comparison, state: Reproduction, metric: str) -> None:
-    st.subheader(comparison.title)
+    st.subheader(comparison.shown_title)
     st.caption(_("The report concluded:"))
-    st.text(comparison.conclusion)
+    st.text(comparison.shown_conclusion)
     _comparison_view(comparison, state, metric)
     with st.expander(_("Our assumptions where the report is silent")):
         for line in (*comparison.assumptions, *presets.COMMON_ASSUMPTIONS):
@@ -221,7 +221,7 @@ def _buttons(seeds: int, scale: float, variant: str) -> None:
     cols = st.columns(2)
     for i, c in enumerate(comparisons):
         epochs = presets.total_epochs(presets.plan(presets.variants([c.scaled(scale)], variant), seeds))
-        if cols[i % 2].button(_("{title} ({epochs} epochs)").format(title=c.title, epochs=epochs),
+        if cols[i % 2].button(_("{title} ({epochs} epochs)").format(title=c.shown_title, epochs=epochs),
                               key=f"report_run_{c.id}", icon=":material/play_arrow:", width="stretch", wrap=True,
                               help=_("Queue this comparison's runs.")):
             _queue([c], seeds, scale, variant)

@@ -141,6 +141,7 @@ def _store_words(args: argparse.Namespace) -> str:
 
 def _print_outcomes(found: Sequence[Any]) -> None:
     """Each variant's verdict line, its lines' numbers, and the flip note (``collect_variants`` results)."""
+    from experiments.report import presets
     from experiments.report.wording import flip_note, verdict_line
 
     for v in found:
@@ -151,7 +152,8 @@ def _print_outcomes(found: Sequence[Any]) -> None:
                 report = m.report_text
                 final = _(" (final {acc})").format(acc=line.final_test.text()) if m.measure == "mean" else ""
                 print(_("    {label:<34} report {report:>7}   ours train {train:>15}   test {test:>15}{final}").format(
-                    label=m.label, report=report, train=line.text("train"), test=line.text("test"), final=final))
+                    label=presets.line_name(m.label), report=report, train=line.text("train"), test=line.text("test"),
+                    final=final))
         flip = flip_note(v.mean, v.sum)
         if flip:
             print(f"  -> {flip}")

@@ -23,7 +23,7 @@ from experiments.analysis.figures import separators
 from experiments.analysis.rounding import rounded
 from experiments.analysis.stats import seed_bands
 from experiments.i18n import N_, _, localized, ngettext
-from experiments.report.presets import Comparison, Member, training_key
+from experiments.report.presets import Comparison, Member, line_name, training_key
 
 METRICS = ("accuracy", "loss")
 COLORS = list(qualitative.Plotly)
@@ -57,7 +57,7 @@ def comparison_figure(comparison: Comparison, epochs: Any, runs: Mapping[str, Se
             trace.update(legendgroup=name, legendgrouptitle_text=name)
     unit = _("Accuracy (%)") if metric == "accuracy" else _("Loss (cross-entropy)")
     fig.update_layout(
-        title=dict(text=_safe(comparison.title), font=dict(size=15)), template="plotly_white",
+        title=dict(text=_safe(comparison.shown_title), font=dict(size=15)), template="plotly_white",
         xaxis_title=_("Epoch"), yaxis_title=unit, separators=separators(), hovermode="closest", height=460,
         legend=dict(orientation="h", yanchor="top", y=-0.18, font=dict(size=11), groupclick="togglegroup"),
         margin=dict(l=60, r=20, t=60, b=40))
@@ -76,7 +76,7 @@ def _curves(comparison: Comparison, runs: Mapping[str, Sequence[int]]) -> list[t
 
 def _curve_name(members: Sequence[Member]) -> str:
     if len(members) == 1:
-        return members[0].label
+        return line_name(members[0].label)
     c = members[0].config
     return f"{c.architecture} {c.optimizer} lr={c.lr:g}" + (f" L2={c.l2:g}" if c.l2 else "")
 
@@ -175,7 +175,7 @@ def _draw_report(fig: go.Figure, members: Sequence[Member], metric: str, color: 
 
 def _report_series(fig: go.Figure, run_label: str, series: Sequence[float], metric: str, color: str) -> None:
     what = _("train accuracy per epoch") if metric == "accuracy" else _("train loss per epoch")
-    name = _("report: {line} ({what})").format(line=_safe(run_label), what=what)
+    name = _("report: {line} ({what})").format(line=_safe(line_name(run_label)), what=what)
     fig.add_trace(go.Scatter(x=list(range(1, len(series) + 1)), y=list(series), mode="lines+markers",
                              name=name, line=dict(color=color, dash="dash", width=1.5),
                              marker=dict(symbol="x", size=6, color=color),
@@ -185,7 +185,7 @@ def _report_series(fig: go.Figure, run_label: str, series: Sequence[float], metr
 
 def _report_number(fig: go.Figure, m: Member, series: Sequence[float], color: str) -> None:
     """The report's headline number for line ``m``: a dashed level for a mean over epochs, else a star."""
-    name = _("report: {line}: {value} ({what})").format(line=_safe(m.reported_label), value=m.report_text,
+    name = _("report: {line}: {value} ({what})").format(line=_safe(line_name(m.reported_label)), value=m.report_text,
                                                          what=_safe(_(m.report_what) if m.report_what else ""))
     if m.measure == "mean":
         fig.add_trace(go.Scatter(x=[1, m.reported_epoch], y=[m.report_pct] * 2, mode="lines+markers", name=name,
@@ -211,7 +211,7 @@ def _report_losses(fig: go.Figure, m: Member, color: str, drawn: set[str]) -> No
             continue
         drawn.add(key)
         name = _("report: {line}: loss {value} after epoch {epoch}").format(
-            line=_safe(r.label), value=localized(f"{value:g}"), epoch=epoch if epoch == 1 else r.epochs)
+            line=_safe(line_name(r.label)), value=localized(f"{value:g}"), epoch=epoch if epoch == 1 else r.epochs)
         fig.add_trace(go.Scatter(x=[epoch], y=[value], mode="markers", name=name,
                                  marker=dict(symbol="star", size=14, color=color, line=dict(color="black", width=1)),
                                  hovertemplate="%{y}<extra>" + name + "</extra>"))

@@ -16,10 +16,10 @@ import plotly.io as pio
 
 from experiments.analysis.stats import small_n_note
 from experiments.i18n import _, language, whole
-from experiments.report import wording
+from experiments.report import reference_messages, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import ClaimOutcome, LineResult, Outcome, VariantOutcomes
-from experiments.report.presets import VARIANT_NAMES, common_assumptions
+from experiments.report.presets import VARIANT_NAMES, common_assumptions, line_name
 from experiments.report.reference import load_reference
 
 STYLE = """
@@ -74,7 +74,8 @@ def render_report(outcomes: Sequence[VariantOutcomes | Outcome], epochs: Any, st
     parts.append("<h2>" + e(_("Assumptions common to every comparison")) + "</h2><ul>" +
                  "".join(f"<li>{e(a)}</li>" for a in common_assumptions()) + "</ul>")
     caveats = _("The report's caveats")
-    parts.append(f"<h2>{e(caveats)}</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in ref.notes) + "</ul>")
+    notes = "".join(f"<li>{e(reference_messages.shown(n))}</li>" for n in ref.notes)
+    parts.append(f"<h2>{e(caveats)}</h2><ul>{notes}</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -97,7 +98,7 @@ def _summary(outcomes: Sequence[VariantOutcomes]) -> str:
     rows = []
     for v in outcomes:
         c = v.comparison
-        rows.append(f"<tr><td><a href='#{e(c.id)}'>{e(c.id)}</a></td><td>{e(c.conclusion)}</td>"
+        rows.append(f"<tr><td><a href='#{e(c.id)}'>{e(c.id)}</a></td><td>{e(c.shown_conclusion)}</td>"
                     f"{_status_cell(v.mean)}{_status_cell(v.sum)}<td>{e(wording.flip_note(v.mean, v.sum))}</td></tr>")
     return ("<h2>" + e(_("Summary")) + "</h2><table><tr><th>" + e(_("comparison")) + "</th>"
             "<th>" + e(_("the report concluded")) + f"</th><th>{e(_(VARIANT_NAMES['mean']))}</th>"
@@ -109,8 +110,8 @@ def _section(v: VariantOutcomes, epochs: Any, include_js: bool) -> str:
     """One comparison: the report's conclusion, our verdicts, the numbers table, both charts, our choices."""
     e = html.escape
     c = v.comparison
-    out = [f"<h2 id='{e(c.id)}'>{e(c.title)}</h2>",
-           "<p>" + e(_("The report:")) + f" <blockquote>{e(c.conclusion)}</blockquote></p>"]
+    out = [f"<h2 id='{e(c.id)}'>{e(c.shown_title)}</h2>",
+           "<p>" + e(_("The report:")) + f" <blockquote>{e(c.shown_conclusion)}</blockquote></p>"]
     done = [o for o in v.outcomes if o.complete]
     if not done:
         out.append("<p class='verdict'>" + e(_("Not reproduced yet:")) + " "
@@ -188,7 +189,8 @@ def _table(v: VariantOutcomes) -> str:
         what = e(_(m.report_what) if m.report_what else "") if m.report_pct is not None else e(_("(ours only)"))
         reading = (_("mean over epochs 1-{epoch}") if m.measure == "mean" else _("after epoch {epoch}")).format(
             epoch=m.read_epoch)
-        rows.append(f"<tr><td>{e(m.label)}</td><td class='num'>{report}</td><td>{what}</td><td>{e(reading)}</td>"
+        rows.append(f"<tr><td>{e(line_name(m.label))}</td><td class='num'>{report}</td><td>{what}</td>"
+                    f"<td>{e(reading)}</td>"
                     f"{_cells(lines.get('mean', {}).get(m.label))}{_cells(lines.get('sum', {}).get(m.label))}"
                     f"<td class='num'>{seeds(m.label)}</td></tr>")
     train, test, number_is = e(_("train")), e(_("test")), e(_("the report's number is"))

@@ -18,7 +18,7 @@ from typing import Any
 from experiments.analysis import stats
 from experiments.analysis.seeds import one_per_seed
 from experiments.i18n import _, ngettext
-from experiments.report.presets import Claim, Comparison, Member, training_key, variants
+from experiments.report.presets import Claim, Comparison, Member, line_name, training_key, variants
 from experiments.report.reproduce import GROUP_PREFIX, SCALE_TAG
 from experiments.store import RunRecord, RunStore
 from experiments.store.export import epochs_frame
@@ -161,7 +161,7 @@ def outcome(comparison: Comparison, runs: Sequence[RunRecord], epochs: Any, grou
     for claim in comparison.claims:
         better, worse = by_label[claim.better], by_label[claim.worse]
         v = _diverged_verdict(better, worse) or stats.verdict(better.final_test_values, worse.final_test_values,
-                                                               claim.better, claim.worse)
+                                                               line_name(claim.better), line_name(claim.worse))
         claims.append(ClaimResult(claim, v, _status(v)))
     return Outcome(comparison, group_id, lines, claims, train_size_of(runs), waiting_runs(comparison, runs))
 
@@ -210,10 +210,12 @@ def _diverged_verdict(better: LineResult, worse: LineResult) -> stats.Verdict | 
         return None
     dead, alive = (better, worse) if better.all_diverged else (worse, better)
     detail = _("{dead} diverged on all {n} seeds (the loss exploded), {alive} trained to {acc}").format(
-        dead=dead.member.label, n=dead.diverged, alive=alive.member.label, acc=alive.final_test.text())
+        dead=line_name(dead.member.label), n=dead.diverged, alive=line_name(alive.member.label),
+        acc=alive.final_test.text())
     diff = -math.inf if better.all_diverged else math.inf
     return stats.Verdict(stats.VerdictKind.REAL, diff, len(better.final_test_values), len(worse.final_test_values),
-                         name_a=better.member.label, name_b=worse.member.label, detail=detail)
+                         name_a=line_name(better.member.label), name_b=line_name(worse.member.label),
+                         detail=detail)
 
 
 def _status(v: stats.Verdict) -> ClaimOutcome:

@@ -23,7 +23,8 @@ from typing import Any
 
 from experiments.analysis.rounding import rounded
 from experiments.config import ConfigError, RunConfig
-from experiments.i18n import N_, _, percent_sign, whole
+from experiments.i18n import N_, _, localized, ngettext, percent_sign, whole
+from experiments.report import reference_messages
 from experiments.report.reference import ReportRun, load_reference
 
 DEFAULT_SEEDS = 3
@@ -131,6 +132,16 @@ class Comparison:
     epochs_scale: float = 1.0     # < 1 for quick demos and tests: every epoch count scaled down
 
     @property
+    def shown_title(self) -> str:
+        """The title as a person reads it, in the current language (``title`` stays the report's English)."""
+        return reference_messages.shown(self.title)
+
+    @property
+    def shown_conclusion(self) -> str:
+        """The report's conclusion as a person reads it, in the current language (numbers the language's way)."""
+        return reference_messages.shown(self.conclusion)
+
+    @property
     def assumptions(self) -> tuple[str, ...]:
         """Our choices where the report is silent, in the current language."""
         return tuple(_(a).format(**assumption_values()) for a in self.assumption_templates)
@@ -193,6 +204,46 @@ def relabel(label: str, old: int, new: int) -> str:
             return match.group(0)
         return f"epoch {new}" if match.group(1) else f"{new} epoch{'s' if new != 1 else ''}"
     return _EPOCH_WORDS.sub(swap, label)
+
+
+# ---------------------------------------------------------------------- a line's name as shown
+# A line's label is its identity (``Member.label``, claims, ``by_label`` dicts, the report's run labels), written
+# in English; ``line_name`` words it in the current language. The words a label may hold are marked below.
+_REPORTS_LINE = re.compile(r"^(?P<line>.+) \(the report's (?P<report>.+)\)$")
+_OURS_ONLY = " (ours only)"
+_NO_OPTIMIZER = "no optimizer"
+_EPOCH = re.compile(r"^epoch (?P<n>\d+)$")
+_EPOCHS = re.compile(r"^(?P<n>\d+) epochs?$")
+_NEURONS = re.compile(r"^(?P<n>\d+) neurons?$")
+
+
+def line_name(label: str) -> str:
+    """A line's label as a person reads it, in the current language: "epoch 39" -> "época 39", "50 epochs" ->
+    "50 épocas", "64 neurons" -> "64 neuronas", "no optimizer" -> "sin optimizador", "X (ours only)", "X (the
+    report's Y)" (each side worded again); code-like parts ("lr=0.1", "Adam + L2", "784-128-64-10") unchanged.
+    English reads as the label itself."""
+    scaled = _REPORTS_LINE.match(label)
+    if scaled:
+        return _("{line} (the report's {report_line})").format(line=line_name(scaled["line"]),
+                                                               report_line=line_name(scaled["report"]))
+    return ", ".join(_part_name(part) for part in label.split(", "))
+
+
+def _part_name(part: str) -> str:
+    """One comma-separated part of a label, worded (see ``line_name``)."""
+    if part.endswith(_OURS_ONLY):
+        return _("{line} (ours only)").format(line=_part_name(part[:-len(_OURS_ONLY)]))
+    if part == _NO_OPTIMIZER:
+        return _("no optimizer")
+    if match := _EPOCH.match(part):
+        return _("epoch {n}").format(n=int(match["n"]))
+    if match := _EPOCHS.match(part):
+        n = int(match["n"])
+        return ngettext("{n} epoch", "{n} epochs", n).format(n=n)
+    if match := _NEURONS.match(part):
+        n = int(match["n"])
+        return ngettext("{n} neuron", "{n} neurons", n).format(n=n)
+    return part
 
 
 # ---------------------------------------------------------------------- the report's comparisons
@@ -288,7 +339,7 @@ def assumption_values() -> dict[str, str]:
     """The values our choices' texts name (``Comparison.assumption_templates``' {placeholders})."""
     peak = load_reference().comparison("long-training").runs[0].peak_train_accuracy_pct
     return {"batch": str(BATCH_SIZE), "adam_lr": f"{ADAM_LR:g}", "l2": f"{L2:g}", "plain_lr": f"{PLAIN_LR:g}",
-            "peak": f"{peak:g}"}
+            "peak": localized(f"{peak:g}")}  # a result the report printed: the language's decimal mark
 
 
 COMPARISONS: tuple[Comparison, ...] = _comparisons()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from experiments.analysis import stats
 from experiments.i18n import N_, _, decimal, ngettext, whole
 from experiments.report.outcomes import ClaimOutcome, Outcome
-from experiments.report.presets import VARIANT_NAMES
+from experiments.report.presets import VARIANT_NAMES, line_name
 
 
 def __getattr__(name: str) -> str:
@@ -105,8 +105,9 @@ def evidence(o: Outcome) -> str:
             numbers = _(", {p}, d = {d}, n = {a} and {b}").format(
                 p=stats.format_p(v.p), d=decimal(v.effect_size or 0.0, 1), a=v.n_a, b=v.n_b)
         parts.append(_("{better} {better_value} vs {worse_value} {worse} ({verdict}{numbers})").format(
-            better=c.claim.better, better_value=better.text("final_test"), worse_value=worse.text("final_test"),
-            worse=c.claim.worse, verdict=v.kind.text, numbers=numbers))
+            better=line_name(c.claim.better), better_value=better.text("final_test"),
+            worse_value=worse.text("final_test"),
+            worse=line_name(c.claim.worse), verdict=v.kind.text, numbers=numbers))
     return "; ".join(parts)
 
 

@@ -131,3 +131,23 @@ def test_a_data_error_from_nn_reads_in_spanish(run_cli, tmp_path):
                                       "que contiene los cuatro archivos de MNIST (p. ej. train-images-idx3-ubyte.gz)")
     english = run_cli("run", "--epochs", "1", env=env)
     assert english.stderr.strip().startswith(f"error: MNIST directory {missing} does not exist: set MNIST_DIR")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_reports_verdicts_and_line_names_print_in_spanish(run_cli, tmp_path, lang):
+    """``report``'s printout names each line in the language ("64 neuronas"); English prints the labels as they
+    are, and the same check finds its English words."""
+    from experiments.report import presets
+    from tests.report.test_report import fake_reproduction
+
+    db, out = tmp_path / "runs.sqlite", tmp_path / "report.html"
+    fake_reproduction(RunStore(db), presets.variants([presets.get_comparison("second-layer-width")]), seeds=2)
+    done = run_cli("--lang", lang, "--db", str(db), "report", "second-layer-width", "-o", str(out), env=ENGLISH_ENV)
+    assert done.returncode == 0, done.stderr
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    if lang == "en":
+        assert any(line.startswith("64 neurons ") for line in lines) and english_left(done.stdout)
+        return
+    assert any(line.startswith("64 neuronas ") for line in lines), done.stdout
+    assert "Segunda capa oculta con 64 frente a 96 neuronas" in out.read_text(encoding="utf-8")
+    assert not english_left(done.stdout), (english_left(done.stdout), done.stdout)
