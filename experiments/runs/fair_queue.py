@@ -10,11 +10,14 @@ with ``put_back``: first in its owner's line (ahead of the owner's runs not star
 runs keep their order), its owner last in the turn order (it has just had its turn). An owner who arrives
 later with a new run goes ahead of the owners whose next run waits mid-run: those have had a slice, the
 newcomer none, so short runs go first (a multilevel feedback queue's rule; a long run goes on whenever no
-new run waits). Thread-safe.
+new run waits). Unless it has waited ``patience_s`` already: then newcomers queue behind it (aging, the same
+queue's cure for starvation), so a steady stream of short runs delays a long one, but never for ever.
+Thread-safe.
 """
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -29,9 +32,12 @@ def _anything(item: object) -> bool:
 class FairQueue(Generic[T]):
     """Items queued per key, handed out round-robin over the keys with items waiting."""
 
-    def __init__(self) -> None:
+    def __init__(self, patience_s: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        """``patience_s``: how long an item put back may be passed over by newcomers (None: for ever)."""
         self._lines: OrderedDict[str, deque[T]] = OrderedDict()  # the order is the turn order
         self._ahead: dict[str, int] = {}  # per key: how many of its first items were put back
+        self._put_back_at: dict[str, float] = {}  # per key with items put back: since when the first waits
+        self.patience_s, self._clock = patience_s, clock
         self._ready = threading.Condition()
 
     def put(self, item: T, key: str = "") -> None:
@@ -42,9 +48,14 @@ class FairQueue(Generic[T]):
                 self._lines[key].append(item)
             else:
                 self._lines[key] = deque([item])
-                for waiting_mid_run in [k for k in self._lines if self._ahead.get(k)]:
+                for waiting_mid_run in [k for k in self._lines if self._ahead.get(k) and not self._overdue(k)]:
                     self._lines.move_to_end(waiting_mid_run)
             self._ready.notify()
+
+    def _overdue(self, key: str) -> bool:
+        """Whether ``key``'s item put back has waited ``patience_s``: newcomers no longer go ahead of it."""
+        since = self._put_back_at.get(key)
+        return self.patience_s is not None and since is not None and self._clock() - since >= self.patience_s
 
     def put_back(self, item: T, key: str = "") -> None:
         """Queue an item that has had a turn and goes on later: ahead of ``key``'s items that were only
@@ -54,6 +65,7 @@ class FairQueue(Generic[T]):
             ahead = self._ahead.get(key, 0)
             line.insert(ahead, item)
             self._ahead[key] = ahead + 1
+            self._put_back_at.setdefault(key, self._clock())
             self._lines[key] = line
             self._ready.notify()
 
@@ -85,6 +97,8 @@ class FairQueue(Generic[T]):
                 if item in line:
                     if line.index(item) < self._ahead.get(key, 0):
                         self._ahead[key] -= 1
+                        if not self._ahead[key]:
+                            self._put_back_at.pop(key, None)
                     line.remove(item)
                     if not line:
                         self._drop(key)
@@ -96,15 +110,19 @@ class FairQueue(Generic[T]):
         item = line.popleft()
         if self._ahead.get(key):
             self._ahead[key] -= 1
+            if not self._ahead[key]:
+                self._put_back_at.pop(key, None)
         if line:
             self._lines[key] = line  # back of the turn order
         else:
             self._ahead.pop(key, None)
+            self._put_back_at.pop(key, None)
         return item
 
     def _drop(self, key: str) -> None:
         del self._lines[key]
         self._ahead.pop(key, None)
+        self._put_back_at.pop(key, None)
 
     def __len__(self) -> int:
         with self._ready:

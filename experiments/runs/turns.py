@@ -5,9 +5,10 @@ The manager trains at most ``slots`` runs at once (``runs_at_once()``: one per c
 from when it starts until it ends, except that once it has held it for a **slice** (``SLICE_S``) while a
 run of another owner waits, it gives the slot up at its next batch boundary and waits for its **turn**:
 ``FairQueue.put_back`` puts it first in its owner's line and its owner last in the turn order, so every
-other owner waiting gets a slot first. A paused run gives its slot up too, and queues for a turn when it is
-unpaused. Runs of one owner never take each other's slots (an owner's runs keep their order, as on a
-laptop, where every run has the owner "").
+other owner waiting gets a slot first (owners whose runs are new go first, unless the run waiting mid-run has
+waited ``PATIENCE_S``: then it is not passed over any more, so it cannot starve). A paused run gives its slot
+up too, and queues for a turn when it is unpaused. Runs of one owner never take each other's slots (an owner's
+runs keep their order, as on a laptop, where every run has the owner "").
 
 Why a turnstile between batches and not "stop and resume from the checkpoint": a run waiting its turn keeps
 its thread and its state in memory, exactly as a paused run does, so it goes on bit-identically by
@@ -33,6 +34,8 @@ SLICE_S = 1.0  # the seconds a run trains before it gives its slot to a waiting 
 # (3 s let a hog queued just before a class delay the first students' one-epoch runs 2.2x; 1 s: under 1.9x,
 # benchmarks/bench_class_server.py; a turn costs no recomputation, only a wait)
 SLICE_ENV = "MNIST_LAB_SLICE_S"  # set: another slice for this server (a teacher's choice, or a test's)
+PATIENCE_S = 30.0  # a run waiting its turn this long is no longer passed over by other owners' new runs
+# (FairQueue's aging: with 1 s slices a long run still gets a slice at least every half minute or so)
 MAX_STARTED = 16  # runs started and not ended at once: holding a slot or waiting for a turn mid-run
 POLL_S = 0.05  # how often a run waiting for its turn looks at its stop and pause flags
 
@@ -71,7 +74,7 @@ class Turns:
         self.max_started = max(self.slots, MAX_STARTED if max_started is None else max_started)
         self.slice_s = slice_seconds() if slice_s is None else slice_s
         self._start = start
-        self._queue: FairQueue[_Waiting] = FairQueue()
+        self._queue: FairQueue[_Waiting] = FairQueue(patience_s=PATIENCE_S)
         self._lock = threading.Lock()
         self._holding: dict[int, float] = {}  # run id -> time.monotonic() when its turn began
         self._owners: dict[int, str] = {}  # started runs, not ended yet -> their owner

@@ -108,3 +108,31 @@ def test_an_item_put_back_goes_after_its_keys_turn_and_behind_newcomers():
     q.put_back("a1 again", "a")  # a's first item had a turn: it comes first in a's line, a behind b
     q.put("c1", "c")  # a newcomer goes ahead of a, whose next item has had a slice already
     assert [q.get() for _ in range(4)] == ["b1", "c1", "a1 again", "a2"]
+
+
+def test_an_item_put_back_is_passed_over_by_newcomers_only_for_its_patience():
+    """Turns left a run waiting mid-run behind every newcomer: a steady stream of short runs starved it. After
+    ``patience_s`` it keeps its place, so newcomers from then on queue behind it."""
+    now = [0.0]
+    q: FairQueue[str] = FairQueue(patience_s=30, clock=lambda: now[0])
+    q.put_back("long run, mid-run", "a")
+    q.put("b1", "b")  # just now: ahead of a
+    now[0] = 29.0
+    q.put("c1", "c")  # a has waited 29 s: still passed over
+    now[0] = 30.0
+    q.put("d1", "d")  # 30 s: a keeps its place, d queues behind it
+    q.put("e1", "e")
+    assert [q.get() for _ in range(5)] == ["b1", "c1", "long run, mid-run", "d1", "e1"]
+    q.put_back("long run, mid-run", "a")  # its next wait starts afresh
+    now[0] = 31.0
+    q.put("f1", "f")
+    assert [q.get() for _ in range(2)] == ["f1", "long run, mid-run"]
+
+
+def test_without_patience_newcomers_always_go_first():
+    now = [0.0]
+    q: FairQueue[str] = FairQueue(clock=lambda: now[0])
+    q.put_back("mid-run", "a")
+    now[0] = 1e6
+    q.put("b1", "b")
+    assert [q.get() for _ in range(2)] == ["b1", "mid-run"]
