@@ -236,7 +236,8 @@ class Lab:
         return self.store.path
 
     def __repr__(self) -> str:
-        return f"<Lab {self.path}: {self.store.count_runs()} runs>"
+        count = self.store.count_runs()
+        return f"<Lab {self.path}: " + ngettext("{n} run", "{n} runs", count).format(n=count) + ">"
 
     def close(self) -> None:
         """Close the store's connections (a Lab is usable again afterwards: they reopen when needed)."""
