@@ -262,7 +262,7 @@ def test_nns_checkpoint_and_data_errors_and_a_text_files_refusal_read_in_spanish
                 refuse()
             spanish.append(str(refused.value).replace(str(tmp_path), "/carpeta"))
     assert spanish[0] == "no hay ningún punto de control en /carpeta/none.npz"
-    assert spanish[1].startswith("latest.npz no es un punto de control legible (truncado o dañado: ")
+    assert spanish[1].startswith("latest.npz no es un punto de control legible (cortado o dañado: ")
     assert spanish[3] == "demasiado grande (2.000 bytes; como máximo 1.000): no se leyó"  # Spanish grouping
     for text in spanish:
         assert not _english_left(text.replace("/carpeta", "").replace(".npz", "")), text
