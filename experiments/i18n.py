@@ -231,15 +231,15 @@ def localized(text: str) -> str:
     return text if mark == "." else text.replace(".", mark)
 
 
-def _translate_the_data_errors() -> None:
-    """nn knows nothing of languages (it imports nothing from experiments): its data errors are marked for the
-    catalog and worded through the translator installed here, in the language of the moment."""
-    from nn import data
+def _translate_nns_messages() -> None:
+    """nn knows nothing of languages (it imports nothing from experiments): its data and checkpoint errors are
+    marked for the catalog and worded through the translator installed here, in the language of the moment."""
+    from nn import translation
 
-    data.set_translator(_)
+    translation.set_translator(_)
 
 
-_translate_the_data_errors()
+_translate_nns_messages()
 
 
 # ---------------------------------------------------------------------- a command line's language

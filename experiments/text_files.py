@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from experiments.i18n import _, whole
+
 
 class TextFileError(ValueError):
     """A file that is not read: not a regular file, too large, unreadable or not UTF-8; one line."""
@@ -25,21 +27,23 @@ def read_text_file(path: str | os.PathLike[str], max_bytes: int) -> str:
         # O_NONBLOCK: opening a FIFO with no writer must not hang; fstat then says what was opened
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        raise TextFileError(f"cannot read it ({exc.strerror})") from None
+        raise TextFileError(_("cannot read it ({reason})").format(reason=exc.strerror)) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
         os.close(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise TextFileError("not a regular file (a device, a pipe or a folder): not read")
-        raise TextFileError(f"too large ({info.st_size:,} bytes; at most {max_bytes:,}): not read")
+            raise TextFileError(_("not a regular file (a device, a pipe or a folder): not read"))
+        raise TextFileError(_("too large ({size} bytes; at most {limit}): not read").format(
+            size=whole(info.st_size), limit=whole(max_bytes)))
     with os.fdopen(fd, "rb") as f:
         try:
             raw = f.read(max_bytes + 1)
         except OSError as exc:
-            raise TextFileError(f"cannot read it ({exc.strerror})") from None
+            raise TextFileError(_("cannot read it ({reason})").format(reason=exc.strerror)) from None
     if len(raw) > max_bytes:
-        raise TextFileError(f"larger than {max_bytes:,} bytes: not read")
+        raise TextFileError(_("larger than {limit} bytes: not read").format(limit=whole(max_bytes)))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TextFileError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise TextFileError(_("not UTF-8 text ({reason} at byte {offset})").format(reason=exc.reason,
+                                                                               offset=exc.start)) from None

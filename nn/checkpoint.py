@@ -34,6 +34,7 @@ import numpy as np
 from .callbacks import Callback, Order, Stateful
 from .mlp import MLP
 from .optim import OPTIMIZERS, Optimizer
+from .translation import _  # messages read in the language experiments.i18n installs
 
 FORMAT = 2
 READABLE_FORMATS = (1, FORMAT)
@@ -120,9 +121,11 @@ class Checkpoint:
         named = stateful_callbacks(callbacks)
         self._check_model(model)
         pieces: list[tuple[str, Any, dict[str, Any]]] = [
-            (f"its {self.optimizer_state.get('kind')} optimizer state", optimizer, self.optimizer_state),
-            *((f"the state of {name}", named[name], state) for name, state in self.callbacks.items() if name in named)]
-        before = [(piece, piece.state_dict()) for _, piece, _ in pieces]
+            (_("its {kind} optimizer state").format(kind=self.optimizer_state.get("kind")), optimizer,
+             self.optimizer_state),
+            *((_("the state of {name}").format(name=name), named[name], state)
+              for name, state in self.callbacks.items() if name in named)]
+        before = [(piece, piece.state_dict()) for _what, piece, _state in pieces]
         try:
             for what, piece, state in pieces:
                 try:
@@ -131,7 +134,8 @@ class Checkpoint:
                     else:
                         piece.load_state_dict(state)
                 except (ValueError, TypeError, KeyError) as exc:
-                    raise CheckpointError(f"{self.name}: cannot restore {what} ({exc})") from None
+                    raise CheckpointError(_("{file}: cannot restore {what} ({reason})").format(
+                        file=self.name, what=what, reason=exc)) from None
         except CheckpointError:
             for piece, state in before:
                 piece.load_state_dict(state)
@@ -147,7 +151,8 @@ class Checkpoint:
             model = MLP.from_architecture(self.architecture)
             optimizer = OPTIMIZERS[str(self.optimizer_state.get("kind"))](**self.optimizer_state["hyperparameters"])
         except (ValueError, TypeError, KeyError) as exc:
-            raise CheckpointError(f"{self.name} describes no valid network and optimizer ({exc})") from None
+            raise CheckpointError(_("{file} describes no valid network and optimizer ({reason})").format(
+                file=self.name, reason=exc)) from None
         self.restore(model, optimizer)
         return model, optimizer
 
@@ -158,14 +163,17 @@ class Checkpoint:
             sizes = [int(n) for n in self.architecture["sizes"]]
             tiny = MLP.from_architecture({**self.architecture, "sizes": [1, 1]})
         except (ValueError, TypeError, KeyError) as exc:
-            raise CheckpointError(f"{self.name} describes no valid network ({exc})") from None
+            raise CheckpointError(_("{file} describes no valid network ({reason})").format(file=self.name,
+                                                                                  reason=exc)) from None
         if model.architecture() != {**tiny.architecture(), "sizes": sizes}:
             kind = tiny.describe().split(" ", 1)[1]
-            raise CheckpointError(f"{self.name} holds a {'-'.join(map(str, sizes))} {kind} network, not the "
-                                  f"{model.describe()} one it is loaded into")
+            raise CheckpointError(_("{file} holds a {sizes} {kind} network, not the {network} one it is loaded "
+                                    "into").format(file=self.name, sizes="-".join(map(str, sizes)), kind=kind,
+                                                   network=model.describe()))
         if self.params.shape != model.flat_params.shape:
-            raise CheckpointError(f"{self.name} holds {self.params.size} parameters but its network needs "
-                                  f"{model.flat_params.size}: the file is corrupted")
+            raise CheckpointError(_("{file} holds {n} parameters but its network needs {needed}: the file is "
+                                    "corrupted").format(file=self.name, n=self.params.size,
+                                                        needed=model.flat_params.size))
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -173,7 +181,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     one-line message, for a missing, truncated or corrupted file or one of an unknown format."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
+        raise CheckpointError(_("no checkpoint at {path}").format(path=path))
     try:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
@@ -197,7 +205,7 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     unreadable file; a truncated file is found here too, since a zip's directory is at its end."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
+        raise CheckpointError(_("no checkpoint at {path}").format(path=path))
     try:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
@@ -212,19 +220,20 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _check_format(name: str, meta: Any) -> None:
     if not isinstance(meta, dict) or meta.get("format") not in READABLE_FORMATS:
         found = meta.get("format") if isinstance(meta, dict) else None
-        raise CheckpointError(f"{name} has checkpoint format {found!r}, expected {FORMAT}")
+        raise CheckpointError(_("{file} has checkpoint format {found}, expected {expected}").format(
+            file=name, found=repr(found), expected=FORMAT))
 
 
 def _unreadable(name: str, exc: BaseException) -> CheckpointError:
-    return CheckpointError(f"{name} is not a readable checkpoint (truncated or corrupted: {type(exc).__name__}): "
-                           f"delete it or train from scratch")
+    return CheckpointError(_("{file} is not a readable checkpoint (truncated or corrupted: {error}): delete it or "
+                             "train from scratch").format(file=name, error=type(exc).__name__))
 
 
 def _nest(arrays: dict[str, np.ndarray]) -> dict[int, dict[str, np.ndarray]]:
     """``{"optimizer/0/m": a}`` -> ``{0: {"m": a}}``."""
     state: dict[int, dict[str, np.ndarray]] = {}
     for key, a in arrays.items():
-        _, index, name = key.split("/")
+        _kind, index, name = key.split("/")
         state.setdefault(int(index), {})[name] = a
     return state
 

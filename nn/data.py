@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .translation import _  # data errors read in the language experiments.i18n installs (nn.translation)
+
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -48,22 +50,6 @@ ProgressCallback = Callable[[str, int, int], None]  # (file name, bytes done, by
 
 class DataError(Exception):
     """A dataset problem, with a message meant to be shown to the user as it is."""
-
-
-# The messages below are written in English and marked with ``_()`` for the lab's catalog (babel.cfg reads this
-# file). nn knows nothing of languages: the layer that does installs its translator (``set_translator``; the lab's
-# ``experiments.i18n`` does on import), and until then a message reads as written.
-_translator: Callable[[str], str] = str
-
-
-def set_translator(translate: Callable[[str], str]) -> None:
-    """Word the data messages through ``translate`` (a gettext-like function: English text in, text out)."""
-    global _translator
-    _translator = translate
-
-
-def _(message: str) -> str:
-    return _translator(message)
 
 
 @dataclass(frozen=True)
@@ -205,16 +191,17 @@ def _read_bounded(path: Path) -> bytes:
     a symlink to /dev/zero, a FIFO...) or that is, or unpacks to, more than ``MAX_IDX_BYTES``: never read whole."""
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
-        raise DataError(f"{path.name} is not a regular file (a device, a pipe or a folder): replace it with the "
-                        f"MNIST file")
+        raise DataError(_("{file} is not a regular file (a device, a pipe or a folder): replace it with the MNIST "
+                          "file").format(file=path.name))
     if info.st_size > MAX_IDX_BYTES:
-        raise DataError(f"{path.name} is {info.st_size:,} bytes, far more than an MNIST file: replace it")
+        raise DataError(_("{file} is {size} bytes, far more than an MNIST file: replace it").format(
+            file=path.name, size=f"{info.st_size:,}"))
     with open(path, "rb") as f:
         stream = gzip.GzipFile(fileobj=f) if path.suffix == ".gz" else f
         raw = stream.read(MAX_IDX_BYTES + 1)
     if len(raw) > MAX_IDX_BYTES:
-        raise DataError(f"{path.name} unpacks to more than {MAX_IDX_BYTES:,} bytes, far more than an MNIST file: "
-                        f"replace it")
+        raise DataError(_("{file} unpacks to more than {size} bytes, far more than an MNIST file: replace "
+                          "it").format(file=path.name, size=f"{MAX_IDX_BYTES:,}"))
     return raw
 
 

@@ -237,3 +237,36 @@ def test_a_bad_translation_table_is_refused_in_one_line_naming_the_file(tmp_path
         path.write_text(bad + english if bad.startswith("es =") else english + "\n" + bad, encoding="utf-8")
         with pytest.raises(ExerciseError, match=f"^bad.toml: {re.escape(said)}"):
             load_exercise(path)
+
+
+def test_nns_checkpoint_and_data_errors_and_a_text_files_refusal_read_in_spanish(tmp_path):
+    """nn knows no languages: its checkpoint and data errors read in the language experiments.i18n installs
+    (nn.translation), the one of the moment; and a named file's refusal too. English outside, as before."""
+    from experiments.text_files import TextFileError, read_text_file
+    from nn.checkpoint import CheckpointError, load_checkpoint
+    from nn.data import DataError, _read_bounded
+
+    broken = tmp_path / "latest.npz"
+    broken.write_bytes(b"not a zip")
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 2000, encoding="utf-8")
+    refusals = ((CheckpointError, lambda: load_checkpoint(tmp_path / "none.npz")),
+                (CheckpointError, lambda: load_checkpoint(broken)),
+                (DataError, lambda: _read_bounded(tmp_path)),
+                (TextFileError, lambda: read_text_file(big, 1000)),
+                (TextFileError, lambda: read_text_file(tmp_path, 1000)))
+    spanish = []
+    with i18n.using("es"):
+        for error, refuse in refusals:
+            with pytest.raises(error) as refused:
+                refuse()
+            spanish.append(str(refused.value).replace(str(tmp_path), "/carpeta"))
+    assert spanish[0] == "no hay ningún punto de control en /carpeta/none.npz"
+    assert spanish[1].startswith("latest.npz no es un punto de control legible (cortado o dañado: ")
+    assert spanish[3] == "demasiado grande (2.000 bytes; como máximo 1.000): no se leyó"  # Spanish grouping
+    for text in spanish:
+        assert not _english_left(text.replace("/carpeta", "").replace(".npz", "")), text
+    with pytest.raises(CheckpointError, match="^no checkpoint at "):
+        load_checkpoint(tmp_path / "none.npz")
+    with pytest.raises(TextFileError, match=r"^too large \(2,000 bytes; at most 1,000\): not read$"):
+        read_text_file(big, 1000)

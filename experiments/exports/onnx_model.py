@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from experiments.exports.common import ExportError, Tool, lab_version, require
+from experiments.i18n import _
 from experiments.store import RunRecord, RunStore
 from experiments.store.errors import RunNotFoundError
 from nn.mlp import MLP
@@ -47,7 +48,8 @@ def _activation_nodes(helper: Any, activation: str, z: str, out: str, prefix: st
                 helper.make_node("Tanh", [f"{prefix}_halved"], [f"{prefix}_tanh"], name=f"{prefix}_tanh"),
                 helper.make_node("Add", [f"{prefix}_tanh", "one"], [f"{prefix}_shifted"], name=f"{prefix}_shift"),
                 helper.make_node("Mul", [f"{prefix}_shifted", "half"], [out], name=f"{prefix}_scale")]
-    raise ExportError(f"the ONNX export does not know the activation {activation!r}")
+    raise ExportError(_("the ONNX export does not know the activation {activation}").format(
+        activation=repr(activation)))
 
 
 def model_proto(model: MLP, metadata: dict[str, str]) -> Any:
@@ -103,15 +105,15 @@ def _trained_model(store: RunStore, run_id: int) -> tuple[RunRecord, MLP]:
     try:
         run = store.get_run(run_id)
     except RunNotFoundError:
-        raise ExportError(f"there is no run {run_id}: nothing written") from None
+        raise ExportError(_("there is no run {ids}: nothing written").format(ids=run_id)) from None
     path = store.weights_path(run.id)
     if not path.is_file():
-        raise ExportError(f"run {run.id} has no saved weights (they are kept once a run has finished an epoch "
-                          f"and ended): nothing written")
+        raise ExportError(_("run {id} has no saved weights (they are kept once a run has finished an epoch "
+                            "and ended): nothing written").format(id=run.id))
     try:
         return run, MLP.load(path)
     except (OSError, ValueError, KeyError) as exc:
-        raise ExportError(f"cannot read the weights of run {run.id} ({exc})") from None
+        raise ExportError(_("cannot read the weights of run {id} ({reason})").format(id=run.id, reason=exc)) from None
 
 
 def onnx_bytes(store: RunStore, run_id: int) -> bytes:
@@ -124,9 +126,11 @@ def export_onnx(store: RunStore, run_id: int, path: str | os.PathLike[str]) -> P
     """Write run ``run_id``'s network to ``path`` (replaced if it is a file); everything is checked first."""
     target = Path(path).expanduser()
     if target.is_dir():
-        raise ExportError(f"{path} is a folder: give a file name, e.g. {target / f'run-{run_id}.onnx'}")
+        raise ExportError(_("{path} is a folder: give a file name, e.g. {example}").format(
+            path=path, example=target / f"run-{run_id}.onnx"))
     if not target.parent.is_dir():
-        raise ExportError(f"cannot write {path}: the folder {target.parent} does not exist")
+        raise ExportError(_("cannot write {path}: the folder {folder} does not exist").format(path=path,
+                                                                                        folder=target.parent))
     data = onnx_bytes(store, run_id)
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -134,7 +138,7 @@ def export_onnx(store: RunStore, run_id: int, path: str | os.PathLike[str]) -> P
         os.replace(staging, target)
     except OSError as exc:
         staging.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path} ({exc.strerror or exc})") from None
+        raise ExportError(_("cannot write {path} ({reason})").format(path=path, reason=exc.strerror or exc)) from None
     return target
 
 

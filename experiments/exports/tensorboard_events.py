@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.exports.common import ExportError, Tool, require, runs_to_export
+from experiments.i18n import _
 from experiments.store import EPOCH_METRICS, RunRecord, RunStore
 from experiments.store.dynamics import get_batch_points
 from nn.batch_curve import BatchPoint
@@ -134,11 +135,14 @@ def _check_folder(folder: Path, runs: Sequence[RunRecord]) -> None:
     """Refuse, before anything is written, a folder that is a file and a run subfolder holding anything
     but event files (replacing it would delete the user's files)."""
     if folder.exists() and not folder.is_dir():
-        raise ExportError(f"{folder} is a file: give a folder for the event files (it is created if missing)")
+        raise ExportError(_("{folder} is a file: give a folder for the event files (it is created if missing)").format(
+            folder=folder))
     for run in runs:
         sub = folder / run_folder_name(run.id)
         if sub.exists() and (not sub.is_dir() or any(EVENT_FILE_MARK not in p.name for p in sub.iterdir())):
-            raise ExportError(f"{sub} holds other files than TensorBoard's: move it away or export elsewhere")
+            raise ExportError(_("{folder} holds other files than TensorBoard's: move it away or export "
+                                "elsewhere").format(
+                folder=sub))
 
 
 def export_tensorboard(store: RunStore, run_ids: Sequence[int] | None,
@@ -155,7 +159,8 @@ def export_tensorboard(store: RunStore, run_ids: Sequence[int] | None,
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot create the folder {target} ({exc.strerror or exc})") from None
+        raise ExportError(_("cannot create the folder {folder} ({reason})").format(folder=target,
+                                                                            reason=exc.strerror or exc)) from None
     written: dict[int, Path] = {}
     for run in runs:
         final = target / run_folder_name(run.id)
@@ -167,7 +172,8 @@ def export_tensorboard(store: RunStore, run_ids: Sequence[int] | None,
                 shutil.rmtree(final)
             os.replace(staging, final)
         except OSError as exc:
-            raise ExportError(f"cannot write {final} ({exc.strerror or exc})") from None
+            raise ExportError(_("cannot write {path} ({reason})").format(
+                path=final, reason=exc.strerror or exc)) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         written[run.id] = final

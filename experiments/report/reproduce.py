@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
+from experiments.i18n import _
 from experiments.report.presets import Comparison, PlannedRun, plan
 from experiments.runs.completion import Completion
 from experiments.runs.runner import MAX_QUEUED, LivePhase, RunManager
@@ -45,7 +46,8 @@ def queue(manager: RunManager, comparisons: Sequence[Comparison], seeds: int,
     runs on a class server: they queue in that student's turn)."""
     planned = plan(comparisons, seeds)
     if len(planned) > MAX_QUEUED:
-        raise StoreError(f"{len(planned)} runs would be queued, more than the {MAX_QUEUED} allowed: use fewer seeds")
+        raise StoreError(_("{n} runs would be queued, more than the {max} allowed: use fewer seeds").format(
+            n=len(planned), max=MAX_QUEUED))
     group_id = group_id or new_group_id()
     scale = comparisons[0].epochs_scale if comparisons else 1.0
     extra = [f"{SCALE_TAG}{scale:g}"] if scale != 1 else []

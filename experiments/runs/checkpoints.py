@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from experiments.config import RunConfig
+from experiments.i18n import _
 from experiments.store import RunStore, StoreError
 from experiments.store.records import RunRecord
 from nn import BackupAndRestore, Checkpoint, CheckpointError, load_checkpoint
@@ -84,23 +85,27 @@ def checkpoint_epoch(store: RunStore, run: RunRecord) -> int:
     if not path.is_file():
         if run.epochs_done == 0:
             return 0
-        why = (f"its checkpoint file {path.name} is missing from {path.parent}" if path.parent.is_dir()
-               else "it has no checkpoint (trained before checkpoints were kept, or its files were removed)")
-        raise ResumeError(f"run {run.id} cannot go on: {why}; its {run.epochs_done} stored epochs are kept, "
-                          f"train it again to go further")
+        if path.parent.is_dir():
+            raise ResumeError(_("run {id} cannot go on: its checkpoint file {file} is missing from {folder}; its "
+                                "{done} stored epochs are kept, train it again to go further").format(
+                                    id=run.id, file=path.name, folder=path.parent, done=run.epochs_done))
+        raise ResumeError(_("run {id} cannot go on: it has no checkpoint (trained before checkpoints were kept, or "
+                            "its files were removed); its {done} stored epochs are kept, train it again to go "
+                            "further").format(id=run.id, done=run.epochs_done))
     try:
         meta = read_meta(path)
     except CheckpointError as exc:
-        raise ResumeError(f"run {run.id}: {exc}") from None
+        raise ResumeError(_("run {id}: {reason}").format(id=run.id, reason=exc)) from None
     owner = (meta.get("extra") or {}).get("run_id", run.id)  # files before format 2 do not name their run
     if owner != run.id:
-        raise ResumeError(f"run {run.id}'s checkpoint belongs to run {owner}: it is another run's file; train "
-                          f"the run again")
+        raise ResumeError(_("run {id}'s checkpoint belongs to run {owner}: it is another run's file; train the run "
+                            "again").format(id=run.id, owner=owner))
     _check_network(run, meta)
     epoch = int(meta.get("epoch", -1))
     if not 0 <= epoch <= run.epochs_done:
-        raise ResumeError(f"run {run.id}'s checkpoint is of epoch {epoch}, ahead of its {run.epochs_done} stored "
-                          f"epochs: the file does not match the run; train the run again")
+        raise ResumeError(_("run {id}'s checkpoint is of epoch {epoch}, ahead of its {done} stored epochs: the file "
+                            "does not match the run; train the run again").format(id=run.id, epoch=epoch,
+                                                                                  done=run.epochs_done))
     return epoch
 
 
@@ -112,10 +117,11 @@ def _check_network(run: RunRecord, meta: dict[str, Any]) -> None:
     sizes = (meta.get("model") or {}).get("sizes") or []
     hidden, seed = tuple(int(n) for n in sizes[1:-1]), meta.get("seed")
     if hidden != tuple(run.config.hidden) or seed != run.config.seed:
-        found = "-".join(str(n) for n in sizes) or "an unknown network"
-        raise ResumeError(f"run {run.id}'s checkpoint holds {found} with seed {seed}, not the run's hidden layers "
-                          f"{list(run.config.hidden)} with seed {run.config.seed}: the file does not match the run; "
-                          f"train the run again")
+        found = "-".join(str(n) for n in sizes) or _("an unknown network")
+        raise ResumeError(_("run {id}'s checkpoint holds {found} with seed {seed}, not the run's hidden layers "
+                            "{hidden} with seed {run_seed}: the file does not match the run; train the run "
+                            "again").format(id=run.id, found=found, seed=seed, hidden=list(run.config.hidden),
+                                            run_seed=run.config.seed))
 
 
 def load_start(store: RunStore, run: RunRecord) -> Checkpoint | None:
@@ -126,4 +132,4 @@ def load_start(store: RunStore, run: RunRecord) -> Checkpoint | None:
     try:
         return load_checkpoint(latest_path(store, run.id))
     except CheckpointError as exc:
-        raise ResumeError(f"run {run.id}: {exc}") from None
+        raise ResumeError(_("run {id}: {reason}").format(id=run.id, reason=exc)) from None

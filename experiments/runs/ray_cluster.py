@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError
+from experiments.i18n import _
 from experiments.runs import threads
 
 INSTALL_HINT = "Ray is not installed: pip install -r requirements-ray.txt"
@@ -80,8 +81,11 @@ def join(address: str | None, cpus: int | None = None) -> bool:
         ray.init(address=None if local else address, num_cpus=cpus if local else None, include_dashboard=False,
                  log_to_driver=False, runtime_env=runtime_env())
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = "a local Ray instance" if local else f"the Ray head at {address}"
-        raise RayConnectionError(f"could not join {where}: {first_line(exc)}") from None
+        if local:
+            raise RayConnectionError(_("could not join a local Ray instance: {reason}").format(
+                reason=first_line(exc))) from None
+        raise RayConnectionError(_("could not join the Ray head at {address}: {reason}").format(
+            address=address, reason=first_line(exc))) from None
     return True
 
 
@@ -107,21 +111,26 @@ def check_head(address: str, timeout: float = PROBE_SECONDS) -> None:
     if answer is HeadAnswer.OPEN:
         return
     if answer is HeadAnswer.UNREACHABLE:
-        raise RayConnectionError(f"no Ray head answers at {address} ({detail}): is `ray start --head` running "
-                                 f"there, on that port, and is the port open from this machine?")
+        raise RayConnectionError(_("no Ray head answers at {address} ({detail}): is `ray start --head` running "
+                                   "there, on that port, and is the port open from this machine?").format(
+                                       address=address, detail=detail))
     token = local_token()
     if os.environ.get(AUTH_MODE_ENV, "").strip().lower() == "disabled":
-        raise RayConnectionError(f"the Ray head at {address} requires its token, but {AUTH_MODE_ENV}=disabled here: "
-                                 f"unset it and give this machine the head's token (README: More machines)")
+        raise RayConnectionError(_("the Ray head at {address} requires its token, but {variable}=disabled here: "
+                                   "unset it and give this machine the head's token (README: More machines)").format(
+                                       address=address, variable=AUTH_MODE_ENV))
     if token is None:
-        raise RayConnectionError(f"the Ray head at {address} requires its token and this machine has none: copy "
-                                 f"the head's ~/.ray/auth_token here or set {TOKEN_ENV} (README: More machines)")
+        raise RayConnectionError(_("the Ray head at {address} requires its token and this machine has none: copy "
+                                   "the head's ~/.ray/auth_token here or set {variable} (README: More "
+                                   "machines)").format(address=address, variable=TOKEN_ENV))
     answer, detail = probe(address, token.value, timeout)
     if answer is HeadAnswer.WANTS_TOKEN:
-        raise RayConnectionError(f"the Ray head at {address} refused this machine's token (from {token.source}): "
-                                 f"it is not the head's; `ray get-auth-token` on the head prints the right one")
+        raise RayConnectionError(_("the Ray head at {address} refused this machine's token (from {source}): it is "
+                                   "not the head's; `ray get-auth-token` on the head prints the right one").format(
+                                       address=address, source=token.source))
     if answer is HeadAnswer.UNREACHABLE:
-        raise RayConnectionError(f"the Ray head at {address} stopped answering ({detail})")
+        raise RayConnectionError(_("the Ray head at {address} stopped answering ({detail})").format(address=address,
+                                                                                                detail=detail))
     present_token()
 
 
@@ -175,9 +184,10 @@ def present_token() -> None:
 
 
 def _check_form(address: str) -> None:
-    host, _, port = address.rpartition(":")
+    host, _sep, port = address.rpartition(":")
     if not host or not port.isdigit():
-        raise RayConnectionError(f"a Ray head's address is HOST:PORT, e.g. 10.0.0.5:6379 (got {address!r})")
+        raise RayConnectionError(_("a Ray head's address is HOST:PORT, e.g. 10.0.0.5:6379 (got {address})").format(
+            address=repr(address)))
 
 
 def first_line(error: object) -> str:

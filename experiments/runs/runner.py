@@ -27,6 +27,7 @@ from typing import Any
 
 from experiments.access import Identity
 from experiments.config import MAX_QUEUED, RunConfig
+from experiments.i18n import _
 from experiments.runs import threads
 from experiments.runs.budget import check_budget
 from experiments.runs.completion import SETTINGS_UNREADABLE, run_fraction
@@ -122,7 +123,8 @@ def runs_at_once() -> int:
         try:
             return max(1, int(configured))
         except ValueError:
-            raise ValueError(f"{WORKERS_ENV} must be a whole number of runs, got {configured!r}") from None
+            raise ValueError(_("{variable} must be a whole number of runs, got {value}").format(
+                variable=WORKERS_ENV, value=repr(configured))) from None
     return threads.cores()
 
 

@@ -5,6 +5,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
+from experiments.i18n import _
 from experiments.runs import threads
 from experiments.runs.completion import RESTORED_AT_END
 from nn import (
@@ -41,8 +42,8 @@ def load_data(config: RunConfig, progress: ProgressCallback | None = None) -> Da
     full = load_mnist(directory, progress)
     available = len(full.y_train)
     if config.val_size >= available:  # RunConfig checks MNIST's 60,000; another dataset may hold fewer
-        raise ConfigError(f"val_size ({config.val_size}) must be fewer than the {available} training images of "
-                          f"this dataset")
+        raise ConfigError(_("val_size ({val_size}) must be fewer than the {available} training images of this "
+                            "dataset").format(val_size=config.val_size, available=available))
     data = load_mnist(full.source, progress, validation=config.val_size)  # the folder just checked
     if config.train_size and config.train_size < len(data.y_train):
         data = data.subset(config.train_size, len(data.y_test))

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from experiments.i18n import _
 from experiments.runs.fair_queue import FairQueue
 
 SLICE_S = 1.0  # the seconds a run trains before it gives its slot to a waiting run of another owner
@@ -50,7 +51,8 @@ def slice_seconds() -> float:
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ValueError(f"{SLICE_ENV} must be a number of seconds above 0, got {configured!r}")
+        raise ValueError(_("{variable} must be a number of seconds above 0, got {value}").format(
+            variable=SLICE_ENV, value=repr(configured)))
     return value
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
+from experiments.i18n import _
 from experiments.store.errors import StoreError
 from experiments.store.store import RunStore
 
@@ -45,7 +46,8 @@ def save_class_settings(store: RunStore, settings: ClassSettings) -> None:
     for name in ("max_parameters", "max_steps"):
         value = getattr(settings, name)
         if value is not None and (not isinstance(value, int) or value < 1):
-            raise StoreError(f"{name.replace('_', ' ')} must be a whole number of at least 1, or no cap")
+            raise StoreError(_("{setting} must be a whole number of at least 1, or no cap").format(
+                setting=name.replace("_", " ")))
     store.transaction(("INSERT INTO class_settings (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        (name, json.dumps(getattr(settings, name)))) for name in _FIELDS)

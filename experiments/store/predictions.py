@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from experiments.i18n import _
 from experiments.store.errors import StoreError
 from experiments.store.records import clean_student, clean_text
 from experiments.store.store import RunStore
@@ -35,7 +36,7 @@ def save_prediction(store: RunStore, student: str, exercise: str, answer: dict[s
     who = clean_student(student)
     which = clean_text(exercise, MAX_EXERCISE_ID, "exercise id", strip=True)
     if not which:
-        raise StoreError("an exercise id cannot be empty")
+        raise StoreError(_("an exercise id cannot be empty"))
     cur = store.execute(
         "INSERT INTO predictions (student, exercise, created, answer) VALUES (?, ?, ?, ?)",
         (who, which, datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(answer, sort_keys=True)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.config import ConfigError, parse_setting, schema
+from experiments.i18n import _
 from experiments.store.errors import StoreError
 from experiments.store.records import MAX_NOTES, clean_text, parse_status
 
@@ -58,7 +59,8 @@ def setting_filter(key: str, raw: str) -> SettingFilter | None:
     try:
         value = parse_setting(name, text)
     except ConfigError as exc:
-        raise StoreError(f"cannot search for {key}={raw}: {exc}") from None
+        raise StoreError(_("cannot search for {key}={value}: {reason}").format(
+            key=key, value=raw, reason=exc)) from None
     return SettingFilter(name, list(value) if isinstance(value, tuple) else value)
 
 
@@ -132,7 +134,8 @@ def order_clause(order_by: str, descending: bool) -> str:
     """`` ORDER BY ...`` from the fixed list of sortable columns (ties broken by id, the same way); runs without
     the value (no validation, no epoch yet) come last either way."""
     if order_by not in SORTABLE:
-        raise StoreError(f"cannot sort by {order_by!r}; choose one of {', '.join(SORTABLE)}")
+        raise StoreError(_("cannot sort by {column}; choose one of {columns}").format(column=repr(order_by),
+                                                                                 columns=", ".join(SORTABLE)))
     return (f" ORDER BY {SORTABLE[order_by]} IS NULL, {SORTABLE[order_by]} {'DESC' if descending else 'ASC'}, "
             f"id {'DESC' if descending else 'ASC'}")
 

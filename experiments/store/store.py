@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import RunConfig
+from experiments.i18n import _, ngettext
 from experiments.runs.completion import PROCESS_ENDED
 from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, disk_is_full, explain
@@ -109,6 +110,17 @@ def owner_is_dead(owner: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- one connection per thread
+def queue_full_message(max_queued: int, *, mine: bool) -> str:
+    """Why a run is not queued: ``max_queued`` runs (the student's own when ``mine``) already wait."""
+    if mine:
+        return ngettext("{n} run of yours is already waiting: stop it or wait for it to finish",
+                        "{n} runs of yours are already waiting: stop some or wait for them to finish",
+                        max_queued).format(n=max_queued)
+    return ngettext("{n} run is already waiting: stop it or wait for it to finish",
+                    "{n} runs are already waiting: stop some or wait for them to finish",
+                    max_queued).format(n=max_queued)
+
+
 class _FullDiskConnection(sqlite3.Connection):
     """A read-only connection opened because the disk is full (see ``RunStore._open``): it reads the database
     file as it is (SQLite's ``immutable``: no WAL index to create, no locks), so lists, exports and pages
@@ -185,8 +197,8 @@ class RunStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the results folder {self.path.parent} ({exc.strerror}): "
-                             f"choose another place with RESULTS_DB") from None
+            raise StoreError(_("cannot create the results folder {folder} ({reason}): choose another place with "
+                               "RESULTS_DB").format(folder=self.path.parent, reason=exc.strerror)) from None
         self._migrate()
         try:  # housekeeping writes: on a full disk they wait for the next opening, and reads still work
             self.recover_interrupted()
@@ -305,11 +317,13 @@ class RunStore:
             "SELECT (SELECT user_version FROM pragma_user_version), "
             "(SELECT count(*) FROM sqlite_master WHERE type = 'table')").fetchone()
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer version of this app (schema {version}; this "
-                             f"one reads up to {SCHEMA_VERSION}): update the app, or choose another file with "
-                             f"RESULTS_DB. The file was not changed.")
+            raise StoreError(_("{path} was written by a newer version of this app (schema {version}; this one reads "
+                               "up to {supported}): update the app, or choose another file with RESULTS_DB. The "
+                               "file was not changed.").format(path=self.path, version=version,
+                                                               supported=SCHEMA_VERSION))
         if version == 0 and tables:  # checked before WAL mode is set, which would rewrite a foreign file's header
-            raise StoreError(f"{self.path} is an SQLite file but not a run store: choose another file with RESULTS_DB")
+            raise StoreError(_("{path} is an SQLite file but not a run store: choose another file with "
+                               "RESULTS_DB").format(path=self.path))
         with contextlib.suppress(StoreError):  # e.g. a read-only folder: reads work, writes will say why they fail
             self.execute("PRAGMA journal_mode = WAL")
         if version == 0:
@@ -347,9 +361,7 @@ class RunStore:
                 waiting = conn.execute("SELECT count(*) FROM runs WHERE owner = ? AND status = ? AND student = ?",
                                        (self._owner, RunStatus.QUEUED.value, student)).fetchone()[0]
                 if waiting >= max_queued:
-                    whose = "of yours " if student else ""
-                    raise QueueFullError(f"{max_queued} runs {whose}are already waiting: stop some or wait for "
-                                         f"them to finish")
+                    raise QueueFullError(queue_full_message(max_queued, mine=bool(student)))
             cur = conn.execute(
                 "INSERT INTO runs (name, created, config, status, tags, group_id, source, owner, student) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -367,8 +379,8 @@ class RunStore:
         with self._writing() as conn:
             run = conn.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
             if run is None:
-                raise RunNotFoundError(f"run store {self.path}: there is no run {run_id} (deleted?); "
-                                       f"epoch {logs.get('epoch')} was not stored")
+                raise RunNotFoundError(_("run store {path}: there is no run {id} (deleted?); epoch {epoch} was not "
+                                         "stored").format(path=self.path, id=run_id, epoch=logs.get("epoch")))
             conn.execute(f"INSERT OR REPLACE INTO epochs (run_id, epoch, {', '.join(EPOCH_METRICS)}) "
                          f"VALUES (?, ?, {', '.join('?' * len(EPOCH_METRICS))})", (run_id, int(logs["epoch"]), *values))
             self._write_summary(conn, run_id, run["config"], logs)
@@ -423,8 +435,8 @@ class RunStore:
             _remove(self.weights_path(run_id))
             _remove(self.checkpoint_dir(run_id))
         except OSError as exc:
-            raise StoreError(f"run {run_id} was deleted, but its files could not be removed "
-                             f"({exc.strerror}: {exc.filename})") from None
+            raise StoreError(_("run {id} was deleted, but its files could not be removed ({reason}: {file})").format(
+                id=run_id, reason=exc.strerror, file=exc.filename)) from None
 
     # ------------------------------------------------------------------ runs that outlive a process
     def _dead_owned(self, conn: sqlite3.Connection | None, status: RunStatus) -> list[sqlite3.Row]:
@@ -536,7 +548,8 @@ class RunStore:
                     os.replace(tmp, final)
         except OSError as exc:
             _discard(tmp)
-            raise StoreError(f"cannot move {tmp} to {final} ({exc.strerror})") from None
+            raise StoreError(_("cannot move {source} to {target} ({reason})").format(source=tmp, target=final,
+                                                                               reason=exc.strerror)) from None
         except BaseException:
             _discard(tmp)
             raise
@@ -548,7 +561,7 @@ class RunStore:
     def get_run(self, run_id: int) -> RunRecord:
         row = self.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise RunNotFoundError(f"there is no run {run_id}")
+            raise RunNotFoundError(_("there is no run {id}").format(id=run_id))
         return record_from_row(row)
 
     def get_epochs(self, run_id: int) -> list[dict[str, Any]]:

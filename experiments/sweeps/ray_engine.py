@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig
+from experiments.i18n import _
 from experiments.runs.epoch_stream import SendEpochs
 from experiments.runs.ray_cluster import import_ray, join
 from experiments.store import RunStore
@@ -108,8 +109,8 @@ def _run_tpe(ray: Any, started_ray: bool, store: RunStore, spec: SweepSpec, swee
 def _one_protocol(trials: Sequence[Trial]) -> None:
     """Refuse a sweep whose trials mix runs with and without a validation set: they cannot be ranked together."""
     if len({t.config.val_size > 0 for t in trials}) > 1:
-        raise ConfigError("some trials hold out a validation set and some do not (val_size 0): a sweep ranks "
-                          "its trials on one protocol, so give every trial the same val_size")
+        raise ConfigError(_("some trials hold out a validation set and some do not (val_size 0): a sweep ranks "
+                            "its trials on one protocol, so give every trial the same val_size"))
 
 
 # ---------------------------------------------------------------------- on a Ray worker

@@ -306,7 +306,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
     try:
         base = RunConfig.from_dict(spec.base)
     except ConfigError as exc:
-        raise ConfigError(f"base: {exc}") from None
+        raise ConfigError(_("base: {reason}").format(reason=exc)) from None
     rng = random.Random(spec.seed)
     points = [dict(zip(spec.grid, values)) for values in itertools.product(*spec.grid.values())]
     trials: list[Trial] = []

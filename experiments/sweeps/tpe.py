@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
+from experiments.i18n import _
 from experiments.runs.completion import PRUNED_BY_PRUNER
 from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
@@ -69,10 +70,10 @@ def check_space(spec: SweepSpec) -> RunConfig:
     try:
         base = RunConfig.from_dict(spec.base)
     except ConfigError as exc:
-        raise ConfigError(f"base: {exc}") from None
+        raise ConfigError(_("base: {reason}").format(reason=exc)) from None
     if base.val_size == 0 or "val_size" in spec.grid or "val_size" in spec.random:
-        raise ConfigError("a TPE sweep chooses and prunes trials on validation accuracy: hold out validation "
-                          "images with a fixed base.val_size above 0 (e.g. 10000)")
+        raise ConfigError(_("a TPE sweep chooses and prunes trials on validation accuracy: hold out validation "
+                            "images with a fixed base.val_size above 0 (e.g. 10000)"))
     for key, dist in distributions(spec).items():
         ends = list(dist.choices) if hasattr(dist, "choices") else [dist.low, dist.high]
         for value in ends:
@@ -145,7 +146,7 @@ class TpeSweep:
     def __init__(self, store: RunStore, spec: SweepSpec, workers: int | None = None, sweep_id: str | None = None,
                  source: str = "sweep"):
         if spec.tpe is None:
-            raise ConfigError('a TPE sweep needs method = "tpe" and a [tpe] table')
+            raise ConfigError(_('a TPE sweep needs method = "tpe" and a [tpe] table'))
         self.store, self.spec, self.source = store, spec, source
         self.base = check_space(spec)
         self.sweep_id = sweep_id or new_sweep_id()
