@@ -44,7 +44,7 @@ from experiments.notebook_progress import (
     progress_view,
     run_line,
 )
-from experiments.runs.completion import RunEpochs, completion
+from experiments.runs.completion import RunEpochs, completion, status_word
 from experiments.runs.lifecycle import check_fits, plan_resume
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
@@ -123,7 +123,7 @@ class Run:
         except OSError:
             record = self.record
             raise FileNotFoundError(_("run {id} has no saved weights ({status} after {done} epochs): they are saved "
-                                      "after a finished epoch").format(id=self.id, status=record.status.value,
+                                      "after a finished epoch").format(id=self.id, status=status_word(record.status),
                                                                        done=record.epochs_done)) from None
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self._model is None or stamp != self._model_file:
@@ -346,7 +346,7 @@ class Lab:
         picked = [found[i] for i in ids if found[i].config is not None]
         epochs = {r.id: self.store.get_epochs(r.id) for r in picked}
         left_out = [_("run {id}: settings unreadable").format(id=i) for i in ids if found[i].config is None]
-        left_out += [_("run {id}: no finished epoch ({status})").format(id=r.id, status=r.status.value)
+        left_out += [_("run {id}: no finished epoch ({status})").format(id=r.id, status=status_word(r.status))
                      for r in picked if not epochs[r.id]]
         return picked, epochs, left_out
 
