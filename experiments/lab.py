@@ -51,6 +51,7 @@ from experiments.runs.training import load_data
 from experiments.store import RunNotFoundError, RunRecord, RunStore
 from experiments.store.best import SummaryBy
 from experiments.store.export import epochs_frame
+from experiments.sweeps.catalog import count_statuses, trial_counts
 from experiments.sweeps.local import LocalSweep
 from experiments.sweeps.spec import SweepSpec, expand, load_spec, new_sweep_id, parse_spec, parse_text
 from experiments.sweeps.tpe import TpeSweep, check_space
@@ -403,8 +404,7 @@ class Lab:
         """The sweep's epochs as every progress bar counts them, and its trials by status."""
         runs = self.store.search_runs(group_id=sweep_id)
         reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, r.status.is_active) for r in runs)
-        counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
-        return f"{reach.epochs_text()}; " + ", ".join(f"{n} {s.value}" for s, n in counts.items())
+        return f"{reach.epochs_text()}; " + trial_counts(count_statuses(r.status for r in runs))
 
 
 def run_config(base: RunConfig | None, settings: Mapping[str, Any]) -> RunConfig:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from experiments.i18n import ngettext
 from experiments.store import RunRecord, RunStore
+from experiments.store.records import source_word
 from experiments.sweeps.spec import TAG_PREFIX
 from nn.status import RunStatus
 
@@ -62,7 +63,7 @@ class SweepSummary:
         """e.g. "lr x batch · 2026-11-27 07:31 · 8 trials: 3 finished, 5 queued · cli"."""
         when = self.created[:16].replace("T", " ")
         trials = ngettext("{n} trial", "{n} trials", len(self.run_ids)).format(n=len(self.run_ids))
-        return f"{self.name} · {when} · {trials}: {trial_counts(self.statuses)} · {self.source or '?'}"
+        return f"{self.name} · {when} · {trials}: {trial_counts(self.statuses)} · {source_word(self.source) or '?'}"
 
 
 def sweep_id_of(run: RunRecord) -> str | None:

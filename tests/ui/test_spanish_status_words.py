@@ -1,8 +1,8 @@
 """Words the pages take from stored data or from other threads, in Spanish (AppTest, ``?lang=es``): the runs'
-statuses in table cells, pickers, progress texts and captions (History, Compare, Inspect, Sweep), a sweep's trial
-counts with their plural forms, the Insights page's importance notes (and a result cached for a session in
-another language), and the MNIST folder's refusal worded by the data-loading thread. Each check also runs on the
-English page, where it must find the English words, so it can fail."""
+statuses (and sources) in table cells, pickers, progress texts and captions (History, Compare, Inspect, Sweep), a
+sweep's trial counts with their plural forms, the Insights page's importance notes (and a result cached for a
+session in another language), and the MNIST folder's refusal worded by the data-loading thread. Each check also
+runs on the English page, where it must find the English words, so it can fail."""
 from __future__ import annotations
 
 import re
@@ -18,8 +18,9 @@ from nn.status import RunStatus
 from tests.conftest import wait_until
 from tests.ui.test_spanish_pages import english_words, main_text
 
-# a run's status as stored (the values of --status), and the "at" column's codes: never a cell of a Spanish page
-STATUS_CODES = {s.value for s in RunStatus} | {"best", "last"}
+# a run's status as stored (the values of --status), the "at" column's codes and a run's source: never a cell of a
+# Spanish page
+STATUS_CODES = {s.value for s in RunStatus} | {"best", "last", "dashboard"}
 PAGES = {"history": "ui/history_page.py", "compare": "ui/compare_page.py", "inspect": "ui/inspect_page.py",
          "sweep": "ui/sweep_page.py", "insights": "ui/insights_page.py"}
 
@@ -41,7 +42,7 @@ def _every_status(path: Path) -> list[int]:
     ids = []
     for i, status in enumerate(RunStatus):
         run_id = store.create_run(RunConfig(hidden=(8,), lr=0.01 * (1 + i % 2), epochs=3, train_size=1000),
-                                  name=f"plain {i}", source="cli")
+                                  name=f"plain {i}", source="dashboard")
         if status is not RunStatus.QUEUED:
             _log(store, run_id, 0.8 + i / 100)
         store.set_status(run_id, status)
@@ -99,6 +100,7 @@ def test_spanish_tables_pickers_and_progress_show_status_words_not_codes(db, app
         assert cells, page
         assert not _status_codes_in(cells), (page, _status_codes_in(cells))
         assert {"terminada", "podada"} <= set(cells), (page, cells)
+        assert page == "sweep" or "panel" in cells, (page, cells)
         english = _open(app, page, "en", ids)
         assert {"finished", "pruned"} <= _status_codes_in(_cells(english)), page  # the check finds the codes
     for page in ("history", "sweep", "inspect"):
