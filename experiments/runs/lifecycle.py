@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from experiments.config import MAX_EPOCHS, ConfigError, RunConfig
+from experiments.i18n import _
 from experiments.runs.checkpoints import ResumeError, RunBackup, checkpoint_epoch, load_start
+from experiments.runs.completion import status_word
 from experiments.runs.training import load_data, train_config
 from experiments.store import RunStore, StoreError
 from experiments.store.dynamics import dynamics_callbacks
@@ -215,37 +217,41 @@ def plan_resume(store: RunStore, run_id: int, busy: Collection[int] = ()) -> Res
     run = store.get_run(run_id)  # RunNotFoundError: "there is no run N"
     config = _readable(run)
     if run.status.is_active or run_id in busy:
-        raise ResumeError(f"run {run_id} is still {run.status}: stop it first, or wait for it to end")
+        raise ResumeError(_("run {id} is still {status}: stop it first, or wait for it to end").format(
+            id=run_id, status=status_word(run.status)))
     if run.status == RunStatus.FINISHED:
-        raise ResumeError(f"run {run_id} has finished all its {config.epochs} epochs: continue it for more "
-                          f"epochs instead (python -m experiments continue {run_id} --epochs N)")
+        raise ResumeError(_("run {id} has finished all its {epochs} epochs: continue it for more epochs instead "
+                            "(python -m experiments continue {id} --epochs N)").format(id=run_id, epochs=config.epochs))
     if run.status == RunStatus.DIVERGED:
-        raise ResumeError(f"run {run_id} diverged: resumed, it would diverge again at the same point; train it "
-                          f"again with a lower learning rate")
+        raise ResumeError(_("run {id} diverged: resumed, it would diverge again at the same point; train it again "
+                            "with a lower learning rate").format(id=run_id))
     if run.status not in RESUMABLE:
-        raise ResumeError(f"run {run_id} is {run.status} and cannot be resumed")
+        raise ResumeError(_("run {id} is {status} and cannot be resumed").format(id=run_id,
+                                                                                 status=status_word(run.status)))
     return ResumePlan(run_id, config, checkpoint_epoch(store, run), run.status, run.student)
 
 
 def plan_continue(store: RunStore, run_id: int, more_epochs: int, busy: Collection[int] = ()) -> ResumePlan:
     """Check that finished run ``run_id`` can train ``more_epochs`` more epochs; the plan's config has them."""
     if int(more_epochs) != more_epochs or more_epochs < 1:
-        raise ResumeError(f"continue needs a whole number of more epochs, at least 1 (got {more_epochs})")
+        raise ResumeError(_("continue needs a whole number of more epochs, at least 1 (got {value})").format(
+            value=more_epochs))
     run = store.get_run(run_id)
     config = _readable(run)
     if run.status.is_active or run_id in busy:
-        raise ResumeError(f"run {run_id} is still {run.status}: wait for it to finish before continuing it")
+        raise ResumeError(_("run {id} is still {status}: wait for it to finish before continuing it").format(
+            id=run_id, status=status_word(run.status)))
     if run.status != RunStatus.FINISHED:
-        advice = "resume it first" if run.status in RESUMABLE else "train it again"
-        raise ResumeError(f"run {run_id} is {run.status} after {run.epochs_done} of {config.epochs} epochs, not "
-                          f"finished: {advice}")
+        advice = _("resume it first") if run.status in RESUMABLE else _("train it again")
+        raise ResumeError(_("run {id} is {status} after {done} of {planned} epochs, not finished: {advice}").format(
+            id=run_id, status=status_word(run.status), done=run.epochs_done, planned=config.epochs, advice=advice))
     epoch = checkpoint_epoch(store, run)
     if epoch != run.epochs_done:
-        raise ResumeError(f"run {run_id}'s checkpoint is of epoch {epoch}, but {run.epochs_done} epochs are "
-                          f"stored: it cannot be continued exactly; train it again")
+        raise ResumeError(_("run {id}'s checkpoint is of epoch {epoch}, but {done} epochs are stored: it cannot be "
+                            "continued exactly; train it again").format(id=run_id, epoch=epoch, done=run.epochs_done))
     if epoch + more_epochs > MAX_EPOCHS:
-        raise ResumeError(f"run {run_id} has {epoch} epochs and a run has at most {MAX_EPOCHS}: continue it "
-                          f"for at most {MAX_EPOCHS - epoch} more")
+        raise ResumeError(_("run {id} has {epoch} epochs and a run has at most {most}: continue it for at most "
+                            "{more} more").format(id=run_id, epoch=epoch, most=MAX_EPOCHS, more=MAX_EPOCHS - epoch))
     return ResumePlan(run_id, config.replace(epochs=epoch + int(more_epochs)), epoch, run.status, run.student)
 
 
@@ -254,12 +260,12 @@ def requeue(store: RunStore, plan: ResumePlan) -> None:
     if its status changed since the plan was made (e.g. a second click already queued it)."""
     changed = plan.config if plan.status == RunStatus.FINISHED else None
     if not store.requeue_run(plan.run_id, plan.status, changed):
-        raise ResumeError(f"run {plan.run_id} changed meanwhile (it is {store.get_run(plan.run_id).status} now): "
-                          f"nothing was queued")
+        raise ResumeError(_("run {id} changed meanwhile (it is {status} now): nothing was queued").format(
+            id=plan.run_id, status=status_word(store.get_run(plan.run_id).status)))
 
 
 def _readable(run: RunRecord) -> RunConfig:
     if run.config is None:
-        raise ResumeError(f"run {run.id}'s settings cannot be read by this version ({run.config_error}): it "
-                          f"cannot be trained further")
+        raise ResumeError(_("run {id}'s settings cannot be read by this version ({error}): it cannot be trained "
+                            "further").format(id=run.id, error=run.config_error))
     return run.config
