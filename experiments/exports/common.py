@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
+from experiments.i18n import _
 from experiments.store import RunRecord, RunStore
 
 INSTALL_HINT = "pip install -r requirements-export.txt"
@@ -48,7 +49,8 @@ def require(name: str, tool: Tool) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise ExportError(f"the {tool.label} export needs the package {name}: {INSTALL_HINT}") from None
+        raise ExportError(_("the {tool} export needs the package {name}: {hint}").format(
+            tool=tool.label, name=name, hint=INSTALL_HINT)) from None
 
 
 def runs_to_export(store: RunStore, run_ids: Sequence[int] | None) -> list[RunRecord]:
@@ -57,15 +59,15 @@ def runs_to_export(store: RunStore, run_ids: Sequence[int] | None) -> list[RunRe
     if run_ids is None:
         runs = store.search_runs(order_by="id", descending=False)
         if not runs:
-            raise ExportError("there are no stored runs to export")
+            raise ExportError(_("there are no stored runs to export"))
         return runs
     ids = list(dict.fromkeys(int(i) for i in run_ids))
     found = {run.id: run for run in store.search_runs(ids=ids)}
     missing = [str(i) for i in ids if i not in found]
     if missing:
-        raise ExportError(f"there is no run {', '.join(missing)}: nothing written")
+        raise ExportError(_("there is no run {ids}: nothing written").format(ids=", ".join(missing)))
     if not ids:
-        raise ExportError("no run to export")
+        raise ExportError(_("no run to export"))
     return [found[i] for i in ids]
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.exports.common import ExportError, Tool, lab_version, require, runs_to_export
+from experiments.i18n import _
 from experiments.store import EPOCH_METRICS, RunRecord, RunStore
 from nn.status import RunStatus
 
@@ -53,14 +54,15 @@ def check_tracking_uri(tracking_uri: str) -> None:
     """Refuse, before MLflow opens anything, an SQLite file in a folder that does not exist (MLflow would
     create the folder) or that is a folder."""
     if not tracking_uri.strip():
-        raise ExportError("give an MLflow tracking URI, e.g. sqlite:///mlflow.db")
+        raise ExportError(_("give an MLflow tracking URI, e.g. {example}").format(example="sqlite:///mlflow.db"))
     if tracking_uri.startswith(SQLITE):
         path = Path(tracking_uri[len(SQLITE):]).expanduser()
         if path.is_dir():
-            raise ExportError(f"cannot open the MLflow tracking store {tracking_uri}: {path} is a folder")
+            raise ExportError(_("cannot open the MLflow tracking store {uri}: {reason}").format(
+                uri=tracking_uri, reason=_("{path} is a folder").format(path=path)))
         if not path.parent.is_dir():
-            raise ExportError(f"cannot open the MLflow tracking store {tracking_uri}: "
-                              f"the folder {path.parent} does not exist")
+            raise ExportError(_("cannot open the MLflow tracking store {uri}: {reason}").format(
+                uri=tracking_uri, reason=_("the folder {path} does not exist").format(path=path.parent)))
 
 
 @contextmanager
@@ -90,7 +92,8 @@ def _open(tracking_uri: str, experiment: str) -> tuple[Any, str]:
         found = client.get_experiment_by_name(experiment)
         experiment_id = found.experiment_id if found is not None else client.create_experiment(experiment)
     except Exception as exc:  # MLflow raises MlflowException, SQLAlchemy, OSError or ValueError by store kind
-        raise ExportError(f"cannot open the MLflow tracking store {tracking_uri}: {_first_line(exc)}") from None
+        raise ExportError(_("cannot open the MLflow tracking store {uri}: {reason}").format(
+            uri=tracking_uri, reason=_first_line(exc))) from None
     return client, str(experiment_id)
 
 
@@ -186,7 +189,8 @@ def export_mlflow(store: RunStore, run_ids: Sequence[int] | None, tracking_uri: 
             except ExportError:
                 raise
             except Exception as exc:
-                raise ExportError(f"MLflow refused run {run.id}: {_first_line(exc)}") from None
+                raise ExportError(_("MLflow refused run {id}: {reason}").format(id=run.id,
+                                                                                reason=_first_line(exc))) from None
             if old:
                 result.replaced.append(run.id)
     return result

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from experiments.exports.common import ExportError, Tool, lab_version, require
+from experiments.i18n import _
 from experiments.store import RunRecord, RunStore
 from experiments.store.errors import RunNotFoundError
 from nn.mlp import MLP
@@ -103,15 +104,15 @@ def _trained_model(store: RunStore, run_id: int) -> tuple[RunRecord, MLP]:
     try:
         run = store.get_run(run_id)
     except RunNotFoundError:
-        raise ExportError(f"there is no run {run_id}: nothing written") from None
+        raise ExportError(_("there is no run {ids}: nothing written").format(ids=run_id)) from None
     path = store.weights_path(run.id)
     if not path.is_file():
-        raise ExportError(f"run {run.id} has no saved weights (they are kept once a run has finished an epoch "
-                          f"and ended): nothing written")
+        raise ExportError(_("run {id} has no saved weights (they are kept once a run has finished an epoch and "
+                            "ended): nothing written").format(id=run.id))
     try:
         return run, MLP.load(path)
     except (OSError, ValueError, KeyError) as exc:
-        raise ExportError(f"cannot read the weights of run {run.id} ({exc})") from None
+        raise ExportError(_("cannot read the weights of run {id} ({reason})").format(id=run.id, reason=exc)) from None
 
 
 def onnx_bytes(store: RunStore, run_id: int) -> bytes:

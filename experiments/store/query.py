@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.config import ConfigError, parse_setting, schema
+from experiments.i18n import _
 from experiments.store.errors import StoreError
 from experiments.store.records import MAX_NOTES, clean_text, parse_status
 
@@ -58,7 +59,7 @@ def setting_filter(key: str, raw: str) -> SettingFilter | None:
     try:
         value = parse_setting(name, text)
     except ConfigError as exc:
-        raise StoreError(f"cannot search for {key}={raw}: {exc}") from None
+        raise StoreError(_("cannot search for {filter}: {reason}").format(filter=f"{key}={raw}", reason=exc)) from None
     return SettingFilter(name, list(value) if isinstance(value, tuple) else value)
 
 

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import RunConfig
+from experiments.i18n import ngettext
 from experiments.store.best import RUN_SUMMARY_COLUMNS, SUMMARY_METRICS, run_summary
 from experiments.store.errors import QueueFullError, RunNotFoundError, StoreError, disk_is_full, explain
 from experiments.store.files import RunShape, adopt_old_files, checkpoint_folder, files_folder, weights_file
@@ -346,9 +347,12 @@ class RunStore:
                 waiting = conn.execute("SELECT count(*) FROM runs WHERE owner = ? AND status = ? AND student = ?",
                                        (self._owner, RunStatus.QUEUED.value, student)).fetchone()[0]
                 if waiting >= max_queued:
-                    whose = "of yours " if student else ""
-                    raise QueueFullError(f"{max_queued} runs {whose}are already waiting: stop some or wait for "
-                                         f"them to finish")
+                    raise QueueFullError((ngettext("{n} run of yours is already waiting: stop it or wait for it "
+                                                   "to finish", "{n} runs of yours are already waiting: stop some "
+                                                   "or wait for them to finish", max_queued) if student else
+                                          ngettext("{n} run is already waiting: stop it or wait for it to finish",
+                                                   "{n} runs are already waiting: stop some or wait for them to "
+                                                   "finish", max_queued)).format(n=max_queued))
             cur = conn.execute(
                 "INSERT INTO runs (name, created, config, status, tags, group_id, source, owner, student) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
