@@ -140,6 +140,7 @@ def test_insights_importance_notes_read_in_the_sessions_language(db, app):
     spanish = _open(app, "insights", "es", ids)
     assert any(c.value.startswith("importancia por permutación") for c in spanish.caption), spanish.caption
     assert not english_words(main_text(spanish)), english_words(main_text(spanish))
+    assert " de el " not in main_text(spanish)  # "**6 ejecuciones** (el barrido ...)", not "de el barrido"
     assert english_words(main_text(english))
     verdicts = _cells(spanish)
     assert "mejor" in verdicts and "best" not in verdicts, verdicts
