@@ -44,13 +44,14 @@ from experiments.notebook_progress import (
     progress_view,
     run_line,
 )
-from experiments.runs.completion import RunEpochs, completion
+from experiments.runs.completion import RunEpochs, completion, status_word
 from experiments.runs.lifecycle import check_fits, plan_resume
 from experiments.runs.runner import RunManager
 from experiments.runs.training import load_data
 from experiments.store import RunNotFoundError, RunRecord, RunStore
 from experiments.store.best import SummaryBy
 from experiments.store.export import epochs_frame
+from experiments.sweeps.catalog import count_statuses, trial_counts
 from experiments.sweeps.local import LocalSweep
 from experiments.sweeps.spec import SweepSpec, expand, load_spec, new_sweep_id, parse_spec, parse_text
 from experiments.sweeps.tpe import TpeSweep, check_space
@@ -123,7 +124,7 @@ class Run:
         except OSError:
             record = self.record
             raise FileNotFoundError(_("run {id} has no saved weights ({status} after {done} epochs): they are saved "
-                                      "after a finished epoch").format(id=self.id, status=record.status.value,
+                                      "after a finished epoch").format(id=self.id, status=status_word(record.status),
                                                                        done=record.epochs_done)) from None
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self._model is None or stamp != self._model_file:
@@ -347,7 +348,7 @@ class Lab:
         picked = [found[i] for i in ids if found[i].config is not None]
         epochs = {r.id: self.store.get_epochs(r.id) for r in picked}
         left_out = [_("run {id}: settings unreadable").format(id=i) for i in ids if found[i].config is None]
-        left_out += [_("run {id}: no finished epoch ({status})").format(id=r.id, status=r.status.value)
+        left_out += [_("run {id}: no finished epoch ({status})").format(id=r.id, status=status_word(r.status))
                      for r in picked if not epochs[r.id]]
         return picked, epochs, left_out
 
@@ -404,8 +405,7 @@ class Lab:
         """The sweep's epochs as every progress bar counts them, and its trials by status."""
         runs = self.store.search_runs(group_id=sweep_id)
         reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, r.status.is_active) for r in runs)
-        counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
-        return f"{reach.epochs_text()}; " + ", ".join(f"{n} {s.value}" for s, n in counts.items())
+        return f"{reach.epochs_text()}; " + trial_counts(count_statuses(r.status for r in runs))
 
 
 def run_config(base: RunConfig | None, settings: Mapping[str, Any]) -> RunConfig:

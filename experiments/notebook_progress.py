@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from experiments.analysis.figures import LiveRun, training_figure
 from experiments.analysis.rounding import percent_text, rounded
 from experiments.i18n import _, localized
+from experiments.runs.completion import status_word
 from experiments.store import RunRecord, RunStore
 from experiments.store.best import best_epoch_name
 from nn import Callback
@@ -99,7 +100,7 @@ def outcome_text(run: RunRecord) -> str:
     """Where a stored run is: its status and epochs, its validation accuracy at its best epoch and the test
     accuracy there (a run without validation: at its last epoch), its time and message."""
     summary = run.summary()
-    head = _("{status} after {done}/{planned} epochs").format(status=run.status.value, done=run.epochs_done,
+    head = _("{status} after {done}/{planned} epochs").format(status=status_word(run.status), done=run.epochs_done,
                                                              planned=run.planned_epochs)
     if summary.epoch is None:
         parts = [head]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .translation import _  # data errors read in the language experiments.i18n installs (nn.translation)
+from .translation import _  # a DataError is worded when read, in the language experiments.i18n installs
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -48,8 +48,30 @@ NUM_CLASSES = 10
 ProgressCallback = Callable[[str, int, int], None]  # (file name, bytes done, bytes total or 0)
 
 
+# The messages below are written in English and marked with ``N_()`` for the lab's catalog (babel.cfg reads this
+# file); a DataError words its message when it is read, through the translator the lab installs in nn.translation.
+
+
 class DataError(Exception):
-    """A dataset problem, with a message meant to be shown to the user as it is."""
+    """A dataset problem, with a message meant to be shown to the user as it is.
+
+    Raised with an English text marked ``N_()`` and its ``{placeholders}``' values, it is worded when it is read
+    (``str``), through the translator, in the reader's language: the dashboard loads the data in a thread with no
+    language of its own, once for every session, and each session shows the failure in its own language. A
+    message given without values reads as written (after the translator, which knows no such text).
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.template, self.values = message, values
+
+    def __str__(self) -> str:
+        return _(self.template).format(**self.values) if self.values else _(self.template)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog; it is worded when the error is read (``DataError.__str__``)."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -111,12 +133,12 @@ def resolve_directory(directory: str | os.PathLike | None = None,
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_dir():
-            raise DataError(_("MNIST directory {path} does not exist: set MNIST_DIR to the folder holding the four "
-                              "MNIST files (e.g. train-images-idx3-ubyte.gz)").format(path=path))
+            raise DataError(N_("MNIST directory {path} does not exist: set MNIST_DIR to the folder holding the four "
+                               "MNIST files (e.g. train-images-idx3-ubyte.gz)"), path=path)
         missing = [stem for stem in FILES.values() if find_file(path, stem) is None]
         if missing:
-            raise DataError(_("{path} lacks {file}[.gz]: copy the four MNIST IDX files there, or unset MNIST_DIR to "
-                              "download them").format(path=path, file=missing[0]))
+            raise DataError(N_("{path} lacks {file}[.gz]: copy the four MNIST IDX files there, or unset MNIST_DIR "
+                               "to download them"), path=path, file=missing[0])
         return path
     cached = cache_dir()
     if all(find_file(cached, stem) for stem in FILES.values()):
@@ -146,8 +168,8 @@ def download(target: Path, progress: ProgressCallback | None = None) -> None:
             tmp.replace(target / (stem + ".gz"))
             break
         else:
-            raise DataError(_("could not download {file}.gz (offline?): copy the four MNIST files into a folder and "
-                              "set MNIST_DIR to it ({reasons})").format(file=stem, reasons=_whole_reasons(errors)))
+            raise DataError(N_("could not download {file}.gz (offline?): copy the four MNIST files into a folder "
+                               "and set MNIST_DIR to it ({reasons})"), file=stem, reasons=_whole_reasons(errors))
 
 
 def _whole_reasons(errors: list[str], limit: int = 300) -> str:
@@ -178,8 +200,7 @@ def _require(directory: Path, stem: str) -> Path:
     """The IDX file ``stem`` in ``directory``; DataError if it vanished since the directory was resolved."""
     path = find_file(directory, stem)
     if path is None:
-        raise DataError(_("{path} lacks {file}[.gz]: copy the four MNIST IDX files there").format(path=directory,
-                                                                                                  file=stem))
+        raise DataError(N_("{path} lacks {file}[.gz]: copy the four MNIST IDX files there"), path=directory, file=stem)
     return path
 
 
@@ -191,17 +212,17 @@ def _read_bounded(path: Path) -> bytes:
     a symlink to /dev/zero, a FIFO...) or that is, or unpacks to, more than ``MAX_IDX_BYTES``: never read whole."""
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
-        raise DataError(_("{file} is not a regular file (a device, a pipe or a folder): replace it with the MNIST "
-                          "file").format(file=path.name))
+        raise DataError(N_("{file} is not a regular file (a device, a pipe or a folder): replace it with the MNIST "
+                           "file"), file=path.name)
     if info.st_size > MAX_IDX_BYTES:
-        raise DataError(_("{file} is {size} bytes, far more than an MNIST file: replace it").format(
-            file=path.name, size=f"{info.st_size:,}"))
+        raise DataError(N_("{file} is {size} bytes, far more than an MNIST file: replace it"), file=path.name,
+                        size=f"{info.st_size:,}")
     with open(path, "rb") as f:
         stream = gzip.GzipFile(fileobj=f) if path.suffix == ".gz" else f
         raw = stream.read(MAX_IDX_BYTES + 1)
     if len(raw) > MAX_IDX_BYTES:
-        raise DataError(_("{file} unpacks to more than {size} bytes, far more than an MNIST file: replace "
-                          "it").format(file=path.name, size=f"{MAX_IDX_BYTES:,}"))
+        raise DataError(N_("{file} unpacks to more than {size} bytes, far more than an MNIST file: replace it"),
+                        file=path.name, size=f"{MAX_IDX_BYTES:,}")
     return raw
 
 
@@ -210,28 +231,26 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     try:
         raw = _read_bounded(path)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(_("{file} is not a readable (gzip) file ({reason}): replace it with a fresh copy").format(
-            file=path.name, reason=exc)) from None
+        raise DataError(N_("{file} is not a readable (gzip) file ({reason}): replace it with a fresh copy"),
+                        file=path.name, reason=exc) from None
     if len(raw) < 8:
-        raise DataError(_("{file} is truncated ({n} bytes): replace it with a fresh copy").format(file=path.name,
-                                                                                                  n=len(raw)))
+        raise DataError(N_("{file} is truncated ({n} bytes): replace it with a fresh copy"), file=path.name, n=len(raw))
     magic, count = struct.unpack(">II", raw[:8])
     if magic != expected_magic:
         kind = "image" if expected_magic == IMAGE_MAGIC else "label"
-        raise DataError(_("{file} is not an IDX {kind} file (magic number {magic}, expected {expected}): check that "
-                          "the file names match their contents").format(file=path.name, kind=kind, magic=magic,
-                                                                        expected=expected_magic))
+        raise DataError(N_("{file} is not an IDX {kind} file (magic number {magic}, expected {expected}): check "
+                           "that the file names match their contents"), file=path.name, kind=kind, magic=magic,
+                        expected=expected_magic)
     dims = [count]
     if magic == IMAGE_MAGIC:
         if len(raw) < 16:
-            raise DataError(_("{file} is truncated (no image header): replace it with a fresh copy").format(
-                file=path.name))
+            raise DataError(N_("{file} is truncated (no image header): replace it with a fresh copy"), file=path.name)
         dims += struct.unpack(">II", raw[8:16])
     header = 4 + 4 * len(dims)
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
-        raise DataError(_("{file} holds {n} bytes but its header promises {expected} (truncated or corrupted): "
-                          "replace it with a fresh copy").format(file=path.name, n=len(raw), expected=expected))
+        raise DataError(N_("{file} holds {n} bytes but its header promises {expected} (truncated or corrupted): "
+                           "replace it with a fresh copy"), file=path.name, n=len(raw), expected=expected)
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -239,14 +258,14 @@ def _load_split(directory: Path, images_stem: str, labels_stem: str) -> tuple[np
     images = read_idx(_require(directory, images_stem), IMAGE_MAGIC)
     labels = read_idx(_require(directory, labels_stem), LABEL_MAGIC)
     if images.shape[1:] != (28, 28):
-        raise DataError(_("{file} holds {height}x{width} images, expected 28x28").format(
-            file=images_stem, height=images.shape[1], width=images.shape[2]))
+        raise DataError(N_("{file} holds {height}x{width} images, expected 28x28"), file=images_stem,
+                        height=images.shape[1], width=images.shape[2])
     if len(images) != len(labels):
-        raise DataError(_("{images_file} has {images} images but {labels_file} has {labels} labels: the files do "
-                          "not belong together").format(images_file=images_stem, images=len(images),
-                                                        labels_file=labels_stem, labels=len(labels)))
+        raise DataError(N_("{images_file} has {images} images but {labels_file} has {labels} labels: the files do "
+                           "not belong together"), images_file=images_stem, images=len(images),
+                        labels_file=labels_stem, labels=len(labels))
     if labels.size and labels.max() >= NUM_CLASSES:
-        raise DataError(_("{file} holds label {label}, expected 0..9").format(file=labels_stem, label=labels.max()))
+        raise DataError(N_("{file} holds label {label}, expected 0..9"), file=labels_stem, label=labels.max())
     x = images.reshape(len(images), -1)  # uint8 pixels, scaled where used (nn.pixels): a quarter of float32
     x.flags.writeable = False
     y = labels.astype(np.int64)

@@ -350,7 +350,7 @@ def test_the_notebook_reads_in_the_current_language(store):
         spanish = (run_line(record), _training_line(run_id, 2, watch, last), empty.verdict)
         with pytest.raises(ValueError, match="las imágenes deben ser píxeles uint8"):
             network_inputs(np.array(["a"]))
-    assert spanish[0].startswith(f"ejecución {run_id} finished tras 2/2 épocas · exactitud de validación 95,00\u00a0%")
+    assert spanish[0].startswith(f"ejecución {run_id} terminada tras 2/2 épocas · exactitud de validación 95,00\u00a0%")
     assert spanish[1] == (f"ejecución {run_id} · época 2/2 · lote 10/20 · pérdida del lote 0,2500 · exactitud de "
                           f"validación 90,00\u00a0% tras la época 1")
     assert spanish[2].startswith("Un veredicto necesita al menos dos configuraciones")

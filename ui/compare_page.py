@@ -22,6 +22,7 @@ from experiments.analysis.ranking import SummaryBy
 from experiments.analysis.runs_table import shown_frame
 from experiments.config import differing_fields
 from experiments.i18n import _
+from experiments.runs.completion import status_word
 from experiments.store import RunRecord
 from experiments.store.dynamics import get_batch_points
 from ui import common, student
@@ -172,7 +173,7 @@ def _verdicts(groups: Sequence[Sequence[RunRecord]], names: list[str]) -> None:
 
 
 def _runs_text(runs: list[RunRecord]) -> str:
-    return ", ".join(_("run {id} {status}").format(id=r.id, status=r.status.value) for r in runs)
+    return ", ".join(_("run {id} {status}").format(id=r.id, status=status_word(r.status)) for r in runs)
 
 
 def _final_table(picked: list[RunRecord], differ: list[str], by: SummaryBy) -> None:

@@ -8,7 +8,7 @@ from experiments.access import NotAllowed
 from experiments.analysis import ranking
 from experiments.analysis.ranking import SummaryBy
 from experiments.i18n import _, ngettext
-from experiments.runs.completion import shown_message
+from experiments.runs.completion import shown_message, status_word
 from experiments.store import STATUSES, RunRecord, StoreError
 from ui import common, export_buttons, resume_controls, student
 from ui.tables import pick_runs, summary_by_control
@@ -61,7 +61,7 @@ def _edit(run) -> None:
     settings = _("{architecture}, {activation}, {optimizer}, lr {lr}, L2 {l2}, batch {batch}, seed {seed}").format(
         architecture=c.architecture, activation=c.activation, optimizer=c.optimizer, lr=f"{c.lr:g}", l2=f"{c.l2:g}",
         batch=c.batch_size, seed=c.seed) if c else run.settings_note
-    st.text(f"{settings} · {run.status.value}" + (f": {shown_message(run.message)}" if run.message else ""))
+    st.text(f"{settings} · {status_word(run.status)}" + (f": {shown_message(run.message)}" if run.message else ""))
     mine = common.identity().may_change(run.student)
     if not mine:
         st.caption(_("The teacher's run: you can look at it and load its settings, not change it.") if not run.student
@@ -143,7 +143,7 @@ def render() -> None:
     st.title(_("History"))
     store = common.store()
     f1, f2 = st.columns([2, 3])
-    statuses = f1.multiselect(_("Status"), STATUSES, key="hist_status",
+    statuses = f1.multiselect(_("Status"), STATUSES, key="hist_status", format_func=status_word,
                               persist_state=common.KEEP, placeholder=_("any status"))
     text = f2.text_input(_("Search"), key="hist_text",
                          persist_state=common.KEEP, placeholder=_("name, notes, tags or settings, e.g. sgd"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from experiments import i18n
 from experiments.analysis import insight_figures as figs
 from experiments.analysis.insights import Insights, compute, replicate_plan
 from experiments.analysis.selection import (
@@ -56,8 +57,11 @@ def _source() -> Source | None:
 
 
 @st.cache_data(ttl=20, show_spinner=False)
-def _insights(path: str, kind: str, value: str, metric: str, include_pruned: bool, runs: int) -> Insights:
-    """Cached per selection (``runs``, the store's run count, renews it when runs are added)."""
+def _insights(path: str, kind: str, value: str, metric: str, include_pruned: bool, runs: int,
+              language: str) -> Insights:
+    """Cached per selection (``runs``, the store's run count, renews it when runs are added) and per language:
+    the selection's notes and the verdicts are worded when computed, so a result computed for a session in one
+    language must not be shown to a session in another."""
     return compute(common.store(), Source(SourceKind(kind), value), Metric(metric) if metric else None,
                    include_pruned)
 
@@ -137,7 +141,7 @@ def render() -> None:
         return
     with st.spinner(_("Computing importance and its noise floor...")):
         result = _insights(common.store_path(), source.kind.value, source.value, metric, include_pruned,
-                           common.store().count_runs())
+                           common.store().count_runs(), i18n.language())
     sel = result.selection
     st.markdown(_("**{n} runs** of {source}; metric: **{metric}**; settings that vary: {settings}").format(
         n=len(sel.runs), source=common.md_escape(source.describe()), metric=sel.metric.label,

@@ -13,7 +13,7 @@ from experiments.analysis.inspection import Inspection, history_accuracy_note, i
 from experiments.analysis.rounding import acc_percent
 from experiments.config import RunConfig
 from experiments.i18n import _, ngettext, whole
-from experiments.runs.completion import shown_message
+from experiments.runs.completion import shown_message, status_word
 from experiments.store import RunRecord
 from nn.status import RunStatus
 from ui import common, export_buttons, student
@@ -41,11 +41,11 @@ def weights_caveat(run: RunRecord) -> str:
         return ""
     if status.is_active:
         return _("Run {id} is still {status}: these are the weights saved so far, not its final ones.").format(
-            id=run.id, status=status)
+            id=run.id, status=status_word(status))
     return ngettext("Run {id} is {status} after {done} of {planned} epoch{why}: the network below is only partly "
                     "trained.",
                     "Run {id} is {status} after {done} of {planned} epochs{why}: the network below is only partly "
-                    "trained.", run.planned_epochs or 0).format(id=run.id, status=status,
+                    "trained.", run.planned_epochs or 0).format(id=run.id, status=status_word(status),
                                                                  done=run.epochs_done, planned=run.planned_epochs,
                                                                  why=why)
 
@@ -66,7 +66,7 @@ def render() -> None:
     configs = {r.id: r.config for r in runs if r.config is not None}  # a run with unreadable settings is left out
     run_id = st.selectbox(_("Run"), ids, index=ids.index(wanted) if wanted in ids else 0, key="inspect_run",
                           format_func=lambda i: f"{i}: {by_id[i].name} ({configs[i].architecture}, "
-                                                f"{by_id[i].status.value})")
+                                                f"{status_word(by_id[i].status)})")
     st.session_state["inspect_id"] = run_id
     run, config = by_id[run_id], configs[run_id]
     path = store.weights_path(run_id)
@@ -76,7 +76,7 @@ def render() -> None:
         result = _inspect(run_id, str(path), path.stat().st_mtime, config.to_json())
     epochs = ngettext("{count} epoch", "{count} epochs", run.epochs_done).format(count=run.epochs_done)
     st.text(f"{config.architecture} · {config.activation} · {config.optimizer} lr {config.lr:g} · "
-            f"{epochs}, {run.status.value}")
+            f"{epochs}, {status_word(run.status)}")
     caveat = weights_caveat(run)
     if caveat:
         st.warning(caveat, icon=":material/warning:")

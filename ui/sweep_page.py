@@ -20,11 +20,11 @@ from experiments.access import Realm
 from experiments.analysis import ranking
 from experiments.analysis.rounding import acc_percent
 from experiments.config import ConfigError, quote, setting_of
-from experiments.i18n import N_, _
-from experiments.runs.completion import RunEpochs, completion
+from experiments.i18n import N_, _, ngettext
+from experiments.runs.completion import RunEpochs, completion, status_word
 from experiments.store import RunRecord
 from experiments.store.best import at_best_epoch, best_epoch_name
-from experiments.sweeps.catalog import SweepSummary, stored_sweeps
+from experiments.sweeps.catalog import SweepSummary, count_statuses, stored_sweeps, trial_counts
 from experiments.sweeps.local import LocalSweep, default_workers
 from experiments.sweeps.spec import DEFAULT_STARTUP, Pruner, SweepSpec, Trial, expand, parse_spec, parse_text
 from experiments.sweeps.tpe import TpeSweep, check_space
@@ -179,7 +179,8 @@ def _start(plan: Plan, workers: int) -> None:
     sweep.start()
     _sweeps()[sweep.sweep_id] = sweep
     st.session_state["sw_pick"], st.session_state["sw_by_hand"] = sweep.sweep_id, False  # show the new sweep
-    st.toast(_("Sweep started: {n} trials").format(n=plan.spec.size), icon=":material/play_arrow:")
+    st.toast(ngettext("Sweep started: {n} trial", "Sweep started: {n} trials", plan.spec.size).format(n=plan.spec.size),
+             icon=":material/play_arrow:")
 
 
 def _active(summaries: list[SweepSummary]) -> bool:
@@ -212,8 +213,7 @@ def _live(sweep_id: str | None) -> None:
         return
     runs = common.store().search_runs(group_id=sweep_id, order_by="id", descending=False)
     reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus(r.status).is_active) for r in runs)
-    st.progress(reach.fraction, text=f"{reach.epochs_text()} · " + ", ".join(
-        f"{sum(r.status == s for r in runs)} {s}" for s in dict.fromkeys(r.status for r in runs)))
+    st.progress(reach.fraction, text=f"{reach.epochs_text()} · " + trial_counts(count_statuses(r.status for r in runs)))
     _trial_table(sweep_id, runs)
     a, b = st.columns(2)
     _stop_button(a, _sweeps().get(sweep_id), active=any(RunStatus(r.status).is_active for r in runs))
@@ -226,8 +226,8 @@ def _trial_table(sweep_id: str, runs: list[RunRecord]) -> None:
     """The trials, each read at its best epoch (the one validation loss picks) or, without one, its last (the
     "at" column says which); the best trial is named with the number it is chosen by."""
     summaries = [r.summary() for r in runs]
-    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": r.status,
-                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "at": s.by.value, "epoch": s.epoch,
+    table = pd.DataFrame([{"id": r.id, "trial": r.name, "status": status_word(r.status),
+                           "epochs": f"{r.epochs_done}/{r.planned_epochs}", "at": s.by.word, "epoch": s.epoch,
                            "val acc": s.val_acc, "test acc": s.test_acc} for r, s in zip(runs, summaries)],
                          columns=["id", "trial", "status", "epochs", "at", "epoch", "val acc", "test acc"])
     table = common.visible_columns(table)  # no test column for a student until the teacher reveals it
@@ -288,8 +288,9 @@ def _size_text(plan: Plan | None) -> str:
     if plan is None:
         return _("Fix the settings above to start.")
     if plan.spec.tpe is not None:
-        return _("**TPE: up to {n} trials**, pruner {pruner}").format(n=plan.spec.size, pruner=plan.spec.tpe.pruner)
-    return "**" + _("{n} trials").format(n=len(plan.trials)) + "**"  # "1 trials", as the English always read
+        return ngettext("**TPE: up to {n} trial**, pruner {pruner}", "**TPE: up to {n} trials**, pruner {pruner}",
+                        plan.spec.size).format(n=plan.spec.size, pruner=plan.spec.tpe.pruner)
+    return "**" + ngettext("{n} trial", "{n} trials", len(plan.trials)).format(n=len(plan.trials)) + "**"
 
 
 def _starting(known: set[str]) -> list[SweepSummary]:

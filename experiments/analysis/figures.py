@@ -355,7 +355,7 @@ def parallel_coordinates(rows: Sequence[Mapping[str, Any]], fields: Sequence[str
             dims.append(dict(label=name, values=[index[str(v)] for v in values], tickvals=list(range(len(cats))),
                              ticktext=[safe(c) for c in cats]))
     scores = [float(r[target]) for r in rows]
-    dims.append(dict(label=METRIC_NAMES.get(target, target).lower(), values=scores))
+    dims.append(dict(label=(_(METRIC_NAMES[target]) if target in METRIC_NAMES else target).lower(), values=scores))
     fig = go.Figure(go.Parcoords(line=dict(color=scores, colorscale="Viridis", showscale=True), dimensions=dims))
     fig.update_layout(height=420, margin=dict(l=60, r=60, t=50, b=30))
     return fig

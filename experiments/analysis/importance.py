@@ -29,13 +29,18 @@ import numpy as np
 
 from experiments.analysis.axes import Axis, AxisKind, axis_for
 from experiments.analysis.selection import Selection, setting_values
+from experiments.i18n import N_, _
 
 FAMILY_ALPHA = 0.05
 SHUFFLES = 60
 TREES = 30
 REPEATS = 5
-METHOD = ("permutation importance of a random forest (scikit-learn): the increase in squared error, in "
-          "accuracy points squared, when the setting is shuffled")
+# Marked for the catalog and worded where read (``ImportanceResult.method`` / ``note``): a result cached by the
+# dashboard is shown to sessions of either language.
+METHOD = N_("permutation importance of a random forest (scikit-learn): the increase in squared error, in "
+            "accuracy points squared, when the setting is shuffled")
+NO_FLOOR = N_("no seed replicates in this selection (no configuration was run with two or more seeds), so there is "
+              "no noise floor: queue replicates to see how much of this is seed noise")
 
 
 @dataclass(frozen=True)
@@ -53,11 +58,16 @@ class ImportanceResult:
     floors: dict[str, float] | None     # per setting; None without replicates
     replicated_configs: int      # configs with at least two seeds
     shuffles: int
-    note: str = ""
 
     @property
     def method(self) -> str:
-        return METHOD
+        """How the importance is computed, in the current language."""
+        return _(METHOD)
+
+    @property
+    def note(self) -> str:
+        """Why there is no noise floor (empty when there is one), in the current language."""
+        return "" if self.floors is not None else _(NO_FLOOR)
 
 
 def importance(selection: Selection, shuffles: int = SHUFFLES, seed: int = 0) -> ImportanceResult:
@@ -67,16 +77,10 @@ def importance(selection: Selection, shuffles: int = SHUFFLES, seed: int = 0) ->
     values = np.asarray(selection.values, dtype=float) * 100  # accuracy points
     scores = permutation_scores(axes, features, values, seed)
     residuals, replicated = seed_residuals(selection)
-    floors = None
-    note = ""
-    if residuals.size:
-        floors = noise_floors(axes, features, values, residuals * 100, shuffles, seed)
-    else:
-        note = ("no seed replicates in this selection (no configuration was run with two or more seeds), so "
-                "there is no noise floor: queue replicates to see how much of this is seed noise")
+    floors = noise_floors(axes, features, values, residuals * 100, shuffles, seed) if residuals.size else None
     ranking = [SettingImportance(name, scores[name], None if floors is None else scores[name] > floors[name])
                for name in sorted(scores, key=lambda k: -scores[k])]
-    return ImportanceResult(ranking, floors, replicated, shuffles, note)
+    return ImportanceResult(ranking, floors, replicated, shuffles)
 
 
 def feature_matrix(axes: Sequence[Axis]) -> np.ndarray:
@@ -129,7 +133,7 @@ def noise_floors(axes: Sequence[Axis], features: np.ndarray, values: np.ndarray,
     rng = np.random.default_rng(seed)
     center = float(values.mean())
     nulls: dict[str, list[float]] = {a.name: [] for a in axes}
-    for _ in range(shuffles):
+    for _shuffle in range(shuffles):
         null = center + rng.choice(residuals, size=len(values), replace=True)
         for name, score in permutation_scores(axes, features, null, seed).items():
             nulls[name].append(score)

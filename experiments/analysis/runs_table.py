@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from experiments.analysis.ranking import SummaryBy, summary_row
 from experiments.i18n import N_, _
+from experiments.runs.completion import status_word
 from experiments.store import RunRecord
+from experiments.store.records import source_word
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,9 +44,14 @@ def column_header(column: str) -> str:
 
 
 def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The runs frame as a page shows it: the "at" column in words (column names stay codes; the status words stay
-    as they are stored, the values of ``--status``: see the glossary)."""
+    """The runs frame as a page shows it: the "at" column, the statuses and the sources in words, in the reader's
+    language (column names stay codes; ``runs_frame``, which the notebook API and the CSV export hand out, keeps
+    them as stored: the statuses are the values of ``--status``, see the glossary)."""
     shown = frame.copy()
+    if "status" in shown:
+        shown["status"] = [status_word(v) for v in shown["status"]]
+    if "source" in shown:
+        shown["source"] = [source_word(v) if isinstance(v, str) else v for v in shown["source"]]
     if "summarised_by" in shown:
         shown["summarised_by"] = [SummaryBy(v).word if v in set(SummaryBy) else v for v in shown["summarised_by"]]
     return shown

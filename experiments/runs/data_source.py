@@ -2,7 +2,8 @@
 
 No Streamlit here: worker threads call ``load`` (through the RunManager's ``data_loader``) and the page
 reads ``status()`` snapshots. Loads are serialized, so a first-start download happens once, not once
-per queued run.
+per queued run. A failure is kept as its ``DataError``, worded when a page reads ``error``: the loading thread
+has no session, and every session shows it in its own language.
 """
 from __future__ import annotations
 
@@ -11,19 +12,25 @@ import threading
 from dataclasses import dataclass
 
 from experiments.config import ConfigError, RunConfig
+from experiments.i18n import N_
 from experiments.runs.training import load_data
 from nn import DataError, Dataset
 
 
 @dataclass(frozen=True)
 class DataStatus:
-    """``state`` is idle, loading, downloading, ready or failed; ``error`` is a one-line user message."""
+    """``state`` is idle, loading, downloading, ready or failed; ``failure`` why it failed (``error`` in words)."""
 
     state: str = "idle"
     file: str = ""
     done: int = 0
     total: int = 0
-    error: str = ""
+    failure: DataError | None = None
+
+    @property
+    def error(self) -> str:
+        """Why the load failed, one line in the current language (the reader's, not the loading thread's)."""
+        return str(self.failure) if self.failure is not None else ""
 
     @property
     def fraction(self) -> float:
@@ -60,20 +67,21 @@ class DataSource:
         track = not config.data_dir
         with self._load_lock:
             if track and self.status().state != "ready":
-                self._set(state="loading", error="")
+                self._set(state="loading", failure=None)
             try:
                 data = self._loader(config, self._progress if track else None)
             except (DataError, OSError) as exc:
-                message = str(exc) if isinstance(exc, DataError) else f"cannot read the dataset: {exc}"
+                failure = exc if isinstance(exc, DataError) else DataError(
+                    N_("cannot read the dataset: {reason}"), reason=exc)
                 if track:
-                    self._set(state="failed", error=message)
-                raise DataError(message) from None
+                    self._set(state="failed", failure=failure)
+                raise failure from None
             except ConfigError:  # the data is fine, the config does not fit it (e.g. val_size too large)
                 if track:
-                    self._set(state="ready", error="")
+                    self._set(state="ready", failure=None)
                 raise
             if track:
-                self._set(state="ready", error="")
+                self._set(state="ready", failure=None)
             return data
 
     def prepare(self) -> None:

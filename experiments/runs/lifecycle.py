@@ -37,7 +37,14 @@ from typing import Any, Protocol
 from experiments.config import MAX_EPOCHS, ConfigError, RunConfig
 from experiments.i18n import _
 from experiments.runs.checkpoints import ResumeError, RunBackup, checkpoint_epoch, load_start
-from experiments.runs.completion import DISK_FULL, NOT_RESUMED, OUT_OF_MEMORY, STORE_NOT_UPDATED, UNEXPECTED_ERROR
+from experiments.runs.completion import (
+    DISK_FULL,
+    NOT_RESUMED,
+    OUT_OF_MEMORY,
+    STORE_NOT_UPDATED,
+    UNEXPECTED_ERROR,
+    status_word,
+)
 from experiments.runs.training import load_data, train_config
 from experiments.store import RunStore, StoreError
 from experiments.store.dynamics import dynamics_callbacks
@@ -220,7 +227,7 @@ def plan_resume(store: RunStore, run_id: int, busy: Collection[int] = ()) -> Res
     config = _readable(run)
     if run.status.is_active or run_id in busy:
         raise ResumeError(_("run {id} is still {status}: stop it first, or wait for it to end").format(
-            id=run_id, status=run.status))
+            id=run_id, status=status_word(run.status)))
     if run.status == RunStatus.FINISHED:
         raise ResumeError(_("run {id} has finished all its {epochs} epochs: continue it for more epochs instead "
                             "(python -m experiments continue {id} --epochs N)").format(id=run_id,
@@ -229,7 +236,8 @@ def plan_resume(store: RunStore, run_id: int, busy: Collection[int] = ()) -> Res
         raise ResumeError(_("run {id} diverged: resumed, it would diverge again at the same point; train it "
                             "again with a lower learning rate").format(id=run_id))
     if run.status not in RESUMABLE:
-        raise ResumeError(_("run {id} is {status} and cannot be resumed").format(id=run_id, status=run.status))
+        raise ResumeError(_("run {id} is {status} and cannot be resumed").format(
+            id=run_id, status=status_word(run.status)))
     return ResumePlan(run_id, config, checkpoint_epoch(store, run), run.status, run.student)
 
 
@@ -242,12 +250,12 @@ def plan_continue(store: RunStore, run_id: int, more_epochs: int, busy: Collecti
     config = _readable(run)
     if run.status.is_active or run_id in busy:
         raise ResumeError(_("run {id} is still {status}: wait for it to finish before continuing it").format(
-            id=run_id, status=run.status))
+            id=run_id, status=status_word(run.status)))
     if run.status != RunStatus.FINISHED:
         unfinished = (_("run {id} is {status} after {done} of {epochs} epochs, not finished: resume it first")
                       if run.status in RESUMABLE else
                       _("run {id} is {status} after {done} of {epochs} epochs, not finished: train it again"))
-        raise ResumeError(unfinished.format(id=run_id, status=run.status, done=run.epochs_done,
+        raise ResumeError(unfinished.format(id=run_id, status=status_word(run.status), done=run.epochs_done,
                                             epochs=config.epochs))
     epoch = checkpoint_epoch(store, run)
     if epoch != run.epochs_done:
@@ -266,7 +274,7 @@ def requeue(store: RunStore, plan: ResumePlan) -> None:
     changed = plan.config if plan.status == RunStatus.FINISHED else None
     if not store.requeue_run(plan.run_id, plan.status, changed):
         raise ResumeError(_("run {id} changed meanwhile (it is {status} now): nothing was queued").format(
-            id=plan.run_id, status=store.get_run(plan.run_id).status))
+            id=plan.run_id, status=status_word(store.get_run(plan.run_id).status)))
 
 
 def _readable(run: RunRecord) -> RunConfig:

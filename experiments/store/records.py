@@ -40,6 +40,17 @@ TEXT_NAMES = {"run name": N_("the run name"), "notes": N_("the notes"), "tag": N
               "exercise id": N_("the exercise id"), "message": N_("the message")}
 
 
+# Where a run came from (its stored ``source``, a code like its status), in words where a page shows it; "cli" is
+# the program's name in every language.
+SOURCE_WORDS = {"dashboard": N_("dashboard"), "notebook": N_("notebook"), "sweep": N_("sweep"),
+                "insights": N_("insights"), "exercise": N_("exercise")}
+
+
+def source_word(source: str) -> str:
+    """A run's source in the current language ("dashboard" / "panel"); "cli" or an unknown one as stored."""
+    return _(SOURCE_WORDS[source]) if source in SOURCE_WORDS else source
+
+
 def _text_name(what: str) -> str:
     """``what`` with its article, in the current language ("the run name")."""
     return _(TEXT_NAMES[what]) if what in TEXT_NAMES else f"the {what}"

@@ -128,7 +128,7 @@ def test_double_clicks_queue_each_work_once(live):
         enter(page, page.get_by_role("textbox", name=label), value)
     enter(page, page.get_by_role("textbox", name="Epochs"), "1")
     enter(page, page.get_by_role("textbox", name="Training images (0 = all)"), "2000")
-    page.get_by_text("1 trials").wait_for()
+    page.get_by_text("1 trial", exact=True).wait_for()  # one form per count: "1 trial"
     before = {r["id"] for r in runs(db)}
     _double_click(page, _fresh(page, "sw_start_grid"))
     swept = _new_runs(db, before)

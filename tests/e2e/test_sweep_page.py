@@ -41,7 +41,7 @@ def test_the_open_tab_starts_its_sweep_and_the_page_follows_it(server, browser):
         for label, value in (("Learning rates", "0.01"), ("Batch sizes", "64"), ("Hidden layers", "16"),
                              ("Epochs", "1"), ("Training images (0 = all)", "2000")):
             enter(page, page.get_by_role("textbox", name=label).filter(visible=True).first, value)
-        page.get_by_text("1 trials").wait_for()
+        page.get_by_text("1 trial", exact=True).wait_for()
         _visible(page, ".st-key-sw_start_grid button").click()
         wait_until(lambda: _ended(server.db, "sweep #", 1), 120, "the grid's trial to end", every=0.2)
         expect(_picker(page)).to_have_value(GRID_LABEL)

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from experiments.config import RunConfig
 from experiments.store import RunStore
+from nn import DataError
 from tests.conftest import make_dataset, wait_until
 from tests.ui.conftest import PAGES, populate, texts
 
@@ -140,7 +141,7 @@ def test_download_progress_and_offline_message(db, monkeypatch, app):
     at.run()
     bars = [p.proto.text for p in at.get("progress")]
     assert any("Downloading MNIST" in t and "9.9 MB" in t for t in bars)
-    source._set(state="failed", error="could not download train-images-idx3-ubyte.gz (offline?)")
+    source._set(state="failed", failure=DataError("could not download train-images-idx3-ubyte.gz (offline?)"))
     at.run()
     assert not at.exception
     assert "offline?" in texts(at) and "MNIST_DIR=/path/to/folder" in texts(at)

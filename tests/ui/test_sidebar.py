@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from experiments.cli.common import add_config_arguments, config_from_args
 from experiments.config import RunConfig, schema
 from experiments.store import RunStore
+from nn import DataError
 
 QUICK = {"cfg_hidden": "4", "cfg_epochs": "1", "cfg_batch_size": "8"}  # trains in milliseconds on tiny MNIST
 
@@ -128,7 +129,7 @@ def test_train_refuses_while_the_data_source_has_failed(db, app):
     source.prepare = lambda: None  # the page would start loading again; here the source stays failed
     if source._thread is not None:  # the first render started loading: let it end before we fail the source
         source._thread.join(60)
-    source._set(state="failed", error="could not download train-images-idx3-ubyte.gz (offline?)")
+    source._set(state="failed", failure=DataError("could not download train-images-idx3-ubyte.gz (offline?)"))
     _train(at)
     errors = [e.value for e in at.sidebar.error]
     assert len(errors) == 1 and "Not queued" in errors[0] and "not available" in errors[0] and "\n" not in errors[0]
