@@ -8,6 +8,7 @@ does), so a new ``_()`` without its translation fails here, not in front of a cl
 from __future__ import annotations
 
 import contextvars
+import io
 import re
 import string
 from pathlib import Path
@@ -76,6 +77,23 @@ def test_the_catalog_holds_no_text_the_code_no_longer_uses():
     extracted = _extracted()
     obsolete = [m.id for m in _catalog() if m.id and (m.id if isinstance(m.id, str) else m.id[0]) not in extracted]
     assert not obsolete, obsolete
+
+
+def test_the_catalog_holds_each_text_once():
+    """Two branches that translate the same text each append an entry; Babel then reads the catalog without a word
+    and keeps one of the two translations, not necessarily the one reviewed. Each entry is read on its own here."""
+    header = 'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+    seen: dict[object, int] = {}
+    twice = []
+    for block in SPANISH_PO.read_text(encoding="utf-8").split("\n\n")[1:]:
+        with io.BytesIO((header + block + "\n").encode()) as one:
+            ids = [m.id for m in read_po(one, locale="es") if m.id]
+        for msgid in ids:
+            key = msgid if isinstance(msgid, str) else msgid[0]
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] == 2:
+                twice.append(key)
+    assert len(seen) > 1000 and not twice, twice
 
 
 def test_the_catalog_passes_babels_own_checks():

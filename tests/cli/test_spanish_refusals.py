@@ -52,7 +52,7 @@ REFUSALS = [
     pytest.param(("show", "99"), "run", "error: no existe la ejecución 99", "error: there is no run 99",
                  id="store-no-run"),
     pytest.param(("resume", "1"), "run",
-                 "error: la ejecución 1 ya terminó sus 2 épocas: continúala con más épocas en su lugar",
+                 "error: la ejecución 1 ya terminó sus 2 épocas: en su lugar, continúala con más épocas",
                  "error: run 1 has finished all its 2 epochs: continue it for more epochs instead", id="resume"),
     pytest.param(("continue", "1", "--epochs", "3"), "run",  # stored without a checkpoint
                  "error: la ejecución 1 no puede seguir: no tiene punto de control",
