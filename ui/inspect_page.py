@@ -130,7 +130,7 @@ def _measured_on_test(run: RunRecord, config: RunConfig, result: Inspection) -> 
         wrong = wrong[data.y_test[wrong] == digit]
     shown = wrong[:MAX_WRONG]
     st.caption(_("Each image is titled true → predicted; showing {shown} of {total}.").format(
-        shown=len(shown), total=len(wrong)))
+        shown=whole(len(shown)), total=whole(len(wrong))))
     st.plotly_chart(misclassified_figure(data.x_test[shown], data.y_test[shown], result.predictions[shown]),
                     key="inspect_wrong")
 

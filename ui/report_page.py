@@ -16,12 +16,12 @@ from typing import Any
 import streamlit as st
 
 from experiments import i18n, visibility
-from experiments.i18n import N_, _
+from experiments.i18n import N_, _, ngettext
 from experiments.report import presets, reproduce, wording
 from experiments.report.figures import comparison_figure
 from experiments.report.outcomes import Outcome, group_scale, outcome, train_size_of, waiting_runs
 from experiments.report.presets import Comparison
-from experiments.runs.completion import RunEpochs, completion
+from experiments.runs.completion import RunEpochs, completion, status_word
 from experiments.store import RunRecord
 from experiments.store.export import epochs_frame
 from nn.status import RunStatus
@@ -125,8 +125,8 @@ def _progress(v: VariantRuns) -> str:
     reach = completion(RunEpochs(r.epochs_done, r.planned_epochs, RunStatus.parse(r.status).is_active)
                        for r in v.runs)
     ended_badly = [r for r in v.runs if r.status in ENDED_EARLY]
-    note = _("; {n} run(s) ended early ({status})").format(n=len(ended_badly), status=ended_badly[0].status) \
-        if ended_badly else ""
+    note = ngettext("; {n} run ended early ({status})", "; {n} runs ended early ({status})", len(ended_badly)).format(
+        n=len(ended_badly), status=status_word(ended_badly[0].status)) if ended_badly else ""
     waiting = waiting_runs(v.scaled, v.runs)
     if not waiting:
         return _("no verdict: {done} of {total} epochs done{note}, and a line has no run that reached its epoch: "

@@ -7,8 +7,8 @@ Spanish; then does an exercise (predict, run, read the explanation in Spanish) a
 Sweep pages, where a bad value is refused in Spanish. Every page is reached through the sidebar's navigation
 (by address, whatever its titles read), so the session and its language are the same throughout.
 
-Which pages are checked for English words whole, and which only for their Spanish sentences, is said at each
-step: Train, Compare and History are translated by other branches of issue 26 (see ``AFTER_MERGE``).
+Every page's whole text (the sidebar's navigation too) is checked for a list of English words, the status codes
+among them (a page shows "terminada", never "finished").
 """
 from __future__ import annotations
 
@@ -22,21 +22,18 @@ from tests.live_server import enter, running_server, runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
-# Words that must not remain on a page read in Spanish (whole words, any case): none is Spanish, a setting's code
-# name (lr, epochs...) or a status (finished...). The course report's comparison titles, conclusions and line
-# names read in Spanish too (ARCHITECTURE.md, "Languages"): their words are in the list.
+# Words that must not remain on a page read in Spanish (whole words, any case): none is Spanish or a setting's code
+# name (lr, epochs...); the status codes are here, since a page shows statuses as words. The course report's
+# comparison titles, conclusions and line names read in Spanish too (ARCHITECTURE.md, "Languages"): their words
+# are in the list.
 ENGLISH = ("the", "your", "prediction", "exercise", "save", "which", "every", "seeds", "settings", "training",
            "images", "compared", "length", "gradient", "show", "queue", "assumptions", "report", "sweep", "start",
            "worker", "processes", "learning", "rate", "rates", "batch", "sizes", "hidden", "layers", "trial",
            "trials", "budget", "pruner", "separated", "commas", "accepted", "stored", "runs", "choose", "reveal",
            "result", "verdict", "why", "right", "wrong", "progress", "try", "again", "noise", "not", "quite",
            "with", "vs", "plain", "descent", "oscillates", "converges", "smoothly", "steadier", "fluctuates",
-           "peak", "printed", "neurons", "epoch", "slightly", "reached", "ours", "only")
-# TODO(issue 26, after merging the Train/Compare/History branches): check these pages' whole text too, i.e. set
-# AFTER_MERGE = True, which turns on the English-word checks of the Train page (after training and with the
-# diagnosis), of Compare (the fix trial and its verdict), of History, and of the sidebar (its navigation's page
-# titles) on every page, by reading the whole body instead of the main area only.
-AFTER_MERGE = True
+           "peak", "printed", "neurons", "epoch", "slightly", "reached", "ours", "only",
+           "queued", "running", "finished", "stopped", "diverged", "failed", "pruned", "interrupted", "paused")
 
 EXERCISE = '''
 title = "Tiny: learning rate"
@@ -75,8 +72,8 @@ def english_words(text: str) -> set[str]:
 
 
 def read(page) -> str:
-    """The text a person reads: the main area, or (once every page is translated) the whole page."""
-    return page.inner_text("body") if AFTER_MERGE else page.get_by_test_id("stMain").inner_text()
+    """The text a person reads: the whole page, sidebar and navigation included."""
+    return page.inner_text("body")
 
 
 def assert_spanish(page, what: str) -> None:
@@ -131,8 +128,7 @@ def _train_and_read_the_diagnosis(page, db) -> None:
     diagnosis = page.get_by_test_id("stAlert").filter(has_text="Prueba:").first.inner_text()
     assert "Tasa de aprendizaje" in diagnosis, diagnosis
     assert " Try:" not in diagnosis and "Learning rate" not in diagnosis, diagnosis
-    if AFTER_MERGE:  # the Train page's own words ("Run 1 (...)", the charts' notes) are another branch's
-        assert_spanish(page, "Train")
+    assert_spanish(page, "Train")
     fix.click()
 
 
@@ -146,17 +142,16 @@ def _compare_with_seeds(page, db) -> None:
     helped.wait_for(timeout=30000)
     said = helped.inner_text()
     assert "con el arreglo" in said and "una diferencia real" in said, said
-    assert not english_words(said.split(":", 1)[1]), said  # after Compare's own "Verdict:" (another branch's)
-    if AFTER_MERGE:
-        assert_spanish(page, "Compare")
-        go(page, "history", "Historial")
-        assert_spanish(page, "History")
+    assert not english_words(said), said
+    assert_spanish(page, "Compare")
+    go(page, "history", "Historial")
+    assert_spanish(page, "History")
 
 
 def _do_an_exercise(page, db) -> None:
     """Predict, run, reveal: every step and the explanation in Spanish."""
     page.locator('[data-testid="stSidebarNav"] a[href$="/exercises"]').first.click()
-    name = page.locator(".st-key-student_name_box input")  # the name form: worded by another branch
+    name = page.locator(".st-key-student_name_box input")
     name.wait_for()
     name.fill("Ana")
     page.locator('[data-testid="stFormSubmitButton"] button').click()
