@@ -41,7 +41,7 @@ def test_a_bad_search_and_exports_refuse_in_spanish(store, tmp_path):
             store.search_runs(text="lr=abc")
         assert str(caught.value).startswith("no se puede buscar lr=abc: lr debe ser"), str(caught.value)
         assert _refusal(lambda: check_tracking_uri(" ")) == (
-            "indica un URI de seguimiento de MLflow, p. ej. sqlite:///mlflow.db")
+            "indica una URI de seguimiento de MLflow, p. ej. sqlite:///mlflow.db")
         assert _refusal(lambda: check_tracking_uri(f"sqlite:///{tmp_path}")).endswith(f"{tmp_path} es una carpeta")
         assert _refusal(lambda: onnx_bytes(store, run_id)).startswith(
             f"la ejecución {run_id} no tiene pesos guardados")

@@ -69,9 +69,13 @@ PRUNED_BY_PRUNER = N_("pruned by the {pruner} pruner after epoch {epoch}: its va
 PRUNED_BY_ASHA = N_("pruned by ASHA after epoch {epoch}")
 STOPPED_BY_SWEEP = N_("stopped early by the sweep (ASHA or a stop request)")
 RAY_TRIAL_ERROR = N_("the trial raised an error on Ray (details: {where})")
+STOPPED_BEFORE_START = N_("stopped before it started")
+WORKER_DIED = N_("a worker process died")
+RAY_NODE_LOST = N_("lost on the Ray cluster at {address}: {reason}")
 END_MESSAGES = (*TRAINING_END_MESSAGES, RESTORED_AT_END, PROCESS_ENDED, NOT_RESUMED, UNEXPECTED_ERROR,
                 SETTINGS_UNREADABLE, STORE_NOT_UPDATED, OUT_OF_MEMORY, DISK_FULL, SWEEP_STOPPED_BEFORE,
-                SWEEP_ENDED_BEFORE, PRUNED_BY_PRUNER, PRUNED_BY_ASHA, STOPPED_BY_SWEEP, RAY_TRIAL_ERROR)
+                SWEEP_ENDED_BEFORE, PRUNED_BY_PRUNER, PRUNED_BY_ASHA, STOPPED_BY_SWEEP, RAY_TRIAL_ERROR,
+                STOPPED_BEFORE_START, WORKER_DIED, RAY_NODE_LOST)
 _NESTED = frozenset({"message"})  # a placeholder that holds another end message
 
 

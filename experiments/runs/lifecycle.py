@@ -41,6 +41,7 @@ from experiments.runs.completion import (
     DISK_FULL,
     NOT_RESUMED,
     OUT_OF_MEMORY,
+    STOPPED_BEFORE_START,
     STORE_NOT_UPDATED,
     UNEXPECTED_ERROR,
     status_word,
@@ -129,7 +130,7 @@ def execute_run(store: RunStore, run_id: int, config: RunConfig, *, controls: Ru
     controls = controls or RunControls()
     phase = phase or Phase()
     if controls.stop.is_set():
-        return finish_run(store, run_id, RunStatus.STOPPED, "stopped before it started")
+        return finish_run(store, run_id, RunStatus.STOPPED, STOPPED_BEFORE_START)
     try:
         store.set_status(run_id, RunStatus.RUNNING)  # taken by a worker: no longer counts as waiting
         phase.loading()

@@ -39,7 +39,7 @@ from typing import Any
 
 from experiments.config import RunConfig
 from experiments.runs.checkpoints import ResumeError
-from experiments.runs.completion import NOT_RESUMED
+from experiments.runs.completion import NOT_RESUMED, RAY_NODE_LOST, STOPPED_BEFORE_START, UNEXPECTED_ERROR
 from experiments.runs.epoch_stream import Message, Outbox, Sent, deliver
 from experiments.runs.lifecycle import (
     USER_ERRORS,
@@ -128,7 +128,7 @@ class RayExecutor:
         controls = controls or RunControls()
         phase = phase or Phase()
         if controls.stop.is_set():
-            return finish_run(store, run_id, RunStatus.STOPPED, "stopped before it started")
+            return finish_run(store, run_id, RunStatus.STOPPED, STOPPED_BEFORE_START)
         try:
             store.set_status(run_id, RunStatus.RUNNING)
             phase.loading()
@@ -141,12 +141,13 @@ class RayExecutor:
             return finish_run(store, run_id, RunStatus.INTERRUPTED, NOT_RESUMED.format(reason=exc))
         except self.ray.exceptions.RayError as exc:
             return finish_run(store, run_id, RunStatus.FAILED,
-                              f"lost on the Ray cluster at {self.address}: {first_line(exc)}")
+                              RAY_NODE_LOST.format(address=self.address, reason=first_line(exc)))
         except USER_ERRORS as exc:
             return finish_run(store, run_id, RunStatus.FAILED, failure_reason(exc))
         except Exception as exc:  # a bug: recorded on the run, its traceback in the server log
             traceback.print_exc()
-            return finish_run(store, run_id, RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}")
+            return finish_run(store, run_id, RunStatus.FAILED,
+                              UNEXPECTED_ERROR.format(reason=f"{type(exc).__name__}: {exc}"))
 
     def _follow(self, store: RunStore, run_id: int, config: RunConfig, controls: RunControls, phase: Phase,
                 callbacks: Sequence[object], train_eval_epochs: tuple[int, ...],
@@ -221,6 +222,6 @@ class RemoteRun:
             return RemoteEnd(RunStatus.FAILED, failure_reason(exc), None)
         except Exception as exc:  # a bug: its traceback in the worker's log
             traceback.print_exc()
-            return RemoteEnd(RunStatus.FAILED, f"unexpected error: {type(exc).__name__}: {exc}", None)
+            return RemoteEnd(RunStatus.FAILED, UNEXPECTED_ERROR.format(reason=f"{type(exc).__name__}: {exc}"), None)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)

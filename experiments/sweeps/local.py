@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from experiments.runs import threads
-from experiments.runs.completion import SWEEP_STOPPED_BEFORE
+from experiments.runs.completion import SWEEP_STOPPED_BEFORE, WORKER_DIED
 from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps.spec import TAG_PREFIX, SweepSpec, Trial, new_sweep_id, run_name
@@ -110,7 +110,7 @@ class LocalSweep:
         if exc is None:
             return
         run_id = self._futures[future]
-        reason = "a worker process died" if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}"
+        reason = WORKER_DIED if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}"
         if self.store.get_run(run_id).status in ACTIVE:
             self.store.set_status(run_id, RunStatus.FAILED, reason)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from experiments.config import ConfigError, RunConfig, quote
 from experiments.i18n import _
-from experiments.runs.completion import PRUNED_BY_PRUNER
+from experiments.runs.completion import PRUNED_BY_PRUNER, WORKER_DIED
 from experiments.runs.lifecycle import RunOutcome
 from experiments.store import RunStore
 from experiments.sweeps import local
@@ -244,7 +244,7 @@ class TpeSweep:
         crash = item.future.exception()
         if crash is not None and self.store.get_run(item.run_id).status.is_active:  # a worker died under it
             died = isinstance(crash, BrokenProcessPool)
-            reason = "a worker process died" if died else f"{type(crash).__name__}: {crash}"
+            reason = WORKER_DIED if died else f"{type(crash).__name__}: {crash}"
             self.store.set_status(item.run_id, RunStatus.FAILED, reason)
         status = self.store.get_run(item.run_id).status
         best = self._best_value(item.run_id)

@@ -22,7 +22,7 @@ def _run(store, status: RunStatus) -> int:
     (RunStatus.QUEUED, plan_continue, "is still queued: wait for it to finish",
      "sigue en cola: espera a que termine"),
     (RunStatus.FINISHED, plan_resume, "has finished all its 2 epochs", "ya terminó sus 2 épocas"),
-    (RunStatus.DIVERGED, plan_resume, "diverged: resumed, it would diverge again", "divergió: reanudada"),
+    (RunStatus.DIVERGED, plan_resume, "diverged: resumed, it would diverge again", "divergió: si se reanuda"),
     (RunStatus.STOPPED, plan_continue, "is stopped after 0 of 2 epochs, not finished: resume it first",
      "acabó (detenida) tras 0 de 2 épocas, sin terminar: reanúdala primero"),
 ])
