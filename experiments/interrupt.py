@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from types import FrameType, TracebackType
 
@@ -18,7 +19,11 @@ EXIT_INTERRUPTED = 130
 
 class CtrlC:
     """Inside ``with CtrlC(stop) as ctrl_c:`` Ctrl-C calls ``stop()`` instead of raising KeyboardInterrupt;
-    ``ctrl_c.pressed`` says afterwards whether it was pressed. The previous handler comes back on exit."""
+    ``ctrl_c.pressed`` says afterwards whether it was pressed. The previous handler comes back on exit.
+
+    Whatever handler was there before (Python's, which raises KeyboardInterrupt, or one that raises nothing, as a
+    Ray driver's after ``ray.init``), Ctrl-C or a Jupyter kernel's interrupt stops the work. Outside the main
+    thread, where Python delivers no signal and allows no handler, it does nothing."""
 
     def __init__(self, stop: Callable[[], None]):
         self.stop = stop
@@ -30,12 +35,14 @@ class CtrlC:
         self.stop()
 
     def __enter__(self) -> CtrlC:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]  # what signal.signal returned
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]  # what signal.signal returned
 
 
 def say_interrupted(what: str) -> int:

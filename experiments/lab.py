@@ -13,15 +13,16 @@ can be read here. The API is a thin layer over the same pieces the command line 
   ``experiments/sweeps/``.
 
 Progress: a chart updated in place in Jupyter (JupyterLab, Notebook, VS Code, Colab: no ipywidgets), a line
-in a terminal (``notebook_progress.py``). Ctrl-C (the kernel's interrupt, or KeyboardInterrupt in the
-calling thread) stops the run after its current batch; the finished epochs are kept, the run is "stopped"
-and can be resumed with ``lab.resume(run_id)``.
+in a terminal (``notebook_progress.py``). Ctrl-C (the kernel's interrupt) stops the run after its current
+batch, through the command line's handler (``interrupt.CtrlC``: whatever handler was there, Python's or a Ray
+driver's, which raises nothing); the finished epochs are kept, the run is "stopped" and can be resumed with
+``lab.resume(run_id)``.
 """
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from experiments.analysis.lr_find_figure import lr_find_figure
 from experiments.analysis.runs_table import runs_frame
 from experiments.config import ConfigError, RunConfig, differing_fields
 from experiments.i18n import _, decimal, ngettext
+from experiments.interrupt import CtrlC
 from experiments.notebook_progress import (
     ProgressView,
     ProgressWatch,
@@ -285,17 +287,12 @@ class Lab:
         """Draw the run's progress until it ends; Ctrl-C stops it after its current batch."""
         manager = self._manager()
         drawing = RunView(self.store, run_id, planned, watch, view)
-        interrupted = False
-        try:
+        with CtrlC(lambda: manager.stop(run_id)) as ctrl_c:  # a press stops it; the loop waits for its end
             while not manager.wait([run_id], timeout=TICK):
                 drawing.draw()
-        except KeyboardInterrupt:
-            interrupted = True
-            manager.stop(run_id)
-            _wait_through_interrupts(lambda: manager.wait([run_id], timeout=TICK))
         drawing.close()
         run = Run(self.store, run_id)
-        if interrupted:
+        if ctrl_c.pressed:
             print(_("stopped by Ctrl-C: run {id} kept with its {done} finished epoch(s); lab.resume({id}) goes on "
                     "from there").format(id=run_id, done=run.record.epochs_done), file=sys.stderr, flush=True)
         return run
@@ -386,14 +383,12 @@ class Lab:
             running = LocalSweep(self.store, parsed, trials, workers=workers, sweep_id=sweep_id, source=SOURCE)
         running.start()
         show, shown = progress_view(progress) is not ProgressView.NONE, ""
-        try:
+        with CtrlC(running.stop) as ctrl_c:
             while not running.wait(timeout=SWEEP_TICK):
                 if show and (line := self._sweep_line(sweep_id)) != shown:  # rewritten when it changes
                     print("\r" + _("sweep {id}: {progress}").format(id=sweep_id, progress=line), end="", flush=True)
                     shown = line
-        except KeyboardInterrupt:
-            running.stop()
-            _wait_through_interrupts(lambda: running.wait(timeout=SWEEP_TICK))
+        if ctrl_c.pressed:
             print("\n" + _("stopped by Ctrl-C: sweep {id}, its finished epochs kept").format(id=sweep_id),
                   file=sys.stderr, flush=True)
         if show:
@@ -424,14 +419,3 @@ def sweep_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:
     if isinstance(spec, str) and ("\n" in spec or "=" in spec):
         return parse_text(spec, "toml")
     return load_spec(Path(spec))
-
-
-def _wait_through_interrupts(ended: Callable[[], bool]) -> None:
-    """Wait until ``ended()`` is true, through further Ctrl-Cs: the work is already stopping (within a batch),
-    and leaving now would leave it running unwatched."""
-    while True:
-        try:
-            if ended():
-                return
-        except KeyboardInterrupt:
-            continue

@@ -111,8 +111,13 @@ def test_bad_settings_are_one_line_value_errors_and_store_nothing(lab, settings,
     assert RunStore(lab.path).count_runs() == 0
 
 
+def _raise_nothing(signum, frame):  # what a Ray driver's handler does after ray.init
+    return None
+
+
+@pytest.mark.parametrize("handler", [signal.default_int_handler, _raise_nothing], ids=["python", "ray"])
 def test_ctrl_c_stops_after_the_current_batch_keeps_the_finished_epochs_and_resume_finishes(lab, capsys,
-                                                                                            monkeypatch):
+                                                                                            monkeypatch, handler):
     log_epoch = RunStore.log_epoch
 
     def press_ctrl_c_at_the_first_epoch(self, run_id, logs):
@@ -121,9 +126,9 @@ def test_ctrl_c_stops_after_the_current_batch_keeps_the_finished_epochs_and_resu
             _thread.interrupt_main()  # KeyboardInterrupt in the calling thread, as Ctrl-C or a kernel interrupt
 
     monkeypatch.setattr(RunStore, "log_epoch", press_ctrl_c_at_the_first_epoch)
-    # Python's own Ctrl-C handler, as in a notebook's kernel or a terminal: a Ray driver started by an earlier
-    # test in this process (ray.init) replaces it with one that raises nothing
-    earlier = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # whatever handler is in place: Python's own (a terminal, a kernel) or one that raises nothing (a notebook that
+    # called ray.init, where Ctrl-C used to leave the run training): the lab's handler stops the run either way
+    earlier = signal.signal(signal.SIGINT, handler)
     try:
         run = lab.train(**SMALL, epochs=40, progress="text")
     finally:
