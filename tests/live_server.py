@@ -150,9 +150,10 @@ def click_train(page, db: Path) -> int:
 
 
 def goto_page(page, title: str) -> None:
-    """Open another page of the dashboard from its navigation and wait for its heading."""
+    """Open another page of the dashboard from its navigation and wait for its heading (up to a minute: with a run
+    training beside it on two busy cores, a page's first run can take tens of seconds)."""
     page.get_by_role("link", name=title).first.click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=20000)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60000)
 
 
 def tick_row(page, key: str, row: int) -> None:

@@ -58,6 +58,9 @@ def test_two_students_cannot_act_on_each_others_runs(tmp_path, mnist_dir, browse
         alice = new_student(browser, f"{live.url}/history?code={codes['alice']}")
         alice.get_by_role("heading", name="History").wait_for()
         assert "code=" not in alice.url and signed_in_as(alice) == "Signed in as alice"
+        # the page's script sets the remember cookie once it has drawn (a reload within that moment asks again)
+        wait_until(lambda: [c for c in alice.context.cookies() if c["name"].startswith("mnist_lab_signin")], 30,
+                   "the browser to remember Alice's sign-in")
         # a reload is a new session: remembered, no prompt; the link's settings apply; she trains two runs
         alice.goto(f"{live.url}/?hidden=16&epochs=1&train_size=2000&seed=0")
         alice.get_by_role("heading", name="Train").wait_for()
