@@ -17,7 +17,7 @@ except ImportError:  # the browser fixture skips these tests
 
 from experiments.store import RunStore, roster
 from tests.conftest import wait_until
-from tests.live_server import click_train, enter, goto_page, running_server, tick_row
+from tests.live_server import click_train, enter, running_server, tick_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -93,8 +93,11 @@ def test_two_students_cannot_act_on_each_others_runs(tmp_path, mnist_dir, browse
         assert stored(db)[bobs][0] == "bob"
         bob.locator(f".st-key-stop_{bobs}").get_by_role("button", name="Stop", exact=True).click()
 
-        # History: Alice's run is read-only for Bob (no rename, tag, note, delete, export)
-        goto_page(bob, "History")
+        # History: Alice's run is read-only for Bob (no rename, tag, note, delete, export). Opened by its address, a
+        # new session signed in by his remembered cookie: the navigation's click, made while the Stop's rerun and
+        # the live refresh of Alice's running run were under way, went unanswered in two full runs on two busy cores
+        bob.goto(f"{live.url}/history")
+        bob.get_by_role("heading", name="History").wait_for()
         bob.get_by_text("Everyone", exact=True).click()
         bob.get_by_text("3 of 3 runs").wait_for()
         # only Alice's finished run listed: which row sorts first otherwise depends on how far Bob's got
