@@ -164,3 +164,27 @@ def tick_row(page, key: str, row: int) -> None:
     box = table.bounding_box()
     page.mouse.click(box["x"] + 16, box["y"] + 35 + 17 + 35 * row)
     page.wait_for_timeout(1000)
+
+
+# A two-line, two-seed exercise on 1,000 images (the class and the Spanish tour do it in seconds).
+TINY_EXERCISE = '''
+title = "Tiny: learning rate"
+question = "Which learning rate wins?"
+explanation = "Averaged gradients make 0.1 a good step for SGD."
+seeds = [0, 1]
+locked = ["optimizer"]
+free = ["lr"]
+[base]
+hidden = "16"
+optimizer = "sgd"
+epochs = 2
+train_size = 1000
+[[runs]]
+label = "lr 0.1"
+lr = 0.1
+[[runs]]
+label = "lr 0.001"
+lr = 0.001
+[prediction]
+kind = "winner"
+'''

@@ -21,32 +21,11 @@ except ImportError:  # the browser fixture skips these tests
 
 from experiments.store import RunStore, roster
 from tests.conftest import wait_until
-from tests.live_server import running_server
+from tests.live_server import TINY_EXERCISE, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 PAGE_PATHS = ("", "compare", "history", "exercises", "report", "inspect", "sweep", "teacher")
-TINY_EXERCISE = '''
-title = "Tiny: learning rate"
-question = "Which learning rate wins?"
-explanation = "Averaged gradients make 0.1 a good step for SGD."
-seeds = [0, 1]
-locked = ["optimizer"]
-free = ["lr"]
-[base]
-hidden = "16"
-optimizer = "sgd"
-epochs = 2
-train_size = 1000
-[[runs]]
-label = "lr 0.1"
-lr = 0.1
-[[runs]]
-label = "lr 0.001"
-lr = 0.001
-[prediction]
-kind = "winner"
-'''
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 
 from experiments.report import presets
 from tests.conftest import wait_until
-from tests.live_server import enter, running_server, runs
+from tests.live_server import TINY_EXERCISE, enter, running_server, runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -35,24 +35,7 @@ ENGLISH = ("the", "your", "prediction", "exercise", "save", "which", "every", "s
            "peak", "printed", "neurons", "epoch", "slightly", "reached", "ours", "only",
            "queued", "running", "finished", "stopped", "diverged", "failed", "pruned", "interrupted", "paused")
 
-EXERCISE = '''
-title = "Tiny: learning rate"
-question = "Which learning rate wins?"
-explanation = "Averaged gradients make 0.1 a good step for SGD."
-seeds = [0, 1]
-[base]
-hidden = "16"
-optimizer = "sgd"
-epochs = 2
-train_size = 1000
-[[runs]]
-label = "lr 0.1"
-lr = 0.1
-[[runs]]
-label = "lr 0.001"
-lr = 0.001
-[prediction]
-kind = "winner"
+EXERCISE = TINY_EXERCISE + '''
 [es]
 title = "Mini: tasa de aprendizaje"
 question = "¿Qué tasa de aprendizaje gana?"
